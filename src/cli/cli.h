@@ -1,0 +1,40 @@
+/* One function per command: argv (after the command name) -> lifecycle call.
+ * Returns the exit status, or -1 with *err set. */
+#ifndef CELLA_CLI_H
+#define CELLA_CLI_H
+
+#include "core/error.h"
+#include "level/level.h"
+
+typedef int (*cmd_fn)(const struct globals *g, int argc, char **argv, cerr_t *err);
+
+int cmd_create(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_start(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_run(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_state(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_kill(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_delete(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_list(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_ps(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_pause(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_resume(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_spec(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err);
+
+/* Helpers shared by the commands. */
+/* Exactly one positional ID after options ("`start` needs a container ID"). */
+const char *cli_one_id(const char *cmd, int argc, char **argv, int optind_, cerr_t *err);
+/* An absolute bundle path (default: current directory). */
+char *cli_bundle(const char *arg, cerr_t *err);
+/* Signal by name (KILL, SIGKILL, kill) or number. */
+int cli_signal(const char *s, cerr_t *err);
+int cli_usage_error(cerr_t *err, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* create and run share their options; run adds --detach. Returns the ID. */
+const char *cli_create_opts(const char *cmd, int argc, char **argv, struct create_opts *o,
+                            bool *detach, cerr_t *err);
+
+#endif

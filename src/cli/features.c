@@ -1,0 +1,66 @@
+/* `cella features`: the runtime-spec "features" document. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+#include "level/container/caps.h"
+#include "oci/spec.h"
+
+static json_t *strings(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
+{
+    (void)g;
+    (void)argv;
+    if (argc > 1)
+        return cli_usage_error(err, "features", "takes no arguments");
+    static const char *const hooks[] = {"prestart",        "createRuntime", "createContainer",
+                                        "startContainer", "poststart",     "poststop"};
+    static const char *const mount_opts[] = {
+        "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "mand", "noatime",
+        "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
+        "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
+        "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"};
+    static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
+    static const char *const actions[] = {
+        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+        "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+    static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+                                      "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+                                      "SCMP_CMP_NE"};
+    static const char *const archs[] = {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32",
+                                        "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
+    static const char *const flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                        "SECCOMP_FILTER_FLAG_TSYNC"};
+    json_t *caps = json_array();
+    for (int i = 0; i <= cap_last(); i++)
+        if (cap_name_(i))
+            json_array_append_new(caps, json_string(cap_name_(i)));
+    json_t *f = json_pack(
+        "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, "
+        "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}}",
+        "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
+        strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
+        strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
+        strings(ns, ARRAY_SIZE(ns)), "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd",
+        0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
+        strings(actions, ARRAY_SIZE(actions)), "operators", strings(ops, ARRAY_SIZE(ops)),
+        "archs", strings(archs, ARRAY_SIZE(archs)), "knownFlags",
+        strings(flags, ARRAY_SIZE(flags)), "supportedFlags", strings(flags, ARRAY_SIZE(flags)),
+        "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
+        "run.cella.isolation", "container", "run.cella.levels",
+        "container (built); sandbox, qemu, vm, wasm (planned)");
+    char *text = json_dumps(f, JSON_INDENT(2));
+    json_decref(f);
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}

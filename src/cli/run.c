@@ -1,0 +1,18 @@
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "core/lifecycle.h"
+
+int cmd_run(const struct globals *g, int argc, char **argv, cerr_t *err)
+{
+    struct create_opts o = {0};
+    bool detach = false;
+    int status = 0;
+    const char *id = cli_create_opts("run", argc, argv, &o, &detach, err);
+    if (id == NULL)
+        return -1;
+    o.foreground = !detach;
+    int r = lc_run(g, id, &o, &status, err);
+    free((char *)o.bundle);
+    return r < 0 ? -1 : status;
+}

@@ -1,0 +1,14 @@
+/* Messages to the user: errors printed once at the top, warnings, debug.
+ * With --log FILE they also go to FILE; with --log-format json as JSON lines
+ * ({"level":"error","msg":"...","time":"..."}) as containerd reads them. */
+#ifndef CELLA_LOG_H
+#define CELLA_LOG_H
+
+#include <stdbool.h>
+
+void log_init(const char *file, bool json, bool debug);
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,45 @@
+/* cgroups for the container level: cgroup v1 (legacy), hybrid (v1
+ * controllers plus an empty v2 tree at /sys/fs/cgroup/unified) and v2
+ * (unified). A container's cgroup is named by one path relative to each
+ * hierarchy's root (e.g. "/cella/ID"), stored in state.json. */
+#ifndef CELLA_CGROUP_H
+#define CELLA_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/error.h"
+#include "oci/spec.h"
+
+enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
+
+/* Detected once per process from the mounts under /sys/fs/cgroup. */
+enum cgroup_mode cgroup_mode(void);
+const char *cgroup_mode_name(enum cgroup_mode m);
+
+/* The cgroup path for a container: linux.cgroupsPath when given (absolute,
+ * relative to the hierarchy root; relative, under the root; with systemd, the
+ * "slice:prefix:name" form mapped to /slice/prefix-name.scope), else /cella/ID.
+ * Returned string is malloc'd. */
+char *cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, cerr_t *err);
+
+/* Create the cgroup in every hierarchy cella uses, apply `r` (may be NULL or
+ * !present), and move `pid` into it (pid 0: don't move). On failure nothing is
+ * left behind. */
+int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, cerr_t *err);
+/* Move pid into an existing cgroup (exec). */
+int cgroup_enter(const char *path, pid_t pid, cerr_t *err);
+/* Apply resources to an existing cgroup (update). Only fields that are set. */
+int cgroup_apply(const char *path, const struct spec_resources *r, cerr_t *err);
+/* Remove the cgroup from every hierarchy; processes left inside are killed
+ * with SIGKILL first. Missing cgroups are not an error. */
+int cgroup_destroy(const char *path, cerr_t *err);
+/* Every pid in the cgroup (recursively), from the pids or first v1 hierarchy
+ * or from v2. Caller frees *pids. */
+int cgroup_pids(const char *path, pid_t **pids, size_t *n, cerr_t *err);
+int cgroup_kill_all(const char *path, int sig, cerr_t *err);
+/* Freeze / thaw (v1 freezer or v2 cgroup.freeze); waits until it took effect. */
+int cgroup_freeze(const char *path, bool freeze, cerr_t *err);
+bool cgroup_is_frozen(const char *path);
+
+#endif

@@ -1,0 +1,313 @@
+/* The `container` level (runc / crun class): host side of the lifecycle. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/hooks.h"
+#include "core/util.h"
+#include "level/container/cgroup.h"
+#include "level/container/container.h"
+#include "level/container/init.h"
+#include "level/container/sync.h"
+#include "level/level.h"
+
+#define EXEC_SOCK "exec.sock"
+
+/* A unix socket address for a file in the state directory, short enough
+ * whatever the length of --root. */
+static int state_sock_addr(int dirfd, struct sockaddr_un *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/" EXEC_SOCK, dirfd);
+    return 0;
+}
+
+static int exec_listen(int dirfd, cerr_t *err)
+{
+    struct sockaddr_un sa;
+    state_sock_addr(dirfd, &sa);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cerr_set(err, errno, "socket");
+    unlinkat(dirfd, EXEC_SOCK, 0);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+        int e = errno;
+        close(fd);
+        return cerr_set(err, e, "listen on the start socket of the container");
+    }
+    return fd;
+}
+
+static int write_id_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n,
+                        cerr_t *err)
+{
+    if (n == 0)
+        return 0;
+    char buf[4096];
+    size_t off = 0;
+    for (size_t i = 0; i < n && off < sizeof(buf); i++)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n", m[i].container_id,
+                                m[i].host_id, m[i].size);
+    autofree char *path = xasprintf("/proc/%d/%s", pid, file);
+    if (write_knob(path, buf, err) < 0)
+        return cerr_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0 ? "uidMappings"
+                                                                         : "gidMappings");
+    return 0;
+}
+
+static int open_ns_paths(const struct spec *s, int fds[NS_COUNT], cerr_t *err)
+{
+    for (int t = 0; t < NS_COUNT; t++) {
+        fds[t] = -1;
+        if (!s->linux_.ns[t].present || s->linux_.ns[t].path == NULL)
+            continue;
+        fds[t] = open(s->linux_.ns[t].path, O_RDONLY | O_CLOEXEC);
+        if (fds[t] < 0)
+            return cerr_set(err, errno, "linux.namespaces: %s namespace path `%s`",
+                            ns_type_name(t), s->linux_.ns[t].path);
+    }
+    return 0;
+}
+
+static void close_fds(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
+static int clone_flags(const struct spec *s, cerr_t *err)
+{
+    int flags = 0;
+    for (int t = 0; t < NS_COUNT; t++) {
+        if (!s->linux_.ns[t].present || s->linux_.ns[t].path != NULL)
+            continue;
+        if (t == NS_TIME)
+            return cerr_set(err, 0, "linux.namespaces: creating a time namespace is not supported");
+        flags |= ns_clone_flag(t);
+    }
+    if (!s->linux_.ns[NS_MOUNT].present)
+        return cerr_set(err, 0, "linux.namespaces: a mount namespace is required");
+    if ((s->hostname || s->domainname) && !s->linux_.ns[NS_UTS].present)
+        return cerr_set(err, 0, "hostname: setting it requires a uts namespace");
+    return flags;
+}
+
+static int resolve_rootfs(struct container *c, const char *bundle, cerr_t *err)
+{
+    const char *rp = c->spec->root.path;
+    if (rp == NULL)
+        return cerr_set(err, 0, "root.path: required field is missing");
+    autofree char *joined = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
+    char real[PATH_MAX];
+    if (realpath(joined, real) == NULL)
+        return cerr_set(err, errno, "root.path: `%s`", joined);
+    free(c->st->rootfs);
+    c->st->rootfs = xstrdup(real);
+    return 0;
+}
+
+static char *hook_state(struct container *c, enum cstatus status)
+{
+    return state_to_oci_json(c->st, status, false);
+}
+
+struct create_fds {
+    int sync[2], exec, console, ns[NS_COUNT];
+};
+
+static int do_create(struct container *c, const struct create_opts *o, struct create_fds *f,
+                     cerr_t *err)
+{
+    const struct spec *s = c->spec;
+    int flags = clone_flags(s, err);
+    if (flags < 0 || resolve_rootfs(c, o->bundle, err) < 0)
+        return -1;
+    c->st->cgroup =
+        cgroup_path_for(s->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
+    if (c->st->cgroup == NULL)
+        return -1;
+    c->st->systemd_cgroup = c->g->systemd_cgroup;
+    if (s->process.terminal && o->console_socket == NULL)
+        return cerr_set(err, 0,
+                        "process.terminal is true: --console-socket is required to receive "
+                        "the terminal");
+    if (!s->process.present)
+        return cerr_set(err, 0, "process: required to create a container");
+    if (open_ns_paths(s, f->ns, err) < 0)
+        return -1;
+    if (o->console_socket != NULL && s->process.terminal &&
+        (f->console = unix_connect(o->console_socket, err)) < 0)
+        return cerr_wrap(err, "--console-socket");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->sync) < 0)
+        return cerr_set(err, errno, "socketpair");
+    if ((f->exec = exec_listen(c->dirfd, err)) < 0)
+        return -1;
+    /* Joining a pid namespace only affects children: do it here. */
+    if (f->ns[NS_PID] >= 0) {
+        if (setns(f->ns[NS_PID], CLONE_NEWPID) < 0)
+            return cerr_set(err, errno, "join pid namespace `%s`", s->linux_.ns[NS_PID].path);
+        close(f->ns[NS_PID]);
+        f->ns[NS_PID] = -1;
+    }
+    /* The bundle is the working directory for relative paths in mounts. */
+    if (chdir(o->bundle) < 0)
+        return cerr_set(err, errno, "chdir to bundle `%s`", o->bundle);
+
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid < 0)
+        return cerr_set(err, errno, "clone the container process");
+    if (pid == 0) {
+        close(f->sync[0]);
+        struct init_args a = {.spec = s,
+                              .rootfs = c->st->rootfs,
+                              .cgroup = c->st->cgroup,
+                              .lock_fd = c->dirfd,
+                              .sync_fd = f->sync[1],
+                              .exec_fd = f->exec,
+                              .console_fd = f->console,
+                              .new_userns = (flags & CLONE_NEWUSER) != 0,
+                              .no_pivot = o->no_pivot,
+                              .preserve_fds = o->preserve_fds};
+        memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
+        container_init(&a);
+    }
+    close(f->sync[1]);
+    f->sync[1] = -1;
+    c->st->pid = pid;
+    c->st->start_time = proc_start_time(pid);
+
+    if ((flags & CLONE_NEWUSER) &&
+        (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
+         write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
+        return -1;
+    if (cgroup_create(c->st->cgroup, &s->linux_.resources, pid, err) < 0)
+        return -1;
+    if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0 ||
+        sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
+        return -1;
+    autofree char *json = hook_state(c, ST_CREATING);
+    if (hooks_run(s, HOOK_PRESTART, json, err) < 0 ||
+        hooks_run(s, HOOK_CREATE_RUNTIME, json, err) < 0)
+        return -1;
+    if (sync_send(f->sync[0], SYNC_HOOKS, json, err) < 0 ||
+        sync_recv(f->sync[0], SYNC_READY, NULL, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)
+{
+    struct create_fds f = {.sync = {-1, -1}, .exec = -1, .console = -1};
+    for (int t = 0; t < NS_COUNT; t++)
+        f.ns[t] = -1;
+    int r = do_create(c, o, &f, err);
+    close_fds(f.sync, 2);
+    close_fds(&f.exec, 1);
+    close_fds(&f.console, 1);
+    close_fds(f.ns, NS_COUNT);
+    return r;
+}
+
+static int ct_start(struct container *c, cerr_t *err)
+{
+    struct sockaddr_un sa;
+    state_sock_addr(c->dirfd, &sa);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cerr_set(err, errno, "socket");
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return cerr_set(err, 0, "container `%s` is not waiting to start (its process is gone)",
+                        c->id);
+    }
+    char buf[4096];
+    ssize_t n = read_all(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    unlinkat(c->dirfd, EXEC_SOCK, 0);
+    if (n > 0 && buf[0] == SYNC_ERROR) {
+        buf[n] = '\0';
+        return cerr_set(err, 0, "%s", buf + 1);
+    }
+    return 0;
+}
+
+static int ct_kill(struct container *c, int sig, bool all, cerr_t *err)
+{
+    if (all)
+        return cgroup_kill_all(c->st->cgroup, sig, err);
+    if (kill(c->st->pid, sig) < 0)
+        return cerr_set(err, errno, "kill container `%s` (pid %d)", c->id, c->st->pid);
+    return 0;
+}
+
+static int ct_destroy(struct container *c, cerr_t *err)
+{
+    if (c->st->pid > 0 && proc_alive(c->st->pid, c->st->start_time)) {
+        kill(c->st->pid, SIGKILL);
+        /* Reap it if it is ours (run, or a failed create). */
+        waitpid(c->st->pid, NULL, WNOHANG);
+        for (int i = 0; i < 500 && proc_alive(c->st->pid, c->st->start_time); i++) {
+            usleep(2000);
+            waitpid(c->st->pid, NULL, WNOHANG);
+        }
+    }
+    if (c->st->cgroup != NULL && cgroup_destroy(c->st->cgroup, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int ct_pause(struct container *c, cerr_t *err)
+{
+    return cgroup_freeze(c->st->cgroup, true, err);
+}
+
+static int ct_resume(struct container *c, cerr_t *err)
+{
+    return cgroup_freeze(c->st->cgroup, false, err);
+}
+
+static bool ct_paused(struct container *c)
+{
+    return c->st->cgroup != NULL && cgroup_is_frozen(c->st->cgroup);
+}
+
+static int ct_update(struct container *c, const struct spec_resources *r, cerr_t *err)
+{
+    return cgroup_apply(c->st->cgroup, r, err);
+}
+
+static int ct_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err)
+{
+    return cgroup_pids(c->st->cgroup, pids, n, err);
+}
+
+const struct level_ops container_level = {
+    .name = "container",
+    .summary = "namespaces, cgroups, seccomp and capabilities on the host kernel",
+    .create = ct_create,
+    .start = ct_start,
+    .kill = ct_kill,
+    .destroy = ct_destroy,
+    .exec = container_exec,
+    .pause = ct_pause,
+    .resume = ct_resume,
+    .paused = ct_paused,
+    .update = ct_update,
+    .pids = ct_pids,
+};

@@ -1,0 +1,150 @@
+/* `exec` for the container level: a new process in the namespaces and cgroup
+ * of a running container, with its own process settings. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "core/wait.h"
+#include "level/container/cgroup.h"
+#include "level/container/container.h"
+#include "level/container/process.h"
+
+struct exec_fds {
+    int ns[NS_COUNT];
+    int go[2], errp[2];
+    int console;
+};
+
+static bool same_ns(pid_t pid, enum ns_type t)
+{
+    struct stat a, b;
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/%d/ns/%s", pid, ns_proc_name(t));
+    if (stat(p, &a) < 0)
+        return true;
+    snprintf(p, sizeof(p), "/proc/self/ns/%s", ns_proc_name(t));
+    if (stat(p, &b) < 0)
+        return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int open_container_ns(struct container *c, int fds[NS_COUNT], cerr_t *err)
+{
+    for (int t = 0; t < NS_COUNT; t++) {
+        fds[t] = -1;
+        if (same_ns(c->st->pid, t))
+            continue;
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/%d/ns/%s", c->st->pid, ns_proc_name(t));
+        fds[t] = open(p, O_RDONLY | O_CLOEXEC);
+        if (fds[t] < 0)
+            return cerr_set(err, errno, "open `%s`", p);
+    }
+    return 0;
+}
+
+static __attribute__((noreturn)) void exec_child(struct container *c, const struct exec_opts *o,
+                                                 struct exec_fds *f)
+{
+    static const enum ns_type order[] = {NS_USER,    NS_IPC,    NS_UTS, NS_NETWORK,
+                                         NS_CGROUP, NS_TIME,   NS_MOUNT};
+    cerr_t err = NULL;
+    struct proc_plan plan;
+    char go;
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    close(f->go[1]);
+    close(f->errp[0]);
+    close_range_cloexec(2 + o->preserve_fds);
+    if (read(f->go[0], &go, 1) != 1)
+        _exit(1);
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (f->ns[order[i]] < 0)
+            continue;
+        if (setns(f->ns[order[i]], 0) < 0) {
+            cerr_set(&err, errno, "join the container's %s namespace", ns_type_name(order[i]));
+            goto fail;
+        }
+    }
+    if (f->ns[NS_USER] >= 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+        cerr_set(&err, errno, "become root in the container's user namespace");
+        goto fail;
+    }
+    if (chdir("/") < 0) {
+        cerr_set(&err, errno, "chdir /");
+        goto fail;
+    }
+    if (o->process->terminal && proc_setup_terminal(o->process, f->console, &err) < 0)
+        goto fail;
+    if (proc_plan_make(o->process, &c->spec->linux_.seccomp, &plan, &err) < 0 ||
+        proc_apply_privileged(&plan, &err) < 0 || proc_apply_user(&plan, &err) < 0)
+        goto fail;
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+    proc_exec(&plan, &err);
+fail:
+    write_all(f->errp[1], cerr_msg(err), strlen(cerr_msg(err)));
+    _exit(127);
+}
+
+static int run_exec(struct container *c, const struct exec_opts *o, struct exec_fds *f,
+                    int *status, cerr_t *err)
+{
+    if (o->process->terminal && o->console_socket == NULL)
+        return cerr_set(err, 0, "exec --tty requires --console-socket");
+    if (open_container_ns(c, f->ns, err) < 0)
+        return -1;
+    if (o->process->terminal && (f->console = unix_connect(o->console_socket, err)) < 0)
+        return cerr_wrap(err, "--console-socket");
+    if (pipe2(f->go, O_CLOEXEC) < 0 || pipe2(f->errp, O_CLOEXEC) < 0)
+        return cerr_set(err, errno, "pipe");
+    if (f->ns[NS_PID] >= 0 && setns(f->ns[NS_PID], CLONE_NEWPID) < 0)
+        return cerr_set(err, errno, "join the container's pid namespace");
+    pid_t pid = fork();
+    if (pid < 0)
+        return cerr_set(err, errno, "fork");
+    if (pid == 0)
+        exec_child(c, o, f);
+    close(f->go[0]);
+    f->go[0] = -1;
+    close(f->errp[1]);
+    f->errp[1] = -1;
+    if (cgroup_enter(c->st->cgroup, pid, err) < 0 || write_all(f->go[1], "g", 1) < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    char msg[4096];
+    ssize_t n = read_all(f->errp[0], msg, sizeof(msg) - 1);
+    if (n > 0) {
+        msg[n] = '\0';
+        waitpid(pid, NULL, 0);
+        return cerr_set(err, 0, "%s", msg);
+    }
+    if (o->pid_file != NULL && write_pid_file(o->pid_file, pid, err) < 0)
+        return -1;
+    *status = o->detach ? 0 : wait_forward(pid);
+    return 0;
+}
+
+int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
+{
+    struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1};
+    int r = run_exec(c, o, &f, status, err);
+    for (int t = 0; t < NS_COUNT; t++)
+        if (f.ns[t] >= 0)
+            close(f.ns[t]);
+    int *rest[] = {&f.go[0], &f.go[1], &f.errp[0], &f.errp[1], &f.console};
+    for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
+        if (*rest[i] >= 0)
+            close(*rest[i]);
+    return r;
+}

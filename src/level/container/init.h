@@ -1,0 +1,26 @@
+/* The container process from clone() to execve(): the child side of create. */
+#ifndef CELLA_INIT_H
+#define CELLA_INIT_H
+
+#include <stdbool.h>
+
+#include "oci/spec.h"
+
+struct init_args {
+    const struct spec *spec;
+    const char *rootfs;
+    const char *cgroup;
+    int lock_fd;    /* the locked state directory: closed at once */
+    int sync_fd;    /* to cella create */
+    int exec_fd;    /* listening socket that `start` connects to */
+    int console_fd; /* where the pty master goes, -1 without terminal */
+    int ns_fds[NS_COUNT]; /* namespaces to join (-1: none) */
+    bool new_userns;
+    bool no_pivot;
+    int preserve_fds;
+};
+
+/* Never returns. */
+__attribute__((noreturn)) void container_init(const struct init_args *a);
+
+#endif

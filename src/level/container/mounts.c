@@ -1,0 +1,553 @@
+#define _GNU_SOURCE
+#include "level/container/mounts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "level/container/cgroup.h"
+
+/* ---- options --------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    bool clear;
+    unsigned long flag;
+} flag_opts[] = {
+    {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},      {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},  {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
+    {"silent", false, MS_SILENT},      {"loud", true, MS_SILENT},
+};
+
+static const struct {
+    const char *name;
+    unsigned long flag;
+} prop_opts[] = {
+    {"private", MS_PRIVATE},
+    {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},
+    {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},
+    {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE},
+    {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+static int append_data(char **data, const char *opt)
+{
+    char *n = *data ? xasprintf("%s,%s", *data, opt) : xstrdup(opt);
+    free(*data);
+    *data = n;
+    return 0;
+}
+
+int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cerr_t *err)
+{
+    (void)err;
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < options->n; i++) {
+        const char *o = options->v[i];
+        bool done = false;
+        if (strcmp(o, "bind") == 0) {
+            out->bind = true;
+            continue;
+        }
+        if (strcmp(o, "rbind") == 0) {
+            out->bind = out->recursive = true;
+            continue;
+        }
+        /* crun's extensions and idmapped-mount options that we accept and ignore. */
+        if (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "notmpcopyup") == 0 ||
+            strcmp(o, "copy-symlink") == 0 || strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0)
+            continue;
+        for (size_t j = 0; j < ARRAY_SIZE(flag_opts) && !done; j++) {
+            if (strcmp(o, flag_opts[j].name) != 0)
+                continue;
+            if (flag_opts[j].clear) {
+                out->flags &= ~flag_opts[j].flag;
+                out->clear |= flag_opts[j].flag;
+            } else {
+                out->flags |= flag_opts[j].flag;
+                out->clear &= ~flag_opts[j].flag;
+            }
+            done = true;
+        }
+        for (size_t j = 0; j < ARRAY_SIZE(prop_opts) && !done; j++) {
+            if (strcmp(o, prop_opts[j].name) == 0) {
+                out->propagation = prop_opts[j].flag;
+                done = true;
+            }
+        }
+        if (!done)
+            append_data(&out->data, o);
+    }
+    return 0;
+}
+
+/* ---- paths inside the rootfs ---------------------------------------------------- */
+
+static int openat2_(int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+    struct open_how how = {.flags = (unsigned long long)flags, .resolve = resolve};
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/* Open `path` (absolute, in the container) under rootfd, never escaping it
+ * through "..", absolute symlinks or relative ones. Creates missing
+ * directories, and the last component as a file when `file` is true. */
+static int open_in_root(int rootfd, const char *path, bool create, bool file, cerr_t *err)
+{
+    autofree char *copy = xstrdup(path);
+    int cur = dup(rootfd);
+    char *save = NULL;
+    char *comp = strtok_r(copy, "/", &save);
+    if (cur < 0)
+        return cerr_set(err, errno, "dup");
+    if (comp == NULL)
+        return cur;
+    autofree char *sofar = xstrdup("");
+    while (comp != NULL) {
+        char *next = strtok_r(NULL, "/", &save);
+        char *np = xasprintf("%s/%s", sofar, comp);
+        free(sofar);
+        sofar = np;
+        int fd = openat2_(rootfd, sofar, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+        if (fd < 0 && errno == ENOENT && create) {
+            if (next == NULL && file) {
+                int f = openat(cur, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (f >= 0)
+                    close(f);
+            } else if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST) {
+                int e = errno;
+                close(cur);
+                return cerr_set(err, e, "mkdir `%s` in the container", sofar);
+            }
+            fd = openat2_(rootfd, sofar, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
+        }
+        if (fd < 0) {
+            int e = errno;
+            close(cur);
+            return cerr_set(err, e, "open `%s` in the container", sofar);
+        }
+        close(cur);
+        cur = fd;
+        comp = next;
+    }
+    return cur;
+}
+
+static char *fd_path(int fd)
+{
+    return xasprintf("/proc/self/fd/%d", fd);
+}
+
+/* ---- single mounts -------------------------------------------------------------- */
+
+static unsigned long locked_flags(const char *path)
+{
+    struct statvfs sv;
+    unsigned long f = 0;
+    if (statvfs(path, &sv) < 0)
+        return 0;
+    if (sv.f_flag & ST_NOSUID)
+        f |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        f |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        f |= MS_NOEXEC;
+    if (sv.f_flag & ST_RDONLY)
+        f |= MS_RDONLY;
+    return f;
+}
+
+static int remount_bind(const char *target, unsigned long flags, const char *what, cerr_t *err)
+{
+    unsigned long keep = locked_flags(target) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags | keep, NULL) < 0)
+        return cerr_set(err, errno, "remount `%s`", what);
+    return 0;
+}
+
+/* Remount the mount now on top of `dest` (reopened: an fd taken before the
+ * mount names what is underneath). */
+static int remount_dest(int rootfd, const char *dest, unsigned long flags, cerr_t *err)
+{
+    int top = open_in_root(rootfd, dest, false, false, err);
+    if (top < 0)
+        return -1;
+    autofree char *mp = fd_path(top);
+    int r = remount_bind(mp, flags, dest, err);
+    close(top);
+    return r;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int mount_cgroup(const struct mount_ctx *m, int rootfd, int target,
+                        const struct spec_mount *sm, const struct mount_opts *o, cerr_t *err);
+
+static int do_mount(const struct mount_ctx *m, int rootfd, const struct spec_mount *sm,
+                    cerr_t *err)
+{
+    struct mount_opts o;
+    const char *type = sm->type ? sm->type : "";
+    int r = -1;
+    if (mount_opts_parse(&sm->options, &o, err) < 0)
+        return -1;
+    bool bind = o.bind || strcmp(type, "bind") == 0;
+    bool src_dir = true;
+    if (bind) {
+        if (sm->source == NULL) {
+            cerr_set(err, 0, "mount `%s`: bind mount without a source", sm->destination);
+            goto out;
+        }
+        struct stat st;
+        if (stat(sm->source, &st) < 0) {
+            cerr_set(err, errno, "mount `%s`: source `%s`", sm->destination, sm->source);
+            goto out;
+        }
+        src_dir = S_ISDIR(st.st_mode);
+    }
+    int target = open_in_root(rootfd, sm->destination, true, !src_dir, err);
+    if (target < 0)
+        goto out;
+    autofree char *tp = fd_path(target);
+
+    if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+        r = mount_cgroup(m, rootfd, target, sm, &o, err);
+    } else if (bind) {
+        if (mount(sm->source, tp, NULL, MS_BIND | (o.recursive ? MS_REC : 0), NULL) < 0)
+            cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination);
+        else
+            r = 0;
+    } else {
+        unsigned long flags = o.flags & ~MS_REMOUNT;
+        if (mount(sm->source ? sm->source : type, tp, type, flags, o.data) < 0) {
+            int e = errno;
+            /* Without a new network namespace sysfs cannot be mounted in a
+             * user namespace: bind the host's, read-only, as runc does. */
+            if (strcmp(type, "sysfs") == 0 && (e == EPERM || e == EBUSY)) {
+                if (mount("/sys", tp, NULL, MS_BIND | MS_REC, NULL) == 0 &&
+                    remount_dest(rootfd, sm->destination,
+                                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) == 0)
+                    r = 0;
+                else
+                    cerr_set(err, errno, "mount sysfs on `%s`", sm->destination);
+            } else if (strcmp(type, "mqueue") == 0 && e == EPERM) {
+                if (mount("/dev/mqueue", tp, NULL, MS_BIND | MS_REC, NULL) == 0)
+                    r = 0;
+                else
+                    cerr_set(err, errno, "mount mqueue on `%s`", sm->destination);
+            } else {
+                cerr_set(err, e, "mount `%s` (type %s) on `%s`", sm->source ? sm->source : "",
+                         type, sm->destination);
+            }
+        } else {
+            r = 0;
+        }
+    }
+    close(target);
+    /* The fd opened before mounting names the directory under the new mount:
+     * reopen the destination to reach the mount itself. */
+    if (r == 0 && ((bind && (o.flags & ~MS_REMOUNT) != 0) || o.propagation != 0)) {
+        int top = open_in_root(rootfd, sm->destination, false, false, err);
+        if (top < 0) {
+            r = -1;
+            goto out;
+        }
+        autofree char *mp = fd_path(top);
+        if (bind && (o.flags & ~MS_REMOUNT) != 0)
+            r = remount_bind(mp, o.flags & ~MS_REMOUNT, sm->destination, err);
+        if (r == 0 && o.propagation != 0 && mount(NULL, mp, NULL, o.propagation, NULL) < 0)
+            r = cerr_set(err, errno, "set propagation of `%s`", sm->destination);
+        close(top);
+    }
+out:
+    free(o.data);
+    return r;
+}
+
+/* cgroup mounts: cgroup2 when the host is v2; otherwise a tmpfs holding a
+ * bind of the container's own cgroup in each v1 hierarchy. */
+static int mount_cgroup(const struct mount_ctx *m, int rootfd, int target,
+                        const struct spec_mount *sm, const struct mount_opts *o, cerr_t *err)
+{
+    autofree char *tp = fd_path(target);
+    unsigned long ro = o->flags & MS_RDONLY;
+    unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (cgroup_mode() == CGROUP_V2) {
+        autofree char *src = xasprintf("/sys/fs/cgroup%s", m->cgroup ? m->cgroup : "");
+        if (m->spec->linux_.ns[NS_CGROUP].present) {
+            if (mount("cgroup2", tp, "cgroup2", base | ro, NULL) == 0)
+                return 0;
+        }
+        if (mount(src, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
+            return cerr_set(err, errno, "bind `%s` on `%s`", src, sm->destination);
+        return remount_dest(rootfd, sm->destination, base | ro, err);
+    }
+    if (mount("tmpfs", tp, "tmpfs", base, "mode=755") < 0)
+        return cerr_set(err, errno, "mount tmpfs on `%s`", sm->destination);
+    int top = open_in_root(rootfd, sm->destination, false, false, err);
+    if (top < 0)
+        return -1;
+    free(tp);
+    tp = fd_path(top);
+    DIR *d = opendir("/sys/fs/cgroup");
+    if (d == NULL) {
+        close(top);
+        return cerr_set(err, errno, "open /sys/fs/cgroup");
+    }
+    struct dirent *de;
+    int r = 0;
+    while (r == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        autofree char *host = xasprintf("/sys/fs/cgroup/%s", de->d_name);
+        autofree char *dst = xasprintf("%s/%s", tp, de->d_name);
+        struct stat st;
+        if (lstat(host, &st) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode)) {
+            char link[256];
+            ssize_t n = readlink(host, link, sizeof(link) - 1);
+            if (n > 0) {
+                link[n] = '\0';
+                symlink(link, dst);
+            }
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode))
+            continue;
+        autofree char *src = xasprintf("%s%s", host, m->cgroup ? m->cgroup : "");
+        if (!is_dir(src))
+            continue;
+        if (mkdir(dst, 0755) < 0 && errno != EEXIST) {
+            r = cerr_set(err, errno, "mkdir `%s/%s`", sm->destination, de->d_name);
+            break;
+        }
+        if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            r = cerr_set(err, errno, "bind `%s` on `%s/%s`", src, sm->destination, de->d_name);
+            break;
+        }
+        r = remount_bind(dst, base | ro, sm->destination, err);
+    }
+    closedir(d);
+    if (r == 0 && ro)
+        r = remount_bind(tp, MS_RDONLY | base, sm->destination, err);
+    close(top);
+    return r;
+}
+
+/* ---- /dev ------------------------------------------------------------------- */
+
+static const struct spec_device default_devices[] = {
+    {"/dev/null", 'c', 1, 3, true, 0666, true, true, 0, 0},
+    {"/dev/zero", 'c', 1, 5, true, 0666, true, true, 0, 0},
+    {"/dev/full", 'c', 1, 7, true, 0666, true, true, 0, 0},
+    {"/dev/random", 'c', 1, 8, true, 0666, true, true, 0, 0},
+    {"/dev/urandom", 'c', 1, 9, true, 0666, true, true, 0, 0},
+    {"/dev/tty", 'c', 5, 0, true, 0666, true, true, 0, 0},
+};
+
+static int make_device(int rootfd, const struct spec_device *d, bool bind_only, cerr_t *err)
+{
+    const char *rel = d->path;
+    while (*rel == '/')
+        rel++;
+    autofree char *parent = xstrdup(d->path);
+    char *slash = strrchr(parent, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    int pfd = open_in_root(rootfd, parent[0] ? parent : "/", true, false, err);
+    if (pfd < 0)
+        return -1;
+    const char *name = strrchr(d->path, '/') ? strrchr(d->path, '/') + 1 : d->path;
+    int r = 0;
+    unlinkat(pfd, name, 0);
+    mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+    mode_t mode = (d->has_mode ? d->file_mode : 0666) & 07777;
+    if (!bind_only && mknodat(pfd, name, type | mode, makedev(d->major, d->minor)) == 0) {
+        if (fchownat(pfd, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+                     AT_SYMLINK_NOFOLLOW) < 0)
+            r = cerr_set(err, errno, "chown device `%s`", d->path);
+        else if (fchmodat(pfd, name, mode, 0) < 0)
+            r = cerr_set(err, errno, "chmod device `%s`", d->path);
+    } else if (!bind_only && errno != EPERM) {
+        r = cerr_set(err, errno, "mknod `%s`", d->path);
+    } else {
+        /* In a user namespace: bind the host's node instead. */
+        int f = openat(pfd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (f >= 0)
+            close(f);
+        int t = openat(pfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        autofree char *tp = t >= 0 ? fd_path(t) : NULL;
+        if (t < 0 || mount(d->path, tp, NULL, MS_BIND, NULL) < 0)
+            r = cerr_set(err, errno, "bind device `%s`", d->path);
+        if (t >= 0)
+            close(t);
+    }
+    close(pfd);
+    return r;
+}
+
+static bool spec_mounts(const struct spec *s, const char *dest)
+{
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if (strcmp(s->mounts[i].destination, dest) == 0)
+            return true;
+    return false;
+}
+
+static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
+{
+    const struct spec *s = m->spec;
+    if (spec_mounts(s, "/dev")) {
+        for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
+            if (make_device(rootfd, &default_devices[i], m->userns, err) < 0)
+                return -1;
+        static const char *const links[][2] = {
+            {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+            {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+        };
+        int dev = open_in_root(rootfd, "/dev", false, false, err);
+        if (dev < 0)
+            return -1;
+        for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+            if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST) {
+                close(dev);
+                return cerr_set(err, errno, "symlink /dev/%s", links[i][1]);
+            }
+        if (spec_mounts(s, "/dev/pts")) {
+            unlinkat(dev, "ptmx", 0);
+            if (symlinkat("pts/ptmx", dev, "ptmx") < 0) {
+                close(dev);
+                return cerr_set(err, errno, "symlink /dev/ptmx");
+            }
+        }
+        close(dev);
+    }
+    for (size_t i = 0; i < s->linux_.n_devices; i++)
+        if (make_device(rootfd, &s->linux_.devices[i], m->userns, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- the whole sequence ------------------------------------------------------------ */
+
+int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
+{
+    /* Nothing we mount may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        return cerr_set(err, errno, "make / a slave mount");
+    if (mount(m->rootfs, m->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return cerr_set(err, errno, "bind mount rootfs `%s`", m->rootfs);
+    int rootfd = open(m->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return cerr_set(err, errno, "open rootfs `%s`", m->rootfs);
+    int r = 0;
+    for (size_t i = 0; i < m->spec->n_mounts && r == 0; i++)
+        r = do_mount(m, rootfd, &m->spec->mounts[i], err);
+    if (r == 0)
+        r = setup_dev(m, rootfd, err);
+    close(rootfd);
+    return r;
+}
+
+static int pivot(const struct mount_ctx *m, cerr_t *err)
+{
+    if (chdir(m->rootfs) < 0)
+        return cerr_set(err, errno, "chdir to rootfs `%s`", m->rootfs);
+    if (m->no_pivot) {
+        if (mount(m->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+            return cerr_set(err, errno, "move rootfs to /");
+        if (chroot(".") < 0)
+            return cerr_set(err, errno, "chroot to rootfs");
+        return chdir("/") < 0 ? cerr_set(err, errno, "chdir /") : 0;
+    }
+    /* pivot_root(".", "."): the old root ends up on top of the new one and
+     * is detached right away; no directory for it is needed in the rootfs. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return cerr_set(err, errno, "pivot_root to `%s`", m->rootfs);
+    if (mount(NULL, ".", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+        return cerr_set(err, errno, "make old root a slave");
+    if (umount2(".", MNT_DETACH) < 0)
+        return cerr_set(err, errno, "detach old root");
+    return chdir("/") < 0 ? cerr_set(err, errno, "chdir /") : 0;
+}
+
+static unsigned long propagation_flag(const char *p)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(prop_opts); i++)
+        if (strcmp(prop_opts[i].name, p) == 0)
+            return prop_opts[i].flag;
+    return 0;
+}
+
+static int mask_path(const char *path, cerr_t *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : cerr_set(err, errno, "maskedPaths: `%s`", path);
+    if (S_ISDIR(st.st_mode)) {
+        if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k,mode=755") < 0)
+            return cerr_set(err, errno, "maskedPaths: mount tmpfs on `%s`", path);
+    } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+        return cerr_set(err, errno, "maskedPaths: bind /dev/null on `%s`", path);
+    }
+    return 0;
+}
+
+static int readonly_path(const char *path, cerr_t *err)
+{
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return errno == ENOENT ? 0 : cerr_set(err, errno, "readonlyPaths: bind `%s`", path);
+    return remount_bind(path, MS_RDONLY, path, err);
+}
+
+int mounts_finish(const struct mount_ctx *m, cerr_t *err)
+{
+    const struct spec_linux *l = &m->spec->linux_;
+    if (pivot(m, err) < 0)
+        return -1;
+    if (l->rootfs_propagation != NULL) {
+        unsigned long f = propagation_flag(l->rootfs_propagation);
+        if (f == 0)
+            return cerr_set(err, 0, "linux.rootfsPropagation: unknown value `%s`",
+                            l->rootfs_propagation);
+        if (mount(NULL, "/", NULL, f, NULL) < 0)
+            return cerr_set(err, errno, "set rootfs propagation `%s`", l->rootfs_propagation);
+    }
+    for (size_t i = 0; i < l->masked_paths.n; i++)
+        if (mask_path(l->masked_paths.v[i], err) < 0)
+            return -1;
+    for (size_t i = 0; i < l->readonly_paths.n; i++)
+        if (readonly_path(l->readonly_paths.v[i], err) < 0)
+            return -1;
+    if (m->spec->root.readonly && remount_bind("/", MS_RDONLY, "/ (root.readonly)", err) < 0)
+        return -1;
+    return 0;
+}

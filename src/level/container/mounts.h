@@ -1,0 +1,37 @@
+/* The container's filesystem view: the rootfs, the spec's mounts, /dev,
+ * pivot_root, masked and read-only paths. Runs inside the new mount
+ * namespace, in the container process. */
+#ifndef CELLA_MOUNTS_H
+#define CELLA_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "oci/spec.h"
+
+struct mount_ctx {
+    const struct spec *spec;
+    const char *rootfs; /* absolute host path */
+    const char *cgroup; /* the container's cgroup path, for cgroup mounts */
+    bool userns;        /* new user namespace: no mknod, no sysfs without netns */
+    bool no_pivot;
+};
+
+/* Everything up to (not including) pivot_root. */
+int mounts_prepare(const struct mount_ctx *m, cerr_t *err);
+/* pivot_root (or chroot with --no-pivot), then propagation, masked and
+ * read-only paths and the read-only root. */
+int mounts_finish(const struct mount_ctx *m, cerr_t *err);
+
+/* Mount option parsing, exposed for tests: fills flags, propagation flags,
+ * and the remaining data string ("mode=755,size=65536k"). */
+struct mount_opts {
+    unsigned long flags;     /* MS_* for the mount itself */
+    unsigned long clear;     /* flags explicitly cleared (rw, suid, ...) */
+    unsigned long propagation;
+    bool bind, recursive;
+    char *data; /* malloc'd, may be NULL */
+};
+int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cerr_t *err);
+
+#endif

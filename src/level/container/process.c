@@ -1,0 +1,263 @@
+#define _GNU_SOURCE
+#include "level/container/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *env_get(char **env, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+            return env[i] + n + 1;
+    return NULL;
+}
+
+/* HOME from the container's /etc/passwd, "/" when absent. */
+static char *home_for(uid_t uid)
+{
+    FILE *f = fopen("/etc/passwd", "re");
+    char line[1024];
+    char *home = NULL;
+    while (f != NULL && home == NULL && fgets(line, sizeof(line), f) != NULL) {
+        char *fields[7] = {0};
+        char *save = NULL, *s = line;
+        int n = 0;
+        for (char *t; n < 7 && (t = strsep(&s, ":")) != NULL;)
+            fields[n++] = t;
+        (void)save;
+        if (n >= 6 && fields[2] && (uid_t)strtoul(fields[2], NULL, 10) == uid)
+            home = xstrdup(fields[5]);
+    }
+    if (f != NULL)
+        fclose(f);
+    return home ? home : xstrdup("/");
+}
+
+static char *find_exe(const char *name, const char *path, cerr_t *err)
+{
+    if (strchr(name, '/') != NULL) {
+        if (access(name, X_OK) < 0)
+            cerr_set(err, errno, "process.args[0]: `%s`", name);
+        return access(name, X_OK) < 0 ? NULL : xstrdup(name);
+    }
+    autofree char *copy = xstrdup(path ? path : DEFAULT_PATH);
+    char *s = copy;
+    for (char *dir; (dir = strsep(&s, ":")) != NULL;) {
+        char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            return cand;
+        free(cand);
+    }
+    cerr_set(err, 0, "process.args[0]: executable `%s` not found in $PATH", name);
+    return NULL;
+}
+
+int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
+                   struct proc_plan *plan, cerr_t *err)
+{
+    memset(plan, 0, sizeof(*plan));
+    plan->p = p;
+    if (p->args.n == 0)
+        return cerr_set(err, 0, "process.args: must not be empty");
+    if (caps_parse(&p->caps, "process.capabilities", &plan->caps, err) < 0)
+        return -1;
+    if (sc != NULL && sc->present) {
+        if (seccomp_compile(sc, &plan->seccomp, err) < 0)
+            return -1;
+        plan->has_seccomp = true;
+    }
+    size_t n = p->env.n;
+    plan->envp = calloc(n + 3, sizeof(char *));
+    if (plan->envp == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        plan->envp[i] = xstrdup(p->env.v[i]);
+    if (env_get(plan->envp, "HOME") == NULL) {
+        autofree char *home = home_for(p->user.uid);
+        plan->envp[n++] = xasprintf("HOME=%s", home);
+    }
+    plan->exe = find_exe(p->args.v[0], env_get(plan->envp, "PATH"), err);
+    return plan->exe ? 0 : -1;
+}
+
+void proc_plan_free(struct proc_plan *plan)
+{
+    free(plan->exe);
+    for (size_t i = 0; plan->envp && plan->envp[i]; i++)
+        free(plan->envp[i]);
+    free(plan->envp);
+    if (plan->has_seccomp)
+        seccomp_prog_free(&plan->seccomp);
+    memset(plan, 0, sizeof(*plan));
+}
+
+int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
+{
+    const struct spec_process *p = plan->p;
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+        if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+            return cerr_set(err, errno, "process.rlimits[%zu]: setrlimit %s", i,
+                            p->rlimits[i].type);
+    }
+    if (p->has_oom_score_adj) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+        if (write_knob("/proc/self/oom_score_adj", v, err) < 0)
+            return cerr_wrap(err, "process.oomScoreAdj");
+    }
+    if (p->cwd != NULL && mkdir_p(p->cwd, 0755, err) < 0)
+        return cerr_wrap(err, "process.cwd");
+    return caps_drop_bounding(&plan->caps, err);
+}
+
+int proc_apply_user(const struct proc_plan *plan, cerr_t *err)
+{
+    const struct spec_user *u = &plan->p->user;
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return cerr_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+    if (setgroups(u->n_additional_gids, u->additional_gids) < 0 && errno != EPERM)
+        return cerr_set(err, errno, "setgroups (process.user.additionalGids)");
+    if (setresgid(u->gid, u->gid, u->gid) < 0)
+        return cerr_set(err, errno, "setgid %u (process.user.gid)", u->gid);
+    if (setresuid(u->uid, u->uid, u->uid) < 0)
+        return cerr_set(err, errno, "setuid %u (process.user.uid)", u->uid);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return cerr_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
+    if (u->has_umask)
+        umask(u->umask);
+    else
+        umask(022);
+    return 0;
+}
+
+int proc_exec(const struct proc_plan *plan, cerr_t *err)
+{
+    const struct spec_process *p = plan->p;
+    if (p->cwd != NULL && chdir(p->cwd) < 0)
+        return cerr_set(err, errno, "process.cwd: chdir `%s`", p->cwd);
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return cerr_set(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
+     * final capability sets may lack: load it first, as runc does (the filter
+     * must then allow capset and execve). With no_new_privs, load it last. */
+    if (plan->has_seccomp && !p->no_new_privileges &&
+        (caps_raise_effective(err) < 0 || seccomp_install(&plan->seccomp, err) < 0))
+        return -1;
+    if (caps_apply(&plan->caps, err) < 0)
+        return -1;
+    if (plan->has_seccomp && p->no_new_privileges && seccomp_install(&plan->seccomp, err) < 0)
+        return -1;
+    execve(plan->exe, p->args.v, plan->envp);
+    return cerr_set(err, errno, "exec `%s`", plan->exe);
+}
+
+int send_fd(int sock, int fd, cerr_t *err)
+{
+    char byte = 'F';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t r;
+    do
+        r = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? cerr_set(err, errno, "send terminal to the console socket") : 0;
+}
+
+int recv_fd(int sock, cerr_t *err)
+{
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf)};
+    ssize_t r;
+    do
+        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+        return cerr_set(err, r < 0 ? errno : 0, "receive terminal fd");
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+int proc_setup_terminal(const struct spec_process *p, int sock, cerr_t *err)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0)
+        return cerr_set(err, errno, "process.terminal: open /dev/ptmx in the container");
+    int r = -1;
+    if (unlockpt(master) < 0) {
+        cerr_set(err, errno, "process.terminal: unlockpt");
+        goto out;
+    }
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) {
+        cerr_set(err, errno, "process.terminal: open the pty peer");
+        goto out;
+    }
+    if (p->console_height || p->console_width) {
+        struct winsize ws = {.ws_row = (unsigned short)p->console_height,
+                             .ws_col = (unsigned short)p->console_width};
+        ioctl(slave, TIOCSWINSZ, &ws);
+    }
+    if (send_fd(sock, master, err) < 0) {
+        close(slave);
+        goto out;
+    }
+    if (setsid() < 0 && errno != EPERM) {
+        cerr_set(err, errno, "setsid");
+        close(slave);
+        goto out;
+    }
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+        cerr_set(err, errno, "make the pty the controlling terminal");
+        close(slave);
+        goto out;
+    }
+    if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) {
+        cerr_set(err, errno, "dup2 pty");
+        close(slave);
+        goto out;
+    }
+    if (slave > 2)
+        close(slave);
+    r = 0;
+out:
+    close(master);
+    return r;
+}

@@ -1,0 +1,44 @@
+/* Turning the current process into the container's process: rlimits, user,
+ * capabilities, no_new_privs, seccomp, cwd, environment and execve. Shared by
+ * the container's init and by `exec`. */
+#ifndef CELLA_PROCESS_H
+#define CELLA_PROCESS_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "level/container/caps.h"
+#include "level/container/seccomp.h"
+#include "oci/spec.h"
+
+struct proc_plan {
+    const struct spec_process *p;
+    struct caps_set caps;
+    struct seccomp_prog seccomp; /* len 0: none */
+    bool has_seccomp;
+    char *exe;   /* resolved args[0] */
+    char **envp; /* env, with HOME and PATH defaults added */
+};
+
+/* Check and precompute everything that can fail before the point of no
+ * return: capability names, seccomp filter, the executable (resolved in the
+ * current root, so call it after pivot_root / setns). */
+int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
+                   struct proc_plan *plan, cerr_t *err);
+void proc_plan_free(struct proc_plan *plan);
+
+/* Before the user switch: rlimits, oom score, bounding set, cwd creation. */
+int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err);
+/* Groups, gid, uid (keeping capabilities), then capability sets and umask. */
+int proc_apply_user(const struct proc_plan *plan, cerr_t *err);
+/* no_new_privs and seccomp, chdir, then execve. Returns only on failure. */
+int proc_exec(const struct proc_plan *plan, cerr_t *err);
+
+/* Set up the terminal: a new pty from the container's /dev/ptmx, master sent
+ * over `sock` (SCM_RIGHTS), slave made the controlling terminal and stdio. */
+int proc_setup_terminal(const struct spec_process *p, int sock, cerr_t *err);
+/* Send / receive one fd over a unix socket. */
+int send_fd(int sock, int fd, cerr_t *err);
+int recv_fd(int sock, cerr_t *err);
+
+#endif

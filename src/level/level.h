@@ -1,0 +1,91 @@
+/* The interface every isolation level implements. The OCI layer (CLI, state,
+ * locking, hooks, lifecycle in core/) is written once against it; a level only
+ * knows how to make, run and remove its kind of workload. */
+#ifndef CELLA_LEVEL_H
+#define CELLA_LEVEL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/error.h"
+#include "core/state.h"
+#include "oci/spec.h"
+
+struct globals {
+    const char *root;
+    const char *log_file;
+    bool log_json;
+    bool debug;
+    bool systemd_cgroup;
+    const char *isolation; /* --isolation, or from argv[0] */
+    const char *isolation_origin;
+};
+
+struct create_opts {
+    const char *bundle; /* absolute */
+    const char *pid_file;
+    const char *console_socket;
+    int preserve_fds;
+    bool no_pivot;
+    bool no_new_keyring;
+    bool foreground; /* `run` without --detach: keep stdio, wait */
+};
+
+struct exec_opts {
+    struct spec_process *process; /* the full process to run */
+    const char *console_socket;
+    const char *pid_file;
+    int preserve_fds;
+    bool detach;
+    bool no_new_privs_set; /* --no-new-privs given */
+};
+
+/* One container being operated on, with its state directory locked. */
+struct container {
+    const struct globals *g;
+    char *id;
+    int dirfd;          /* ROOT/ID, locked */
+    struct spec *spec;  /* config.json of the container */
+    struct cstate *st;  /* state.json */
+};
+
+struct level_ops {
+    const char *name;
+    const char *summary;
+    /* Make the workload and leave it waiting before the user process. Fills
+     * c->st->pid and start_time. Runs prestart/createRuntime/createContainer hooks. */
+    int (*create)(struct container *c, const struct create_opts *o, cerr_t *err);
+    /* Release the waiting workload (runs startContainer hooks). */
+    int (*start)(struct container *c, cerr_t *err);
+    int (*kill)(struct container *c, int sig, bool all, cerr_t *err);
+    /* Remove everything the level made; the workload is killed if alive. */
+    int (*destroy)(struct container *c, cerr_t *err);
+    /* Run an extra process; returns its exit status when not detached. */
+    int (*exec)(struct container *c, const struct exec_opts *o, int *status, cerr_t *err);
+    int (*pause)(struct container *c, cerr_t *err);
+    int (*resume)(struct container *c, cerr_t *err);
+    /* True when the workload is frozen. */
+    bool (*paused)(struct container *c);
+    int (*update)(struct container *c, const struct spec_resources *r, cerr_t *err);
+    /* Host pids of every process of the container. */
+    int (*pids)(struct container *c, pid_t **pids, size_t *n, cerr_t *err);
+};
+
+/* Every level cella knows; a level not yet built has ops == NULL. */
+struct level_entry {
+    const char *name;
+    const struct level_ops *ops;
+    const char *planned; /* why it is not available yet */
+};
+
+const struct level_entry *level_table(size_t *n);
+/* Resolve a level by name ("unknown isolation level", "not yet built"). */
+const struct level_ops *level_find(const char *name, const char *origin, cerr_t *err);
+/* The level for a bundle: annotation run.cella.isolation, then --isolation /
+ * argv[0], then the default (container). Sets *origin to say where it came from. */
+const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g,
+                                       cerr_t *err);
+
+extern const struct level_ops container_level;
+
+#endif

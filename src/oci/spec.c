@@ -1,0 +1,831 @@
+#define _GNU_SOURCE
+#include "oci/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/util.h"
+#include "oci/spec_json.h"
+
+/* ---- small tables -------------------------------------------------------- */
+
+static const struct {
+    const char *spec_name, *proc_name;
+    int flag;
+} ns_table[NS_COUNT] = {
+    [NS_PID] = {"pid", "pid", CLONE_NEWPID},
+    [NS_NETWORK] = {"network", "net", CLONE_NEWNET},
+    [NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS},
+    [NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+    [NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
+    [NS_USER] = {"user", "user", CLONE_NEWUSER},
+    [NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    [NS_TIME] = {"time", "time", 0x00000080 /* CLONE_NEWTIME */},
+};
+
+const char *ns_type_name(enum ns_type t)
+{
+    return ns_table[t].spec_name;
+}
+const char *ns_proc_name(enum ns_type t)
+{
+    return ns_table[t].proc_name;
+}
+int ns_clone_flag(enum ns_type t)
+{
+    return ns_table[t].flag;
+}
+
+static const char *hook_names[HOOK_COUNT] = {
+    [HOOK_PRESTART] = "prestart",
+    [HOOK_CREATE_RUNTIME] = "createRuntime",
+    [HOOK_CREATE_CONTAINER] = "createContainer",
+    [HOOK_START_CONTAINER] = "startContainer",
+    [HOOK_POSTSTART] = "poststart",
+    [HOOK_POSTSTOP] = "poststop",
+};
+
+const char *hook_kind_name(enum hook_kind k)
+{
+    return hook_names[k];
+}
+
+static const struct {
+    const char *name;
+    int res;
+} rlimit_table[] = {
+    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+int rlimit_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(rlimit_table) / sizeof(rlimit_table[0]); i++)
+        if (strcmp(rlimit_table[i].name, name) == 0)
+            return rlimit_table[i].res;
+    return -1;
+}
+
+/* ---- lists ---------------------------------------------------------------- */
+
+int str_list_push(struct str_list *l, const char *s)
+{
+    char **nv = realloc(l->v, (l->n + 2) * sizeof(char *));
+    if (nv == NULL)
+        return -1;
+    l->v = nv;
+    if (s != NULL) {
+        l->v[l->n] = strdup(s);
+        if (l->v[l->n] == NULL)
+            return -1;
+        l->n++;
+    }
+    l->v[l->n] = NULL;
+    return 0;
+}
+
+void str_list_free(struct str_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static void kv_list_free(struct kv_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].value);
+    }
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+/* Iterate an optional array field, calling fn for each element object. */
+typedef int (*elem_fn)(json_t *elem, const char *path, size_t i, void *ctx, cerr_t *err);
+
+static int each_object(json_t *obj, const char *key, const char *parent, size_t elem_size,
+                       void **out, size_t *n, elem_fn fn, cerr_t *err)
+{
+    char p[JPATH_MAX], ip[JPATH_MAX];
+    json_t *arr, *v;
+    size_t i;
+    if (jget_array(obj, key, parent, &arr, err) < 0)
+        return -1;
+    if (arr == NULL)
+        return 0;
+    jpath_key(p, parent, key);
+    size_t count = json_array_size(arr);
+    char *base = calloc(count ? count : 1, elem_size);
+    if (base == NULL)
+        return cerr_set(err, 0, "out of memory");
+    *out = base;
+    *n = 0;
+    json_array_foreach(arr, i, v)
+    {
+        jpath_idx(ip, p, i);
+        if (!json_is_object(v))
+            return jtype_error(ip, "object", err);
+        (*n)++; /* counted first so that a half-parsed element is freed too */
+        if (fn(v, ip, i, base + i * elem_size, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int require(json_t *obj, const char *key, const char *path, cerr_t *err)
+{
+    char p[JPATH_MAX];
+    if (jfield(obj, key) == NULL)
+        return cerr_set(err, 0, "%s: required field is missing", jpath_key(p, path, key));
+    return 0;
+}
+
+/* ---- process --------------------------------------------------------------- */
+
+static int parse_rlimit(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_rlimit *r = out;
+    char tp[JPATH_MAX];
+    if (require(o, "type", path, err) < 0 || jget_string(o, "type", path, &r->type, err) < 0 ||
+        jget_u64(o, "soft", path, UINT64_MAX, &r->soft, NULL, err) < 0 ||
+        jget_u64(o, "hard", path, UINT64_MAX, &r->hard, NULL, err) < 0)
+        return -1;
+    r->resource = rlimit_from_name(r->type);
+    if (r->resource < 0)
+        return cerr_set(err, 0, "%s: unknown rlimit `%s`", jpath_key(tp, path, "type"), r->type);
+    return 0;
+}
+
+static int parse_caps(json_t *o, const char *path, struct spec_caps *c, cerr_t *err)
+{
+    c->present = true;
+    return jget_str_list(o, "bounding", path, &c->bounding, err) < 0 ||
+                   jget_str_list(o, "effective", path, &c->effective, err) < 0 ||
+                   jget_str_list(o, "inheritable", path, &c->inheritable, err) < 0 ||
+                   jget_str_list(o, "permitted", path, &c->permitted, err) < 0 ||
+                   jget_str_list(o, "ambient", path, &c->ambient, err) < 0
+               ? -1
+               : 0;
+}
+
+static int parse_user(json_t *o, const char *path, struct spec_user *u, cerr_t *err)
+{
+    uint64_t v;
+    bool set = false;
+    json_t *gids;
+    char p[JPATH_MAX], ip[JPATH_MAX];
+    if (jget_u64(o, "uid", path, UINT32_MAX, &v, &set, err) < 0)
+        return -1;
+    if (set)
+        u->uid = (uid_t)v;
+    set = false;
+    if (jget_u64(o, "gid", path, UINT32_MAX, &v, &set, err) < 0)
+        return -1;
+    if (set)
+        u->gid = (gid_t)v;
+    if (jget_u64(o, "umask", path, 07777, &v, &u->has_umask, err) < 0)
+        return -1;
+    u->umask = (mode_t)v;
+    if (jget_string(o, "username", path, &u->username, err) < 0)
+        return -1;
+    if (jget_array(o, "additionalGids", path, &gids, err) < 0)
+        return -1;
+    if (gids != NULL) {
+        size_t i;
+        json_t *g;
+        jpath_key(p, path, "additionalGids");
+        u->additional_gids = calloc(json_array_size(gids) + 1, sizeof(gid_t));
+        if (u->additional_gids == NULL)
+            return cerr_set(err, 0, "out of memory");
+        json_array_foreach(gids, i, g)
+        {
+            if (!json_is_integer(g) || json_integer_value(g) < 0 ||
+                json_integer_value(g) > UINT32_MAX)
+                return jtype_error(jpath_idx(ip, p, i), "unsigned integer", err);
+            u->additional_gids[u->n_additional_gids++] = (gid_t)json_integer_value(g);
+        }
+    }
+    return 0;
+}
+
+static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
+{
+    json_t *sub;
+    char sp[JPATH_MAX];
+    int64_t i64;
+    bool set = false;
+
+    p->present = true;
+    if (jget_bool(o, "terminal", path, &p->terminal, err) < 0)
+        return -1;
+    if (jget_object(o, "consoleSize", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL) {
+        uint64_t h = 0, w = 0;
+        jpath_key(sp, path, "consoleSize");
+        if (jget_u64(sub, "height", sp, UINT16_MAX, &h, NULL, err) < 0 ||
+            jget_u64(sub, "width", sp, UINT16_MAX, &w, NULL, err) < 0)
+            return -1;
+        p->console_height = (unsigned)h;
+        p->console_width = (unsigned)w;
+    }
+    if (jget_object(o, "user", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_user(sub, jpath_key(sp, path, "user"), &p->user, err) < 0)
+        return -1;
+    if (jget_str_list(o, "args", path, &p->args, err) < 0 ||
+        jget_str_list(o, "env", path, &p->env, err) < 0 ||
+        jget_string(o, "cwd", path, &p->cwd, err) < 0)
+        return -1;
+    if (jget_object(o, "capabilities", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_caps(sub, jpath_key(sp, path, "capabilities"), &p->caps, err) < 0)
+        return -1;
+    if (each_object(o, "rlimits", path, sizeof(struct spec_rlimit), (void **)&p->rlimits,
+                    &p->n_rlimits, parse_rlimit, err) < 0)
+        return -1;
+    if (jget_bool(o, "noNewPrivileges", path, &p->no_new_privileges, err) < 0 ||
+        jget_string(o, "apparmorProfile", path, &p->apparmor_profile, err) < 0 ||
+        jget_string(o, "selinuxLabel", path, &p->selinux_label, err) < 0)
+        return -1;
+    if (jget_i64(o, "oomScoreAdj", path, &i64, &set, err) < 0)
+        return -1;
+    if (set) {
+        if (i64 < -1000 || i64 > 1000)
+            return cerr_set(err, 0, "%s: must be between -1000 and 1000",
+                            jpath_key(sp, path, "oomScoreAdj"));
+        p->has_oom_score_adj = true;
+        p->oom_score_adj = (int)i64;
+    }
+    if (p->cwd != NULL && p->cwd[0] != '/')
+        return cerr_set(err, 0, "%s: must be an absolute path", jpath_key(sp, path, "cwd"));
+    return 0;
+}
+
+/* ---- mounts, namespaces, devices ------------------------------------------- */
+
+static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_mount *m = out;
+    if (require(o, "destination", path, err) < 0)
+        return -1;
+    return jget_string(o, "destination", path, &m->destination, err) < 0 ||
+                   jget_string(o, "type", path, &m->type, err) < 0 ||
+                   jget_string(o, "source", path, &m->source, err) < 0 ||
+                   jget_str_list(o, "options", path, &m->options, err) < 0
+               ? -1
+               : 0;
+}
+
+static int parse_idmap(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_idmap *m = out;
+    uint64_t c = 0, h = 0, s = 0;
+    if (jget_u64(o, "containerID", path, UINT32_MAX, &c, NULL, err) < 0 ||
+        jget_u64(o, "hostID", path, UINT32_MAX, &h, NULL, err) < 0 ||
+        jget_u64(o, "size", path, UINT32_MAX, &s, NULL, err) < 0)
+        return -1;
+    m->container_id = (uint32_t)c;
+    m->host_id = (uint32_t)h;
+    m->size = (uint32_t)s;
+    return 0;
+}
+
+static int parse_device(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_device *d = out;
+    char *type = NULL;
+    char tp[JPATH_MAX];
+    uint64_t v;
+    if (require(o, "path", path, err) < 0 || require(o, "type", path, err) < 0)
+        return -1;
+    if (jget_string(o, "path", path, &d->path, err) < 0 ||
+        jget_string(o, "type", path, &type, err) < 0)
+        return -1;
+    if (strlen(type) != 1 || strchr("cbup", type[0]) == NULL) {
+        free(type);
+        return cerr_set(err, 0, "%s: unknown device type", jpath_key(tp, path, "type"));
+    }
+    d->type = type[0];
+    free(type);
+    if (jget_i64(o, "major", path, &d->major, NULL, err) < 0 ||
+        jget_i64(o, "minor", path, &d->minor, NULL, err) < 0)
+        return -1;
+    if (jget_u64(o, "fileMode", path, 07777, &v, &d->has_mode, err) < 0)
+        return -1;
+    d->file_mode = (mode_t)v;
+    if (jget_u64(o, "uid", path, UINT32_MAX, &v, &d->has_uid, err) < 0)
+        return -1;
+    d->uid = (uid_t)v;
+    if (jget_u64(o, "gid", path, UINT32_MAX, &v, &d->has_gid, err) < 0)
+        return -1;
+    d->gid = (gid_t)v;
+    return 0;
+}
+
+static int parse_namespaces(json_t *lin, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    char p[JPATH_MAX], ip[JPATH_MAX], fp[JPATH_MAX];
+    json_t *arr, *v;
+    size_t i;
+    if (jget_array(lin, "namespaces", path, &arr, err) < 0)
+        return -1;
+    if (arr == NULL)
+        return 0;
+    jpath_key(p, path, "namespaces");
+    json_array_foreach(arr, i, v)
+    {
+        char *type = NULL, *nspath = NULL;
+        jpath_idx(ip, p, i);
+        if (!json_is_object(v))
+            return jtype_error(ip, "object", err);
+        if (require(v, "type", ip, err) < 0 || jget_string(v, "type", ip, &type, err) < 0 ||
+            jget_string(v, "path", ip, &nspath, err) < 0) {
+            free(type);
+            free(nspath);
+            return -1;
+        }
+        int t;
+        for (t = 0; t < NS_COUNT; t++)
+            if (strcmp(type, ns_table[t].spec_name) == 0)
+                break;
+        if (t == NS_COUNT) {
+            cerr_set(err, 0, "%s: unknown namespace type `%s`", jpath_key(fp, ip, "type"), type);
+            free(type);
+            free(nspath);
+            return -1;
+        }
+        free(type);
+        if (l->ns[t].present) {
+            free(nspath);
+            return cerr_set(err, 0, "%s: namespace `%s` listed twice", ip, ns_table[t].spec_name);
+        }
+        l->ns[t].present = true;
+        l->ns[t].path = nspath;
+    }
+    return 0;
+}
+
+/* ---- resources --------------------------------------------------------------- */
+
+static int parse_dev_cgroup(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_dev_cgroup *d = out;
+    char *type = NULL;
+    char tp[JPATH_MAX];
+    d->major = d->minor = -1;
+    d->type = 'a';
+    if (require(o, "allow", path, err) < 0 || jget_bool(o, "allow", path, &d->allow, err) < 0 ||
+        jget_string(o, "type", path, &type, err) < 0)
+        return -1;
+    if (type != NULL) {
+        if (strlen(type) != 1 || strchr("acb", type[0]) == NULL) {
+            free(type);
+            return cerr_set(err, 0, "%s: must be one of a, c, b", jpath_key(tp, path, "type"));
+        }
+        d->type = type[0];
+        free(type);
+    }
+    if (jget_i64(o, "major", path, &d->major, NULL, err) < 0 ||
+        jget_i64(o, "minor", path, &d->minor, NULL, err) < 0 ||
+        jget_string(o, "access", path, &d->access, err) < 0)
+        return -1;
+    return 0;
+}
+
+#define GET_I64(obj, key, path, field)                                                             \
+    jget_i64(obj, key, path, &(field).v, &(field).set, err)
+#define GET_U64(obj, key, path, max, field)                                                        \
+    jget_u64(obj, key, path, max, &(field).v, &(field).set, err)
+
+static int parse_resources(json_t *o, const char *path, struct spec_resources *r, cerr_t *err)
+{
+    json_t *sub;
+    char sp[JPATH_MAX];
+    r->present = true;
+
+    if (jget_object(o, "memory", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL) {
+        jpath_key(sp, path, "memory");
+        if (GET_I64(sub, "limit", sp, r->memory.limit) < 0 ||
+            GET_I64(sub, "reservation", sp, r->memory.reservation) < 0 ||
+            GET_I64(sub, "swap", sp, r->memory.swap) < 0 ||
+            GET_I64(sub, "kernel", sp, r->memory.kernel) < 0 ||
+            GET_I64(sub, "kernelTCP", sp, r->memory.kernel_tcp) < 0 ||
+            GET_U64(sub, "swappiness", sp, UINT64_MAX, r->memory.swappiness) < 0)
+            return -1;
+        r->memory.disable_oom_killer.set = jfield(sub, "disableOOMKiller") != NULL;
+        r->memory.use_hierarchy.set = jfield(sub, "useHierarchy") != NULL;
+        r->memory.check_before_update.set = jfield(sub, "checkBeforeUpdate") != NULL;
+        if (jget_bool(sub, "disableOOMKiller", sp, &r->memory.disable_oom_killer.v, err) < 0 ||
+            jget_bool(sub, "useHierarchy", sp, &r->memory.use_hierarchy.v, err) < 0 ||
+            jget_bool(sub, "checkBeforeUpdate", sp, &r->memory.check_before_update.v, err) < 0)
+            return -1;
+    }
+    if (jget_object(o, "cpu", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL) {
+        jpath_key(sp, path, "cpu");
+        if (GET_U64(sub, "shares", sp, UINT64_MAX, r->cpu.shares) < 0 ||
+            GET_I64(sub, "quota", sp, r->cpu.quota) < 0 ||
+            GET_U64(sub, "period", sp, UINT64_MAX, r->cpu.period) < 0 ||
+            GET_I64(sub, "realtimeRuntime", sp, r->cpu.realtime_runtime) < 0 ||
+            GET_U64(sub, "realtimePeriod", sp, UINT64_MAX, r->cpu.realtime_period) < 0 ||
+            GET_I64(sub, "idle", sp, r->cpu.idle) < 0 ||
+            jget_string(sub, "cpus", sp, &r->cpu.cpus, err) < 0 ||
+            jget_string(sub, "mems", sp, &r->cpu.mems, err) < 0)
+            return -1;
+    }
+    if (jget_object(o, "pids", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && GET_I64(sub, "limit", jpath_key(sp, path, "pids"), r->pids.limit) < 0)
+        return -1;
+    if (jget_object(o, "blockIO", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL) {
+        uint64_t w;
+        bool set = false;
+        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) <
+            0)
+            return -1;
+        r->blkio.weight.set = set;
+        r->blkio.weight.v = (uint16_t)w;
+    }
+    if (each_object(o, "devices", path, sizeof(struct spec_dev_cgroup), (void **)&r->devices,
+                    &r->n_devices, parse_dev_cgroup, err) < 0)
+        return -1;
+    return jget_str_map(o, "unified", path, &r->unified, err);
+}
+
+/* ---- seccomp ----------------------------------------------------------------- */
+
+static int parse_seccomp_arg(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_seccomp_arg *a = out;
+    uint64_t idx = 0;
+    if (require(o, "index", path, err) < 0 || require(o, "value", path, err) < 0 ||
+        require(o, "op", path, err) < 0)
+        return -1;
+    if (jget_u64(o, "index", path, 5, &idx, NULL, err) < 0 ||
+        jget_u64(o, "value", path, UINT64_MAX, &a->value, NULL, err) < 0 ||
+        jget_u64(o, "valueTwo", path, UINT64_MAX, &a->value_two, NULL, err) < 0 ||
+        jget_string(o, "op", path, &a->op, err) < 0)
+        return -1;
+    a->index = (unsigned)idx;
+    return 0;
+}
+
+static int parse_seccomp_rule(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_seccomp_rule *r = out;
+    uint64_t e = 0;
+    if (require(o, "names", path, err) < 0 || require(o, "action", path, err) < 0)
+        return -1;
+    if (jget_str_list(o, "names", path, &r->names, err) < 0 ||
+        jget_string(o, "action", path, &r->action, err) < 0 ||
+        jget_u64(o, "errnoRet", path, UINT32_MAX, &e, &r->has_errno_ret, err) < 0)
+        return -1;
+    r->errno_ret = (unsigned)e;
+    return each_object(o, "args", path, sizeof(struct spec_seccomp_arg), (void **)&r->args,
+                       &r->n_args, parse_seccomp_arg, err);
+}
+
+static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, cerr_t *err)
+{
+    uint64_t e = 0;
+    s->present = true;
+    if (require(o, "defaultAction", path, err) < 0 ||
+        jget_string(o, "defaultAction", path, &s->default_action, err) < 0 ||
+        jget_u64(o, "defaultErrnoRet", path, UINT32_MAX, &e, &s->has_default_errno_ret, err) < 0 ||
+        jget_str_list(o, "architectures", path, &s->architectures, err) < 0 ||
+        jget_str_list(o, "flags", path, &s->flags, err) < 0 ||
+        jget_string(o, "listenerPath", path, &s->listener_path, err) < 0)
+        return -1;
+    s->default_errno_ret = (unsigned)e;
+    return each_object(o, "syscalls", path, sizeof(struct spec_seccomp_rule),
+                       (void **)&s->syscalls, &s->n_syscalls, parse_seccomp_rule, err);
+}
+
+/* ---- linux ------------------------------------------------------------------- */
+
+static int parse_linux(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    json_t *sub;
+    char sp[JPATH_MAX];
+    if (parse_namespaces(o, path, l, err) < 0)
+        return -1;
+    if (each_object(o, "uidMappings", path, sizeof(struct spec_idmap), (void **)&l->uid_mappings,
+                    &l->n_uid_mappings, parse_idmap, err) < 0 ||
+        each_object(o, "gidMappings", path, sizeof(struct spec_idmap), (void **)&l->gid_mappings,
+                    &l->n_gid_mappings, parse_idmap, err) < 0 ||
+        each_object(o, "devices", path, sizeof(struct spec_device), (void **)&l->devices,
+                    &l->n_devices, parse_device, err) < 0)
+        return -1;
+    if (jget_string(o, "cgroupsPath", path, &l->cgroups_path, err) < 0)
+        return -1;
+    if (jget_object(o, "resources", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL &&
+        parse_resources(sub, jpath_key(sp, path, "resources"), &l->resources, err) < 0)
+        return -1;
+    if (jget_str_map(o, "sysctl", path, &l->sysctl, err) < 0)
+        return -1;
+    if (jget_object(o, "seccomp", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_seccomp(sub, jpath_key(sp, path, "seccomp"), &l->seccomp, err) < 0)
+        return -1;
+    if (jget_string(o, "rootfsPropagation", path, &l->rootfs_propagation, err) < 0 ||
+        jget_str_list(o, "maskedPaths", path, &l->masked_paths, err) < 0 ||
+        jget_str_list(o, "readonlyPaths", path, &l->readonly_paths, err) < 0 ||
+        jget_string(o, "mountLabel", path, &l->mount_label, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- hooks ------------------------------------------------------------------- */
+
+static int parse_hook(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_hook *h = out;
+    int64_t t = 0;
+    char tp[JPATH_MAX];
+    if (require(o, "path", path, err) < 0 || jget_string(o, "path", path, &h->path, err) < 0 ||
+        jget_str_list(o, "args", path, &h->args, err) < 0 ||
+        jget_str_list(o, "env", path, &h->env, err) < 0 ||
+        jget_i64(o, "timeout", path, &t, &h->has_timeout, err) < 0)
+        return -1;
+    if (h->has_timeout && t <= 0)
+        return cerr_set(err, 0, "%s: must be greater than zero", jpath_key(tp, path, "timeout"));
+    h->timeout = (int)t;
+    return 0;
+}
+
+static int parse_hooks(json_t *o, const char *path, struct spec_hooks *hooks, cerr_t *err)
+{
+    for (int k = 0; k < HOOK_COUNT; k++)
+        if (each_object(o, hook_names[k], path, sizeof(struct spec_hook), (void **)&hooks[k].v,
+                        &hooks[k].n, parse_hook, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- top level ------------------------------------------------------------------ */
+
+static json_t *load_json(const char *text, size_t len, const char *origin, cerr_t *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, 0, &je);
+    if (root == NULL) {
+        cerr_set(err, 0, "%s: invalid JSON at line %d column %d: %s", origin, je.line,
+                 je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        cerr_set(err, 0, "%s: expected a JSON object", origin);
+        return NULL;
+    }
+    return root;
+}
+
+static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
+{
+    json_t *sub;
+    if (require(root, "ociVersion", "", err) < 0 ||
+        jget_string(root, "ociVersion", "", &s->oci_version, err) < 0)
+        return -1;
+    if (jget_object(root, "root", "", &sub, err) < 0)
+        return -1;
+    if (sub != NULL && (jget_string(sub, "path", "root", &s->root.path, err) < 0 ||
+                        jget_bool(sub, "readonly", "root", &s->root.readonly, err) < 0))
+        return -1;
+    if (jget_string(root, "hostname", "", &s->hostname, err) < 0 ||
+        jget_string(root, "domainname", "", &s->domainname, err) < 0)
+        return -1;
+    if (each_object(root, "mounts", "", sizeof(struct spec_mount), (void **)&s->mounts,
+                    &s->n_mounts, parse_mount, err) < 0)
+        return -1;
+    if (jget_object(root, "process", "", &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_process_obj(sub, "process", &s->process, err) < 0)
+        return -1;
+    if (jget_object(root, "linux", "", &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_linux(sub, "linux", &s->linux_, err) < 0)
+        return -1;
+    if (jget_object(root, "hooks", "", &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_hooks(sub, "hooks", s->hooks, err) < 0)
+        return -1;
+    return jget_str_map(root, "annotations", "", &s->annotations, err);
+}
+
+struct spec *spec_parse(const char *text, size_t len, const char *origin, cerr_t *err)
+{
+    json_t *root = load_json(text, len, origin, err);
+    if (root == NULL)
+        return NULL;
+    struct spec *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        json_decref(root);
+        cerr_set(err, 0, "out of memory");
+        return NULL;
+    }
+    int r = parse_spec_obj(root, s, err);
+    json_decref(root);
+    if (r < 0) {
+        cerr_wrap(err, "%s", origin);
+        spec_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct spec *spec_load(const char *bundle, cerr_t *err)
+{
+    char *path = NULL;
+    size_t len = 0;
+    if (asprintf(&path, "%s/config.json", bundle) < 0) {
+        cerr_set(err, 0, "out of memory");
+        return NULL;
+    }
+    char *text = read_file(path, &len, err);
+    if (text == NULL) {
+        free(path);
+        return NULL;
+    }
+    struct spec *s = spec_parse(text, len, path, err);
+    free(text);
+    free(path);
+    return s;
+}
+
+struct spec_process *spec_parse_process(const char *text, size_t len, const char *origin,
+                                        cerr_t *err)
+{
+    json_t *root = load_json(text, len, origin, err);
+    if (root == NULL)
+        return NULL;
+    struct spec_process *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        json_decref(root);
+        cerr_set(err, 0, "out of memory");
+        return NULL;
+    }
+    int r = parse_process_obj(root, "process", p, err);
+    json_decref(root);
+    if (r < 0) {
+        cerr_wrap(err, "%s", origin);
+        spec_process_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int spec_parse_resources(const char *text, size_t len, const char *origin,
+                         struct spec_resources *out, cerr_t *err)
+{
+    json_t *root = load_json(text, len, origin, err);
+    if (root == NULL)
+        return -1;
+    int r = parse_resources(root, "", out, err);
+    json_decref(root);
+    if (r < 0) {
+        cerr_wrap(err, "%s", origin);
+        spec_resources_clear(out);
+    }
+    return r;
+}
+
+const char *spec_annotation(const struct spec *s, const char *key)
+{
+    for (size_t i = 0; i < s->annotations.n; i++)
+        if (strcmp(s->annotations.v[i].key, key) == 0)
+            return s->annotations.v[i].value;
+    return NULL;
+}
+
+/* ---- freeing ------------------------------------------------------------------- */
+
+void spec_process_clear(struct spec_process *p)
+{
+    free(p->user.additional_gids);
+    free(p->user.username);
+    str_list_free(&p->args);
+    str_list_free(&p->env);
+    free(p->cwd);
+    str_list_free(&p->caps.bounding);
+    str_list_free(&p->caps.effective);
+    str_list_free(&p->caps.inheritable);
+    str_list_free(&p->caps.permitted);
+    str_list_free(&p->caps.ambient);
+    for (size_t i = 0; i < p->n_rlimits; i++)
+        free(p->rlimits[i].type);
+    free(p->rlimits);
+    free(p->apparmor_profile);
+    free(p->selinux_label);
+    memset(p, 0, sizeof(*p));
+}
+
+void spec_process_free(struct spec_process *p)
+{
+    if (p == NULL)
+        return;
+    spec_process_clear(p);
+    free(p);
+}
+
+void spec_resources_clear(struct spec_resources *r)
+{
+    free(r->cpu.cpus);
+    free(r->cpu.mems);
+    for (size_t i = 0; i < r->n_devices; i++)
+        free(r->devices[i].access);
+    free(r->devices);
+    kv_list_free(&r->unified);
+    memset(r, 0, sizeof(*r));
+}
+
+static void linux_free(struct spec_linux *l)
+{
+    for (int i = 0; i < NS_COUNT; i++)
+        free(l->ns[i].path);
+    free(l->uid_mappings);
+    free(l->gid_mappings);
+    for (size_t i = 0; i < l->n_devices; i++)
+        free(l->devices[i].path);
+    free(l->devices);
+    free(l->cgroups_path);
+    spec_resources_clear(&l->resources);
+    kv_list_free(&l->sysctl);
+    struct spec_seccomp *s = &l->seccomp;
+    free(s->default_action);
+    str_list_free(&s->architectures);
+    str_list_free(&s->flags);
+    free(s->listener_path);
+    for (size_t i = 0; i < s->n_syscalls; i++) {
+        str_list_free(&s->syscalls[i].names);
+        free(s->syscalls[i].action);
+        for (size_t j = 0; j < s->syscalls[i].n_args; j++)
+            free(s->syscalls[i].args[j].op);
+        free(s->syscalls[i].args);
+    }
+    free(s->syscalls);
+    free(l->rootfs_propagation);
+    str_list_free(&l->masked_paths);
+    str_list_free(&l->readonly_paths);
+    free(l->mount_label);
+}
+
+void spec_free(struct spec *s)
+{
+    if (s == NULL)
+        return;
+    free(s->oci_version);
+    free(s->root.path);
+    free(s->hostname);
+    free(s->domainname);
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        free(s->mounts[i].destination);
+        free(s->mounts[i].type);
+        free(s->mounts[i].source);
+        str_list_free(&s->mounts[i].options);
+    }
+    free(s->mounts);
+    spec_process_clear(&s->process);
+    linux_free(&s->linux_);
+    for (int k = 0; k < HOOK_COUNT; k++) {
+        for (size_t i = 0; i < s->hooks[k].n; i++) {
+            free(s->hooks[k].v[i].path);
+            str_list_free(&s->hooks[k].v[i].args);
+            str_list_free(&s->hooks[k].v[i].env);
+        }
+        free(s->hooks[k].v);
+    }
+    kv_list_free(&s->annotations);
+    free(s);
+}
