@@ -14,6 +14,7 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
     enum { O_PID = 256, O_CONSOLE, O_PRESERVE, O_NOPIVOT, O_NOKEYRING, O_IGNORED, O_IGNORED_ARG };
     static const struct option opts[] = {
         {"bundle", required_argument, 0, 'b'},
+        {"config", required_argument, 0, 'f'},
         {"pid-file", required_argument, 0, O_PID},
         {"console-socket", required_argument, 0, O_CONSOLE},
         {"preserve-fds", required_argument, 0, O_PRESERVE},
@@ -29,10 +30,13 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
     long n;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+b:dh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+b:f:dh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             bundle = optarg;
+            break;
+        case 'f':
+            o->config = optarg;
             break;
         case O_PID:
             o->pid_file = optarg;
@@ -64,7 +68,7 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
             break;
         case 'h':
             printf("usage: cella %s [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]\n"
-                   "       [--preserve-fds N] [--no-pivot] [--no-new-keyring]%s ID\n",
+                   "       [--preserve-fds N] [--no-pivot] [--no-new-keyring]%s\n       [--config FILE] ID\n",
                    cmd, detach ? " [--detach]" : "");
             exit(0);
         default:

@@ -67,7 +67,8 @@ static int run_one(const struct spec_hook *h, const char *name, size_t idx, cons
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         char *fallback[] = {h->path, NULL};
-        execve(h->path, h->args.n ? h->args.v : fallback, h->env.v ? h->env.v : (char *[]){NULL});
+        /* Without `env` a hook inherits cella's environment (as runc and crun). */
+        execve(h->path, h->args.n ? h->args.v : fallback, h->env.v ? h->env.v : environ);
         fprintf(stderr, "cella: %s hook `%s`: exec: %s\n", name, h->path, strerror(errno));
         _exit(127);
     }

@@ -103,6 +103,19 @@ static char **annotations_of(const struct spec *s)
     return v;
 }
 
+/* poststart and poststop: a failure is reported but does not fail the command. */
+static void run_hooks_warn(struct container *c, enum hook_kind kind, enum cstatus status)
+{
+    if (c->spec->hooks[kind].n == 0)
+        return;
+    char *json = state_to_oci_json(c->st, status, false);
+    cerr_t hook_err = NULL;
+    if (hooks_run(c->spec, kind, json, &hook_err) < 0)
+        log_warn("%s", cerr_msg(hook_err));
+    cerr_free(&hook_err);
+    free(json);
+}
+
 /* ---- create / start / run ----------------------------------------------------- */
 
 static void remove_container(const struct globals *g, struct container *c,
@@ -119,7 +132,8 @@ static int do_create(const struct globals *g, struct container *c, const struct 
                      const struct level_ops **lp, cerr_t *err)
 {
     size_t len;
-    autofree char *cfg = xasprintf("%s/config.json", o->bundle);
+    const char *name = o->config ? o->config : "config.json";
+    autofree char *cfg = name[0] == '/' ? xstrdup(name) : xasprintf("%s/%s", o->bundle, name);
     autofree char *text = read_file(cfg, &len, err);
     if (text == NULL)
         return -1;
@@ -176,11 +190,7 @@ static int start_locked(struct container *c, cerr_t *err)
         return -1;
     if (save(c, ST_RUNNING, err) < 0)
         return -1;
-    autofree char *json = state_to_oci_json(c->st, ST_RUNNING, false);
-    cerr_t hook_err = NULL;
-    if (hooks_run(c->spec, HOOK_POSTSTART, json, &hook_err) < 0)
-        log_warn("%s", cerr_msg(hook_err));
-    cerr_free(&hook_err);
+    run_hooks_warn(c, HOOK_POSTSTART, ST_RUNNING);
     return 0;
 }
 
@@ -266,11 +276,7 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err)
         l->resume(&c, err), cerr_free(err);
     if (l->destroy(&c, err) < 0)
         goto out;
-    autofree char *json = state_to_oci_json(c.st, ST_STOPPED, false);
-    cerr_t hook_err = NULL;
-    if (hooks_run(c.spec, HOOK_POSTSTOP, json, &hook_err) < 0)
-        log_warn("%s", cerr_msg(hook_err));
-    cerr_free(&hook_err);
+    run_hooks_warn(&c, HOOK_POSTSTOP, ST_STOPPED);
     state_dir_remove(g->root, id, c.dirfd);
     r = 0;
 out:
@@ -426,8 +432,8 @@ static int build_exec_process(struct container *c, const struct exec_request *rq
         p->caps.present = true;
     }
     p->terminal = rq->tty_set ? rq->tty : false;
-    if (rq->no_new_privs)
-        p->no_new_privileges = true;
+    /* As crun: exec's no_new_privs comes from --no-new-privs, not config.json. */
+    p->no_new_privileges = rq->no_new_privs;
     *proc = p;
     return 0;
 }

@@ -23,6 +23,7 @@ struct globals {
 
 struct create_opts {
     const char *bundle; /* absolute */
+    const char *config; /* --config, relative to the bundle (default config.json) */
     const char *pid_file;
     const char *console_socket;
     int preserve_fds;

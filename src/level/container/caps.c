@@ -57,13 +57,15 @@ int cap_last(void)
 static int parse_list(const struct str_list *l, const char *path, const char *field,
                       uint64_t *out, cerr_t *err)
 {
+    (void)path;
+    (void)field;
+    (void)err;
     *out = 0;
     for (size_t i = 0; i < l->n; i++) {
         int c = cap_from_name_(l->v[i]);
-        if (c < 0)
-            return cerr_set(err, 0, "%s.%s[%zu]: unknown capability `%s`", path, field, i,
-                            l->v[i]);
-        if (c <= cap_last())
+        /* Unknown names are ignored, as runc and crun do: a newer client may
+         * name capabilities this kernel or this cella does not know. */
+        if (c >= 0 && c <= cap_last())
             *out |= 1ULL << c;
     }
     return 0;

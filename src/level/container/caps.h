@@ -14,9 +14,8 @@ struct caps_set {
     uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
-/* Names like "CAP_NET_ADMIN". An unknown name is an error naming the list
- * ("process.capabilities.bounding: unknown capability `CAP_FOO`"); a name the
- * running kernel does not have is ignored, as runc does. */
+/* Names like "CAP_NET_ADMIN". Unknown names and names the running kernel
+ * does not have are ignored, as runc and crun do. */
 int caps_parse(const struct spec_caps *c, const char *path, struct caps_set *out, cerr_t *err);
 int cap_from_name_(const char *name); /* -1 if unknown */
 const char *cap_name_(int cap);

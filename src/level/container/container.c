@@ -108,6 +108,43 @@ static int clone_flags(const struct spec *s, cerr_t *err)
     return flags;
 }
 
+/* Socket activation: LISTEN_FDS in our environment passes fds 3.. on. */
+static int listen_fds(void)
+{
+    long n;
+    const char *v = getenv("LISTEN_FDS");
+    return v != NULL && parse_long(v, &n) == 0 && n > 0 && n < 1024 ? (int)n : 0;
+}
+
+static bool has_prefix(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* runc's rules: a sysctl must belong to a namespace the container owns. */
+static int check_sysctl(const struct spec *s, cerr_t *err)
+{
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
+    const struct spec_linux *l = &s->linux_;
+    for (size_t i = 0; i < l->sysctl.n; i++) {
+        const char *k = l->sysctl.v[i].key;
+        bool is_ipc = has_prefix(k, "fs.mqueue.");
+        for (size_t j = 0; j < ARRAY_SIZE(ipc); j++)
+            is_ipc = is_ipc || strcmp(k, ipc[j]) == 0;
+        if (strcmp(k, "kernel.hostname") == 0)
+            return cerr_set(err, 0, "linux.sysctl: `%s` is not allowed: use the hostname field", k);
+        if (strcmp(k, "kernel.domainname") == 0 && !l->ns[NS_UTS].present)
+            return cerr_set(err, 0, "linux.sysctl: `%s` needs a uts namespace", k);
+        if (is_ipc && !l->ns[NS_IPC].present)
+            return cerr_set(err, 0, "linux.sysctl: `%s` needs an ipc namespace", k);
+        if (has_prefix(k, "net.") && !l->ns[NS_NETWORK].present)
+            return cerr_set(err, 0, "linux.sysctl: `%s` needs a network namespace", k);
+    }
+    return 0;
+}
+
 static int resolve_rootfs(struct container *c, const char *bundle, cerr_t *err)
 {
     const char *rp = c->spec->root.path;
@@ -136,7 +173,7 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
 {
     const struct spec *s = c->spec;
     int flags = clone_flags(s, err);
-    if (flags < 0 || resolve_rootfs(c, o->bundle, err) < 0)
+    if (flags < 0 || check_sysctl(s, err) < 0 || resolve_rootfs(c, o->bundle, err) < 0)
         return -1;
     c->st->cgroup =
         cgroup_path_for(s->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
@@ -149,6 +186,9 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                         "the terminal");
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
+    if (s->linux_.seccomp.listener_path != NULL)
+        return cerr_set(err, 0, "linux.seccomp.listenerPath: seccomp user notification is not "
+                                "supported yet");
     if (open_ns_paths(s, f->ns, err) < 0)
         return -1;
     if (o->console_socket != NULL && s->process.terminal &&
@@ -183,7 +223,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                               .console_fd = f->console,
                               .new_userns = (flags & CLONE_NEWUSER) != 0,
                               .no_pivot = o->no_pivot,
-                              .preserve_fds = o->preserve_fds};
+                              .preserve_fds = o->preserve_fds,
+                              .listen_fds = listen_fds()};
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
         container_init(&a);
     }

@@ -89,6 +89,14 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         close(a->console_fd);
     if (proc_plan_make(&s->process, &s->linux_.seccomp, plan, err) < 0)
         return -1;
+    plan->keep_groups = spec_annotation(s, "run.oci.keep_original_groups") != NULL;
+    if (a->listen_fds > 0) {
+        char kv[64];
+        snprintf(kv, sizeof(kv), "LISTEN_FDS=%d", a->listen_fds);
+        proc_plan_setenv(plan, kv);
+        snprintf(kv, sizeof(kv), "LISTEN_PID=%d", (int)getpid());
+        proc_plan_setenv(plan, kv);
+    }
     if (proc_apply_privileged(plan, err) < 0 || proc_apply_user(plan, err) < 0)
         return -1;
     return 0;
@@ -105,7 +113,7 @@ void container_init(const struct init_args *a)
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     /* A shared open file would keep the state lock held after cella exits. */
     close(a->lock_fd);
-    close_range_cloexec(2 + a->preserve_fds);
+    close_range_cloexec(2 + a->preserve_fds + a->listen_fds);
     if (setup(a, &plan, &state_json, &err) < 0) {
         sync_send_error(a->sync_fd, err);
         _exit(1);

@@ -18,6 +18,7 @@ struct init_args {
     bool new_userns;
     bool no_pivot;
     int preserve_fds;
+    int listen_fds; /* LISTEN_FDS passed on (socket activation) */
 };
 
 /* Never returns. */

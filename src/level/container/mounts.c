@@ -215,6 +215,7 @@ static int do_mount(const struct mount_ctx *m, int rootfd, const struct spec_mou
 {
     struct mount_opts o;
     const char *type = sm->type ? sm->type : "";
+    autofree char *tp = NULL; /* before any goto: cleanup runs at out */
     int r = -1;
     if (mount_opts_parse(&sm->options, &o, err) < 0)
         return -1;
@@ -235,7 +236,7 @@ static int do_mount(const struct mount_ctx *m, int rootfd, const struct spec_mou
     int target = open_in_root(rootfd, sm->destination, true, !src_dir, err);
     if (target < 0)
         goto out;
-    autofree char *tp = fd_path(target);
+    tp = fd_path(target);
 
     if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
         r = mount_cgroup(m, rootfd, target, sm, &o, err);
@@ -473,6 +474,14 @@ int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
         r = do_mount(m, rootfd, &m->spec->mounts[i], err);
     if (r == 0)
         r = setup_dev(m, rootfd, err);
+    /* The working directory is made now, while the root is still writable. */
+    if (r == 0 && m->spec->process.cwd != NULL) {
+        int cwd = open_in_root(rootfd, m->spec->process.cwd, true, false, err);
+        if (cwd < 0)
+            r = cerr_wrap(err, "process.cwd");
+        else
+            close(cwd);
+    }
     close(rootfd);
     return r;
 }

@@ -98,6 +98,24 @@ int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
     return plan->exe ? 0 : -1;
 }
 
+void proc_plan_setenv(struct proc_plan *plan, const char *kv)
+{
+    size_t n = 0, klen = strcspn(kv, "=");
+    for (; plan->envp[n]; n++) {
+        if (strncmp(plan->envp[n], kv, klen) == 0 && plan->envp[n][klen] == '=') {
+            free(plan->envp[n]);
+            plan->envp[n] = xstrdup(kv);
+            return;
+        }
+    }
+    char **nv = realloc(plan->envp, (n + 2) * sizeof(char *));
+    if (nv == NULL)
+        abort();
+    plan->envp = nv;
+    nv[n] = xstrdup(kv);
+    nv[n + 1] = NULL;
+}
+
 void proc_plan_free(struct proc_plan *plan)
 {
     free(plan->exe);
@@ -124,8 +142,6 @@ int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
         if (write_knob("/proc/self/oom_score_adj", v, err) < 0)
             return cerr_wrap(err, "process.oomScoreAdj");
     }
-    if (p->cwd != NULL && mkdir_p(p->cwd, 0755, err) < 0)
-        return cerr_wrap(err, "process.cwd");
     return caps_drop_bounding(&plan->caps, err);
 }
 
@@ -134,7 +150,8 @@ int proc_apply_user(const struct proc_plan *plan, cerr_t *err)
     const struct spec_user *u = &plan->p->user;
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return cerr_set(err, errno, "prctl(PR_SET_KEEPCAPS)");
-    if (setgroups(u->n_additional_gids, u->additional_gids) < 0 && errno != EPERM)
+    if (!plan->keep_groups && setgroups(u->n_additional_gids, u->additional_gids) < 0 &&
+        errno != EPERM)
         return cerr_set(err, errno, "setgroups (process.user.additionalGids)");
     if (setresgid(u->gid, u->gid, u->gid) < 0)
         return cerr_set(err, errno, "setgid %u (process.user.gid)", u->gid);

@@ -18,6 +18,7 @@ struct proc_plan {
     bool has_seccomp;
     char *exe;   /* resolved args[0] */
     char **envp; /* env, with HOME and PATH defaults added */
+    bool keep_groups; /* run.oci.keep_original_groups: no setgroups */
 };
 
 /* Check and precompute everything that can fail before the point of no
@@ -26,6 +27,8 @@ struct proc_plan {
 int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
                    struct proc_plan *plan, cerr_t *err);
 void proc_plan_free(struct proc_plan *plan);
+/* Add or replace NAME=VALUE in the process environment. */
+void proc_plan_setenv(struct proc_plan *plan, const char *kv);
 
 /* Before the user switch: rlimits, oom score, bounding set, cwd creation. */
 int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err);

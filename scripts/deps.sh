@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install the Debian packages cella needs to build, test and bench. Idempotent:
+# only missing packages are installed (apt-get update runs only then).
+set -eu
+PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
+      libclang-rt-14-dev busybox-static musl-tools python3 util-linux iproute2 procps
+      runc crun podman"
+[ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap chromium"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The test command (make check): installs what is missing, builds cella with
+# gcc, with clang, and with ASan+UBSan, then runs every test against the
+# sanitizer build and prints one summary line: `N passed, N failed, N skipped`.
+#
+#   scripts/test.sh [--quick]    --quick: skip the crun suite and podman
+set -uo pipefail
+cd "$(dirname "$0")/.."
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+scripts/deps.sh
+JOBS=$(nproc)
+make -s -j"$JOBS" >/dev/null || { echo "build with gcc failed"; echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$JOBS" CC=clang BUILD=build-clang >/dev/null ||
+    { echo "build with clang failed"; echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$JOBS" SAN=1 build-san/cella unit SAN=1 >/dev/null ||
+    { echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+export CELLA="$PWD/build-san/cella"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+LOGDIR=$(mktemp -d /tmp/cella-tests.XXXXXX)
+pass=0 fail=0 skip=0
+
+# Count TAP lines of one suite's output (already printed).
+count() {
+    local f=$1 p n s
+    p=$(grep -cE '^ok ' "$f" | tr -d ' ')
+    s=$(grep -cE '^ok .*# SKIP' "$f" | tr -d ' ')
+    n=$(grep -cE '^not ok ' "$f" | tr -d ' ')
+    pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + n))
+}
+
+run_suite() {
+    local name=$1; shift
+    echo "== $name"
+    "$@" > "$LOGDIR/$name.log" 2>&1
+    local rc=$?
+    cat "$LOGDIR/$name.log"
+    count "$LOGDIR/$name.log"
+    if [ $rc -ne 0 ] && ! grep -qE '^not ok ' "$LOGDIR/$name.log"; then
+        echo "not ok - $name exited with status $rc"
+        fail=$((fail + 1))
+    fi
+}
+
+for t in build-san/tests/test_*; do
+    run_suite "unit-$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.sh; do
+    [ -e "$t" ] && run_suite "integration-$(basename "$t" .sh)" bash "$t"
+done
+if [ $QUICK -eq 0 ]; then
+    # crun's own test suite against cella (TAP-like PASS/FAIL lines).
+    echo "== crun-suite"
+    tests/crun-suite/run.sh --runtime "$PWD/build/cella" --keep-going \
+        --expect tests/crun-suite/expected-cella.txt > "$LOGDIR/crun.log" 2>&1
+    cat "$LOGDIR/crun.log"
+    count "$LOGDIR/crun.log"
+fi
+rm -rf "$LOGDIR"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
