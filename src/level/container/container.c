@@ -20,6 +20,7 @@
 #include "level/container/cgroup.h"
 #include "level/container/container.h"
 #include "level/container/init.h"
+#include "level/container/mounts.h"
 #include "level/container/sync.h"
 #include "level/level.h"
 
@@ -166,6 +167,7 @@ static char *hook_state(struct container *c, enum cstatus status)
 
 struct create_fds {
     int sync[2], exec, console, ns[NS_COUNT];
+    int *sources; /* bind mount sources, with a user namespace */
 };
 
 static int do_create(struct container *c, const struct create_opts *o, struct create_fds *f,
@@ -194,6 +196,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if (o->console_socket != NULL && s->process.terminal &&
         (f->console = unix_connect(o->console_socket, err)) < 0)
         return cerr_wrap(err, "--console-socket");
+    if ((s->linux_.ns[NS_USER].present) && mounts_open_sources(s, &f->sources, err) < 0)
+        return -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->sync) < 0)
         return cerr_set(err, errno, "socketpair");
     if ((f->exec = exec_listen(c->dirfd, err)) < 0)
@@ -224,7 +228,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                               .new_userns = (flags & CLONE_NEWUSER) != 0,
                               .no_pivot = o->no_pivot,
                               .preserve_fds = o->preserve_fds,
-                              .listen_fds = listen_fds()};
+                              .listen_fds = listen_fds(),
+                              .source_fds = f->sources};
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
         container_init(&a);
     }
@@ -262,6 +267,7 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
     close_fds(&f.exec, 1);
     close_fds(&f.console, 1);
     close_fds(f.ns, NS_COUNT);
+    mounts_close_sources(f.sources, c->spec->n_mounts);
     return r;
 }
 

@@ -73,7 +73,8 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return -1;
     struct mount_ctx m = {.spec = s, .rootfs = a->rootfs, .cgroup = a->cgroup,
                           .userns = a->new_userns || a->ns_fds[NS_USER] >= 0,
-                          .no_pivot = a->no_pivot};
+                          .no_pivot = a->no_pivot,
+                          .source_fds = a->source_fds};
     if (mounts_prepare(&m, err) < 0)
         return -1;
     if (sync_send(a->sync_fd, SYNC_MOUNTED, NULL, err) < 0 ||

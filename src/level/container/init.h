@@ -19,6 +19,7 @@ struct init_args {
     bool no_pivot;
     int preserve_fds;
     int listen_fds; /* LISTEN_FDS passed on (socket activation) */
+    const int *source_fds; /* bind mount sources opened on the host, or NULL */
 };
 
 /* Never returns. */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,26 +115,52 @@ static int openat2_(int dirfd, const char *path, int flags, unsigned long long r
 
 /* Open `path` (absolute, in the container) under rootfd, never escaping it
  * through "..", absolute symlinks or relative ones. Creates missing
- * directories, and the last component as a file when `file` is true. */
-static int open_in_root(int rootfd, const char *path, bool create, bool file, cerr_t *err)
+ * directories, and the last component as a file when `file` is true; a
+ * dangling symlink on the way is followed and its target created, as runc
+ * and crun do. */
+static int open_in_root_depth(int rootfd, const char *path, bool create, bool file, int depth,
+                              cerr_t *err)
 {
-    autofree char *copy = xstrdup(path);
     int cur = dup(rootfd);
-    char *save = NULL;
-    char *comp = strtok_r(copy, "/", &save);
     if (cur < 0)
         return cerr_set(err, errno, "dup");
-    if (comp == NULL)
-        return cur;
-    autofree char *sofar = xstrdup("");
-    while (comp != NULL) {
-        char *next = strtok_r(NULL, "/", &save);
-        char *np = xasprintf("%s/%s", sofar, comp);
-        free(sofar);
-        sofar = np;
+    const char *p = path;
+    size_t sofar_len = 0;
+    autofree char *sofar = calloc(1, strlen(path) + 2);
+    if (sofar == NULL)
+        abort();
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            return cur;
+        size_t n = strcspn(p, "/");
+        const char *rest = p + n;
+        bool last = *rest == '\0' || rest[strspn(rest, "/")] == '\0';
+        autofree char *comp = strndup(p, n);
+        size_t parent_len = sofar_len;
+        sofar[sofar_len++] = '/';
+        memcpy(sofar + sofar_len, p, n);
+        sofar_len += n;
+        sofar[sofar_len] = '\0';
+        p = rest;
         int fd = openat2_(rootfd, sofar, O_PATH | O_CLOEXEC, RESOLVE_IN_ROOT);
         if (fd < 0 && errno == ENOENT && create) {
-            if (next == NULL && file) {
+            struct stat st;
+            if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t tl = readlinkat(cur, comp, target, sizeof(target) - 1);
+                close(cur);
+                if (tl < 0 || depth > 40)
+                    return cerr_set(err, tl < 0 ? errno : ELOOP, "resolve symlink `%s`", sofar);
+                target[tl] = '\0';
+                sofar[parent_len] = '\0';
+                autofree char *next = target[0] == '/'
+                                          ? xasprintf("%s/%s", target, rest)
+                                          : xasprintf("%s/%s/%s", sofar, target, rest);
+                return open_in_root_depth(rootfd, next, create, file, depth + 1, err);
+            }
+            if (last && file) {
                 int f = openat(cur, comp, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
                 if (f >= 0)
                     close(f);
@@ -151,9 +178,12 @@ static int open_in_root(int rootfd, const char *path, bool create, bool file, ce
         }
         close(cur);
         cur = fd;
-        comp = next;
     }
-    return cur;
+}
+
+static int open_in_root(int rootfd, const char *path, bool create, bool file, cerr_t *err)
+{
+    return open_in_root_depth(rootfd, path, create, file, 0, err);
 }
 
 static char *fd_path(int fd)
@@ -210,9 +240,54 @@ static bool is_dir(const char *path)
 static int mount_cgroup(const struct mount_ctx *m, int rootfd, int target,
                         const struct spec_mount *sm, const struct mount_opts *o, cerr_t *err);
 
-static int do_mount(const struct mount_ctx *m, int rootfd, const struct spec_mount *sm,
-                    cerr_t *err)
+static bool is_bind(const struct spec_mount *sm)
 {
+    if (sm->type != NULL && strcmp(sm->type, "bind") == 0)
+        return true;
+    for (size_t i = 0; i < sm->options.n; i++)
+        if (strcmp(sm->options.v[i], "bind") == 0 || strcmp(sm->options.v[i], "rbind") == 0)
+            return true;
+    return false;
+}
+
+int mounts_open_sources(const struct spec *s, int **fds_out, cerr_t *err)
+{
+    int *fds = malloc((s->n_mounts ? s->n_mounts : 1) * sizeof(int));
+    if (fds == NULL)
+        abort();
+    for (size_t i = 0; i < s->n_mounts; i++)
+        fds[i] = -1;
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct spec_mount *sm = &s->mounts[i];
+        if (!is_bind(sm) || sm->source == NULL)
+            continue;
+        bool rec = false;
+        for (size_t j = 0; j < sm->options.n; j++)
+            rec = rec || strcmp(sm->options.v[j], "rbind") == 0;
+        fds[i] = open_tree(AT_FDCWD, sm->source,
+                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+        if (fds[i] < 0) {
+            int e = errno;
+            mounts_close_sources(fds, s->n_mounts);
+            return cerr_set(err, e, "mount `%s`: source `%s`", sm->destination, sm->source);
+        }
+    }
+    *fds_out = fds;
+    return 0;
+}
+
+void mounts_close_sources(int *fds, size_t n)
+{
+    for (size_t i = 0; fds && i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(fds);
+}
+
+static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *err)
+{
+    const struct spec_mount *sm = &m->spec->mounts[idx];
+    int tree = m->source_fds ? m->source_fds[idx] : -1;
     struct mount_opts o;
     const char *type = sm->type ? sm->type : "";
     autofree char *tp = NULL; /* before any goto: cleanup runs at out */
@@ -227,7 +302,7 @@ static int do_mount(const struct mount_ctx *m, int rootfd, const struct spec_mou
             goto out;
         }
         struct stat st;
-        if (stat(sm->source, &st) < 0) {
+        if ((tree >= 0 ? fstat(tree, &st) : stat(sm->source, &st)) < 0) {
             cerr_set(err, errno, "mount `%s`: source `%s`", sm->destination, sm->source);
             goto out;
         }
@@ -240,6 +315,12 @@ static int do_mount(const struct mount_ctx *m, int rootfd, const struct spec_mou
 
     if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
         r = mount_cgroup(m, rootfd, target, sm, &o, err);
+    } else if (bind && tree >= 0) {
+        /* Opened by cella on the host side (a user namespace may not reach it). */
+        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination);
+        else
+            r = 0;
     } else if (bind) {
         if (mount(sm->source, tp, NULL, MS_BIND | (o.recursive ? MS_REC : 0), NULL) < 0)
             cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination);
@@ -471,7 +552,7 @@ int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
         return cerr_set(err, errno, "open rootfs `%s`", m->rootfs);
     int r = 0;
     for (size_t i = 0; i < m->spec->n_mounts && r == 0; i++)
-        r = do_mount(m, rootfd, &m->spec->mounts[i], err);
+        r = do_mount(m, rootfd, i, err);
     if (r == 0)
         r = setup_dev(m, rootfd, err);
     /* The working directory is made now, while the root is still writable. */

@@ -15,7 +15,14 @@ struct mount_ctx {
     const char *cgroup; /* the container's cgroup path, for cgroup mounts */
     bool userns;        /* new user namespace: no mknod, no sysfs without netns */
     bool no_pivot;
+    const int *source_fds; /* per mount: bind source opened on the host, or -1 */
 };
+
+/* On the host side, before entering a user namespace: open every bind mount
+ * source as a detached mount (open_tree), so that the container's user
+ * namespace need not be able to reach the path. */
+int mounts_open_sources(const struct spec *s, int **fds, cerr_t *err);
+void mounts_close_sources(int *fds, size_t n);
 
 /* Everything up to (not including) pivot_root. */
 int mounts_prepare(const struct mount_ctx *m, cerr_t *err);
