@@ -2,6 +2,7 @@
 #include "core/util.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -323,4 +324,25 @@ int write_pid_file(const char *path, pid_t pid, cerr_t *err)
     if (write_file_atomic(path, buf, (size_t)n, err) < 0)
         return cerr_wrap(err, "--pid-file");
     return 0;
+}
+
+int pidns_enter(int nsfd, cerr_t *err)
+{
+    int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own < 0)
+        return cerr_set(err, errno, "open /proc/self/ns/pid");
+    if (setns(nsfd, CLONE_NEWPID) < 0) {
+        int e = errno;
+        close(own);
+        return cerr_set(err, e, "join pid namespace");
+    }
+    return own;
+}
+
+void pidns_restore(int saved)
+{
+    if (saved < 0)
+        return;
+    setns(saved, CLONE_NEWPID);
+    close(saved);
 }

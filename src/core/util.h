@@ -46,6 +46,11 @@ void close_range_cloexec(int keep);
 int unix_connect(const char *path, cerr_t *err);
 /* Write a pid file atomically (--pid-file). */
 int write_pid_file(const char *path, pid_t pid, cerr_t *err);
+/* Join the pid namespace of `nsfd` for our next children only; returns an fd
+ * of our own pid namespace for pidns_restore (so that later children, such
+ * as a sanitizer's tracer, are not born inside the container). */
+int pidns_enter(int nsfd, cerr_t *err);
+void pidns_restore(int saved);
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 

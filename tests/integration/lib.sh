@@ -3,7 +3,7 @@
 #   $CELLA        the binary under test (absolute; default build/cella)
 #   $ROOT         a --root state directory private to this test file
 #   $WORK         scratch directory (bundles, logs), removed at exit
-#   cella ARGS    runs "$CELLA --root $ROOT ARGS"
+#   cella ARGS    runs "$CELLA --root $ROOT ARGS" (killed after $CELLA_TIMEOUT s)
 #   newid NAME    a container id unique to this test file (cgroups are global)
 #   make_bundle DIR          busybox rootfs + config.json (no terminal, rw root)
 #   cfg DIR 'python on c'...  edit DIR/config.json (c is the parsed JSON)
@@ -38,14 +38,19 @@ export ROOT WORK
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 _TAP_N=0
 _TAP_FAIL=0
-_ID_N=0
 _CLEANUP_CMDS=()
 
-cella() { "$CELLA" --root "$ROOT" "$@"; }
+# Every command is bounded (CELLA_TIMEOUT seconds, then SIGKILL): a hang is a
+# failure (exit 124/137), not a stuck test run.
+CELLA_TIMEOUT=${CELLA_TIMEOUT:-10}
+cella() { timeout -k 2 "$CELLA_TIMEOUT" "$CELLA" --root "$ROOT" "$@"; }
 
+# The counter lives in a file: newid is mostly called as id=$(newid x).
 newid() {
-    _ID_N=$((_ID_N + 1))
-    echo "${1:-c}-$$-$_ID_N"
+    local n
+    n=$(($(cat "$WORK/.idn" 2>/dev/null || echo 0) + 1))
+    echo $n > "$WORK/.idn"
+    echo "${1:-c}-$$-$n"
 }
 
 # ---- TAP ----------------------------------------------------------------------
@@ -74,20 +79,26 @@ skip() {
 }
 
 # check NAME CMD...: ok when CMD exits 0 (its output is shown otherwise).
+# Output goes to a file, not a pipe: a created container keeps the caller's
+# stdio, and reading a pipe would wait for the container to exit.
 check() {
-    local name=$1 out rc
+    local name=$1 out rc f
     shift
-    out=$("$@" 2>&1)
+    f=$(mktemp "$WORK/check.XXXXXX")
+    "$@" > "$f" 2>&1
     rc=$?
+    out=$(head -c 4000 "$f")
     if [ $rc -eq 0 ]; then ok "$name"; else not_ok "$name" "command: $*" "exit $rc" "$out"; fi
 }
 
 # check_fail NAME CMD...: ok when CMD exits non-zero.
 check_fail() {
-    local name=$1 out rc
+    local name=$1 out rc f
     shift
-    out=$("$@" 2>&1)
+    f=$(mktemp "$WORK/check.XXXXXX")
+    "$@" > "$f" 2>&1
     rc=$?
+    out=$(head -c 4000 "$f")
     if [ $rc -ne 0 ]; then ok "$name"; else not_ok "$name" "command: $* succeeded" "$out"; fi
 }
 
@@ -198,9 +209,14 @@ leftovers() {
     for d in /sys/fs/cgroup/*/; do
         [ -d "${d}cella/$id" ] && echo "cgroup ${d}cella/$id"
     done
+    # In the container's cgroup, or a cella process (the container's init is
+    # one until it execs) still holding the id as an argument.
     for p in /proc/[0-9]*; do
-        grep -qsE ":/cella/$id(/|\$)" "$p/cgroup" 2>/dev/null &&
-            echo "process ${p#/proc/}: $(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)"
+        [ "${p#/proc/}" = $$ ] && continue
+        if grep -qsE ":/cella/$id(/|\$)" "$p/cgroup" 2>/dev/null ||
+            tr '\0' '\n' 2>/dev/null < "$p/cmdline" | grep -qxF -- "$id"; then
+            echo "process ${p#/proc/}: $(tr '\0' ' ' 2>/dev/null < "$p/cmdline")"
+        fi
     done
     return 0
 }

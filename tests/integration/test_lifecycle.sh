@@ -9,10 +9,11 @@ make_bundle "$B"
 # ---- create → start → kill → delete ---------------------------------------------------
 id=$(newid life)
 args "$B" 'exec sleep 100'
-check "create succeeds" cella create --bundle "$B" "$id"
+check "create succeeds" cella create --pid-file "$WORK/create.pid" --bundle "$B" "$id"
 expect_eq "state after create is created" created "$(state_field "$id" status)"
 pid=$(state_field "$id" pid)
 expect_match "state pid > 0 after create" '^[1-9][0-9]*$' "$pid"
+expect_eq "create --pid-file holds the container pid" "$pid" "$(cat "$WORK/create.pid" 2>/dev/null)"
 cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
 if [ -d "/proc/$pid" ] && ! printf '%s' "$cmd" | grep -q 'sleep 100'; then
     ok "created process waits (cmdline is not yet the user process)"
@@ -73,10 +74,16 @@ expect_eq "run propagates exit code 3" 3 "$rc"
 expect_eq "run output" "hello from inside" "$out"
 assert_clean "run leaves nothing behind" "$id"
 
+# Killed by a signal: run exits 128+N, as a shell would report it.
 id=$(newid runsig)
-args "$B" 'kill -9 $$'
-cella run --bundle "$B" "$id" > /dev/null 2>&1
+args "$B" 'exec sleep 100'
+cella run --bundle "$B" "$id" > /dev/null 2>&1 &
+rpid=$!
+wait_for 30 sh -c "\"$CELLA\" --root \"$ROOT\" state $id | grep -q '\"running\"'"
+cella kill "$id" KILL
+wait $rpid
 expect_eq "run of a process killed by SIGKILL exits 137" 137 "$?"
+assert_clean "run killed by SIGKILL leaves nothing behind" "$id"
 
 # run --detach with --pid-file; state fields.
 id=$(newid det)
@@ -145,8 +152,8 @@ else
 fi
 check "delete --force of a running container" cella delete --force "$id"
 assert_clean "delete --force leaves nothing (exec'd process too)" "$id"
-if [ -n "$epid" ] && kill -0 "$epid" 2>/dev/null; then
-    not_ok "exec'd process is gone after delete --force" "pid $epid alive"
+if [ -n "$epid" ] && ! wait_for 20 sh -c "! grep -q sleep /proc/$epid/cmdline"; then
+    not_ok "exec'd process is gone after delete --force" "pid $epid alive: $(cat /proc/$epid/status | head -3)"
 else
     ok "exec'd process is gone after delete --force"
 fi

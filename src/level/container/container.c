@@ -203,17 +203,16 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if ((f->exec = exec_listen(c->dirfd, err)) < 0)
         return -1;
     /* Joining a pid namespace only affects children: do it here. */
-    if (f->ns[NS_PID] >= 0) {
-        if (setns(f->ns[NS_PID], CLONE_NEWPID) < 0)
-            return cerr_set(err, errno, "join pid namespace `%s`", s->linux_.ns[NS_PID].path);
-        close(f->ns[NS_PID]);
-        f->ns[NS_PID] = -1;
-    }
+    int own_pidns = -1;
+    if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
+        return cerr_wrap(err, "linux.namespaces: pid namespace `%s`", s->linux_.ns[NS_PID].path);
     /* The bundle is the working directory for relative paths in mounts. */
     if (chdir(o->bundle) < 0)
         return cerr_set(err, errno, "chdir to bundle `%s`", o->bundle);
 
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid != 0)
+        pidns_restore(own_pidns);
     if (pid < 0)
         return cerr_set(err, errno, "clone the container process");
     if (pid == 0) {
@@ -242,10 +241,15 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
         (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
          write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
         return -1;
+    /* The child prepares its mounts while we make the cgroup and move it in:
+     * the first migration of a task waits for an RCU grace period (several
+     * ms), which this overlaps. The child waits for SYNC_HOOKS, sent only once
+     * it is in the cgroup, before it runs anything of the container. */
+    if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0)
+        return -1;
     if (cgroup_create(c->st->cgroup, &s->linux_.resources, pid, err) < 0)
         return -1;
-    if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0 ||
-        sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
+    if (sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
         return -1;
     autofree char *json = hook_state(c, ST_CREATING);
     if (hooks_run(s, HOOK_PRESTART, json, err) < 0 ||

@@ -106,13 +106,15 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
         return cerr_wrap(err, "--console-socket");
     if (pipe2(f->go, O_CLOEXEC) < 0 || pipe2(f->errp, O_CLOEXEC) < 0)
         return cerr_set(err, errno, "pipe");
-    if (f->ns[NS_PID] >= 0 && setns(f->ns[NS_PID], CLONE_NEWPID) < 0)
-        return cerr_set(err, errno, "join the container's pid namespace");
+    int own_pidns = -1;
+    if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
+        return cerr_wrap(err, "exec");
     pid_t pid = fork();
-    if (pid < 0)
-        return cerr_set(err, errno, "fork");
     if (pid == 0)
         exec_child(c, o, f);
+    pidns_restore(own_pidns);
+    if (pid < 0)
+        return cerr_set(err, errno, "fork");
     close(f->go[0]);
     f->go[0] = -1;
     close(f->errp[1]);

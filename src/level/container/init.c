@@ -82,7 +82,7 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return -1;
     if (hooks_run(s, HOOK_CREATE_CONTAINER, *state_json, err) < 0)
         return -1;
-    if (mounts_finish(&m, err) < 0 || apply_sysctl(s, err) < 0)
+    if (mounts_pivot(&m, err) < 0 || apply_sysctl(s, err) < 0 || mounts_protect(&m, err) < 0)
         return -1;
     if (s->process.terminal && proc_setup_terminal(&s->process, a->console_fd, err) < 0)
         return -1;

@@ -618,7 +618,7 @@ static int readonly_path(const char *path, cerr_t *err)
     return remount_bind(path, MS_RDONLY, path, err);
 }
 
-int mounts_finish(const struct mount_ctx *m, cerr_t *err)
+int mounts_pivot(const struct mount_ctx *m, cerr_t *err)
 {
     const struct spec_linux *l = &m->spec->linux_;
     if (pivot(m, err) < 0)
@@ -631,6 +631,12 @@ int mounts_finish(const struct mount_ctx *m, cerr_t *err)
         if (mount(NULL, "/", NULL, f, NULL) < 0)
             return cerr_set(err, errno, "set rootfs propagation `%s`", l->rootfs_propagation);
     }
+    return 0;
+}
+
+int mounts_protect(const struct mount_ctx *m, cerr_t *err)
+{
+    const struct spec_linux *l = &m->spec->linux_;
     for (size_t i = 0; i < l->masked_paths.n; i++)
         if (mask_path(l->masked_paths.v[i], err) < 0)
             return -1;

@@ -26,9 +26,11 @@ void mounts_close_sources(int *fds, size_t n);
 
 /* Everything up to (not including) pivot_root. */
 int mounts_prepare(const struct mount_ctx *m, cerr_t *err);
-/* pivot_root (or chroot with --no-pivot), then propagation, masked and
- * read-only paths and the read-only root. */
-int mounts_finish(const struct mount_ctx *m, cerr_t *err);
+/* pivot_root (or chroot with --no-pivot), then the rootfs propagation. */
+int mounts_pivot(const struct mount_ctx *m, cerr_t *err);
+/* Masked and read-only paths, then the read-only root: after sysctls are
+ * written, since /proc/sys is usually among the read-only paths. */
+int mounts_protect(const struct mount_ctx *m, cerr_t *err);
 
 /* Mount option parsing, exposed for tests: fills flags, propagation flags,
  * and the remaining data string ("mode=755,size=65536k"). */

@@ -8,9 +8,10 @@
 #include "core/error.h"
 
 enum sync_msg {
-    SYNC_GO = 'G',      /* host: id maps written, cgroup joined */
+    SYNC_GO = 'G',      /* host: id maps written (cgroup joining goes on meanwhile) */
+
     SYNC_MOUNTED = 'M', /* child: mounts done, run prestart/createRuntime */
-    SYNC_HOOKS = 'H',   /* host: hooks done; payload: state JSON */
+    SYNC_HOOKS = 'H',   /* host: in the cgroup, hooks done; payload: state JSON */
     SYNC_READY = 'R',   /* child: waiting for start */
     SYNC_ERROR = 'E',   /* either: payload is the error message */
 };

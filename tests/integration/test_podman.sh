@@ -1,0 +1,438 @@
+#!/bin/bash
+# shellcheck disable=SC2016 # $VARS in single quotes are for the container's shell.
+# podman drives cella as its OCI runtime: podman -> conmon -> `cella create`,
+# `start`, `exec`, `kill`, `delete`, `pause`, `resume`. No image is pulled:
+# every container runs `--rootfs DIR`, a directory made from /bin/busybox
+# (busybox-static) and its applets.
+#
+#   bash tests/integration/test_podman.sh        # CELLA=/path/to/cella to choose the binary
+#
+# Prints TAP. Podman gets a private store (--root/--runroot/--tmpdir/
+# --network-config-dir in a mktemp dir, vfs storage driver) and every
+# container gets `--network none`, so the host's podman state, bridge and
+# firewall are left alone; everything is removed at exit.
+#
+# What podman itself needs on a Debian 12 host (found with runc; crun 1.8
+# refuses this hybrid cgroup v1+v2 host): --events-backend file and
+# --log-driver k8s-file (no journald), --cgroup-manager cgroupfs (no systemd),
+# and explicit --ulimit values: its defaults (nofile 1048576, nproc = podman's
+# own limit) fail with EPERM in runc ("error setting rlimit type 7") where
+# root lacks CAP_SYS_RESOURCE.
+#
+# Environment: CELLA (default build/cella of this repository),
+# PODMAN_TIMEOUT (seconds for one podman command, default 30),
+# PODMAN_LOG_LEVEL (default warning; `debug` to diagnose).
+set -u
+
+HERE=.
+case ${BASH_SOURCE[0]} in */*) HERE=${BASH_SOURCE[0]%/*} ;; esac
+REPO=$(cd "$HERE/../.." && pwd)
+CELLA=${CELLA:-$REPO/build/cella}
+case $CELLA in /*) ;; *) CELLA=$PWD/$CELLA ;; esac
+TMO=${PODMAN_TIMEOUT:-30}
+
+# --- TAP --------------------------------------------------------------------
+N=0
+FAILED=0
+REASON=""
+OUT=""
+
+diag() { sed -e 's/\r$//' -e 's/^/#   /' | head -n 25; }
+
+# run_case NAME FUNC: FUNC returns 0 (pass), 77 (skip: $REASON) or other (fail).
+run_case() {
+    local name=$1 fn=$2 rc
+    REASON=""
+    OUT=""
+    "$fn"
+    rc=$?
+    N=$((N + 1))
+    if [ $rc -eq 0 ]; then
+        echo "ok $N - $name"
+    elif [ $rc -eq 77 ]; then
+        echo "ok $N - $name # SKIP $REASON"
+    else
+        FAILED=$((FAILED + 1))
+        echo "not ok $N - $name"
+        [ -n "$REASON" ] && echo "# $REASON"
+        [ -n "$OUT" ] && printf '%s\n' "$OUT" | diag
+    fi
+}
+
+# fail MSG: record why the case failed, return 1.
+fail() {
+    REASON=$*
+    return 1
+}
+
+CASES=(
+    "run --rm echo hello: prints hello, exit 0|t_hello"
+    "run --rm exit 7: exit code 7 propagates|t_exit_code"
+    "run -d then exec echo hi|t_exec"
+    "exec: exit code propagates (exit 5)|t_exec_exit_code"
+    "exec --user 1000:1000 -e BAR=baz|t_exec_user_env"
+    "stop: SIGTERM handled, Exited (0) within 5 s|t_stop"
+    "stop -t 1: SIGTERM ignored, SIGKILL, Exited (137)|t_stop_kill"
+    "rm: stopped container removed from podman and cella|t_rm"
+    "rm -f: running container killed and removed|t_rm_force"
+    "run -e FOO=bar|t_env"
+    "run --hostname xhost|t_hostname"
+    "run --user 1000:1000|t_user"
+    "run -v HOSTDIR:/data: write visible on host|t_volume"
+    "run --read-only: / read-only, /tmp writable|t_read_only"
+    "run -t: process has a tty, exit code propagates|t_tty"
+    "exec -t: process has a tty|t_exec_tty"
+    "pause / unpause|t_pause"
+    "kill: SIGKILL, Exited (137)|t_kill"
+    "run --network ns:PATH joins that network namespace|t_netns_path"
+)
+
+skip_all() {
+    local c
+    for c in "${CASES[@]}"; do
+        N=$((N + 1))
+        echo "ok $N - ${c%%|*} # SKIP $1"
+    done
+    echo "1..$N"
+    exit 0
+}
+
+if ! command -v podman > /dev/null 2>&1; then
+    skip_all "podman not installed"
+fi
+command -v conmon > /dev/null 2>&1 || [ -x /usr/libexec/podman/conmon ] ||
+    skip_all "conmon not installed"
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (rootless podman is not tested)"
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] || BUSYBOX=$(command -v busybox 2>/dev/null)
+{ [ -n "$BUSYBOX" ] && [ -x "$BUSYBOX" ]; } || skip_all "busybox (busybox-static) not installed"
+ldd "$BUSYBOX" 2>&1 | grep -q 'not a dynamic' ||
+    skip_all "$BUSYBOX is not statically linked (install busybox-static)"
+if [ ! -x "$CELLA" ]; then
+    echo "not ok 1 - cella binary \`$CELLA\` is executable (run make)"
+    echo "1..1"
+    exit 1
+fi
+
+# --- private podman ---------------------------------------------------------
+T=$(mktemp -d /tmp/cella-podman.XXXXXX)
+ROOTFS=$T/rootfs
+VOL=$T/vol
+NETNS=""
+# With --cgroup-manager cgroupfs podman makes /libpod_parent in each
+# hierarchy; the ones that were not there before are removed at exit.
+NEW_CG=()
+for d in /sys/fs/cgroup /sys/fs/cgroup/*/; do
+    d=${d%/}
+    [ -d "$d/libpod_parent" ] || NEW_CG+=("$d/libpod_parent")
+done
+# Empty directories that podman or `ip netns` make on the host; the ones that
+# were not there before are removed at exit (only while empty).
+NEW_DIRS=()
+for d in /run/containers/networks /run/containers /run/netns; do
+    [ -d "$d" ] || NEW_DIRS+=("$d")
+done
+mkdir -p "$T/root" "$T/runroot" "$T/tmp" "$T/net" "$ROOTFS"/{bin,dev,proc,sys,tmp,etc,data} "$VOL"
+cp "$BUSYBOX" "$ROOTFS/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+    [ -e "$ROOTFS/bin/$a" ] || ln -s busybox "$ROOTFS/bin/$a"
+done
+
+PODMAN=(podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp"
+    --network-config-dir "$T/net" --storage-driver vfs
+    --events-backend file --cgroup-manager cgroupfs
+    --log-level "${PODMAN_LOG_LEVEL:-warning}" --runtime "$CELLA")
+# Options for every `podman run`; --rootfs DIR then takes the image's place.
+BASEOPTS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --log-driver k8s-file)
+RUNOPTS=("${BASEOPTS[@]}" --network none)
+
+pod() { timeout -k 5 "$TMO" "${PODMAN[@]}" "$@"; }
+
+# p ARGS...: run podman, output (stdout+stderr, \r removed) in $OUT, status in $RC.
+p() {
+    OUT=$(pod "$@" 2>&1 < /dev/null)
+    RC=$?
+    OUT=$(printf '%s' "$OUT" | tr -d '\r')
+    OUT="\$ podman ${*}
+$OUT
+(exit status $RC)"
+    return 0
+}
+# The output of the last p, without the command line and status we added.
+out() { printf '%s\n' "$OUT" | sed -e '1d' -e '$d'; }
+
+# Processes whose command line holds our private dir: conmon and runtime
+# calls that outlived a podman command killed by the timeout.
+our_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" = $$ ] && continue
+        grep -qaF "$T/" "$p/cmdline" 2>/dev/null && echo "${p#/proc/}"
+    done
+}
+
+cleanup() {
+    local ids p d
+    ids=$(pod ps -aq 2>/dev/null)
+    # shellcheck disable=SC2086
+    [ -n "$ids" ] && pod rm -f -t 0 $ids > /dev/null 2>&1
+    # What is still alive hangs. Kill conmon before the container processes
+    # (its children, found first), or it would run its exit command, a
+    # `podman container cleanup` that writes to the store again.
+    local _ pids kids
+    for _ in 1 2 3 4 5; do
+        pids=$(our_pids)
+        [ -z "$pids" ] && break
+        kids=""
+        for p in $pids; do kids="$kids $(pgrep -P "$p")"; done
+        # shellcheck disable=SC2086
+        kill -9 $pids $kids 2>/dev/null
+        sleep 0.2
+    done
+    [ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
+    # Nothing of ours may stay mounted before rm -rf.
+    awk -v t="$T" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null; done
+    rm -rf "$T"
+    # A libpod-ID cgroup left behind stays (and keeps its parent): a leak to see.
+    for d in "${NEW_CG[@]}"; do
+        for _ in 1 2 3 4 5; do
+            [ -d "$d" ] || break
+            rmdir "$d/conmon" 2>/dev/null
+            rmdir "$d" 2>/dev/null && break
+            sleep 0.2
+        done
+    done
+    for d in "${NEW_DIRS[@]}"; do
+        [ -d "$d" ] && rmdir "$d" 2>/dev/null
+    done
+    return 0
+}
+trap cleanup EXIT
+
+# state CTR: "status exitcode"
+state() { pod inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$1" 2>&1; }
+
+# wait_status CTR STATUS: poll up to 10 s.
+wait_status() {
+    local _
+    for _ in $(seq 50); do
+        case $(state "$1") in "$2"*) return 0 ;; esac
+        sleep 0.2
+    done
+    return 1
+}
+
+# start_bg NAME [OPTS...]: a detached container that exits 0 on SIGTERM.
+start_bg() {
+    local name=$1
+    shift
+    p run -d --name "$name" "${RUNOPTS[@]}" "$@" --rootfs "$ROOTFS" \
+        /bin/sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+    [ $RC -eq 0 ] || fail "run -d failed (exit $RC)" || return 1
+    wait_status "$name" running || fail "container $name not running: $(state "$name")"
+}
+
+# running NAME: NAME is running, else it is made anew by start_bg.
+running() {
+    case $(state "$1") in running*) return 0 ;; esac
+    pod rm -f -t 0 "$1" > /dev/null 2>&1
+    start_bg "$1"
+}
+
+# --- cases ------------------------------------------------------------------
+t_hello() {
+    p run --rm "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sh -c 'echo hello'
+    [ $RC -eq 0 ] || fail "exit status $RC, want 0" || return
+    [ "$(out)" = hello ] || fail "output is not exactly \`hello\`"
+}
+
+t_exit_code() {
+    p run --rm "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sh -c 'exit 7'
+    [ $RC -eq 7 ] || fail "exit status $RC, want 7"
+}
+
+t_exec() {
+    start_bg cx || return
+    p exec cx echo hi
+    [ $RC -eq 0 ] || fail "exec exit status $RC, want 0" || return
+    [ "$(out)" = hi ] || fail "exec output is not exactly \`hi\`"
+}
+
+t_exec_exit_code() {
+    running cx || return
+    p exec cx /bin/sh -c 'exit 5'
+    [ $RC -eq 5 ] || fail "exec exit status $RC, want 5"
+}
+
+t_exec_user_env() {
+    running cx || return
+    p exec --user 1000:1000 -e BAR=baz cx /bin/sh -c 'echo "$(id -u):$(id -g) $BAR"'
+    [ $RC -eq 0 ] || fail "exec exit status $RC, want 0" || return
+    [ "$(out)" = "1000:1000 baz" ] || fail "want \`1000:1000 baz\`"
+}
+
+t_stop() {
+    running cx || return
+    local t0 t1
+    t0=$(date +%s%N)
+    p stop -t 10 cx
+    t1=$(date +%s%N)
+    [ $RC -eq 0 ] || fail "stop exit status $RC" || return
+    local ms=$(((t1 - t0) / 1000000))
+    [ $ms -le 5000 ] || fail "stop took ${ms} ms, want <= 5000 (SIGTERM not delivered?)" || return
+    local st
+    st=$(state cx)
+    [ "$st" = "exited 0" ] || fail "state \`$st\`, want \`exited 0\`"
+}
+
+t_stop_kill() {
+    # /bin/sleep as PID 1 has no SIGTERM handler: the kernel ignores it.
+    p run -d --name cs "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sleep 1000
+    [ $RC -eq 0 ] || fail "run -d exit status $RC" || return
+    wait_status cs running || fail "not running: $(state cs)" || return
+    local t0 t1
+    t0=$(date +%s%N)
+    p stop -t 1 cs
+    t1=$(date +%s%N)
+    [ $RC -eq 0 ] || fail "stop exit status $RC" || return
+    local ms=$(((t1 - t0) / 1000000))
+    [ $ms -le 6000 ] || fail "stop -t 1 took ${ms} ms, want <= 6000" || return
+    local st
+    st=$(state cs)
+    [ "$st" = "exited 137" ] || fail "state \`$st\`, want \`exited 137\`"
+}
+
+t_rm() {
+    # cx was stopped by t_stop; make our own stopped container if it was not.
+    case $(state cx) in
+    exited*) ;;
+    *)
+        pod rm -f -t 0 cx > /dev/null 2>&1
+        p run --name cx "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/true
+        [ $RC -eq 0 ] || fail "run exit status $RC" || return
+        ;;
+    esac
+    local id
+    id=$(pod inspect -f '{{.Id}}' cx 2>/dev/null)
+    p rm cx
+    [ $RC -eq 0 ] || fail "rm exit status $RC" || return
+    if pod container exists cx; then fail "podman still knows cx"; return; fi
+    if [ -n "$id" ] && "$CELLA" state "$id" > /dev/null 2>&1; then
+        fail "\`cella state $id\` still succeeds after podman rm"
+    fi
+}
+
+t_rm_force() {
+    start_bg cf || return
+    local pid id
+    pid=$(pod inspect -f '{{.State.Pid}}' cf 2>/dev/null)
+    id=$(pod inspect -f '{{.Id}}' cf 2>/dev/null)
+    p rm -f -t 2 cf
+    [ $RC -eq 0 ] || fail "rm -f exit status $RC" || return
+    if pod container exists cf; then fail "podman still knows cf"; return; fi
+    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -d "/proc/$pid" ] &&
+        ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
+        fail "container process $pid still alive"
+        return
+    fi
+    if [ -n "$id" ] && "$CELLA" state "$id" > /dev/null 2>&1; then
+        fail "\`cella state $id\` still succeeds after podman rm -f"
+    fi
+}
+
+t_env() {
+    p run --rm "${RUNOPTS[@]}" -e FOO=bar --rootfs "$ROOTFS" /bin/sh -c 'echo "FOO=$FOO"'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out)" = FOO=bar ] || fail "want \`FOO=bar\`"
+}
+
+t_hostname() {
+    p run --rm "${RUNOPTS[@]}" --hostname xhost --rootfs "$ROOTFS" /bin/hostname
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out)" = xhost ] || fail "want \`xhost\`"
+}
+
+t_user() {
+    p run --rm "${RUNOPTS[@]}" --user 1000:1000 --rootfs "$ROOTFS" \
+        /bin/sh -c 'echo "$(id -u):$(id -g)"'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out)" = 1000:1000 ] || fail "want \`1000:1000\`"
+}
+
+t_volume() {
+    rm -f "$VOL/f"
+    p run --rm "${RUNOPTS[@]}" -v "$VOL:/data" --rootfs "$ROOTFS" \
+        /bin/sh -c 'echo written > /data/f'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(cat "$VOL/f" 2>/dev/null)" = written ] || fail "$VOL/f on the host does not hold \`written\`"
+}
+
+t_read_only() {
+    p run --rm "${RUNOPTS[@]}" --read-only --rootfs "$ROOTFS" \
+        /bin/sh -c 'if touch /x 2>/dev/null; then echo root-writable; fi; touch /tmp/y && echo tmp-ok'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out)" = tmp-ok ] || fail "want only \`tmp-ok\` (/ read-only, /tmp a writable tmpfs)"
+}
+
+t_tty() {
+    # podman -t needs no terminal on its own stdin: conmon makes the pty
+    # through --console-socket.
+    p run --rm -t "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sh -c 'tty; exit 3'
+    if [ $RC -ne 3 ] && printf '%s' "$OUT" | grep -qi 'not a tty\|input device is not'; then
+        REASON="podman -t needs a terminal here"
+        return 77
+    fi
+    [ $RC -eq 3 ] || fail "exit status $RC, want 3" || return
+    out | grep -q '^/dev/pts/[0-9]' || fail "tty did not print /dev/pts/N"
+}
+
+t_exec_tty() {
+    start_bg ct || return
+    p exec -t ct tty
+    [ $RC -eq 0 ] || fail "exec -t exit status $RC" || return
+    out | grep -q '^/dev/pts/[0-9]' || fail "tty did not print /dev/pts/N"
+}
+
+t_pause() {
+    running ct || return
+    p pause ct
+    [ $RC -eq 0 ] || fail "pause exit status $RC" || return
+    local st
+    st=$(state ct)
+    [ "${st% *}" = paused ] || fail "state after pause \`$st\`, want paused" || return
+    p unpause ct
+    [ $RC -eq 0 ] || fail "unpause exit status $RC" || return
+    st=$(state ct)
+    [ "${st% *}" = running ] || fail "state after unpause \`$st\`, want running" || return
+    p exec ct echo alive
+    [ "$(out)" = alive ] || fail "exec after unpause: want \`alive\`"
+}
+
+t_kill() {
+    running ct || return
+    p kill ct
+    [ $RC -eq 0 ] || fail "kill exit status $RC" || return
+    wait_status ct exited || fail "not exited: $(state ct)" || return
+    local st
+    st=$(state ct)
+    [ "$st" = "exited 137" ] || fail "state \`$st\`, want \`exited 137\`"
+}
+
+t_netns_path() {
+    command -v ip > /dev/null 2>&1 || { REASON="ip (iproute2) not installed"; return 77; }
+    NETNS=cella-podman-$$
+    ip netns add "$NETNS" 2>/dev/null || { REASON="ip netns add failed"; NETNS=""; return 77; }
+    local ino
+    ino=$(stat -L -c %i "/run/netns/$NETNS")
+    p run --rm "${BASEOPTS[@]}" --network "ns:/run/netns/$NETNS" --rootfs "$ROOTFS" \
+        /bin/readlink /proc/self/ns/net
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out)" = "net:[$ino]" ] || fail "want \`net:[$ino]\` (the namespace of /run/netns/$NETNS)"
+}
+
+for c in "${CASES[@]}"; do
+    run_case "${c%%|*}" "${c##*|}"
+done
+echo "1..$N"
+[ $FAILED -eq 0 ]
