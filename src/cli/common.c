@@ -50,9 +50,16 @@ int cli_signal(const char *s, cerr_t *err)
         if (abbrev != NULL && strcasecmp(abbrev, name) == 0)
             return i;
     }
-    if (strncasecmp(name, "RTMIN+", 6) == 0 && parse_long(name + 6, &n) == 0 &&
-        SIGRTMIN + n <= SIGRTMAX)
+    if (strcasecmp(name, "RTMIN") == 0)
+        return SIGRTMIN;
+    if (strcasecmp(name, "RTMAX") == 0)
+        return SIGRTMAX;
+    if (strncasecmp(name, "RTMIN+", 6) == 0 && parse_long(name + 6, &n) == 0 && n >= 0 &&
+        n <= SIGRTMAX - SIGRTMIN)
         return SIGRTMIN + (int)n;
+    if (strncasecmp(name, "RTMAX-", 6) == 0 && parse_long(name + 6, &n) == 0 && n >= 0 &&
+        n <= SIGRTMAX - SIGRTMIN)
+        return SIGRTMAX - (int)n;
     return cerr_set(err, 0, "unknown signal `%s`", s);
 }
 

@@ -68,7 +68,8 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
             break;
         case 'h':
             printf("usage: cella %s [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]\n"
-                   "       [--preserve-fds N] [--no-pivot] [--no-new-keyring]%s\n       [--config FILE] ID\n",
+                   "       [--preserve-fds N] [--no-pivot] [--no-new-keyring]%s\n       [--config "
+                   "FILE] ID\n",
                    cmd, detach ? " [--detach]" : "");
             exit(0);
         default:

@@ -27,11 +27,10 @@ static int delete_matching(const struct globals *g, const char *pattern, bool fo
 
 int cmd_delete(const struct globals *g, int argc, char **argv, cerr_t *err)
 {
-    static const struct option opts[] = {
-        {"force", no_argument, 0, 'f'},
-        {"regex", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"force", no_argument, 0, 'f'},
+                                         {"regex", required_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     bool force = false;
     const char *regex = NULL;
     int c;
@@ -50,7 +49,8 @@ int cmd_delete(const struct globals *g, int argc, char **argv, cerr_t *err)
     }
     if (regex != NULL)
         return optind < argc ? cli_usage_error(err, "delete", "--regex takes no ID")
-                             : delete_matching(g, regex, force, err) < 0 ? -1 : 0;
+               : delete_matching(g, regex, force, err) < 0 ? -1
+                                                           : 0;
     const char *id = cli_one_id("delete", argc, argv, optind, err);
     return id == NULL || lc_delete(g, id, force, err) < 0 ? -1 : 0;
 }

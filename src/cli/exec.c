@@ -90,8 +90,7 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
             break;
         case O_PRESERVE:
             if (parse_long(optarg, &n) < 0 || n < 0) {
-                cli_usage_error(err, "exec", "--preserve-fds: expected a number, got `%s`",
-                                optarg);
+                cli_usage_error(err, "exec", "--preserve-fds: expected a number, got `%s`", optarg);
                 goto out;
             }
             rq.preserve_fds = (int)n;

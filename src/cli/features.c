@@ -22,17 +22,18 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
     (void)argv;
     if (argc > 1)
         return cli_usage_error(err, "features", "takes no arguments");
-    static const char *const hooks[] = {"prestart",        "createRuntime", "createContainer",
+    static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
                                         "startContainer", "poststart",     "poststop"};
     static const char *const mount_opts[] = {
-        "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "mand", "noatime",
-        "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
-        "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",
-        "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync", "unbindable"};
+        "async",         "atime",   "bind",    "dev",         "diratime", "dirsync", "exec",
+        "mand",          "noatime", "nodev",   "nodiratime",  "noexec",   "nomand",  "norelatime",
+        "nostrictatime", "nosuid",  "private", "rbind",       "relatime", "remount", "ro",
+        "rprivate",      "rshared", "rslave",  "runbindable", "rw",       "shared",  "slave",
+        "strictatime",   "suid",    "sync",    "unbindable"};
     static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
     static const char *const actions[] = {
-        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-        "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
+        "SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS",
+        "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
     static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
                                       "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
                                       "SCMP_CMP_NE"};
@@ -50,13 +51,12 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
         "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
         strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
         strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
-        strings(ns, ARRAY_SIZE(ns)), "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd",
-        0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
-        strings(actions, ARRAY_SIZE(actions)), "operators", strings(ops, ARRAY_SIZE(ops)),
-        "archs", strings(archs, ARRAY_SIZE(archs)), "knownFlags",
-        strings(flags, ARRAY_SIZE(flags)), "supportedFlags", strings(flags, ARRAY_SIZE(flags)),
-        "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
-        "run.cella.isolation", "container", "run.cella.levels",
+        strings(ns, ARRAY_SIZE(ns)), "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+        "systemdUser", 0, "seccomp", "enabled", 1, "actions", strings(actions, ARRAY_SIZE(actions)),
+        "operators", strings(ops, ARRAY_SIZE(ops)), "archs", strings(archs, ARRAY_SIZE(archs)),
+        "knownFlags", strings(flags, ARRAY_SIZE(flags)), "supportedFlags",
+        strings(flags, ARRAY_SIZE(flags)), "apparmor", "enabled", 0, "selinux", "enabled", 0,
+        "annotations", "run.cella.isolation", "container", "run.cella.levels",
         "container (built); sandbox, qemu, vm, wasm (planned)");
     char *text = json_dumps(f, JSON_INDENT(2));
     json_decref(f);

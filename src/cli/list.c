@@ -50,15 +50,15 @@ int cmd_list(const struct globals *g, int argc, char **argv, cerr_t *err)
         if (quiet)
             printf("%s\n", ct.id);
         else if (json)
-            json_array_append_new(
-                arr, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "id", ct.id, "pid", pid,
-                               "status", cstatus_name(s), "bundle", ct.st->bundle, "rootfs",
-                               ct.st->rootfs ? ct.st->rootfs : "", "created",
-                               ct.st->created ? ct.st->created : "", "owner",
-                               ct.st->owner ? ct.st->owner : ""));
+            json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "id", ct.id,
+                                                 "pid", pid, "status", cstatus_name(s), "bundle",
+                                                 ct.st->bundle, "rootfs",
+                                                 ct.st->rootfs ? ct.st->rootfs : "", "created",
+                                                 ct.st->created ? ct.st->created : "", "owner",
+                                                 ct.st->owner ? ct.st->owner : ""));
         else
-            printf("%-24s %-8d %-10s %-40s %-32s %s\n", ct.id, pid, cstatus_name(s),
-                   ct.st->bundle, ct.st->created ? ct.st->created : "",
+            printf("%-24s %-8d %-10s %-40s %-32s %s\n", ct.id, pid, cstatus_name(s), ct.st->bundle,
+                   ct.st->created ? ct.st->created : "",
                    ct.st->owner && ct.st->owner[0] ? ct.st->owner : "root");
         container_close(&ct);
     }

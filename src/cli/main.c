@@ -58,8 +58,19 @@ static void usage(FILE *f)
 
 static int parse_globals(int argc, char **argv, struct globals *g, cerr_t *err)
 {
-    enum { O_ROOT = 256, O_LOG, O_LOG_FORMAT, O_DEBUG, O_SYSTEMD, O_MANAGER, O_ISOLATION,
-           O_VERSION, O_HELP, O_IGNORED_ARG, O_IGNORED };
+    enum {
+        O_ROOT = 256,
+        O_LOG,
+        O_LOG_FORMAT,
+        O_DEBUG,
+        O_SYSTEMD,
+        O_MANAGER,
+        O_ISOLATION,
+        O_VERSION,
+        O_HELP,
+        O_IGNORED_ARG,
+        O_IGNORED
+    };
     static const struct option opts[] = {
         {"root", required_argument, 0, O_ROOT},
         {"log", required_argument, 0, O_LOG},
@@ -101,9 +112,9 @@ static int parse_globals(int argc, char **argv, struct globals *g, cerr_t *err)
             else if (strcmp(optarg, "cgroupfs") == 0 || strcmp(optarg, "disabled") == 0)
                 g->systemd_cgroup = false;
             else
-                return cerr_set(err, 0,
-                                "--cgroup-manager: expected cgroupfs, systemd or disabled, got `%s`",
-                                optarg);
+                return cerr_set(
+                    err, 0, "--cgroup-manager: expected cgroupfs, systemd or disabled, got `%s`",
+                    optarg);
             break;
         case O_ISOLATION:
             g->isolation = optarg;

@@ -44,7 +44,8 @@ static int ps_table(char **ps_args, const pid_t *pids, size_t n, cerr_t *err)
         char *copy = xstrdup(line), *save = NULL;
         int col = 0;
         bool show = lineno == 0;
-        for (char *tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), col++) {
+        for (char *tok = strtok_r(copy, " \t\n", &save); tok;
+             tok = strtok_r(NULL, " \t\n", &save), col++) {
             if (lineno == 0 && strcmp(tok, "PID") == 0)
                 pid_col = col;
             long v;
@@ -68,9 +69,8 @@ static int ps_table(char **ps_args, const pid_t *pids, size_t n, cerr_t *err)
 
 int cmd_ps(const struct globals *g, int argc, char **argv, cerr_t *err)
 {
-    static const struct option opts[] = {{"format", required_argument, 0, 'f'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"format", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool json = false;
     int c;
     opterr = 0;

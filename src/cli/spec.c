@@ -46,9 +46,9 @@ json_t *default_spec(bool rootless);
 json_t *default_spec(bool rootless)
 {
     static const char *const masked[] = {
-        "/proc/acpi",          "/proc/asound",       "/proc/kcore",   "/proc/keys",
-        "/proc/latency_stats", "/proc/timer_list",   "/proc/timer_stats",
-        "/proc/sched_debug",   "/sys/firmware",      "/proc/scsi"};
+        "/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/sys/firmware",       "/proc/scsi"};
     static const char *const ro[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                      "/proc/sysrq-trigger"};
     json_t *process = json_pack(
@@ -61,16 +61,16 @@ json_t *default_spec(bool rootless)
         "noNewPrivileges", 1);
     json_t *mounts = json_array();
     json_array_append_new(mounts, mount("/proc", "proc", "proc", ""));
-    json_array_append_new(mounts,
-                          mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+    json_array_append_new(
+        mounts, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
     json_array_append_new(mounts, mount("/dev/pts", "devpts", "devpts",
                                         "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"));
-    json_array_append_new(mounts, mount("/dev/shm", "tmpfs", "shm",
-                                        "nosuid,noexec,nodev,mode=1777,size=65536k"));
+    json_array_append_new(
+        mounts, mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
     json_array_append_new(mounts, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
     json_array_append_new(mounts, mount("/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro"));
-    json_array_append_new(mounts, mount("/sys/fs/cgroup", "cgroup", "cgroup",
-                                        "nosuid,noexec,nodev,relatime,ro"));
+    json_array_append_new(
+        mounts, mount("/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro"));
     json_t *ns = json_array();
     const char *types[] = {"pid", "network", "ipc", "uts", "mount", "cgroup", NULL};
     for (size_t i = 0; types[i]; i++)
@@ -81,12 +81,12 @@ json_t *default_spec(bool rootless)
                                str_array(ro, ARRAY_SIZE(ro)));
     if (rootless) {
         json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
-        json_object_set_new(linux_, "uidMappings",
-                            json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
-                                      (int)getuid(), "size", 1));
-        json_object_set_new(linux_, "gidMappings",
-                            json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
-                                      (int)getgid(), "size", 1));
+        json_object_set_new(
+            linux_, "uidMappings",
+            json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", (int)getuid(), "size", 1));
+        json_object_set_new(
+            linux_, "gidMappings",
+            json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", (int)getgid(), "size", 1));
         json_object_del(linux_, "resources");
     }
     return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:o}", "ociVersion", "1.1.0", "process",

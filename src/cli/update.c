@@ -20,8 +20,18 @@ static int num(const char *opt, const char *s, int64_t *out, cerr_t *err)
 
 int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
 {
-    enum { O_MEM = 256, O_SWAP, O_MEMRES, O_SHARES, O_QUOTA, O_PERIOD, O_CPUS, O_MEMS, O_PIDS,
-           O_BLKIO };
+    enum {
+        O_MEM = 256,
+        O_SWAP,
+        O_MEMRES,
+        O_SHARES,
+        O_QUOTA,
+        O_PERIOD,
+        O_CPUS,
+        O_MEMS,
+        O_PIDS,
+        O_BLKIO
+    };
     static const struct option opts[] = {
         {"resources", required_argument, 0, 'r'},
         {"memory", required_argument, 0, O_MEM},
@@ -98,8 +108,8 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
         goto out;
     if (file != NULL) {
         size_t len;
-        autofree char *text =
-            strcmp(file, "-") == 0 ? read_file("/dev/stdin", &len, err) : read_file(file, &len, err);
+        autofree char *text = strcmp(file, "-") == 0 ? read_file("/dev/stdin", &len, err)
+                                                     : read_file(file, &len, err);
         if (text == NULL)
             goto out;
         spec_resources_clear(&r);

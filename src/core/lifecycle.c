@@ -310,8 +310,7 @@ int lc_pause(const struct globals *g, const char *id, bool pause, cerr_t *err)
         goto out;
     }
     if (!pause && s != ST_PAUSED) {
-        cerr_set(err, 0, "cannot resume container `%s`: it is %s, not paused", id,
-                 cstatus_name(s));
+        cerr_set(err, 0, "cannot resume container `%s`: it is %s, not paused", id, cstatus_name(s));
         goto out;
     }
     r = pause ? l->pause(&c, err) : l->resume(&c, err);
@@ -388,8 +387,7 @@ static int parse_user_spec(const char *u, struct spec_user *out, cerr_t *err)
 }
 
 static int build_exec_process(struct container *c, const struct exec_request *rq,
-                              struct spec_process **owned, struct spec_process **proc,
-                              cerr_t *err)
+                              struct spec_process **owned, struct spec_process **proc, cerr_t *err)
 {
     if (rq->process_file != NULL) {
         size_t len;
@@ -421,8 +419,7 @@ static int build_exec_process(struct container *c, const struct exec_request *rq
     if (rq->n_additional_gids) {
         free(p->user.additional_gids);
         p->user.additional_gids = calloc(rq->n_additional_gids, sizeof(gid_t));
-        memcpy(p->user.additional_gids, rq->additional_gids,
-               rq->n_additional_gids * sizeof(gid_t));
+        memcpy(p->user.additional_gids, rq->additional_gids, rq->n_additional_gids * sizeof(gid_t));
         p->user.n_additional_gids = rq->n_additional_gids;
     }
     for (char **cap = rq->caps; cap && *cap; cap++) {

@@ -15,8 +15,7 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err);
 /* Prints the OCI state JSON. */
 int lc_state(const struct globals *g, const char *id, cerr_t *err);
 int lc_pause(const struct globals *g, const char *id, bool pause, cerr_t *err);
-int lc_update(const struct globals *g, const char *id, const struct spec_resources *r,
-              cerr_t *err);
+int lc_update(const struct globals *g, const char *id, const struct spec_resources *r, cerr_t *err);
 int lc_pids(const struct globals *g, const char *id, pid_t **pids, size_t *n, cerr_t *err);
 /* What `exec` was asked to run: a process file, or args plus overrides of
  * the container's own process (as runc does). */

@@ -29,19 +29,21 @@ static int cstatus_parse(const char *s)
     return -1;
 }
 
+#define ID_RULE "a letter or digit, then letters, digits and _.+-"
+
 int state_check_id(const char *id, cerr_t *err)
 {
     if (id == NULL || id[0] == '\0')
         return cerr_set(err, 0, "container id must not be empty");
     if (strlen(id) > 1024)
         return cerr_set(err, 0, "container id `%.32s...` is too long", id);
-    if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-        return cerr_set(err, 0, "invalid container id `%s`", id);
+    if (!((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
+          (id[0] >= '0' && id[0] <= '9')))
+        return cerr_set(err, 0, "invalid container id `%s`: " ID_RULE, id);
     for (const char *p = id; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '-' || *p == '.' || *p == '+'))
-            return cerr_set(err, 0, "invalid container id `%s`: only letters, digits and _.+- allowed",
-                            id);
+            return cerr_set(err, 0, "invalid container id `%s`: " ID_RULE, id);
     return 0;
 }
 
@@ -150,9 +152,8 @@ int state_save(int dirfd, const struct cstate *st, cerr_t *err)
     json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:I, s:I, s:s?, s:s?, s:s?, s:b}", "id",
                           st->id, "bundle", st->bundle, "rootfs", st->rootfs, "level", st->level,
                           "status", cstatus_name(st->status), "pid", (json_int_t)st->pid,
-                          "startTime", (json_int_t)st->start_time, "created", st->created,
-                          "owner", st->owner, "cgroup", st->cgroup, "systemdCgroup",
-                          st->systemd_cgroup);
+                          "startTime", (json_int_t)st->start_time, "created", st->created, "owner",
+                          st->owner, "cgroup", st->cgroup, "systemdCgroup", st->systemd_cgroup);
     if (o == NULL)
         return cerr_set(err, 0, "cannot encode state of `%s`", st->id);
     json_object_set_new(o, "annotations", strv_to_obj(st->annotations));

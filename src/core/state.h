@@ -21,7 +21,7 @@ struct cstate {
     unsigned long long start_time; /* of pid, guards against pid reuse */
     char *created;                 /* RFC 3339 */
     char *owner;
-    char *cgroup;      /* cgroup path relative to each hierarchy root */
+    char *cgroup; /* cgroup path relative to each hierarchy root */
     bool systemd_cgroup;
     char **annotations; /* key, value, key, value, ..., NULL */
     char **extra;       /* level-specific annotations reported by `state` */

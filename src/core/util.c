@@ -183,6 +183,8 @@ int write_file_atomic(const char *path, const char *data, size_t len, cerr_t *er
 
 int mkdir_p(const char *path, mode_t mode, cerr_t *err)
 {
+    if (path[0] == '\0')
+        return cerr_set(err, ENOENT, "mkdir ``");
     autofree char *p = xstrdup(path);
     for (char *s = p + 1; *s; s++) {
         if (*s != '/')
@@ -192,8 +194,9 @@ int mkdir_p(const char *path, mode_t mode, cerr_t *err)
             return cerr_set(err, errno, "mkdir `%s`", p);
         *s = '/';
     }
-    if (mkdir(p, mode) < 0 && errno != EEXIST)
-        return cerr_set(err, errno, "mkdir `%s`", p);
+    struct stat st;
+    if (mkdir(p, mode) < 0 && (errno != EEXIST || stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+        return cerr_set(err, errno == EEXIST ? ENOTDIR : errno, "mkdir `%s`", p);
     return 0;
 }
 

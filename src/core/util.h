@@ -11,7 +11,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Release on scope exit (the cleanup attribute of gcc and clang). */
-#define autofree __attribute__((cleanup(cleanup_freep)))
+#define autofree  __attribute__((cleanup(cleanup_freep)))
 #define autoclose __attribute__((cleanup(cleanup_closep)))
 void cleanup_freep(void *p);
 void cleanup_closep(int *fd);

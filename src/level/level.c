@@ -26,8 +26,7 @@ const struct level_ops *level_find(const char *name, const char *origin, cerr_t 
         if (strcmp(levels[i].name, name) != 0)
             continue;
         if (levels[i].ops == NULL) {
-            cerr_set(err, 0, "isolation level `%s` (from %s): %s", name, origin,
-                     levels[i].planned);
+            cerr_set(err, 0, "isolation level `%s` (from %s): %s", name, origin, levels[i].planned);
             return NULL;
         }
         return levels[i].ops;
@@ -39,8 +38,7 @@ const struct level_ops *level_find(const char *name, const char *origin, cerr_t 
     return NULL;
 }
 
-const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g,
-                                       cerr_t *err)
+const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err)
 {
     const char *a = s ? spec_annotation(s, ISOLATION_ANNOTATION) : NULL;
     if (a != NULL)

@@ -45,9 +45,9 @@ struct exec_opts {
 struct container {
     const struct globals *g;
     char *id;
-    int dirfd;          /* ROOT/ID, locked */
-    struct spec *spec;  /* config.json of the container */
-    struct cstate *st;  /* state.json */
+    int dirfd;         /* ROOT/ID, locked */
+    struct spec *spec; /* config.json of the container */
+    struct cstate *st; /* state.json */
 };
 
 struct level_ops {
@@ -84,8 +84,7 @@ const struct level_entry *level_table(size_t *n);
 const struct level_ops *level_find(const char *name, const char *origin, cerr_t *err);
 /* The level for a bundle: annotation run.cella.isolation, then --isolation /
  * argv[0], then the default (container). Sets *origin to say where it came from. */
-const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g,
-                                       cerr_t *err);
+const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err);
 
 extern const struct level_ops container_level;
 

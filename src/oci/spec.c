@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,14 +60,22 @@ static const struct {
     const char *name;
     int res;
 } rlimit_table[] = {
-    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int rlimit_from_name(const char *name)
@@ -186,7 +195,7 @@ static int parse_caps(json_t *o, const char *path, struct spec_caps *c, cerr_t *
 
 static int parse_user(json_t *o, const char *path, struct spec_user *u, cerr_t *err)
 {
-    uint64_t v;
+    uint64_t v = 0;
     bool set = false;
     json_t *gids;
     char p[JPATH_MAX], ip[JPATH_MAX];
@@ -315,7 +324,7 @@ static int parse_device(json_t *o, const char *path, size_t i, void *out, cerr_t
     struct spec_device *d = out;
     char *type = NULL;
     char tp[JPATH_MAX];
-    uint64_t v;
+    uint64_t v = 0;
     if (require(o, "path", path, err) < 0 || require(o, "type", path, err) < 0)
         return -1;
     if (jget_string(o, "path", path, &d->path, err) < 0 ||
@@ -413,8 +422,7 @@ static int parse_dev_cgroup(json_t *o, const char *path, size_t i, void *out, ce
     return 0;
 }
 
-#define GET_I64(obj, key, path, field)                                                             \
-    jget_i64(obj, key, path, &(field).v, &(field).set, err)
+#define GET_I64(obj, key, path, field) jget_i64(obj, key, path, &(field).v, &(field).set, err)
 #define GET_U64(obj, key, path, max, field)                                                        \
     jget_u64(obj, key, path, max, &(field).v, &(field).set, err)
 
@@ -464,10 +472,9 @@ static int parse_resources(json_t *o, const char *path, struct spec_resources *r
     if (jget_object(o, "blockIO", path, &sub, err) < 0)
         return -1;
     if (sub != NULL) {
-        uint64_t w;
+        uint64_t w = 0;
         bool set = false;
-        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) <
-            0)
+        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) < 0)
             return -1;
         r->blkio.weight.set = set;
         r->blkio.weight.v = (uint16_t)w;
@@ -525,8 +532,8 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
         jget_string(o, "listenerPath", path, &s->listener_path, err) < 0)
         return -1;
     s->default_errno_ret = (unsigned)e;
-    return each_object(o, "syscalls", path, sizeof(struct spec_seccomp_rule),
-                       (void **)&s->syscalls, &s->n_syscalls, parse_seccomp_rule, err);
+    return each_object(o, "syscalls", path, sizeof(struct spec_seccomp_rule), (void **)&s->syscalls,
+                       &s->n_syscalls, parse_seccomp_rule, err);
 }
 
 /* ---- linux ------------------------------------------------------------------- */
@@ -578,8 +585,9 @@ static int parse_hook(json_t *o, const char *path, size_t i, void *out, cerr_t *
         jget_str_list(o, "env", path, &h->env, err) < 0 ||
         jget_i64(o, "timeout", path, &t, &h->has_timeout, err) < 0)
         return -1;
-    if (h->has_timeout && t <= 0)
-        return cerr_set(err, 0, "%s: must be greater than zero", jpath_key(tp, path, "timeout"));
+    if (h->has_timeout && (t <= 0 || t > INT_MAX))
+        return cerr_set(err, 0, "%s: must be between 1 and %d", jpath_key(tp, path, "timeout"),
+                        INT_MAX);
     h->timeout = (int)t;
     return 0;
 }
@@ -599,9 +607,18 @@ static json_t *load_json(const char *text, size_t len, const char *origin, cerr_
 {
     json_error_t je;
     json_t *root = json_loadb(text, len, 0, &je);
+    /* jansson refuses integers above INT64_MAX, such as RLIM_INFINITY
+     * (18446744073709551615) that runc and podman write: read those
+     * documents with integers as reals (exact below 2^53, and the typed
+     * readers accept whole reals and clamp 2^64 to UINT64_MAX). */
+    jset_ints_as_reals(false);
+    if (root == NULL && json_error_code(&je) == json_error_numeric_overflow) {
+        root = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, &je);
+        jset_ints_as_reals(root != NULL);
+    }
     if (root == NULL) {
-        cerr_set(err, 0, "%s: invalid JSON at line %d column %d: %s", origin, je.line,
-                 je.column, je.text);
+        cerr_set(err, 0, "%s: invalid JSON at line %d column %d: %s", origin, je.line, je.column,
+                 je.text);
         return NULL;
     }
     if (!json_is_object(root)) {

@@ -72,7 +72,17 @@ struct spec_mount {
     struct str_list options;
 };
 
-enum ns_type { NS_PID, NS_NETWORK, NS_MOUNT, NS_IPC, NS_UTS, NS_USER, NS_CGROUP, NS_TIME, NS_COUNT };
+enum ns_type {
+    NS_PID,
+    NS_NETWORK,
+    NS_MOUNT,
+    NS_IPC,
+    NS_UTS,
+    NS_USER,
+    NS_CGROUP,
+    NS_TIME,
+    NS_COUNT
+};
 
 struct spec_namespace {
     bool present;
@@ -96,7 +106,7 @@ struct spec_device {
 
 struct spec_dev_cgroup {
     bool allow;
-    char type; /* 'a', 'c', 'b' */
+    char type;            /* 'a', 'c', 'b' */
     int64_t major, minor; /* -1 = wildcard */
     char *access;
 };
@@ -230,11 +240,11 @@ void spec_process_free(struct spec_process *p);
 void spec_process_clear(struct spec_process *p);
 
 const char *spec_annotation(const struct spec *s, const char *key);
-const char *ns_type_name(enum ns_type t);   /* "pid", "network", ... */
-const char *ns_proc_name(enum ns_type t);   /* "pid", "net", ... (/proc/PID/ns/) */
+const char *ns_type_name(enum ns_type t); /* "pid", "network", ... */
+const char *ns_proc_name(enum ns_type t); /* "pid", "net", ... (/proc/PID/ns/) */
 int ns_clone_flag(enum ns_type t);
 const char *hook_kind_name(enum hook_kind k); /* "prestart", ... */
-int rlimit_from_name(const char *name);     /* -1 if unknown */
+int rlimit_from_name(const char *name);       /* -1 if unknown */
 
 void str_list_free(struct str_list *l);
 int str_list_push(struct str_list *l, const char *s);

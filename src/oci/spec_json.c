@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "spec_json.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 const char *jpath_key(char *buf, const char *parent, const char *key)
 {
     int n = parent == NULL || parent[0] == '\0' ? snprintf(buf, JPATH_MAX, "%s", key)
-                                                 : snprintf(buf, JPATH_MAX, "%s.%s", parent, key);
+                                                : snprintf(buf, JPATH_MAX, "%s.%s", parent, key);
     if (n >= JPATH_MAX) /* a path this deep is cut; the message stays readable */
         buf[JPATH_MAX - 1] = '\0';
     return buf;
@@ -19,6 +20,14 @@ const char *jpath_idx(char *buf, const char *parent, size_t i)
     if (snprintf(buf, JPATH_MAX, "%s[%zu]", parent, i) >= JPATH_MAX)
         buf[JPATH_MAX - 1] = '\0';
     return buf;
+}
+
+/* Set while reading a document whose integers jansson had to read as reals. */
+static bool ints_as_reals;
+
+void jset_ints_as_reals(bool on)
+{
+    ints_as_reals = on;
 }
 
 int jtype_error(const char *path, const char *expected, cerr_t *err)
@@ -86,16 +95,20 @@ int jget_bool(json_t *obj, const char *key, const char *parent, bool *out, cerr_
     return 0;
 }
 
-int jget_i64(json_t *obj, const char *key, const char *parent, int64_t *out, bool *set,
-             cerr_t *err)
+int jget_i64(json_t *obj, const char *key, const char *parent, int64_t *out, bool *set, cerr_t *err)
 {
     char p[JPATH_MAX];
     json_t *v = jfield(obj, key);
     if (v == NULL)
         return 0;
-    if (!json_is_integer(v))
+    if (ints_as_reals && json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+        fabs(json_real_value(v)) < 9223372036854775807.0) {
+        *out = (int64_t)json_real_value(v); /* a document read with integers as reals */
+    } else if (!json_is_integer(v)) {
         return jtype_error(jpath_key(p, parent, key), "integer", err);
-    *out = json_integer_value(v);
+    } else {
+        *out = json_integer_value(v);
+    }
     if (set)
         *set = true;
     return 0;
@@ -110,9 +123,10 @@ int jget_u64(json_t *obj, const char *key, const char *parent, uint64_t max, uin
         return 0;
     /* jansson stores integers as signed 64 bit; large unsigned values such as
      * 18446744073709551615 (RLIM_INFINITY) arrive as reals. */
-    if (json_is_real(v)) {
+    if (ints_as_reals && json_is_real(v)) {
         double d = json_real_value(v);
-        if (d >= 0 && d <= 18446744073709551615.0 && d == (double)(uint64_t)d) {
+        /* 2^64 - 1 is not representable: it reads as 2^64, meaning "max". */
+        if (d >= 0 && d == floor(d) && d <= 18446744073709551616.0) {
             *out = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
             if (*out > max)
                 return cerr_set(err, 0, "%s: value out of range", jpath_key(p, parent, key));
@@ -160,8 +174,7 @@ int jget_str_list(json_t *obj, const char *key, const char *parent, struct str_l
     return 0;
 }
 
-int jget_str_map(json_t *obj, const char *key, const char *parent, struct kv_list *out,
-                 cerr_t *err)
+int jget_str_map(json_t *obj, const char *key, const char *parent, struct kv_list *out, cerr_t *err)
 {
     char p[JPATH_MAX], kp[JPATH_MAX];
     json_t *m;

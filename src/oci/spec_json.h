@@ -17,6 +17,10 @@
 const char *jpath_key(char *buf, const char *parent, const char *key);
 const char *jpath_idx(char *buf, const char *parent, size_t i);
 
+/* Accept whole reals as integers (documents holding integers above INT64_MAX
+ * are read with all integers as reals). */
+void jset_ints_as_reals(bool on);
+
 int jtype_error(const char *path, const char *expected, cerr_t *err);
 /* Look up key in obj; returns NULL if absent or JSON null. */
 json_t *jfield(json_t *obj, const char *key);

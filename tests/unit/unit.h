@@ -52,7 +52,7 @@ static inline void unit_run(const char *name, void (*fn)(void))
     fflush(stdout);
 }
 
-#define RUN(fn) unit_run(#fn, fn)
+#define RUN(fn)     unit_run(#fn, fn)
 #define UNIT_DONE() (printf("1..%d\n", unit_n), unit_fail ? 1 : 0)
 
 #endif

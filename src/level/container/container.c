@@ -64,8 +64,8 @@ static int write_id_map(pid_t pid, const char *file, const struct spec_idmap *m,
                                 m[i].host_id, m[i].size);
     autofree char *path = xasprintf("/proc/%d/%s", pid, file);
     if (write_knob(path, buf, err) < 0)
-        return cerr_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0 ? "uidMappings"
-                                                                         : "gidMappings");
+        return cerr_wrap(err, "linux.%s",
+                         strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
     return 0;
 }
 
@@ -77,8 +77,8 @@ static int open_ns_paths(const struct spec *s, int fds[NS_COUNT], cerr_t *err)
             continue;
         fds[t] = open(s->linux_.ns[t].path, O_RDONLY | O_CLOEXEC);
         if (fds[t] < 0)
-            return cerr_set(err, errno, "linux.namespaces: %s namespace path `%s`",
-                            ns_type_name(t), s->linux_.ns[t].path);
+            return cerr_set(err, errno, "linux.namespaces: %s namespace path `%s`", ns_type_name(t),
+                            s->linux_.ns[t].path);
     }
     return 0;
 }
@@ -125,8 +125,8 @@ static bool has_prefix(const char *s, const char *p)
 /* runc's rules: a sysctl must belong to a namespace the container owns. */
 static int check_sysctl(const struct spec *s, cerr_t *err)
 {
-    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                      "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                       "kernel.shmmni", "kernel.shm_rmid_forced"};
     const struct spec_linux *l = &s->linux_;
     for (size_t i = 0; i < l->sysctl.n; i++) {
@@ -177,8 +177,7 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     int flags = clone_flags(s, err);
     if (flags < 0 || check_sysctl(s, err) < 0 || resolve_rootfs(c, o->bundle, err) < 0)
         return -1;
-    c->st->cgroup =
-        cgroup_path_for(s->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
+    c->st->cgroup = cgroup_path_for(s->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
     if (c->st->cgroup == NULL)
         return -1;
     c->st->systemd_cgroup = c->g->systemd_cgroup;
@@ -189,8 +188,9 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
     if (s->linux_.seccomp.listener_path != NULL)
-        return cerr_set(err, 0, "linux.seccomp.listenerPath: seccomp user notification is not "
-                                "supported yet");
+        return cerr_set(err, 0,
+                        "linux.seccomp.listenerPath: seccomp user notification is not "
+                        "supported yet");
     if (open_ns_paths(s, f->ns, err) < 0)
         return -1;
     if (o->console_socket != NULL && s->process.terminal &&

@@ -56,8 +56,8 @@ static int open_container_ns(struct container *c, int fds[NS_COUNT], cerr_t *err
 static __attribute__((noreturn)) void exec_child(struct container *c, const struct exec_opts *o,
                                                  struct exec_fds *f)
 {
-    static const enum ns_type order[] = {NS_USER,    NS_IPC,    NS_UTS, NS_NETWORK,
-                                         NS_CGROUP, NS_TIME,   NS_MOUNT};
+    static const enum ns_type order[] = {NS_USER,   NS_IPC,  NS_UTS,  NS_NETWORK,
+                                         NS_CGROUP, NS_TIME, NS_MOUNT};
     cerr_t err = NULL;
     struct proc_plan plan;
     char go;
@@ -95,8 +95,8 @@ fail:
     _exit(127);
 }
 
-static int run_exec(struct container *c, const struct exec_opts *o, struct exec_fds *f,
-                    int *status, cerr_t *err)
+static int run_exec(struct container *c, const struct exec_opts *o, struct exec_fds *f, int *status,
+                    cerr_t *err)
 {
     if (o->process->terminal && o->console_socket == NULL)
         return cerr_set(err, 0, "exec --tty requires --console-socket");

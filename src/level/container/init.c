@@ -21,7 +21,7 @@
 static int join_namespaces(const struct init_args *a, cerr_t *err)
 {
     /* The user namespace first: it decides what the others may do. */
-    static const enum ns_type order[] = {NS_USER,   NS_IPC,  NS_UTS, NS_NETWORK,
+    static const enum ns_type order[] = {NS_USER,   NS_IPC,  NS_UTS,  NS_NETWORK,
                                          NS_CGROUP, NS_TIME, NS_MOUNT};
     for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
         int fd = a->ns_fds[order[i]];
@@ -59,8 +59,7 @@ static int apply_sysctl(const struct spec *s, cerr_t *err)
 }
 
 /* Everything up to the wait for `start`. */
-static int setup(const struct init_args *a, struct proc_plan *plan, char **state_json,
-                 cerr_t *err)
+static int setup(const struct init_args *a, struct proc_plan *plan, char **state_json, cerr_t *err)
 {
     const struct spec *s = a->spec;
     if (sync_recv(a->sync_fd, SYNC_GO, NULL, err) < 0)
@@ -71,7 +70,9 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return cerr_set(err, errno, "become root in the user namespace (check uidMappings)");
     if (set_names(s, err) < 0)
         return -1;
-    struct mount_ctx m = {.spec = s, .rootfs = a->rootfs, .cgroup = a->cgroup,
+    struct mount_ctx m = {.spec = s,
+                          .rootfs = a->rootfs,
+                          .cgroup = a->cgroup,
                           .userns = a->new_userns || a->ns_fds[NS_USER] >= 0,
                           .no_pivot = a->no_pivot,
                           .source_fds = a->source_fds};

@@ -10,15 +10,15 @@ struct init_args {
     const struct spec *spec;
     const char *rootfs;
     const char *cgroup;
-    int lock_fd;    /* the locked state directory: closed at once */
-    int sync_fd;    /* to cella create */
-    int exec_fd;    /* listening socket that `start` connects to */
-    int console_fd; /* where the pty master goes, -1 without terminal */
+    int lock_fd;          /* the locked state directory: closed at once */
+    int sync_fd;          /* to cella create */
+    int exec_fd;          /* listening socket that `start` connects to */
+    int console_fd;       /* where the pty master goes, -1 without terminal */
     int ns_fds[NS_COUNT]; /* namespaces to join (-1: none) */
     bool new_userns;
     bool no_pivot;
     int preserve_fds;
-    int listen_fds; /* LISTEN_FDS passed on (socket activation) */
+    int listen_fds;        /* LISTEN_FDS passed on (socket activation) */
     const int *source_fds; /* bind mount sources opened on the host, or NULL */
 };
 

@@ -26,32 +26,44 @@ static const struct {
     bool clear;
     unsigned long flag;
 } flag_opts[] = {
-    {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
-    {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
-    {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},      {"nomand", true, MS_MANDLOCK},
-    {"noatime", false, MS_NOATIME},    {"atime", true, MS_NOATIME},
-    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME},  {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
-    {"silent", false, MS_SILENT},      {"loud", true, MS_SILENT},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"silent", false, MS_SILENT},
+    {"loud", true, MS_SILENT},
+    {"lazytime", false, MS_LAZYTIME},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"nosymfollow", false, 256 /* MS_NOSYMFOLLOW */},
+    {"symfollow", true, 256},
 };
 
 static const struct {
     const char *name;
     unsigned long flag;
 } prop_opts[] = {
-    {"private", MS_PRIVATE},
-    {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},
-    {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},
-    {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE},
-    {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static int append_data(char **data, const char *opt)
@@ -78,8 +90,9 @@ int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cer
             continue;
         }
         /* crun's extensions and idmapped-mount options that we accept and ignore. */
-        if (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "notmpcopyup") == 0 ||
-            strcmp(o, "copy-symlink") == 0 || strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0)
+        if (strcmp(o, "defaults") == 0 || strcmp(o, "tmpcopyup") == 0 ||
+            strcmp(o, "notmpcopyup") == 0 || strcmp(o, "copy-symlink") == 0 ||
+            strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0)
             continue;
         for (size_t j = 0; j < ARRAY_SIZE(flag_opts) && !done; j++) {
             if (strcmp(o, flag_opts[j].name) != 0)
@@ -155,9 +168,8 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool fi
                     return cerr_set(err, tl < 0 ? errno : ELOOP, "resolve symlink `%s`", sofar);
                 target[tl] = '\0';
                 sofar[parent_len] = '\0';
-                autofree char *next = target[0] == '/'
-                                          ? xasprintf("%s/%s", target, rest)
-                                          : xasprintf("%s/%s/%s", sofar, target, rest);
+                autofree char *next = target[0] == '/' ? xasprintf("%s/%s", target, rest)
+                                                       : xasprintf("%s/%s/%s", sofar, target, rest);
                 return open_in_root_depth(rootfd, next, create, file, depth + 1, err);
             }
             if (last && file) {
@@ -345,8 +357,8 @@ static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *e
                 else
                     cerr_set(err, errno, "mount mqueue on `%s`", sm->destination);
             } else {
-                cerr_set(err, e, "mount `%s` (type %s) on `%s`", sm->source ? sm->source : "",
-                         type, sm->destination);
+                cerr_set(err, e, "mount `%s` (type %s) on `%s`", sm->source ? sm->source : "", type,
+                         sm->destination);
             }
         } else {
             r = 0;
@@ -512,8 +524,10 @@ static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
             if (make_device(rootfd, &default_devices[i], m->userns, err) < 0)
                 return -1;
         static const char *const links[][2] = {
-            {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
-            {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+            {"/proc/self/fd", "fd"},
+            {"/proc/self/fd/0", "stdin"},
+            {"/proc/self/fd/1", "stdout"},
+            {"/proc/self/fd/2", "stderr"},
         };
         int dev = open_in_root(rootfd, "/dev", false, false, err);
         if (dev < 0)

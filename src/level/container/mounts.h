@@ -35,8 +35,8 @@ int mounts_protect(const struct mount_ctx *m, cerr_t *err);
 /* Mount option parsing, exposed for tests: fills flags, propagation flags,
  * and the remaining data string ("mode=755,size=65536k"). */
 struct mount_opts {
-    unsigned long flags;     /* MS_* for the mount itself */
-    unsigned long clear;     /* flags explicitly cleared (rw, suid, ...) */
+    unsigned long flags; /* MS_* for the mount itself */
+    unsigned long clear; /* flags explicitly cleared (rw, suid, ...) */
     unsigned long propagation;
     bool bind, recursive;
     char *data; /* malloc'd, may be NULL */

@@ -16,8 +16,8 @@ struct proc_plan {
     struct caps_set caps;
     struct seccomp_prog seccomp; /* len 0: none */
     bool has_seccomp;
-    char *exe;   /* resolved args[0] */
-    char **envp; /* env, with HOME and PATH defaults added */
+    char *exe;        /* resolved args[0] */
+    char **envp;      /* env, with HOME and PATH defaults added */
     bool keep_groups; /* run.oci.keep_original_groups: no setgroups */
 };
 

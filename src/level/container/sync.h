@@ -8,7 +8,7 @@
 #include "core/error.h"
 
 enum sync_msg {
-    SYNC_GO = 'G',      /* host: id maps written (cgroup joining goes on meanwhile) */
+    SYNC_GO = 'G', /* host: id maps written (cgroup joining goes on meanwhile) */
 
     SYNC_MOUNTED = 'M', /* child: mounts done, run prestart/createRuntime */
     SYNC_HOOKS = 'H',   /* host: in the cgroup, hooks done; payload: state JSON */
