@@ -8,7 +8,7 @@ SAN     ?=
 PKGS    := jansson libseccomp
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
