@@ -165,6 +165,33 @@ static char *hook_state(struct container *c, enum cstatus status)
     return state_to_oci_json(c->st, status, false);
 }
 
+/* The devices the spec creates are usable in the container, as runc does:
+ * an allow rule for each is added after the spec's own rules. */
+static void allow_spec_devices(struct spec *s)
+{
+    struct spec_linux *l = &s->linux_;
+    if (l->n_devices == 0)
+        return;
+    struct spec_resources *r = &l->resources;
+    struct spec_dev_cgroup *nv =
+        realloc(r->devices, (r->n_devices + l->n_devices) * sizeof(*r->devices));
+    if (nv == NULL)
+        abort();
+    r->devices = nv;
+    for (size_t i = 0; i < l->n_devices; i++) {
+        const struct spec_device *d = &l->devices[i];
+        if (d->type != 'c' && d->type != 'b' && d->type != 'u')
+            continue;
+        r->devices[r->n_devices++] = (struct spec_dev_cgroup){
+            .allow = true,
+            .type = d->type == 'b' ? 'b' : 'c',
+            .major = d->major,
+            .minor = d->minor,
+            .access = xstrdup("rwm"),
+        };
+    }
+}
+
 struct create_fds {
     int sync[2], exec, console, ns[NS_COUNT];
     int *sources; /* bind mount sources, with a user namespace */
@@ -206,6 +233,10 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     int own_pidns = -1;
     if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
         return cerr_wrap(err, "linux.namespaces: pid namespace `%s`", s->linux_.ns[NS_PID].path);
+    /* The cgroup exists before the child starts: its cgroup mounts bind it. */
+    allow_spec_devices(c->spec);
+    if (cgroup_create(c->st->cgroup, &s->linux_.resources, 0, err) < 0)
+        return -1;
     /* The bundle is the working directory for relative paths in mounts. */
     if (chdir(o->bundle) < 0)
         return cerr_set(err, errno, "chdir to bundle `%s`", o->bundle);
@@ -241,13 +272,13 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
         (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
          write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
         return -1;
-    /* The child prepares its mounts while we make the cgroup and move it in:
-     * the first migration of a task waits for an RCU grace period (several
-     * ms), which this overlaps. The child waits for SYNC_HOOKS, sent only once
-     * it is in the cgroup, before it runs anything of the container. */
+    /* The child prepares its mounts while we move it into the cgroup: the
+     * first migration of a task waits for an RCU grace period (several ms),
+     * which this overlaps. The child waits for SYNC_HOOKS, sent only once it
+     * is in the cgroup, before it runs anything of the container. */
     if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0)
         return -1;
-    if (cgroup_create(c->st->cgroup, &s->linux_.resources, pid, err) < 0)
+    if (cgroup_enter(c->st->cgroup, pid, err) < 0)
         return -1;
     if (sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
         return -1;
