@@ -60,3 +60,11 @@ clean:
 	rm -rf build build-san build-clang
 
 -include $(OBJS:.o=.d)
+
+# The main job: the cold-start shoot-out of cella against crun and runc on
+# this machine (installs what is missing). `cella bench` will replace it.
+.PHONY: bench
+bench:
+	scripts/deps.sh
+	$(MAKE) -s all
+	bench/coldstart.sh --runs $${RUNS:-20} crun runc $(CURDIR)/build/cella

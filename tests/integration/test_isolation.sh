@@ -56,6 +56,22 @@ else
     skip "joins the network namespace given by path" "ip netns add failed"
 fi
 
+# Join the pid and uts namespaces of another container by path.
+reset
+cfg "$B" "c['hostname']='firsthost'"
+args "$B" 'exec sleep 100'
+first=$(newid first)
+cella run -d --bundle "$B" "$first" > /dev/null 2>&1
+fpid=$(state_field "$first" pid)
+reset
+cfg "$B" "del c['hostname']" \
+    "[n.update(path='/proc/$fpid/ns/'+{'pid':'pid','uts':'uts'}[n['type']]) for n in c['linux']['namespaces'] if n['type'] in ('pid','uts')]"
+args "$B" 'echo "$(cat /proc/1/comm) $(hostname) $(readlink /proc/self/ns/pid)"'
+expect_eq "joins the pid and uts namespaces given by path (sees the other's pid 1 and hostname)" \
+    "sleep firsthost $(readlink /proc/$fpid/ns/pid)" "$(crun)"
+cella delete --force "$first" > /dev/null 2>&1
+assert_clean "container whose namespaces were joined deletes cleanly" "$first"
+
 # ---- user namespace -----------------------------------------------------------------
 UB=$WORK/ubundle
 make_bundle "$UB"
