@@ -49,14 +49,23 @@ static int wait_with_timeout(pid_t pid, int timeout_ms, int *status, bool *timed
 static int run_one(const struct spec_hook *h, const char *name, size_t idx, const char *state_json,
                    cerr_t *err)
 {
-    int in[2];
+    int in[2], ep[2];
     if (pipe2(in, O_CLOEXEC) < 0)
         return cerr_set(err, errno, "%s hook %zu: pipe", name, idx);
+    /* The child reports a failed execve's errno here (closed on success). */
+    if (pipe2(ep, O_CLOEXEC) < 0) {
+        int e = errno;
+        close(in[0]);
+        close(in[1]);
+        return cerr_set(err, e, "%s hook %zu: pipe", name, idx);
+    }
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(in[0]);
         close(in[1]);
+        close(ep[0]);
+        close(ep[1]);
         return cerr_set(err, e, "%s hook %zu: fork", name, idx);
     }
     if (pid == 0) {
@@ -69,10 +78,12 @@ static int run_one(const struct spec_hook *h, const char *name, size_t idx, cons
         char *fallback[] = {h->path, NULL};
         /* Without `env` a hook inherits cella's environment (as runc and crun). */
         execve(h->path, h->args.n ? h->args.v : fallback, h->env.v ? h->env.v : environ);
-        fprintf(stderr, "cella: %s hook `%s`: exec: %s\n", name, h->path, strerror(errno));
+        int e = errno;
+        write_all(ep[1], &e, sizeof(e));
         _exit(127);
     }
     close(in[0]);
+    close(ep[1]);
     /* The hook may not read its stdin: ignore EPIPE. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);
@@ -81,8 +92,13 @@ static int run_one(const struct spec_hook *h, const char *name, size_t idx, cons
     sigaction(SIGPIPE, &old, NULL);
     int status = 0;
     bool timed_out;
+    int exec_errno = 0;
+    ssize_t n = read_all(ep[0], &exec_errno, sizeof(exec_errno));
+    close(ep[0]);
     if (wait_with_timeout(pid, h->has_timeout ? h->timeout * 1000 : -1, &status, &timed_out) < 0)
         return cerr_set(err, errno, "%s hook `%s`: wait", name, h->path);
+    if (n == (ssize_t)sizeof(exec_errno))
+        return cerr_set(err, exec_errno, "%s hook `%s`: exec", name, h->path);
     if (timed_out)
         return cerr_set(err, 0, "%s hook `%s` timed out after %d s", name, h->path, h->timeout);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

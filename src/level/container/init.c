@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,6 +59,19 @@ static int apply_sysctl(const struct spec *s, cerr_t *err)
     return 0;
 }
 
+/* Hooks run inside the container see the pid as the container sees it. */
+static char *state_in_container(const char *json, const char *status)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    if (o == NULL)
+        return xstrdup(json);
+    json_object_set_new(o, "pid", json_integer(getpid()));
+    json_object_set_new(o, "status", json_string(status));
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text ? text : xstrdup(json);
+}
+
 /* Everything up to the wait for `start`. */
 static int setup(const struct init_args *a, struct proc_plan *plan, char **state_json, cerr_t *err)
 {
@@ -81,8 +95,11 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
     if (sync_send(a->sync_fd, SYNC_MOUNTED, NULL, err) < 0 ||
         sync_recv(a->sync_fd, SYNC_HOOKS, state_json, err) < 0)
         return -1;
-    if (hooks_run(s, HOOK_CREATE_CONTAINER, *state_json, err) < 0)
-        return -1;
+    if (s->hooks[HOOK_CREATE_CONTAINER].n > 0) {
+        autofree char *json = state_in_container(*state_json, "creating");
+        if (hooks_run(s, HOOK_CREATE_CONTAINER, json, err) < 0)
+            return -1;
+    }
     if (mounts_pivot(&m, err) < 0 || apply_sysctl(s, err) < 0 || mounts_protect(&m, err) < 0)
         return -1;
     if (s->process.terminal && proc_setup_terminal(&s->process, a->console_fd, err) < 0)
@@ -135,7 +152,13 @@ void container_init(const struct init_args *a)
 
     /* The connection closes on execve (close-on-exec): that is how `start`
      * learns the process is running. A failure is written to it instead. */
-    if (hooks_run(a->spec, HOOK_START_CONTAINER, state_json, &err) == 0)
+    int r = 0;
+    if (a->spec->hooks[HOOK_START_CONTAINER].n > 0) {
+        char *json = state_in_container(state_json, "created");
+        r = hooks_run(a->spec, HOOK_START_CONTAINER, json, &err);
+        free(json);
+    }
+    if (r == 0)
         proc_exec(&plan, &err);
     sync_send(conn, SYNC_ERROR, cerr_msg(err), NULL);
     fprintf(stderr, "cella: %s\n", cerr_msg(err));
