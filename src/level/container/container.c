@@ -272,24 +272,25 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
         (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
          write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
         return -1;
-    /* The child prepares its mounts while we move it into the cgroup: the
-     * first migration of a task waits for an RCU grace period (several ms),
-     * which this overlaps. The child waits for SYNC_HOOKS, sent only once it
-     * is in the cgroup, before it runs anything of the container. */
+    /* The child sets itself up while we move it into the cgroup: the first
+     * migration of a task waits for an RCU grace period (several ms), which
+     * this overlaps. Nothing of the container runs before it is in the
+     * cgroup: hooks wait for SYNC_HOOKS, sent after the move, and the user
+     * process waits for `start`, which can only come after create returned. */
     if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0)
         return -1;
     if (cgroup_enter(c->st->cgroup, pid, err) < 0)
         return -1;
-    if (sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
-        return -1;
-    autofree char *json = hook_state(c, ST_CREATING);
-    if (hooks_run(s, HOOK_PRESTART, json, err) < 0 ||
-        hooks_run(s, HOOK_CREATE_RUNTIME, json, err) < 0)
-        return -1;
-    if (sync_send(f->sync[0], SYNC_HOOKS, json, err) < 0 ||
-        sync_recv(f->sync[0], SYNC_READY, NULL, err) < 0)
-        return -1;
-    return 0;
+    if (init_needs_hook_sync(s)) {
+        if (sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
+            return -1;
+        autofree char *json = hook_state(c, ST_CREATING);
+        if (hooks_run(s, HOOK_PRESTART, json, err) < 0 ||
+            hooks_run(s, HOOK_CREATE_RUNTIME, json, err) < 0 ||
+            sync_send(f->sync[0], SYNC_HOOKS, json, err) < 0)
+            return -1;
+    }
+    return sync_recv(f->sync[0], SYNC_READY, NULL, err) < 0 ? -1 : 0;
 }
 
 static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)

@@ -59,6 +59,12 @@ static int apply_sysctl(const struct spec *s, cerr_t *err)
     return 0;
 }
 
+bool init_needs_hook_sync(const struct spec *s)
+{
+    return s->hooks[HOOK_PRESTART].n || s->hooks[HOOK_CREATE_RUNTIME].n ||
+           s->hooks[HOOK_CREATE_CONTAINER].n || s->hooks[HOOK_START_CONTAINER].n;
+}
+
 /* Hooks run inside the container see the pid as the container sees it. */
 static char *state_in_container(const char *json, const char *status)
 {
@@ -92,8 +98,8 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
                           .source_fds = a->source_fds};
     if (mounts_prepare(&m, err) < 0)
         return -1;
-    if (sync_send(a->sync_fd, SYNC_MOUNTED, NULL, err) < 0 ||
-        sync_recv(a->sync_fd, SYNC_HOOKS, state_json, err) < 0)
+    if (init_needs_hook_sync(s) && (sync_send(a->sync_fd, SYNC_MOUNTED, NULL, err) < 0 ||
+                                    sync_recv(a->sync_fd, SYNC_HOOKS, state_json, err) < 0))
         return -1;
     if (s->hooks[HOOK_CREATE_CONTAINER].n > 0) {
         autofree char *json = state_in_container(*state_json, "creating");

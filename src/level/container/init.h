@@ -22,6 +22,11 @@ struct init_args {
     const int *source_fds; /* bind mount sources opened on the host, or NULL */
 };
 
+/* Whether create pauses the child after its mounts for the hooks (prestart,
+ * createRuntime, createContainer, and startContainer, which needs the state
+ * JSON sent then). Without hooks the child runs through to READY. */
+bool init_needs_hook_sync(const struct spec *s);
+
 /* Never returns. */
 __attribute__((noreturn)) void container_init(const struct init_args *a);
 
