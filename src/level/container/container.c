@@ -257,6 +257,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                               .console_fd = f->console,
                               .new_userns = (flags & CLONE_NEWUSER) != 0,
                               .no_pivot = o->no_pivot,
+                              .new_keyring = !o->no_new_keyring,
+                              .id = c->id,
                               .preserve_fds = o->preserve_fds,
                               .listen_fds = listen_fds(),
                               .source_fds = f->sources};

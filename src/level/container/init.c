@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
 #include <unistd.h>
 
 #include "core/hooks.h"
@@ -90,6 +92,11 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return cerr_set(err, errno, "become root in the user namespace (check uidMappings)");
     if (set_names(s, err) < 0)
         return -1;
+    /* As runc: a new session keyring, so that containers do not share the
+     * host's keys. EPERM/ENOSYS (keyrings disabled or filtered) are not fatal. */
+    if (a->new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, a->id) < 0 &&
+        errno != ENOSYS && errno != EPERM && errno != EACCES)
+        return cerr_set(err, errno, "create a session keyring (see --no-new-keyring)");
     struct mount_ctx m = {.spec = s,
                           .rootfs = a->rootfs,
                           .cgroup = a->cgroup,

@@ -17,6 +17,8 @@ struct init_args {
     int ns_fds[NS_COUNT]; /* namespaces to join (-1: none) */
     bool new_userns;
     bool no_pivot;
+    bool new_keyring; /* a session keyring of its own (not with --no-new-keyring) */
+    const char *id;
     int preserve_fds;
     int listen_fds;        /* LISTEN_FDS passed on (socket activation) */
     const int *source_fds; /* bind mount sources opened on the host, or NULL */
