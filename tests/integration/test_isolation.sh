@@ -264,5 +264,17 @@ args "$B" 'stat -c "%F %t:%T %a %u %g" /dev/fuse'
 expect_eq "linux.devices: /dev/fuse is c 10:229, mode 640, uid 1000, gid 1001" \
     "character special file a:e5 640 1000 1001" "$(crun)"
 
+# ---- session keyring ------------------------------------------------------------------
+# As runc: a session keyring named after the container, unless --no-new-keyring.
+reset
+cfg "$B" "c['linux']['maskedPaths']=[]"
+args "$B" 'cat /proc/keys'
+kid="key-$$-$RANDOM"
+out=$(timeout -k 2 20 "$CELLA" --root "$ROOT" run --bundle "$B" "$kid" 2>&1)
+expect_match "own session keyring named after the container" "keyring +$kid: " "$out"
+kid2="key-$$-$RANDOM"
+out=$(timeout -k 2 20 "$CELLA" --root "$ROOT" run --no-new-keyring --bundle "$B" "$kid2" 2>&1)
+expect_nomatch "--no-new-keyring: no keyring of its own" "keyring +$kid2: " "$out"
+
 plan_done
 exit 0
