@@ -53,7 +53,7 @@ done
 if [ $QUICK -eq 0 ]; then
     # crun's own test suite against cella (TAP-like PASS/FAIL lines).
     echo "== crun-suite"
-    tests/crun-suite/run.sh --runtime "$CELLA" --keep-going --tap \
+    tests/crun-suite/run.sh --runtime "$CELLA" --keep-going --tap --tty \
         --expect tests/crun-suite/expected-cella.txt > "$LOGDIR/crun.log" 2>&1
     cat "$LOGDIR/crun.log"
     count "$LOGDIR/crun.log"

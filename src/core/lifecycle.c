@@ -11,6 +11,7 @@
 
 #include "core/hooks.h"
 #include "core/log.h"
+#include "core/tty_proxy.h"
 #include "core/util.h"
 #include "core/wait.h"
 
@@ -204,9 +205,13 @@ int lc_start(const struct globals *g, const char *id, cerr_t *err)
     return r;
 }
 
-int lc_run(const struct globals *g, const char *id, const struct create_opts *o, int *status,
+int lc_run(const struct globals *g, const char *id, const struct create_opts *opts, int *status,
            cerr_t *err)
 {
+    int master = -1;
+    struct create_opts o_copy = *opts;
+    const struct create_opts *o = &o_copy;
+    o_copy.console_master = opts->foreground ? &master : NULL;
     if (lc_create(g, id, o, err) < 0)
         return -1;
     struct container c;
@@ -214,6 +219,8 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *o,
         return -1;
     pid_t pid = c.st->pid;
     if (start_locked(&c, err) < 0) {
+        if (master >= 0)
+            close(master);
         container_close(&c);
         cerr_t ignore = NULL;
         lc_delete(g, id, true, &ignore);
@@ -224,6 +231,10 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *o,
     if (!o->foreground) {
         *status = 0;
         return 0;
+    }
+    if (master >= 0) {
+        tty_proxy(master);
+        close(master);
     }
     *status = wait_forward(pid);
     return lc_delete(g, id, true, err);

@@ -30,6 +30,9 @@ struct create_opts {
     bool no_pivot;
     bool no_new_keyring;
     bool foreground; /* `run` without --detach: keep stdio, wait */
+    /* foreground with process.terminal and no console socket: receives the
+     * pty master, which `run` then proxies to its own stdio (as runc). */
+    int *console_master;
 };
 
 struct exec_opts {

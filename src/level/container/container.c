@@ -21,6 +21,7 @@
 #include "level/container/container.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"
+#include "level/container/process.h"
 #include "level/container/sync.h"
 #include "level/level.h"
 
@@ -193,7 +194,7 @@ static void allow_spec_devices(struct spec *s)
 }
 
 struct create_fds {
-    int sync[2], exec, console, ns[NS_COUNT];
+    int sync[2], exec, console, tty_recv, ns[NS_COUNT];
     int *sources; /* bind mount sources, with a user namespace */
 };
 
@@ -208,10 +209,12 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if (c->st->cgroup == NULL)
         return -1;
     c->st->systemd_cgroup = c->g->systemd_cgroup;
-    if (s->process.terminal && o->console_socket == NULL)
+    bool proxy_tty = s->process.terminal && o->console_socket == NULL && o->foreground &&
+                     o->console_master != NULL;
+    if (s->process.terminal && o->console_socket == NULL && !proxy_tty)
         return cerr_set(err, 0,
-                        "process.terminal is true: --console-socket is required to receive "
-                        "the terminal");
+                        "process.terminal is true: use --console-socket to receive the "
+                        "terminal of a detached container");
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
     if (s->linux_.seccomp.listener_path != NULL)
@@ -223,6 +226,13 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if (o->console_socket != NULL && s->process.terminal &&
         (f->console = unix_connect(o->console_socket, err)) < 0)
         return cerr_wrap(err, "--console-socket");
+    int tty_pair[2] = {-1, -1};
+    if (proxy_tty) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) < 0)
+            return cerr_set(err, errno, "socketpair");
+        f->console = tty_pair[1];
+        f->tty_recv = tty_pair[0];
+    }
     if ((s->linux_.ns[NS_USER].present) && mounts_open_sources(s, &f->sources, err) < 0)
         return -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->sync) < 0)
@@ -292,18 +302,23 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
             sync_send(f->sync[0], SYNC_HOOKS, json, err) < 0)
             return -1;
     }
-    return sync_recv(f->sync[0], SYNC_READY, NULL, err) < 0 ? -1 : 0;
+    if (sync_recv(f->sync[0], SYNC_READY, NULL, err) < 0)
+        return -1;
+    if (f->tty_recv >= 0 && (*o->console_master = recv_fd(f->tty_recv, err)) < 0)
+        return -1;
+    return 0;
 }
 
 static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
-    struct create_fds f = {.sync = {-1, -1}, .exec = -1, .console = -1};
+    struct create_fds f = {.sync = {-1, -1}, .exec = -1, .console = -1, .tty_recv = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;
     int r = do_create(c, o, &f, err);
     close_fds(f.sync, 2);
     close_fds(&f.exec, 1);
     close_fds(&f.console, 1);
+    close_fds(&f.tty_recv, 1);
     close_fds(f.ns, NS_COUNT);
     mounts_close_sources(f.sources, c->spec->n_mounts);
     return r;
