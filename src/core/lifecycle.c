@@ -29,6 +29,9 @@ int container_open(const struct globals *g, const char *id, struct container *c,
     c->st = state_load(c->dirfd, id, err);
     if (c->st == NULL)
         goto fail;
+    c->ops = level_find(c->st->level, "the container's state", err);
+    if (c->ops == NULL)
+        goto fail;
     size_t len;
     char *text = read_file_at(c->dirfd, "config.json", &len, err);
     if (text == NULL)
@@ -55,19 +58,11 @@ void container_close(struct container *c)
     c->dirfd = -1;
 }
 
-static const struct level_ops *level_of(struct container *c, cerr_t *err)
-{
-    return level_find(c->st->level, "the container's state", err);
-}
-
 enum cstatus container_status(struct container *c)
 {
     enum cstatus s = state_live_status(c->st);
     if (s == ST_RUNNING || s == ST_PAUSED || s == ST_CREATED) {
-        cerr_t ignore = NULL;
-        const struct level_ops *l = level_of(c, &ignore);
-        cerr_free(&ignore);
-        if (l != NULL && l->paused != NULL && l->paused(c))
+        if (c->ops->paused != NULL && c->ops->paused(c))
             return ST_PAUSED;
         if (s == ST_PAUSED)
             return ST_RUNNING;
@@ -148,6 +143,7 @@ static int do_create(const struct globals *g, struct container *c, const struct 
     if (c->dirfd < 0)
         return -1;
     *lp = l;
+    c->ops = l;
     autofree char *copy = xasprintf("/proc/self/fd/%d/config.json", c->dirfd);
     if (write_file(copy, text, len, 0600, err) < 0)
         return -1;
@@ -186,8 +182,7 @@ static int start_locked(struct container *c, cerr_t *err)
     if (s != ST_CREATED)
         return cerr_set(err, 0, "cannot start container `%s`: it is %s, not created", c->id,
                         cstatus_name(s));
-    const struct level_ops *l = level_of(c, err);
-    if (l == NULL || l->start(c, err) < 0)
+    if (c->ops->start(c, err) < 0)
         return -1;
     if (save(c, ST_RUNNING, err) < 0)
         return -1;
@@ -249,9 +244,7 @@ int lc_kill(const struct globals *g, const char *id, int sig, bool all, cerr_t *
         return -1;
     int r = -1;
     enum cstatus s = container_status(&c);
-    const struct level_ops *l = level_of(&c, err);
-    if (l == NULL)
-        goto out;
+    const struct level_ops *l = c.ops;
     if (s == ST_STOPPED && !all) {
         cerr_set(err, 0, "container `%s` is not running", id);
         goto out;
@@ -275,9 +268,7 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err)
     }
     int r = -1;
     enum cstatus s = container_status(&c);
-    const struct level_ops *l = level_of(&c, err);
-    if (l == NULL)
-        goto out;
+    const struct level_ops *l = c.ops;
     if ((s == ST_RUNNING || s == ST_PAUSED) && !force) {
         cerr_set(err, 0, "cannot delete container `%s`: it is %s (stop it first, or use --force)",
                  id, cstatus_name(s));
@@ -313,9 +304,7 @@ int lc_pause(const struct globals *g, const char *id, bool pause, cerr_t *err)
         return -1;
     int r = -1;
     enum cstatus s = container_status(&c);
-    const struct level_ops *l = level_of(&c, err);
-    if (l == NULL)
-        goto out;
+    const struct level_ops *l = c.ops;
     if (pause && s != ST_RUNNING && s != ST_CREATED) {
         cerr_set(err, 0, "cannot pause container `%s`: it is %s", id, cstatus_name(s));
         goto out;
@@ -337,9 +326,7 @@ int lc_update(const struct globals *g, const char *id, const struct spec_resourc
     if (container_open(g, id, &c, err) < 0)
         return -1;
     int r = -1;
-    const struct level_ops *l = level_of(&c, err);
-    if (l == NULL)
-        goto out;
+    const struct level_ops *l = c.ops;
     if (container_status(&c) == ST_STOPPED) {
         cerr_set(err, 0, "cannot update container `%s`: it is stopped", id);
         goto out;
@@ -356,9 +343,7 @@ int lc_pids(const struct globals *g, const char *id, pid_t **pids, size_t *n, ce
     if (container_open(g, id, &c, err) < 0)
         return -1;
     int r = -1;
-    const struct level_ops *l = level_of(&c, err);
-    if (l != NULL)
-        r = l->pids(&c, pids, n, err);
+    r = c.ops->pids(&c, pids, n, err);
     container_close(&c);
     return r;
 }
@@ -455,9 +440,7 @@ int lc_exec(const struct globals *g, const char *id, const struct exec_request *
     int r = -1;
     struct spec_process *owned = NULL, *proc = NULL;
     enum cstatus s = container_status(&c);
-    const struct level_ops *l = level_of(&c, err);
-    if (l == NULL)
-        goto out;
+    const struct level_ops *l = c.ops;
     if (s != ST_RUNNING && s != ST_CREATED) {
         cerr_set(err, 0, "cannot exec in container `%s`: it is %s", id, cstatus_name(s));
         goto out;

@@ -48,9 +48,10 @@ struct exec_opts {
 struct container {
     const struct globals *g;
     char *id;
-    int dirfd;         /* ROOT/ID, locked */
-    struct spec *spec; /* config.json of the container */
-    struct cstate *st; /* state.json */
+    int dirfd;                   /* ROOT/ID, locked */
+    struct spec *spec;           /* config.json of the container */
+    struct cstate *st;           /* state.json */
+    const struct level_ops *ops; /* the level that made it */
 };
 
 struct level_ops {
