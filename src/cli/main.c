@@ -122,7 +122,7 @@ static int parse_globals(int argc, char **argv, struct globals *g, cerr_t *err)
             break;
         case 'v':
         case O_VERSION:
-            printf("cella version %s\nspec: 1.1.0\n", CELLA_VERSION);
+            printf("cella version %s\nspec: 1.1.0\n+SECCOMP +CAP +SYSTEMD_NOTIFY\n", CELLA_VERSION);
             exit(0);
         case 'h':
         case O_HELP:

@@ -156,6 +156,8 @@ int state_save(int dirfd, const struct cstate *st, cerr_t *err)
                           st->owner, "cgroup", st->cgroup, "systemdCgroup", st->systemd_cgroup);
     if (o == NULL)
         return cerr_set(err, 0, "cannot encode state of `%s`", st->id);
+    if (st->notify_socket)
+        json_object_set_new(o, "notifySocket", json_string(st->notify_socket));
     json_object_set_new(o, "annotations", strv_to_obj(st->annotations));
     json_object_set_new(o, "extra", strv_to_obj(st->extra));
     char *text = json_dumps(o, JSON_COMPACT);
@@ -198,6 +200,7 @@ struct cstate *state_load(int dirfd, const char *id, cerr_t *err)
     st->created = dup_field(o, "created");
     st->owner = dup_field(o, "owner");
     st->cgroup = dup_field(o, "cgroup");
+    st->notify_socket = dup_field(o, "notifySocket");
     st->systemd_cgroup = json_is_true(json_object_get(o, "systemdCgroup"));
     st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "startTime"));
@@ -226,6 +229,7 @@ void state_free(struct cstate *st)
     free(st->created);
     free(st->owner);
     free(st->cgroup);
+    free(st->notify_socket);
     strv_free(st->annotations);
     strv_free(st->extra);
     free(st);

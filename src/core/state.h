@@ -21,7 +21,8 @@ struct cstate {
     unsigned long long start_time; /* of pid, guards against pid reuse */
     char *created;                 /* RFC 3339 */
     char *owner;
-    char *cgroup; /* cgroup path relative to each hierarchy root */
+    char *cgroup;        /* cgroup path relative to each hierarchy root */
+    char *notify_socket; /* NOTIFY_SOCKET given to create: start proxies READY=1 to it */
     bool systemd_cgroup;
     char **annotations; /* key, value, key, value, ..., NULL */
     char **extra;       /* level-specific annotations reported by `state` */

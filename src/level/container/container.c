@@ -21,6 +21,7 @@
 #include "level/container/container.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"
+#include "level/container/notify.h"
 #include "level/container/process.h"
 #include "level/container/sync.h"
 #include "level/level.h"
@@ -194,7 +195,7 @@ static void allow_spec_devices(struct spec *s)
 }
 
 struct create_fds {
-    int sync[2], exec, console, tty_recv, ns[NS_COUNT];
+    int sync[2], exec, console, tty_recv, notify, ns[NS_COUNT];
     int *sources; /* bind mount sources, with a user namespace */
 };
 
@@ -235,6 +236,12 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     }
     if ((s->linux_.ns[NS_USER].present) && mounts_open_sources(s, &f->sources, err) < 0)
         return -1;
+    const char *notify = getenv("NOTIFY_SOCKET");
+    if (notify != NULL && notify[0] == '/') {
+        if ((f->notify = notify_prepare(c->dirfd, err)) < 0)
+            return -1;
+        c->st->notify_socket = xstrdup(notify);
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->sync) < 0)
         return cerr_set(err, errno, "socketpair");
     if ((f->exec = exec_listen(c->dirfd, err)) < 0)
@@ -271,7 +278,9 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                               .id = c->id,
                               .preserve_fds = o->preserve_fds,
                               .listen_fds = listen_fds(),
-                              .source_fds = f->sources};
+                              .source_fds = f->sources,
+                              .notify_fd = f->notify,
+                              .notify_path = c->st->notify_socket};
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
         container_init(&a);
     }
@@ -311,7 +320,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
 
 static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
-    struct create_fds f = {.sync = {-1, -1}, .exec = -1, .console = -1, .tty_recv = -1};
+    struct create_fds f = {
+        .sync = {-1, -1}, .exec = -1, .console = -1, .tty_recv = -1, .notify = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;
     int r = do_create(c, o, &f, err);
@@ -319,6 +329,7 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
     close_fds(&f.exec, 1);
     close_fds(&f.console, 1);
     close_fds(&f.tty_recv, 1);
+    close_fds(&f.notify, 1);
     close_fds(f.ns, NS_COUNT);
     mounts_close_sources(f.sources, c->spec->n_mounts);
     return r;
@@ -327,12 +338,18 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
 static int ct_start(struct container *c, cerr_t *err)
 {
     struct sockaddr_un sa;
+    int notify = -1;
     state_sock_addr(c->dirfd, &sa);
+    if (c->st->notify_socket != NULL && (notify = notify_listen(c->dirfd, err)) < 0)
+        return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd < 0) {
+        close_fds(&notify, 1);
         return cerr_set(err, errno, "socket");
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         close(fd);
+        close_fds(&notify, 1);
         return cerr_set(err, 0, "container `%s` is not waiting to start (its process is gone)",
                         c->id);
     }
@@ -342,9 +359,15 @@ static int ct_start(struct container *c, cerr_t *err)
     unlinkat(c->dirfd, EXEC_SOCK, 0);
     if (n > 0 && buf[0] == SYNC_ERROR) {
         buf[n] = '\0';
+        close_fds(&notify, 1);
         return cerr_set(err, 0, "%s", buf + 1);
     }
-    return 0;
+    /* As runc and crun: start returns once the container said READY=1. */
+    int r = notify < 0
+                ? 0
+                : notify_forward(notify, c->st->pid, c->st->start_time, c->st->notify_socket, err);
+    close_fds(&notify, 1);
+    return r;
 }
 
 static int ct_kill(struct container *c, int sig, bool all, cerr_t *err)

@@ -102,7 +102,9 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
                           .cgroup = a->cgroup,
                           .userns = a->new_userns || a->ns_fds[NS_USER] >= 0,
                           .no_pivot = a->no_pivot,
-                          .source_fds = a->source_fds};
+                          .source_fds = a->source_fds,
+                          .notify_fd = a->notify_fd,
+                          .notify_path = a->notify_path};
     if (mounts_prepare(&m, err) < 0)
         return -1;
     if (init_needs_hook_sync(s) && (sync_send(a->sync_fd, SYNC_MOUNTED, NULL, err) < 0 ||
@@ -122,6 +124,10 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
     if (proc_plan_make(&s->process, &s->linux_.seccomp, plan, err) < 0)
         return -1;
     plan->keep_groups = spec_annotation(s, "run.oci.keep_original_groups") != NULL;
+    if (a->notify_fd >= 0) {
+        autofree char *kv = xasprintf("NOTIFY_SOCKET=%s/notify", a->notify_path);
+        proc_plan_setenv(plan, kv);
+    }
     if (a->listen_fds > 0) {
         char kv[64];
         snprintf(kv, sizeof(kv), "LISTEN_FDS=%d", a->listen_fds);

@@ -569,6 +569,18 @@ int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
         r = do_mount(m, rootfd, i, err);
     if (r == 0)
         r = setup_dev(m, rootfd, err);
+    /* sd_notify: the directory holding cella's notify socket goes where the
+     * host's NOTIFY_SOCKET is; the container gets NOTIFY_SOCKET=PATH/notify. */
+    if (r == 0 && m->notify_fd >= 0) {
+        int t = open_in_root(rootfd, m->notify_path, true, false, err);
+        if (t < 0)
+            r = cerr_wrap(err, "NOTIFY_SOCKET");
+        else if (move_mount(m->notify_fd, "", t, "",
+                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            r = cerr_set(err, errno, "mount the notify socket on `%s`", m->notify_path);
+        if (t >= 0)
+            close(t);
+    }
     /* The working directory is made now, while the root is still writable. */
     if (r == 0 && m->spec->process.cwd != NULL) {
         int cwd = open_in_root(rootfd, m->spec->process.cwd, true, false, err);

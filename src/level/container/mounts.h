@@ -15,7 +15,9 @@ struct mount_ctx {
     const char *cgroup; /* the container's cgroup path, for cgroup mounts */
     bool userns;        /* new user namespace: no mknod, no sysfs without netns */
     bool no_pivot;
-    const int *source_fds; /* per mount: bind source opened on the host, or -1 */
+    const int *source_fds;   /* per mount: bind source opened on the host, or -1 */
+    int notify_fd;           /* sd_notify: detached mount of ROOT/ID/notify, or -1 */
+    const char *notify_path; /* where it goes: the host's NOTIFY_SOCKET path */
 };
 
 /* On the host side, before entering a user namespace: open every bind mount
