@@ -206,7 +206,7 @@ wait_for() {
 leftovers() {
     local id=$1 d p
     [ -e "$ROOT/$id" ] && echo "state dir $ROOT/$id"
-    for d in /sys/fs/cgroup/*/; do
+    for d in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
         [ -d "${d}cella/$id" ] && echo "cgroup ${d}cella/$id"
     done
     # In the container's cgroup, or a cella process (the container's init is

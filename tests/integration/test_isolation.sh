@@ -276,5 +276,14 @@ kid2="key-$$-$RANDOM"
 out=$(timeout -k 2 20 "$CELLA" --root "$ROOT" run --no-new-keyring --bundle "$B" "$kid2" 2>&1)
 expect_nomatch "--no-new-keyring: no keyring of its own" "keyring +$kid2: " "$out"
 
+# ---- cgroup namespace ------------------------------------------------------------------
+# Its root is the container's own cgroup: every hierarchy reads "/" inside.
+reset
+cfg "$B" "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'cgroup'] + [{'type': 'cgroup'}]"
+args "$B" 'cat /proc/self/cgroup'
+out=$(crun)
+expect_eq "cgroup namespace rooted at the container's cgroup" "" \
+    "$(printf '%s\n' "$out" | grep -v ':/$')"
+
 plan_done
 exit 0

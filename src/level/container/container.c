@@ -102,7 +102,10 @@ static int clone_flags(const struct spec *s, cerr_t *err)
             continue;
         if (t == NS_TIME)
             return cerr_set(err, 0, "linux.namespaces: creating a time namespace is not supported");
-        flags |= ns_clone_flag(t);
+        /* The cgroup namespace is made by the child once it is in its cgroup:
+         * a namespace's root is the cgroup of the process that makes it. */
+        if (t != NS_CGROUP)
+            flags |= ns_clone_flag(t);
     }
     if (!s->linux_.ns[NS_MOUNT].present)
         return cerr_set(err, 0, "linux.namespaces: a mount namespace is required");
@@ -300,7 +303,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
      * process waits for `start`, which can only come after create returned. */
     if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0)
         return -1;
-    if (cgroup_enter(c->st->cgroup, pid, err) < 0)
+    if (cgroup_enter(c->st->cgroup, pid, err) < 0 ||
+        sync_send(f->sync[0], SYNC_CGROUP, NULL, err) < 0)
         return -1;
     if (init_needs_hook_sync(s)) {
         if (sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)

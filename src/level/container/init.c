@@ -107,6 +107,13 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
                           .notify_path = a->notify_path};
     if (mounts_prepare(&m, err) < 0)
         return -1;
+    if (sync_recv(a->sync_fd, SYNC_CGROUP, NULL, err) < 0)
+        return -1;
+    const struct spec_namespace *cgns = &s->linux_.ns[NS_CGROUP];
+    if (cgns->present && cgns->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
+        return cerr_set(err, errno, "create the cgroup namespace");
+    if (mounts_cgroup(&m, err) < 0)
+        return -1;
     if (init_needs_hook_sync(s) && (sync_send(a->sync_fd, SYNC_MOUNTED, NULL, err) < 0 ||
                                     sync_recv(a->sync_fd, SYNC_HOOKS, state_json, err) < 0))
         return -1;

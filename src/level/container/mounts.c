@@ -252,6 +252,12 @@ static bool is_dir(const char *path)
 static int mount_cgroup(const struct mount_ctx *m, int rootfd, int target,
                         const struct spec_mount *sm, const struct mount_opts *o, cerr_t *err);
 
+static bool is_cgroup_mount(const struct spec_mount *sm)
+{
+    return sm->type != NULL &&
+           (strcmp(sm->type, "cgroup") == 0 || strcmp(sm->type, "cgroup2") == 0);
+}
+
 static bool is_bind(const struct spec_mount *sm)
 {
     if (sm->type != NULL && strcmp(sm->type, "bind") == 0)
@@ -566,7 +572,8 @@ int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
         return cerr_set(err, errno, "open rootfs `%s`", m->rootfs);
     int r = 0;
     for (size_t i = 0; i < m->spec->n_mounts && r == 0; i++)
-        r = do_mount(m, rootfd, i, err);
+        if (!is_cgroup_mount(&m->spec->mounts[i]))
+            r = do_mount(m, rootfd, i, err);
     if (r == 0)
         r = setup_dev(m, rootfd, err);
     /* sd_notify: the directory holding cella's notify socket goes where the
@@ -590,6 +597,21 @@ int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
             close(cwd);
     }
     close(rootfd);
+    return r;
+}
+
+int mounts_cgroup(const struct mount_ctx *m, cerr_t *err)
+{
+    int rootfd = -1, r = 0;
+    for (size_t i = 0; i < m->spec->n_mounts && r == 0; i++) {
+        if (!is_cgroup_mount(&m->spec->mounts[i]))
+            continue;
+        if (rootfd < 0 && (rootfd = open(m->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return cerr_set(err, errno, "open rootfs `%s`", m->rootfs);
+        r = do_mount(m, rootfd, i, err);
+    }
+    if (rootfd >= 0)
+        close(rootfd);
     return r;
 }
 

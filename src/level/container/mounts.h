@@ -26,8 +26,11 @@ struct mount_ctx {
 int mounts_open_sources(const struct spec *s, int **fds, cerr_t *err);
 void mounts_close_sources(int *fds, size_t n);
 
-/* Everything up to (not including) pivot_root. */
+/* Everything up to (not including) pivot_root, but cgroup mounts. */
 int mounts_prepare(const struct mount_ctx *m, cerr_t *err);
+/* The cgroup mounts: once the process is in its cgroup and its cgroup
+ * namespace (rooted there) exists. They go after every other mount. */
+int mounts_cgroup(const struct mount_ctx *m, cerr_t *err);
 /* pivot_root (or chroot with --no-pivot), then the rootfs propagation. */
 int mounts_pivot(const struct mount_ctx *m, cerr_t *err);
 /* Masked and read-only paths, then the read-only root: after sysctls are

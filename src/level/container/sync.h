@@ -10,6 +10,7 @@
 enum sync_msg {
     SYNC_GO = 'G', /* host: id maps written (cgroup joining goes on meanwhile) */
 
+    SYNC_CGROUP = 'C',  /* host: the child is in its cgroup */
     SYNC_MOUNTED = 'M', /* child: mounts done, run prestart/createRuntime */
     SYNC_HOOKS = 'H',   /* host: in the cgroup, hooks done; payload: state JSON */
     SYNC_READY = 'R',   /* child: waiting for start */
