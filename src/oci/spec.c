@@ -529,7 +529,8 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
         jget_u64(o, "defaultErrnoRet", path, UINT32_MAX, &e, &s->has_default_errno_ret, err) < 0 ||
         jget_str_list(o, "architectures", path, &s->architectures, err) < 0 ||
         jget_str_list(o, "flags", path, &s->flags, err) < 0 ||
-        jget_string(o, "listenerPath", path, &s->listener_path, err) < 0)
+        jget_string(o, "listenerPath", path, &s->listener_path, err) < 0 ||
+        jget_string(o, "listenerMetadata", path, &s->listener_metadata, err) < 0)
         return -1;
     s->default_errno_ret = (unsigned)e;
     return each_object(o, "syscalls", path, sizeof(struct spec_seccomp_rule), (void **)&s->syscalls,
@@ -804,6 +805,7 @@ static void linux_free(struct spec_linux *l)
     str_list_free(&s->architectures);
     str_list_free(&s->flags);
     free(s->listener_path);
+    free(s->listener_metadata);
     for (size_t i = 0; i < s->n_syscalls; i++) {
         str_list_free(&s->syscalls[i].names);
         free(s->syscalls[i].action);

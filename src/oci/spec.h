@@ -164,6 +164,7 @@ struct spec_seccomp {
     struct str_list architectures;
     struct str_list flags;
     char *listener_path;
+    char *listener_metadata;
     struct spec_seccomp_rule *syscalls;
     size_t n_syscalls;
 };

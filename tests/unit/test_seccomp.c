@@ -579,7 +579,7 @@ static void error_messages(void)
     compile_fails(&f, "linux.seccomp.defaultAction: missing");
 
     fx_init(&f, "SCMP_ACT_NOTIFY");
-    compile_fails(&f, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported");
+    compile_fails(&f, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
 
     fx_init(&f, "SCMP_ACT_ERRNO");
     f.s.has_default_errno_ret = true;
@@ -596,7 +596,7 @@ static void error_messages(void)
     fx_init(&f, "SCMP_ACT_ALLOW");
     fx_rule(&f, "SCMP_ACT_ERRNO", "getcwd", NULL);
     fx_rule(&f, "SCMP_ACT_NOTIFY", "getcwd", NULL);
-    compile_fails(&f, "linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY is not supported");
+    compile_fails(&f, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
 
     fx_init(&f, "SCMP_ACT_ALLOW");
     fx_rule(&f, NULL, "getcwd", NULL);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -221,10 +222,6 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                         "terminal of a detached container");
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
-    if (s->linux_.seccomp.listener_path != NULL)
-        return cerr_set(err, 0,
-                        "linux.seccomp.listenerPath: seccomp user notification is not "
-                        "supported yet");
     if (open_ns_paths(s, f->ns, err) < 0)
         return -1;
     if (o->console_socket != NULL && s->process.terminal &&
@@ -339,6 +336,78 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
     return r;
 }
 
+/* The start connection carries an error message, or the seccomp listener
+ * fd (SCM_RIGHTS) then EOF once the process has exec'd. */
+static ssize_t read_start_reply(int fd, char *buf, size_t size, int *listener)
+{
+    size_t got = 0;
+    for (;;) {
+        union {
+            char b[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct iovec iov = {.iov_base = buf + got, .iov_len = size - got};
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+        ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return (ssize_t)got;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        if (cm != NULL && cm->cmsg_type == SCM_RIGHTS && *listener < 0) {
+            memcpy(listener, CMSG_DATA(cm), sizeof(int));
+            continue; /* the one-byte marker of the fd is not text */
+        }
+        got += (size_t)n;
+        if (got == size)
+            return (ssize_t)got;
+    }
+}
+
+/* linux.seccomp.listenerPath: the "container process state" of the
+ * runtime-spec, with the listener fd, as runc and crun send it. */
+static int seccomp_listener_send(struct container *c, int listener, cerr_t *err)
+{
+    const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
+    autofree char *state = state_to_oci_json(c->st, ST_CREATING, false);
+    json_t *st = json_loads(state, 0, NULL);
+    json_t *msg =
+        json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "0.2.0", "fds", "seccompFd", "pid",
+                  (int)c->st->pid, "metadata", sc->listener_metadata ? sc->listener_metadata : "",
+                  "state", st ? st : json_object());
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    if (text == NULL)
+        return cerr_set(err, 0, "linux.seccomp.listenerPath: cannot encode the state");
+    int sock = unix_connect(sc->listener_path, err);
+    int r = -1;
+    if (sock < 0) {
+        cerr_wrap(err, "linux.seccomp.listenerPath");
+    } else {
+        struct iovec iov = {.iov_base = text, .iov_len = strlen(text)};
+        union {
+            char b[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        memset(&u, 0, sizeof(u));
+        struct msghdr m = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &listener, sizeof(int));
+        if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+            cerr_set(err, errno, "linux.seccomp.listenerPath: send to `%s`", sc->listener_path);
+        else
+            r = 0;
+        close(sock);
+    }
+    free(text);
+    return r;
+}
+
 static int ct_start(struct container *c, cerr_t *err)
 {
     struct sockaddr_un sa;
@@ -358,8 +427,17 @@ static int ct_start(struct container *c, cerr_t *err)
                         c->id);
     }
     char buf[4096];
-    ssize_t n = read_all(fd, buf, sizeof(buf) - 1);
+    int listener = -1;
+    ssize_t n = read_start_reply(fd, buf, sizeof(buf) - 1, &listener);
     close(fd);
+    if (listener >= 0) {
+        int r = seccomp_listener_send(c, listener, err);
+        close(listener);
+        if (r < 0) {
+            close_fds(&notify, 1);
+            return -1;
+        }
+    }
     unlinkat(c->dirfd, EXEC_SOCK, 0);
     if (n > 0 && buf[0] == SYNC_ERROR) {
         buf[n] = '\0';

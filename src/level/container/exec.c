@@ -100,6 +100,8 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
 {
     if (o->process->terminal && o->console_socket == NULL)
         return cerr_set(err, 0, "exec --tty requires --console-socket");
+    if (c->spec->linux_.seccomp.listener_path != NULL)
+        return cerr_set(err, 0, "exec: linux.seccomp.listenerPath is not supported for exec yet");
     if (open_container_ns(c, f->ns, err) < 0)
         return -1;
     if (o->process->terminal && (f->console = unix_connect(o->console_socket, err)) < 0)

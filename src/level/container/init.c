@@ -184,6 +184,7 @@ void container_init(const struct init_args *a)
         r = hooks_run(a->spec, HOOK_START_CONTAINER, json, &err);
         free(json);
     }
+    plan.listener_sock = conn;
     if (r == 0)
         proc_exec(&plan, &err);
     sync_send(conn, SYNC_ERROR, cerr_msg(err), NULL);

@@ -75,6 +75,7 @@ int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
 {
     memset(plan, 0, sizeof(*plan));
     plan->p = p;
+    plan->listener_sock = -1;
     if (p->args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
     if (caps_parse(&p->caps, "process.capabilities", &plan->caps, err) < 0)
@@ -166,6 +167,22 @@ int proc_apply_user(const struct proc_plan *plan, cerr_t *err)
     return 0;
 }
 
+/* Load the filter; a notification listener is handed to cella (which passes
+ * it on to linux.seccomp.listenerPath). */
+static int install_seccomp(const struct proc_plan *plan, cerr_t *err)
+{
+    int listener = -1;
+    if (seccomp_install_listener(&plan->seccomp, &listener, err) < 0)
+        return -1;
+    if (listener < 0)
+        return 0;
+    int r = plan->listener_sock >= 0
+                ? send_fd(plan->listener_sock, listener, err)
+                : cerr_set(err, 0, "linux.seccomp.listenerPath: nobody to receive the listener");
+    close(listener);
+    return r;
+}
+
 int proc_exec(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_process *p = plan->p;
@@ -177,11 +194,11 @@ int proc_exec(const struct proc_plan *plan, cerr_t *err)
      * final capability sets may lack: load it first, as runc does (the filter
      * must then allow capset and execve). With no_new_privs, load it last. */
     if (plan->has_seccomp && !p->no_new_privileges &&
-        (caps_raise_effective(err) < 0 || seccomp_install(&plan->seccomp, err) < 0))
+        (caps_raise_effective(err) < 0 || install_seccomp(plan, err) < 0))
         return -1;
     if (caps_apply(&plan->caps, err) < 0)
         return -1;
-    if (plan->has_seccomp && p->no_new_privileges && seccomp_install(&plan->seccomp, err) < 0)
+    if (plan->has_seccomp && p->no_new_privileges && install_seccomp(plan, err) < 0)
         return -1;
     execve(plan->exe, p->args.v, plan->envp);
     return cerr_set(err, errno, "exec `%s`", plan->exe);

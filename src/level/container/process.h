@@ -16,9 +16,10 @@ struct proc_plan {
     struct caps_set caps;
     struct seccomp_prog seccomp; /* len 0: none */
     bool has_seccomp;
-    char *exe;        /* resolved args[0] */
-    char **envp;      /* env, with HOME and PATH defaults added */
-    bool keep_groups; /* run.oci.keep_original_groups: no setgroups */
+    char *exe;         /* resolved args[0] */
+    char **envp;       /* env, with HOME and PATH defaults added */
+    bool keep_groups;  /* run.oci.keep_original_groups: no setgroups */
+    int listener_sock; /* where the seccomp listener fd goes (SCM_RIGHTS), -1: none */
 };
 
 /* Check and precompute everything that can fail before the point of no

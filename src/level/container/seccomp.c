@@ -9,8 +9,10 @@
  *  - SCMP_ACT_ERRNO returns errnoRet (rule) or defaultErrnoRet (default
  *    action), EPERM when absent; SCMP_ACT_TRACE passes the same value (EPERM
  *    when absent) to the tracer. errnoRet on other actions is ignored.
- *  - SCMP_ACT_NOTIFY is not supported yet: it is an error (listenerPath alone,
- *    without a NOTIFY action, is ignored).
+ *  - With listenerPath the filter is loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER
+ *    and its listener fd goes to that socket (as runc and crun, even when no
+ *    rule uses SCMP_ACT_NOTIFY); SCMP_ACT_NOTIFY without listenerPath is an
+ *    error.
  *  - A syscall name libseccomp does not know is skipped; a rule whose action
  *    is the default action is skipped (libseccomp refuses those).
  *  - Args with distinct indexes form one rule (AND). When two args of a rule
@@ -131,7 +133,7 @@ static int parse_action(const char *name, bool has_ret, unsigned ret, const char
             return -1;
         *out = SCMP_ACT_TRACE(data);
     } else if (strcmp(name, "SCMP_ACT_NOTIFY") == 0)
-        return cerr_set(err, 0, "%s: SCMP_ACT_NOTIFY is not supported", field);
+        *out = SCMP_ACT_NOTIFY;
     else
         return cerr_set(err, 0, "%s: unknown action `%s`", field, name);
     return 0;
@@ -299,6 +301,16 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *out, cerr_t *err
     return 0;
 }
 
+static bool uses_notify(const struct spec_seccomp *s, uint32_t default_action)
+{
+    if (default_action == SCMP_ACT_NOTIFY)
+        return true;
+    for (size_t i = 0; i < s->n_syscalls; i++)
+        if (s->syscalls[i].action && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
+            return true;
+    return false;
+}
+
 static int compile_ctx(scmp_filter_ctx ctx, const struct spec_seccomp *s, uint32_t default_action,
                        struct seccomp_prog *out, cerr_t *err)
 {
@@ -309,6 +321,8 @@ static int compile_ctx(scmp_filter_ctx ctx, const struct spec_seccomp *s, uint32
         return -1;
     if (parse_flags(&s->flags, &out->flags, err) < 0)
         return -1;
+    if (s->listener_path != NULL)
+        out->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     for (size_t i = 0; i < s->n_syscalls; i++)
         if (add_rule(ctx, &s->syscalls[i], i, default_action, err) < 0)
             return -1;
@@ -326,6 +340,8 @@ int seccomp_compile(const struct spec_seccomp *s, struct seccomp_prog *out, cerr
                      "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet",
                      &default_action, err) < 0)
         return -1;
+    if (s->listener_path == NULL && uses_notify(s, default_action))
+        return cerr_set(err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
     scmp_filter_ctx ctx = seccomp_init(default_action);
     if (ctx == NULL)
         return cerr_set(err, 0,
@@ -343,6 +359,17 @@ int seccomp_compile(const struct spec_seccomp *s, struct seccomp_prog *out, cerr
 
 int seccomp_install(const struct seccomp_prog *p, cerr_t *err)
 {
+    int listener = -1;
+    if (seccomp_install_listener(p, &listener, err) < 0)
+        return -1;
+    if (listener >= 0)
+        close(listener);
+    return 0;
+}
+
+int seccomp_install_listener(const struct seccomp_prog *p, int *listener, cerr_t *err)
+{
+    *listener = -1;
     if (p == NULL || p->len == 0)
         return 0;
     if (p->len > BPF_MAXINSNS)
@@ -359,6 +386,10 @@ int seccomp_install(const struct seccomp_prog *p, cerr_t *err)
     long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog);
     if (rc < 0)
         return cerr_set(err, errno, "load seccomp filter");
+    if (p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+        *listener = (int)rc;
+        return 0;
+    }
     if (rc > 0) /* TSYNC: the thread that could not be synchronized */
         return cerr_set(err, 0, "load seccomp filter: thread %ld could not be synchronized", rc);
     return 0;

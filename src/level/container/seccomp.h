@@ -22,6 +22,9 @@ int seccomp_compile(const struct spec_seccomp *s, struct seccomp_prog *out, cerr
 /* Load the compiled filter into the calling thread (no_new_privs must already
  * be set or the caller must hold CAP_SYS_ADMIN). */
 int seccomp_install(const struct seccomp_prog *p, cerr_t *err);
+/* The same, returning the notification listener fd in *listener when the
+ * filter was compiled with a listenerPath (-1 otherwise). */
+int seccomp_install_listener(const struct seccomp_prog *p, int *listener, cerr_t *err);
 void seccomp_prog_free(struct seccomp_prog *p);
 
 #endif

@@ -24,6 +24,16 @@ int sync_send(int fd, char type, const char *payload, cerr_t *err)
     do
         r = send(fd, buf, n + 1, MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+        /* The other side is gone: it may have left its reason for us. */
+        char reason[4096];
+        ssize_t n = recv(fd, reason, sizeof(reason) - 1, MSG_DONTWAIT);
+        if (n > 1 && reason[0] == SYNC_ERROR) {
+            reason[n] = '\0';
+            return cerr_set(err, 0, "%s", reason + 1);
+        }
+        return cerr_set(err, 0, "container process exited during setup");
+    }
     if (r < 0)
         return cerr_set(err, errno, "sync with container process");
     return 0;
