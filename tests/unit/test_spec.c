@@ -390,6 +390,7 @@ static void check_full_linux(const struct spec_linux *l)
     CHECK(LIST_IS(sc->architectures, "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"));
     CHECK(LIST_IS(sc->flags, "SECCOMP_FILTER_FLAG_LOG"));
     CHECK_STR(sc->listener_path, "/run/seccomp-agent.sock");
+    CHECK_STR(sc->listener_metadata, "meta");
     CHECK(sc->n_syscalls == 4);
     if (sc->n_syscalls == 4) {
         const struct spec_seccomp_rule *y = sc->syscalls;
@@ -1021,7 +1022,7 @@ static void test_unknown_fields(void)
         "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
         "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': 'x',"
         "     'memory': {'limit': 1, 'new': 'x'}},"
-        "   'seccomp': {'defaultAction': 'A', 'listenerMetadata': 1,"
+        "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
         "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
         "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
     if (s == NULL)
