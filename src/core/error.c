@@ -73,3 +73,8 @@ const char *cerr_msg(cerr_t err)
 {
     return err && err->msg ? err->msg : "unknown error";
 }
+
+int cerr_code(cerr_t err)
+{
+    return err ? err->code : 0;
+}

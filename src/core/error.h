@@ -9,9 +9,12 @@
 
 struct cerr {
     int errnum; /* errno at the failure, 0 if none */
+    int code;   /* a kind the caller may test (CERR_*), 0 if none */
     char *msg;  /* full one-line message, errno text appended */
 };
 typedef struct cerr *cerr_t;
+
+enum { CERR_NOT_FOUND = 1 }; /* e.g. no such container */
 
 /* Set *err (if not already set) and return -1. errnum 0 means no errno text. */
 int cerr_set(cerr_t *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -20,5 +23,6 @@ int cerr_vset(cerr_t *err, int errnum, const char *fmt, va_list ap);
 int cerr_wrap(cerr_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cerr_free(cerr_t *err);
 const char *cerr_msg(cerr_t err);
+int cerr_code(cerr_t err);
 
 #endif

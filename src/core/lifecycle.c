@@ -22,6 +22,7 @@ int container_open(const struct globals *g, const char *id, struct container *c,
     memset(c, 0, sizeof(*c));
     c->g = g;
     c->dirfd = -1;
+    c->ready_fd = -1;
     c->id = xstrdup(id);
     c->dirfd = state_dir_open(g->root, id, err);
     if (c->dirfd < 0)
@@ -50,12 +51,15 @@ void container_close(struct container *c)
 {
     if (c->dirfd >= 0)
         close(c->dirfd);
+    if (c->ready_fd >= 0)
+        close(c->ready_fd);
     c->dirfd = -1;
     spec_free(c->spec);
     state_free(c->st);
     free(c->id);
     memset(c, 0, sizeof(*c));
     c->dirfd = -1;
+    c->ready_fd = -1;
 }
 
 enum cstatus container_status(struct container *c)
@@ -167,7 +171,7 @@ static int do_create(const struct globals *g, struct container *c, const struct 
 
 int lc_create(const struct globals *g, const char *id, const struct create_opts *o, cerr_t *err)
 {
-    struct container c = {.g = g, .dirfd = -1, .id = xstrdup(id)};
+    struct container c = {.g = g, .dirfd = -1, .ready_fd = -1, .id = xstrdup(id)};
     const struct level_ops *l = NULL;
     int r = do_create(g, &c, o, &l, err);
     if (r < 0 && c.dirfd >= 0)
@@ -190,12 +194,25 @@ static int start_locked(struct container *c, cerr_t *err)
     return 0;
 }
 
+/* Wait for readiness (sd_notify) with the lock released: other commands on
+ * the container go on meanwhile. */
+static int await_ready(struct container *c, cerr_t *err)
+{
+    if (c->ready_fd < 0 || c->ops->await_ready == NULL)
+        return 0;
+    close(c->dirfd);
+    c->dirfd = -1;
+    return c->ops->await_ready(c, err);
+}
+
 int lc_start(const struct globals *g, const char *id, cerr_t *err)
 {
     struct container c;
     if (container_open(g, id, &c, err) < 0)
         return -1;
     int r = start_locked(&c, err);
+    if (r == 0)
+        r = await_ready(&c, err);
     container_close(&c);
     return r;
 }
@@ -213,7 +230,7 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     if (container_open(g, id, &c, err) < 0)
         return -1;
     pid_t pid = c.st->pid;
-    if (start_locked(&c, err) < 0) {
+    if (start_locked(&c, err) < 0 || await_ready(&c, err) < 0) {
         if (master >= 0)
             close(master);
         container_close(&c);
@@ -228,6 +245,7 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
         return 0;
     }
     if (master >= 0) {
+        forward_signals_to(pid);
         tty_proxy(master);
         close(master);
     }
@@ -260,7 +278,7 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err)
     struct container c;
     if (container_open(g, id, &c, err) < 0) {
         /* `delete --force` of a missing container is not an error (runc). */
-        if (force && *err && strstr(cerr_msg(*err), "does not exist")) {
+        if (force && cerr_code(*err) == CERR_NOT_FOUND) {
             cerr_free(err);
             return 0;
         }

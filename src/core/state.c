@@ -89,8 +89,12 @@ int state_dir_open(const char *root, const char *id, cerr_t *err)
     autofree char *path = xasprintf("%s/%s", root, id);
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == ENOENT)
-            return cerr_set(err, 0, "container `%s` does not exist", id);
+        if (errno == ENOENT) {
+            cerr_set(err, 0, "container `%s` does not exist", id);
+            if (err && *err)
+                (*err)->code = CERR_NOT_FOUND;
+            return -1;
+        }
         return cerr_set(err, errno, "open `%s`", path);
     }
     if (lock_dir(fd, id, err) < 0) {
@@ -101,7 +105,10 @@ int state_dir_open(const char *root, const char *id, cerr_t *err)
     struct stat st;
     if (fstat(fd, &st) < 0 || st.st_nlink == 0 || faccessat(fd, "state.json", F_OK, 0) < 0) {
         close(fd);
-        return cerr_set(err, 0, "container `%s` does not exist", id);
+        cerr_set(err, 0, "container `%s` does not exist", id);
+        if (err && *err)
+            (*err)->code = CERR_NOT_FOUND;
+        return -1;
     }
     return fd;
 }

@@ -14,14 +14,19 @@ static void forward(int sig)
         kill(forward_to, sig);
 }
 
-int wait_forward(pid_t pid)
+void forward_signals_to(pid_t pid)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    struct sigaction sa = {.sa_handler = forward};
+    struct sigaction sa = {.sa_handler = forward}; /* no SA_RESTART: poll wakes up */
     sigemptyset(&sa.sa_mask);
     forward_to = pid;
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaction(sigs[i], &sa, NULL);
+}
+
+int wait_forward(pid_t pid)
+{
+    forward_signals_to(pid);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)

@@ -52,6 +52,7 @@ struct container {
     struct spec *spec;           /* config.json of the container */
     struct cstate *st;           /* state.json */
     const struct level_ops *ops; /* the level that made it */
+    int ready_fd;                /* set by start when the workload will say it is ready, else -1 */
 };
 
 struct level_ops {
@@ -62,6 +63,9 @@ struct level_ops {
     int (*create)(struct container *c, const struct create_opts *o, cerr_t *err);
     /* Release the waiting workload (runs startContainer hooks). */
     int (*start)(struct container *c, cerr_t *err);
+    /* After start, without the lock held: wait until the workload says it is
+     * ready (sd_notify READY=1) when start set c->ready_fd. May be NULL. */
+    int (*await_ready)(struct container *c, cerr_t *err);
     int (*kill)(struct container *c, int sig, bool all, cerr_t *err);
     /* Remove everything the level made; the workload is killed if alive. */
     int (*destroy)(struct container *c, cerr_t *err);

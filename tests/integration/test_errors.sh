@@ -168,5 +168,60 @@ rm -f "$WORK/log.txt"
 "$CELLA" --root "$ROOT" --log "$WORK/log.txt" state "$id" > /dev/null 2>&1
 expect_match "--log FILE (text) names the error" "error.*$id.*does not exist" "$(cat "$WORK/log.txt" 2>/dev/null)"
 
+# ---- what a container may not touch ---------------------------------------------------------
+reset
+cfg "$B" "c['linux']['sysctl']={'kernel.pid_max': '4194304'}"
+id=$(newid e)
+fails "a sysctl outside the container's namespaces is refused" "$id" \
+    'kernel.pid_max.*not in a namespace of the container' cella create --bundle "$B" "$id"
+
+# A cgroup that holds someone else's processes is not taken (delete would kill them).
+reset
+foreign=/sys/fs/cgroup/pids/cella-foreign-$$
+if mkdir "$foreign" 2>/dev/null; then
+    sleep 30 &
+    spid=$!
+    echo $spid > "$foreign/cgroup.procs"
+    cfg "$B" "c['linux']['cgroupsPath']='/cella-foreign-$$'"
+    id=$(newid e)
+    fails "a cgroup holding other processes is refused" "$id" \
+        'cgroupsPath.*already holds 1 process' cella create --bundle "$B" "$id"
+    check "the other process is untouched" kill -0 $spid
+    kill $spid 2>/dev/null
+    wait $spid 2>/dev/null
+    for d in /sys/fs/cgroup/*/cella-foreign-$$; do rmdir "$d" 2>/dev/null; done
+else
+    skip "a cgroup holding other processes is refused" "no v1 pids hierarchy here"
+    skip "the other process is untouched" "no v1 pids hierarchy here"
+fi
+
+# exec into a container whose process is gone never runs on the host.
+reset
+args "$B" 'exit 0'
+id=$(newid e)
+cella create --bundle "$B" "$id" >/dev/null 2>&1
+cpid=$(state_field "$id" pid)
+kill -9 "$cpid" 2>/dev/null
+wait_for 30 sh -c "! kill -0 $cpid 2>/dev/null"
+fails "exec into a stopped container is refused" - "is stopped|not running" \
+    cella exec "$id" /bin/busybox touch "$WORK/exec-ran-on-host"
+check "the command did not run on the host" test ! -e "$WORK/exec-ran-on-host"
+cella delete --force "$id" >/dev/null 2>&1
+
+# A create killed half-way leaves a state that delete cleans up completely.
+reset
+cfg "$B" "c['hooks']={'prestart': [{'path': '/bin/sleep', 'args': ['sleep', '5']}]}"
+id=$(newid e)
+cella create --bundle "$B" "$id" >/dev/null 2>&1 &
+cpid=$!
+wait_for 50 test -e "$ROOT/$id/state.json"
+sleep 0.3
+kill -9 $cpid 2>/dev/null
+wait $cpid 2>/dev/null
+check "kill of a half-created container does not fail on pid 0" \
+    sh -c "timeout 10 '$CELLA' --root '$ROOT' kill '$id' KILL; true"
+check "delete --force of a half-created container" cella delete --force "$id"
+assert_clean "a half-created container leaves nothing after delete" "$id"
+
 plan_done
 exit 0

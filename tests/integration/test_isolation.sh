@@ -119,6 +119,22 @@ if [ ! -e "$WORK/ro/new" ]; then ok "read-only bind mount: nothing written on th
 expect_match "rbind brings the submounts" '^submount$' "$(printf '%s\n' "$out" | grep -x submount)"
 expect_match "plain bind does not bring the submounts" 'b-sub=0' "$out"
 
+# rro: read-only down through the submounts too (plain ro only covers the top).
+if mountpoint -q "$WORK/rb/sub" 2>/dev/null; then
+    reset
+    cfg "$B" "c['mounts'] += [
+  {'destination':'/mnt/rro','type':'bind','source':'$WORK/rb','options':['rbind','rro']},
+  {'destination':'/mnt/rbro','type':'bind','source':'$WORK/rb','options':['rbind','ro']}]"
+    args "$B" 'touch /mnt/rro/sub/x; echo "rro-sub=$?"; touch /mnt/rbro/sub/y; echo "ro-sub=$?"'
+    out=$(crun)
+    expect_match "rro: a submount is read-only too" 'rro-sub=1' "$out"
+    expect_match "ro alone: the submount stays writable (as the kernel does)" 'ro-sub=0' "$out"
+    rm -f "$WORK/rb/sub/x" "$WORK/rb/sub/y"
+else
+    skip "rro: a submount is read-only too" "no submount could be made"
+    skip "ro alone: the submount stays writable (as the kernel does)" "no submount could be made"
+fi
+
 # ---- root.readonly, maskedPaths, readonlyPaths -----------------------------------------------
 reset
 cfg "$B" "c['root']['readonly']=True"

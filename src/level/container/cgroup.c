@@ -1427,3 +1427,19 @@ bool cgroup_is_frozen(const char *path)
     autofree char *state = get(dir, "freezer.state", NULL);
     return state != NULL && strcmp(state, "FROZEN") == 0;
 }
+
+int cgroup_check_unused(const char *path, cerr_t *err)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    cerr_t ignore = NULL;
+    /* A missing cgroup reads as empty; any other error is found by create. */
+    if (cgroup_pids(path, &pids, &n, &ignore) < 0)
+        n = 0;
+    cerr_free(&ignore);
+    free(pids);
+    if (n > 0)
+        return cerr_set(err, 0, "the cgroup `%s` already holds %zu process%s", path, n,
+                        n == 1 ? "" : "es");
+    return 0;
+}

@@ -118,8 +118,12 @@ static int clone_flags(const struct spec *s, cerr_t *err)
 /* Socket activation: LISTEN_FDS in our environment passes fds 3.. on. */
 static int listen_fds(void)
 {
-    long n;
-    const char *v = getenv("LISTEN_FDS");
+    long n, pid;
+    const char *v = getenv("LISTEN_FDS"), *p = getenv("LISTEN_PID");
+    /* Not fds meant for another process: an inherited LISTEN_PID that is not
+     * ours (as sd_listen_fds() checks). Without LISTEN_PID, crun's rule. */
+    if (p != NULL && (parse_long(p, &pid) < 0 || pid != getpid()))
+        return 0;
     return v != NULL && parse_long(v, &n) == 0 && n > 0 && n < 1024 ? (int)n : 0;
 }
 
@@ -128,7 +132,8 @@ static bool has_prefix(const char *s, const char *p)
     return strncmp(s, p, strlen(p)) == 0;
 }
 
-/* runc's rules: a sysctl must belong to a namespace the container owns. */
+/* runc's rules: only sysctls of a namespace the container owns (ipc, net,
+ * uts); anything else would be written to the host. */
 static int check_sysctl(const struct spec *s, cerr_t *err)
 {
     static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
@@ -148,6 +153,11 @@ static int check_sysctl(const struct spec *s, cerr_t *err)
             return cerr_set(err, 0, "linux.sysctl: `%s` needs an ipc namespace", k);
         if (has_prefix(k, "net.") && !l->ns[NS_NETWORK].present)
             return cerr_set(err, 0, "linux.sysctl: `%s` needs a network namespace", k);
+        if (!is_ipc && !has_prefix(k, "net.") && strcmp(k, "kernel.domainname") != 0)
+            return cerr_set(err, 0,
+                            "linux.sysctl: `%s` is not in a namespace of the container: it "
+                            "would change the host",
+                            k);
     }
     return 0;
 }
@@ -246,17 +256,28 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
         return cerr_set(err, errno, "socketpair");
     if ((f->exec = exec_listen(c->dirfd, err)) < 0)
         return -1;
-    /* Joining a pid namespace only affects children: do it here. */
-    int own_pidns = -1;
-    if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
-        return cerr_wrap(err, "linux.namespaces: pid namespace `%s`", s->linux_.ns[NS_PID].path);
-    /* The cgroup exists before the child starts: its cgroup mounts bind it. */
+    /* The cgroup exists before the child starts: its cgroup mounts bind it.
+     * One that already holds processes is someone else's: refused (as runc),
+     * since delete would kill them. */
+    if (cgroup_check_unused(c->st->cgroup, err) < 0) {
+        free(c->st->cgroup); /* not ours: cleanup must not touch it */
+        c->st->cgroup = NULL;
+        return cerr_wrap(err, "linux.cgroupsPath");
+    }
     allow_spec_devices(c->spec);
     if (cgroup_create(c->st->cgroup, &s->linux_.resources, 0, err) < 0)
+        return -1;
+    /* Recorded now: a create killed from here on leaves a state that
+     * `delete` can clean up. */
+    if (state_save(c->dirfd, c->st, err) < 0)
         return -1;
     /* The bundle is the working directory for relative paths in mounts. */
     if (chdir(o->bundle) < 0)
         return cerr_set(err, errno, "chdir to bundle `%s`", o->bundle);
+    /* Joining a pid namespace only affects children: done right before clone. */
+    int own_pidns = -1;
+    if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
+        return cerr_wrap(err, "linux.namespaces: pid namespace `%s`", s->linux_.ns[NS_PID].path);
 
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
     if (pid != 0)
@@ -288,6 +309,8 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     f->sync[1] = -1;
     c->st->pid = pid;
     c->st->start_time = proc_start_time(pid);
+    if (state_save(c->dirfd, c->st, err) < 0)
+        return -1;
 
     if ((flags & CLONE_NEWUSER) &&
         (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
@@ -444,20 +467,36 @@ static int ct_start(struct container *c, cerr_t *err)
         close_fds(&notify, 1);
         return cerr_set(err, 0, "%s", buf + 1);
     }
-    /* As runc and crun: start returns once the container said READY=1. */
-    int r = notify < 0
-                ? 0
-                : notify_forward(notify, c->st->pid, c->st->start_time, c->st->notify_socket, err);
-    close_fds(&notify, 1);
-    return r;
+    /* As runc and crun: start returns once the container said READY=1
+     * (waited for by ct_await_ready, without the lock). */
+    c->ready_fd = notify;
+    return 0;
+}
+
+static int ct_await_ready(struct container *c, cerr_t *err)
+{
+    return notify_forward(c->ready_fd, c->st->pid, c->st->start_time, c->st->notify_socket, err);
 }
 
 static int ct_kill(struct container *c, int sig, bool all, cerr_t *err)
 {
     if (all)
         return cgroup_kill_all(c->st->cgroup, sig, err);
-    if (kill(c->st->pid, sig) < 0)
-        return cerr_set(err, errno, "kill container `%s` (pid %d)", c->id, c->st->pid);
+    if (c->st->pid <= 0)
+        return cerr_set(err, 0, "container `%s` has no process yet", c->id);
+    /* Through a pidfd taken while the start time still matches: a recycled
+     * pid is never signalled. */
+    int pfd = (int)syscall(SYS_pidfd_open, c->st->pid, 0);
+    if (pfd < 0 || !proc_alive(c->st->pid, c->st->start_time)) {
+        if (pfd >= 0)
+            close(pfd);
+        return cerr_set(err, 0, "container `%s` is not running", c->id);
+    }
+    int r = (int)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+    int e = errno;
+    close(pfd);
+    if (r < 0)
+        return cerr_set(err, e, "kill container `%s` (pid %d)", c->id, c->st->pid);
     return 0;
 }
 
@@ -507,6 +546,7 @@ const struct level_ops container_level = {
     .summary = "namespaces, cgroups, seccomp and capabilities on the host kernel",
     .create = ct_create,
     .start = ct_start,
+    .await_ready = ct_await_ready,
     .kill = ct_kill,
     .destroy = ct_destroy,
     .exec = container_exec,

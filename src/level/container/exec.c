@@ -25,31 +25,34 @@ struct exec_fds {
     int console;
 };
 
-static bool same_ns(pid_t pid, enum ns_type t)
-{
-    struct stat a, b;
-    char p[64];
-    snprintf(p, sizeof(p), "/proc/%d/ns/%s", pid, ns_proc_name(t));
-    if (stat(p, &a) < 0)
-        return true;
-    snprintf(p, sizeof(p), "/proc/self/ns/%s", ns_proc_name(t));
-    if (stat(p, &b) < 0)
-        return false;
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
+/* Open the container's namespaces (those that differ from ours). A namespace
+ * that cannot be opened is an error: never fall back to the host's. The start
+ * time is checked afterwards, so the fds belong to the container's process. */
 static int open_container_ns(struct container *c, int fds[NS_COUNT], cerr_t *err)
 {
-    for (int t = 0; t < NS_COUNT; t++) {
+    for (int t = 0; t < NS_COUNT; t++)
         fds[t] = -1;
-        if (same_ns(c->st->pid, t))
-            continue;
+    for (int t = 0; t < NS_COUNT; t++) {
         char p[64];
+        struct stat theirs, ours;
         snprintf(p, sizeof(p), "/proc/%d/ns/%s", c->st->pid, ns_proc_name(t));
-        fds[t] = open(p, O_RDONLY | O_CLOEXEC);
-        if (fds[t] < 0)
-            return cerr_set(err, errno, "open `%s`", p);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && t == NS_TIME)
+            continue; /* a kernel without time namespaces */
+        if (fd < 0 || fstat(fd, &theirs) < 0) {
+            if (fd >= 0)
+                close(fd);
+            return cerr_set(err, 0, "container `%s` is not running", c->id);
+        }
+        snprintf(p, sizeof(p), "/proc/self/ns/%s", ns_proc_name(t));
+        if (stat(p, &ours) == 0 && ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino) {
+            close(fd);
+            continue;
+        }
+        fds[t] = fd;
     }
+    if (!proc_alive(c->st->pid, c->st->start_time))
+        return cerr_set(err, 0, "container `%s` is not running", c->id);
     return 0;
 }
 

@@ -90,6 +90,11 @@ int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cer
             continue;
         }
         /* crun's extensions and idmapped-mount options that we accept and ignore. */
+        if (strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0) {
+            out->recursive_ro = strcmp(o, "rro") == 0;
+            out->recursive_rw = !out->recursive_ro;
+            continue;
+        }
         if (strcmp(o, "defaults") == 0 || strcmp(o, "tmpcopyup") == 0 ||
             strcmp(o, "notmpcopyup") == 0 || strcmp(o, "copy-symlink") == 0 ||
             strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0)
@@ -373,6 +378,19 @@ static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *e
     close(target);
     /* The fd opened before mounting names the directory under the new mount:
      * reopen the destination to reach the mount itself. */
+    if (r == 0 && (o.recursive_ro || o.recursive_rw)) {
+        /* rro / rrw: read-only (or writable) through every submount. */
+        int top = open_in_root(rootfd, sm->destination, false, false, err);
+        struct mount_attr attr = {.attr_set = o.recursive_ro ? MOUNT_ATTR_RDONLY : 0,
+                                  .attr_clr = o.recursive_rw ? MOUNT_ATTR_RDONLY : 0};
+        if (top < 0)
+            r = -1;
+        else if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+            r = cerr_set(err, errno, "mount `%s`: %s", sm->destination,
+                         o.recursive_ro ? "rro" : "rrw");
+        if (top >= 0)
+            close(top);
+    }
     if (r == 0 && ((bind && (o.flags & ~MS_REMOUNT) != 0) || o.propagation != 0)) {
         int top = open_in_root(rootfd, sm->destination, false, false, err);
         if (top < 0) {

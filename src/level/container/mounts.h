@@ -44,7 +44,8 @@ struct mount_opts {
     unsigned long clear; /* flags explicitly cleared (rw, suid, ...) */
     unsigned long propagation;
     bool bind, recursive;
-    char *data; /* malloc'd, may be NULL */
+    bool recursive_ro, recursive_rw; /* rro / rrw (mount_setattr, AT_RECURSIVE) */
+    char *data;                      /* malloc'd, may be NULL */
 };
 int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cerr_t *err);
 
