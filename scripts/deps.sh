@@ -4,8 +4,8 @@
 set -eu
 PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
       libclang-rt-14-dev busybox-static musl-tools python3 util-linux iproute2 procps
-      runc crun podman"
-[ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap chromium"
+      runc crun podman runsc chromium"
+[ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -13,7 +13,7 @@ JOBS=$(nproc)
 make -s -j"$JOBS" >/dev/null || { echo "build with gcc failed"; echo "0 passed, 1 failed"; exit 1; }
 make -s -j"$JOBS" CC=clang BUILD=build-clang >/dev/null ||
     { echo "build with clang failed"; echo "0 passed, 1 failed"; exit 1; }
-make -s -j"$JOBS" SAN=1 build-san/cella unit SAN=1 >/dev/null ||
+make -s -j"$JOBS" SAN=1 all unit >/dev/null ||
     { echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 export CELLA="$PWD/build-san/cella"
@@ -44,12 +44,14 @@ run_suite() {
     fi
 }
 
-for t in build-san/tests/test_*; do
+for t in build-san/tests/test_* build-san/tests/bench-test_*; do
     run_suite "unit-$(basename "$t")" "$t"
 done
 for t in tests/integration/test_*.sh; do
     [ -e "$t" ] && run_suite "integration-$(basename "$t" .sh)" bash "$t"
 done
+# The bench's HTML report in headless Chromium (skipped when absent).
+TEST_REPORT=build-san/tests/bench-test_report run_suite html-check bash tests/bench/html_check.sh
 if [ $QUICK -eq 0 ]; then
     # crun's own test suite against cella (TAP-like PASS/FAIL lines).
     echo "== crun-suite"

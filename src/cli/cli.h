@@ -21,6 +21,7 @@ int cmd_pause(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_resume(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_spec(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_bench(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err);
 
 /* Helpers shared by the commands. */

@@ -34,6 +34,7 @@ static const struct {
     {"update", cmd_update, "change the resource limits of a container"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the features cella supports as JSON"},
+    {"bench", cmd_bench, "measure every runtime present side by side (see cella bench --help)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,366 @@
+/* cella-bench: the runtime shoot-out of the seed article on this machine.
+ * `cella bench` runs this program (kept apart so that cella's own start path
+ * carries none of it). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "drivers.h"
+#include "measure.h"
+#include "model.h"
+#include "report.h"
+
+struct options {
+    const char *cella;
+    const char *runtimes; /* comma list, NULL: every installed one */
+    const char *json, *markdown, *html;
+    int runs;
+    double duration;
+    bool quick;
+    int port;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
+               "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
+               "Measures cold start, latency, throughput and memory of one small HTTP server\n"
+               "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n");
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    bench_stop = 1;
+}
+
+/* ---- environment ------------------------------------------------------------------ */
+
+static void read_env(struct bench_env *e)
+{
+    FILE *f = fopen("/proc/cpuinfo", "re");
+    char line[512];
+    bool vmx = false;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (e->cpu_model[0] == '\0' && strncmp(line, "model name", 10) == 0) {
+            char *v = strchr(line, ':');
+            if (v) {
+                v += 2;
+                v[strcspn(v, "\n")] = '\0';
+                snprintf(e->cpu_model, sizeof(e->cpu_model), "%s", v);
+            }
+        }
+        if (strncmp(line, "flags", 5) == 0 && (strstr(line, " vmx") || strstr(line, " svm")))
+            vmx = true;
+    }
+    if (f)
+        fclose(f);
+    e->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(e->kernel, sizeof(e->kernel), "%.20s %.100s", u.sysname, u.release);
+    if (access("/sys/module/kvm_pvm", F_OK) == 0)
+        snprintf(e->virt, sizeof(e->virt), "PVM (software KVM)");
+    else if (vmx && access("/dev/kvm", F_OK) == 0)
+        snprintf(e->virt, sizeof(e->virt), "hardware KVM");
+    else
+        snprintf(e->virt, sizeof(e->virt), "none");
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(e->date, sizeof(e->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- the bundle --------------------------------------------------------------------- */
+
+static char *find_httpd(const char *self)
+{
+    const char *env = getenv("CELLA_BENCH_HTTPD");
+    if (env != NULL)
+        return access(env, X_OK) == 0 ? realpath(env, NULL) : NULL;
+    char dir[PATH_MAX], cand[PATH_MAX + 64];
+    snprintf(dir, sizeof(dir), "%s", self);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    const char *rel[] = {"cella-bench-httpd", "../bench/httpd", "../libexec/cella/httpd"};
+    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+        if (snprintf(cand, sizeof(cand), "%s/%s", dir, rel[i]) < (int)sizeof(cand) &&
+            access(cand, X_OK) == 0)
+            return realpath(cand, NULL);
+    }
+    return NULL;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, r = -1;
+    if (in >= 0)
+        out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    char buf[65536];
+    ssize_t n;
+    if (out >= 0) {
+        r = 0;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+            if (write(out, buf, (size_t)n) != n)
+                r = -1;
+        if (n < 0)
+            r = -1;
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return r;
+}
+
+/* A distroless bundle: the rootfs holds the server and nothing else. */
+static int make_bundle(const char *dir, const char *httpd, int port, char *err, size_t errlen)
+{
+    char p[PATH_MAX];
+    const char *subdirs[] = {"rootfs", "rootfs/proc", "rootfs/dev", "rootfs/sys", "rootfs/tmp"};
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+        if (snprintf(p, sizeof(p), "%s/%s", dir, subdirs[i]) >= (int)sizeof(p))
+            return -1;
+        if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "mkdir %.300s: %s", p, strerror(errno));
+            return -1;
+        }
+    }
+    if (snprintf(p, sizeof(p), "%s/rootfs/httpd", dir) >= (int)sizeof(p))
+        return -1;
+    if (copy_file(httpd, p) < 0) {
+        snprintf(err, errlen, "copy %.300s: %s", httpd, strerror(errno));
+        return -1;
+    }
+    if (snprintf(p, sizeof(p), "%s/config.json", dir) >= (int)sizeof(p))
+        return -1;
+    FILE *f = fopen(p, "we");
+    if (f == NULL) {
+        snprintf(err, errlen, "create %.300s: %s", p, strerror(errno));
+        return -1;
+    }
+    static const char caps[] = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
+    fprintf(f,
+            "{\"ociVersion\": \"1.1.0\",\n"
+            " \"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},\n"
+            "   \"args\": [\"/httpd\", \"%d\"],\n"
+            "   \"env\": [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\", \"RUNTIME_NAME=bench\"],\n"
+            "   \"cwd\": \"/\",\n"
+            "   \"capabilities\": {\"bounding\": %s, \"effective\": %s, \"permitted\": %s},\n"
+            "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
+            "   \"noNewPrivileges\": true},\n"
+            " \"root\": {\"path\": \"rootfs\", \"readonly\": true},\n"
+            " \"hostname\": \"cella-bench\",\n"
+            " \"mounts\": [\n"
+            "   {\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
+            "   {\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+            "    \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
+            "   {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+            "    \"options\": [\"nosuid\", \"nodev\", \"size=65536k\"]}],\n"
+            " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},\n"
+            "   {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
+            "   \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\"],\n"
+            "   \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\"]}}\n",
+            port, caps, caps, caps);
+    if (fclose(f) != 0) {
+        snprintf(err, errlen, "write %.300s: %s", p, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- main ------------------------------------------------------------------------------- */
+
+static int write_with(const char *path, int (*writer)(FILE *, const struct bench_report *),
+                      const struct bench_report *r)
+{
+    FILE *f = fopen(path, "we");
+    if (f == NULL) {
+        fprintf(stderr, "cella bench: create `%s`: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int w = writer(f, r);
+    if (fclose(f) != 0 || w < 0) {
+        fprintf(stderr, "cella bench: write `%s`: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static bool wanted(const char *list, const char *name)
+{
+    if (list == NULL)
+        return true;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == n && strncmp(p, name, n) == 0)
+            return true;
+        p += l + (p[l] == ',');
+    }
+    return false;
+}
+
+static void parse(int argc, char **argv, struct options *o)
+{
+    static const struct option opts[] = {
+        {"cella", required_argument, 0, 'c'},
+        {"runtimes", required_argument, 0, 'r'},
+        {"runs", required_argument, 0, 'n'},
+        {"duration", required_argument, 0, 'd'},
+        {"quick", no_argument, 0, 'q'},
+        {"json", required_argument, 0, 'j'},
+        {"markdown", required_argument, 0, 'm'},
+        {"html", required_argument, 0, 'H'},
+        {"port", required_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->cella = optarg;
+            break;
+        case 'r':
+            o->runtimes = optarg;
+            break;
+        case 'n':
+            o->runs = atoi(optarg);
+            break;
+        case 'd':
+            o->duration = atof(optarg);
+            break;
+        case 'q':
+            o->quick = true;
+            break;
+        case 'j':
+            o->json = optarg;
+            break;
+        case 'm':
+            o->markdown = optarg;
+            break;
+        case 'H':
+            o->html = optarg;
+            break;
+        case 'p':
+            o->port = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            exit(2);
+        }
+    }
+    if (o->runs <= 0 || o->runs > 10000 || o->duration <= 0 || o->port <= 0 || o->port > 65535) {
+        fprintf(stderr, "cella bench: --runs, --duration and --port must be positive\n");
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.runs = 20, .duration = 5, .port = 18480};
+    parse(argc, argv, &o);
+    if (o.quick) {
+        if (o.runs == 20)
+            o.runs = 5;
+        if (o.duration == 5)
+            o.duration = 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    char self[PATH_MAX];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[sl > 0 ? sl : 0] = '\0';
+    char *httpd = find_httpd(self);
+    if (httpd == NULL) {
+        fprintf(stderr,
+                "cella bench: the bench's HTTP server (cella-bench-httpd) is not "
+                "installed next to %s; set CELLA_BENCH_HTTPD\n",
+                self);
+        return 1;
+    }
+    char tmpl[] = "/tmp/cella-bench.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    char err[512], bundle[PATH_MAX], root[PATH_MAX];
+    if (dir == NULL) {
+        fprintf(stderr, "cella bench: mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
+    snprintf(root, sizeof(root), "%s/state", dir);
+    mkdir(bundle, 0755);
+    if (make_bundle(bundle, httpd, o.port, err, sizeof(err)) < 0) {
+        fprintf(stderr, "cella bench: bundle: %s\n", err);
+        return 1;
+    }
+
+    struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
+    read_env(&rep.env);
+    size_t nd;
+    const struct driver *ds = drivers_all(o.cella, &nd);
+    rep.rt = calloc(nd, sizeof(*rep.rt));
+    struct measure_opts mo = {.bundle = bundle,
+                              .port = o.port,
+                              .runs = o.runs,
+                              .duration_s = o.duration,
+                              .loadgen_cpu = rep.env.cores >= 2 ? rep.env.cores - 1 : -1,
+                              .timeout_ms = 10000};
+    for (size_t i = 0; i < nd && !bench_stop; i++) {
+        if (!wanted(o.runtimes, ds[i].name))
+            continue;
+        struct runtime_result *r = &rep.rt[rep.n_rt++];
+        snprintf(r->name, sizeof(r->name), "%s", ds[i].name);
+        r->boundary = ds[i].boundary;
+        char *path = driver_path(&ds[i]);
+        if (path == NULL) {
+            snprintf(r->error, sizeof(r->error), "not installed");
+            continue;
+        }
+        runtime_version(path, r->version, sizeof(r->version));
+        fprintf(stderr, "cella bench: %s (%s)...\n", r->name, r->version);
+        /* runc and crun get their own --root: nothing of the bench mixes
+         * with the user's containers. runsc keeps its default. */
+        mo.root = ds[i].boundary == B_SHARED_KERNEL ? root : NULL;
+        measure_runtime(&ds[i], path, &mo, r);
+        free(path);
+    }
+    report_text(stdout, &rep);
+    int rc = 0;
+    if (o.json && report_json(&rep, o.json, err, sizeof(err)) < 0)
+        rc = fprintf(stderr, "cella bench: %s\n", err) > 0;
+    if (o.markdown && write_with(o.markdown, report_md, &rep) < 0)
+        rc = 1;
+    if (o.html && write_with(o.html, report_html, &rep) < 0)
+        rc = 1;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof(cmd), "%s", dir);
+    /* the state dir and bundle: everything the bench made */
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("rm", "rm", "-rf", cmd, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    free(rep.rt);
+    free(httpd);
+    return bench_stop ? 130 : rc;
+}

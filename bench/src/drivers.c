@@ -1,0 +1,68 @@
+#define _GNU_SOURCE
+#include "drivers.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct driver table[] = {
+    {.name = "cella-container",
+     .binary = NULL,
+     .global_args = {"--isolation", "container"},
+     .detach_flag = "--detach",
+     .boundary = B_SHARED_KERNEL,
+     .note = "cella's container level"},
+    {.name = "crun",
+     .binary = "crun",
+     .detach_flag = "--detach",
+     .boundary = B_SHARED_KERNEL,
+     .hide_unified_cgroup = true},
+    {.name = "runc", .binary = "runc", .detach_flag = "--detach", .boundary = B_SHARED_KERNEL},
+    /* --platform=kvm hangs on PVM hosts and the default netstack needs
+     * /proc/sys/net hidden with Debian's 2022 build: ptrace + host network. */
+    {.name = "runsc",
+     .binary = "runsc",
+     .global_args = {"--platform=ptrace", "--network=host"},
+     .detach_flag = "-detach",
+     .boundary = B_SYSCALL_INTERPOSITION,
+     .note = "gVisor, ptrace platform, host network"},
+};
+
+static const char *cella_path;
+
+const struct driver *drivers_all(const char *cella, size_t *n)
+{
+    cella_path = cella;
+    *n = sizeof(table) / sizeof(table[0]);
+    return table;
+}
+
+char *driver_path(const struct driver *d)
+{
+    const char *bin = d->binary ? d->binary : cella_path;
+    if (bin == NULL)
+        return NULL;
+    if (strchr(bin, '/') != NULL)
+        return access(bin, X_OK) == 0 ? realpath(bin, NULL) : NULL;
+    const char *path = getenv("PATH");
+    char *copy =
+        strdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    char *s = copy, *dir, *found = NULL;
+    while (copy != NULL && found == NULL && (dir = strsep(&s, ":")) != NULL) {
+        char cand[PATH_MAX];
+        snprintf(cand, sizeof(cand), "%s/%s", dir, bin);
+        if (access(cand, X_OK) == 0)
+            found = strdup(cand);
+    }
+    /* /usr/sbin is not always on a user's PATH (runc lives there). */
+    if (found == NULL) {
+        char cand[PATH_MAX];
+        snprintf(cand, sizeof(cand), "/usr/sbin/%s", bin);
+        if (access(cand, X_OK) == 0)
+            found = strdup(cand);
+    }
+    free(copy);
+    return found;
+}

@@ -1,0 +1,32 @@
+/* The runtimes `cella bench` knows: how to find each one and drive it
+ * through its OCI command line, with its quirks. A new runtime (or a new
+ * cella level) joins by adding an entry to the table in drivers.c. */
+#ifndef CELLA_BENCH_DRIVERS_H
+#define CELLA_BENCH_DRIVERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model.h"
+
+#define DRIVER_MAX_ARGS 8
+
+struct driver {
+    const char *name;   /* as shown and as given to --runtimes */
+    const char *binary; /* absolute, or looked up in PATH; NULL: cella itself */
+    const char *global_args[DRIVER_MAX_ARGS]; /* before the command */
+    const char *detach_flag;                  /* "--detach", or "-detach" for runsc */
+    enum boundary boundary;
+    /* crun 1.8 refuses hybrid cgroups: measure it in a private mount
+     * namespace where /sys/fs/cgroup/unified is unmounted. */
+    bool hide_unified_cgroup;
+    const char *note; /* shown with results (e.g. "ptrace platform") */
+};
+
+/* Every driver; *n set to the count. `cella` is the path of the cella binary
+ * (for the entries of cella's own levels). */
+const struct driver *drivers_all(const char *cella, size_t *n);
+/* The absolute path of the driver's binary, or NULL when not installed. */
+char *driver_path(const struct driver *d);
+
+#endif

@@ -1,0 +1,58 @@
+#!/bin/bash
+# `cella bench --quick` over the runtimes installed here: the JSON report
+# holds every field with plausible values, and the other reports are written.
+. "$(dirname "$0")/lib.sh"
+trap _cleanup EXIT
+
+BENCH_DIR=$(dirname "$CELLA")
+if [ ! -x "$BENCH_DIR/cella-bench" ] || [ ! -x "$BENCH_DIR/cella-bench-httpd" ]; then
+    echo "Bail out! cella-bench is not built next to $CELLA (make all)"
+    exit 1
+fi
+list="cella-container"
+for r in runc crun runsc; do
+    command -v "$r" >/dev/null 2>&1 || [ -x "/usr/sbin/$r" ] && list="$list,$r"
+done
+out=$(timeout 600 "$CELLA" bench --quick --runs 3 --duration 0.5 --port 18731 --runtimes "$list" \
+    --json "$WORK/b.json" --markdown "$WORK/b.md" --html "$WORK/b.html" 2> "$WORK/err")
+rc=$?
+expect_eq "cella bench --quick exits 0" 0 "$rc"
+for r in ${list//,/ }; do
+    expect_match "the table has a row for $r" "^$r " "$out"
+done
+expect_match "the table ends with the decision guide" "decision guide" "$out"
+
+check_json() { # NAME PYTHON-EXPRESSION-ON-d
+    local got
+    got=$(python3 - "$WORK/b.json" "$2" <<'PY' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(bool(eval(sys.argv[2])))
+PY
+)
+    expect_eq "$1" True "$got"
+}
+check_json "JSON: environment (cpu, cores, kernel, virtualization)" \
+    "d['env']['cores'] >= 1 and d['env']['kernel'] and d['env']['virt'] and d['env']['cpu_model']"
+check_json "JSON: one entry per runtime asked for" "len(d['runtimes']) == len('$list'.split(','))"
+check_json "JSON: cella's container level measured" \
+    "[r for r in d['runtimes'] if r['name'] == 'cella-container' and r['ok']]"
+check_json "JSON: every measured runtime has 3 cold starts, min <= median <= p95 <= max, all > 0" \
+    "all(r['runs_ok'] == 3 and 0 < r['cold_ms']['min'] <= r['cold_ms']['median'] <= r['cold_ms']['p95'] <= r['cold_ms']['max'] < 10000 for r in d['runtimes'] if r['ok'])"
+check_json "JSON: teardown timed apart" \
+    "all(r['teardown_ms']['median'] > 0 for r in d['runtimes'] if r['ok'])"
+check_json "JSON: latency at concurrency 1: requests, p50 <= p99 <= p99.9, no errors" \
+    "all(r['lat_c1']['requests'] > 0 and r['lat_c1']['errors'] == 0 and 0 < r['lat_c1']['p50_ns'] <= r['lat_c1']['p99_ns'] <= r['lat_c1']['p999_ns'] for r in d['runtimes'] if r['ok'])"
+check_json "JSON: throughput at concurrency 10 in req/s" \
+    "all(r['thr_c10']['rps'] > 10 for r in d['runtimes'] if r['ok'])"
+check_json "JSON: memory: PSS and RSS of the container's processes, idle and under load" \
+    "all(0 < r['mem_idle']['pss_kb'] <= r['mem_idle']['rss_kb'] and r['mem_idle']['nprocs'] >= 1 and r['mem_load']['pss_kb'] > 0 for r in d['runtimes'] if r['ok'])"
+check_json "JSON: a recommendation for each of the 5 workload classes" "len(d['guide']) == 5"
+check_json "JSON: failures carry their error" "all(r['ok'] or r['error'] for r in d['runtimes'])"
+check "the Markdown report is written" grep -q '| cella-container' "$WORK/b.md"
+check "the HTML report is one page with SVG charts" grep -q '<svg' "$WORK/b.html"
+expect_eq "nothing is left in the bench's state" "" \
+    "$(ls /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
+
+plan_done
+exit 0
