@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <ftw.h>
 
 #include "drivers.h"
 #include "measure.h"
@@ -28,6 +31,7 @@ struct options {
     int runs;
     double duration;
     bool quick;
+    bool debian;
     int port;
 };
 
@@ -35,6 +39,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
                "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
+               "                   [--debian]   (also size a Debian minbase image: downloads)\n"
                "Measures cold start, latency, throughput and memory of one small HTTP server\n"
                "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n");
 }
@@ -179,6 +184,105 @@ static int make_bundle(const char *dir, const char *httpd, int port, char *err, 
         return -1;
     }
     return 0;
+}
+
+/* ---- image sizes ---------------------------------------------------------------------------- */
+
+/* snprintf whose truncation (of very long paths) is the caller's to check. */
+static bool fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static bool fmt(char *buf, size_t len, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(buf, len, f, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < len;
+}
+
+static unsigned long long tree_bytes;
+
+static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)path;
+    (void)ftw;
+    if (type == FTW_F)
+        tree_bytes += (unsigned long long)st->st_size;
+    return 0;
+}
+
+/* Bytes of the regular files of a rootfs, and of it as a gzip'd layer tarball. */
+static void size_rootfs(const char *dir, struct image_size *img)
+{
+    tree_bytes = 0;
+    if (nftw(dir, add_size, 32, FTW_PHYS) != 0) {
+        snprintf(img->error, sizeof(img->error), "walk %.200s: %s", dir, strerror(errno));
+        return;
+    }
+    img->rootfs_bytes = tree_bytes;
+    char cmd[PATH_MAX + 96];
+    fmt(cmd, sizeof(cmd), "tar -C '%s' --numeric-owner -cf - . 2>/dev/null | gzip -n | wc -c", dir);
+    FILE *p = popen(cmd, "r");
+    unsigned long long gz = 0;
+    if (p == NULL || fscanf(p, "%llu", &gz) != 1 || gz == 0) {
+        snprintf(img->error, sizeof(img->error), "tar | gzip failed");
+        if (p)
+            pclose(p);
+        return;
+    }
+    pclose(p);
+    img->layer_gz_bytes = gz;
+    img->ok = true;
+}
+
+static int run_quiet(const char *cmd)
+{
+    int r = system(cmd);
+    return r == 0 ? 0 : -1;
+}
+
+/* The article's three images: distroless (the server alone), busybox
+ * (busybox-static + the server) and Debian minbase (with --debian: it
+ * downloads packages). */
+static void measure_images(struct bench_report *rep, const char *dir, const char *bundle,
+                           const char *httpd, bool debian)
+{
+    static struct image_size imgs[3];
+    memset(imgs, 0, sizeof(imgs));
+    rep->img = imgs;
+    rep->n_img = 3;
+    char root[PATH_MAX], cmd[3 * PATH_MAX];
+    snprintf(imgs[0].name, sizeof(imgs[0].name), "distroless");
+    fmt(root, sizeof(root), "%s/rootfs", bundle);
+    size_rootfs(root, &imgs[0]);
+
+    snprintf(imgs[1].name, sizeof(imgs[1].name), "busybox");
+    fmt(root, sizeof(root), "%s/busybox", dir);
+    fmt(cmd, sizeof(cmd),
+        "mkdir -p '%s/bin' && cp /bin/busybox '%s/bin/busybox' && cp '%s' '%s/httpd' && "
+        "for a in $(/bin/busybox --list); do [ $a = busybox ] || ln -sf busybox '%s/bin/'$a; done",
+        root, root, httpd, root, root);
+    if (access("/bin/busybox", X_OK) != 0)
+        snprintf(imgs[1].error, sizeof(imgs[1].error), "busybox-static is not installed");
+    else if (run_quiet(cmd) < 0)
+        snprintf(imgs[1].error, sizeof(imgs[1].error), "could not assemble the busybox rootfs");
+    else
+        size_rootfs(root, &imgs[1]);
+
+    snprintf(imgs[2].name, sizeof(imgs[2].name), "debian");
+    if (!debian) {
+        snprintf(imgs[2].error, sizeof(imgs[2].error),
+                 "not measured: --debian builds it with debootstrap (downloads packages)");
+        return;
+    }
+    fmt(root, sizeof(root), "%s/debian", dir);
+    fmt(cmd, sizeof(cmd),
+        "debootstrap --variant=minbase bookworm '%s' >/dev/null 2>&1 && cp '%s' '%s/httpd'", root,
+        httpd, root);
+    if (run_quiet(cmd) < 0)
+        snprintf(imgs[2].error, sizeof(imgs[2].error),
+                 "debootstrap --variant=minbase failed (is debootstrap installed?)");
+    else
+        size_rootfs(root, &imgs[2]);
 }
 
 /* ---- main ------------------------------------------------------------------------------- */
@@ -342,6 +446,8 @@ int main(int argc, char **argv)
         measure_runtime(&ds[i], path, &mo, r);
         free(path);
     }
+    if (!bench_stop)
+        measure_images(&rep, dir, bundle, httpd, o.debian);
     report_text(stdout, &rep);
     int rc = 0;
     if (o.json && report_json(&rep, o.json, err, sizeof(err)) < 0)

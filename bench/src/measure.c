@@ -308,12 +308,15 @@ static void measure_here(const struct driver *d, const char *path, const struct 
     double *down = calloc((size_t)o->runs, sizeof(double));
     struct ctr c = {0};
     char err[512] = "";
+    bool tty = isatty(2);
     out->runs = o->runs;
     if (!port_free(o->port, 2000)) {
         snprintf(out->error, sizeof(out->error), "port %d is in use", o->port);
         goto done;
     }
     for (int i = 0; i < o->runs && !bench_stop; i++) {
+        if (tty) /* a progress line, rewritten in place */
+            fprintf(stderr, "\r  %-16s cold start %3d/%d", d->name, i + 1, o->runs);
         snprintf(c.id, sizeof(c.id), "cella-bench-%d-%d", (int)getpid(), i);
         double t = start_container(d, path, o, &c, err, sizeof(err));
         double t1 = now_ms();
@@ -337,6 +340,8 @@ static void measure_here(const struct driver *d, const char *path, const struct 
         snprintf(out->error, sizeof(out->error), "interrupted");
         goto done;
     }
+    if (tty)
+        fprintf(stderr, "\r  %-16s steady state: latency, throughput, memory", d->name);
     /* Steady state: one container under load. */
     snprintf(c.id, sizeof(c.id), "cella-bench-%d-load", (int)getpid());
     if (start_container(d, path, o, &c, err, sizeof(err)) < 0) {
@@ -370,6 +375,8 @@ static void measure_here(const struct driver *d, const char *path, const struct 
     teardown(d, path, o, &c);
     out->ok = true;
 done:
+    if (tty)
+        fprintf(stderr, "\r\033[K");
     if (c.running)
         teardown(d, path, o, &c);
     free(cold);
