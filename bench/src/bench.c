@@ -330,6 +330,7 @@ static void parse(int argc, char **argv, struct options *o)
         {"html", required_argument, 0, 'H'},
         {"port", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},
+        {"debian", no_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
     int c;
@@ -346,6 +347,9 @@ static void parse(int argc, char **argv, struct options *o)
             break;
         case 'd':
             o->duration = atof(optarg);
+            break;
+        case 'D':
+            o->debian = true;
             break;
         case 'q':
             o->quick = true;
