@@ -320,18 +320,12 @@ static bool wanted(const char *list, const char *name)
 static void parse(int argc, char **argv, struct options *o)
 {
     static const struct option opts[] = {
-        {"cella", required_argument, 0, 'c'},
-        {"runtimes", required_argument, 0, 'r'},
-        {"runs", required_argument, 0, 'n'},
-        {"duration", required_argument, 0, 'd'},
-        {"quick", no_argument, 0, 'q'},
-        {"json", required_argument, 0, 'j'},
-        {"markdown", required_argument, 0, 'm'},
-        {"html", required_argument, 0, 'H'},
-        {"port", required_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'},
-        {"debian", no_argument, 0, 'D'},
-        {0, 0, 0, 0},
+        {"cella", required_argument, 0, 'c'},    {"runtimes", required_argument, 0, 'r'},
+        {"runs", required_argument, 0, 'n'},     {"duration", required_argument, 0, 'd'},
+        {"quick", no_argument, 0, 'q'},          {"json", required_argument, 0, 'j'},
+        {"markdown", required_argument, 0, 'm'}, {"html", required_argument, 0, 'H'},
+        {"port", required_argument, 0, 'p'},     {"help", no_argument, 0, 'h'},
+        {"debian", no_argument, 0, 'D'},         {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -76,5 +76,20 @@ else
     skip "missing controller error" "the memory controller is available in v2 here"
 fi
 
+# Device rules on v2: an eBPF program on the cgroup. mknod is allowed (as
+# runc); reading a block device the spec does not allow is not; /dev/null is.
+id=$(newid v2d)
+cfg "$B" "c['linux'].setdefault('resources', {}).pop('memory', None)" \
+    "c['linux']['resources']['devices']=[{'allow': False, 'access': 'rwm'}]" \
+    "[c['process']['capabilities'][k].append('CAP_MKNOD') for k in ('bounding', 'effective', 'permitted')]"
+args "$B" 'mknod /tmp/blk b 7 0; echo "mknod=$?"; head -c 1 /tmp/blk > /dev/null; echo "read=$?"; echo x > /dev/null; echo "null=$?"; rm -f /tmp/blk'
+out=$(cella run --bundle "$B" "$id" 2>&1)
+expect_match "v2 devices: mknod allowed" 'mknod=0' "$out"
+expect_match "v2 devices: reading a device the rules do not allow: Operation not permitted" \
+    'Operation not permitted' "$out"
+expect_match "v2 devices: reading a denied device fails" 'read=1' "$out"
+expect_match "v2 devices: /dev/null is usable" 'null=0' "$out"
+assert_clean "v2 devices: nothing left" "$id"
+
 plan_done
 exit 0

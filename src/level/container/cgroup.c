@@ -5,6 +5,7 @@
  * mount point; a container's cgroup is the same path below each of them. */
 #define _GNU_SOURCE
 #include "level/container/cgroup.h"
+#include "level/container/devices.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -891,13 +892,6 @@ static int v1_pids_blkio(const struct layout *l, const char *path, const struct 
     return 0;
 }
 
-/* Always allowed, after the spec's rules (as runc and crun do): mknod of anything, and the
- * devices every container gets (null, zero, full, random, urandom, tty, console, ptmx, pts). */
-static const char *const default_dev_rules[] = {
-    "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
-    "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
-};
-
 static void dev_num(char *b, size_t n, int64_t v)
 {
     if (v < 0)
@@ -917,10 +911,15 @@ static int v1_devices(const struct layout *l, const char *path, const struct spe
         return -1;
     if (put(dir, "devices.deny", "a", "linux.resources.devices", err) < 0)
         return -1;
-    for (size_t i = 0; i < nrules; i++) {
-        const struct spec_dev_cgroup *d = &r->devices[i];
+    /* The spec's rules, then the defaults every container gets. */
+    for (size_t i = 0; i < nrules + n_device_defaults; i++) {
+        const struct spec_dev_cgroup *d =
+            i < nrules ? &r->devices[i] : &device_defaults[i - nrules];
         char field[64], maj[24], min[24];
-        snprintf(field, sizeof(field), "linux.resources.devices[%zu]", i);
+        if (i < nrules)
+            snprintf(field, sizeof(field), "linux.resources.devices[%zu]", i);
+        else
+            snprintf(field, sizeof(field), "default device rules");
         const char *access = d->access && d->access[0] ? d->access : "rwm";
         if (strspn(access, "rwm") != strlen(access))
             return cerr_set(err, 0, "%s.access: `%s` is not made of r, w, m", field, access);
@@ -937,9 +936,6 @@ static int v1_devices(const struct layout *l, const char *path, const struct spe
         if (put(dir, d->allow ? "devices.allow" : "devices.deny", rule, field, err) < 0)
             return -1;
     }
-    for (size_t i = 0; i < ARRAY_SIZE(default_dev_rules); i++)
-        if (put(dir, "devices.allow", default_dev_rules[i], "default device rules", err) < 0)
-            return -1;
     return 0;
 }
 
@@ -1111,11 +1107,13 @@ static int apply(const struct layout *l, const char *path, const struct spec_res
     bool have = r != NULL && r->present;
     const struct hier *v2 = hier_v2(l);
     if (l->mode == CGROUP_V2) {
-        /* Device rules on v2 need an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to
-         * the cgroup: not implemented, linux.resources.devices is ignored on v2. */
+        autofree char *dir = xasprintf("%s%s", v2->mnt, path);
+        /* Device rules on v2: an eBPF program attached to the cgroup. */
+        if (creating &&
+            devices_bpf_attach(dir, have ? r->devices : NULL, have ? r->n_devices : 0, err) < 0)
+            return -1;
         if (!have)
             return 0;
-        autofree char *dir = xasprintf("%s%s", v2->mnt, path);
         if (v2_memory(dir, r, err) < 0 || v2_cpu(dir, r, err) < 0 || v2_pids_io(dir, r, err) < 0)
             return -1;
         return v2_unified(dir, r, err);
