@@ -131,7 +131,10 @@ static int copy_file(const char *from, const char *to)
 }
 
 /* A distroless bundle: the rootfs holds the server and nothing else. */
-static int make_bundle(const char *dir, const char *httpd, int port, char *err, size_t errlen)
+/* server_cpus: a cpuset for the server ("0"), so that it and the load
+ * generator run on different CPUs; NULL: no pinning. */
+static int make_bundle(const char *dir, const char *httpd, int port, const char *server_cpus,
+                       char *err, size_t errlen)
 {
     char p[PATH_MAX];
     const char *subdirs[] = {"rootfs", "rootfs/proc", "rootfs/dev", "rootfs/sys", "rootfs/tmp"};
@@ -177,8 +180,10 @@ static int make_bundle(const char *dir, const char *httpd, int port, char *err, 
             " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},\n"
             "   {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
             "   \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\"],\n"
-            "   \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\"]}}\n",
-            port, caps, caps, caps);
+            "   \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\"]%s%s%s}}\n",
+            port, caps, caps, caps,
+            server_cpus ? ",\n   \"resources\": {\"cpu\": {\"cpus\": \"" : "",
+            server_cpus ? server_cpus : "", server_cpus ? "\"}}" : "");
     if (fclose(f) != 0) {
         snprintf(err, errlen, "write %.300s: %s", p, strerror(errno));
         return -1;
@@ -409,13 +414,13 @@ int main(int argc, char **argv)
     snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
     snprintf(root, sizeof(root), "%s/state", dir);
     mkdir(bundle, 0755);
-    if (make_bundle(bundle, httpd, o.port, err, sizeof(err)) < 0) {
+    struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
+    read_env(&rep.env);
+    /* Two or more CPUs: the server on CPU 0, the load generator on the last. */
+    if (make_bundle(bundle, httpd, o.port, rep.env.cores >= 2 ? "0" : NULL, err, sizeof(err)) < 0) {
         fprintf(stderr, "cella bench: bundle: %s\n", err);
         return 1;
     }
-
-    struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
-    read_env(&rep.env);
     size_t nd;
     const struct driver *ds = drivers_all(o.cella, &nd);
     rep.rt = calloc(nd, sizeof(*rep.rt));

@@ -106,6 +106,12 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
     const char *id = cli_one_id("update", argc, argv, optind, err);
     if (id == NULL)
         goto out;
+    if (file != NULL && (r.memory.limit.set || r.memory.swap.set || r.memory.reservation.set ||
+                         r.cpu.shares.set || r.cpu.quota.set || r.cpu.period.set || r.cpu.cpus ||
+                         r.cpu.mems || r.pids.limit.set || r.blkio.weight.set)) {
+        cli_usage_error(err, "update", "give either --resources FILE or single options, not both");
+        goto out;
+    }
     if (file != NULL) {
         size_t len;
         autofree char *text = strcmp(file, "-") == 0 ? read_file("/dev/stdin", &len, err)

@@ -390,6 +390,7 @@ static int parse_user_spec(const char *u, struct spec_user *out, cerr_t *err)
     if (errno || end == u || (*end != '\0' && *end != ':'))
         return cerr_set(err, 0, "--user `%s`: expected UID[:GID]", u);
     out->uid = (uid_t)uid;
+    out->gid = 0; /* as runc: --user UID alone means gid 0 */
     if (*end == ':') {
         const char *g = end + 1;
         unsigned long gid = strtoul(g, &end, 10);

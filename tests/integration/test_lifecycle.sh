@@ -122,6 +122,8 @@ expect_eq "exec --env" "bar" "$(cella exec --env FOO=bar "$id" sh -c 'echo $FOO'
 expect_eq "exec --cwd" "/tmp" "$(cella exec --cwd /tmp "$id" pwd 2>&1)"
 expect_eq "exec --user 1000:1000 (id -u)" "1000" "$(cella exec --user 1000:1000 "$id" id -u 2>&1)"
 expect_eq "exec --user 1000:1000 (id -g)" "1000" "$(cella exec --user 1000:1000 "$id" id -g 2>&1)"
+expect_eq "exec --user 1000 alone: gid 0 (as runc)" "1000 0" "$(cella exec --user 1000 "$id" sh -c 'echo $(id -u) $(id -g)' 2>&1)"
+expect_match "update: --resources and single options together are refused" "either --resources" "$(echo "{}" > "$WORK/res.json"; cella update --resources "$WORK/res.json" --memory 1000000 "$id" 2>&1)"
 expect_eq "exec sees the container's pid namespace (sleep is pid 1)" "sleep" \
     "$(cella exec "$id" sh -c 'cat /proc/1/comm' 2>&1)"
 cella exec --detach --pid-file "$WORK/exec.pid" "$id" sh -c 'echo detached > /tmp/exec-detach; exec sleep 100' > /dev/null 2>&1
