@@ -41,7 +41,7 @@ int cmd_list(const struct globals *g, int argc, char **argv, cerr_t *err)
     for (size_t i = 0; ids[i]; i++) {
         struct container ct;
         cerr_t skip = NULL;
-        if (container_open(g, ids[i], &ct, &skip) < 0) {
+        if (container_peek(g, ids[i], &ct, &skip) < 0) {
             cerr_free(&skip); /* deleted meanwhile */
             continue;
         }

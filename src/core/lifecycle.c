@@ -17,14 +17,15 @@
 
 /* ---- opening a container ------------------------------------------------------- */
 
-int container_open(const struct globals *g, const char *id, struct container *c, cerr_t *err)
+static int open_as(const struct globals *g, const char *id, struct container *c, bool lock,
+                   cerr_t *err)
 {
     memset(c, 0, sizeof(*c));
     c->g = g;
     c->dirfd = -1;
     c->ready_fd = -1;
     c->id = xstrdup(id);
-    c->dirfd = state_dir_open(g->root, id, err);
+    c->dirfd = lock ? state_dir_open(g->root, id, err) : state_dir_peek(g->root, id, err);
     if (c->dirfd < 0)
         goto fail;
     c->st = state_load(c->dirfd, id, err);
@@ -45,6 +46,16 @@ int container_open(const struct globals *g, const char *id, struct container *c,
 fail:
     container_close(c);
     return -1;
+}
+
+int container_open(const struct globals *g, const char *id, struct container *c, cerr_t *err)
+{
+    return open_as(g, id, c, true, err);
+}
+
+int container_peek(const struct globals *g, const char *id, struct container *c, cerr_t *err)
+{
+    return open_as(g, id, c, false, err);
 }
 
 void container_close(struct container *c)
@@ -307,7 +318,7 @@ out:
 int lc_state(const struct globals *g, const char *id, cerr_t *err)
 {
     struct container c;
-    if (container_open(g, id, &c, err) < 0)
+    if (container_peek(g, id, &c, err) < 0)
         return -1;
     autofree char *json = state_to_oci_json(c.st, container_status(&c), true);
     container_close(&c);
@@ -358,7 +369,7 @@ out:
 int lc_pids(const struct globals *g, const char *id, pid_t **pids, size_t *n, cerr_t *err)
 {
     struct container c;
-    if (container_open(g, id, &c, err) < 0)
+    if (container_peek(g, id, &c, err) < 0)
         return -1;
     int r = -1;
     r = c.ops->pids(&c, pids, n, err);

@@ -40,6 +40,8 @@ int lc_exec(const struct globals *g, const char *id, const struct exec_request *
 
 /* Open a container (locked) with its state and spec; for list and the CLI. */
 int container_open(const struct globals *g, const char *id, struct container *c, cerr_t *err);
+/* The same without the lock, for commands that only read (state, list, ps). */
+int container_peek(const struct globals *g, const char *id, struct container *c, cerr_t *err);
 void container_close(struct container *c);
 enum cstatus container_status(struct container *c);
 

@@ -82,7 +82,7 @@ int state_dir_create(const char *root, const char *id, cerr_t *err)
     return fd;
 }
 
-int state_dir_open(const char *root, const char *id, cerr_t *err)
+static int dir_open(const char *root, const char *id, bool lock, cerr_t *err)
 {
     if (state_check_id(id, err) < 0)
         return -1;
@@ -97,7 +97,7 @@ int state_dir_open(const char *root, const char *id, cerr_t *err)
         }
         return cerr_set(err, errno, "open `%s`", path);
     }
-    if (lock_dir(fd, id, err) < 0) {
+    if (lock && lock_dir(fd, id, err) < 0) {
         close(fd);
         return -1;
     }
@@ -111,6 +111,16 @@ int state_dir_open(const char *root, const char *id, cerr_t *err)
         return -1;
     }
     return fd;
+}
+
+int state_dir_open(const char *root, const char *id, cerr_t *err)
+{
+    return dir_open(root, id, true, err);
+}
+
+int state_dir_peek(const char *root, const char *id, cerr_t *err)
+{
+    return dir_open(root, id, false, err);
 }
 
 int state_dir_remove(const char *root, const char *id, int dirfd)

@@ -37,6 +37,9 @@ int state_check_id(const char *id, cerr_t *err);
 int state_dir_create(const char *root, const char *id, cerr_t *err);
 /* Open and lock an existing ROOT/ID ("container `ID` does not exist"). */
 int state_dir_open(const char *root, const char *id, cerr_t *err);
+/* Open it without the lock, to read: state.json is replaced atomically, so
+ * `state`, `list` and `ps` never wait for a create or start in progress. */
+int state_dir_peek(const char *root, const char *id, cerr_t *err);
 /* Remove ROOT/ID (the caller holds the lock through dirfd). */
 int state_dir_remove(const char *root, const char *id, int dirfd);
 

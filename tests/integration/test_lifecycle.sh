@@ -251,5 +251,22 @@ mkdir -p "$WORK/specdir"
 check "spec --bundle DIR writes valid JSON" sh -c "\"$CELLA\" spec --bundle \"$WORK/specdir\" && python3 -m json.tool \"$WORK/specdir/config.json\""
 expect_match "--version" '^cella version [0-9]' "$("$CELLA" --version 2>&1)"
 
+# state and list never wait for a create in progress (they read without the lock).
+B2=$WORK/slow
+make_bundle "$B2"
+cfg "$B2" "c['hooks']={'prestart': [{'path': '/bin/sleep', 'args': ['sleep', '3']}]}"
+sid=$(newid slow)
+cella create --bundle "$B2" "$sid" >/dev/null 2>&1 &
+slow=$!
+wait_for 50 test -e "$ROOT/$sid/state.json"
+t0=$(date +%s%N)
+st=$(state_field "$sid" status)
+t1=$(date +%s%N)
+expect_eq "state during a slow create: creating" creating "$st"
+check "state during a slow create answers at once (< 1 s)" test $(((t1 - t0) / 1000000)) -lt 1000
+check "list during a slow create answers" sh -c "timeout 1 '$CELLA' --root '$ROOT' list -q | grep -qx '$sid'"
+wait $slow
+cella delete --force "$sid" >/dev/null 2>&1
+
 plan_done
 exit 0
