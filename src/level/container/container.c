@@ -213,8 +213,15 @@ struct create_fds {
     int *sources; /* bind mount sources, with a user namespace */
 };
 
-static int do_create(struct container *c, const struct create_opts *o, struct create_fds *f,
-                     cerr_t *err)
+/* foreground `run` with a terminal and no console socket: cella holds the pty. */
+static bool wants_tty_proxy(const struct spec *s, const struct create_opts *o)
+{
+    return s->process.terminal && o->console_socket == NULL && o->foreground &&
+           o->console_master != NULL;
+}
+
+/* Everything that can be refused before anything is made. Returns the clone flags. */
+static int check_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
     const struct spec *s = c->spec;
     int flags = clone_flags(s, err);
@@ -224,25 +231,32 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if (c->st->cgroup == NULL)
         return -1;
     c->st->systemd_cgroup = c->g->systemd_cgroup;
-    bool proxy_tty = s->process.terminal && o->console_socket == NULL && o->foreground &&
-                     o->console_master != NULL;
-    if (s->process.terminal && o->console_socket == NULL && !proxy_tty)
+    if (s->process.terminal && o->console_socket == NULL && !wants_tty_proxy(s, o))
         return cerr_set(err, 0,
                         "process.terminal is true: use --console-socket to receive the "
                         "terminal of a detached container");
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
+    return flags;
+}
+
+/* The fds the child inherits: namespaces to join, terminal, bind sources,
+ * sd_notify directory, the sync socket and the start socket. */
+static int open_create_fds(struct container *c, const struct create_opts *o, struct create_fds *f,
+                           cerr_t *err)
+{
+    const struct spec *s = c->spec;
     if (open_ns_paths(s, f->ns, err) < 0)
         return -1;
     if (o->console_socket != NULL && s->process.terminal &&
         (f->console = unix_connect(o->console_socket, err)) < 0)
         return cerr_wrap(err, "--console-socket");
-    int tty_pair[2] = {-1, -1};
-    if (proxy_tty) {
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) < 0)
+    if (wants_tty_proxy(s, o)) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
             return cerr_set(err, errno, "socketpair");
-        f->console = tty_pair[1];
-        f->tty_recv = tty_pair[0];
+        f->tty_recv = pair[0];
+        f->console = pair[1];
     }
     if ((s->linux_.ns[NS_USER].present) && mounts_open_sources(s, &f->sources, err) < 0)
         return -1;
@@ -254,23 +268,32 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, f->sync) < 0)
         return cerr_set(err, errno, "socketpair");
-    if ((f->exec = exec_listen(c->dirfd, err)) < 0)
-        return -1;
-    /* The cgroup exists before the child starts: its cgroup mounts bind it.
-     * One that already holds processes is someone else's: refused (as runc),
-     * since delete would kill them. */
+    f->exec = exec_listen(c->dirfd, err);
+    return f->exec < 0 ? -1 : 0;
+}
+
+/* The cgroup exists before the child starts: its cgroup mounts bind it. One
+ * that already holds processes is someone else's: refused (as runc), since
+ * delete would kill them. */
+static int make_cgroup(struct container *c, cerr_t *err)
+{
     if (cgroup_check_unused(c->st->cgroup, err) < 0) {
         free(c->st->cgroup); /* not ours: cleanup must not touch it */
         c->st->cgroup = NULL;
         return cerr_wrap(err, "linux.cgroupsPath");
     }
     allow_spec_devices(c->spec);
-    if (cgroup_create(c->st->cgroup, &s->linux_.resources, 0, err) < 0)
+    if (cgroup_create(c->st->cgroup, &c->spec->linux_.resources, 0, err) < 0)
         return -1;
     /* Recorded now: a create killed from here on leaves a state that
      * `delete` can clean up. */
-    if (state_save(c->dirfd, c->st, err) < 0)
-        return -1;
+    return state_save(c->dirfd, c->st, err);
+}
+
+static pid_t clone_child(struct container *c, const struct create_opts *o, struct create_fds *f,
+                         int flags, cerr_t *err)
+{
+    const struct spec *s = c->spec;
     /* The bundle is the working directory for relative paths in mounts. */
     if (chdir(o->bundle) < 0)
         return cerr_set(err, errno, "chdir to bundle `%s`", o->bundle);
@@ -278,7 +301,6 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     int own_pidns = -1;
     if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
         return cerr_wrap(err, "linux.namespaces: pid namespace `%s`", s->linux_.ns[NS_PID].path);
-
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
     if (pid != 0)
         pidns_restore(own_pidns);
@@ -309,9 +331,14 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     f->sync[1] = -1;
     c->st->pid = pid;
     c->st->start_time = proc_start_time(pid);
-    if (state_save(c->dirfd, c->st, err) < 0)
-        return -1;
+    return state_save(c->dirfd, c->st, err) < 0 ? -1 : pid;
+}
 
+/* The host side of the child's setup, up to READY. */
+static int drive_child(struct container *c, const struct create_opts *o, struct create_fds *f,
+                       int flags, pid_t pid, cerr_t *err)
+{
+    const struct spec *s = c->spec;
     if ((flags & CLONE_NEWUSER) &&
         (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
          write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
@@ -340,6 +367,16 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     if (f->tty_recv >= 0 && (*o->console_master = recv_fd(f->tty_recv, err)) < 0)
         return -1;
     return 0;
+}
+
+static int do_create(struct container *c, const struct create_opts *o, struct create_fds *f,
+                     cerr_t *err)
+{
+    int flags = check_create(c, o, err);
+    if (flags < 0 || open_create_fds(c, o, f, err) < 0 || make_cgroup(c, err) < 0)
+        return -1;
+    pid_t pid = clone_child(c, o, f, flags, err);
+    return pid < 0 ? -1 : drive_child(c, o, f, flags, pid, err);
 }
 
 static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)
