@@ -44,6 +44,8 @@ bool proc_alive(pid_t pid, unsigned long long start_time);
 void close_range_cloexec(int keep);
 /* Connect a stream socket to a unix socket path. */
 int unix_connect(const char *path, cerr_t *err);
+/* Send data with one fd attached (SCM_RIGHTS); -1 with errno on failure. */
+int send_fd_msg(int sock, int fd, const void *data, size_t len);
 /* Write a pid file atomically (--pid-file). */
 int write_pid_file(const char *path, pid_t pid, cerr_t *err);
 /* Join the pid namespace of `nsfd` for our next children only; returns an fd

@@ -445,20 +445,7 @@ static int seccomp_listener_send(struct container *c, int listener, cerr_t *err)
     if (sock < 0) {
         cerr_wrap(err, "linux.seccomp.listenerPath");
     } else {
-        struct iovec iov = {.iov_base = text, .iov_len = strlen(text)};
-        union {
-            char b[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct msghdr m = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-        if (sendmsg(sock, &m, MSG_NOSIGNAL) < 0)
+        if (send_fd_msg(sock, listener, text, strlen(text)) < 0)
             cerr_set(err, errno, "linux.seccomp.listenerPath: send to `%s`", sc->listener_path);
         else
             r = 0;

@@ -206,25 +206,9 @@ int proc_exec(const struct proc_plan *plan, cerr_t *err)
 
 int send_fd(int sock, int fd, cerr_t *err)
 {
-    char byte = 'F';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof(u));
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t r;
-    do
-        r = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    return r < 0 ? cerr_set(err, errno, "send terminal to the console socket") : 0;
+    if (send_fd_msg(sock, fd, "F", 1) < 0)
+        return cerr_set(err, errno, "send terminal to the console socket");
+    return 0;
 }
 
 int recv_fd(int sock, cerr_t *err)
