@@ -329,24 +329,26 @@ int write_pid_file(const char *path, pid_t pid, cerr_t *err)
     return 0;
 }
 
-int pidns_enter(int nsfd, cerr_t *err)
+int ns_enter(int nsfd, const char *proc_name, int flag, cerr_t *err)
 {
-    int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", proc_name);
+    int own = open(path, O_RDONLY | O_CLOEXEC);
     if (own < 0)
-        return cerr_set(err, errno, "open /proc/self/ns/pid");
-    if (setns(nsfd, CLONE_NEWPID) < 0) {
+        return cerr_set(err, errno, "open %s", path);
+    if (setns(nsfd, flag) < 0) {
         int e = errno;
         close(own);
-        return cerr_set(err, e, "join pid namespace");
+        return cerr_set(err, e, "join %s namespace", proc_name);
     }
     return own;
 }
 
-void pidns_restore(int saved)
+void ns_restore(int saved, int flag)
 {
     if (saved < 0)
         return;
-    setns(saved, CLONE_NEWPID);
+    setns(saved, flag);
     close(saved);
 }
 

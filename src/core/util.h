@@ -48,11 +48,12 @@ int unix_connect(const char *path, cerr_t *err);
 int send_fd_msg(int sock, int fd, const void *data, size_t len);
 /* Write a pid file atomically (--pid-file). */
 int write_pid_file(const char *path, pid_t pid, cerr_t *err);
-/* Join the pid namespace of `nsfd` for our next children only; returns an fd
- * of our own pid namespace for pidns_restore (so that later children, such
- * as a sanitizer's tracer, are not born inside the container). */
-int pidns_enter(int nsfd, cerr_t *err);
-void pidns_restore(int saved);
+/* Join the namespace `nsfd` (of type flag, /proc/self/ns/proc_name) for the
+ * children we make next; returns an fd of our own namespace for ns_restore,
+ * so that we, and later children such as a sanitizer's tracer or a runtime
+ * hook, stay in ours. */
+int ns_enter(int nsfd, const char *proc_name, int flag, cerr_t *err);
+void ns_restore(int saved, int flag);
 /* Monotonic clock in nanoseconds. */
 unsigned long long now_ns(void);
 

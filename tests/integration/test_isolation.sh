@@ -91,6 +91,23 @@ expect_match "user namespace: uid_map is 0 100000 65536" '^ *0 +100000 +65536' "
 expect_eq "user namespace: file made inside is owned by 100000:100000 on the host" "100000:100000" \
     "$(stat -c %u:%g "$WORK/udata/made-inside" 2>&1)"
 
+# A new user namespace joining a network namespace of the host's (podman --userns with a netns).
+NETNS2=cella-it-u$$
+if ip netns add "$NETNS2" 2>/dev/null; then
+    on_exit "ip netns del $NETNS2"
+    cp "$UB/config.json" "$WORK/ucfg.json"
+    cfg "$UB" "[n.update(path='/var/run/netns/$NETNS2') for n in c['linux']['namespaces'] if n['type']=='network']"
+    args "$UB" 'id -u; readlink /proc/self/ns/net'
+    out=$(crun "$UB")
+    want="net:[$(stat -L -c %i /var/run/netns/$NETNS2)]"
+    expect_eq "new user namespace + network namespace by path: joined" "0 $want" \
+        "$(printf '%s\n' "$out" | tr '\n' ' ' | sed 's/ $//')"
+    cp "$WORK/ucfg.json" "$UB/config.json"
+    ip netns del "$NETNS2"
+else
+    skip "new user namespace + network namespace by path: joined" "ip netns add failed"
+fi
+
 # ---- mounts -----------------------------------------------------------------------------
 mkdir -p "$WORK/ro" "$WORK/rb/sub"
 echo hostfile > "$WORK/ro/file"

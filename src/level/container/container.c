@@ -297,13 +297,30 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
     /* The bundle is the working directory for relative paths in mounts. */
     if (chdir(o->bundle) < 0)
         return cerr_set(err, errno, "chdir to bundle `%s`", o->bundle);
-    /* Joining a pid namespace only affects children: done right before clone. */
-    int own_pidns = -1;
-    if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
-        return cerr_wrap(err, "linux.namespaces: pid namespace `%s`", s->linux_.ns[NS_PID].path);
+    /* The pid, network, ipc and uts namespaces given by path are joined here,
+     * right before clone, and left right after: the child inherits them, even
+     * when clone also makes it a new user namespace (which could not join a
+     * network namespace of the host's user namespace itself). */
+    static const enum ns_type here[] = {NS_PID, NS_NETWORK, NS_IPC, NS_UTS};
+    int own[NS_COUNT];
+    for (int t = 0; t < NS_COUNT; t++)
+        own[t] = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(here); i++) {
+        enum ns_type t = here[i];
+        if (f->ns[t] < 0)
+            continue;
+        own[t] = ns_enter(f->ns[t], ns_proc_name(t), ns_clone_flag(t), err);
+        if (own[t] < 0) {
+            for (size_t j = 0; j < i; j++)
+                ns_restore(own[here[j]], ns_clone_flag(here[j]));
+            return cerr_wrap(err, "linux.namespaces: %s namespace `%s`", ns_type_name(t),
+                             s->linux_.ns[t].path);
+        }
+    }
     pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
     if (pid != 0)
-        pidns_restore(own_pidns);
+        for (size_t i = 0; i < ARRAY_SIZE(here); i++)
+            ns_restore(own[here[i]], ns_clone_flag(here[i]));
     if (pid < 0)
         return cerr_set(err, errno, "clone the container process");
     if (pid == 0) {
@@ -325,6 +342,8 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
                               .notify_fd = f->notify,
                               .notify_path = c->st->notify_socket};
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
+        for (size_t i = 0; i < ARRAY_SIZE(here); i++)
+            a.ns_fds[here[i]] = -1; /* already in them */
         container_init(&a);
     }
     close(f->sync[1]);

@@ -112,12 +112,12 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
     if (pipe2(f->go, O_CLOEXEC) < 0 || pipe2(f->errp, O_CLOEXEC) < 0)
         return cerr_set(err, errno, "pipe");
     int own_pidns = -1;
-    if (f->ns[NS_PID] >= 0 && (own_pidns = pidns_enter(f->ns[NS_PID], err)) < 0)
+    if (f->ns[NS_PID] >= 0 && (own_pidns = ns_enter(f->ns[NS_PID], "pid", CLONE_NEWPID, err)) < 0)
         return cerr_wrap(err, "exec");
     pid_t pid = fork();
     if (pid == 0)
         exec_child(c, o, f);
-    pidns_restore(own_pidns);
+    ns_restore(own_pidns, CLONE_NEWPID);
     if (pid < 0)
         return cerr_set(err, errno, "fork");
     close(f->go[0]);
