@@ -307,104 +307,105 @@ void mounts_close_sources(int *fds, size_t n)
     free(fds);
 }
 
+/* A filesystem mount (proc, tmpfs, sysfs, ...) on the target. */
+static int mount_filesystem(int rootfd, const struct spec_mount *sm, const char *tp,
+                            const struct mount_opts *o, cerr_t *err)
+{
+    const char *type = sm->type ? sm->type : "";
+    if (mount(sm->source ? sm->source : type, tp, type, o->flags & ~MS_REMOUNT, o->data) == 0)
+        return 0;
+    int e = errno;
+    /* Without a new network namespace sysfs cannot be mounted in a user
+     * namespace: bind the host's, read-only, as runc does. */
+    if (strcmp(type, "sysfs") == 0 && (e == EPERM || e == EBUSY)) {
+        if (mount("/sys", tp, NULL, MS_BIND | MS_REC, NULL) < 0)
+            return cerr_set(err, errno, "mount sysfs on `%s`", sm->destination);
+        return remount_dest(rootfd, sm->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            err);
+    }
+    if (strcmp(type, "mqueue") == 0 && e == EPERM) {
+        if (mount("/dev/mqueue", tp, NULL, MS_BIND | MS_REC, NULL) < 0)
+            return cerr_set(err, errno, "mount mqueue on `%s`", sm->destination);
+        return 0;
+    }
+    return cerr_set(err, e, "mount `%s` (type %s) on `%s`", sm->source ? sm->source : "", type,
+                    sm->destination);
+}
+
+/* After the mount: rro/rrw, the flags of a bind (a remount) and the
+ * propagation. The fd opened before mounting names the directory under the
+ * new mount: the destination is reopened to reach the mount itself. */
+static int mount_attributes(int rootfd, const struct spec_mount *sm, const struct mount_opts *o,
+                            bool bind, cerr_t *err)
+{
+    bool remount = bind && (o->flags & ~MS_REMOUNT) != 0;
+    if (!o->recursive_ro && !o->recursive_rw && !remount && o->propagation == 0)
+        return 0;
+    int top = open_in_root(rootfd, sm->destination, false, false, err);
+    if (top < 0)
+        return -1;
+    autofree char *mp = fd_path(top);
+    int r = 0;
+    if (o->recursive_ro || o->recursive_rw) {
+        struct mount_attr attr = {.attr_set = o->recursive_ro ? MOUNT_ATTR_RDONLY : 0,
+                                  .attr_clr = o->recursive_rw ? MOUNT_ATTR_RDONLY : 0};
+        if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+            r = cerr_set(err, errno, "mount `%s`: %s", sm->destination,
+                         o->recursive_ro ? "rro" : "rrw");
+    }
+    if (r == 0 && remount)
+        r = remount_bind(mp, o->flags & ~MS_REMOUNT, sm->destination, err);
+    if (r == 0 && o->propagation != 0 && mount(NULL, mp, NULL, o->propagation, NULL) < 0)
+        r = cerr_set(err, errno, "set propagation of `%s`", sm->destination);
+    close(top);
+    return r;
+}
+
 static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *err)
 {
     const struct spec_mount *sm = &m->spec->mounts[idx];
     int tree = m->source_fds ? m->source_fds[idx] : -1;
-    struct mount_opts o;
     const char *type = sm->type ? sm->type : "";
-    autofree char *tp = NULL; /* before any goto: cleanup runs at out */
-    int r = -1;
+    struct mount_opts o;
     if (mount_opts_parse(&sm->options, &o, err) < 0)
         return -1;
     bool bind = o.bind || strcmp(type, "bind") == 0;
     bool src_dir = true;
+    int r = -1, target = -1;
     if (bind) {
+        struct stat st;
         if (sm->source == NULL) {
             cerr_set(err, 0, "mount `%s`: bind mount without a source", sm->destination);
             goto out;
         }
-        struct stat st;
         if ((tree >= 0 ? fstat(tree, &st) : stat(sm->source, &st)) < 0) {
             cerr_set(err, errno, "mount `%s`: source `%s`", sm->destination, sm->source);
             goto out;
         }
         src_dir = S_ISDIR(st.st_mode);
     }
-    int target = open_in_root(rootfd, sm->destination, true, !src_dir, err);
+    target = open_in_root(rootfd, sm->destination, true, !src_dir, err);
     if (target < 0)
         goto out;
-    tp = fd_path(target);
-
-    if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+    char tp[32];
+    snprintf(tp, sizeof(tp), "/proc/self/fd/%d", target);
+    if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)
         r = mount_cgroup(m, rootfd, target, sm, &o, err);
-    } else if (bind && tree >= 0) {
-        /* Opened by cella on the host side (a user namespace may not reach it). */
-        if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-            cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination);
-        else
-            r = 0;
-    } else if (bind) {
-        if (mount(sm->source, tp, NULL, MS_BIND | (o.recursive ? MS_REC : 0), NULL) < 0)
-            cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination);
-        else
-            r = 0;
-    } else {
-        unsigned long flags = o.flags & ~MS_REMOUNT;
-        if (mount(sm->source ? sm->source : type, tp, type, flags, o.data) < 0) {
-            int e = errno;
-            /* Without a new network namespace sysfs cannot be mounted in a
-             * user namespace: bind the host's, read-only, as runc does. */
-            if (strcmp(type, "sysfs") == 0 && (e == EPERM || e == EBUSY)) {
-                if (mount("/sys", tp, NULL, MS_BIND | MS_REC, NULL) == 0 &&
-                    remount_dest(rootfd, sm->destination,
-                                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) == 0)
-                    r = 0;
-                else
-                    cerr_set(err, errno, "mount sysfs on `%s`", sm->destination);
-            } else if (strcmp(type, "mqueue") == 0 && e == EPERM) {
-                if (mount("/dev/mqueue", tp, NULL, MS_BIND | MS_REC, NULL) == 0)
-                    r = 0;
-                else
-                    cerr_set(err, errno, "mount mqueue on `%s`", sm->destination);
-            } else {
-                cerr_set(err, e, "mount `%s` (type %s) on `%s`", sm->source ? sm->source : "", type,
-                         sm->destination);
-            }
-        } else {
-            r = 0;
-        }
-    }
-    close(target);
-    /* The fd opened before mounting names the directory under the new mount:
-     * reopen the destination to reach the mount itself. */
-    if (r == 0 && (o.recursive_ro || o.recursive_rw)) {
-        /* rro / rrw: read-only (or writable) through every submount. */
-        int top = open_in_root(rootfd, sm->destination, false, false, err);
-        struct mount_attr attr = {.attr_set = o.recursive_ro ? MOUNT_ATTR_RDONLY : 0,
-                                  .attr_clr = o.recursive_rw ? MOUNT_ATTR_RDONLY : 0};
-        if (top < 0)
-            r = -1;
-        else if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-            r = cerr_set(err, errno, "mount `%s`: %s", sm->destination,
-                         o.recursive_ro ? "rro" : "rrw");
-        if (top >= 0)
-            close(top);
-    }
-    if (r == 0 && ((bind && (o.flags & ~MS_REMOUNT) != 0) || o.propagation != 0)) {
-        int top = open_in_root(rootfd, sm->destination, false, false, err);
-        if (top < 0) {
-            r = -1;
-            goto out;
-        }
-        autofree char *mp = fd_path(top);
-        if (bind && (o.flags & ~MS_REMOUNT) != 0)
-            r = remount_bind(mp, o.flags & ~MS_REMOUNT, sm->destination, err);
-        if (r == 0 && o.propagation != 0 && mount(NULL, mp, NULL, o.propagation, NULL) < 0)
-            r = cerr_set(err, errno, "set propagation of `%s`", sm->destination);
-        close(top);
-    }
+    else if (bind && tree >= 0) /* opened on the host side: a user namespace may not reach it */
+        r = move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+                ? cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination)
+                : 0;
+    else if (bind)
+        r = mount(sm->source, tp, NULL, MS_BIND | (o.recursive ? MS_REC : 0), NULL) < 0
+                ? cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination)
+                : 0;
+    else
+        r = mount_filesystem(rootfd, sm, tp, &o, err);
+    if (r == 0)
+        r = mount_attributes(rootfd, sm, &o, bind, err);
 out:
+    if (target >= 0)
+        close(target);
     free(o.data);
     return r;
 }
