@@ -3,7 +3,7 @@
 # gcc, with clang, and with ASan+UBSan, then runs every test against the
 # sanitizer build and prints one summary line: `N passed, N failed, N skipped`.
 #
-#   scripts/test.sh [--quick]    --quick: skip the crun suite and podman
+#   scripts/test.sh [--quick]    --quick: skip crun's test suite
 set -uo pipefail
 cd "$(dirname "$0")/.."
 QUICK=0
