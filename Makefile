@@ -73,8 +73,11 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c bench/*.c)
 
-install: $(BUILD)/cella
+install: all
 	install -D -m 0755 $(BUILD)/cella $(DESTDIR)/usr/local/bin/cella
+	install -D -m 0755 $(BUILD)/cella-bench $(DESTDIR)/usr/local/bin/cella-bench
+	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
+	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 
 clean:
 	rm -rf build build-san build-clang
