@@ -33,7 +33,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit format format-check clean install
+.PHONY: all check unit format format-check clean install fuzz-wasm
 all: $(BUILD)/cella $(BUILD)/cella-bench $(BUILD)/cella-bench-httpd
 
 $(BUILD)/cella-bench: $(BENCH_OBJS)
@@ -60,7 +60,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
-unit: $(UNIT_BINS) $(BENCH_TEST_BINS)
+# The WebAssembly spec suite runner (../shared/wasm-spec) and the decoder's fuzzer.
+$(BUILD)/tests/wasm_spec: tests/conformance/wasm_spec.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+fuzz-wasm: tests/conformance/fuzz_decode.c src/level/wasm/decode.c src/core/error.c src/core/util.c
+	@mkdir -p build
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o build/fuzz_decode $^
+
+unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 
 # The README's test command: installs what is missing, builds with gcc,
 # clang and the sanitizers, runs every test and prints `N passed, N failed`.
@@ -68,10 +77,10 @@ check:
 	scripts/test.sh
 
 format:
-	clang-format -i $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c bench/*.c)
+	clang-format -i $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.c bench/*.c)
 
 format-check:
-	clang-format --dry-run -Werror $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c bench/*.c)
+	clang-format --dry-run -Werror $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.c bench/*.c)
 
 install: all
 	install -D -m 0755 $(BUILD)/cella $(DESTDIR)/usr/local/bin/cella
