@@ -1,12 +1,16 @@
-/* Conformance runner of the wasm decoder over the official spec tests, as
- * converted to JSON + .wasm files (wast2json layout: NAME/NAME.json).
+/* Conformance runner of the wasm decoder and validator over the official
+ * spec tests, as converted to JSON + .wasm files (wast2json layout:
+ * NAME/NAME.json).
  *
  *   wasm_spec [--dir PATH] [-v] [FILE.json...]
  *
- * Counted: `module` (the binary must decode) and binary `assert_malformed`
- * (it must not; the message is compared with the expected text too). The
- * rest needs the text parser, the validator or the interpreter: skipped.
- * Prints a line per file, TAP lines, and totals apart for simd_* files. */
+ * Counted: `module` (the binary must decode and validate), binary
+ * `assert_malformed` (it must not decode) and binary `assert_invalid` (it
+ * must not decode or validate); the messages are compared with the expected
+ * text too. Modules whose SIMD function bodies the validator does not check
+ * yet are counted as skipped, not passed. The rest needs the text parser or
+ * the interpreter: skipped. Prints a line per file, TAP lines, and totals
+ * apart for simd_* files. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <jansson.h>
@@ -21,12 +25,14 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "level/wasm/decode.h"
+#include "level/wasm/validate.h"
 
 struct counts {
     int pass, fail, skip;
     int malformed, malformed_pass, msg_exact, msg_prefix;
-    int modules, modules_pass;
-    int wellformed, wellformed_ok; /* skipped binaries that must still decode */
+    int modules, modules_pass, modules_simd; /* simd: SIMD bodies not validated */
+    int invalid, invalid_pass, invalid_simd, inv_exact, inv_prefix;
+    int wellformed, wellformed_ok; /* skipped binaries that must still be valid */
 };
 
 static bool verbose;
@@ -88,19 +94,32 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Decode one .wasm file: 0 decoded, -1 malformed (message in *err), -2 unreadable. */
-static int decode_file(const char *dir, const char *fname, cerr_t *err)
+enum { LOAD_OK = 0, LOAD_SIMD = 1, LOAD_MALFORMED = -1, LOAD_UNREADABLE = -2, LOAD_INVALID = -3 };
+
+/* Decode one .wasm file and, if `validate`, validate it: a LOAD_* (the
+ * message in *err when not LOAD_OK/LOAD_SIMD). */
+static int load_file(const char *dir, const char *fname, bool validate, cerr_t *err)
 {
     autofree char *path = xasprintf("%s/%s", dir, fname);
     size_t len = 0;
     autofree char *data = read_file(path, &len, err);
     if (data == NULL)
-        return -2;
+        return LOAD_UNREADABLE;
     struct wasm_module *m = wasm_decode((const uint8_t *)data, len, err);
     if (m == NULL)
-        return -1;
+        return LOAD_MALFORMED;
+    int rc = LOAD_OK;
+    if (validate) {
+        int v = wasm_validate(m, (const uint8_t *)data, err);
+        rc = v < 0 ? LOAD_INVALID : v == WASM_VALID_SIMD_SKIPPED ? LOAD_SIMD : LOAD_OK;
+    }
     wasm_module_free(m);
-    return 0;
+    return rc;
+}
+
+static int decode_file(const char *dir, const char *fname, cerr_t *err)
+{
+    return load_file(dir, fname, false, err);
 }
 
 static void run_file(const char *json_path, const char *label, struct counts *c)
@@ -132,11 +151,14 @@ static void run_file(const char *json_path, const char *label, struct counts *c)
         if (strcmp(type, "module") == 0 && fname != NULL &&
             !starts_with(mtype ? mtype : "binary", "text")) {
             cerr_t err = NULL;
-            int rc = decode_file(dir, fname, &err);
+            int rc = load_file(dir, fname, true, &err);
             c->modules++;
-            if (rc == 0) {
+            if (rc == LOAD_OK) {
                 c->pass++;
                 c->modules_pass++;
+            } else if (rc == LOAD_SIMD) {
+                c->skip++;
+                c->modules_simd++;
             } else {
                 c->fail++;
                 printf("# %s:%ld: module %s: %s\n", label, line, fname, cerr_msg(err));
@@ -166,15 +188,42 @@ static void run_file(const char *json_path, const char *label, struct counts *c)
                        rc == -2 ? cerr_msg(err) : "");
             }
             cerr_free(&err);
+        } else if (strcmp(type, "assert_invalid") == 0 && mtype != NULL &&
+                   strcmp(mtype, "binary") == 0 && fname != NULL) {
+            const char *text = json_string_value(json_object_get(cmd, "text"));
+            cerr_t err = NULL;
+            int rc = load_file(dir, fname, true, &err);
+            c->invalid++;
+            if (rc == LOAD_MALFORMED || rc == LOAD_INVALID) {
+                c->pass++;
+                c->invalid_pass++;
+                const char *msg = cerr_msg(err);
+                if (text != NULL && strcmp(msg, text) == 0)
+                    c->inv_exact++;
+                if (text != NULL && starts_with(msg, text))
+                    c->inv_prefix++;
+                if (verbose && (text == NULL || !starts_with(msg, text)))
+                    printf("# %s:%ld: %s: expected \"%s\", got \"%s\"%s\n", label, line, fname,
+                           text ? text : "", msg, rc == LOAD_MALFORMED ? " (malformed)" : "");
+            } else if (rc == LOAD_SIMD) {
+                c->skip++;
+                c->invalid_simd++;
+            } else {
+                c->fail++;
+                printf("# %s:%ld: %s: valid, expected invalid (\"%s\")%s%s\n", label, line, fname,
+                       text ? text : "", rc == LOAD_UNREADABLE ? ": " : "",
+                       rc == LOAD_UNREADABLE ? cerr_msg(err) : "");
+            }
+            cerr_free(&err);
         } else {
-            c->skip++; /* text modules; validator or interpreter needed */
-            /* Invalid, unlinkable or uninstantiable binaries are well-formed:
-             * tell (without counting them) whether they decode. */
+            c->skip++; /* text modules; interpreter needed */
+            /* Unlinkable or uninstantiable binaries are valid: tell (without
+             * counting them) whether they decode and validate. */
             if (fname != NULL && mtype != NULL && strcmp(mtype, "binary") == 0 &&
                 strcmp(type, "assert_malformed") != 0) {
                 cerr_t err = NULL;
                 c->wellformed++;
-                if (decode_file(dir, fname, &err) == 0)
+                if (load_file(dir, fname, true, &err) >= 0)
                     c->wellformed_ok++;
                 else if (verbose)
                     printf("# %s:%ld: %s (%s, skipped): %s\n", label, line, fname, type,
@@ -197,17 +246,27 @@ static void add(struct counts *t, const struct counts *c)
     t->msg_prefix += c->msg_prefix;
     t->modules += c->modules;
     t->modules_pass += c->modules_pass;
+    t->modules_simd += c->modules_simd;
+    t->invalid += c->invalid;
+    t->invalid_pass += c->invalid_pass;
+    t->invalid_simd += c->invalid_simd;
+    t->inv_exact += c->inv_exact;
+    t->inv_prefix += c->inv_prefix;
     t->wellformed += c->wellformed;
     t->wellformed_ok += c->wellformed_ok;
 }
 
 static void total(const char *what, const struct counts *t)
 {
-    printf("# %s: %d passed, %d failed, %d skipped; modules decoded %d/%d; binary "
-           "assert_malformed rejected %d/%d (message exact %d, prefix %d); skipped "
-           "invalid/unlinkable/uninstantiable binaries decoded %d/%d\n",
-           what, t->pass, t->fail, t->skip, t->modules_pass, t->modules, t->malformed_pass,
-           t->malformed, t->msg_exact, t->msg_prefix, t->wellformed_ok, t->wellformed);
+    printf("# %s: %d passed, %d failed, %d skipped; modules decoded+validated %d/%d (SIMD "
+           "bodies not validated: %d); binary assert_malformed rejected %d/%d (message exact "
+           "%d, prefix %d); binary assert_invalid rejected %d/%d (SIMD bodies not validated: %d; "
+           "message exact %d, prefix %d); skipped unlinkable/uninstantiable binaries "
+           "decoded+validated %d/%d\n",
+           what, t->pass, t->fail, t->skip, t->modules_pass, t->modules, t->modules_simd,
+           t->malformed_pass, t->malformed, t->msg_exact, t->msg_prefix, t->invalid_pass,
+           t->invalid, t->invalid_simd, t->inv_exact, t->inv_prefix, t->wellformed_ok,
+           t->wellformed);
 }
 
 int main(int argc, char **argv)
@@ -277,7 +336,7 @@ int main(int argc, char **argv)
             printf("not ok %d - %s\n", tap, base);
             failed_files++;
         } else if (c.pass == 0) {
-            printf("ok %d - %s # SKIP nothing the decoder alone can check\n", tap, base);
+            printf("ok %d - %s # SKIP nothing the decoder and validator can check\n", tap, base);
         } else {
             printf("ok %d - %s\n", tap, base);
         }
