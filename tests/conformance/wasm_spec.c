@@ -30,8 +30,8 @@
 struct counts {
     int pass, fail, skip;
     int malformed, malformed_pass, msg_exact, msg_prefix;
-    int modules, modules_pass, modules_simd; /* simd: SIMD bodies not validated */
-    int invalid, invalid_pass, invalid_simd, inv_exact, inv_prefix;
+    int modules, modules_pass;
+    int invalid, invalid_pass, inv_exact, inv_prefix;
     int wellformed, wellformed_ok; /* skipped binaries that must still be valid */
 };
 
@@ -94,10 +94,10 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-enum { LOAD_OK = 0, LOAD_SIMD = 1, LOAD_MALFORMED = -1, LOAD_UNREADABLE = -2, LOAD_INVALID = -3 };
+enum { LOAD_OK = 0, LOAD_MALFORMED = -1, LOAD_UNREADABLE = -2, LOAD_INVALID = -3 };
 
 /* Decode one .wasm file and, if `validate`, validate it: a LOAD_* (the
- * message in *err when not LOAD_OK/LOAD_SIMD). */
+ * message in *err when not LOAD_OK). */
 static int load_file(const char *dir, const char *fname, bool validate, cerr_t *err)
 {
     autofree char *path = xasprintf("%s/%s", dir, fname);
@@ -109,10 +109,8 @@ static int load_file(const char *dir, const char *fname, bool validate, cerr_t *
     if (m == NULL)
         return LOAD_MALFORMED;
     int rc = LOAD_OK;
-    if (validate) {
-        int v = wasm_validate(m, (const uint8_t *)data, err);
-        rc = v < 0 ? LOAD_INVALID : v == WASM_VALID_SIMD_SKIPPED ? LOAD_SIMD : LOAD_OK;
-    }
+    if (validate && wasm_validate(m, (const uint8_t *)data, err) < 0)
+        rc = LOAD_INVALID;
     wasm_module_free(m);
     return rc;
 }
@@ -156,9 +154,6 @@ static void run_file(const char *json_path, const char *label, struct counts *c)
             if (rc == LOAD_OK) {
                 c->pass++;
                 c->modules_pass++;
-            } else if (rc == LOAD_SIMD) {
-                c->skip++;
-                c->modules_simd++;
             } else {
                 c->fail++;
                 printf("# %s:%ld: module %s: %s\n", label, line, fname, cerr_msg(err));
@@ -205,9 +200,6 @@ static void run_file(const char *json_path, const char *label, struct counts *c)
                 if (verbose && (text == NULL || !starts_with(msg, text)))
                     printf("# %s:%ld: %s: expected \"%s\", got \"%s\"%s\n", label, line, fname,
                            text ? text : "", msg, rc == LOAD_MALFORMED ? " (malformed)" : "");
-            } else if (rc == LOAD_SIMD) {
-                c->skip++;
-                c->invalid_simd++;
             } else {
                 c->fail++;
                 printf("# %s:%ld: %s: valid, expected invalid (\"%s\")%s%s\n", label, line, fname,
@@ -246,10 +238,8 @@ static void add(struct counts *t, const struct counts *c)
     t->msg_prefix += c->msg_prefix;
     t->modules += c->modules;
     t->modules_pass += c->modules_pass;
-    t->modules_simd += c->modules_simd;
     t->invalid += c->invalid;
     t->invalid_pass += c->invalid_pass;
-    t->invalid_simd += c->invalid_simd;
     t->inv_exact += c->inv_exact;
     t->inv_prefix += c->inv_prefix;
     t->wellformed += c->wellformed;
@@ -258,15 +248,13 @@ static void add(struct counts *t, const struct counts *c)
 
 static void total(const char *what, const struct counts *t)
 {
-    printf("# %s: %d passed, %d failed, %d skipped; modules decoded+validated %d/%d (SIMD "
-           "bodies not validated: %d); binary assert_malformed rejected %d/%d (message exact "
-           "%d, prefix %d); binary assert_invalid rejected %d/%d (SIMD bodies not validated: %d; "
-           "message exact %d, prefix %d); skipped unlinkable/uninstantiable binaries "
-           "decoded+validated %d/%d\n",
-           what, t->pass, t->fail, t->skip, t->modules_pass, t->modules, t->modules_simd,
-           t->malformed_pass, t->malformed, t->msg_exact, t->msg_prefix, t->invalid_pass,
-           t->invalid, t->invalid_simd, t->inv_exact, t->inv_prefix, t->wellformed_ok,
-           t->wellformed);
+    printf("# %s: %d passed, %d failed, %d skipped; modules decoded+validated %d/%d; binary "
+           "assert_malformed rejected %d/%d (message exact %d, prefix %d); binary assert_invalid "
+           "rejected %d/%d (message exact %d, prefix %d); skipped unlinkable/uninstantiable "
+           "binaries decoded+validated %d/%d\n",
+           what, t->pass, t->fail, t->skip, t->modules_pass, t->modules, t->malformed_pass,
+           t->malformed, t->msg_exact, t->msg_prefix, t->invalid_pass, t->invalid, t->inv_exact,
+           t->inv_prefix, t->wellformed_ok, t->wellformed);
 }
 
 int main(int argc, char **argv)

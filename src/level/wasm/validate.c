@@ -50,7 +50,6 @@ struct val {
     struct frame *ctrls;
     size_t nctrls, cctrls;
     struct fn_ctx fn;
-    bool simd_skipped;
 };
 
 static int fail(struct val *v, const char *msg)
@@ -553,9 +552,107 @@ static int misc(struct val *v, struct rd *r)
     }
 }
 
-/* Validate one instruction; *done when the function's final END was seen;
- * *simd when it was a SIMD one (not validated: the function is skipped). */
-static int instr(struct val *v, struct rd *r, bool *done, bool *simd)
+/* The one-operand v128 -> v128 SIMD opcodes (0xFD prefix). */
+static bool simd_unary(uint32_t op)
+{
+    static const uint8_t ops[] = {0x4D, 0x5E, 0x5F, 0x60, 0x61, 0x62, 0x67, 0x68, 0x69, 0x6A, 0x74,
+                                  0x75, 0x7A, 0x7C, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x87, 0x88, 0x89,
+                                  0x8A, 0x94, 0xA0, 0xA1, 0xA7, 0xA8, 0xA9, 0xAA, 0xC0, 0xC1, 0xC7,
+                                  0xC8, 0xC9, 0xCA, 0xE0, 0xE1, 0xE3, 0xEC, 0xED, 0xEF};
+    if (op >= 0xF8)
+        return true; /* the conversions */
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+        if (op == ops[i])
+            return true;
+    return false;
+}
+
+/* The v128 -> i32 tests: any_true, all_true and bitmask. */
+static bool simd_test(uint32_t op)
+{
+    static const uint8_t ops[] = {0x53, 0x63, 0x64, 0x83, 0x84, 0xA3, 0xA4, 0xC3, 0xC4};
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+        if (op == ops[i])
+            return true;
+    return false;
+}
+
+/* A SIMD memory access' memarg: memory 0 and alignment at most 2^a. */
+static int simd_memarg(struct val *v, struct rd *r, uint32_t a)
+{
+    uint32_t align = rd_u32(r);
+    rd_u32(r); /* offset */
+    if (memory(v, 0) < 0)
+        return -1;
+    if (align > a)
+        return fail(v, "alignment must not be larger than natural");
+    return 0;
+}
+
+/* SIMD instructions (0xFD prefix): the opcode set the decoder accepts. */
+static int simd(struct val *v, struct rd *r)
+{
+    const uint8_t I = WASM_I32, V = WASM_V128;
+    uint32_t op = rd_u32(r);
+    if (op <= 0x0A || op == 0x5C || op == 0x5D) { /* loads: [i32] -> [v128] */
+        static const uint8_t natural[] = {4, 3, 3, 3, 3, 3, 3, 0, 1, 2, 3};
+        if (simd_memarg(v, r, op <= 0x0A ? natural[op] : op == 0x5C ? 2 : 3) < 0)
+            return -1;
+        return op_sig(v, I, 0, V);
+    }
+    if (op == 0x0B) /* v128.store */
+        return simd_memarg(v, r, 4) < 0 ? -1 : op_sig(v, I, V, UNKNOWN);
+    if (op == 0x0C) { /* v128.const */
+        rd_skip(r, 16);
+        return push(v, V);
+    }
+    if (op == 0x0D) { /* i8x16.shuffle */
+        for (int i = 0; i < 16; i++)
+            if (rd_byte(r) >= 32)
+                return fail(v, "invalid lane index");
+        return op_sig(v, V, V, V);
+    }
+    if (op >= 0x0F && op <= 0x14) { /* splats */
+        static const uint8_t from[] = {WASM_I32, WASM_I32, WASM_I32, WASM_I64, WASM_F32, WASM_F64};
+        return op_sig(v, from[op - 0x0F], 0, V);
+    }
+    if (op >= 0x15 && op <= 0x22) { /* extract/replace lane */
+        /* per opcode: lane count and scalar type */
+        static const uint8_t lanes[] = {16, 16, 16, 8, 8, 8, 4, 4, 2, 2, 4, 4, 2, 2};
+        static const uint8_t scalar[] = {WASM_I32, WASM_I32, WASM_I32, WASM_I32, WASM_I32,
+                                         WASM_I32, WASM_I32, WASM_I32, WASM_I64, WASM_I64,
+                                         WASM_F32, WASM_F32, WASM_F64, WASM_F64};
+        static const bool replace[] = {false, false, true, false, false, true,  false,
+                                       true,  false, true, false, true,  false, true};
+        size_t k = op - 0x15;
+        if (rd_byte(r) >= lanes[k])
+            return fail(v, "invalid lane index");
+        if (replace[k])
+            return op_sig(v, V, scalar[k], V);
+        return op_sig(v, V, 0, scalar[k]);
+    }
+    if (op >= 0x54 && op <= 0x5B) { /* load/store lane: [i32 v128] */
+        uint32_t a = (op - 0x54) % 4;
+        if (simd_memarg(v, r, a) < 0)
+            return -1;
+        if (rd_byte(r) >= 16u >> a)
+            return fail(v, "invalid lane index");
+        return op_sig(v, I, V, op <= 0x57 ? V : UNKNOWN);
+    }
+    if (op == 0x52) /* v128.bitselect */
+        return pop_t(v, V) < 0 ? -1 : op_sig(v, V, V, V);
+    if (simd_test(op))
+        return op_sig(v, V, 0, I);
+    if ((op >= 0x6B && op <= 0x6D) || (op >= 0x8B && op <= 0x8D) || (op >= 0xAB && op <= 0xAD) ||
+        (op >= 0xCB && op <= 0xCD))
+        return op_sig(v, V, I, V); /* shifts */
+    if (simd_unary(op))
+        return op_sig(v, V, 0, V);
+    return op_sig(v, V, V, V); /* the binary rest */
+}
+
+/* Validate one instruction; *done when the function's final END was seen. */
+static int instr(struct val *v, struct rd *r, bool *done)
 {
     uint8_t op = rd_byte(r), t = UNKNOWN, t1 = UNKNOWN, t2 = UNKNOWN;
     uint32_t x, n;
@@ -755,8 +852,7 @@ static int instr(struct val *v, struct rd *r, bool *done, bool *simd)
     case 0xFC:
         return misc(v, r);
     case 0xFD:
-        *simd = true;
-        return 0;
+        return simd(v, r);
     default:
         if (op >= 0x28 && op <= 0x3E)
             return mem_access(v, r, op);
@@ -779,16 +875,12 @@ static int check_func(struct val *v, uint32_t i)
     if (push_ctrl(v, 0, NULL, 0, v->buf + ft->results.off, (uint32_t)ft->results.len) < 0)
         return -1;
     struct rd r = {v->fn.p, v->fn.end};
-    bool done = false, simd = false;
+    bool done = false;
     while (!done) {
         if (r.p >= r.end)
             return fail(v, "unexpected end"); /* cannot happen after decoding */
-        if (instr(v, &r, &done, &simd) < 0)
+        if (instr(v, &r, &done) < 0)
             return -1;
-        if (simd) {
-            v->simd_skipped = true;
-            return 0;
-        }
     }
     return 0;
 }
@@ -972,7 +1064,5 @@ int wasm_validate(const struct wasm_module *m, const uint8_t *buf, cerr_t *err)
     free(v.globals);
     free(v.vals);
     free(v.ctrls);
-    if (rc < 0)
-        return -1;
-    return v.simd_skipped ? WASM_VALID_SIMD_SKIPPED : 0;
+    return rc < 0 ? -1 : 0;
 }

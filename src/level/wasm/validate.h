@@ -11,12 +11,8 @@
 #include "core/error.h"
 #include "level/wasm/module.h"
 
-/* wasm_validate's result when everything but some SIMD function bodies
- * (0xFD instructions, not validated yet) was found valid. */
-enum { WASM_VALID_SIMD_SKIPPED = 1 };
-
-/* Validate a decoded module; buf is the buffer it was decoded from. 0 when
- * valid, WASM_VALID_SIMD_SKIPPED (see above), -1 with *err set when invalid. */
+/* Validate a decoded module (WebAssembly 2.0, SIMD included); buf is the
+ * buffer it was decoded from. 0 when valid, -1 with *err set when invalid. */
 int wasm_validate(const struct wasm_module *m, const uint8_t *buf, cerr_t *err);
 
 #endif
