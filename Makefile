@@ -21,7 +21,8 @@ endif
 SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cli/*.c)
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)
-BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+# It shares cella's small helpers (errors, whole-file reads).
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/src/core/util.o $(BUILD)/src/core/error.o
 BENCH_LIB_OBJS := $(filter-out $(BUILD)/bench/src/bench.o,$(BENCH_OBJS))
 BENCH_TEST_SRCS := $(wildcard tests/bench/test_*.c)
 BENCH_TEST_BINS := $(BENCH_TEST_SRCS:tests/bench/%.c=$(BUILD)/tests/bench-%)

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "mem.h"
 
+#include "core/util.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,45 +17,16 @@
 #include <unistd.h>
 
 /* The whole of a (/proc) file, NUL-terminated, in a malloc'd buffer; NULL
- * with errno set on failure. */
-static char *read_all(const char *path, size_t *len)
+ * with errno set on failure (ENOENT/ESRCH: the process is gone). */
+static char *proc_file(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        goto fail;
-    for (;;) {
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL)
-                goto fail;
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
+    cerr_t err = NULL;
+    char *text = read_file(path, len, &err);
+    if (text == NULL) {
+        errno = err && err->errnum ? err->errnum : EIO;
+        cerr_free(&err);
     }
-    close(fd);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-fail:;
-    int e = errno;
-    free(buf);
-    close(fd);
-    errno = e;
-    return NULL;
+    return text;
 }
 
 struct proc {
@@ -89,7 +62,7 @@ static int read_ppid(pid_t pid, pid_t *ppid)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    char *s = read_all(path, NULL);
+    char *s = proc_file(path, NULL);
     if (s == NULL)
         return -1;
     char *p = strrchr(s, ')');
@@ -109,7 +82,7 @@ static bool cmdline_has(pid_t pid, const char *id)
     char path[64];
     size_t len;
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    char *s = read_all(path, &len);
+    char *s = proc_file(path, &len);
     if (s == NULL)
         return false;
     bool found = false;
@@ -221,11 +194,11 @@ int mem_sum(const pid_t *pids, size_t n, struct mem_usage *out)
     for (size_t i = 0; i < n; i++) {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pids[i]);
-        char *s = read_all(path, NULL);
+        char *s = proc_file(path, NULL);
         if (s == NULL && errno == ENOENT) {
             /* no smaps_rollup: an old kernel, or the process is gone */
             snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pids[i]);
-            s = read_all(path, NULL);
+            s = proc_file(path, NULL);
         }
         if (s == NULL) {
             if (gone(errno))
