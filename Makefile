@@ -62,9 +62,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # The WebAssembly spec suite runner (../shared/wasm-spec) and the decoder's fuzzer.
-$(BUILD)/tests/wasm_spec: tests/conformance/wasm_spec.c $(LIB_OBJS)
+$(BUILD)/tests/wasm_spec: tests/conformance/wasm_spec.c tests/conformance/spec_exec.c tests/conformance/spec.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB_OBJS) $(LDLIBS)
 
 fuzz-wasm: tests/conformance/fuzz_decode.c src/level/wasm/decode.c src/core/error.c src/core/util.c
 	@mkdir -p build

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "level/wasm/reader.h"
 
 #define UNKNOWN 0 /* the bottom value type of unreachable code */
 
@@ -60,45 +61,6 @@ static int fail(struct val *v, const char *msg)
 static int unknown(struct val *v, const char *what, uint32_t idx)
 {
     return cerr_set(v->err, 0, "unknown %s %u", what, idx);
-}
-
-/* ---- reading (bytes already checked by the decoder) ---- */
-
-struct rd {
-    const uint8_t *p, *end;
-};
-
-static uint64_t rd_leb(struct rd *r, bool sign)
-{
-    uint64_t x = 0;
-    unsigned shift = 0;
-    uint8_t b = 0;
-    do {
-        if (r->p >= r->end)
-            return x;
-        b = *r->p++;
-        if (shift < 64)
-            x |= (uint64_t)(b & 0x7F) << shift;
-        shift += 7;
-    } while (b & 0x80);
-    if (sign && shift < 64 && (b & 0x40))
-        x |= ~(uint64_t)0 << shift;
-    return x;
-}
-
-static uint32_t rd_u32(struct rd *r)
-{
-    return (uint32_t)rd_leb(r, false);
-}
-
-static uint8_t rd_byte(struct rd *r)
-{
-    return r->p < r->end ? *r->p++ : 0;
-}
-
-static void rd_skip(struct rd *r, size_t n)
-{
-    r->p = (size_t)(r->end - r->p) < n ? r->end : r->p + n;
 }
 
 static const struct wasm_functype *functype(const struct val *v, uint32_t typeidx)

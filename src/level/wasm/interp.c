@@ -1,0 +1,1032 @@
+/* The interpreter: runs the threaded code of compile.c with computed gotos.
+ *
+ * Registers: ip (next cell), sp (top of the value stack), fp (the frame),
+ * inst and the memory's base and size (reloaded whenever a call, return or
+ * memory.grow may have changed them). wasm-to-wasm calls do not recurse in
+ * C: frames are pushed on an explicit stack, so deep recursion in a module
+ * ends in the "call stack exhausted" trap and never in a host crash.
+ * Float arithmetic is C's on IEEE binary32/64 (SSE on x86-64), which gives
+ * the spec's results including NaN propagation; min, max, nearest and the
+ * float-to-int conversions need explicit code. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "level/wasm/interp.h"
+
+#define STACK_CELLS (1u << 20) /* 8 MiB of value stack, touched as used */
+#define MAX_FRAMES  65536u
+
+struct frame {
+    const union cell *ip;
+    wasm_val *fp;
+    struct wasm_instance *inst;
+};
+
+struct exec {
+    wasm_val *stack, *end;
+    wasm_val *free; /* first cell not in use (nested wasm_call from a host function) */
+    struct frame *frames;
+    uint32_t nframes;
+};
+
+static __thread struct exec exec_tls;
+
+static struct exec *exec_get(void)
+{
+    struct exec *ex = &exec_tls;
+    if (ex->stack != NULL)
+        return ex;
+    size_t ssize = STACK_CELLS * sizeof(wasm_val), fsize = MAX_FRAMES * sizeof(struct frame);
+    void *s = mmap(NULL, ssize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    void *f = mmap(NULL, fsize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (s == MAP_FAILED || f == MAP_FAILED) {
+        if (s != MAP_FAILED)
+            munmap(s, ssize);
+        if (f != MAP_FAILED)
+            munmap(f, fsize);
+        return NULL;
+    }
+    ex->stack = ex->free = s;
+    ex->end = ex->stack + STACK_CELLS;
+    ex->frames = f;
+    return ex;
+}
+
+static const char T_OOB[] = "out of bounds memory access";
+static const char T_TABLE[] = "out of bounds table access";
+static const char T_DIV0[] = "integer divide by zero";
+static const char T_OVERFLOW[] = "integer overflow";
+static const char T_CONV[] = "invalid conversion to integer";
+static const char T_EXHAUSTED[] = "call stack exhausted";
+
+/* "uninitialized element 2": the reference interpreter's wording. */
+static const char *element_trap(const char *what, uint32_t i)
+{
+    static __thread char buf[48];
+    snprintf(buf, sizeof(buf), "%s %u", what, i);
+    return buf;
+}
+
+/* ---- float helpers ---- */
+
+static inline uint32_t f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static inline float bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline uint64_t f64_bits(double f)
+{
+    uint64_t u;
+    memcpy(&u, &f, 8);
+    return u;
+}
+
+static inline double bits_f64(uint64_t u)
+{
+    double f;
+    memcpy(&f, &u, 8);
+    return f;
+}
+
+static inline float f32_min(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return bits_f32(f32_bits(a) | f32_bits(b)); /* -0 < +0 */
+    return a < b ? a : b;
+}
+
+static inline float f32_max(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return bits_f32(f32_bits(a) & f32_bits(b));
+    return a > b ? a : b;
+}
+
+static inline double f64_min(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return bits_f64(f64_bits(a) | f64_bits(b));
+    return a < b ? a : b;
+}
+
+static inline double f64_max(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a == b)
+        return bits_f64(f64_bits(a) & f64_bits(b));
+    return a > b ? a : b;
+}
+
+/* Float to integer: NULL and *out, or the trap. x is exact in a double for
+ * both f32 and f64 inputs; lo and hi are the exclusive bounds of values
+ * whose truncation fits. */
+static inline const char *trunc_check(double x, double lo, double hi)
+{
+    if (isnan(x))
+        return T_CONV;
+    if (!(x > lo && x < hi))
+        return T_OVERFLOW;
+    return NULL;
+}
+
+#define I32_LO (-2147483649.0)
+#define I32_HI 2147483648.0
+#define U32_HI 4294967296.0
+#define I64_LO (-9223372036854777856.0) /* the double below -2^63 */
+#define I64_HI 9223372036854775808.0
+#define U64_HI 18446744073709551616.0
+
+static inline uint32_t sat_i32(double x)
+{
+    if (isnan(x))
+        return 0;
+    if (x <= I32_LO)
+        return (uint32_t)INT32_MIN;
+    if (x >= I32_HI)
+        return (uint32_t)INT32_MAX;
+    return (uint32_t)(int32_t)x;
+}
+
+static inline uint32_t sat_u32(double x)
+{
+    if (isnan(x) || x <= -1.0)
+        return 0;
+    if (x >= U32_HI)
+        return UINT32_MAX;
+    return (uint32_t)x;
+}
+
+static inline uint64_t sat_i64(double x)
+{
+    if (isnan(x))
+        return 0;
+    if (x < -I64_HI)
+        return (uint64_t)INT64_MIN;
+    if (x >= I64_HI)
+        return (uint64_t)INT64_MAX;
+    return (uint64_t)(int64_t)x;
+}
+
+static inline uint64_t sat_u64(double x)
+{
+    if (isnan(x) || x <= -1.0)
+        return 0;
+    if (x >= U64_HI)
+        return UINT64_MAX;
+    return (uint64_t)x;
+}
+
+/* ceil, floor, trunc, nearest: a NaN operand gives a quiet NaN (libm may
+ * return a signalling one unchanged). */
+#define ROUNDING(name, T, fn)                                                                      \
+    static inline T name(T a)                                                                      \
+    {                                                                                              \
+        return isnan(a) ? a + a : fn(a);                                                           \
+    }
+ROUNDING(f32_ceil, float, ceilf)
+ROUNDING(f32_floor, float, floorf)
+ROUNDING(f32_trunc, float, truncf)
+ROUNDING(f32_nearest, float, nearbyintf)
+ROUNDING(f64_ceil, double, ceil)
+ROUNDING(f64_floor, double, floor)
+ROUNDING(f64_trunc, double, trunc)
+ROUNDING(f64_nearest, double, nearbyint)
+
+static inline uint32_t rotl32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return b ? (a << b) | (a >> (32 - b)) : a;
+}
+
+static inline uint32_t rotr32(uint32_t a, uint32_t b)
+{
+    b &= 31;
+    return b ? (a >> b) | (a << (32 - b)) : a;
+}
+
+static inline uint64_t rotl64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return b ? (a << b) | (a >> (64 - b)) : a;
+}
+
+static inline uint64_t rotr64(uint64_t a, uint64_t b)
+{
+    b &= 63;
+    return b ? (a >> b) | (a << (64 - b)) : a;
+}
+
+/* ---- the loop ---- */
+
+#define NEXT() goto *(ip++)->op
+#define TRAP(msg)                                                                                  \
+    do {                                                                                           \
+        trap = (msg);                                                                              \
+        goto trapped;                                                                              \
+    } while (0)
+#define LOAD_MEM()                                                                                 \
+    do {                                                                                           \
+        mem = inst->mem0;                                                                          \
+        mbase = mem ? mem->data : NULL;                                                            \
+        msize = mem ? mem->size : 0;                                                               \
+    } while (0)
+
+/* a op b -> r, same cell field */
+#define BIN(n, F, T, expr)                                                                         \
+    L_##n:                                                                                         \
+    {                                                                                              \
+        T b = (T)sp[-1].F, a = (T)sp[-2].F;                                                        \
+        sp--;                                                                                      \
+        sp[-1].F = (expr);                                                                         \
+        NEXT();                                                                                    \
+    }
+/* a op b -> i32 */
+#define CMP(n, F, T, expr)                                                                         \
+    L_##n:                                                                                         \
+    {                                                                                              \
+        T b = (T)sp[-1].F, a = (T)sp[-2].F;                                                        \
+        sp--;                                                                                      \
+        sp[-1].i32 = (expr);                                                                       \
+        NEXT();                                                                                    \
+    }
+/* op a -> r, from field F to field R */
+#define UN(n, F, T, R, expr)                                                                       \
+    L_##n:                                                                                         \
+    {                                                                                              \
+        T a = (T)sp[-1].F;                                                                         \
+        sp[-1].R = (expr);                                                                         \
+        NEXT();                                                                                    \
+    }
+#define TRUNC(n, F, R, RT, lo, hi)                                                                 \
+    L_##n:                                                                                         \
+    {                                                                                              \
+        double x = (double)sp[-1].F;                                                               \
+        const char *t = trunc_check(x, lo, hi);                                                    \
+        if (t != NULL)                                                                             \
+            TRAP(t);                                                                               \
+        sp[-1].R = (RT)x;                                                                          \
+        NEXT();                                                                                    \
+    }
+#define LOAD(n, T, R, RT)                                                                          \
+    L_##n:                                                                                         \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)sp[-1].i32 + ip->u;                                                \
+        ip++;                                                                                      \
+        if (ea + sizeof(T) > msize)                                                                \
+            TRAP(T_OOB);                                                                           \
+        T v;                                                                                       \
+        memcpy(&v, mbase + ea, sizeof(T));                                                         \
+        sp[-1].R = (RT)v;                                                                          \
+        NEXT();                                                                                    \
+    }
+#define STORE(n, T, F)                                                                             \
+    L_##n:                                                                                         \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)sp[-2].i32 + ip->u;                                                \
+        ip++;                                                                                      \
+        if (ea + sizeof(T) > msize)                                                                \
+            TRAP(T_OOB);                                                                           \
+        T v = (T)sp[-1].F;                                                                         \
+        memcpy(mbase + ea, &v, sizeof(T));                                                         \
+        sp -= 2;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* Bounds check of [off, off+n) in a region of len: false when outside. */
+static inline bool in_bounds(uint64_t off, uint64_t n, uint64_t len)
+{
+    return off <= len && n <= len - off;
+}
+
+static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
+                       const void *const **labels_out)
+{
+    static const void *const labels[OP_COUNT] = {
+        [0x28] = &&L_0x28,
+        [0x29] = &&L_0x29,
+        [0x2A] = &&L_0x2A,
+        [0x2B] = &&L_0x2B,
+        [0x2C] = &&L_0x2C,
+        [0x2D] = &&L_0x2D,
+        [0x2E] = &&L_0x2E,
+        [0x2F] = &&L_0x2F,
+        [0x30] = &&L_0x30,
+        [0x31] = &&L_0x31,
+        [0x32] = &&L_0x32,
+        [0x33] = &&L_0x33,
+        [0x34] = &&L_0x34,
+        [0x35] = &&L_0x35,
+        [0x36] = &&L_0x36,
+        [0x37] = &&L_0x37,
+        [0x38] = &&L_0x38,
+        [0x39] = &&L_0x39,
+        [0x3A] = &&L_0x3A,
+        [0x3B] = &&L_0x3B,
+        [0x3C] = &&L_0x3C,
+        [0x3D] = &&L_0x3D,
+        [0x3E] = &&L_0x3E,
+        [0x3F] = &&L_0x3F,
+        [0x40] = &&L_0x40,
+        [0x45] = &&L_0x45,
+        [0x46] = &&L_0x46,
+        [0x47] = &&L_0x47,
+        [0x48] = &&L_0x48,
+        [0x49] = &&L_0x49,
+        [0x4A] = &&L_0x4A,
+        [0x4B] = &&L_0x4B,
+        [0x4C] = &&L_0x4C,
+        [0x4D] = &&L_0x4D,
+        [0x4E] = &&L_0x4E,
+        [0x4F] = &&L_0x4F,
+        [0x50] = &&L_0x50,
+        [0x51] = &&L_0x51,
+        [0x52] = &&L_0x52,
+        [0x53] = &&L_0x53,
+        [0x54] = &&L_0x54,
+        [0x55] = &&L_0x55,
+        [0x56] = &&L_0x56,
+        [0x57] = &&L_0x57,
+        [0x58] = &&L_0x58,
+        [0x59] = &&L_0x59,
+        [0x5A] = &&L_0x5A,
+        [0x5B] = &&L_0x5B,
+        [0x5C] = &&L_0x5C,
+        [0x5D] = &&L_0x5D,
+        [0x5E] = &&L_0x5E,
+        [0x5F] = &&L_0x5F,
+        [0x60] = &&L_0x60,
+        [0x61] = &&L_0x61,
+        [0x62] = &&L_0x62,
+        [0x63] = &&L_0x63,
+        [0x64] = &&L_0x64,
+        [0x65] = &&L_0x65,
+        [0x66] = &&L_0x66,
+        [0x67] = &&L_0x67,
+        [0x68] = &&L_0x68,
+        [0x69] = &&L_0x69,
+        [0x6A] = &&L_0x6A,
+        [0x6B] = &&L_0x6B,
+        [0x6C] = &&L_0x6C,
+        [0x6D] = &&L_0x6D,
+        [0x6E] = &&L_0x6E,
+        [0x6F] = &&L_0x6F,
+        [0x70] = &&L_0x70,
+        [0x71] = &&L_0x71,
+        [0x72] = &&L_0x72,
+        [0x73] = &&L_0x73,
+        [0x74] = &&L_0x74,
+        [0x75] = &&L_0x75,
+        [0x76] = &&L_0x76,
+        [0x77] = &&L_0x77,
+        [0x78] = &&L_0x78,
+        [0x79] = &&L_0x79,
+        [0x7A] = &&L_0x7A,
+        [0x7B] = &&L_0x7B,
+        [0x7C] = &&L_0x7C,
+        [0x7D] = &&L_0x7D,
+        [0x7E] = &&L_0x7E,
+        [0x7F] = &&L_0x7F,
+        [0x80] = &&L_0x80,
+        [0x81] = &&L_0x81,
+        [0x82] = &&L_0x82,
+        [0x83] = &&L_0x83,
+        [0x84] = &&L_0x84,
+        [0x85] = &&L_0x85,
+        [0x86] = &&L_0x86,
+        [0x87] = &&L_0x87,
+        [0x88] = &&L_0x88,
+        [0x89] = &&L_0x89,
+        [0x8A] = &&L_0x8A,
+        [0x8B] = &&L_0x8B,
+        [0x8C] = &&L_0x8C,
+        [0x8D] = &&L_0x8D,
+        [0x8E] = &&L_0x8E,
+        [0x8F] = &&L_0x8F,
+        [0x90] = &&L_0x90,
+        [0x91] = &&L_0x91,
+        [0x92] = &&L_0x92,
+        [0x93] = &&L_0x93,
+        [0x94] = &&L_0x94,
+        [0x95] = &&L_0x95,
+        [0x96] = &&L_0x96,
+        [0x97] = &&L_0x97,
+        [0x98] = &&L_0x98,
+        [0x99] = &&L_0x99,
+        [0x9A] = &&L_0x9A,
+        [0x9B] = &&L_0x9B,
+        [0x9C] = &&L_0x9C,
+        [0x9D] = &&L_0x9D,
+        [0x9E] = &&L_0x9E,
+        [0x9F] = &&L_0x9F,
+        [0xA0] = &&L_0xA0,
+        [0xA1] = &&L_0xA1,
+        [0xA2] = &&L_0xA2,
+        [0xA3] = &&L_0xA3,
+        [0xA4] = &&L_0xA4,
+        [0xA5] = &&L_0xA5,
+        [0xA6] = &&L_0xA6,
+        [0xA8] = &&L_0xA8,
+        [0xA9] = &&L_0xA9,
+        [0xAA] = &&L_0xAA,
+        [0xAB] = &&L_0xAB,
+        [0xAC] = &&L_0xAC,
+        [0xAD] = &&L_0xAD,
+        [0xAE] = &&L_0xAE,
+        [0xAF] = &&L_0xAF,
+        [0xB0] = &&L_0xB0,
+        [0xB1] = &&L_0xB1,
+        [0xB2] = &&L_0xB2,
+        [0xB3] = &&L_0xB3,
+        [0xB4] = &&L_0xB4,
+        [0xB5] = &&L_0xB5,
+        [0xB6] = &&L_0xB6,
+        [0xB7] = &&L_0xB7,
+        [0xB8] = &&L_0xB8,
+        [0xB9] = &&L_0xB9,
+        [0xBA] = &&L_0xBA,
+        [0xBB] = &&L_0xBB,
+        [0xC0] = &&L_0xC0,
+        [0xC1] = &&L_0xC1,
+        [0xC2] = &&L_0xC2,
+        [0xC3] = &&L_0xC3,
+        [0xC4] = &&L_0xC4,
+        [OP_FC + 0] = &&L_fc0,
+        [OP_FC + 1] = &&L_fc1,
+        [OP_FC + 2] = &&L_fc2,
+        [OP_FC + 3] = &&L_fc3,
+        [OP_FC + 4] = &&L_fc4,
+        [OP_FC + 5] = &&L_fc5,
+        [OP_FC + 6] = &&L_fc6,
+        [OP_FC + 7] = &&L_fc7,
+        [OP_FC + 8] = &&L_memory_init,
+        [OP_FC + 9] = &&L_data_drop,
+        [OP_FC + 10] = &&L_memory_copy,
+        [OP_FC + 11] = &&L_memory_fill,
+        [OP_FC + 12] = &&L_table_init,
+        [OP_FC + 13] = &&L_elem_drop,
+        [OP_FC + 14] = &&L_table_copy,
+        [OP_FC + 15] = &&L_table_grow,
+        [OP_FC + 16] = &&L_table_size,
+        [OP_FC + 17] = &&L_table_fill,
+        [OP_UNREACHABLE] = &&L_unreachable,
+        [OP_BR] = &&L_br,
+        [OP_BR_COPY] = &&L_br_copy,
+        [OP_BR_IF] = &&L_br_if,
+        [OP_BR_IF_COPY] = &&L_br_if_copy,
+        [OP_BR_UNLESS] = &&L_br_unless,
+        [OP_BR_TABLE] = &&L_br_table,
+        [OP_RETURN] = &&L_return,
+        [OP_CALL] = &&L_call,
+        [OP_CALL_INDIRECT] = &&L_call_indirect,
+        [OP_DROP] = &&L_drop,
+        [OP_SELECT] = &&L_select,
+        [OP_LOCAL_GET] = &&L_local_get,
+        [OP_LOCAL_SET] = &&L_local_set,
+        [OP_LOCAL_TEE] = &&L_local_tee,
+        [OP_GLOBAL_GET] = &&L_global_get,
+        [OP_GLOBAL_SET] = &&L_global_set,
+        [OP_TABLE_GET] = &&L_table_get,
+        [OP_TABLE_SET] = &&L_table_set,
+        [OP_CONST] = &&L_const,
+        [OP_REF_IS_NULL] = &&L_ref_is_null,
+        [OP_EXIT] = &&L_exit,
+    };
+    static const union cell exit_code[1] = {{.op = &&L_exit}};
+    if (labels_out != NULL) {
+        *labels_out = labels;
+        return NULL;
+    }
+
+    const union cell *ip = exit_code;
+    wasm_val *sp = base + fn->sig->param_cells, *fp = base;
+    struct wasm_instance *inst = fn->inst;
+    struct wasm_memory *mem;
+    uint8_t *mbase;
+    uint64_t msize;
+    const char *trap = NULL;
+    uint32_t entry_frames = ex->nframes;
+    wasm_val *const stack_end = ex->end;
+    LOAD_MEM();
+    goto call_fn; /* returns to exit_code */
+
+    /* ---- control ---- */
+L_unreachable:
+    TRAP("unreachable");
+L_br:
+    ip = ip->p;
+    NEXT();
+L_br_copy : {
+    wasm_val *d = fp + ip[1].u, *s = sp - ip[2].u;
+    for (uint64_t i = 0, n = ip[2].u; i < n; i++)
+        d[i] = s[i];
+    sp = d + ip[2].u;
+    ip = ip->p;
+    NEXT();
+}
+L_br_if:
+    if ((--sp)->i32 != 0)
+        ip = ip->p;
+    else
+        ip++;
+    NEXT();
+L_br_if_copy:
+    if ((--sp)->i32 != 0)
+        goto L_br_copy;
+    ip += 3;
+    NEXT();
+L_br_unless:
+    if ((--sp)->i32 == 0)
+        ip = ip->p;
+    else
+        ip++;
+    NEXT();
+L_br_table : {
+    uint64_t i = (--sp)->i32, count = ip[0].u, arity = ip[1].u;
+    if (i > count)
+        i = count;
+    const union cell *e = ip + 2 + 2 * i;
+    wasm_val *d = fp + e[1].u, *s = sp - arity;
+    if (d != s)
+        for (uint64_t k = 0; k < arity; k++)
+            d[k] = s[k];
+    sp = d + arity;
+    ip = e[0].p;
+    NEXT();
+}
+L_return : {
+    uint64_t n = ip->u;
+    wasm_val *s = sp - n;
+    if (s != fp)
+        for (uint64_t k = 0; k < n; k++)
+            fp[k] = s[k];
+    sp = fp + n;
+    struct frame *f = &ex->frames[--ex->nframes];
+    ip = f->ip;
+    fp = f->fp;
+    inst = f->inst;
+    LOAD_MEM();
+    NEXT();
+}
+L_call:
+    fn = ip->p;
+    ip++;
+call_fn:
+    if (fn->host != NULL) {
+        const struct wasm_sig *sig = fn->sig;
+        wasm_val *args = sp - sig->param_cells;
+        wasm_val *saved_free = ex->free;
+        ex->free =
+            args + (sig->param_cells > sig->result_cells ? sig->param_cells : sig->result_cells);
+        const char *t = fn->host(fn->host_ctx, mem, args);
+        ex->free = saved_free;
+        if (t != NULL)
+            TRAP(t);
+        sp = args + sig->result_cells;
+        LOAD_MEM();
+        NEXT();
+    } else {
+        struct wasm_fn_code *fc = fn->code;
+        wasm_val *nfp = sp - fc->nparams;
+        if (ex->nframes == MAX_FRAMES || fc->max_cells > (size_t)(stack_end - nfp))
+            TRAP(T_EXHAUSTED);
+        ex->frames[ex->nframes++] = (struct frame){ip, fp, inst};
+        for (uint32_t k = 0; k < fc->nlocals; k++)
+            sp[k].bits = 0;
+        sp += fc->nlocals;
+        fp = nfp;
+        ip = fc->code;
+        if (fn->inst != inst) {
+            inst = fn->inst;
+            LOAD_MEM();
+        }
+        NEXT();
+    }
+L_call_indirect : {
+    struct wasm_table *t = ip[0].p;
+    const struct wasm_sig *sig = ip[1].p;
+    ip += 2;
+    uint32_t i = (--sp)->i32;
+    if (i >= t->size)
+        TRAP(element_trap("undefined element", i));
+    fn = t->elems[i];
+    if (fn == NULL)
+        TRAP(element_trap("uninitialized element", i));
+    if (fn->sig != sig)
+        TRAP("indirect call type mismatch");
+    goto call_fn;
+}
+L_drop:
+    sp--;
+    NEXT();
+L_select:
+    sp -= 2;
+    if (sp[1].i32 == 0)
+        sp[-1] = sp[0];
+    NEXT();
+L_local_get:
+    *sp++ = fp[(ip++)->u];
+    NEXT();
+L_local_set:
+    fp[(ip++)->u] = *--sp;
+    NEXT();
+L_local_tee:
+    fp[(ip++)->u] = sp[-1];
+    NEXT();
+L_global_get:
+    *sp++ = *(wasm_val *)(ip++)->p;
+    NEXT();
+L_global_set:
+    *(wasm_val *)(ip++)->p = *--sp;
+    NEXT();
+L_const:
+    (sp++)->bits = (ip++)->u;
+    NEXT();
+L_ref_is_null:
+    sp[-1].i32 = sp[-1].ref == NULL;
+    NEXT();
+
+    /* ---- tables ---- */
+L_table_get : {
+    struct wasm_table *t = (ip++)->p;
+    uint32_t i = sp[-1].i32;
+    if (i >= t->size)
+        TRAP(T_TABLE);
+    sp[-1].ref = t->elems[i];
+    NEXT();
+}
+L_table_set : {
+    struct wasm_table *t = (ip++)->p;
+    uint32_t i = sp[-2].i32;
+    if (i >= t->size)
+        TRAP(T_TABLE);
+    t->elems[i] = sp[-1].ref;
+    sp -= 2;
+    NEXT();
+}
+L_table_size:
+    (sp++)->i32 = ((struct wasm_table *)(ip++)->p)->size;
+    NEXT();
+L_table_grow : {
+    struct wasm_table *t = (ip++)->p;
+    sp--;
+    sp[-1].i32 = (uint32_t)wasm_table_grow(t, sp[0].i32, sp[-1].ref);
+    NEXT();
+}
+L_table_fill : {
+    struct wasm_table *t = (ip++)->p;
+    sp -= 3;
+    uint32_t i = sp[0].i32, n = sp[2].i32;
+    if (!in_bounds(i, n, t->size))
+        TRAP(T_TABLE);
+    for (uint32_t k = 0; k < n; k++)
+        t->elems[i + k] = sp[1].ref;
+    NEXT();
+}
+L_table_copy : {
+    struct wasm_table *dt = ip[0].p, *st = ip[1].p;
+    ip += 2;
+    sp -= 3;
+    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+    if (!in_bounds(s, n, st->size) || !in_bounds(d, n, dt->size))
+        TRAP(T_TABLE);
+    memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+    NEXT();
+}
+L_table_init : {
+    struct wasm_table *t = ip[0].p;
+    struct wasm_elemseg *e = ip[1].p;
+    ip += 2;
+    sp -= 3;
+    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+    if (!in_bounds(s, n, e->len) || !in_bounds(d, n, t->size))
+        TRAP(T_TABLE);
+    if (n > 0)
+        memcpy(t->elems + d, e->refs + s, (size_t)n * sizeof(void *));
+    NEXT();
+}
+L_data_drop: /* a dropped segment is an empty one */
+    ((struct wasm_dataseg *)(ip++)->p)->len = 0;
+    NEXT();
+L_elem_drop:
+    ((struct wasm_elemseg *)(ip++)->p)->len = 0;
+    NEXT();
+
+    /* ---- memory ---- */
+    LOAD(0x28, uint32_t, i32, uint32_t)
+    LOAD(0x29, uint64_t, i64, uint64_t)
+    LOAD(0x2A, uint32_t, i32, uint32_t)
+    LOAD(0x2B, uint64_t, i64, uint64_t)
+    LOAD(0x2C, int8_t, i32, uint32_t)
+    LOAD(0x2D, uint8_t, i32, uint32_t)
+    LOAD(0x2E, int16_t, i32, uint32_t)
+    LOAD(0x2F, uint16_t, i32, uint32_t)
+    LOAD(0x30, int8_t, i64, uint64_t)
+    LOAD(0x31, uint8_t, i64, uint64_t)
+    LOAD(0x32, int16_t, i64, uint64_t)
+    LOAD(0x33, uint16_t, i64, uint64_t)
+    LOAD(0x34, int32_t, i64, uint64_t)
+    LOAD(0x35, uint32_t, i64, uint64_t)
+    STORE(0x36, uint32_t, i32)
+    STORE(0x37, uint64_t, i64)
+    STORE(0x38, uint32_t, i32)
+    STORE(0x39, uint64_t, i64)
+    STORE(0x3A, uint8_t, i32)
+    STORE(0x3B, uint16_t, i32)
+    STORE(0x3C, uint8_t, i64)
+    STORE(0x3D, uint16_t, i64)
+    STORE(0x3E, uint32_t, i64)
+L_0x3F:
+    (sp++)->i32 = mem->pages;
+    NEXT();
+L_0x40:
+    sp[-1].i32 = (uint32_t)wasm_memory_grow(mem, sp[-1].i32);
+    msize = mem->size;
+    NEXT();
+L_memory_init : {
+    struct wasm_dataseg *seg = (ip++)->p;
+    sp -= 3;
+    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+    if (!in_bounds(s, n, seg->len) || !in_bounds(d, n, msize))
+        TRAP(T_OOB);
+    if (n > 0)
+        memcpy(mbase + d, seg->bytes + s, n);
+    NEXT();
+}
+L_memory_copy : {
+    sp -= 3;
+    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+    if (!in_bounds(s, n, msize) || !in_bounds(d, n, msize))
+        TRAP(T_OOB);
+    if (n > 0)
+        memmove(mbase + d, mbase + s, n);
+    NEXT();
+}
+L_memory_fill : {
+    sp -= 3;
+    uint32_t d = sp[0].i32, n = sp[2].i32;
+    if (!in_bounds(d, n, msize))
+        TRAP(T_OOB);
+    if (n > 0)
+        memset(mbase + d, (int)sp[1].i32, n);
+    NEXT();
+}
+
+    /* ---- numeric ---- */
+    UN(0x45, i32, uint32_t, i32, a == 0)
+    CMP(0x46, i32, uint32_t, a == b)
+    CMP(0x47, i32, uint32_t, a != b)
+    CMP(0x48, i32, int32_t, a < b)
+    CMP(0x49, i32, uint32_t, a < b)
+    CMP(0x4A, i32, int32_t, a > b)
+    CMP(0x4B, i32, uint32_t, a > b)
+    CMP(0x4C, i32, int32_t, a <= b)
+    CMP(0x4D, i32, uint32_t, a <= b)
+    CMP(0x4E, i32, int32_t, a >= b)
+    CMP(0x4F, i32, uint32_t, a >= b)
+    UN(0x50, i64, uint64_t, i32, a == 0)
+    CMP(0x51, i64, uint64_t, a == b)
+    CMP(0x52, i64, uint64_t, a != b)
+    CMP(0x53, i64, int64_t, a < b)
+    CMP(0x54, i64, uint64_t, a < b)
+    CMP(0x55, i64, int64_t, a > b)
+    CMP(0x56, i64, uint64_t, a > b)
+    CMP(0x57, i64, int64_t, a <= b)
+    CMP(0x58, i64, uint64_t, a <= b)
+    CMP(0x59, i64, int64_t, a >= b)
+    CMP(0x5A, i64, uint64_t, a >= b)
+    CMP(0x5B, f32, float, a == b)
+    CMP(0x5C, f32, float, a != b)
+    CMP(0x5D, f32, float, a < b)
+    CMP(0x5E, f32, float, a > b)
+    CMP(0x5F, f32, float, a <= b)
+    CMP(0x60, f32, float, a >= b)
+    CMP(0x61, f64, double, a == b)
+    CMP(0x62, f64, double, a != b)
+    CMP(0x63, f64, double, a < b)
+    CMP(0x64, f64, double, a > b)
+    CMP(0x65, f64, double, a <= b)
+    CMP(0x66, f64, double, a >= b)
+
+    UN(0x67, i32, uint32_t, i32, a ? (uint32_t)__builtin_clz(a) : 32)
+    UN(0x68, i32, uint32_t, i32, a ? (uint32_t)__builtin_ctz(a) : 32)
+    UN(0x69, i32, uint32_t, i32, (uint32_t)__builtin_popcount(a))
+    BIN(0x6A, i32, uint32_t, a + b)
+    BIN(0x6B, i32, uint32_t, a - b)
+    BIN(0x6C, i32, uint32_t, a * b)
+L_0x6D : {
+    int32_t b = (int32_t)sp[-1].i32, a = (int32_t)sp[-2].i32;
+    if (b == 0)
+        TRAP(T_DIV0);
+    if (a == INT32_MIN && b == -1)
+        TRAP(T_OVERFLOW);
+    sp--;
+    sp[-1].i32 = (uint32_t)(a / b);
+    NEXT();
+}
+L_0x6E : {
+    uint32_t b = sp[-1].i32, a = sp[-2].i32;
+    if (b == 0)
+        TRAP(T_DIV0);
+    sp--;
+    sp[-1].i32 = a / b;
+    NEXT();
+}
+L_0x6F : {
+    int32_t b = (int32_t)sp[-1].i32, a = (int32_t)sp[-2].i32;
+    if (b == 0)
+        TRAP(T_DIV0);
+    sp--;
+    sp[-1].i32 = b == -1 ? 0 : (uint32_t)(a % b);
+    NEXT();
+}
+L_0x70 : {
+    uint32_t b = sp[-1].i32, a = sp[-2].i32;
+    if (b == 0)
+        TRAP(T_DIV0);
+    sp--;
+    sp[-1].i32 = a % b;
+    NEXT();
+}
+    BIN(0x71, i32, uint32_t, a & b)
+    BIN(0x72, i32, uint32_t, a | b)
+    BIN(0x73, i32, uint32_t, a ^ b)
+    BIN(0x74, i32, uint32_t, a << (b & 31))
+    BIN(0x75, i32, uint32_t, (uint32_t)((int32_t)a >> (b & 31)))
+    BIN(0x76, i32, uint32_t, a >> (b & 31))
+    BIN(0x77, i32, uint32_t, rotl32(a, b))
+    BIN(0x78, i32, uint32_t, rotr32(a, b))
+
+    UN(0x79, i64, uint64_t, i64, a ? (uint64_t)__builtin_clzll(a) : 64)
+    UN(0x7A, i64, uint64_t, i64, a ? (uint64_t)__builtin_ctzll(a) : 64)
+    UN(0x7B, i64, uint64_t, i64, (uint64_t)__builtin_popcountll(a))
+    BIN(0x7C, i64, uint64_t, a + b)
+    BIN(0x7D, i64, uint64_t, a - b)
+    BIN(0x7E, i64, uint64_t, a * b)
+L_0x7F : {
+    int64_t b = (int64_t)sp[-1].i64, a = (int64_t)sp[-2].i64;
+    if (b == 0)
+        TRAP(T_DIV0);
+    if (a == INT64_MIN && b == -1)
+        TRAP(T_OVERFLOW);
+    sp--;
+    sp[-1].i64 = (uint64_t)(a / b);
+    NEXT();
+}
+L_0x80 : {
+    uint64_t b = sp[-1].i64, a = sp[-2].i64;
+    if (b == 0)
+        TRAP(T_DIV0);
+    sp--;
+    sp[-1].i64 = a / b;
+    NEXT();
+}
+L_0x81 : {
+    int64_t b = (int64_t)sp[-1].i64, a = (int64_t)sp[-2].i64;
+    if (b == 0)
+        TRAP(T_DIV0);
+    sp--;
+    sp[-1].i64 = b == -1 ? 0 : (uint64_t)(a % b);
+    NEXT();
+}
+L_0x82 : {
+    uint64_t b = sp[-1].i64, a = sp[-2].i64;
+    if (b == 0)
+        TRAP(T_DIV0);
+    sp--;
+    sp[-1].i64 = a % b;
+    NEXT();
+}
+    BIN(0x83, i64, uint64_t, a & b)
+    BIN(0x84, i64, uint64_t, a | b)
+    BIN(0x85, i64, uint64_t, a ^ b)
+    BIN(0x86, i64, uint64_t, a << (b & 63))
+    BIN(0x87, i64, uint64_t, (uint64_t)((int64_t)a >> (b & 63)))
+    BIN(0x88, i64, uint64_t, a >> (b & 63))
+    BIN(0x89, i64, uint64_t, rotl64(a, b))
+    BIN(0x8A, i64, uint64_t, rotr64(a, b))
+
+    UN(0x8B, i32, uint32_t, i32, a & 0x7FFFFFFFu)
+    UN(0x8C, i32, uint32_t, i32, a ^ 0x80000000u)
+    UN(0x8D, f32, float, f32, f32_ceil(a))
+    UN(0x8E, f32, float, f32, f32_floor(a))
+    UN(0x8F, f32, float, f32, f32_trunc(a))
+    UN(0x90, f32, float, f32, f32_nearest(a))
+    UN(0x91, f32, float, f32, sqrtf(a))
+    BIN(0x92, f32, float, a + b)
+    BIN(0x93, f32, float, a - b)
+    BIN(0x94, f32, float, a *b)
+    BIN(0x95, f32, float, a / b)
+    BIN(0x96, f32, float, f32_min(a, b))
+    BIN(0x97, f32, float, f32_max(a, b))
+    BIN(0x98, i32, uint32_t, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
+
+    UN(0x99, i64, uint64_t, i64, a & 0x7FFFFFFFFFFFFFFFull)
+    UN(0x9A, i64, uint64_t, i64, a ^ 0x8000000000000000ull)
+    UN(0x9B, f64, double, f64, f64_ceil(a))
+    UN(0x9C, f64, double, f64, f64_floor(a))
+    UN(0x9D, f64, double, f64, f64_trunc(a))
+    UN(0x9E, f64, double, f64, f64_nearest(a))
+    UN(0x9F, f64, double, f64, sqrt(a))
+    BIN(0xA0, f64, double, a + b)
+    BIN(0xA1, f64, double, a - b)
+    BIN(0xA2, f64, double, a *b)
+    BIN(0xA3, f64, double, a / b)
+    BIN(0xA4, f64, double, f64_min(a, b))
+    BIN(0xA5, f64, double, f64_max(a, b))
+    BIN(0xA6, i64, uint64_t, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))
+
+    TRUNC(0xA8, f32, i32, int32_t, I32_LO, I32_HI)
+    TRUNC(0xA9, f32, i32, uint32_t, -1.0, U32_HI)
+    TRUNC(0xAA, f64, i32, int32_t, I32_LO, I32_HI)
+    TRUNC(0xAB, f64, i32, uint32_t, -1.0, U32_HI)
+    UN(0xAC, i32, int32_t, i64, (uint64_t)(int64_t)a)
+    UN(0xAD, i32, uint32_t, i64, (uint64_t)a)
+    TRUNC(0xAE, f32, i64, int64_t, I64_LO, I64_HI)
+    TRUNC(0xAF, f32, i64, uint64_t, -1.0, U64_HI)
+    TRUNC(0xB0, f64, i64, int64_t, I64_LO, I64_HI)
+    TRUNC(0xB1, f64, i64, uint64_t, -1.0, U64_HI)
+    UN(0xB2, i32, int32_t, f32, (float)a)
+    UN(0xB3, i32, uint32_t, f32, (float)a)
+    UN(0xB4, i64, int64_t, f32, (float)a)
+    UN(0xB5, i64, uint64_t, f32, (float)a)
+    UN(0xB6, f64, double, f32, (float)a)
+    UN(0xB7, i32, int32_t, f64, (double)a)
+    UN(0xB8, i32, uint32_t, f64, (double)a)
+    UN(0xB9, i64, int64_t, f64, (double)a)
+    UN(0xBA, i64, uint64_t, f64, (double)a)
+    UN(0xBB, f32, float, f64, (double)a)
+    UN(0xC0, i32, uint32_t, i32, (uint32_t)(int32_t)(int8_t)a)
+    UN(0xC1, i32, uint32_t, i32, (uint32_t)(int32_t)(int16_t)a)
+    UN(0xC2, i64, uint64_t, i64, (uint64_t)(int64_t)(int8_t)a)
+    UN(0xC3, i64, uint64_t, i64, (uint64_t)(int64_t)(int16_t)a)
+    UN(0xC4, i64, uint64_t, i64, (uint64_t)(int64_t)(int32_t)a)
+    UN(fc0, f32, float, i32, sat_i32(a))
+    UN(fc1, f32, float, i32, sat_u32(a))
+    UN(fc2, f64, double, i32, sat_i32(a))
+    UN(fc3, f64, double, i32, sat_u32(a))
+    UN(fc4, f32, float, i64, sat_i64(a))
+    UN(fc5, f32, float, i64, sat_u64(a))
+    UN(fc6, f64, double, i64, sat_i64(a))
+    UN(fc7, f64, double, i64, sat_u64(a))
+
+L_exit:
+    return NULL;
+trapped:
+    ex->nframes = entry_frames;
+    return trap;
+}
+
+const void *const *wasm_interp_labels(void)
+{
+    const void *const *labels = NULL;
+    run(NULL, NULL, NULL, &labels);
+    return labels;
+}
+
+const char *wasm_call(struct wasm_func *f, const wasm_val *args, wasm_val *results)
+{
+    struct exec *ex = exec_get();
+    if (ex == NULL)
+        return T_EXHAUSTED;
+    const struct wasm_sig *sig = f->sig;
+    uint32_t cells = sig->param_cells > sig->result_cells ? sig->param_cells : sig->result_cells;
+    if ((size_t)(ex->end - ex->free) < cells + 16u)
+        return T_EXHAUSTED;
+    wasm_val *base = ex->free;
+    if (sig->param_cells > 0)
+        memcpy(base, args, sig->param_cells * sizeof(wasm_val));
+    const char *trap;
+    if (f->host != NULL) {
+        ex->free = base + cells;
+        trap = f->host(f->host_ctx, NULL, base);
+    } else {
+        /* A frame whose return address is the exit instruction. */
+        trap = run(ex, f, base, NULL);
+    }
+    ex->free = base;
+    if (trap == NULL && sig->result_cells > 0)
+        memcpy(results, base, sig->result_cells * sizeof(wasm_val));
+    return trap;
+}
