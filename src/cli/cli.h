@@ -22,6 +22,7 @@ int cmd_resume(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_spec(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_bench(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_wasm(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err);
 
 /* Helpers shared by the commands. */

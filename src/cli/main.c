@@ -34,6 +34,7 @@ static const struct {
     {"update", cmd_update, "change the resource limits of a container"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the features cella supports as JSON"},
+    {"wasm", cmd_wasm, "run a WebAssembly (WASI) module directly: cella wasm run FILE.wasm"},
     {"bench", cmd_bench, "measure every runtime present side by side (see cella bench --help)"},
 };
 

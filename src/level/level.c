@@ -11,7 +11,7 @@ static const struct level_entry levels[] = {
     {"sandbox", NULL, "the user-space kernel level is not built yet"},
     {"qemu", NULL, "the QEMU microVM level is not built yet"},
     {"vm", NULL, "cella's own VMM level is not built yet"},
-    {"wasm", NULL, "the WebAssembly level is not built yet"},
+    {"wasm", &wasm_level, NULL},
 };
 
 const struct level_entry *level_table(size_t *n)
@@ -38,6 +38,22 @@ const struct level_ops *level_find(const char *name, const char *origin, cerr_t 
     return NULL;
 }
 
+/* A bundle for the WebAssembly engine: process.args[0] is a .wasm file, or
+ * crun's annotation says so. Returns where that came from, or NULL. */
+static const char *wasm_bundle(const struct spec *s)
+{
+    const char *v = spec_annotation(s, "module.wasm.image/variant");
+    if (v != NULL && (strcmp(v, "compat") == 0 || strcmp(v, "compat-smart") == 0))
+        return "annotation module.wasm.image/variant";
+    if (s->process.args.n > 0) {
+        const char *a0 = s->process.args.v[0];
+        size_t n = strlen(a0);
+        if (n > 5 && strcmp(a0 + n - 5, ".wasm") == 0)
+            return "process.args[0] (a .wasm module)";
+    }
+    return NULL;
+}
+
 const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err)
 {
     const char *a = s ? spec_annotation(s, ISOLATION_ANNOTATION) : NULL;
@@ -45,5 +61,8 @@ const struct level_ops *level_for_spec(const struct spec *s, const struct global
         return level_find(a, "annotation " ISOLATION_ANNOTATION, err);
     if (g->isolation != NULL)
         return level_find(g->isolation, g->isolation_origin, err);
+    const char *wasm = s ? wasm_bundle(s) : NULL;
+    if (wasm != NULL)
+        return level_find("wasm", wasm, err);
     return level_find("container", "default", err);
 }

@@ -91,9 +91,12 @@ const struct level_entry *level_table(size_t *n);
 /* Resolve a level by name ("unknown isolation level", "not yet built"). */
 const struct level_ops *level_find(const char *name, const char *origin, cerr_t *err);
 /* The level for a bundle: annotation run.cella.isolation, then --isolation /
- * argv[0], then the default (container). Sets *origin to say where it came from. */
+ * argv[0], then wasm for a WebAssembly bundle (args[0] *.wasm or the
+ * annotation module.wasm.image/variant=compat), then the default (container). Sets *origin to say
+ * where it came from. */
 const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err);
 
 extern const struct level_ops container_level;
+extern const struct level_ops wasm_level;
 
 #endif

@@ -103,9 +103,9 @@ cfg "$B" "c['annotations']={'run.cella.isolation':'bogus'}"
 id=$(newid e)
 fails "unknown isolation level from the annotation" "$id" 'unknown isolation level `?bogus`?.*annotation' cella create --bundle "$B" "$id"
 reset
-cfg "$B" "c['annotations']={'run.cella.isolation':'wasm'}"
+cfg "$B" "c['annotations']={'run.cella.isolation':'sandbox'}"
 id=$(newid e)
-fails "isolation level wasm: not built yet" "$id" 'wasm.*not built' cella create --bundle "$B" "$id"
+fails "isolation level sandbox: not built yet" "$id" 'sandbox.*not built' cella create --bundle "$B" "$id"
 reset
 id=$(newid e)
 fails "--isolation bogus" "$id" 'unknown isolation level `?bogus`?.*--isolation' "$CELLA" --root "$ROOT" --isolation bogus create --bundle "$B" "$id"

@@ -291,7 +291,7 @@ static int make_cgroup(struct container *c, cerr_t *err)
 }
 
 static pid_t clone_child(struct container *c, const struct create_opts *o, struct create_fds *f,
-                         int flags, cerr_t *err)
+                         int flags, proc_run_fn run, cerr_t *err)
 {
     const struct spec *s = c->spec;
     /* The bundle is the working directory for relative paths in mounts. */
@@ -340,7 +340,8 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
                               .listen_fds = listen_fds(),
                               .source_fds = f->sources,
                               .notify_fd = f->notify,
-                              .notify_path = c->st->notify_socket};
+                              .notify_path = c->st->notify_socket,
+                              .run = run};
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
         for (size_t i = 0; i < ARRAY_SIZE(here); i++)
             a.ns_fds[here[i]] = -1; /* already in them */
@@ -389,22 +390,22 @@ static int drive_child(struct container *c, const struct create_opts *o, struct 
 }
 
 static int do_create(struct container *c, const struct create_opts *o, struct create_fds *f,
-                     cerr_t *err)
+                     proc_run_fn run, cerr_t *err)
 {
     int flags = check_create(c, o, err);
     if (flags < 0 || open_create_fds(c, o, f, err) < 0 || make_cgroup(c, err) < 0)
         return -1;
-    pid_t pid = clone_child(c, o, f, flags, err);
+    pid_t pid = clone_child(c, o, f, flags, run, err);
     return pid < 0 ? -1 : drive_child(c, o, f, flags, pid, err);
 }
 
-static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)
+int container_create(struct container *c, const struct create_opts *o, proc_run_fn run, cerr_t *err)
 {
     struct create_fds f = {
         .sync = {-1, -1}, .exec = -1, .console = -1, .tty_recv = -1, .notify = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;
-    int r = do_create(c, o, &f, err);
+    int r = do_create(c, o, &f, run, err);
     close_fds(f.sync, 2);
     close_fds(&f.exec, 1);
     close_fds(&f.console, 1);
@@ -413,6 +414,11 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
     close_fds(f.ns, NS_COUNT);
     mounts_close_sources(f.sources, c->spec->n_mounts);
     return r;
+}
+
+static int ct_create(struct container *c, const struct create_opts *o, cerr_t *err)
+{
+    return container_create(c, o, NULL, err);
 }
 
 /* The start connection carries an error message, or the seccomp listener
@@ -474,7 +480,7 @@ static int seccomp_listener_send(struct container *c, int listener, cerr_t *err)
     return r;
 }
 
-static int ct_start(struct container *c, cerr_t *err)
+int container_start(struct container *c, cerr_t *err)
 {
     struct sockaddr_un sa;
     int notify = -1;
@@ -511,17 +517,17 @@ static int ct_start(struct container *c, cerr_t *err)
         return cerr_set(err, 0, "%s", buf + 1);
     }
     /* As runc and crun: start returns once the container said READY=1
-     * (waited for by ct_await_ready, without the lock). */
+     * (waited for by container_await_ready, without the lock). */
     c->ready_fd = notify;
     return 0;
 }
 
-static int ct_await_ready(struct container *c, cerr_t *err)
+int container_await_ready(struct container *c, cerr_t *err)
 {
     return notify_forward(c->ready_fd, c->st->pid, c->st->start_time, c->st->notify_socket, err);
 }
 
-static int ct_kill(struct container *c, int sig, bool all, cerr_t *err)
+int container_kill(struct container *c, int sig, bool all, cerr_t *err)
 {
     if (all)
         return cgroup_kill_all(c->st->cgroup, sig, err);
@@ -543,7 +549,7 @@ static int ct_kill(struct container *c, int sig, bool all, cerr_t *err)
     return 0;
 }
 
-static int ct_destroy(struct container *c, cerr_t *err)
+int container_destroy(struct container *c, cerr_t *err)
 {
     if (c->st->pid > 0 && proc_alive(c->st->pid, c->st->start_time)) {
         kill(c->st->pid, SIGKILL);
@@ -559,27 +565,27 @@ static int ct_destroy(struct container *c, cerr_t *err)
     return 0;
 }
 
-static int ct_pause(struct container *c, cerr_t *err)
+int container_pause(struct container *c, cerr_t *err)
 {
     return cgroup_freeze(c->st->cgroup, true, err);
 }
 
-static int ct_resume(struct container *c, cerr_t *err)
+int container_resume(struct container *c, cerr_t *err)
 {
     return cgroup_freeze(c->st->cgroup, false, err);
 }
 
-static bool ct_paused(struct container *c)
+bool container_paused(struct container *c)
 {
     return c->st->cgroup != NULL && cgroup_is_frozen(c->st->cgroup);
 }
 
-static int ct_update(struct container *c, const struct spec_resources *r, cerr_t *err)
+int container_update(struct container *c, const struct spec_resources *r, cerr_t *err)
 {
     return cgroup_apply(c->st->cgroup, r, err);
 }
 
-static int ct_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err)
+int container_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err)
 {
     return cgroup_pids(c->st->cgroup, pids, n, err);
 }
@@ -588,14 +594,14 @@ const struct level_ops container_level = {
     .name = "container",
     .summary = "namespaces, cgroups, seccomp and capabilities on the host kernel",
     .create = ct_create,
-    .start = ct_start,
-    .await_ready = ct_await_ready,
-    .kill = ct_kill,
-    .destroy = ct_destroy,
+    .start = container_start,
+    .await_ready = container_await_ready,
+    .kill = container_kill,
+    .destroy = container_destroy,
     .exec = container_exec,
-    .pause = ct_pause,
-    .resume = ct_resume,
-    .paused = ct_paused,
-    .update = ct_update,
-    .pids = ct_pids,
+    .pause = container_pause,
+    .resume = container_resume,
+    .paused = container_paused,
+    .update = container_update,
+    .pids = container_pids,
 };

@@ -128,8 +128,9 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return -1;
     if (a->console_fd >= 0)
         close(a->console_fd);
-    if (proc_plan_make(&s->process, &s->linux_.seccomp, plan, err) < 0)
+    if (proc_plan_make(&s->process, &s->linux_.seccomp, a->run, plan, err) < 0)
         return -1;
+    plan->spec = s;
     plan->keep_groups = spec_annotation(s, "run.oci.keep_original_groups") != NULL;
     if (a->notify_fd >= 0) {
         autofree char *kv = xasprintf("NOTIFY_SOCKET=%s/notify", a->notify_path);

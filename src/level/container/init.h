@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "level/container/process.h"
 #include "oci/spec.h"
 
 struct init_args {
@@ -24,6 +25,7 @@ struct init_args {
     const int *source_fds;   /* bind mount sources opened on the host, or NULL */
     int notify_fd;           /* sd_notify directory (detached mount), or -1 */
     const char *notify_path; /* NOTIFY_SOCKET of the host */
+    proc_run_fn run;         /* replaces execve (a level's in-process runner), or NULL */
 };
 
 /* Whether create pauses the child after its mounts for the hooks (prestart,

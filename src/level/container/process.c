@@ -50,19 +50,20 @@ static char *home_for(uid_t uid)
     return home ? home : xstrdup("/");
 }
 
-static char *find_exe(const char *name, const char *path, cerr_t *err)
+/* mode: X_OK for a program, R_OK for what a run function reads (a module). */
+static char *find_exe(const char *name, const char *path, int mode, cerr_t *err)
 {
     if (strchr(name, '/') != NULL) {
-        if (access(name, X_OK) < 0)
+        if (access(name, mode) < 0)
             cerr_set(err, errno, "process.args[0]: `%s`", name);
-        return access(name, X_OK) < 0 ? NULL : xstrdup(name);
+        return access(name, mode) < 0 ? NULL : xstrdup(name);
     }
     autofree char *copy = xstrdup(path ? path : DEFAULT_PATH);
     char *s = copy;
     for (char *dir; (dir = strsep(&s, ":")) != NULL;) {
         char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
         struct stat st;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, mode) == 0)
             return cand;
         free(cand);
     }
@@ -70,11 +71,12 @@ static char *find_exe(const char *name, const char *path, cerr_t *err)
     return NULL;
 }
 
-int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
+int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc, proc_run_fn run,
                    struct proc_plan *plan, cerr_t *err)
 {
     memset(plan, 0, sizeof(*plan));
     plan->p = p;
+    plan->run = run;
     plan->listener_sock = -1;
     if (p->args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
@@ -95,7 +97,7 @@ int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
         autofree char *home = home_for(p->user.uid);
         plan->envp[n++] = xasprintf("HOME=%s", home);
     }
-    plan->exe = find_exe(p->args.v[0], env_get(plan->envp, "PATH"), err);
+    plan->exe = find_exe(p->args.v[0], env_get(plan->envp, "PATH"), run ? R_OK : X_OK, err);
     return plan->exe ? 0 : -1;
 }
 
@@ -200,6 +202,8 @@ int proc_exec(const struct proc_plan *plan, cerr_t *err)
         return -1;
     if (plan->has_seccomp && p->no_new_privileges && install_seccomp(plan, err) < 0)
         return -1;
+    if (plan->run != NULL)
+        return plan->run(plan, err);
     execve(plan->exe, p->args.v, plan->envp);
     return cerr_set(err, errno, "exec `%s`", plan->exe);
 }

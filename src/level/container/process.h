@@ -11,8 +11,15 @@
 #include "level/container/seccomp.h"
 #include "oci/spec.h"
 
+struct proc_plan;
+/* What replaces execve for a level that runs the workload in-process (the
+ * wasm engine). Returns only on failure, before the point of no return. */
+typedef int (*proc_run_fn)(const struct proc_plan *plan, cerr_t *err);
+
 struct proc_plan {
     const struct spec_process *p;
+    const struct spec *spec; /* the whole config, for a run function */
+    proc_run_fn run;         /* NULL: execve */
     struct caps_set caps;
     struct seccomp_prog seccomp; /* len 0: none */
     bool has_seccomp;
@@ -25,7 +32,7 @@ struct proc_plan {
 /* Check and precompute everything that can fail before the point of no
  * return: capability names, seccomp filter, the executable (resolved in the
  * current root, so call it after pivot_root / setns). */
-int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc,
+int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc, proc_run_fn run,
                    struct proc_plan *plan, cerr_t *err);
 void proc_plan_free(struct proc_plan *plan);
 /* Add or replace NAME=VALUE in the process environment. */
@@ -35,7 +42,8 @@ void proc_plan_setenv(struct proc_plan *plan, const char *kv);
 int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err);
 /* Groups, gid, uid (keeping capabilities), then capability sets and umask. */
 int proc_apply_user(const struct proc_plan *plan, cerr_t *err);
-/* no_new_privs and seccomp, chdir, then execve. Returns only on failure. */
+/* no_new_privs and seccomp, chdir, then execve (or plan->run). Returns only
+ * on failure. */
 int proc_exec(const struct proc_plan *plan, cerr_t *err);
 
 /* Set up the terminal: a new pty from the container's /dev/ptmx, master sent
