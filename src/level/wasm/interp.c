@@ -252,65 +252,103 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
         mbase = mem ? mem->data : NULL;                                                            \
         msize = mem ? mem->size : 0;                                                               \
     } while (0)
+/* Operand k of the current instruction: a frame slot. */
+#define S(k) fp[ip[k].u]
 
-/* a op b -> r, same cell field */
+/* [dst][a][b]: a op b */
 #define BIN(n, F, T, expr)                                                                         \
     L_##n:                                                                                         \
     {                                                                                              \
-        T b = (T)sp[-1].F, a = (T)sp[-2].F;                                                        \
-        sp--;                                                                                      \
-        sp[-1].F = (expr);                                                                         \
+        T a = (T)S(1).F, b = (T)S(2).F;                                                            \
+        S(0).F = (expr);                                                                           \
+        ip += 3;                                                                                   \
         NEXT();                                                                                    \
     }
-/* a op b -> i32 */
+/* [dst][a][b]: a op b -> i32 */
 #define CMP(n, F, T, expr)                                                                         \
     L_##n:                                                                                         \
     {                                                                                              \
-        T b = (T)sp[-1].F, a = (T)sp[-2].F;                                                        \
-        sp--;                                                                                      \
-        sp[-1].i32 = (expr);                                                                       \
+        T a = (T)S(1).F, b = (T)S(2).F;                                                            \
+        S(0).i32 = (expr);                                                                         \
+        ip += 3;                                                                                   \
         NEXT();                                                                                    \
     }
-/* op a -> r, from field F to field R */
+/* The same with [dst][a][imm] forms (OP_IMM) for integers. */
+#define BINI(n, F, T, expr)                                                                        \
+    BIN(n, F, T, expr)                                                                             \
+    L_imm_##n:                                                                                     \
+    {                                                                                              \
+        T a = (T)S(1).F, b = (T)ip[2].u;                                                           \
+        S(0).F = (expr);                                                                           \
+        ip += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+/* Comparisons: also the [dst][a][imm] form and the compare-and-branch
+ * forms [a][b][target] and [a][imm][target] (k: their index). */
+#define CMPI(n, k, F, T, expr)                                                                     \
+    CMP(n, F, T, expr)                                                                             \
+    L_imm_##n:                                                                                     \
+    {                                                                                              \
+        T a = (T)S(1).F, b = (T)ip[2].u;                                                           \
+        S(0).i32 = (expr);                                                                         \
+        ip += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_brc_##k:                                                                                     \
+    {                                                                                              \
+        T a = (T)S(0).F, b = (T)S(1).F;                                                            \
+        ip = (expr) ? ip[2].p : ip + 3;                                                            \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_brci_##k:                                                                                    \
+    {                                                                                              \
+        T a = (T)S(0).F, b = (T)ip[1].u;                                                           \
+        ip = (expr) ? ip[2].p : ip + 3;                                                            \
+        NEXT();                                                                                    \
+    }
+/* [dst][a]: op a, from field F to field R */
 #define UN(n, F, T, R, expr)                                                                       \
     L_##n:                                                                                         \
     {                                                                                              \
-        T a = (T)sp[-1].F;                                                                         \
-        sp[-1].R = (expr);                                                                         \
+        T a = (T)S(1).F;                                                                           \
+        S(0).R = (expr);                                                                           \
+        ip += 2;                                                                                   \
         NEXT();                                                                                    \
     }
 #define TRUNC(n, F, R, RT, lo, hi)                                                                 \
     L_##n:                                                                                         \
     {                                                                                              \
-        double x = (double)sp[-1].F;                                                               \
+        double x = (double)S(1).F;                                                                 \
         const char *t = trunc_check(x, lo, hi);                                                    \
         if (t != NULL)                                                                             \
             TRAP(t);                                                                               \
-        sp[-1].R = (RT)x;                                                                          \
+        S(0).R = (RT)x;                                                                            \
+        ip += 2;                                                                                   \
         NEXT();                                                                                    \
     }
+/* [dst][addr][offset] */
 #define LOAD(n, T, R, RT)                                                                          \
     L_##n:                                                                                         \
     {                                                                                              \
-        uint64_t ea = (uint64_t)sp[-1].i32 + ip->u;                                                \
-        ip++;                                                                                      \
+        uint64_t ea = (uint64_t)S(1).i32 + ip[2].u;                                                \
         if (ea + sizeof(T) > msize)                                                                \
             TRAP(T_OOB);                                                                           \
         T v;                                                                                       \
         memcpy(&v, mbase + ea, sizeof(T));                                                         \
-        sp[-1].R = (RT)v;                                                                          \
+        S(0).R = (RT)v;                                                                            \
+        ip += 3;                                                                                   \
         NEXT();                                                                                    \
     }
+/* [addr][value][offset] */
 #define STORE(n, T, F)                                                                             \
     L_##n:                                                                                         \
     {                                                                                              \
-        uint64_t ea = (uint64_t)sp[-2].i32 + ip->u;                                                \
-        ip++;                                                                                      \
+        uint64_t ea = (uint64_t)S(0).i32 + ip[2].u;                                                \
         if (ea + sizeof(T) > msize)                                                                \
             TRAP(T_OOB);                                                                           \
-        T v = (T)sp[-1].F;                                                                         \
+        T v = (T)S(1).F;                                                                           \
         memcpy(mbase + ea, &v, sizeof(T));                                                         \
-        sp -= 2;                                                                                   \
+        ip += 3;                                                                                   \
         NEXT();                                                                                    \
     }
 
@@ -318,6 +356,13 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
 static inline bool in_bounds(uint64_t off, uint64_t n, uint64_t len)
 {
     return off <= len && n <= len - off;
+}
+
+static inline void copy_cells(wasm_val *d, const wasm_val *s, uint64_t n)
+{
+    if (d != s)
+        for (uint64_t k = 0; k < n; k++)
+            d[k] = s[k];
 }
 
 static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
@@ -500,11 +545,8 @@ static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
         [OP_RETURN] = &&L_return,
         [OP_CALL] = &&L_call,
         [OP_CALL_INDIRECT] = &&L_call_indirect,
-        [OP_DROP] = &&L_drop,
+        [OP_MOV] = &&L_mov,
         [OP_SELECT] = &&L_select,
-        [OP_LOCAL_GET] = &&L_local_get,
-        [OP_LOCAL_SET] = &&L_local_set,
-        [OP_LOCAL_TEE] = &&L_local_tee,
         [OP_GLOBAL_GET] = &&L_global_get,
         [OP_GLOBAL_SET] = &&L_global_set,
         [OP_TABLE_GET] = &&L_table_get,
@@ -512,6 +554,88 @@ static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
         [OP_CONST] = &&L_const,
         [OP_REF_IS_NULL] = &&L_ref_is_null,
         [OP_EXIT] = &&L_exit,
+        [OP_IMM + 0x46 - 0x46] = &&L_imm_0x46,
+        [OP_IMM + 0x47 - 0x46] = &&L_imm_0x47,
+        [OP_IMM + 0x48 - 0x46] = &&L_imm_0x48,
+        [OP_IMM + 0x49 - 0x46] = &&L_imm_0x49,
+        [OP_IMM + 0x4A - 0x46] = &&L_imm_0x4A,
+        [OP_IMM + 0x4B - 0x46] = &&L_imm_0x4B,
+        [OP_IMM + 0x4C - 0x46] = &&L_imm_0x4C,
+        [OP_IMM + 0x4D - 0x46] = &&L_imm_0x4D,
+        [OP_IMM + 0x4E - 0x46] = &&L_imm_0x4E,
+        [OP_IMM + 0x4F - 0x46] = &&L_imm_0x4F,
+        [OP_IMM + 0x51 - 0x46] = &&L_imm_0x51,
+        [OP_IMM + 0x52 - 0x46] = &&L_imm_0x52,
+        [OP_IMM + 0x53 - 0x46] = &&L_imm_0x53,
+        [OP_IMM + 0x54 - 0x46] = &&L_imm_0x54,
+        [OP_IMM + 0x55 - 0x46] = &&L_imm_0x55,
+        [OP_IMM + 0x56 - 0x46] = &&L_imm_0x56,
+        [OP_IMM + 0x57 - 0x46] = &&L_imm_0x57,
+        [OP_IMM + 0x58 - 0x46] = &&L_imm_0x58,
+        [OP_IMM + 0x59 - 0x46] = &&L_imm_0x59,
+        [OP_IMM + 0x5A - 0x46] = &&L_imm_0x5A,
+        [OP_IMM + 0x6A - 0x46] = &&L_imm_0x6A,
+        [OP_IMM + 0x6B - 0x46] = &&L_imm_0x6B,
+        [OP_IMM + 0x6C - 0x46] = &&L_imm_0x6C,
+        [OP_IMM + 0x71 - 0x46] = &&L_imm_0x71,
+        [OP_IMM + 0x72 - 0x46] = &&L_imm_0x72,
+        [OP_IMM + 0x73 - 0x46] = &&L_imm_0x73,
+        [OP_IMM + 0x74 - 0x46] = &&L_imm_0x74,
+        [OP_IMM + 0x75 - 0x46] = &&L_imm_0x75,
+        [OP_IMM + 0x76 - 0x46] = &&L_imm_0x76,
+        [OP_IMM + 0x77 - 0x46] = &&L_imm_0x77,
+        [OP_IMM + 0x78 - 0x46] = &&L_imm_0x78,
+        [OP_IMM + 0x7C - 0x46] = &&L_imm_0x7C,
+        [OP_IMM + 0x7D - 0x46] = &&L_imm_0x7D,
+        [OP_IMM + 0x7E - 0x46] = &&L_imm_0x7E,
+        [OP_IMM + 0x83 - 0x46] = &&L_imm_0x83,
+        [OP_IMM + 0x84 - 0x46] = &&L_imm_0x84,
+        [OP_IMM + 0x85 - 0x46] = &&L_imm_0x85,
+        [OP_IMM + 0x86 - 0x46] = &&L_imm_0x86,
+        [OP_IMM + 0x87 - 0x46] = &&L_imm_0x87,
+        [OP_IMM + 0x88 - 0x46] = &&L_imm_0x88,
+        [OP_IMM + 0x89 - 0x46] = &&L_imm_0x89,
+        [OP_IMM + 0x8A - 0x46] = &&L_imm_0x8A,
+        [OP_BRC + 0] = &&L_brc_0,
+        [OP_BRCI + 0] = &&L_brci_0,
+        [OP_BRC + 1] = &&L_brc_1,
+        [OP_BRCI + 1] = &&L_brci_1,
+        [OP_BRC + 2] = &&L_brc_2,
+        [OP_BRCI + 2] = &&L_brci_2,
+        [OP_BRC + 3] = &&L_brc_3,
+        [OP_BRCI + 3] = &&L_brci_3,
+        [OP_BRC + 4] = &&L_brc_4,
+        [OP_BRCI + 4] = &&L_brci_4,
+        [OP_BRC + 5] = &&L_brc_5,
+        [OP_BRCI + 5] = &&L_brci_5,
+        [OP_BRC + 6] = &&L_brc_6,
+        [OP_BRCI + 6] = &&L_brci_6,
+        [OP_BRC + 7] = &&L_brc_7,
+        [OP_BRCI + 7] = &&L_brci_7,
+        [OP_BRC + 8] = &&L_brc_8,
+        [OP_BRCI + 8] = &&L_brci_8,
+        [OP_BRC + 9] = &&L_brc_9,
+        [OP_BRCI + 9] = &&L_brci_9,
+        [OP_BRC + 10] = &&L_brc_10,
+        [OP_BRCI + 10] = &&L_brci_10,
+        [OP_BRC + 11] = &&L_brc_11,
+        [OP_BRCI + 11] = &&L_brci_11,
+        [OP_BRC + 12] = &&L_brc_12,
+        [OP_BRCI + 12] = &&L_brci_12,
+        [OP_BRC + 13] = &&L_brc_13,
+        [OP_BRCI + 13] = &&L_brci_13,
+        [OP_BRC + 14] = &&L_brc_14,
+        [OP_BRCI + 14] = &&L_brci_14,
+        [OP_BRC + 15] = &&L_brc_15,
+        [OP_BRCI + 15] = &&L_brci_15,
+        [OP_BRC + 16] = &&L_brc_16,
+        [OP_BRCI + 16] = &&L_brci_16,
+        [OP_BRC + 17] = &&L_brc_17,
+        [OP_BRCI + 17] = &&L_brci_17,
+        [OP_BRC + 18] = &&L_brc_18,
+        [OP_BRCI + 18] = &&L_brci_18,
+        [OP_BRC + 19] = &&L_brc_19,
+        [OP_BRCI + 19] = &&L_brci_19,
     };
     static const union cell exit_code[1] = {{.op = &&L_exit}};
     if (labels_out != NULL) {
@@ -520,7 +644,7 @@ static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
     }
 
     const union cell *ip = exit_code;
-    wasm_val *sp = base + fn->sig->param_cells, *fp = base;
+    wasm_val *fp = base, *nfp = base;
     struct wasm_instance *inst = fn->inst;
     struct wasm_memory *mem;
     uint8_t *mbase;
@@ -537,51 +661,40 @@ L_unreachable:
 L_br:
     ip = ip->p;
     NEXT();
-L_br_copy : {
-    wasm_val *d = fp + ip[1].u, *s = sp - ip[2].u;
-    for (uint64_t i = 0, n = ip[2].u; i < n; i++)
-        d[i] = s[i];
-    sp = d + ip[2].u;
+L_br_copy: /* target dst src n */
+    copy_cells(fp + ip[1].u, fp + ip[2].u, ip[3].u);
     ip = ip->p;
     NEXT();
-}
-L_br_if:
-    if ((--sp)->i32 != 0)
-        ip = ip->p;
+L_br_if: /* cond target */
+    if (S(0).i32 != 0)
+        ip = ip[1].p;
     else
-        ip++;
+        ip += 2;
     NEXT();
-L_br_if_copy:
-    if ((--sp)->i32 != 0)
+L_br_if_copy: /* cond target dst src n */
+    if (S(0).i32 != 0) {
+        ip++;
         goto L_br_copy;
-    ip += 3;
+    }
+    ip += 5;
     NEXT();
-L_br_unless:
-    if ((--sp)->i32 == 0)
-        ip = ip->p;
+L_br_unless: /* cond target */
+    if (S(0).i32 == 0)
+        ip = ip[1].p;
     else
-        ip++;
+        ip += 2;
     NEXT();
-L_br_table : {
-    uint64_t i = (--sp)->i32, count = ip[0].u, arity = ip[1].u;
+L_br_table : { /* index count arity src (target dst)... */
+    uint64_t i = S(0).i32, count = ip[1].u, arity = ip[2].u;
     if (i > count)
         i = count;
-    const union cell *e = ip + 2 + 2 * i;
-    wasm_val *d = fp + e[1].u, *s = sp - arity;
-    if (d != s)
-        for (uint64_t k = 0; k < arity; k++)
-            d[k] = s[k];
-    sp = d + arity;
+    const union cell *e = ip + 4 + 2 * i;
+    copy_cells(fp + e[1].u, fp + ip[3].u, arity);
     ip = e[0].p;
     NEXT();
 }
-L_return : {
-    uint64_t n = ip->u;
-    wasm_val *s = sp - n;
-    if (s != fp)
-        for (uint64_t k = 0; k < n; k++)
-            fp[k] = s[k];
-    sp = fp + n;
+L_return : { /* src n */
+    copy_cells(fp, fp + ip[0].u, ip[1].u);
     struct frame *f = &ex->frames[--ex->nframes];
     ip = f->ip;
     fp = f->fp;
@@ -589,32 +702,29 @@ L_return : {
     LOAD_MEM();
     NEXT();
 }
-L_call:
-    fn = ip->p;
-    ip++;
+L_call: /* func base */
+    fn = ip[0].p;
+    nfp = fp + ip[1].u;
+    ip += 2;
 call_fn:
     if (fn->host != NULL) {
         const struct wasm_sig *sig = fn->sig;
-        wasm_val *args = sp - sig->param_cells;
         wasm_val *saved_free = ex->free;
         ex->free =
-            args + (sig->param_cells > sig->result_cells ? sig->param_cells : sig->result_cells);
-        const char *t = fn->host(fn->host_ctx, mem, args);
+            nfp + (sig->param_cells > sig->result_cells ? sig->param_cells : sig->result_cells);
+        const char *t = fn->host(fn->host_ctx, mem, nfp);
         ex->free = saved_free;
         if (t != NULL)
             TRAP(t);
-        sp = args + sig->result_cells;
         LOAD_MEM();
         NEXT();
     } else {
         struct wasm_fn_code *fc = fn->code;
-        wasm_val *nfp = sp - fc->nparams;
         if (ex->nframes == MAX_FRAMES || fc->max_cells > (size_t)(stack_end - nfp))
             TRAP(T_EXHAUSTED);
         ex->frames[ex->nframes++] = (struct frame){ip, fp, inst};
-        for (uint32_t k = 0; k < fc->nlocals; k++)
-            sp[k].bits = 0;
-        sp += fc->nlocals;
+        for (uint32_t k = fc->nparams, e = fc->nparams + fc->nlocals; k < e; k++)
+            nfp[k].bits = 0;
         fp = nfp;
         ip = fc->code;
         if (fn->inst != inst) {
@@ -623,11 +733,12 @@ call_fn:
         }
         NEXT();
     }
-L_call_indirect : {
+L_call_indirect : { /* table sig index base */
     struct wasm_table *t = ip[0].p;
     const struct wasm_sig *sig = ip[1].p;
-    ip += 2;
-    uint32_t i = (--sp)->i32;
+    uint32_t i = S(2).i32;
+    nfp = fp + ip[3].u;
+    ip += 4;
     if (i >= t->size)
         TRAP(element_trap("undefined element", i));
     fn = t->elems[i];
@@ -637,93 +748,88 @@ L_call_indirect : {
         TRAP("indirect call type mismatch");
     goto call_fn;
 }
-L_drop:
-    sp--;
+L_select: /* dst a b cond */
+    S(0) = S(3).i32 != 0 ? S(1) : S(2);
+    ip += 4;
     NEXT();
-L_select:
-    sp -= 2;
-    if (sp[1].i32 == 0)
-        sp[-1] = sp[0];
-    NEXT();
-L_local_get:
-    *sp++ = fp[(ip++)->u];
-    NEXT();
-L_local_set:
-    fp[(ip++)->u] = *--sp;
-    NEXT();
-L_local_tee:
-    fp[(ip++)->u] = sp[-1];
+L_mov:
+    S(0) = S(1);
+    ip += 2;
     NEXT();
 L_global_get:
-    *sp++ = *(wasm_val *)(ip++)->p;
+    S(0) = *(wasm_val *)ip[1].p;
+    ip += 2;
     NEXT();
 L_global_set:
-    *(wasm_val *)(ip++)->p = *--sp;
+    *(wasm_val *)ip[1].p = S(0);
+    ip += 2;
     NEXT();
 L_const:
-    (sp++)->bits = (ip++)->u;
+    S(0).bits = ip[1].u;
+    ip += 2;
     NEXT();
 L_ref_is_null:
-    sp[-1].i32 = sp[-1].ref == NULL;
+    S(0).i32 = S(1).ref == NULL;
+    ip += 2;
     NEXT();
 
     /* ---- tables ---- */
-L_table_get : {
-    struct wasm_table *t = (ip++)->p;
-    uint32_t i = sp[-1].i32;
+L_table_get : { /* dst index table */
+    struct wasm_table *t = ip[2].p;
+    uint32_t i = S(1).i32;
     if (i >= t->size)
         TRAP(T_TABLE);
-    sp[-1].ref = t->elems[i];
+    S(0).ref = t->elems[i];
+    ip += 3;
     NEXT();
 }
-L_table_set : {
-    struct wasm_table *t = (ip++)->p;
-    uint32_t i = sp[-2].i32;
+L_table_set : { /* index value table */
+    struct wasm_table *t = ip[2].p;
+    uint32_t i = S(0).i32;
     if (i >= t->size)
         TRAP(T_TABLE);
-    t->elems[i] = sp[-1].ref;
-    sp -= 2;
+    t->elems[i] = S(1).ref;
+    ip += 3;
     NEXT();
 }
-L_table_size:
-    (sp++)->i32 = ((struct wasm_table *)(ip++)->p)->size;
+L_table_size: /* dst table */
+    S(0).i32 = ((struct wasm_table *)ip[1].p)->size;
+    ip += 2;
     NEXT();
-L_table_grow : {
-    struct wasm_table *t = (ip++)->p;
-    sp--;
-    sp[-1].i32 = (uint32_t)wasm_table_grow(t, sp[0].i32, sp[-1].ref);
+L_table_grow: /* dst init n table */
+    S(0).i32 = (uint32_t)wasm_table_grow(ip[3].p, S(2).i32, S(1).ref);
+    ip += 4;
     NEXT();
-}
-L_table_fill : {
-    struct wasm_table *t = (ip++)->p;
-    sp -= 3;
-    uint32_t i = sp[0].i32, n = sp[2].i32;
+L_table_fill : { /* i v n table */
+    struct wasm_table *t = ip[3].p;
+    uint32_t i = S(0).i32, n = S(2).i32;
+    void *v = S(1).ref;
     if (!in_bounds(i, n, t->size))
         TRAP(T_TABLE);
     for (uint32_t k = 0; k < n; k++)
-        t->elems[i + k] = sp[1].ref;
+        t->elems[i + k] = v;
+    ip += 4;
     NEXT();
 }
-L_table_copy : {
-    struct wasm_table *dt = ip[0].p, *st = ip[1].p;
-    ip += 2;
-    sp -= 3;
-    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+L_table_copy : { /* d s n dst-table src-table */
+    struct wasm_table *dt = ip[3].p, *st = ip[4].p;
+    uint32_t d = S(0).i32, s = S(1).i32, n = S(2).i32;
     if (!in_bounds(s, n, st->size) || !in_bounds(d, n, dt->size))
         TRAP(T_TABLE);
-    memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+    if (n > 0)
+        memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+    ip += 5;
     NEXT();
 }
-L_table_init : {
-    struct wasm_table *t = ip[0].p;
-    struct wasm_elemseg *e = ip[1].p;
-    ip += 2;
-    sp -= 3;
-    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+L_table_init : { /* d s n table seg */
+    struct wasm_table *t = ip[3].p;
+    struct wasm_elemseg *e = ip[4].p;
+    uint32_t d = S(0).i32, s = S(1).i32, n = S(2).i32;
     if (!in_bounds(s, n, e->len) || !in_bounds(d, n, t->size))
         TRAP(T_TABLE);
     if (n > 0)
         memcpy(t->elems + d, e->refs + s, (size_t)n * sizeof(void *));
+    ip += 5;
     NEXT();
 }
 L_data_drop: /* a dropped segment is an empty one */
@@ -757,65 +863,66 @@ L_elem_drop:
     STORE(0x3C, uint8_t, i64)
     STORE(0x3D, uint16_t, i64)
     STORE(0x3E, uint32_t, i64)
-L_0x3F:
-    (sp++)->i32 = mem->pages;
+L_0x3F: /* dst */
+    S(0).i32 = mem->pages;
+    ip += 1;
     NEXT();
-L_0x40:
-    sp[-1].i32 = (uint32_t)wasm_memory_grow(mem, sp[-1].i32);
+L_0x40: /* dst delta */
+    S(0).i32 = (uint32_t)wasm_memory_grow(mem, S(1).i32);
     msize = mem->size;
+    ip += 2;
     NEXT();
-L_memory_init : {
-    struct wasm_dataseg *seg = (ip++)->p;
-    sp -= 3;
-    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+L_memory_init : { /* d s n seg */
+    struct wasm_dataseg *seg = ip[3].p;
+    uint32_t d = S(0).i32, s = S(1).i32, n = S(2).i32;
     if (!in_bounds(s, n, seg->len) || !in_bounds(d, n, msize))
         TRAP(T_OOB);
     if (n > 0)
         memcpy(mbase + d, seg->bytes + s, n);
+    ip += 4;
     NEXT();
 }
-L_memory_copy : {
-    sp -= 3;
-    uint32_t d = sp[0].i32, s = sp[1].i32, n = sp[2].i32;
+L_memory_copy : { /* d s n */
+    uint32_t d = S(0).i32, s = S(1).i32, n = S(2).i32;
     if (!in_bounds(s, n, msize) || !in_bounds(d, n, msize))
         TRAP(T_OOB);
     if (n > 0)
         memmove(mbase + d, mbase + s, n);
+    ip += 3;
     NEXT();
 }
-L_memory_fill : {
-    sp -= 3;
-    uint32_t d = sp[0].i32, n = sp[2].i32;
+L_memory_fill : { /* d v n */
+    uint32_t d = S(0).i32, n = S(2).i32;
     if (!in_bounds(d, n, msize))
         TRAP(T_OOB);
     if (n > 0)
-        memset(mbase + d, (int)sp[1].i32, n);
+        memset(mbase + d, (int)S(1).i32, n);
+    ip += 3;
     NEXT();
 }
-
     /* ---- numeric ---- */
     UN(0x45, i32, uint32_t, i32, a == 0)
-    CMP(0x46, i32, uint32_t, a == b)
-    CMP(0x47, i32, uint32_t, a != b)
-    CMP(0x48, i32, int32_t, a < b)
-    CMP(0x49, i32, uint32_t, a < b)
-    CMP(0x4A, i32, int32_t, a > b)
-    CMP(0x4B, i32, uint32_t, a > b)
-    CMP(0x4C, i32, int32_t, a <= b)
-    CMP(0x4D, i32, uint32_t, a <= b)
-    CMP(0x4E, i32, int32_t, a >= b)
-    CMP(0x4F, i32, uint32_t, a >= b)
+    CMPI(0x46, 0, i32, uint32_t, a == b)
+    CMPI(0x47, 1, i32, uint32_t, a != b)
+    CMPI(0x48, 2, i32, int32_t, a < b)
+    CMPI(0x49, 3, i32, uint32_t, a < b)
+    CMPI(0x4A, 4, i32, int32_t, a > b)
+    CMPI(0x4B, 5, i32, uint32_t, a > b)
+    CMPI(0x4C, 6, i32, int32_t, a <= b)
+    CMPI(0x4D, 7, i32, uint32_t, a <= b)
+    CMPI(0x4E, 8, i32, int32_t, a >= b)
+    CMPI(0x4F, 9, i32, uint32_t, a >= b)
     UN(0x50, i64, uint64_t, i32, a == 0)
-    CMP(0x51, i64, uint64_t, a == b)
-    CMP(0x52, i64, uint64_t, a != b)
-    CMP(0x53, i64, int64_t, a < b)
-    CMP(0x54, i64, uint64_t, a < b)
-    CMP(0x55, i64, int64_t, a > b)
-    CMP(0x56, i64, uint64_t, a > b)
-    CMP(0x57, i64, int64_t, a <= b)
-    CMP(0x58, i64, uint64_t, a <= b)
-    CMP(0x59, i64, int64_t, a >= b)
-    CMP(0x5A, i64, uint64_t, a >= b)
+    CMPI(0x51, 10, i64, uint64_t, a == b)
+    CMPI(0x52, 11, i64, uint64_t, a != b)
+    CMPI(0x53, 12, i64, int64_t, a < b)
+    CMPI(0x54, 13, i64, uint64_t, a < b)
+    CMPI(0x55, 14, i64, int64_t, a > b)
+    CMPI(0x56, 15, i64, uint64_t, a > b)
+    CMPI(0x57, 16, i64, int64_t, a <= b)
+    CMPI(0x58, 17, i64, uint64_t, a <= b)
+    CMPI(0x59, 18, i64, int64_t, a >= b)
+    CMPI(0x5A, 19, i64, uint64_t, a >= b)
     CMP(0x5B, f32, float, a == b)
     CMP(0x5C, f32, float, a != b)
     CMP(0x5D, f32, float, a < b)
@@ -832,100 +939,100 @@ L_memory_fill : {
     UN(0x67, i32, uint32_t, i32, a ? (uint32_t)__builtin_clz(a) : 32)
     UN(0x68, i32, uint32_t, i32, a ? (uint32_t)__builtin_ctz(a) : 32)
     UN(0x69, i32, uint32_t, i32, (uint32_t)__builtin_popcount(a))
-    BIN(0x6A, i32, uint32_t, a + b)
-    BIN(0x6B, i32, uint32_t, a - b)
-    BIN(0x6C, i32, uint32_t, a * b)
+    BINI(0x6A, i32, uint32_t, a + b)
+    BINI(0x6B, i32, uint32_t, a - b)
+    BINI(0x6C, i32, uint32_t, a * b)
 L_0x6D : {
-    int32_t b = (int32_t)sp[-1].i32, a = (int32_t)sp[-2].i32;
+    int32_t a = (int32_t)S(1).i32, b = (int32_t)S(2).i32;
     if (b == 0)
         TRAP(T_DIV0);
     if (a == INT32_MIN && b == -1)
         TRAP(T_OVERFLOW);
-    sp--;
-    sp[-1].i32 = (uint32_t)(a / b);
+    ip += 3;
+    S(-3).i32 = (uint32_t)(a / b);
     NEXT();
 }
 L_0x6E : {
-    uint32_t b = sp[-1].i32, a = sp[-2].i32;
+    uint32_t a = S(1).i32, b = S(2).i32;
     if (b == 0)
         TRAP(T_DIV0);
-    sp--;
-    sp[-1].i32 = a / b;
+    ip += 3;
+    S(-3).i32 = a / b;
     NEXT();
 }
 L_0x6F : {
-    int32_t b = (int32_t)sp[-1].i32, a = (int32_t)sp[-2].i32;
+    int32_t a = (int32_t)S(1).i32, b = (int32_t)S(2).i32;
     if (b == 0)
         TRAP(T_DIV0);
-    sp--;
-    sp[-1].i32 = b == -1 ? 0 : (uint32_t)(a % b);
+    ip += 3;
+    S(-3).i32 = b == -1 ? 0 : (uint32_t)(a % b);
     NEXT();
 }
 L_0x70 : {
-    uint32_t b = sp[-1].i32, a = sp[-2].i32;
+    uint32_t a = S(1).i32, b = S(2).i32;
     if (b == 0)
         TRAP(T_DIV0);
-    sp--;
-    sp[-1].i32 = a % b;
+    ip += 3;
+    S(-3).i32 = a % b;
     NEXT();
 }
-    BIN(0x71, i32, uint32_t, a & b)
-    BIN(0x72, i32, uint32_t, a | b)
-    BIN(0x73, i32, uint32_t, a ^ b)
-    BIN(0x74, i32, uint32_t, a << (b & 31))
-    BIN(0x75, i32, uint32_t, (uint32_t)((int32_t)a >> (b & 31)))
-    BIN(0x76, i32, uint32_t, a >> (b & 31))
-    BIN(0x77, i32, uint32_t, rotl32(a, b))
-    BIN(0x78, i32, uint32_t, rotr32(a, b))
+    BINI(0x71, i32, uint32_t, a & b)
+    BINI(0x72, i32, uint32_t, a | b)
+    BINI(0x73, i32, uint32_t, a ^ b)
+    BINI(0x74, i32, uint32_t, a << (b & 31))
+    BINI(0x75, i32, uint32_t, (uint32_t)((int32_t)a >> (b & 31)))
+    BINI(0x76, i32, uint32_t, a >> (b & 31))
+    BINI(0x77, i32, uint32_t, rotl32(a, b))
+    BINI(0x78, i32, uint32_t, rotr32(a, b))
 
     UN(0x79, i64, uint64_t, i64, a ? (uint64_t)__builtin_clzll(a) : 64)
     UN(0x7A, i64, uint64_t, i64, a ? (uint64_t)__builtin_ctzll(a) : 64)
     UN(0x7B, i64, uint64_t, i64, (uint64_t)__builtin_popcountll(a))
-    BIN(0x7C, i64, uint64_t, a + b)
-    BIN(0x7D, i64, uint64_t, a - b)
-    BIN(0x7E, i64, uint64_t, a * b)
+    BINI(0x7C, i64, uint64_t, a + b)
+    BINI(0x7D, i64, uint64_t, a - b)
+    BINI(0x7E, i64, uint64_t, a * b)
 L_0x7F : {
-    int64_t b = (int64_t)sp[-1].i64, a = (int64_t)sp[-2].i64;
+    int64_t a = (int64_t)S(1).i64, b = (int64_t)S(2).i64;
     if (b == 0)
         TRAP(T_DIV0);
     if (a == INT64_MIN && b == -1)
         TRAP(T_OVERFLOW);
-    sp--;
-    sp[-1].i64 = (uint64_t)(a / b);
+    ip += 3;
+    S(-3).i64 = (uint64_t)(a / b);
     NEXT();
 }
 L_0x80 : {
-    uint64_t b = sp[-1].i64, a = sp[-2].i64;
+    uint64_t a = S(1).i64, b = S(2).i64;
     if (b == 0)
         TRAP(T_DIV0);
-    sp--;
-    sp[-1].i64 = a / b;
+    ip += 3;
+    S(-3).i64 = a / b;
     NEXT();
 }
 L_0x81 : {
-    int64_t b = (int64_t)sp[-1].i64, a = (int64_t)sp[-2].i64;
+    int64_t a = (int64_t)S(1).i64, b = (int64_t)S(2).i64;
     if (b == 0)
         TRAP(T_DIV0);
-    sp--;
-    sp[-1].i64 = b == -1 ? 0 : (uint64_t)(a % b);
+    ip += 3;
+    S(-3).i64 = b == -1 ? 0 : (uint64_t)(a % b);
     NEXT();
 }
 L_0x82 : {
-    uint64_t b = sp[-1].i64, a = sp[-2].i64;
+    uint64_t a = S(1).i64, b = S(2).i64;
     if (b == 0)
         TRAP(T_DIV0);
-    sp--;
-    sp[-1].i64 = a % b;
+    ip += 3;
+    S(-3).i64 = a % b;
     NEXT();
 }
-    BIN(0x83, i64, uint64_t, a & b)
-    BIN(0x84, i64, uint64_t, a | b)
-    BIN(0x85, i64, uint64_t, a ^ b)
-    BIN(0x86, i64, uint64_t, a << (b & 63))
-    BIN(0x87, i64, uint64_t, (uint64_t)((int64_t)a >> (b & 63)))
-    BIN(0x88, i64, uint64_t, a >> (b & 63))
-    BIN(0x89, i64, uint64_t, rotl64(a, b))
-    BIN(0x8A, i64, uint64_t, rotr64(a, b))
+    BINI(0x83, i64, uint64_t, a & b)
+    BINI(0x84, i64, uint64_t, a | b)
+    BINI(0x85, i64, uint64_t, a ^ b)
+    BINI(0x86, i64, uint64_t, a << (b & 63))
+    BINI(0x87, i64, uint64_t, (uint64_t)((int64_t)a >> (b & 63)))
+    BINI(0x88, i64, uint64_t, a >> (b & 63))
+    BINI(0x89, i64, uint64_t, rotl64(a, b))
+    BINI(0x8A, i64, uint64_t, rotr64(a, b))
 
     UN(0x8B, i32, uint32_t, i32, a & 0x7FFFFFFFu)
     UN(0x8C, i32, uint32_t, i32, a ^ 0x80000000u)

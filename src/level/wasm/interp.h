@@ -3,10 +3,13 @@
  *
  * Code is an array of cells. An instruction is the address of its handler
  * in the interpreter (a computed-goto label) followed by its immediates;
- * branch targets are cell pointers, resolved at compile time. Operands live
- * on the value stack: a frame is [params | locals | operands], addressed
- * from fp; stack heights are known at compile time, so a branch knows
- * where its results go. */
+ * branch targets are cell pointers, resolved at compile time. A frame is
+ * [params | locals | operand stack] on the value stack, addressed from fp.
+ * Operand stack heights are known at compile time, so every operand is a
+ * fixed slot of the frame: instructions name their operand and result
+ * slots (a register machine), local.get costs nothing (its slot is used in
+ * place) and a result is written straight into the local that a following
+ * local.set names. */
 #ifndef CELLA_WASM_INTERP_H
 #define CELLA_WASM_INTERP_H
 
@@ -59,33 +62,45 @@ struct wasm_instance {
 
 /* Handler indices. Loads, stores, memory.size/grow and the numeric
  * instructions use their one-byte opcode; 0xFC-prefixed ones 0xE0 + their
- * sub-opcode; the rest are the interpreter's own. */
+ * sub-opcode; the rest are the interpreter's own. Operands are frame slots
+ * (fp-relative cell indices), results first: a binary operator is
+ * [op][dst][a][b]. */
 enum {
     OP_FC = 0xE0,
     OP_UNREACHABLE = 0x100,
-    OP_BR,
-    OP_BR_COPY,       /* target, dst, n */
-    OP_BR_IF,         /* target */
-    OP_BR_IF_COPY,    /* target, dst, n */
-    OP_BR_UNLESS,     /* target */
-    OP_BR_TABLE,      /* count, arity, then count+1 (target, dst) */
-    OP_RETURN,        /* n */
-    OP_CALL,          /* struct wasm_func * */
-    OP_CALL_INDIRECT, /* struct wasm_table *, const struct wasm_sig * */
-    OP_DROP,
-    OP_SELECT,
-    OP_LOCAL_GET, /* index */
-    OP_LOCAL_SET,
-    OP_LOCAL_TEE,
-    OP_GLOBAL_GET, /* wasm_val * */
-    OP_GLOBAL_SET,
-    OP_TABLE_GET, /* struct wasm_table * */
-    OP_TABLE_SET,
-    OP_CONST, /* bits */
-    OP_REF_IS_NULL,
-    OP_EXIT, /* ends wasm_call */
-    OP_COUNT
+    OP_BR,            /* target */
+    OP_BR_COPY,       /* target, dst, src, n */
+    OP_BR_IF,         /* cond, target */
+    OP_BR_IF_COPY,    /* cond, target, dst, src, n */
+    OP_BR_UNLESS,     /* cond, target */
+    OP_BR_TABLE,      /* index, count, arity, src, then count+1 (target, dst) */
+    OP_RETURN,        /* src, n */
+    OP_CALL,          /* struct wasm_func *, base */
+    OP_CALL_INDIRECT, /* struct wasm_table *, const struct wasm_sig *, index, base */
+    OP_SELECT,        /* dst, a, b, cond */
+    OP_MOV,           /* dst, src */
+    OP_GLOBAL_GET,    /* dst, wasm_val * */
+    OP_GLOBAL_SET,    /* src, wasm_val * */
+    OP_TABLE_GET,     /* dst, index, struct wasm_table * */
+    OP_TABLE_SET,     /* index, value, struct wasm_table * */
+    OP_CONST,         /* dst, bits */
+    OP_REF_IS_NULL,   /* dst, a */
+    OP_EXIT,          /* ends wasm_call */
+    /* Integer operators with a constant second operand: [dst][a][imm]. */
+    OP_IMM,
+    /* Compare-and-branch, i32 then i64 (eq ne lt_s lt_u gt_s gt_u le_s le_u
+     * ge_s ge_u): [a][b][target], and with a constant b: [a][imm][target]. */
+    OP_BRC = OP_IMM + (0x8A - 0x46 + 1),
+    OP_BRCI = OP_BRC + 20,
+    OP_COUNT = OP_BRCI + 20
 };
+
+/* Whether integer opcode op (0x46..0x8A) has an OP_IMM form. */
+static inline bool wasm_has_imm(uint8_t op)
+{
+    return (op >= 0x46 && op <= 0x4F) || (op >= 0x51 && op <= 0x5A) || (op >= 0x6A && op <= 0x6C) ||
+           (op >= 0x71 && op <= 0x78) || (op >= 0x7C && op <= 0x7E) || (op >= 0x83 && op <= 0x8A);
+}
 
 /* The interpreter's handler addresses, indexed by OP_* (NULL: none). */
 const void *const *wasm_interp_labels(void);

@@ -632,6 +632,12 @@ struct wasi_ctx *wasi_new(const struct wasi_config *cfg, cerr_t *err)
         cerr_set(err, 0, "wasi: bad argument count %d", cfg->argc);
         goto fail;
     }
+    for (int i = 0; i < cfg->argc; i++) {
+        if (cfg->argv[i] == NULL) {
+            cerr_set(err, 0, "wasi: argument %d is NULL", i);
+            goto fail;
+        }
+    }
     if (flatten(cfg->argv, (size_t)cfg->argc, &ctx->args, &ctx->nargs, &ctx->args_size) < 0 ||
         flatten(cfg->envp, nenv, &ctx->env, &ctx->nenv, &ctx->env_size) < 0) {
         cerr_set(err, E2BIG, "wasi: arguments and environment");
