@@ -77,11 +77,12 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c)
 format:
-	clang-format -i $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.c bench/*.c)
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.c bench/*.c)
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 install: all
 	install -D -m 0755 $(BUILD)/cella $(DESTDIR)/usr/local/bin/cella
@@ -103,3 +104,37 @@ bench:
 	scripts/deps.sh
 	$(MAKE) -s all
 	build/cella bench --json bench-report.json --markdown bench-report.md --html bench-report.html
+
+# ---- WebAssembly workloads ----
+# The bench's httpd for wasm32-wasi (bench/httpd.c serves the socket the
+# runtime preopens, as wasmtime's --tcplisten) and the compute benchmarks
+# (bench/compute.sh: native vs node vs cella's engine). The toolchain is clang,
+# lld, wasi-libc and libclang-rt-14-dev-wasm32 (scripts/deps.sh installs them);
+# WASI_CC is empty when it cannot link a probe, and then the wasm targets only
+# say why and `make` goes on without them.
+WASI_CLANG   ?= clang
+WASI_SYSROOT ?= /usr
+WASI_CC := $(shell printf '\043include <stdio.h>\nint main(void) { return puts(""); }\n' | \
+	$(WASI_CLANG) --target=wasm32-wasi --sysroot=$(WASI_SYSROOT) -x c -o /dev/null - 2>/dev/null && \
+	echo '$(WASI_CLANG) --target=wasm32-wasi --sysroot=$(WASI_SYSROOT)')
+WASI_SKIP := no wasm32-wasi toolchain ($(WASI_CLANG) --target=wasm32-wasi --sysroot=$(WASI_SYSROOT) cannot link; scripts/deps.sh installs clang lld wasi-libc libclang-rt-14-dev-wasm32)
+
+ifneq ($(WASI_CC),)
+all: $(BUILD)/cella-bench-httpd.wasm
+
+# Stripped; 1 MiB of stack, since wasi-libc's poll() puts its subscriptions
+# (two per fd) on the stack and the httpd polls up to 1000 connections.
+$(BUILD)/cella-bench-httpd.wasm: bench/httpd.c
+	@mkdir -p $(dir $@)
+	$(WASI_CC) -std=gnu11 -Wall -Wextra -Werror -Os -Wl,--strip-all -Wl,-z,stack-size=1048576 -o $@ $<
+else
+.PHONY: $(BUILD)/cella-bench-httpd.wasm
+$(BUILD)/cella-bench-httpd.wasm:
+	@echo "skipped $@: $(WASI_SKIP)"
+endif
+
+# The compute benchmarks, with this build's cella as the engine.
+.PHONY: bench-compute
+bench-compute: $(BUILD)/cella
+	bench/compute.sh --engine "$(BUILD)/cella wasm run"
+

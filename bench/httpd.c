@@ -7,21 +7,45 @@
  * Usage: httpd [PORT]   (else env PORT, else 8080); env ADDR is the bind
  * address (default 0.0.0.0, IPv6 literals accepted).  SIGTERM/SIGINT make it
  * exit with status 0.  Meant to be linked statically (see Makefile).
+ *
+ * Built for wasm32-wasi (the Makefile's cella-bench-httpd.wasm) it serves the
+ * same responses, but WASI preview 1 has no socket()/bind()/epoll: the
+ * runtime preopens the listening socket (wasmtime's `--tcplisten ADDR:PORT`,
+ * `cella wasm run --tcplisten`), found as the first fd from 3 up whose type is
+ * SOCKET_STREAM; PORT and ADDR are then ignored, and the event loop is poll()
+ * (wasi-libc: poll_oneoff) over a table of connections.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef __wasi__
+#include <poll.h>
+#include <wasi/api.h>
+#define EV_IN      POLLIN
+#define EV_OUT     POLLOUT
+#define EV_ERR     (POLLERR | POLLNVAL)
+#define EV_HUP     POLLHUP
+#define SEND_FLAGS 0    /* wasi-libc's send() refuses any flag; WASI has no SIGPIPE */
+#define MAX_CONNS  1000 /* poll table; beyond it the listener waits */
+#else
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#define EV_IN      EPOLLIN
+#define EV_OUT     EPOLLOUT
+#define EV_ERR     EPOLLERR
+#define EV_HUP     EPOLLHUP
+#define SEND_FLAGS MSG_NOSIGNAL
+#endif
 
 #define IN_CAP     8192  /* largest request head we accept */
 #define OUT_CAP    16384 /* queued responses per connection */
@@ -32,7 +56,8 @@ struct conn {
     int fd;
     int closing;    /* close once out is flushed */
     int peer_eof;   /* peer shut down its sending side */
-    int want_out;   /* currently registered for EPOLLOUT */
+    int want_out;   /* currently waiting for EV_OUT instead of EV_IN */
+    size_t slot;    /* WASI: index in conns[] */
     size_t in_len;  /* bytes in in[] */
     size_t skip;    /* request body bytes still to discard */
     size_t out_off; /* bytes of out[] already sent */
@@ -41,10 +66,15 @@ struct conn {
     char out[OUT_CAP];
 };
 
-static int epfd = -1;
 static char body[256];
 static size_t body_len;
+#ifdef __wasi__
+static struct conn *conns[MAX_CONNS]; /* NULL: freed this round */
+static size_t nconns;
+#else
+static int epfd = -1;
 static char listen_tag, signal_tag; /* addresses used as epoll tags */
+#endif
 
 static void die(const char *what)
 {
@@ -54,7 +84,10 @@ static void die(const char *what)
 
 static void conn_free(struct conn *c)
 {
-    close(c->fd); /* also removes it from the epoll set */
+#ifdef __wasi__
+    conns[c->slot] = NULL;
+#endif
+    close(c->fd); /* natively, also removes it from the epoll set */
     free(c);
 }
 
@@ -230,9 +263,11 @@ static void set_events(struct conn *c, int want_out)
 {
     if (c->want_out == want_out)
         return;
+#ifndef __wasi__ /* the poll loop reads want_out each round */
     struct epoll_event ev = {.events = want_out ? EPOLLOUT : EPOLLIN, .data.ptr = c};
     if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
         die("epoll_ctl");
+#endif
     c->want_out = want_out;
 }
 
@@ -240,7 +275,7 @@ static void set_events(struct conn *c, int want_out)
 static int flush_out(struct conn *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, SEND_FLAGS);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -288,11 +323,11 @@ static int process_input(struct conn *c)
 
 static void handle_conn(struct conn *c, uint32_t events)
 {
-    if (events & EPOLLERR) {
+    if (events & EV_ERR) {
         conn_free(c);
         return;
     }
-    if (events & (EPOLLIN | EPOLLHUP)) {
+    if (events & (EV_IN | EV_HUP)) {
         while (!c->peer_eof && c->in_len < IN_CAP) {
             ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
             if (n < 0) {
@@ -316,7 +351,7 @@ static void handle_conn(struct conn *c, uint32_t events)
             conn_free(c);
             return;
         }
-        if (r == 0) { /* socket buffer full: wait for EPOLLOUT, stop reading */
+        if (r == 0) { /* socket buffer full: wait for EV_OUT, stop reading */
             set_events(c, 1);
             return;
         }
@@ -339,14 +374,15 @@ static void handle_conn(struct conn *c, uint32_t events)
 static void accept_all(int lfd)
 {
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        /* wasi-libc's accept4 writes through both pointers: never NULL. */
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             return; /* EAGAIN, or out of fds/memory: retry on the next event */
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct conn *c = malloc(sizeof *c);
         if (!c) {
             close(fd);
@@ -355,14 +391,78 @@ static void accept_all(int lfd)
         c->fd = fd;
         c->closing = c->peer_eof = c->want_out = 0;
         c->in_len = c->skip = c->out_off = c->out_len = 0;
+#ifdef __wasi__ /* no TCP_NODELAY: WASI preview 1 has no setsockopt */
+        c->slot = nconns;
+        conns[nconns++] = c;
+        if (nconns == MAX_CONNS)
+            return;
+#else
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             conn_free(c);
             continue;
         }
+#endif
     }
 }
 
+#ifdef __wasi__
+/* The listening socket the runtime preopened: fds are numbered from 3 without
+ * gaps (preopened directories and sockets alike), so stop at the first EBADF. */
+static int find_listener(void)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        __wasi_fdstat_t st;
+        __wasi_errno_t e = __wasi_fd_fdstat_get((__wasi_fd_t)fd, &st);
+        if (e == __WASI_ERRNO_BADF)
+            break;
+        if (e == 0 && st.fs_filetype == __WASI_FILETYPE_SOCKET_STREAM)
+            return fd;
+    }
+    fprintf(stderr, "httpd: no preopened listening socket (run with --tcplisten ADDR:PORT)\n");
+    exit(2);
+}
+
+static int serve(const char *port)
+{
+    static struct pollfd pfd[1 + MAX_CONNS];
+    (void)port; /* the runtime chose the address */
+    int lfd = find_listener();
+    int fl = fcntl(lfd, F_GETFL);
+    if (fl < 0 || fcntl(lfd, F_SETFL, fl | O_NONBLOCK) < 0)
+        die("fcntl O_NONBLOCK on the listening socket");
+
+    for (;;) {
+        size_t n = nconns;
+        /* fd -1 is skipped: a full table stops accepting for the round. */
+        pfd[0] = (struct pollfd){.fd = n < MAX_CONNS ? lfd : -1, .events = POLLIN};
+        for (size_t i = 0; i < n; i++)
+            pfd[1 + i] = (struct pollfd){.fd = conns[i]->fd,
+                                         .events = conns[i]->want_out ? POLLOUT : POLLIN};
+        if (poll(pfd, 1 + n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            die("poll");
+        }
+        for (size_t i = 0; i < n; i++)
+            if (pfd[1 + i].revents && conns[i])
+                handle_conn(conns[i], (uint32_t)pfd[1 + i].revents);
+        if (pfd[0].revents)
+            accept_all(lfd); /* appends after the n entries polled */
+        size_t k = 0;        /* drop the freed ones */
+        for (size_t i = 0; i < nconns; i++) {
+            if (conns[i]) {
+                conns[k] = conns[i];
+                conns[k]->slot = k;
+                k++;
+            }
+        }
+        nconns = k;
+    }
+}
+#else
 static int parse_port(const char *s)
 {
     char *ep;
@@ -374,18 +474,12 @@ static int parse_port(const char *s)
     return (int)p;
 }
 
-int main(int argc, char **argv)
+static int serve(const char *ps)
 {
-    const char *name = getenv("RUNTIME_NAME");
-    const char *ps = argc > 1 ? argv[1] : getenv("PORT");
     const char *addr = getenv("ADDR");
     int port = parse_port(ps && *ps ? ps : "8080");
-    if (!name || !*name)
-        name = "unknown";
     if (!addr || !*addr)
         addr = "0.0.0.0";
-    int n = snprintf(body, sizeof body, "hello from %s\n", name);
-    body_len = n < (int)sizeof body ? (size_t)n : sizeof body - 1;
 
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -461,4 +555,15 @@ int main(int argc, char **argv)
             }
         }
     }
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    const char *name = getenv("RUNTIME_NAME");
+    if (!name || !*name)
+        name = "unknown";
+    int n = snprintf(body, sizeof body, "hello from %s\n", name);
+    body_len = n < (int)sizeof body ? (size_t)n : sizeof body - 1;
+    return serve(argc > 1 ? argv[1] : getenv("PORT"));
 }

@@ -5,6 +5,9 @@ set -eu
 PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
       libclang-rt-14-dev busybox-static musl-tools python3 util-linux iproute2 procps
       runc crun podman runsc chromium"
+# The wasm32-wasi toolchain (clang --target=wasm32-wasi --sysroot=/usr): the
+# bench's httpd.wasm and bench/compute.sh's modules.
+PKGS="$PKGS lld wasi-libc libclang-rt-14-dev-wasm32"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
 missing=""
 for p in $PKGS; do

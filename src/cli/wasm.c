@@ -3,6 +3,7 @@
  * command's. */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,12 +123,13 @@ static int wasm_run(int argc, char **argv, cerr_t *err)
                               .stdin_fd = 0,
                               .stdout_fd = 1,
                               .stderr_fd = 2,
-                              .listen_fds = a.listen,
-                              .nlisten = a.nlisten,
                               .dirs = a.dirs,
-                              .ndirs = a.ndirs};
+                              .ndirs = a.ndirs,
+                              .listen_fds = a.listen,
+                              .nlisten = a.nlisten};
     struct wasm_program *p = wasm_program_load(argv[optind], &cfg, err);
     if (p != NULL) {
+        signal(SIGPIPE, SIG_IGN); /* a closed pipe or socket is EPIPE for the module */
         status = wasm_program_run(p);
         fflush(stdout);
         wasm_program_free(p);

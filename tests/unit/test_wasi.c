@@ -748,7 +748,7 @@ static void test_readdir(void)
     wasi_free(ctx);
 }
 
-/* fd_prestat_get / fd_prestat_dir_name; sockets come first, then the dirs. */
+/* fd_prestat_get / fd_prestat_dir_name; the dirs come first, then the sockets. */
 static void test_prestat(void)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -757,27 +757,27 @@ static void test_prestat(void)
     close(s);
     if (ctx == NULL)
         return;
-    EXPECT(CALL("fd_prestat_get", I(3), I(A_STAT)), WASI_EBADF); /* the socket */
+    EXPECT(CALL("fd_prestat_get", I(4), I(A_STAT)), WASI_EBADF); /* the socket */
     memset(mem->data + A_STAT, 0xff, 8);
-    EXPECT(CALL("fd_prestat_get", I(4), I(A_STAT)), 0);
+    EXPECT(CALL("fd_prestat_get", I(3), I(A_STAT)), 0);
     CHECK(mem->data[A_STAT] == WASI_PREOPENTYPE_DIR);
     CHECK(rd32(A_STAT + 4) == strlen("/sandbox"));
     memset(mem->data + A_BUF, 0, 16);
-    EXPECT(CALL("fd_prestat_dir_name", I(4), I(A_BUF), I(8)), 0);
+    EXPECT(CALL("fd_prestat_dir_name", I(3), I(A_BUF), I(8)), 0);
     CHECK(memcmp(mem->data + A_BUF, "/sandbox", 8) == 0 && mem->data[A_BUF + 8] == 0);
-    EXPECT(CALL("fd_prestat_dir_name", I(4), I(A_BUF), I(3)), WASI_ENAMETOOLONG);
+    EXPECT(CALL("fd_prestat_dir_name", I(3), I(A_BUF), I(3)), WASI_ENAMETOOLONG);
     EXPECT(CALL("fd_prestat_get", I(0), I(A_STAT)), WASI_EBADF);
     EXPECT(CALL("fd_prestat_get", I(5), I(A_STAT)), WASI_EBADF);
-    EXPECT(CALL("fd_prestat_get", I(4), I((uint32_t)mem->size - 4)), WASI_EFAULT);
-    EXPECT(CALL("fd_prestat_dir_name", I(4), I((uint32_t)mem->size - 4), I(8)), WASI_EFAULT);
+    EXPECT(CALL("fd_prestat_get", I(3), I((uint32_t)mem->size - 4)), WASI_EFAULT);
+    EXPECT(CALL("fd_prestat_dir_name", I(3), I((uint32_t)mem->size - 4), I(8)), WASI_EFAULT);
     /* The preopen's fdstat: a directory that can open files. */
-    EXPECT(CALL("fd_fdstat_get", I(4), I(A_STAT)), 0);
+    EXPECT(CALL("fd_fdstat_get", I(3), I(A_STAT)), 0);
     CHECK(mem->data[A_STAT] == WASI_FILETYPE_DIRECTORY);
     CHECK((rd64(A_STAT + 8) & WASI_RIGHT_PATH_OPEN) != 0);
     CHECK((rd64(A_STAT + 16) & WASI_RIGHT_FD_READ) != 0);
     /* Closing a preopen is allowed; afterwards it is gone. */
-    EXPECT(CALL("fd_close", I(4)), 0);
-    EXPECT(CALL("fd_prestat_get", I(4), I(A_STAT)), WASI_EBADF);
+    EXPECT(CALL("fd_close", I(3)), 0);
+    EXPECT(CALL("fd_prestat_get", I(3), I(A_STAT)), WASI_EBADF);
     wasi_free(ctx);
 }
 
@@ -1088,7 +1088,7 @@ static void test_poll_pipe(void)
     wasi_free(ctx);
 }
 
-/* A listening TCP socket on 127.0.0.1 as fd 3: fdstat says SOCKET_STREAM,
+/* A listening TCP socket on 127.0.0.1 as fd 4 (after the preopen): fdstat says SOCKET_STREAM,
  * sock_accept gives a connection, data both ways (sock_* and fd_*). */
 static void test_sock(void)
 {
@@ -1105,19 +1105,19 @@ static void test_sock(void)
     close(l); /* the context holds its own */
     if (ctx == NULL)
         return;
-    EXPECT(CALL("fd_fdstat_get", I(3), I(A_STAT)), 0);
+    EXPECT(CALL("fd_fdstat_get", I(4), I(A_STAT)), 0);
     CHECK(mem->data[A_STAT] == WASI_FILETYPE_SOCKET_STREAM);
     CHECK((rd64(A_STAT + 8) & WASI_RIGHT_SOCK_ACCEPT) != 0);
-    EXPECT(CALL("fd_filestat_get", I(3), I(A_STAT)), 0);
+    EXPECT(CALL("fd_filestat_get", I(4), I(A_STAT)), 0);
     CHECK(mem->data[A_STAT + 16] == WASI_FILETYPE_SOCKET_STREAM);
 
     /* Nothing pending: accept on a non-blocking listener says EAGAIN. */
-    EXPECT(CALL("fd_fdstat_set_flags", I(3), I(WASI_FDFLAGS_NONBLOCK)), 0);
-    EXPECT(CALL("sock_accept", I(3), I(0), I(A_RET)), WASI_EAGAIN);
-    EXPECT(CALL("fd_fdstat_set_flags", I(3), I(0)), 0);
-    EXPECT(CALL("sock_accept", I(3), I(1), I(A_RET)), WASI_EINVAL);
-    EXPECT(CALL("sock_accept", I(4), I(0), I(A_RET)), WASI_ENOTSOCK); /* the preopen */
-    EXPECT(CALL("sock_accept", I(3), I(0), I((uint32_t)mem->size)), WASI_EFAULT);
+    EXPECT(CALL("fd_fdstat_set_flags", I(4), I(WASI_FDFLAGS_NONBLOCK)), 0);
+    EXPECT(CALL("sock_accept", I(4), I(0), I(A_RET)), WASI_EAGAIN);
+    EXPECT(CALL("fd_fdstat_set_flags", I(4), I(0)), 0);
+    EXPECT(CALL("sock_accept", I(4), I(1), I(A_RET)), WASI_EINVAL);
+    EXPECT(CALL("sock_accept", I(3), I(0), I(A_RET)), WASI_ENOTSOCK); /* the preopen */
+    EXPECT(CALL("sock_accept", I(4), I(0), I((uint32_t)mem->size)), WASI_EFAULT);
 
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CHECK(c >= 0 && connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
@@ -1125,18 +1125,18 @@ static void test_sock(void)
     int c2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CHECK(c2 >= 0 && connect(c2, (struct sockaddr *)&sa, sizeof(sa)) == 0);
     /* The listener polls readable when a connection waits. */
-    sub_fd(0, 1, WASI_EVENTTYPE_FD_READ, 3);
+    sub_fd(0, 1, WASI_EVENTTYPE_FD_READ, 4);
     sub_clock(1, 2, WASI_CLOCK_MONOTONIC, 5000000000ull, 0);
     EXPECT(CALL("poll_oneoff", I(A_SUBS), I(A_EVENTS), I(2), I(A_RET)), 0);
     CHECK(rd32(A_RET) == 1 && rd64(A_EVENTS) == 1);
     wr32(A_RET, 0);
-    EXPECT(CALL("sock_accept", I(3), I(0), I(A_RET)), 0);
+    EXPECT(CALL("sock_accept", I(4), I(0), I(A_RET)), 0);
     uint32_t conn = rd32(A_RET);
     CHECK(conn == 5);
     EXPECT(CALL("fd_fdstat_get", I(conn), I(A_STAT)), 0);
     CHECK(mem->data[A_STAT] == WASI_FILETYPE_SOCKET_STREAM);
     CHECK(rd16(A_STAT + 2) == 0);
-    EXPECT(CALL("sock_accept", I(3), I(WASI_FDFLAGS_NONBLOCK), I(A_RET)), 0);
+    EXPECT(CALL("sock_accept", I(4), I(WASI_FDFLAGS_NONBLOCK), I(A_RET)), 0);
     uint32_t conn2 = rd32(A_RET);
     CHECK(conn2 == 6);
     EXPECT(CALL("fd_fdstat_get", I(conn2), I(A_STAT)), 0);
@@ -1185,7 +1185,7 @@ static void test_sock(void)
     EXPECT(CALL("sock_shutdown", I(conn), I(WASI_SDFLAGS_WR)), 0);
     CHECK(read(c, got, sizeof(got)) == 0);
     EXPECT(CALL("sock_shutdown", I(conn), I(0)), WASI_EINVAL);
-    EXPECT(CALL("sock_shutdown", I(PRE + 1), I(WASI_SDFLAGS_WR)), WASI_ENOTSOCK);
+    EXPECT(CALL("sock_shutdown", I(PRE), I(WASI_SDFLAGS_WR)), WASI_ENOTSOCK);
     /* The peer gone: a send is EPIPE, not SIGPIPE. */
     EXPECT(CALL("sock_shutdown", I(conn), I(WASI_SDFLAGS_RD)), 0);
     close(c);

@@ -9,7 +9,8 @@
  * rootfs with its mounts), passes process.args/env, stdio, and listening
  * sockets: those inherited by socket activation (LISTEN_FDS) and those the
  * annotation run.cella.wasm.tcplisten asks for (ADDR:PORT[,ADDR:PORT...],
- * bound in the container's network namespace), as wasi fds 3, 4, ... */
+ * bound in the container's network namespace), as the wasi fds after the
+ * root directory. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -110,10 +111,10 @@ static int wasm_oci_run(const struct proc_plan *plan, cerr_t *err)
                               .stdin_fd = 0,
                               .stdout_fd = 1,
                               .stderr_fd = 2,
-                              .listen_fds = lfds,
-                              .nlisten = nl,
                               .dirs = &root,
-                              .ndirs = 1};
+                              .ndirs = 1,
+                              .listen_fds = lfds,
+                              .nlisten = nl};
     struct wasm_program *prog = wasm_program_load(plan->exe, &cfg, err);
     if (prog == NULL)
         return -1;

@@ -650,12 +650,15 @@ struct wasi_ctx *wasi_new(const struct wasi_config *cfg, cerr_t *err)
     if (add_stdio(ctx, 0, cfg->stdin_fd, err) < 0 || add_stdio(ctx, 1, cfg->stdout_fd, err) < 0 ||
         add_stdio(ctx, 2, cfg->stderr_fd, err) < 0)
         goto fail;
+    /* Directories first: wasi-libc registers preopens by asking
+     * fd_prestat_get from fd 3 up and stops at the first fd that is not
+     * one (a socket would hide the directories after it). */
     uint32_t slot = 3;
-    for (size_t i = 0; i < cfg->nlisten; i++)
-        if (add_listener(ctx, slot++, cfg->listen_fds[i], err) < 0)
-            goto fail;
     for (size_t i = 0; i < cfg->ndirs; i++)
         if (add_preopen(ctx, slot++, &cfg->dirs[i], err) < 0)
+            goto fail;
+    for (size_t i = 0; i < cfg->nlisten; i++)
+        if (add_listener(ctx, slot++, cfg->listen_fds[i], err) < 0)
             goto fail;
     if (make_funcs(ctx, err) < 0)
         goto fail;

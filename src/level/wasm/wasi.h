@@ -32,10 +32,10 @@ struct wasi_config {
     int stdin_fd;      /* host fds for wasi fds 0, 1, 2; -1 leaves that fd closed */
     int stdout_fd;
     int stderr_fd;
-    const int *listen_fds; /* listening sockets, wasi fds 3, 4, ... in order */
-    size_t nlisten;
-    const struct wasi_preopen_dir *dirs; /* preopens, the fds after the sockets */
+    const struct wasi_preopen_dir *dirs; /* preopens: wasi fds 3, 4, ... in order */
     size_t ndirs;
+    const int *listen_fds; /* listening sockets: the fds after the directories */
+    size_t nlisten;
 };
 
 struct wasi_ctx;
