@@ -9,6 +9,11 @@
  *   CMD kill ID KILL; CMD delete --force ID
  * is timed on its own.  The runtime is started with fork+execvp, no shell.
  *
+ * With --exec CMD [ARGS...] (after all other options) there is no OCI
+ * runtime: CMD itself is the server (e.g. `cella wasm run --tcplisten ...
+ * httpd.wasm`); each run execs it, waits for the first 200, reads the PSS of
+ * its process (/proc/PID/smaps_rollup) and kills it (teardown).
+ *
  * Prints min/median/p95/max of the cold start and medians of the runtime
  * command and of teardown, as a table and as one JSON line.
  */
@@ -44,6 +49,7 @@ struct opts {
     int poll_us;
     int create_start;
     int verbose;
+    char **exec_argv; /* --exec: the server command, no OCI runtime */
 };
 
 struct sample {
@@ -52,6 +58,7 @@ struct sample {
     double kill_ms;     /* "kill ID KILL" */
     double delete_ms;   /* "delete --force ID" */
     double teardown_ms; /* kill + delete */
+    double pss_kib;     /* --exec: PSS of the server at its first 200 */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -86,7 +93,9 @@ static void usage(FILE *f)
                "  --timeout-ms MS     give up on a run after MS (default 10000)\n"
                "  --poll-us US        pause between probes (default 0: tight loop)\n"
                "  --id-prefix STR     container id prefix (default \"coldstart-\")\n"
-               "  --verbose           show the runtime's stdout/stderr and per-run times\n");
+               "  --verbose           show the runtime's stdout/stderr and per-run times\n"
+               "  --exec CMD ARGS...  (last) no runtime: exec CMD, which serves on the port;\n"
+               "                      also reports its PSS; --runtime and --bundle not needed\n");
 }
 
 static int parse_int(const char *opt, const char *s, int lo, int hi)
@@ -155,6 +164,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
                 }
                 o->gargs[o->ngargs++] = t;
             }
+        } else if (!strcmp(a, "--exec")) {
+            if (i + 1 >= argc) {
+                usage(stderr);
+                exit(2);
+            }
+            o->exec_argv = argv + i + 1;
+            if (!o->runtime)
+                o->runtime = argv[i + 1];
+            break;
         } else if (!strcmp(a, "--create-start")) {
             o->create_start = 1;
         } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -169,7 +187,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         }
 #undef NEED_VALUE
     }
-    if (!o->runtime || !o->bundle || !o->port) {
+    if (!o->runtime || (!o->bundle && !o->exec_argv) || !o->port) {
         usage(stderr);
         exit(2);
     }
@@ -347,9 +365,80 @@ static void teardown(const struct opts *o, const char *id, struct sample *s)
     }
 }
 
+/* Pss of one process in KiB, from /proc/PID/smaps_rollup (0 if unreadable). */
+static double pss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "re");
+    double kib = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Pss: %lf kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* --exec: one run of the server command itself. 1 on success, 0 on failure. */
+static int one_exec_run(const struct opts *o, struct sample *s)
+{
+    char other[128] = "";
+    double t0 = now_ms(), deadline = t0 + o->timeout_ms;
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("coldstart: fork");
+        return 0;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0 && !o->verbose) {
+            dup2(nul, 0);
+            dup2(nul, 1);
+            dup2(nul, 2);
+        }
+        execvp(o->exec_argv[0], o->exec_argv);
+        _exit(127);
+    }
+    int ok = 0;
+    for (;;) {
+        int p = probe(o->port, deadline, other, sizeof other);
+        double t = now_ms();
+        if (p > 0) {
+            s->start_ms = s->cmd_ms = t - t0;
+            s->pss_kib = pss_kib(pid);
+            ok = 1;
+            break;
+        }
+        if (t >= deadline || stop_requested || waitpid(pid, NULL, WNOHANG) == pid) {
+            fprintf(stderr, "coldstart: %s: no 200 from port %d (%s)\n", o->name, o->port,
+                    *other ? other : "connection refused");
+            break;
+        }
+        if (o->poll_us)
+            usleep((useconds_t)o->poll_us);
+    }
+    double t1 = now_ms();
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    s->teardown_ms = s->kill_ms = now_ms() - t1;
+    return ok;
+}
+
 /* One run.  Returns 1 on success (s filled in), 0 on failure. */
 static int one_run(const struct opts *o, const char *id, struct sample *s)
 {
+    if (o->exec_argv) {
+        int ok = one_exec_run(o, s);
+        if (!port_free(o->port, 5000) && !stop_requested)
+            return -1;
+        return ok;
+    }
     char other[128] = "";
     double deadline;
     double t0 = now_ms();
@@ -499,7 +588,8 @@ int main(int argc, char **argv)
     double *kl = calloc((size_t)ok + 1, sizeof *kl);
     double *dl = calloc((size_t)ok + 1, sizeof *dl);
     double *raw = calloc((size_t)ok + 1, sizeof *raw);
-    if (!start || !cmd || !td || !kl || !dl || !raw) {
+    double *pss = calloc((size_t)ok + 1, sizeof *pss);
+    if (!start || !cmd || !td || !kl || !dl || !raw || !pss) {
         perror("coldstart: calloc");
         return 1;
     }
@@ -509,13 +599,15 @@ int main(int argc, char **argv)
         td[i] = samples[i].teardown_ms;
         kl[i] = samples[i].kill_ms;
         dl[i] = samples[i].delete_ms;
+        pss[i] = samples[i].pss_kib;
     }
+    double pss_med = median(pss, ok);
     double med = median(start, ok); /* sorts start */
     double p95 = percentile(start, ok, 95);
     double mn = ok ? start[0] : 0, mx = ok ? start[ok - 1] : 0;
     double cmd_med = median(cmd, ok), td_med = median(td, ok);
     double kill_med = median(kl, ok), del_med = median(dl, ok);
-    const char *mode = o.create_start ? "create+start" : "run --detach";
+    const char *mode = o.exec_argv ? "exec" : o.create_start ? "create+start" : "run --detach";
 
     const double vals[] = {mn, med, p95, mx, cmd_med, td_med, kill_med, del_med};
     static const char *const keys[] = {"min_ms",         "median_ms",       "p95_ms",
@@ -531,6 +623,8 @@ int main(int argc, char **argv)
         else
             printf(" %9s", "-");
     }
+    if (o.exec_argv && ok)
+        printf("   PSS %.0f KiB", pss_med);
     printf("\n{\"runtime\":");
     json_string(o.name);
     printf(",\"command\":");
@@ -542,6 +636,8 @@ int main(int argc, char **argv)
         else
             printf(",\"%s\":null", keys[k]);
     }
+    if (o.exec_argv)
+        printf(",\"pss_kib_median\":%.0f", pss_med);
     printf(",\"samples_ms\":[");
     for (int i = 0; i < ok; i++)
         printf("%s%.3f", i ? "," : "", raw[i]);

@@ -89,20 +89,22 @@ static void read_env(struct bench_env *e)
 
 /* ---- the bundle --------------------------------------------------------------------- */
 
-static char *find_httpd(const char *self)
+/* The bench's server next to cella-bench (or where CELLA_BENCH_HTTPD{,_WASM}
+ * says): name is "cella-bench-httpd" or "cella-bench-httpd.wasm". */
+static char *find_httpd(const char *self, const char *env_name, const char *name, int mode)
 {
-    const char *env = getenv("CELLA_BENCH_HTTPD");
+    const char *env = getenv(env_name);
     if (env != NULL)
-        return access(env, X_OK) == 0 ? realpath(env, NULL) : NULL;
+        return access(env, mode) == 0 ? realpath(env, NULL) : NULL;
     char dir[PATH_MAX], cand[PATH_MAX + 64];
     snprintf(dir, sizeof(dir), "%s", self);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    const char *rel[] = {"cella-bench-httpd", "../bench/httpd", "../libexec/cella/httpd"};
+    const char *rel[] = {"", "../libexec/cella/"};
     for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-        if (snprintf(cand, sizeof(cand), "%s/%s", dir, rel[i]) < (int)sizeof(cand) &&
-            access(cand, X_OK) == 0)
+        if (snprintf(cand, sizeof(cand), "%s/%s%s", dir, rel[i], name) < (int)sizeof(cand) &&
+            access(cand, mode) == 0)
             return realpath(cand, NULL);
     }
     return NULL;
@@ -130,12 +132,18 @@ static int copy_file(const char *from, const char *to)
     return r;
 }
 
-/* A distroless bundle: the rootfs holds the server and nothing else. */
-/* server_cpus: a cpuset for the server ("0"), so that it and the load
- * generator run on different CPUs; NULL: no pinning. */
-static int make_bundle(const char *dir, const char *httpd, int port, const char *server_cpus,
-                       char *err, size_t errlen)
+/* A distroless bundle: the rootfs holds the server and nothing else.
+ * server_cpus: a cpuset for the server ("0"), so that it and the load
+ * generator run on different CPUs; NULL: no pinning. wasm: httpd is the
+ * wasm32-wasi build, run by cella's wasm level with its listening socket
+ * preopened from the annotation run.cella.wasm.tcplisten. */
+static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
+                       const char *server_cpus, char *err, size_t errlen)
 {
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "mkdir %.300s: %s", dir, strerror(errno));
+        return -1;
+    }
     char p[PATH_MAX];
     const char *subdirs[] = {"rootfs", "rootfs/proc", "rootfs/dev", "rootfs/sys", "rootfs/tmp"};
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
@@ -146,7 +154,8 @@ static int make_bundle(const char *dir, const char *httpd, int port, const char 
             return -1;
         }
     }
-    if (snprintf(p, sizeof(p), "%s/rootfs/httpd", dir) >= (int)sizeof(p))
+    const char *file = wasm ? "httpd.wasm" : "httpd";
+    if (snprintf(p, sizeof(p), "%s/rootfs/%s", dir, file) >= (int)sizeof(p))
         return -1;
     if (copy_file(httpd, p) < 0) {
         snprintf(err, errlen, "copy %.300s: %s", httpd, strerror(errno));
@@ -160,10 +169,18 @@ static int make_bundle(const char *dir, const char *httpd, int port, const char 
         return -1;
     }
     static const char caps[] = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
+    char args[64], annotations[128] = "";
+    if (wasm) {
+        snprintf(args, sizeof(args), "\"/httpd.wasm\"");
+        snprintf(annotations, sizeof(annotations),
+                 " \"annotations\": {\"run.cella.wasm.tcplisten\": \"0.0.0.0:%d\"},\n", port);
+    } else {
+        snprintf(args, sizeof(args), "\"/httpd\", \"%d\"", port);
+    }
     fprintf(f,
-            "{\"ociVersion\": \"1.1.0\",\n"
+            "{\"ociVersion\": \"1.1.0\",\n%s"
             " \"process\": {\"terminal\": false, \"user\": {\"uid\": 0, \"gid\": 0},\n"
-            "   \"args\": [\"/httpd\", \"%d\"],\n"
+            "   \"args\": [%s],\n"
             "   \"env\": [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\", \"RUNTIME_NAME=bench\"],\n"
             "   \"cwd\": \"/\",\n"
             "   \"capabilities\": {\"bounding\": %s, \"effective\": %s, \"permitted\": %s},\n"
@@ -181,7 +198,7 @@ static int make_bundle(const char *dir, const char *httpd, int port, const char 
             "   {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
             "   \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\"],\n"
             "   \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\"]%s%s%s}}\n",
-            port, caps, caps, caps,
+            annotations, args, caps, caps, caps,
             server_cpus ? ",\n   \"resources\": {\"cpu\": {\"cpus\": \"" : "",
             server_cpus ? server_cpus : "", server_cpus ? "\"}}" : "");
     if (fclose(f) != 0) {
@@ -247,14 +264,14 @@ static int run_quiet(const char *cmd)
 
 /* The article's three images: distroless (the server alone), busybox
  * (busybox-static + the server) and Debian minbase (with --debian: it
- * downloads packages). */
+ * downloads packages); and the wasm one (the wasm32-wasi server alone). */
 static void measure_images(struct bench_report *rep, const char *dir, const char *bundle,
-                           const char *httpd, bool debian)
+                           const char *wasm_bundle, const char *httpd, bool debian)
 {
-    static struct image_size imgs[3];
+    static struct image_size imgs[4];
     memset(imgs, 0, sizeof(imgs));
     rep->img = imgs;
-    rep->n_img = 3;
+    rep->n_img = 4;
     char root[PATH_MAX], cmd[3 * PATH_MAX];
     snprintf(imgs[0].name, sizeof(imgs[0].name), "distroless");
     fmt(root, sizeof(root), "%s/rootfs", bundle);
@@ -272,6 +289,16 @@ static void measure_images(struct bench_report *rep, const char *dir, const char
         snprintf(imgs[1].error, sizeof(imgs[1].error), "could not assemble the busybox rootfs");
     else
         size_rootfs(root, &imgs[1]);
+
+    /* The wasm32-wasi server alone, as the wasm level runs it. */
+    snprintf(imgs[3].name, sizeof(imgs[3].name), "wasm");
+    if (wasm_bundle == NULL) {
+        snprintf(imgs[3].error, sizeof(imgs[3].error),
+                 "not measured: no wasm32-wasi build of the server");
+    } else {
+        fmt(root, sizeof(root), "%s/rootfs", wasm_bundle);
+        size_rootfs(root, &imgs[3]);
+    }
 
     snprintf(imgs[2].name, sizeof(imgs[2].name), "debian");
     if (!debian) {
@@ -396,7 +423,8 @@ int main(int argc, char **argv)
     char self[PATH_MAX];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[sl > 0 ? sl : 0] = '\0';
-    char *httpd = find_httpd(self);
+    char *httpd = find_httpd(self, "CELLA_BENCH_HTTPD", "cella-bench-httpd", X_OK);
+    char *httpd_wasm = find_httpd(self, "CELLA_BENCH_HTTPD_WASM", "cella-bench-httpd.wasm", R_OK);
     if (httpd == NULL) {
         fprintf(stderr,
                 "cella bench: the bench's HTTP server (cella-bench-httpd) is not "
@@ -406,18 +434,21 @@ int main(int argc, char **argv)
     }
     char tmpl[] = "/tmp/cella-bench.XXXXXX";
     char *dir = mkdtemp(tmpl);
-    char err[512], bundle[PATH_MAX], root[PATH_MAX];
+    char err[512], bundle[PATH_MAX], wasm_bundle[PATH_MAX], root[PATH_MAX];
     if (dir == NULL) {
         fprintf(stderr, "cella bench: mkdtemp: %s\n", strerror(errno));
         return 1;
     }
     snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
+    snprintf(wasm_bundle, sizeof(wasm_bundle), "%s/bundle-wasm", dir);
     snprintf(root, sizeof(root), "%s/state", dir);
-    mkdir(bundle, 0755);
     struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
     read_env(&rep.env);
     /* Two or more CPUs: the server on CPU 0, the load generator on the last. */
-    if (make_bundle(bundle, httpd, o.port, rep.env.cores >= 2 ? "0" : NULL, err, sizeof(err)) < 0) {
+    const char *cpus = rep.env.cores >= 2 ? "0" : NULL;
+    if (make_bundle(bundle, httpd, false, o.port, cpus, err, sizeof(err)) < 0 ||
+        (httpd_wasm != NULL &&
+         make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, err, sizeof(err)) < 0)) {
         fprintf(stderr, "cella bench: bundle: %s\n", err);
         return 1;
     }
@@ -425,6 +456,7 @@ int main(int argc, char **argv)
     const struct driver *ds = drivers_all(o.cella, &nd);
     rep.rt = calloc(nd, sizeof(*rep.rt));
     struct measure_opts mo = {.bundle = bundle,
+                              .wasm_bundle = httpd_wasm ? wasm_bundle : NULL,
                               .port = o.port,
                               .runs = o.runs,
                               .duration_s = o.duration,
@@ -445,12 +477,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "cella bench: %s (%s)...\n", r->name, r->version);
         /* runc and crun get their own --root: nothing of the bench mixes
          * with the user's containers. runsc keeps its default. */
-        mo.root = ds[i].boundary == B_SHARED_KERNEL ? root : NULL;
+        mo.root = ds[i].binary == NULL || ds[i].boundary == B_SHARED_KERNEL ? root : NULL;
         measure_runtime(&ds[i], path, &mo, r);
         free(path);
     }
     if (!bench_stop)
-        measure_images(&rep, dir, bundle, httpd, o.debian);
+        measure_images(&rep, dir, bundle, httpd_wasm ? wasm_bundle : NULL, httpd, o.debian);
     report_text(stdout, &rep);
     int rc = 0;
     if (o.json && report_json(&rep, o.json, err, sizeof(err)) < 0)
@@ -471,5 +503,6 @@ int main(int argc, char **argv)
         waitpid(pid, NULL, 0);
     free(rep.rt);
     free(httpd);
+    free(httpd_wasm);
     return bench_stop ? 130 : rc;
 }

@@ -20,6 +20,9 @@ struct driver {
     /* crun 1.8 refuses hybrid cgroups: measure it in a private mount
      * namespace where /sys/fs/cgroup/unified is unmounted. */
     bool hide_unified_cgroup;
+    /* Runs the wasm32-wasi build of the workload (a bundle holding
+     * httpd.wasm, its listening socket from run.cella.wasm.tcplisten). */
+    bool wasm;
     const char *note; /* shown with results (e.g. "ptrace platform") */
 };
 

@@ -216,7 +216,14 @@ static void teardown(const struct driver *d, const char *path, const struct meas
 static double start_container(const struct driver *d, const char *path,
                               const struct measure_opts *o, struct ctr *c, char *err, size_t errlen)
 {
-    const char *args[] = {"run", d->detach_flag, "--bundle", o->bundle, c->id, NULL};
+    const char *bundle = d->wasm ? o->wasm_bundle : o->bundle;
+    if (bundle == NULL) {
+        snprintf(err, errlen,
+                 "the wasm32-wasi build of the workload (cella-bench-httpd.wasm) "
+                 "is not built: no wasm32-wasi toolchain (scripts/deps.sh)");
+        return -1;
+    }
+    const char *args[] = {"run", d->detach_flag, "--bundle", bundle, c->id, NULL};
     struct cmd cmd;
     double t0 = now_ms();
     if (spawn(d, path, o, args, &cmd) < 0) {

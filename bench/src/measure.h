@@ -11,7 +11,8 @@
 #include "model.h"
 
 struct measure_opts {
-    const char *bundle; /* absolute; its config serves on 127.0.0.1:port */
+    const char *bundle;      /* absolute; its config serves on 127.0.0.1:port */
+    const char *wasm_bundle; /* the same with the wasm32-wasi server, NULL: not built */
     int port;
     int runs;
     double duration_s; /* of each load phase */

@@ -10,6 +10,9 @@ if [ ! -x "$BENCH_DIR/cella-bench" ] || [ ! -x "$BENCH_DIR/cella-bench-httpd" ];
     exit 1
 fi
 list="cella-container"
+# The wasm level runs the wasm32-wasi build of the workload (needs the WASI toolchain).
+wasm_built=0
+[ -e "$BENCH_DIR/cella-bench-httpd.wasm" ] && wasm_built=1 && list="$list,cella-wasm"
 for r in runc crun runsc; do
     command -v "$r" >/dev/null 2>&1 || [ -x "/usr/sbin/$r" ] && list="$list,$r"
 done
@@ -37,6 +40,12 @@ check_json "JSON: environment (cpu, cores, kernel, virtualization)" \
 check_json "JSON: one entry per runtime asked for" "len(d['runtimes']) == len('$list'.split(','))"
 check_json "JSON: cella's container level measured" \
     "[r for r in d['runtimes'] if r['name'] == 'cella-container' and r['ok']]"
+if [ $wasm_built = 1 ]; then
+    check_json "JSON: cella's wasm level measured (its PSS under 3 MiB)" \
+        "[r for r in d['runtimes'] if r['name'] == 'cella-wasm' and r['ok'] and r['boundary'] == 'wasm_sandbox' and 0 < r['mem_idle']['pss_kb'] < 3072]"
+else
+    skip "JSON: cella's wasm level measured" "cella-bench-httpd.wasm not built (no wasm32-wasi toolchain)"
+fi
 check_json "JSON: every measured runtime has 3 cold starts, min <= median <= p95 <= max, all > 0" \
     "all(r['runs_ok'] == 3 and 0 < r['cold_ms']['min'] <= r['cold_ms']['median'] <= r['cold_ms']['p95'] <= r['cold_ms']['max'] < 10000 for r in d['runtimes'] if r['ok'])"
 check_json "JSON: teardown timed apart" \

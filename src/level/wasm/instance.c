@@ -1,6 +1,7 @@
 /* Instantiation (core spec 2.0, 4.5.4): resolve and match the imports,
- * allocate functions, tables, memories and globals, compile every function,
- * apply the active segments in order, run the start function. */
+ * allocate functions, tables, memories and globals, apply the active
+ * segments in order, run the start function. Functions are compiled on
+ * their first call (interp.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,7 @@ static int alloc_objects(struct wasm_instance *in, cerr_t *err)
         f->sig = type_sig(m, m->funcs[i]);
         f->inst = in;
         f->code = &in->codes[i];
+        in->codes[i].index = in->nfuncs_imported + i;
         in->funcs[in->nfuncs_imported + i] = f;
     }
     for (uint32_t i = 0; i < m->ntables; i++) {
@@ -321,9 +323,6 @@ struct wasm_instance *wasm_instantiate(const struct wasm_module *m, wasm_resolve
     if (link_imports(in, resolve, resolve_ctx, err) < 0 || alloc_objects(in, err) < 0 ||
         make_exports(in, err) < 0)
         goto fail;
-    for (uint32_t i = in->nfuncs_imported; i < nfuncs; i++)
-        if (wasm_compile(in, i, err) < 0)
-            goto fail;
     if (init_segments(in, err) < 0)
         goto trapped;
     if (m->has_start) {

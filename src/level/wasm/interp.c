@@ -73,6 +73,19 @@ static const char *element_trap(const char *what, uint32_t i)
     return buf;
 }
 
+/* The first call of a function compiles it; a failure (an instruction the
+ * interpreter lacks, memory) is a trap with the compiler's message. */
+static const char *compile_now(struct wasm_func *fn)
+{
+    static __thread char buf[256];
+    cerr_t err = NULL;
+    if (wasm_compile(fn->inst, fn->code->index, &err) == 0)
+        return NULL;
+    snprintf(buf, sizeof(buf), "%s", cerr_msg(err));
+    cerr_free(&err);
+    return buf;
+}
+
 /* ---- float helpers ---- */
 
 static inline uint32_t f32_bits(float f)
@@ -720,6 +733,8 @@ call_fn:
         NEXT();
     } else {
         struct wasm_fn_code *fc = fn->code;
+        if (__builtin_expect(fc->code == NULL, 0) && (trap = compile_now(fn)) != NULL)
+            goto trapped;
         if (ex->nframes == MAX_FRAMES || fc->max_cells > (size_t)(stack_end - nfp))
             TRAP(T_EXHAUSTED);
         ex->frames[ex->nframes++] = (struct frame){ip, fp, inst};

@@ -23,7 +23,8 @@ union cell {
 };
 
 struct wasm_fn_code {
-    union cell *code;
+    union cell *code;   /* NULL until the first call compiles it */
+    uint32_t index;     /* in the function index space */
     uint32_t nparams;   /* cells */
     uint32_t nlocals;   /* cells of declared locals, zeroed at entry */
     uint32_t nresults;  /* cells */
@@ -105,7 +106,9 @@ static inline bool wasm_has_imm(uint8_t op)
 /* The interpreter's handler addresses, indexed by OP_* (NULL: none). */
 const void *const *wasm_interp_labels(void);
 
-/* Compile defined function `idx` (of the function index space) of inst. */
+/* Compile defined function `idx` (of the function index space) of inst.
+ * Functions are compiled on their first call: a module's start-up pays only
+ * for the code it runs. */
 int wasm_compile(struct wasm_instance *inst, uint32_t idx, cerr_t *err);
 
 /* Evaluate a constant expression (global, offset and element inits). */
