@@ -122,6 +122,20 @@ cfg "$B" "c['annotations']={'run.cella.isolation':'wasm'}"
 expect_eq "annotation run.cella.isolation=wasm selects the engine" "argv[0]=/probe
 argv[1]=args" "$(orun)"
 
+# Defence in depth: the container's seccomp filter and cgroup limits apply to the engine.
+reset
+cfg "$B" "c['process']['args']=['/probe.wasm','write','/data/new.txt','x']" \
+    "c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['openat2'],'action':'SCMP_ACT_ERRNO','errnoRet':1}]}"
+expect_eq "the container's seccomp filter applies to the engine" \
+    "open /data/new.txt: Operation not permitted" "$(orun)"
+reset
+cfg "$B" "c['process']['args']=['/probe.wasm','touch','256']" \
+    "c['linux'].setdefault('resources',{})['memory']={'limit':64*1024*1024,'swap':64*1024*1024}"
+out=$(orun)
+rc=$?
+expect_eq "the container's memory limit applies to the module (256 MiB touched, 64 MiB allowed: killed)" \
+    137 "$rc"
+
 # Lifecycle: create / start / state / kill / delete of a module that sleeps.
 reset
 cfg "$B" "c['process']['args']=['/probe.wasm','sleep','30']"

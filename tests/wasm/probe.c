@@ -1,6 +1,6 @@
 /* A WASI command for the wasm level's tests: what it does is argv[1].
  *   args | env NAME | cat PATH | write PATH TEXT | escape PATH | ls DIR |
- *   exit N | trap | recurse | sleep SECONDS | mem PAGES
+ *   exit N | trap | recurse | sleep SECONDS | mem PAGES | touch MIB
  * It prints one line per result, so that the shell test can compare. */
 #include <dirent.h>
 #include <errno.h>
@@ -88,6 +88,18 @@ int main(int argc, char **argv)
         char *p = malloc(n);
         printf("malloc %zu: %s\n", n, p ? "ok" : "failed");
         return p ? 0 : 1;
+    }
+    if (strcmp(what, "touch") == 0 && argc > 2) {
+        size_t n = (size_t)atol(argv[2]) << 20;
+        char *p = malloc(n);
+        if (p == NULL) {
+            printf("malloc %zu: failed\n", n);
+            return 1;
+        }
+        for (size_t i = 0; i < n; i += 4096)
+            ((volatile char *)p)[i] = 1;
+        printf("touched %zu bytes\n", n);
+        return 0;
     }
     fprintf(stderr, "probe: unknown mode %s\n", what);
     return 2;
