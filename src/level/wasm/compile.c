@@ -22,6 +22,9 @@
 #include "level/wasm/reader.h"
 
 #define NONE       SIZE_MAX
+/* The most params + locals a frame can have and still fit the interpreter's
+ * value stack (STACK_CELLS in interp.c). */
+#define MAX_FRAME_LOCALS (1u << 20)
 #define CONST_SLOT UINT32_MAX /* vs[p]: a constant not yet in any slot (cv[p]) */
 
 struct ctrl {
@@ -624,6 +627,18 @@ static void mem_op(struct comp *c, uint8_t op)
     uint32_t offset = rd_u32(&c->r);
     if (op <= 0x35) { /* load: [dst][addr][offset] */
         uint32_t a = pop(c);
+        /* An address just computed by i32.add(x, imm): one instruction. */
+        size_t at = c->last_op;
+        if (!c->dead && c->last_dst != NONE && c->code[c->last_dst].u == a && a == c->h &&
+            c->last_opcode == OP_IMM + 0x6A - 0x46 && c->n == at + 4) {
+            uint32_t x = (uint32_t)c->code[at + 2].u;
+            uint64_t k = c->code[at + 3].u;
+            c->n = at;
+            emit_result_op(c, OP_LOAD_ADDI + op - 0x28, &x, 1);
+            emit_u(c, k);
+            emit_u(c, offset);
+            return;
+        }
         emit_result_op(c, op, &a, 1);
         emit_u(c, offset);
     } else { /* store: [addr][value][offset] */
@@ -925,6 +940,21 @@ int wasm_compile(struct wasm_instance *inst, uint32_t idx, cerr_t *err)
     fc->nparams = (uint32_t)ft->params.len;
     fc->nlocals = (uint32_t)body->nlocals;
     fc->nresults = (uint32_t)ft->results.len;
+    /* A frame with more locals than the value stack holds can never be
+     * entered: calls trap "call stack exhausted" on max_cells. Its body is
+     * not compiled, because slot numbers (32-bit) would wrap past 2^32
+     * params + locals, letting local.get/set reach outside the stack, and the
+     * virtual stack would take memory in proportion to the locals (12 bytes
+     * each: 50 GB for 2^32 - 1). Found by tests/conformance/fuzz_instantiate.c. */
+    if ((uint64_t)fc->nparams + fc->nlocals > MAX_FRAME_LOCALS) {
+        union cell *code = malloc(sizeof(*code));
+        if (code == NULL)
+            goto oom;
+        code[0].op = c.labels[OP_UNREACHABLE];
+        fc->max_cells = UINT32_MAX;
+        fc->code = code;
+        return 0;
+    }
     c.nlocals = fc->nparams + fc->nlocals;
     c.h = c.maxh = c.nlocals;
     if (push_ctrl(&c, 0, 0, fc->nresults) < 0)

@@ -291,7 +291,7 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
     BIN(n, F, T, expr)                                                                             \
     L_imm_##n:                                                                                     \
     {                                                                                              \
-        T a = (T)S(1).F, b = (T)ip[2].u;                                                           \
+        T a = (T)S(1).F, b = (T)((wasm_val){.bits = ip[2].u}).F;                                   \
         S(0).F = (expr);                                                                           \
         ip += 3;                                                                                   \
         NEXT();                                                                                    \
@@ -350,6 +350,20 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
         memcpy(&v, mbase + ea, sizeof(T));                                                         \
         S(0).R = (RT)v;                                                                            \
         ip += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+/* [dst][x][imm][offset]: a load from i32.add(x, imm) + offset (the add
+ * wraps at 32 bits, as it did as its own instruction) */
+#define LOADX(n, T, R, RT)                                                                         \
+    LOAD(n, T, R, RT)                                                                              \
+    L_addi_##n : {                                                                                 \
+        uint64_t ea = (uint64_t)(uint32_t)(S(1).i32 + (uint32_t)ip[2].u) + ip[3].u;                \
+        if (ea + sizeof(T) > msize)                                                                \
+            TRAP(T_OOB);                                                                           \
+        T v;                                                                                       \
+        memcpy(&v, mbase + ea, sizeof(T));                                                         \
+        S(0).R = (RT)v;                                                                            \
+        ip += 4;                                                                                   \
         NEXT();                                                                                    \
     }
 /* [addr][value][offset] */
@@ -567,6 +581,28 @@ static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
         [OP_CONST] = &&L_const,
         [OP_REF_IS_NULL] = &&L_ref_is_null,
         [OP_EXIT] = &&L_exit,
+        [OP_IMM + 0x92 - 0x46] = &&L_imm_0x92,
+        [OP_IMM + 0x93 - 0x46] = &&L_imm_0x93,
+        [OP_IMM + 0x94 - 0x46] = &&L_imm_0x94,
+        [OP_IMM + 0x95 - 0x46] = &&L_imm_0x95,
+        [OP_IMM + 0xA0 - 0x46] = &&L_imm_0xA0,
+        [OP_IMM + 0xA1 - 0x46] = &&L_imm_0xA1,
+        [OP_IMM + 0xA2 - 0x46] = &&L_imm_0xA2,
+        [OP_IMM + 0xA3 - 0x46] = &&L_imm_0xA3,
+        [OP_LOAD_ADDI + 0x28 - 0x28] = &&L_addi_0x28,
+        [OP_LOAD_ADDI + 0x29 - 0x28] = &&L_addi_0x29,
+        [OP_LOAD_ADDI + 0x2A - 0x28] = &&L_addi_0x2A,
+        [OP_LOAD_ADDI + 0x2B - 0x28] = &&L_addi_0x2B,
+        [OP_LOAD_ADDI + 0x2C - 0x28] = &&L_addi_0x2C,
+        [OP_LOAD_ADDI + 0x2D - 0x28] = &&L_addi_0x2D,
+        [OP_LOAD_ADDI + 0x2E - 0x28] = &&L_addi_0x2E,
+        [OP_LOAD_ADDI + 0x2F - 0x28] = &&L_addi_0x2F,
+        [OP_LOAD_ADDI + 0x30 - 0x28] = &&L_addi_0x30,
+        [OP_LOAD_ADDI + 0x31 - 0x28] = &&L_addi_0x31,
+        [OP_LOAD_ADDI + 0x32 - 0x28] = &&L_addi_0x32,
+        [OP_LOAD_ADDI + 0x33 - 0x28] = &&L_addi_0x33,
+        [OP_LOAD_ADDI + 0x34 - 0x28] = &&L_addi_0x34,
+        [OP_LOAD_ADDI + 0x35 - 0x28] = &&L_addi_0x35,
         [OP_IMM + 0x46 - 0x46] = &&L_imm_0x46,
         [OP_IMM + 0x47 - 0x46] = &&L_imm_0x47,
         [OP_IMM + 0x48 - 0x46] = &&L_imm_0x48,
@@ -855,20 +891,20 @@ L_elem_drop:
     NEXT();
 
     /* ---- memory ---- */
-    LOAD(0x28, uint32_t, i32, uint32_t)
-    LOAD(0x29, uint64_t, i64, uint64_t)
-    LOAD(0x2A, uint32_t, i32, uint32_t)
-    LOAD(0x2B, uint64_t, i64, uint64_t)
-    LOAD(0x2C, int8_t, i32, uint32_t)
-    LOAD(0x2D, uint8_t, i32, uint32_t)
-    LOAD(0x2E, int16_t, i32, uint32_t)
-    LOAD(0x2F, uint16_t, i32, uint32_t)
-    LOAD(0x30, int8_t, i64, uint64_t)
-    LOAD(0x31, uint8_t, i64, uint64_t)
-    LOAD(0x32, int16_t, i64, uint64_t)
-    LOAD(0x33, uint16_t, i64, uint64_t)
-    LOAD(0x34, int32_t, i64, uint64_t)
-    LOAD(0x35, uint32_t, i64, uint64_t)
+    LOADX(0x28, uint32_t, i32, uint32_t)
+    LOADX(0x29, uint64_t, i64, uint64_t)
+    LOADX(0x2A, uint32_t, i32, uint32_t)
+    LOADX(0x2B, uint64_t, i64, uint64_t)
+    LOADX(0x2C, int8_t, i32, uint32_t)
+    LOADX(0x2D, uint8_t, i32, uint32_t)
+    LOADX(0x2E, int16_t, i32, uint32_t)
+    LOADX(0x2F, uint16_t, i32, uint32_t)
+    LOADX(0x30, int8_t, i64, uint64_t)
+    LOADX(0x31, uint8_t, i64, uint64_t)
+    LOADX(0x32, int16_t, i64, uint64_t)
+    LOADX(0x33, uint16_t, i64, uint64_t)
+    LOADX(0x34, int32_t, i64, uint64_t)
+    LOADX(0x35, uint32_t, i64, uint64_t)
     STORE(0x36, uint32_t, i32)
     STORE(0x37, uint64_t, i64)
     STORE(0x38, uint32_t, i32)
@@ -1056,10 +1092,10 @@ L_0x82 : {
     UN(0x8F, f32, float, f32, f32_trunc(a))
     UN(0x90, f32, float, f32, f32_nearest(a))
     UN(0x91, f32, float, f32, sqrtf(a))
-    BIN(0x92, f32, float, a + b)
-    BIN(0x93, f32, float, a - b)
-    BIN(0x94, f32, float, a *b)
-    BIN(0x95, f32, float, a / b)
+    BINI(0x92, f32, float, a + b)
+    BINI(0x93, f32, float, a - b)
+    BINI(0x94, f32, float, a *b)
+    BINI(0x95, f32, float, a / b)
     BIN(0x96, f32, float, f32_min(a, b))
     BIN(0x97, f32, float, f32_max(a, b))
     BIN(0x98, i32, uint32_t, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
@@ -1071,10 +1107,10 @@ L_0x82 : {
     UN(0x9D, f64, double, f64, f64_trunc(a))
     UN(0x9E, f64, double, f64, f64_nearest(a))
     UN(0x9F, f64, double, f64, sqrt(a))
-    BIN(0xA0, f64, double, a + b)
-    BIN(0xA1, f64, double, a - b)
-    BIN(0xA2, f64, double, a *b)
-    BIN(0xA3, f64, double, a / b)
+    BINI(0xA0, f64, double, a + b)
+    BINI(0xA1, f64, double, a - b)
+    BINI(0xA2, f64, double, a *b)
+    BINI(0xA3, f64, double, a / b)
     BIN(0xA4, f64, double, f64_min(a, b))
     BIN(0xA5, f64, double, f64_max(a, b))
     BIN(0xA6, i64, uint64_t, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))

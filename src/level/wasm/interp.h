@@ -87,20 +87,25 @@ enum {
     OP_CONST,         /* dst, bits */
     OP_REF_IS_NULL,   /* dst, a */
     OP_EXIT,          /* ends wasm_call */
-    /* Integer operators with a constant second operand: [dst][a][imm]. */
+    /* Operators with a constant second operand: [dst][a][imm] (the
+     * constant's bits), for opcodes 0x46..0xA6 where wasm_has_imm. */
     OP_IMM,
     /* Compare-and-branch, i32 then i64 (eq ne lt_s lt_u gt_s gt_u le_s le_u
      * ge_s ge_u): [a][b][target], and with a constant b: [a][imm][target]. */
-    OP_BRC = OP_IMM + (0x8A - 0x46 + 1),
+    OP_BRC = OP_IMM + (0xA6 - 0x46 + 1),
     OP_BRCI = OP_BRC + 20,
-    OP_COUNT = OP_BRCI + 20
+    /* Loads 0x28..0x35 whose address is i32.add(x, imm): [dst][x][imm][offset]. */
+    OP_LOAD_ADDI = OP_BRCI + 20,
+    OP_COUNT = OP_LOAD_ADDI + 14
 };
 
-/* Whether integer opcode op (0x46..0x8A) has an OP_IMM form. */
+/* Whether opcode op has an OP_IMM form: integer comparisons and
+ * operators but division, and float add, sub, mul, div. */
 static inline bool wasm_has_imm(uint8_t op)
 {
     return (op >= 0x46 && op <= 0x4F) || (op >= 0x51 && op <= 0x5A) || (op >= 0x6A && op <= 0x6C) ||
-           (op >= 0x71 && op <= 0x78) || (op >= 0x7C && op <= 0x7E) || (op >= 0x83 && op <= 0x8A);
+           (op >= 0x71 && op <= 0x78) || (op >= 0x7C && op <= 0x7E) || (op >= 0x83 && op <= 0x8A) ||
+           (op >= 0x92 && op <= 0x95) || (op >= 0xA0 && op <= 0xA3);
 }
 
 /* The interpreter's handler addresses, indexed by OP_* (NULL: none). */
