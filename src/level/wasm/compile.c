@@ -642,7 +642,30 @@ static void mem_op(struct comp *c, uint8_t op)
         emit_result_op(c, op, &a, 1);
         emit_u(c, offset);
     } else { /* store: [addr][value][offset] */
-        uint32_t v = pop(c);
+        uint32_t v;
+        uint64_t bits;
+        bool vconst = pop_operand(c, &v, &bits);
+        uint32_t ap = c->h - 1; /* the address's height */
+        size_t at = c->last_op;
+        if (!c->dead && !vconst && c->last_dst != NONE && c->h > c->nlocals &&
+            c->vs[ap] == ap && c->code[c->last_dst].u == ap &&
+            c->last_opcode == OP_IMM + 0x6A - 0x46 && c->n == at + 4) {
+            /* The address was just computed by i32.add(x, imm). */
+            uint32_t x = (uint32_t)c->code[at + 2].u;
+            uint64_t k = c->code[at + 3].u;
+            pop(c);
+            c->n = at;
+            emit_op(c, OP_STORE_ADDI + op - 0x36);
+            emit_u(c, x);
+            emit_u(c, v);
+            emit_u(c, k);
+            emit_u(c, offset);
+            return;
+        }
+        if (vconst) {
+            emit_const(c, c->h, bits); /* into its stack slot */
+            v = c->h;
+        }
         uint32_t a = pop(c);
         emit_op(c, op);
         emit_u(c, a);

@@ -379,6 +379,19 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
         NEXT();                                                                                    \
     }
 
+/* [x][value][imm][offset]: a store to i32.add(x, imm) + offset */
+#define STOREX(n, T, F)                                                                            \
+    STORE(n, T, F)                                                                                 \
+    L_saddi_##n : {                                                                                \
+        uint64_t ea = (uint64_t)(uint32_t)(S(0).i32 + (uint32_t)ip[2].u) + ip[3].u;                \
+        if (ea + sizeof(T) > msize)                                                                \
+            TRAP(T_OOB);                                                                           \
+        T v = (T)S(1).F;                                                                           \
+        memcpy(mbase + ea, &v, sizeof(T));                                                         \
+        ip += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
 /* Bounds check of [off, off+n) in a region of len: false when outside. */
 static inline bool in_bounds(uint64_t off, uint64_t n, uint64_t len)
 {
@@ -581,6 +594,15 @@ static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
         [OP_CONST] = &&L_const,
         [OP_REF_IS_NULL] = &&L_ref_is_null,
         [OP_EXIT] = &&L_exit,
+        [OP_STORE_ADDI + 0x36 - 0x36] = &&L_saddi_0x36,
+        [OP_STORE_ADDI + 0x37 - 0x36] = &&L_saddi_0x37,
+        [OP_STORE_ADDI + 0x38 - 0x36] = &&L_saddi_0x38,
+        [OP_STORE_ADDI + 0x39 - 0x36] = &&L_saddi_0x39,
+        [OP_STORE_ADDI + 0x3A - 0x36] = &&L_saddi_0x3A,
+        [OP_STORE_ADDI + 0x3B - 0x36] = &&L_saddi_0x3B,
+        [OP_STORE_ADDI + 0x3C - 0x36] = &&L_saddi_0x3C,
+        [OP_STORE_ADDI + 0x3D - 0x36] = &&L_saddi_0x3D,
+        [OP_STORE_ADDI + 0x3E - 0x36] = &&L_saddi_0x3E,
         [OP_IMM + 0x92 - 0x46] = &&L_imm_0x92,
         [OP_IMM + 0x93 - 0x46] = &&L_imm_0x93,
         [OP_IMM + 0x94 - 0x46] = &&L_imm_0x94,
@@ -905,15 +927,15 @@ L_elem_drop:
     LOADX(0x33, uint16_t, i64, uint64_t)
     LOADX(0x34, int32_t, i64, uint64_t)
     LOADX(0x35, uint32_t, i64, uint64_t)
-    STORE(0x36, uint32_t, i32)
-    STORE(0x37, uint64_t, i64)
-    STORE(0x38, uint32_t, i32)
-    STORE(0x39, uint64_t, i64)
-    STORE(0x3A, uint8_t, i32)
-    STORE(0x3B, uint16_t, i32)
-    STORE(0x3C, uint8_t, i64)
-    STORE(0x3D, uint16_t, i64)
-    STORE(0x3E, uint32_t, i64)
+    STOREX(0x36, uint32_t, i32)
+    STOREX(0x37, uint64_t, i64)
+    STOREX(0x38, uint32_t, i32)
+    STOREX(0x39, uint64_t, i64)
+    STOREX(0x3A, uint8_t, i32)
+    STOREX(0x3B, uint16_t, i32)
+    STOREX(0x3C, uint8_t, i64)
+    STOREX(0x3D, uint16_t, i64)
+    STOREX(0x3E, uint32_t, i64)
 L_0x3F: /* dst */
     S(0).i32 = mem->pages;
     ip += 1;

@@ -96,7 +96,9 @@ enum {
     OP_BRCI = OP_BRC + 20,
     /* Loads 0x28..0x35 whose address is i32.add(x, imm): [dst][x][imm][offset]. */
     OP_LOAD_ADDI = OP_BRCI + 20,
-    OP_COUNT = OP_LOAD_ADDI + 14
+    /* Stores 0x36..0x3E to i32.add(x, imm): [x][value][imm][offset]. */
+    OP_STORE_ADDI = OP_LOAD_ADDI + 14,
+    OP_COUNT = OP_STORE_ADDI + 9
 };
 
 /* Whether opcode op has an OP_IMM form: integer comparisons and
