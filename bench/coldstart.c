@@ -197,6 +197,29 @@ static void parse_args(int argc, char **argv, struct opts *o)
     }
 }
 
+/* In a forked child: exec argv in a process group of its own (a Ctrl-C
+ * reaches only us; we then clean up), stdin (and, unless verbose, stdout and
+ * stderr) on /dev/null. */
+__attribute__((noreturn)) static void exec_child(const struct opts *o, char *const *argv)
+{
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int nul = open("/dev/null", O_RDWR);
+    if (nul >= 0) {
+        dup2(nul, 0);
+        if (!o->verbose) {
+            dup2(nul, 1);
+            dup2(nul, 2);
+        }
+        if (nul > 2)
+            close(nul);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
 /*
  * Run "runtime [global args] sub..." (sub is NULL-terminated) and wait for it.
  * Returns its exit status, 128+signal if killed, or -1 if it could not run.
@@ -220,25 +243,8 @@ static int run_runtime(const struct opts *o, ...)
         perror("coldstart: fork");
         return -1;
     }
-    if (pid == 0) {
-        /* Own process group, so a Ctrl-C reaches only us; we then clean up. */
-        setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            if (!o->verbose) {
-                dup2(nul, 1);
-                dup2(nul, 2);
-            }
-            if (nul > 2)
-                close(nul);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_child(o, argv);
     int st;
     while (waitpid(pid, &st, 0) < 0) {
         if (errno != EINTR) {
@@ -391,20 +397,8 @@ static int one_exec_run(const struct opts *o, struct sample *s)
         perror("coldstart: fork");
         return 0;
     }
-    if (pid == 0) {
-        setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0 && !o->verbose) {
-            dup2(nul, 0);
-            dup2(nul, 1);
-            dup2(nul, 2);
-        }
-        execvp(o->exec_argv[0], o->exec_argv);
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_child(o, o->exec_argv);
     int ok = 0;
     for (;;) {
         int p = probe(o->port, deadline, other, sizeof other);

@@ -20,6 +20,14 @@ int container_resume(struct container *c, cerr_t *err);
 bool container_paused(struct container *c);
 int container_update(struct container *c, const struct spec_resources *r, cerr_t *err);
 int container_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err);
+/* Every operation of the container level but create, for the ops table of
+ * a level that runs inside a container. */
+#define CONTAINER_LEVEL_OPS                                                                        \
+    .start = container_start, .await_ready = container_await_ready, .kill = container_kill,        \
+    .destroy = container_destroy, .exec = container_exec, .pause = container_pause,                \
+    .resume = container_resume, .paused = container_paused, .update = container_update,            \
+    .pids = container_pids
+
 int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err);
 
 #endif

@@ -21,11 +21,11 @@
 #include "level/wasm/interp.h"
 #include "level/wasm/reader.h"
 
-#define NONE       SIZE_MAX
+#define NONE SIZE_MAX
 /* The most params + locals a frame can have and still fit the interpreter's
  * value stack (STACK_CELLS in interp.c). */
 #define MAX_FRAME_LOCALS (1u << 20)
-#define CONST_SLOT UINT32_MAX /* vs[p]: a constant not yet in any slot (cv[p]) */
+#define CONST_SLOT       UINT32_MAX /* vs[p]: a constant not yet in any slot (cv[p]) */
 
 struct ctrl {
     uint8_t kind;  /* 0 function, 0x02 block, 0x03 loop, 0x04 if */
@@ -647,9 +647,9 @@ static void mem_op(struct comp *c, uint8_t op)
         bool vconst = pop_operand(c, &v, &bits);
         uint32_t ap = c->h - 1; /* the address's height */
         size_t at = c->last_op;
-        if (!c->dead && !vconst && c->last_dst != NONE && c->h > c->nlocals &&
-            c->vs[ap] == ap && c->code[c->last_dst].u == ap &&
-            c->last_opcode == OP_IMM + 0x6A - 0x46 && c->n == at + 4) {
+        if (!c->dead && !vconst && c->last_dst != NONE && c->h > c->nlocals && c->vs[ap] == ap &&
+            c->code[c->last_dst].u == ap && c->last_opcode == OP_IMM + 0x6A - 0x46 &&
+            c->n == at + 4) {
             /* The address was just computed by i32.add(x, imm). */
             uint32_t x = (uint32_t)c->code[at + 2].u;
             uint64_t k = c->code[at + 3].u;

@@ -356,7 +356,8 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
  * wraps at 32 bits, as it did as its own instruction) */
 #define LOADX(n, T, R, RT)                                                                         \
     LOAD(n, T, R, RT)                                                                              \
-    L_addi_##n : {                                                                                 \
+    L_addi_##n:                                                                                    \
+    {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(S(1).i32 + (uint32_t)ip[2].u) + ip[3].u;                \
         if (ea + sizeof(T) > msize)                                                                \
             TRAP(T_OOB);                                                                           \
@@ -382,7 +383,8 @@ static inline uint64_t rotr64(uint64_t a, uint64_t b)
 /* [x][value][imm][offset]: a store to i32.add(x, imm) + offset */
 #define STOREX(n, T, F)                                                                            \
     STORE(n, T, F)                                                                                 \
-    L_saddi_##n : {                                                                                \
+    L_saddi_##n:                                                                                   \
+    {                                                                                              \
         uint64_t ea = (uint64_t)(uint32_t)(S(0).i32 + (uint32_t)ip[2].u) + ip[3].u;                \
         if (ea + sizeof(T) > msize)                                                                \
             TRAP(T_OOB);                                                                           \
