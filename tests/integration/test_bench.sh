@@ -41,8 +41,8 @@ check_json "JSON: one entry per runtime asked for" "len(d['runtimes']) == len('$
 check_json "JSON: cella's container level measured" \
     "[r for r in d['runtimes'] if r['name'] == 'cella-container' and r['ok']]"
 if [ $wasm_built = 1 ]; then
-    check_json "JSON: cella's wasm level measured (its PSS under 3 MiB)" \
-        "[r for r in d['runtimes'] if r['name'] == 'cella-wasm' and r['ok'] and r['boundary'] == 'wasm_sandbox' and 0 < r['mem_idle']['pss_kb'] < 3072]"
+    check_json "JSON: cella's wasm level measured, as a WASM sandbox" \
+        "[r for r in d['runtimes'] if r['name'] == 'cella-wasm' and r['ok'] and r['boundary'] == 'wasm_sandbox']"
 else
     skip "JSON: cella's wasm level measured" "cella-bench-httpd.wasm not built (no wasm32-wasi toolchain)"
 fi
