@@ -34,7 +34,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit format format-check clean install fuzz-wasm
+.PHONY: all check unit format format-check clean install fuzz-wasm fuzz-wasm-instantiate
 all: $(BUILD)/cella $(BUILD)/cella-bench $(BUILD)/cella-bench-httpd
 
 $(BUILD)/cella-bench: $(BENCH_OBJS)
@@ -69,6 +69,13 @@ $(BUILD)/tests/wasm_spec: tests/conformance/wasm_spec.c tests/conformance/spec_e
 fuzz-wasm: tests/conformance/fuzz_decode.c src/level/wasm/decode.c src/core/error.c src/core/util.c
 	@mkdir -p build
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o build/fuzz_decode $^
+
+# The whole load path: decode, validate, instantiate, compile every function.
+FUZZ_INST_SRCS := $(addprefix src/level/wasm/,decode.c validate.c compile.c instance.c store.c interp.c)
+fuzz-wasm-instantiate: tests/conformance/fuzz_instantiate.c $(FUZZ_INST_SRCS) src/core/error.c src/core/util.c
+	@mkdir -p build
+	clang -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Isrc -o build/fuzz_instantiate $^ -lm
 
 unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 

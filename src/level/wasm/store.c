@@ -167,9 +167,20 @@ int64_t wasm_memory_grow(struct wasm_memory *m, uint32_t delta)
     return old;
 }
 
+/* Tables grow in the heap; a limit of 10 million elements keeps a hostile
+ * module's table.grow from eating the host's memory (a failed grow is -1). */
+#define TABLE_GROW_CAP 10000000u
+
 struct wasm_table *wasm_table_new(uint8_t reftype, uint32_t min, uint32_t max, bool has_max,
                                   cerr_t *err)
 {
+    /* The same limit holds for a declared minimum: otherwise a module of a
+     * few bytes, (table 0xFFFFFFFF funcref), has the host allocate 32 GiB
+     * (found with tests/conformance/fuzz_instantiate.c). */
+    if (min > TABLE_GROW_CAP) {
+        cerr_set(err, ENOMEM, "table of %u elements (at most %u)", min, TABLE_GROW_CAP);
+        return NULL;
+    }
     struct wasm_table *t = calloc(1, sizeof(*t));
     if (t == NULL || (min > 0 && (t->elems = calloc(min, sizeof(void *))) == NULL)) {
         cerr_set(err, errno, "table of %u elements", min);
@@ -190,10 +201,6 @@ void wasm_table_free(struct wasm_table *t)
     free(t->elems);
     free(t);
 }
-
-/* Tables grow in the heap; a limit of 10 million elements keeps a hostile
- * module's table.grow from eating the host's memory (a failed grow is -1). */
-#define TABLE_GROW_CAP 10000000u
 
 int64_t wasm_table_grow(struct wasm_table *t, uint32_t delta, void *init)
 {
