@@ -41,13 +41,34 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
                                         "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
     static const char *const flags[] = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                         "SECCOMP_FILTER_FLAG_TSYNC"};
+    /* "container, wasm (built); sandbox, qemu, vm (planned)", from the level table */
+    size_t nl;
+    const struct level_entry *lt = level_table(&nl);
+    char *levels = xstrdup("");
+    for (int built = 1; built >= 0; built--) {
+        char *list = xstrdup("");
+        for (size_t i = 0; i < nl; i++) {
+            if ((lt[i].ops != NULL) != built)
+                continue;
+            char *next = xasprintf("%s%s%s", list, *list ? ", " : "", lt[i].name);
+            free(list);
+            list = next;
+        }
+        if (*list) {
+            char *next = xasprintf("%s%s%s (%s)", levels, *levels ? "; " : "", list,
+                                   built ? "built" : "planned");
+            free(levels);
+            levels = next;
+        }
+        free(list);
+    }
     json_t *caps = json_array();
     for (int i = 0; i <= cap_last(); i++)
         if (cap_name_(i))
             json_array_append_new(caps, json_string(cap_name_(i)));
     json_t *f = json_pack(
         "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, "
-        "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}}",
+        "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s, s:s, s:s}}",
         "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
         strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
         strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
@@ -56,8 +77,9 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
         "operators", strings(ops, ARRAY_SIZE(ops)), "archs", strings(archs, ARRAY_SIZE(archs)),
         "knownFlags", strings(flags, ARRAY_SIZE(flags)), "supportedFlags",
         strings(flags, ARRAY_SIZE(flags)), "apparmor", "enabled", 0, "selinux", "enabled", 0,
-        "annotations", "run.cella.isolation", "container", "run.cella.levels",
-        "container (built); sandbox, qemu, vm, wasm (planned)");
+        "annotations", "run.cella.isolation", "container", "run.cella.levels", levels,
+        "module.wasm.image/variant", "compat", "run.cella.wasm.tcplisten", "ADDR:PORT[,ADDR:PORT]");
+    free(levels);
     char *text = json_dumps(f, JSON_INDENT(2));
     json_decref(f);
     printf("%s\n", text);

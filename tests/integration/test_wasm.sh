@@ -86,6 +86,8 @@ kill $hpid 2>/dev/null
 wait $hpid 2>/dev/null
 
 # ---- the wasm level (OCI) ------------------------------------------------------------
+expect_match "cella features lists the wasm level as built" '"run.cella.levels": "[^"]*wasm[^"]*\(built\)' \
+    "$("$CELLA" features)"
 B=$WORK/bundle
 mkdir -p "$B/rootfs/data" "$B/rootfs/proc"
 chmod 755 "$B" "$B/rootfs"
