@@ -84,7 +84,7 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
-FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c)
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c guest/*/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 
@@ -145,3 +145,12 @@ endif
 bench-compute: $(BUILD)/cella
 	bench/compute.sh --engine "$(BUILD)/cella wasm run"
 
+# ---- Guest kernel (the qemu level, later the vm level) ----
+# An uncompressed x86-64 vmlinux from Debian's linux-source-6.1 with
+# guest/kernel/cella.config; scripts/kernel.sh installs what it needs, builds
+# once per fragment and source version into /var/cache/cella/kernel/<key>/ and
+# prints the path. build/vmlinux links to it.
+.PHONY: kernel
+kernel:
+	@mkdir -p build
+	@path=$$(scripts/kernel.sh) && ln -sfn "$$path" build/vmlinux && echo "build/vmlinux -> $$path"
