@@ -59,18 +59,8 @@ case "$runs" in '' | *[!0-9]* | 0) die "--runs: expected a positive integer, got
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${CELLA_BASELINE_CACHE:-/var/cache/cella/baseline}
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-missing=""
-for p in qemu-system-x86 python3 gcc; do installed "$p" || missing="$missing $p"; done
-if [ -n "$missing" ]; then
-    [ "$(id -u)" -eq 0 ] || die "missing Debian packages:$missing (run as root to install them)"
-    note "installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-        die "apt-get install$missing failed"
-fi
+"$root/scripts/deps.sh" --only qemu-system-x86 python3 gcc ||
+    die "installing qemu-system-x86 python3 gcc failed"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
 
 # b) cella's kernel, and the kernel source tree for extract-vmlinux and gen_init_cpio.

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install the Debian packages cella needs to build, test and bench. Idempotent:
 # only missing packages are installed (apt-get update runs only then).
+#   deps.sh [--with-bench-extras]   what build, test and bench need
+#   deps.sh --only PKG...           just these (scripts that need more, e.g. kernel.sh)
 set -eu
 PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
       libclang-rt-14-dev busybox-static musl-tools python3 util-linux iproute2 procps
@@ -9,6 +11,10 @@ PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
 # bench's httpd.wasm and bench/compute.sh's modules.
 PKGS="$PKGS lld wasi-libc libclang-rt-14-dev-wasm32"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
+if [ "${1:-}" = "--only" ]; then
+    shift
+    PKGS="$*"
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

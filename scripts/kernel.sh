@@ -45,19 +45,9 @@ esac
 
 [ -r "$FRAGMENT" ] || die "config fragment \`$FRAGMENT' cannot be read"
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-
 install_missing() {
-    local missing="" p
-    for p in $BUILD_PKGS; do installed "$p" || missing="$missing $p"; done
-    [ -z "$missing" ] && return 0
-    [ "$(id -u)" -eq 0 ] || die "missing Debian packages:$missing (run as root to install them)"
-    note "installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-        die "apt-get install$missing failed"
+    "$ROOT/scripts/deps.sh" --only $BUILD_PKGS || die "installing$BUILD_PKGS failed"
 }
 
 src_version() { dpkg-query -W -f='${Version}' "$SRC_PKG" 2>/dev/null; }
