@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "fuzz_input.h"
 #include "level/wasm/decode.h"
 
 static void check_span(struct wasm_span s, size_t len)
@@ -22,18 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* A copy of exactly `size` bytes, so that ASan sees any overread. */
-    uint8_t *buf = malloc(size ? size : 1);
-    if (buf == NULL)
-        return 0;
-    if (size > 0)
-        memcpy(buf, data, size);
-    cerr_t err = NULL;
-    struct wasm_module *m = wasm_decode(buf, size, &err);
-    if (m == NULL) {
-        if (err == NULL || cerr_msg(err) == NULL)
-            abort(); /* a failure must say why */
-    } else {
+    uint8_t *buf;
+    struct wasm_module *m = fuzz_decode_input(data, size, &buf);
+    if (m != NULL) {
         for (uint32_t i = 0; i < m->ntypes; i++) {
             check_span(m->types[i].params, size);
             check_span(m->types[i].results, size);
@@ -55,7 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         wasm_module_free(m);
     }
-    cerr_free(&err);
     free(buf);
     return 0;
 }

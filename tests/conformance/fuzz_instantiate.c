@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "fuzz_input.h"
 #include "level/wasm/decode.h"
 #include "level/wasm/interp.h"
 #include "level/wasm/validate.h"
@@ -310,17 +311,11 @@ out:
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* A copy of exactly `size` bytes, so that ASan sees any overread. */
-    uint8_t *buf = malloc(size ? size : 1);
-    if (buf == NULL)
-        return 0;
-    if (size > 0)
-        memcpy(buf, data, size);
+    uint8_t *buf;
+    struct wasm_module *m = fuzz_decode_input(data, size, &buf);
     cerr_t err = NULL;
-    struct wasm_module *m = wasm_decode(buf, size, &err);
     if (m == NULL) {
-        if (err == NULL || cerr_msg(err) == NULL)
-            abort(); /* a failure must say why */
+        /* malformed: fuzz_decode_input checked the message */
     } else if (wasm_validate(m, buf, &err) < 0) {
         if (err == NULL || cerr_msg(err) == NULL)
             abort();
