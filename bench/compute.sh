@@ -60,6 +60,22 @@ trap 'rm -rf "$tmp"' EXIT
 # ---- build ----
 cflags=(-std=gnu11 -O2 -Wall -Wextra -Werror)
 stale() { [ ! -e "$1" ] || [ "$2" -nt "$1" ] || [ "$0" -nt "$1" ]; }
+# run_wasm LABEL CMD...: best time of CMD on program $p's module; sets res_s (seconds,
+# FAIL or MISMATCH against the native checksum $ref) and res_ok.
+run_wasm() {
+    local label=$1
+    shift
+    if ! best "$@" "$out/$p.wasm" "${args[@]}"; then
+        echo "compute: $p: $label failed: $why" >&2
+        res_s=FAIL res_ok=false status=1
+    elif [ "$(cat "$tmp/out")" != "$ref" ]; then
+        echo "compute: $p: $label printed \`$(head -n1 "$tmp/out")\`, native \`$ref\`" >&2
+        res_s=MISMATCH res_ok=false status=1
+    else
+        res_s=$(secs "$best") res_ok=true
+    fi
+}
+
 for p in "${programs[@]}"; do
     if stale "$out/$p" "$here/compute/$p.c"; then
         "$cc" "${cflags[@]}" -o "$out/$p" "$here/compute/$p.c" -lm
@@ -178,26 +194,12 @@ for p in "${programs[@]}"; do
         status=1
     fi
     if [ ${#node_cmd[@]} -gt 0 ]; then
-        if ! best "${node_cmd[@]}" "$out/$p.wasm" "${args[@]}"; then
-            echo "compute: $p: node failed: $why" >&2
-            node_s=FAIL node_ok=false status=1
-        elif [ "$(cat "$tmp/out")" != "$ref" ]; then
-            echo "compute: $p: node printed \`$(head -n1 "$tmp/out")\`, native \`$ref\`" >&2
-            node_s=MISMATCH node_ok=false status=1
-        else
-            node_s=$(secs "$best") node_ok=true
-        fi
+        run_wasm node "${node_cmd[@]}"
+        node_s=$res_s node_ok=$res_ok
     fi
     if [ "$engine_ok" = 1 ]; then
-        if ! best "${engine_cmd[@]}" "$out/$p.wasm" "${args[@]}"; then
-            echo "compute: $p: $engine_label failed: $why" >&2
-            cella_s=FAIL cella_ok=false status=1
-        elif [ "$(cat "$tmp/out")" != "$ref" ]; then
-            echo "compute: $p: $engine_label printed \`$(head -n1 "$tmp/out")\`, native \`$ref\`" >&2
-            cella_s=MISMATCH cella_ok=false status=1
-        else
-            cella_s=$(secs "$best") cella_ok=true
-        fi
+        run_wasm "$engine_label" "${engine_cmd[@]}"
+        cella_s=$res_s cella_ok=$res_ok
     fi
     cn=- cnode=- nn=-
     is_num "$cella_s" && is_num "$native_s" && cn=$(ratio "$cella_s" "$native_s")
