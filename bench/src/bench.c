@@ -475,9 +475,7 @@ int main(int argc, char **argv)
         }
         runtime_version(path, r->version, sizeof(r->version));
         fprintf(stderr, "cella bench: %s (%s)...\n", r->name, r->version);
-        /* runc and crun get their own --root: nothing of the bench mixes
-         * with the user's containers. runsc keeps its default. */
-        mo.root = ds[i].binary == NULL || ds[i].boundary == B_SHARED_KERNEL ? root : NULL;
+        mo.root = ds[i].takes_root ? root : NULL; /* runsc keeps its default */
         measure_runtime(&ds[i], path, &mo, r);
         free(path);
     }

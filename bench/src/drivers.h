@@ -20,6 +20,9 @@ struct driver {
     /* crun 1.8 refuses hybrid cgroups: measure it in a private mount
      * namespace where /sys/fs/cgroup/unified is unmounted. */
     bool hide_unified_cgroup;
+    /* Takes --root: the bench gives it a state directory of its own, so that
+     * nothing of the bench mixes with the user's containers. */
+    bool takes_root;
     /* Runs the wasm32-wasi build of the workload (a bundle holding
      * httpd.wasm, its listening socket from run.cella.wasm.tcplisten). */
     bool wasm;
