@@ -84,7 +84,7 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
-FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c guest/*/*.c)
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 
@@ -98,6 +98,10 @@ install: all
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 
 clean:
+	if [ -f $(BUILD)/cella-agent.cpio ]; then \
+		install -D -m 0755 $(BUILD)/cella-agent $(DESTDIR)/usr/local/lib/cella/cella-agent && \
+		install -D -m 0644 $(BUILD)/cella-agent.cpio $(DESTDIR)/usr/local/lib/cella/cella-agent.cpio; \
+	fi
 	rm -rf build build-san build-clang
 
 -include $(OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
@@ -147,6 +151,47 @@ bench-compute: $(BUILD)/cella
 
 # ---- Guest kernel (the qemu level, later the vm level) ----
 # An uncompressed x86-64 vmlinux from Debian's linux-source-6.1 with
+# ---- Guest agent (PID 1 of the qemu level's VMs, later the vm level's) ----
+# build/cella-agent: static with musl (docs/guest-agent.md); build/cella-agent.cpio:
+# the initramfs holding it as /init, written by build/mkcpio from
+# guest/initramfs/agent.list (no root needed for its /dev/console node).
+# Without musl-gcc both are skipped with the reason. The agent's sources are
+# also compiled by $(CC) (gcc, clang, the sanitizer build) for its warnings.
+AGENT_SRCS := $(wildcard guest/agent/*.c)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
+all: $(BUILD)/guest/agent.checked $(BUILD)/tests/agent_client
+
+$(BUILD)/guest/agent.checked: $(AGENT_OBJS)
+	@touch $@
+
+$(BUILD)/mkcpio: guest/initramfs/mkcpio.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# The host end of the protocol for tests/integration/test_agent.sh.
+$(BUILD)/tests/agent_client: tests/agent_client.c $(BUILD)/guest/agent/protocol.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+ifneq ($(MUSL_GCC),)
+all: $(BUILD)/cella-agent $(BUILD)/cella-agent.cpio
+
+$(BUILD)/cella-agent: $(AGENT_SRCS) $(wildcard guest/agent/*.h)
+	@mkdir -p $(dir $@)
+	$(MUSL_GCC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@ $(AGENT_SRCS)
+
+$(BUILD)/cella-agent.cpio: $(BUILD)/cella-agent $(BUILD)/mkcpio guest/initramfs/agent.list
+	sed 's|@AGENT@|$(BUILD)/cella-agent|' guest/initramfs/agent.list | $(BUILD)/mkcpio > $@.tmp
+	mv $@.tmp $@
+else
+.PHONY: $(BUILD)/cella-agent
+$(BUILD)/cella-agent:
+	@echo "skipped $@ and $@.cpio: no musl-gcc (scripts/deps.sh installs musl-tools)"
+all: $(BUILD)/cella-agent
+endif
+
+-include $(AGENT_OBJS:.o=.d)
+
 # guest/kernel/cella.config; scripts/kernel.sh installs what it needs, builds
 # once per fragment and source version into /var/cache/cella/kernel/<key>/ and
 # prints the path. build/vmlinux links to it.

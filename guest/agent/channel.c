@@ -1,0 +1,134 @@
+/* The host channel: the virtio-serial port named AGENT_PORT_NAME, carrying
+ * the frames of protocol.h.
+ *
+ * How a virtio-serial port behaves when no host is connected (QEMU's socket
+ * chardev without a client): writes block until one connects, reads return 0
+ * and poll() reports POLLHUP. The agent therefore keeps writing with blocking
+ * writes (the host reads its frames when it comes back) and, when a read
+ * says the host went away, stops polling the port until the driver's SIGIO
+ * says its connection state changed (loop.c). */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The /dev name of the port whose sysfs name is AGENT_PORT_NAME, or 0. */
+static int find_port(char *dev, size_t size)
+{
+    DIR *d = opendir("/sys/class/virtio-ports");
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], name[64] = "";
+        snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, name, sizeof(name) - 1);
+        close(fd);
+        name[n > 0 ? n : 0] = '\0';
+        name[strcspn(name, "\n")] = '\0';
+        if (strcmp(name, AGENT_PORT_NAME) == 0) {
+            snprintf(dev, size, "/dev/%s", e->d_name);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static int chan_fd = -1;
+
+int channel_open(void)
+{
+    /* The port's name arrives from the host in a control message, and its
+     * node from devtmpfs's thread: both may trail init's start. */
+    char dev[300];
+    int fd = -1;
+    for (int i = 0; i < 500 && fd < 0; i++) {
+        if (find_port(dev, sizeof(dev)))
+            fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    if (fd < 0)
+        fatal("no virtio-serial port named %s (the host must attach one)", AGENT_PORT_NAME);
+    /* SIGIO when the host connects or sends: the loop's cue to poll the
+     * port again after the host went away. */
+    if (fcntl(fd, F_SETOWN, getpid()) < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) < 0)
+        fatal("%s: cannot ask for SIGIO: %s", dev, strerror(errno));
+    chan_fd = fd;
+    return fd;
+}
+
+void channel_send(uint16_t type, uint32_t id, const void *payload, size_t len)
+{
+    if (agent_write_frame(chan_fd, type, id, payload, len) < 0)
+        fatal("write to the host channel: %s", strerror(errno));
+}
+
+int channel_read(int fd, struct channel_in *in)
+{
+    if (in->cap - in->len < 65536) {
+        size_t cap = in->cap ? in->cap * 2 : 131072;
+        uint8_t *b = realloc(in->buf, cap);
+        if (b == NULL)
+            fatal("out of memory for the channel's input");
+        in->buf = b;
+        in->cap = cap;
+    }
+    ssize_t r = read(fd, in->buf + in->len, in->cap - in->len);
+    if (r < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return 1;
+        alog("read from the host channel: %s", strerror(errno));
+        return -1;
+    }
+    if (r == 0) {
+        if (in->len)
+            alog("host disconnected inside a frame: %zu bytes dropped", in->len);
+        in->len = 0;
+        return 0;
+    }
+    in->len += (size_t)r;
+    return 1;
+}
+
+int channel_next(struct channel_in *in, struct agent_hdr *h, const uint8_t **payload)
+{
+    if (in->len < AGENT_HDR_SIZE)
+        return 0;
+    const uint8_t *d = in->buf;
+    h->len = agent_get_u32(d);
+    h->type = (uint16_t)(d[4] | d[5] << 8);
+    h->flags = (uint16_t)(d[6] | d[7] << 8);
+    h->id = agent_get_u32(d + 8);
+    if (h->len > AGENT_MAX_PAYLOAD) {
+        alog("malformed frame from the host (payload of %u bytes, at most %u): %zu bytes dropped",
+             h->len, AGENT_MAX_PAYLOAD, in->len);
+        in->len = 0;
+        return 0;
+    }
+    if (in->len - AGENT_HDR_SIZE < h->len)
+        return 0;
+    *payload = d + AGENT_HDR_SIZE;
+    return 1;
+}
+
+void channel_consume(struct channel_in *in, const struct agent_hdr *h)
+{
+    size_t n = AGENT_HDR_SIZE + h->len;
+    memmove(in->buf, in->buf + n, in->len - n);
+    in->len -= n;
+}
