@@ -10,6 +10,8 @@ PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
 # The wasm32-wasi toolchain (clang --target=wasm32-wasi --sysroot=/usr): the
 # bench's httpd.wasm and bench/compute.sh's modules.
 PKGS="$PKGS lld wasi-libc libclang-rt-14-dev-wasm32"
+# The qemu level's rootfs images: mkfs.erofs (fsck.erofs in the tests).
+PKGS="$PKGS erofs-utils"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
 if [ "${1:-}" = "--only" ]; then
     shift
