@@ -19,33 +19,44 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Whether /sys/class/virtio-ports/PORT/name is AGENT_PORT_NAME. */
+static int port_is_ours(const char *port)
+{
+    char path[300], name[64] = "";
+    snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", port);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, name, sizeof(name) - 1);
+    close(fd);
+    name[n > 0 ? n : 0] = '\0';
+    name[strcspn(name, "\n")] = '\0';
+    return strcmp(name, AGENT_PORT_NAME) == 0;
+}
+
 /* The /dev name of the port whose sysfs name is AGENT_PORT_NAME, or 0. */
 static int find_port(char *dev, size_t size)
 {
-    DIR *d = opendir("/sys/class/virtio-ports");
-    if (d == NULL)
-        return 0;
+    /* QEMU numbers a virtserialport from 1 (0 is kept for a console), so
+     * with one virtio-serial device the port is vport0p1: looking there
+     * first spares the listing of sysfs, ~60 ms of the boot under TCG. */
+    const char *port = "vport0p1";
+    DIR *d = NULL;
     struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], name[64] = "";
-        snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", e->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, name, sizeof(name) - 1);
-        close(fd);
-        name[n > 0 ? n : 0] = '\0';
-        name[strcspn(name, "\n")] = '\0';
-        if (strcmp(name, AGENT_PORT_NAME) == 0) {
-            snprintf(dev, size, "/dev/%s", e->d_name);
-            found = 1;
-        }
+    if (!port_is_ours(port)) {
+        d = opendir("/sys/class/virtio-ports");
+        if (d == NULL)
+            return 0;
+        do
+            e = readdir(d);
+        while (e != NULL && (e->d_name[0] == '.' || !port_is_ours(e->d_name)));
+        port = e ? e->d_name : NULL;
     }
-    closedir(d);
-    return found;
+    if (port)
+        snprintf(dev, size, "/dev/%s", port);
+    if (d)
+        closedir(d);
+    return port != NULL;
 }
 
 static int chan_fd = -1;

@@ -57,16 +57,18 @@ APPEND_BASE="console=ttyS0 reboot=t panic=-1 quiet noreplace-smp nolapic_timer"
 [ -n "$KHZ" ] && APPEND_BASE="$APPEND_BASE tsc_early_khz=$KHZ tsc=reliable"
 NET_WORDS="cella.ip=10.0.2.15/24 cella.gw=10.0.2.2 cella.mtu=1500 cella.dns=10.0.2.3"
 
-# boot NAME "WORDS": start the VM in the background; its console goes to
-# $WORK/NAME.console, its agent port to $WORK/NAME.sock; QEMU_PID is set.
+# boot NAME "WORDS" [QEMU ARGS...]: start the VM in the background; its
+# console goes to $WORK/NAME.console, its agent port to $WORK/NAME.sock (after
+# the virtio-serial ports in ARGS); QEMU_PID is set.
 boot() {
     local name=$1 words=$2
+    shift 2
     rm -f "$WORK/$name.sock"
     timeout -k 2 60 qemu-system-x86_64 -M microvm,acpi=off -accel tcg -m 128 -smp 1 \
         -nodefaults -no-user-config -display none -no-reboot \
         -kernel "$KERNEL" -initrd "$CPIO" -append "$APPEND_BASE $words" \
         -serial "file:$WORK/$name.console" \
-        -device virtio-serial-device \
+        -device virtio-serial-device "$@" \
         -chardev "socket,id=agent,path=$WORK/$name.sock,server=on,wait=off" \
         -device virtserialport,chardev=agent,name=cella.agent \
         -drive "id=root,file=$WORK/root.img,format=raw,if=none,readonly=on" \
@@ -181,16 +183,19 @@ expect_eq "QEMU exits with 0 (the agent's reboot and -no-reboot)" 0 $?
 expect_eq "the image is not written" "$IMG_SUM" "$(sha256sum < "$WORK/root.img")"
 
 # ---- boot 2: a fresh overlay; process 0's stdin and exit code end the VM ----
-boot vm2 "cella.root=/dev/vda cella.readonly=1"
+# Another port comes first, so that the agent's is not vport0p1.
+boot vm2 "cella.root=/dev/vda cella.readonly=1" \
+    -chardev null,id=other -device virtserialport,chardev=other,name=other
 drive vm2 <<'EOF'
 ready
-run 0 env=PATH=/bin -- sh -c 'cat /data/hello; ls /data; touch /x 2>&1 | sed "s/.*: //"; read l; echo "got $l"; exit 5'
+run 0 env=PATH=/bin -- sh -c 'ls /sys/class/virtio-ports; cat /data/hello; ls /data; touch /x 2>&1 | sed "s/.*: //"; read l; echo "got $l"; exit 5'
 stdin 0 "the end\n"
 wait 0
 closed
 EOF
-expect_eq "writes of the first VM are gone" \
-    'stdout 0: from the image\nhello\nRead-only file system\ngot the end\n' "$(line vm2 'stdout 0: ')"
+expect_eq "the agent's port found by name; writes of the first VM gone; cella.readonly=1" \
+    'stdout 0: vport0p1\nvport0p2\nfrom the image\nhello\nRead-only file system\ngot the end\n' \
+    "$(line vm2 'stdout 0: ')"
 expect_eq "process 0's exit code" "exit 0 code 5" "$(line vm2 'exit 0 ')"
 expect_eq "the VM ends once process 0 exits" "closed" "$(line vm2 closed)"
 qemu_ended
