@@ -50,9 +50,10 @@ done
 for t in tests/integration/test_*.sh; do
     [ -e "$t" ] && run_suite "integration-$(basename "$t" .sh)" bash "$t"
 done
-# The WebAssembly spec suite (decoder so far: module decoding and binary
-# assert_malformed; the rest is counted as skipped until the engine runs it).
+# The WebAssembly spec suite, through the JIT (the default) and through the
+# interpreter alone (CELLA_WASM_JIT=0): both engines must pass all of it.
 run_suite wasm-spec build-san/tests/wasm_spec
+CELLA_WASM_JIT=0 run_suite wasm-spec-interpreter build-san/tests/wasm_spec
 # The bench's HTML report in headless Chromium (skipped when absent).
 TEST_REPORT=build-san/tests/bench-test_report run_suite html-check bash tests/bench/html_check.sh
 if [ $QUICK -eq 0 ]; then

@@ -27,6 +27,7 @@
 #include "core/util.h"
 #include "level/wasm/decode.h"
 #include "level/wasm/validate.h"
+#include "level/wasm/jit.h"
 #include "spec.h"
 
 struct counts {
@@ -403,6 +404,20 @@ int main(int argc, char **argv)
     printf("1..%d\n", tap);
     total("non-SIMD", &plain);
     total("SIMD", &simd);
+    /* Both engines run the suite: the JIT by default, the interpreter alone
+     * with CELLA_WASM_JIT=0 (scripts/test.sh runs it both ways). */
+    struct wasm_jit_stats js;
+    wasm_jit_get_stats(&js);
+    if (!wasm_jit_enabled()) {
+        printf("# JIT off: every function interpreted\n");
+    } else {
+        printf("# JIT: %zu functions translated (%zu KiB of code), %zu interpreted\n",
+               js.translated, js.bytes >> 10, js.interpreted);
+        if (tap > 0 && js.translated == 0) {
+            printf("not ok - the JIT translated no function\n");
+            failed_files++;
+        }
+    }
     free(files);
     free(dir);
     return failed_files > 0 ? 1 : 0;

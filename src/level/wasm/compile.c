@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "level/wasm/interp.h"
+#include "level/wasm/jit.h"
 #include "level/wasm/reader.h"
 
 #define NONE SIZE_MAX
@@ -1000,6 +1001,8 @@ int wasm_compile(struct wasm_instance *inst, uint32_t idx, cerr_t *err)
     for (size_t i = 0; i < c.nrel; i++)
         code[c.relocs[i]].p = &code[code[c.relocs[i]].u];
     fc->code = code;
+    if (wasm_jit_enabled())
+        wasm_jit(inst, fc, c.n);
     comp_free(&c);
     return 0;
 oom:

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "level/wasm/interp.h"
+#include "level/wasm/jit.h"
 
 #define STACK_CELLS (1u << 20) /* 8 MiB of value stack, touched as used */
 #define MAX_FRAMES  65536u
@@ -31,7 +33,28 @@ struct exec {
     wasm_val *free; /* first cell not in use (nested wasm_call from a host function) */
     struct frame *frames;
     uint32_t nframes;
+    /* Translated functions call each other on the C stack: a call whose
+     * frame would be below this address traps "call stack exhausted". */
+    uintptr_t native_floor;
 };
+
+/* Keep this much of the thread's stack for host functions and the C code
+ * below the deepest translated call. */
+#define NATIVE_RESERVE (256u << 10)
+
+static uintptr_t native_floor(void)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return UINTPTR_MAX; /* unknown: translated code never calls deeper */
+    int r = pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+    if (r != 0 || size <= 2 * NATIVE_RESERVE)
+        return UINTPTR_MAX;
+    return (uintptr_t)addr + NATIVE_RESERVE;
+}
 
 static __thread struct exec exec_tls;
 
@@ -55,15 +78,9 @@ static struct exec *exec_get(void)
     ex->stack = ex->free = s;
     ex->end = ex->stack + STACK_CELLS;
     ex->frames = f;
+    ex->native_floor = native_floor();
     return ex;
 }
-
-static const char T_OOB[] = "out of bounds memory access";
-static const char T_TABLE[] = "out of bounds table access";
-static const char T_DIV0[] = "integer divide by zero";
-static const char T_OVERFLOW[] = "integer overflow";
-static const char T_CONV[] = "invalid conversion to integer";
-static const char T_EXHAUSTED[] = "call stack exhausted";
 
 /* "uninitialized element 2": the reference interpreter's wording. */
 static const char *element_trap(const char *what, uint32_t i)
@@ -86,170 +103,7 @@ static const char *compile_now(struct wasm_func *fn)
     return buf;
 }
 
-/* ---- float helpers ---- */
-
-static inline uint32_t f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
-static inline float bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static inline uint64_t f64_bits(double f)
-{
-    uint64_t u;
-    memcpy(&u, &f, 8);
-    return u;
-}
-
-static inline double bits_f64(uint64_t u)
-{
-    double f;
-    memcpy(&f, &u, 8);
-    return f;
-}
-
-static inline float f32_min(float a, float b)
-{
-    if (isnan(a) || isnan(b))
-        return a + b;
-    if (a == b)
-        return bits_f32(f32_bits(a) | f32_bits(b)); /* -0 < +0 */
-    return a < b ? a : b;
-}
-
-static inline float f32_max(float a, float b)
-{
-    if (isnan(a) || isnan(b))
-        return a + b;
-    if (a == b)
-        return bits_f32(f32_bits(a) & f32_bits(b));
-    return a > b ? a : b;
-}
-
-static inline double f64_min(double a, double b)
-{
-    if (isnan(a) || isnan(b))
-        return a + b;
-    if (a == b)
-        return bits_f64(f64_bits(a) | f64_bits(b));
-    return a < b ? a : b;
-}
-
-static inline double f64_max(double a, double b)
-{
-    if (isnan(a) || isnan(b))
-        return a + b;
-    if (a == b)
-        return bits_f64(f64_bits(a) & f64_bits(b));
-    return a > b ? a : b;
-}
-
-/* Float to integer: NULL and *out, or the trap. x is exact in a double for
- * both f32 and f64 inputs; lo and hi are the exclusive bounds of values
- * whose truncation fits. */
-static inline const char *trunc_check(double x, double lo, double hi)
-{
-    if (isnan(x))
-        return T_CONV;
-    if (!(x > lo && x < hi))
-        return T_OVERFLOW;
-    return NULL;
-}
-
-#define I32_LO (-2147483649.0)
-#define I32_HI 2147483648.0
-#define U32_HI 4294967296.0
-#define I64_LO (-9223372036854777856.0) /* the double below -2^63 */
-#define I64_HI 9223372036854775808.0
-#define U64_HI 18446744073709551616.0
-
-static inline uint32_t sat_i32(double x)
-{
-    if (isnan(x))
-        return 0;
-    if (x <= I32_LO)
-        return (uint32_t)INT32_MIN;
-    if (x >= I32_HI)
-        return (uint32_t)INT32_MAX;
-    return (uint32_t)(int32_t)x;
-}
-
-static inline uint32_t sat_u32(double x)
-{
-    if (isnan(x) || x <= -1.0)
-        return 0;
-    if (x >= U32_HI)
-        return UINT32_MAX;
-    return (uint32_t)x;
-}
-
-static inline uint64_t sat_i64(double x)
-{
-    if (isnan(x))
-        return 0;
-    if (x < -I64_HI)
-        return (uint64_t)INT64_MIN;
-    if (x >= I64_HI)
-        return (uint64_t)INT64_MAX;
-    return (uint64_t)(int64_t)x;
-}
-
-static inline uint64_t sat_u64(double x)
-{
-    if (isnan(x) || x <= -1.0)
-        return 0;
-    if (x >= U64_HI)
-        return UINT64_MAX;
-    return (uint64_t)x;
-}
-
-/* ceil, floor, trunc, nearest: a NaN operand gives a quiet NaN (libm may
- * return a signalling one unchanged). */
-#define ROUNDING(name, T, fn)                                                                      \
-    static inline T name(T a)                                                                      \
-    {                                                                                              \
-        return isnan(a) ? a + a : fn(a);                                                           \
-    }
-ROUNDING(f32_ceil, float, ceilf)
-ROUNDING(f32_floor, float, floorf)
-ROUNDING(f32_trunc, float, truncf)
-ROUNDING(f32_nearest, float, nearbyintf)
-ROUNDING(f64_ceil, double, ceil)
-ROUNDING(f64_floor, double, floor)
-ROUNDING(f64_trunc, double, trunc)
-ROUNDING(f64_nearest, double, nearbyint)
-
-static inline uint32_t rotl32(uint32_t a, uint32_t b)
-{
-    b &= 31;
-    return b ? (a << b) | (a >> (32 - b)) : a;
-}
-
-static inline uint32_t rotr32(uint32_t a, uint32_t b)
-{
-    b &= 31;
-    return b ? (a >> b) | (a << (32 - b)) : a;
-}
-
-static inline uint64_t rotl64(uint64_t a, uint64_t b)
-{
-    b &= 63;
-    return b ? (a << b) | (a >> (64 - b)) : a;
-}
-
-static inline uint64_t rotr64(uint64_t a, uint64_t b)
-{
-    b &= 63;
-    return b ? (a >> b) | (a << (64 - b)) : a;
-}
+#include "level/wasm/numeric.h"
 
 /* ---- the loop ---- */
 
@@ -405,6 +259,19 @@ static inline void copy_cells(wasm_val *d, const wasm_val *s, uint64_t n)
     if (d != s)
         for (uint64_t k = 0; k < n; k++)
             d[k] = s[k];
+}
+
+/* A host function's call: nested wasm calls it makes use the stack above
+ * its arguments and results. */
+static const char *call_host(struct exec *ex, struct wasm_func *fn, struct wasm_memory *mem,
+                             wasm_val *nfp)
+{
+    const struct wasm_sig *sig = fn->sig;
+    wasm_val *saved_free = ex->free;
+    ex->free = nfp + (sig->param_cells > sig->result_cells ? sig->param_cells : sig->result_cells);
+    const char *t = fn->host(fn->host_ctx, mem, nfp);
+    ex->free = saved_free;
+    return t;
 }
 
 static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
@@ -781,12 +648,7 @@ L_call: /* func base */
     ip += 2;
 call_fn:
     if (fn->host != NULL) {
-        const struct wasm_sig *sig = fn->sig;
-        wasm_val *saved_free = ex->free;
-        ex->free =
-            nfp + (sig->param_cells > sig->result_cells ? sig->param_cells : sig->result_cells);
-        const char *t = fn->host(fn->host_ctx, mem, nfp);
-        ex->free = saved_free;
+        const char *t = call_host(ex, fn, mem, nfp);
         if (t != NULL)
             TRAP(t);
         LOAD_MEM();
@@ -797,9 +659,18 @@ call_fn:
             goto trapped;
         if (ex->nframes == MAX_FRAMES || fc->max_cells > (size_t)(stack_end - nfp))
             TRAP(T_EXHAUSTED);
-        ex->frames[ex->nframes++] = (struct frame){ip, fp, inst};
         for (uint32_t k = fc->nparams, e = fc->nparams + fc->nlocals; k < e; k++)
             nfp[k].bits = 0;
+        if (fc->jit != NULL) {
+            if ((uintptr_t)__builtin_frame_address(0) < ex->native_floor)
+                TRAP(T_EXHAUSTED);
+            const char *t = fc->jit(nfp);
+            if (t != NULL)
+                TRAP(t);
+            LOAD_MEM(); /* the callee may have grown memory */
+            NEXT();
+        }
+        ex->frames[ex->nframes++] = (struct frame){ip, fp, inst};
         fp = nfp;
         ip = fc->code;
         if (fn->inst != inst) {
@@ -1211,4 +1082,36 @@ const char *wasm_call(struct wasm_func *f, const wasm_val *args, wasm_val *resul
     if (trap == NULL && sig->result_cells > 0)
         memcpy(results, base, sig->result_cells * sizeof(wasm_val));
     return trap;
+}
+
+/* ---- calls from translated code (jit.h) ---- */
+
+const char *wasm_jit_call(struct wasm_func *fn, wasm_val *nfp, struct wasm_memory *caller_mem)
+{
+    struct exec *ex = &exec_tls;
+    if ((uintptr_t)__builtin_frame_address(0) < ex->native_floor)
+        return T_EXHAUSTED;
+    if (fn->host != NULL)
+        return call_host(ex, fn, caller_mem, nfp);
+    struct wasm_fn_code *fc = fn->code;
+    if (fc->jit == NULL)
+        return run(ex, fn, nfp, NULL); /* compiles it first when needed */
+    if (fc->max_cells > (size_t)(ex->end - nfp))
+        return T_EXHAUSTED;
+    for (uint32_t k = fc->nparams, e = fc->nparams + fc->nlocals; k < e; k++)
+        nfp[k].bits = 0;
+    return fc->jit(nfp);
+}
+
+const char *wasm_jit_call_indirect(struct wasm_table *t, const struct wasm_sig *sig, uint32_t i,
+                                   wasm_val *nfp, struct wasm_memory *caller_mem)
+{
+    if (i >= t->size)
+        return element_trap("undefined element", i);
+    struct wasm_func *fn = t->elems[i];
+    if (fn == NULL)
+        return element_trap("uninitialized element", i);
+    if (fn->sig != sig)
+        return "indirect call type mismatch";
+    return wasm_jit_call(fn, nfp, caller_mem);
 }

@@ -29,6 +29,9 @@ struct wasm_fn_code {
     uint32_t nlocals;   /* cells of declared locals, zeroed at entry */
     uint32_t nresults;  /* cells */
     uint32_t max_cells; /* frame size: params + locals + deepest operand stack */
+    /* The JIT's translation (jit.h), or NULL: interpreted. Called with the
+     * frame (params then zeroed locals); NULL or the trap. */
+    const char *(*jit)(wasm_val *fp);
 };
 
 struct wasm_dataseg {

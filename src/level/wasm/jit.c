@@ -1,0 +1,1208 @@
+/* The baseline JIT (jit.h): threaded code → x86-64.
+ *
+ * The compiler's output is already a register machine: every instruction
+ * names the frame slots of its operands and result, constants are
+ * immediates, branch targets are resolved. So translation is one template
+ * per instruction, with no analysis: operands are loaded from
+ * [rbx + 8*slot] (rbx = the frame), the operation is done in rax/rcx/xmm0,
+ * the result is stored back. What the interpreter pays per instruction —
+ * the indirect jump of dispatch and the reads of its operand cells — is
+ * gone; the frame stays the frame, so interpreted and translated functions
+ * call each other freely and a trap needs no unwinding.
+ *
+ * Registers kept for the whole function (callee-saved, so helper calls
+ * keep them): rbx frame, r12 memory size in bytes (reloaded after anything
+ * that may grow memory: calls, memory.grow), r13 memory base (never moves,
+ * runtime.h), r14 the struct wasm_memory. Memory accesses are bounds
+ * checked against r12, as the interpreter does. A function returns NULL or
+ * the trap's message in rax.
+ *
+ * Operations that take many instructions (float min/max/rounding, checked
+ * float-to-int conversion, clz/ctz/popcnt, bulk memory) call C helpers
+ * built from numeric.h, the interpreter's own definitions. A function
+ * using something not translated here (table instructions) stays
+ * interpreted. */
+#define _GNU_SOURCE
+#include "level/wasm/jit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "level/wasm/numeric.h"
+#include "level/wasm/x64.h"
+
+#if defined(__x86_64__)
+
+#define FP    RBX
+#define MSIZE R12
+#define MBASE R13
+#define MEM   R14
+
+/* Labels of the shared tails, as fix-up targets past the cells. */
+enum { LBL_RET, LBL_OOB, LBL_DIV0, LBL_OVF, LBL_UNREACHABLE, NLBL };
+
+struct fixup {
+    size_t at;     /* rel32 to patch */
+    size_t target; /* cell index, or ncells + LBL_* */
+};
+
+struct jit {
+    struct x64 a;
+    const union cell *code;
+    size_t ncells;
+    size_t *noff; /* native offset of each instruction's first cell */
+    struct fixup *fix;
+    size_t nfix, cfix;
+    struct wasm_memory *mem;
+    bool fail;
+    /* Branch targets, found by a first pass: control can arrive there from
+     * elsewhere, so nothing is known about the registers. */
+    uint8_t *is_target;
+    /* The result the previous instruction left in a register (write-through:
+     * its slot holds it too): rax (kind 1) or xmm0 (2: f32, 3: f64). The
+     * next instruction's first operand read takes it from there. */
+    uint64_t pending_slot, live_slot;
+    int pending_kind, live_kind;
+};
+
+/* ---- the interpreter's handler addresses → OP_* ---- */
+
+struct op_entry {
+    const void *label;
+    int op;
+};
+
+static struct op_entry ops_by_label[OP_COUNT];
+static size_t nops_by_label;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct op_entry *)a)->label;
+    uintptr_t y = (uintptr_t)((const struct op_entry *)b)->label;
+    return x < y ? -1 : x > y;
+}
+
+/* Built on the first translation; the engine runs on one thread. */
+static void build_op_index(void)
+{
+    if (nops_by_label > 0)
+        return;
+    const void *const *labels = wasm_interp_labels();
+    size_t n = 0;
+    for (int op = 0; op < OP_COUNT; op++)
+        if (labels[op] != NULL)
+            ops_by_label[n++] = (struct op_entry){labels[op], op};
+    qsort(ops_by_label, n, sizeof(ops_by_label[0]), cmp_entry);
+    nops_by_label = n;
+}
+
+static int op_of(const void *label)
+{
+    struct op_entry key = {label, 0};
+    const struct op_entry *e =
+        bsearch(&key, ops_by_label, nops_by_label, sizeof(ops_by_label[0]), cmp_entry);
+    return e ? e->op : -1;
+}
+
+/* ---- emitting ---- */
+
+static struct x64_mem slot(struct jit *j, uint64_t s)
+{
+    if (s > INT32_MAX / 8) {
+        j->fail = true;
+        s = 0;
+    }
+    return x64_at(FP, (int32_t)(s * 8));
+}
+
+/* Whether the first operand read of this instruction finds slot s in the
+ * register of `kind`; only the first read may use it, as the instruction's
+ * own code overwrites rax and xmm0 after that. */
+static bool cached(struct jit *j, uint64_t s, int kind)
+{
+    bool hit = j->live_kind == kind && j->live_slot == s;
+    j->live_kind = 0;
+    return hit;
+}
+
+static void load(struct jit *j, int reg, uint64_t s, bool w)
+{
+    if (cached(j, s, 1)) {
+        if (reg != RAX)
+            x64_reg_op(&j->a, 0, true, 0x8B, reg, RAX);
+        return;
+    }
+    x64_mem_op(&j->a, 0, w, 0x8B, reg, slot(j, s));
+}
+
+/* Results are stored as whole cells, also i32s (a 32-bit operation leaves
+ * the upper half of the register zero): a later 64-bit read of the cell (a
+ * copy) then forwards from the store, where a 4-byte store followed by an
+ * 8-byte load would stall the pipeline until the store retires. */
+static void store(struct jit *j, uint64_t s, int reg, bool w)
+{
+    (void)w;
+    x64_mem_op(&j->a, 0, true, 0x89, reg, slot(j, s));
+    j->pending_kind = reg == RAX ? 1 : 0;
+    j->pending_slot = s;
+}
+
+/* movsd/movss xmm, [slot] and back (prefix F2: double, F3: single) */
+static void fload(struct jit *j, int xmm, uint64_t s, uint8_t pfx)
+{
+    if (cached(j, s, pfx == 0xF2 ? 3 : 2)) {
+        if (xmm != 0)
+            x64_reg_op(&j->a, 0, false, 0x0F28, xmm, 0); /* movaps */
+        return;
+    }
+    x64_mem_op(&j->a, pfx, false, 0x0F10, xmm, slot(j, s));
+}
+
+/* An f32 too is stored as a whole cell (movsd; the upper half is don't-care),
+ * for the same reason as store(). */
+static void fstore(struct jit *j, uint64_t s, int xmm, uint8_t pfx)
+{
+    x64_mem_op(&j->a, 0xF2, false, 0x0F11, xmm, slot(j, s));
+    j->pending_kind = xmm == 0 ? (pfx == 0xF2 ? 3 : 2) : 0;
+    j->pending_slot = s;
+}
+
+static void add_fix(struct jit *j, size_t at, size_t target)
+{
+    if (j->nfix == j->cfix) {
+        size_t c = j->cfix ? j->cfix * 2 : 64;
+        struct fixup *f = realloc(j->fix, c * sizeof(*f));
+        if (f == NULL) {
+            j->fail = true;
+            return;
+        }
+        j->fix = f;
+        j->cfix = c;
+    }
+    j->fix[j->nfix++] = (struct fixup){at, target};
+}
+
+static void jump_to(struct jit *j, int cc, size_t target)
+{
+    add_fix(j, x64_jump(&j->a, cc), target);
+    j->pending_kind = 0; /* where control goes on, a register may not hold it */
+}
+
+static void jump_lbl(struct jit *j, int cc, int lbl)
+{
+    jump_to(j, cc, j->ncells + (size_t)lbl);
+}
+
+/* The cell index a branch operand points at (an instruction's first cell). */
+static size_t target_of(struct jit *j, const union cell *c)
+{
+    size_t t = (size_t)((const union cell *)c->p - j->code);
+    if (t >= j->ncells) {
+        j->fail = true;
+        return 0;
+    }
+    j->is_target[t] = 1;
+    return t;
+}
+
+static void reload_size(struct jit *j)
+{
+    if (j->mem != NULL)
+        x64_mem_op(&j->a, 0, true, 0x8B, MSIZE,
+                   x64_at(MEM, (int32_t)offsetof(struct wasm_memory, size)));
+}
+
+/* Copy n cells from slot src to slot dst, first to last (as the
+ * interpreter's copy_cells). */
+static void copy_slots(struct jit *j, uint64_t dst, uint64_t src, uint64_t n)
+{
+    if (dst == src)
+        return;
+    for (uint64_t k = 0; k < n; k++) {
+        load(j, RAX, src + k, true);
+        store(j, dst + k, RAX, true);
+    }
+}
+
+/* cmp dword/qword [slot], 0 */
+static void test_slot(struct jit *j, uint64_t s, bool w)
+{
+    x64_mem_op(&j->a, 0, w, 0x83, 7, slot(j, s));
+    x64_byte(&j->a, 0);
+}
+
+/* rax = (zero-extended) the value of eax as an address + offset, checked
+ * for an access of n bytes; the access is then [r13 + rax]. */
+static void effective_address(struct jit *j, uint64_t offset, unsigned n)
+{
+    struct x64 *a = &j->a;
+    uint64_t end = offset + n;
+    if (end <= INT32_MAX) {
+        x64_mem_op(a, 0, true, 0x8D, RCX, x64_at(RAX, (int32_t)end)); /* lea rcx, [rax+end] */
+    } else {
+        x64_mov_imm(a, RCX, end);
+        x64_reg_op(a, 0, true, 0x03, RCX, RAX); /* add rcx, rax */
+    }
+    x64_reg_op(a, 0, true, 0x3B, RCX, MSIZE); /* cmp rcx, r12 */
+    jump_lbl(j, CC_A, LBL_OOB);
+    if (offset == 0)
+        return;
+    if (offset <= INT32_MAX) {
+        x64_mem_op(a, 0, true, 0x8D, RAX, x64_at(RAX, (int32_t)offset));
+    } else {
+        x64_mov_imm(a, RCX, offset);
+        x64_reg_op(a, 0, true, 0x03, RAX, RCX);
+    }
+}
+
+static struct x64_mem heap(void)
+{
+    return (struct x64_mem){MBASE, RAX, 1, 0};
+}
+
+/* ---- loads and stores ---- */
+
+struct access {
+    uint32_t opcode; /* the load instruction into eax/rax, or the store from ecx/rcx */
+    uint8_t prefix;
+    bool w;        /* REX.W on the access */
+    unsigned size; /* bytes */
+    bool wide;     /* the loaded value is an i64 (stored as 8 bytes) */
+};
+
+static const struct access loads[14] = {
+    {0x8B, 0, false, 4, false},   /* i32.load */
+    {0x8B, 0, true, 8, true},     /* i64.load */
+    {0x8B, 0, false, 4, false},   /* f32.load */
+    {0x8B, 0, true, 8, true},     /* f64.load */
+    {0x0FBE, 0, false, 1, false}, /* i32.load8_s: movsx */
+    {0x0FB6, 0, false, 1, false}, /* i32.load8_u: movzx */
+    {0x0FBF, 0, false, 2, false}, /* i32.load16_s */
+    {0x0FB7, 0, false, 2, false}, /* i32.load16_u */
+    {0x0FBE, 0, true, 1, true},   /* i64.load8_s */
+    {0x0FB6, 0, false, 1, true},  /* i64.load8_u */
+    {0x0FBF, 0, true, 2, true},   /* i64.load16_s */
+    {0x0FB7, 0, false, 2, true},  /* i64.load16_u */
+    {0x63, 0, true, 4, true},     /* i64.load32_s: movsxd */
+    {0x8B, 0, false, 4, true},    /* i64.load32_u */
+};
+
+static const struct access stores[9] = {
+    {0x89, 0, false, 4, false},    /* i32.store */
+    {0x89, 0, true, 8, true},      /* i64.store */
+    {0x89, 0, false, 4, false},    /* f32.store */
+    {0x89, 0, true, 8, true},      /* f64.store */
+    {0x88, 0, false, 1, false},    /* i32.store8 */
+    {0x89, 0x66, false, 2, false}, /* i32.store16 */
+    {0x88, 0, false, 1, true},     /* i64.store8 */
+    {0x89, 0x66, false, 2, true},  /* i64.store16 */
+    {0x89, 0, false, 4, true},     /* i64.store32 */
+};
+
+/* The address operand into eax, plus imm (an i32.add folded in) when addi. */
+static void address(struct jit *j, uint64_t s, bool addi, uint64_t imm)
+{
+    load(j, RAX, s, false);
+    if (addi) {
+        x64_reg_op(&j->a, 0, false, 0x81, 0, RAX); /* add eax, imm32: wraps */
+        x64_u32(&j->a, (uint32_t)imm);
+    }
+}
+
+/* [dst][addr][offset] or, addi, [dst][x][imm][offset] */
+static void emit_load(struct jit *j, int op, const union cell *ip, bool addi)
+{
+    const struct access *l = &loads[op - 0x28];
+    address(j, ip[1].u, addi, addi ? ip[2].u : 0);
+    effective_address(j, ip[addi ? 3 : 2].u, l->size);
+    x64_mem_op(&j->a, l->prefix, l->w, l->opcode, RAX, heap());
+    store(j, ip[0].u, RAX, l->wide);
+}
+
+/* [addr][value][offset] or, addi, [x][value][imm][offset] */
+static void emit_store(struct jit *j, int op, const union cell *ip, bool addi)
+{
+    const struct access *s = &stores[op - 0x36];
+    address(j, ip[0].u, addi, addi ? ip[2].u : 0);
+    effective_address(j, ip[addi ? 3 : 2].u, s->size);
+    load(j, RCX, ip[1].u, s->size == 8);
+    x64_mem_op(&j->a, s->prefix, s->w, s->opcode, RCX, heap());
+}
+
+/* ---- integer arithmetic ---- */
+
+/* For add sub mul and or xor shl shr_s shr_u rotl rotr (index k from the
+ * i32/i64 opcode's position): the r, r/m opcode, or the /digit of the shift
+ * group (0xD3 by cl, 0xC1 by imm8). */
+struct intop {
+    uint32_t rm;   /* 0: a shift */
+    int digit;     /* 0x81 /digit with imm32, or the shift's */
+    bool commutes; /* a op b == b op a */
+};
+
+static bool int_op(int op, bool *w, struct intop *o)
+{
+    static const struct intop tab[15] = {
+        {0x03, 0, true}, {0x2B, 5, false}, {0x0FAF, -1, true}, {0, -2, false},  {0, -2, false},
+        {0, -2, false},  {0, -2, false},   {0x23, 4, true},    {0x0B, 1, true}, {0x33, 6, true},
+        {0, 4, false},   {0, 7, false},    {0, 5, false},      {0, 0, false},   {0, 1, false},
+    };
+    int k;
+    if (op >= 0x6A && op <= 0x78) {
+        *w = false;
+        k = op - 0x6A;
+    } else if (op >= 0x7C && op <= 0x8A) {
+        *w = true;
+        k = op - 0x7C;
+    } else {
+        return false;
+    }
+    *o = tab[k];
+    return o->digit != -2; /* div and rem are apart */
+}
+
+/* [dst][a][b], or [dst][a][imm] */
+static void emit_int_binary(struct jit *j, const struct intop *o, bool w, const union cell *ip,
+                            bool imm)
+{
+    struct x64 *a = &j->a;
+    uint64_t x = ip[1].u, y = imm ? 0 : ip[2].u;
+    /* a commutative operation whose second operand is the value in rax:
+     * take the first from memory instead, off the dependency chain */
+    if (!imm && o->commutes && j->live_kind == 1 && j->live_slot == y && x != y) {
+        x = y;
+        y = ip[1].u;
+    }
+    load(j, RAX, x, w);
+    if (o->rm == 0) { /* shifts and rotations: the hardware masks the count */
+        if (imm) {
+            x64_reg_op(a, 0, w, 0xC1, o->digit, RAX);
+            x64_byte(a, (uint8_t)(ip[2].u & (w ? 63 : 31)));
+        } else {
+            load(j, RCX, ip[2].u, false);
+            x64_reg_op(a, 0, w, 0xD3, o->digit, RAX);
+        }
+    } else if (!imm) {
+        x64_mem_op(a, 0, w, o->rm, RAX, slot(j, y));
+    } else if (!w || (int64_t)ip[2].u == (int32_t)ip[2].u) {
+        if (o->digit < 0) { /* imul rax, rax, imm32 */
+            x64_reg_op(a, 0, w, 0x69, RAX, RAX);
+        } else {
+            x64_reg_op(a, 0, w, 0x81, o->digit, RAX);
+        }
+        x64_u32(a, (uint32_t)ip[2].u);
+    } else {
+        x64_mov_imm(a, RCX, ip[2].u);
+        x64_reg_op(a, 0, w, o->rm, RAX, RCX);
+    }
+    store(j, ip[0].u, RAX, w);
+}
+
+/* div_s div_u rem_s rem_u: [dst][a][b] with the spec's traps. */
+static void emit_divide(struct jit *j, int k, bool w, const union cell *ip)
+{
+    struct x64 *a = &j->a;
+    bool is_signed = k == 0 || k == 2, rem = k >= 2;
+    load(j, RAX, ip[1].u, w);
+    load(j, RCX, ip[2].u, w);
+    x64_reg_op(a, 0, w, 0x85, RCX, RCX); /* test rcx, rcx */
+    jump_lbl(j, CC_E, LBL_DIV0);
+    size_t done = SIZE_MAX;
+    if (is_signed) {
+        x64_reg_op(a, 0, w, 0x83, 7, RCX); /* cmp rcx, -1 */
+        x64_byte(a, 0xFF);
+        size_t normal = x64_jump(a, CC_NE);
+        if (rem) { /* INT_MIN % -1 is 0 */
+            x64_reg_op(a, 0, false, 0x33, RDX, RDX);
+            done = x64_jump(a, -1);
+        } else {
+            x64_mov_imm(a, RDX, w ? (uint64_t)INT64_MIN : (uint64_t)(uint32_t)INT32_MIN);
+            x64_reg_op(a, 0, w, 0x3B, RAX, RDX);
+            jump_lbl(j, CC_E, LBL_OVF);
+        }
+        x64_patch_rel32(a, normal, a->n);
+        if (w)
+            x64_byte(a, 0x48);
+        x64_byte(a, 0x99);                 /* cdq / cqo */
+        x64_reg_op(a, 0, w, 0xF7, 7, RCX); /* idiv rcx */
+    } else {
+        x64_reg_op(a, 0, false, 0x33, RDX, RDX);
+        x64_reg_op(a, 0, w, 0xF7, 6, RCX); /* div rcx */
+    }
+    if (done != SIZE_MAX)
+        x64_patch_rel32(a, done, a->n);
+    store(j, ip[0].u, rem ? RDX : RAX, w);
+}
+
+/* eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
+static const int int_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
+
+/* cmp rax, operand b (a slot, or an immediate) */
+static void int_compare(struct jit *j, bool w, uint64_t as, uint64_t b, bool imm)
+{
+    struct x64 *a = &j->a;
+    load(j, RAX, as, w);
+    if (!imm) {
+        x64_mem_op(a, 0, w, 0x3B, RAX, slot(j, b));
+    } else if (!w || (int64_t)b == (int32_t)b) {
+        x64_reg_op(a, 0, w, 0x81, 7, RAX);
+        x64_u32(a, (uint32_t)b);
+    } else {
+        x64_mov_imm(a, RCX, b);
+        x64_reg_op(a, 0, w, 0x3B, RAX, RCX);
+    }
+}
+
+/* setcc al; movzx eax, al; store the i32 */
+static void store_flag(struct jit *j, int cc, uint64_t dst)
+{
+    x64_reg_op(&j->a, 0, false, 0x0F90 + (uint32_t)cc, 0, RAX);
+    x64_reg_op(&j->a, 0, false, 0x0FB6, RAX, RAX);
+    store(j, dst, RAX, false);
+}
+
+/* ---- floats ---- */
+
+/* ucomis[sd] of a and b, then the i32 result of eq ne lt gt le ge (k). */
+static void emit_float_compare(struct jit *j, int k, bool dbl, const union cell *ip)
+{
+    struct x64 *a = &j->a;
+    uint8_t pfx = dbl ? 0xF2 : 0xF3;
+    /* lt and le compare b with a, so that an unordered result (CF=1) is false */
+    bool swap = k == 2 || k == 4;
+    fload(j, 0, ip[swap ? 2 : 1].u, pfx);
+    x64_mem_op(a, dbl ? 0x66 : 0, false, 0x0F2E, 0, slot(j, ip[swap ? 1 : 2].u));
+    switch (k) {
+    case 0: /* eq: ZF and not PF */
+    case 1: /* ne: not ZF or PF */
+        x64_reg_op(a, 0, false, 0x0F90 + (uint32_t)(k == 0 ? CC_E : CC_NE), 0, RAX);
+        x64_reg_op(a, 0, false, 0x0F90 + (uint32_t)(k == 0 ? CC_NP : CC_P), 0, RCX);
+        x64_reg_op(a, 0, false, k == 0 ? 0x22 : 0x0A, RAX, RCX); /* and/or al, cl */
+        x64_reg_op(a, 0, false, 0x0FB6, RAX, RAX);
+        store(j, ip[0].u, RAX, false);
+        break;
+    default: /* lt gt: above; le ge: above or equal */
+        store_flag(j, k == 2 || k == 3 ? CC_A : CC_AE, ip[0].u);
+    }
+}
+
+/* add sub mul div: [dst][a][b] or [dst][a][imm] */
+static void emit_float_binary(struct jit *j, int k, bool dbl, const union cell *ip, bool imm)
+{
+    static const uint32_t opc[4] = {0x0F58, 0x0F5C, 0x0F59, 0x0F5E};
+    struct x64 *a = &j->a;
+    uint8_t pfx = dbl ? 0xF2 : 0xF3;
+    uint64_t x = ip[1].u, y = imm ? 0 : ip[2].u;
+    if (!imm && (k == 0 || k == 2) && j->live_kind == (dbl ? 3 : 2) && j->live_slot == y) {
+        x = y; /* add and mul commute (NaN payloads aside, which wasm leaves open) */
+        y = ip[1].u;
+    }
+    fload(j, 0, x, pfx);
+    if (imm) {
+        x64_mov_imm(a, RAX, ip[2].u);
+        x64_reg_op(a, 0x66, true, 0x0F6E, 1, RAX); /* movq xmm1, rax */
+        x64_reg_op(a, pfx, false, opc[k], 0, 1);
+    } else {
+        x64_mem_op(a, pfx, false, opc[k], 0, slot(j, y));
+    }
+    fstore(j, ip[0].u, 0, pfx);
+}
+
+/* ---- helpers in C for the long operations ---- */
+
+typedef uint64_t (*unary_fn)(uint64_t);
+typedef uint64_t (*binary_fn)(uint64_t, uint64_t);
+typedef const char *(*trapping_fn)(uint64_t, wasm_val *);
+
+#define F32(x) bits_f32((uint32_t)(x))
+#define F64(x) bits_f64(x)
+#define UNARY(name, expr)                                                                          \
+    static uint64_t name(uint64_t a)                                                               \
+    {                                                                                              \
+        return (expr);                                                                             \
+    }
+#define BINARY(name, expr)                                                                         \
+    static uint64_t name(uint64_t a, uint64_t b)                                                   \
+    {                                                                                              \
+        return (expr);                                                                             \
+    }
+
+UNARY(h_clz32, (uint32_t)a ? (uint64_t)__builtin_clz((uint32_t)a) : 32)
+UNARY(h_ctz32, (uint32_t)a ? (uint64_t)__builtin_ctz((uint32_t)a) : 32)
+UNARY(h_popcnt32, (uint64_t)__builtin_popcount((uint32_t)a))
+UNARY(h_clz64, a ? (uint64_t)__builtin_clzll(a) : 64)
+UNARY(h_ctz64, a ? (uint64_t)__builtin_ctzll(a) : 64)
+UNARY(h_popcnt64, (uint64_t)__builtin_popcountll(a))
+UNARY(h_f32_ceil, f32_bits(f32_ceil(F32(a))))
+UNARY(h_f32_floor, f32_bits(f32_floor(F32(a))))
+UNARY(h_f32_trunc, f32_bits(f32_trunc(F32(a))))
+UNARY(h_f32_nearest, f32_bits(f32_nearest(F32(a))))
+UNARY(h_f64_ceil, f64_bits(f64_ceil(F64(a))))
+UNARY(h_f64_floor, f64_bits(f64_floor(F64(a))))
+UNARY(h_f64_trunc, f64_bits(f64_trunc(F64(a))))
+UNARY(h_f64_nearest, f64_bits(f64_nearest(F64(a))))
+UNARY(h_f32_from_u64, f32_bits((float)a))
+UNARY(h_f64_from_u64, f64_bits((double)a))
+UNARY(h_sat_i32_f32, sat_i32(F32(a)))
+UNARY(h_sat_u32_f32, sat_u32(F32(a)))
+UNARY(h_sat_i32_f64, sat_i32(F64(a)))
+UNARY(h_sat_u32_f64, sat_u32(F64(a)))
+UNARY(h_sat_i64_f32, sat_i64(F32(a)))
+UNARY(h_sat_u64_f32, sat_u64(F32(a)))
+UNARY(h_sat_i64_f64, sat_i64(F64(a)))
+UNARY(h_sat_u64_f64, sat_u64(F64(a)))
+BINARY(h_f32_min, f32_bits(f32_min(F32(a), F32(b))))
+BINARY(h_f32_max, f32_bits(f32_max(F32(a), F32(b))))
+BINARY(h_f64_min, f64_bits(f64_min(F64(a), F64(b))))
+BINARY(h_f64_max, f64_bits(f64_max(F64(a), F64(b))))
+BINARY(h_f32_copysign, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
+BINARY(h_f64_copysign, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))
+
+#define TRUNC(name, x, RT, R, lo, hi)                                                              \
+    static const char *name(uint64_t a, wasm_val *out)                                             \
+    {                                                                                              \
+        double v = (double)(x);                                                                    \
+        const char *t = trunc_check(v, lo, hi);                                                    \
+        if (t == NULL)                                                                             \
+            out->R = (RT)v;                                                                        \
+        return t;                                                                                  \
+    }
+TRUNC(h_i32_trunc_f32_s, F32(a), int32_t, i32, I32_LO, I32_HI)
+TRUNC(h_i32_trunc_f32_u, F32(a), uint32_t, i32, -1.0, U32_HI)
+TRUNC(h_i32_trunc_f64_s, F64(a), int32_t, i32, I32_LO, I32_HI)
+TRUNC(h_i32_trunc_f64_u, F64(a), uint32_t, i32, -1.0, U32_HI)
+TRUNC(h_i64_trunc_f32_s, F32(a), int64_t, i64, I64_LO, I64_HI)
+TRUNC(h_i64_trunc_f32_u, F32(a), uint64_t, i64, -1.0, U64_HI)
+TRUNC(h_i64_trunc_f64_s, F64(a), int64_t, i64, I64_LO, I64_HI)
+TRUNC(h_i64_trunc_f64_u, F64(a), uint64_t, i64, -1.0, U64_HI)
+
+static unary_fn unary_helper(int op)
+{
+    switch (op) {
+    case 0x67:
+        return h_clz32;
+    case 0x68:
+        return h_ctz32;
+    case 0x69:
+        return h_popcnt32;
+    case 0x79:
+        return h_clz64;
+    case 0x7A:
+        return h_ctz64;
+    case 0x7B:
+        return h_popcnt64;
+    case 0x8D:
+        return h_f32_ceil;
+    case 0x8E:
+        return h_f32_floor;
+    case 0x8F:
+        return h_f32_trunc;
+    case 0x90:
+        return h_f32_nearest;
+    case 0x9B:
+        return h_f64_ceil;
+    case 0x9C:
+        return h_f64_floor;
+    case 0x9D:
+        return h_f64_trunc;
+    case 0x9E:
+        return h_f64_nearest;
+    case 0xB5:
+        return h_f32_from_u64;
+    case 0xBA:
+        return h_f64_from_u64;
+    case OP_FC + 0:
+        return h_sat_i32_f32;
+    case OP_FC + 1:
+        return h_sat_u32_f32;
+    case OP_FC + 2:
+        return h_sat_i32_f64;
+    case OP_FC + 3:
+        return h_sat_u32_f64;
+    case OP_FC + 4:
+        return h_sat_i64_f32;
+    case OP_FC + 5:
+        return h_sat_u64_f32;
+    case OP_FC + 6:
+        return h_sat_i64_f64;
+    case OP_FC + 7:
+        return h_sat_u64_f64;
+    default:
+        return NULL;
+    }
+}
+
+static binary_fn binary_helper(int op)
+{
+    switch (op) {
+    case 0x96:
+        return h_f32_min;
+    case 0x97:
+        return h_f32_max;
+    case 0x98:
+        return h_f32_copysign;
+    case 0xA4:
+        return h_f64_min;
+    case 0xA5:
+        return h_f64_max;
+    case 0xA6:
+        return h_f64_copysign;
+    default:
+        return NULL;
+    }
+}
+
+static trapping_fn trapping_helper(int op)
+{
+    switch (op) {
+    case 0xA8:
+        return h_i32_trunc_f32_s;
+    case 0xA9:
+        return h_i32_trunc_f32_u;
+    case 0xAA:
+        return h_i32_trunc_f64_s;
+    case 0xAB:
+        return h_i32_trunc_f64_u;
+    case 0xAE:
+        return h_i64_trunc_f32_s;
+    case 0xAF:
+        return h_i64_trunc_f32_u;
+    case 0xB0:
+        return h_i64_trunc_f64_s;
+    case 0xB1:
+        return h_i64_trunc_f64_u;
+    default:
+        return NULL;
+    }
+}
+
+/* Bulk memory, with the interpreter's checks (a trap or NULL). */
+static bool in_range(uint64_t off, uint64_t n, uint64_t len)
+{
+    return off <= len && n <= len - off;
+}
+
+static const char *h_memory_copy(struct wasm_memory *m, uint32_t d, uint32_t s, uint32_t n)
+{
+    if (!in_range(s, n, m->size) || !in_range(d, n, m->size))
+        return T_OOB;
+    if (n > 0)
+        memmove(m->data + d, m->data + s, n);
+    return NULL;
+}
+
+static const char *h_memory_fill(struct wasm_memory *m, uint32_t d, uint32_t v, uint32_t n)
+{
+    if (!in_range(d, n, m->size))
+        return T_OOB;
+    if (n > 0)
+        memset(m->data + d, (int)v, n);
+    return NULL;
+}
+
+static const char *h_memory_init(struct wasm_memory *m, uint32_t d, uint32_t s, uint32_t n,
+                                 struct wasm_dataseg *seg)
+{
+    if (!in_range(s, n, seg->len) || !in_range(d, n, m->size))
+        return T_OOB;
+    if (n > 0)
+        memcpy(m->data + d, seg->bytes + s, n);
+    return NULL;
+}
+
+static uint64_t h_memory_grow(struct wasm_memory *m, uint64_t delta)
+{
+    return (uint32_t)wasm_memory_grow(m, (uint32_t)delta);
+}
+
+/* mov rdi, rsi, rdx, rcx from slots (i32 each) */
+static const int arg_regs[] = {RDI, RSI, RDX, RCX, R8, R9};
+
+/* A call that returns a trap or NULL: leave on a trap. */
+static void call_checked(struct jit *j, const void *fn)
+{
+    x64_call_abs(&j->a, fn);
+    x64_reg_op(&j->a, 0, true, 0x85, RAX, RAX);
+    jump_lbl(j, CC_NE, LBL_RET);
+}
+
+/* ---- one instruction ---- */
+
+/* Translate the instruction at cell `at`: the cells it takes (0: the JIT
+ * does not translate it). */
+static size_t translate(struct jit *j, size_t at)
+{
+    struct x64 *a = &j->a;
+    int op = op_of(j->code[at].op);
+    const union cell *ip = &j->code[at + 1];
+    bool w;
+    struct intop io;
+
+    if (op < 0)
+        return 0;
+    if (op >= 0x28 && op <= 0x35) {
+        emit_load(j, op, ip, false);
+        return 4;
+    }
+    if (op >= 0x36 && op <= 0x3E) {
+        emit_store(j, op, ip, false);
+        return 4;
+    }
+    if (op >= OP_LOAD_ADDI && op < OP_LOAD_ADDI + 14) {
+        emit_load(j, 0x28 + op - OP_LOAD_ADDI, ip, true);
+        return 5;
+    }
+    if (op >= OP_STORE_ADDI && op < OP_STORE_ADDI + 9) {
+        emit_store(j, 0x36 + op - OP_STORE_ADDI, ip, true);
+        return 5;
+    }
+    if (int_op(op, &w, &io)) {
+        emit_int_binary(j, &io, w, ip, false);
+        return 4;
+    }
+    if (op >= OP_IMM && op < OP_BRC) {
+        int base = 0x46 + op - OP_IMM;
+        if (int_op(base, &w, &io))
+            emit_int_binary(j, &io, w, ip, true);
+        else if (base >= 0x46 && base <= 0x4F)
+            int_compare(j, false, ip[1].u, (uint32_t)ip[2].u, true),
+                store_flag(j, int_cc[base - 0x46], ip[0].u);
+        else if (base >= 0x51 && base <= 0x5A)
+            int_compare(j, true, ip[1].u, ip[2].u, true),
+                store_flag(j, int_cc[base - 0x51], ip[0].u);
+        else if (base >= 0x92 && base <= 0x95)
+            emit_float_binary(j, base - 0x92, false, ip, true);
+        else if (base >= 0xA0 && base <= 0xA3)
+            emit_float_binary(j, base - 0xA0, true, ip, true);
+        else
+            return 0;
+        return 4;
+    }
+    if (op >= OP_BRC && op < OP_LOAD_ADDI) { /* [a][b or imm][target] */
+        int k = (op - OP_BRC) % 20;
+        bool imm = op >= OP_BRCI;
+        w = k >= 10;
+        int_compare(j, w, ip[0].u, w || !imm ? ip[1].u : (uint32_t)ip[1].u, imm);
+        jump_to(j, int_cc[k % 10], target_of(j, &ip[2]));
+        return 4;
+    }
+    if ((op >= 0x46 && op <= 0x4F) || (op >= 0x51 && op <= 0x5A)) {
+        w = op >= 0x51;
+        int_compare(j, w, ip[1].u, ip[2].u, false);
+        store_flag(j, int_cc[op - (w ? 0x51 : 0x46)], ip[0].u);
+        return 4;
+    }
+    if ((op >= 0x6D && op <= 0x70) || (op >= 0x7F && op <= 0x82)) {
+        w = op >= 0x7F;
+        emit_divide(j, op - (w ? 0x7F : 0x6D), w, ip);
+        return 4;
+    }
+    if (op >= 0x5B && op <= 0x66) {
+        bool dbl = op >= 0x61;
+        emit_float_compare(j, op - (dbl ? 0x61 : 0x5B), dbl, ip);
+        return 4;
+    }
+    if ((op >= 0x92 && op <= 0x95) || (op >= 0xA0 && op <= 0xA3)) {
+        bool dbl = op >= 0xA0;
+        emit_float_binary(j, op - (dbl ? 0xA0 : 0x92), dbl, ip, false);
+        return 4;
+    }
+    unary_fn uf = unary_helper(op);
+    if (uf != NULL) {
+        load(j, RDI, ip[1].u, true);
+        x64_call_abs(a, (const void *)uf);
+        store(j, ip[0].u, RAX, true);
+        return 3;
+    }
+    binary_fn bf = binary_helper(op);
+    if (bf != NULL) {
+        load(j, RDI, ip[1].u, true);
+        load(j, RSI, ip[2].u, true);
+        x64_call_abs(a, (const void *)bf);
+        store(j, ip[0].u, RAX, true);
+        return 4;
+    }
+    trapping_fn tf = trapping_helper(op);
+    if (tf != NULL) {
+        load(j, RDI, ip[1].u, true);
+        x64_mem_op(a, 0, true, 0x8D, RSI, slot(j, ip[0].u));
+        call_checked(j, (const void *)tf);
+        return 3;
+    }
+    switch (op) {
+    case 0x45: /* eqz */
+    case 0x50:
+        test_slot(j, ip[1].u, op == 0x50);
+        store_flag(j, CC_E, ip[0].u);
+        return 3;
+    case 0x8B: /* f32.abs, f32.neg on the bits */
+    case 0x8C:
+        load(j, RAX, ip[1].u, false);
+        x64_reg_op(a, 0, false, 0x81, op == 0x8B ? 4 : 6, RAX);
+        x64_u32(a, op == 0x8B ? 0x7FFFFFFFu : 0x80000000u);
+        store(j, ip[0].u, RAX, false);
+        return 3;
+    case 0x99: /* f64.abs, f64.neg: btr/btc rax, 63 */
+    case 0x9A:
+        load(j, RAX, ip[1].u, true);
+        x64_reg_op(a, 0, true, 0x0FBA, op == 0x99 ? 6 : 7, RAX);
+        x64_byte(a, 63);
+        store(j, ip[0].u, RAX, true);
+        return 3;
+    case 0x91: /* sqrt */
+    case 0x9F: {
+        uint8_t pfx = op == 0x9F ? 0xF2 : 0xF3;
+        x64_mem_op(a, pfx, false, 0x0F51, 0, slot(j, ip[1].u));
+        fstore(j, ip[0].u, 0, pfx);
+        return 3;
+    }
+    case 0xB2: /* f32.convert_i32_s */
+    case 0xB4: /* f32.convert_i64_s */
+    case 0xB7: /* f64.convert_i32_s */
+    case 0xB9: /* f64.convert_i64_s */ {
+        uint8_t pfx = op >= 0xB7 ? 0xF2 : 0xF3;
+        x64_mem_op(a, pfx, op == 0xB4 || op == 0xB9, 0x0F2A, 0, slot(j, ip[1].u));
+        fstore(j, ip[0].u, 0, pfx);
+        return 3;
+    }
+    case 0xB3: /* f32.convert_i32_u, f64.convert_i32_u: exact from 64 bits */
+    case 0xB8: {
+        uint8_t pfx = op == 0xB8 ? 0xF2 : 0xF3;
+        load(j, RAX, ip[1].u, false);
+        x64_reg_op(a, pfx, true, 0x0F2A, 0, RAX);
+        fstore(j, ip[0].u, 0, pfx);
+        return 3;
+    }
+    case 0xB6: /* f32.demote_f64: cvtsd2ss; f64.promote_f32: cvtss2sd */
+    case 0xBB:
+        x64_mem_op(a, op == 0xB6 ? 0xF2 : 0xF3, false, 0x0F5A, 0, slot(j, ip[1].u));
+        fstore(j, ip[0].u, 0, op == 0xB6 ? 0xF3 : 0xF2);
+        return 3;
+    case 0xAC: /* i64.extend_i32_s, i64.extend32_s: movsxd */
+    case 0xC4:
+        x64_mem_op(a, 0, true, 0x63, RAX, slot(j, ip[1].u));
+        store(j, ip[0].u, RAX, true);
+        return 3;
+    case 0xAD: /* i64.extend_i32_u */
+        load(j, RAX, ip[1].u, false);
+        store(j, ip[0].u, RAX, true);
+        return 3;
+    case 0xC0: /* extend8_s, extend16_s */
+    case 0xC1:
+    case 0xC2:
+    case 0xC3:
+        w = op >= 0xC2;
+        x64_mem_op(a, 0, w, (op & 1) ? 0x0FBF : 0x0FBE, RAX, slot(j, ip[1].u));
+        store(j, ip[0].u, RAX, w);
+        return 3;
+    case 0x3F: /* memory.size */
+        x64_mem_op(a, 0, false, 0x8B, RAX,
+                   x64_at(MEM, (int32_t)offsetof(struct wasm_memory, pages)));
+        store(j, ip[0].u, RAX, false);
+        return 2;
+    case 0x40: /* memory.grow */
+        x64_reg_op(a, 0, true, 0x8B, RDI, MEM);
+        load(j, RSI, ip[1].u, false);
+        x64_call_abs(a, (const void *)h_memory_grow);
+        store(j, ip[0].u, RAX, false);
+        reload_size(j);
+        return 3;
+    case OP_FC + 8:  /* memory.init: d s n seg */
+    case OP_FC + 10: /* memory.copy: d s n */
+    case OP_FC + 11: /* memory.fill: d v n */
+        x64_reg_op(a, 0, true, 0x8B, RDI, MEM);
+        for (int k = 0; k < 3; k++)
+            load(j, arg_regs[k + 1], ip[k].u, false);
+        if (op == OP_FC + 8)
+            x64_mov_imm(a, R8, ip[3].u);
+        call_checked(j, op == OP_FC + 8    ? (const void *)h_memory_init
+                        : op == OP_FC + 10 ? (const void *)h_memory_copy
+                                           : (const void *)h_memory_fill);
+        return op == OP_FC + 8 ? 5 : 4;
+    case OP_FC + 9: /* data.drop: a dropped segment is an empty one */
+        x64_mov_imm(a, RAX, ip[0].u);
+        x64_mem_op(a, 0, false, 0xC7, 0, x64_at(RAX, (int32_t)offsetof(struct wasm_dataseg, len)));
+        x64_u32(a, 0);
+        return 2;
+    case OP_UNREACHABLE:
+        jump_lbl(j, -1, LBL_UNREACHABLE);
+        return 1;
+    case OP_BR:
+        jump_to(j, -1, target_of(j, &ip[0]));
+        return 2;
+    case OP_BR_COPY: /* target dst src n */
+        copy_slots(j, ip[1].u, ip[2].u, ip[3].u);
+        jump_to(j, -1, target_of(j, &ip[0]));
+        return 5;
+    case OP_BR_IF: /* cond target */
+    case OP_BR_UNLESS:
+        test_slot(j, ip[0].u, false);
+        jump_to(j, op == OP_BR_IF ? CC_NE : CC_E, target_of(j, &ip[1]));
+        return 3;
+    case OP_BR_IF_COPY: { /* cond target dst src n */
+        test_slot(j, ip[0].u, false);
+        size_t skip = x64_jump(a, CC_E);
+        copy_slots(j, ip[2].u, ip[3].u, ip[4].u);
+        jump_to(j, -1, target_of(j, &ip[1]));
+        x64_patch_rel32(a, skip, a->n);
+        return 6;
+    }
+    case OP_BR_TABLE: { /* index count arity src, then count+1 (target, dst) */
+        uint64_t count = ip[1].u, arity = ip[2].u, src = ip[3].u;
+        if (count >= (1u << 24))
+            return 0;
+        load(j, RAX, ip[0].u, false);
+        x64_mov_imm(a, RCX, count);
+        x64_reg_op(a, 0, false, 0x3B, RAX, RCX);
+        x64_reg_op(a, 0, false, 0x0F47, RAX, RCX); /* cmova eax, ecx */
+        size_t lea = x64_lea_rip(a, RCX);
+        x64_mem_op(a, 0, true, 0x63, RAX, (struct x64_mem){RCX, RAX, 4, 0});
+        x64_reg_op(a, 0, true, 0x03, RAX, RCX);
+        x64_reg_op(a, 0, false, 0xFF, 4, RAX); /* jmp rax */
+        size_t *stub = malloc((count + 1) * sizeof(size_t));
+        if (stub == NULL)
+            return 0;
+        for (uint64_t i = 0; i <= count; i++) {
+            stub[i] = a->n;
+            copy_slots(j, ip[5 + 2 * i].u, src, arity);
+            jump_to(j, -1, target_of(j, &ip[4 + 2 * i]));
+        }
+        size_t table = a->n;
+        x64_patch_rel32(a, lea, table);
+        for (uint64_t i = 0; i <= count; i++)
+            x64_u32(a, (uint32_t)(stub[i] - table));
+        free(stub);
+        return 5 + 2 * (count + 1);
+    }
+    case OP_RETURN: /* src n */
+        copy_slots(j, 0, ip[0].u, ip[1].u);
+        x64_reg_op(a, 0, false, 0x33, RAX, RAX);
+        jump_lbl(j, -1, LBL_RET);
+        return 3;
+    case OP_CALL: /* func base */
+        x64_mov_imm(a, RDI, ip[0].u);
+        x64_mem_op(a, 0, true, 0x8D, RSI, slot(j, ip[1].u));
+        x64_mov_imm(a, RDX, (uint64_t)(uintptr_t)j->mem);
+        call_checked(j, (const void *)wasm_jit_call);
+        reload_size(j);
+        return 3;
+    case OP_CALL_INDIRECT: /* table sig index base */
+        x64_mov_imm(a, RDI, ip[0].u);
+        x64_mov_imm(a, RSI, ip[1].u);
+        load(j, RDX, ip[2].u, false);
+        x64_mem_op(a, 0, true, 0x8D, RCX, slot(j, ip[3].u));
+        x64_mov_imm(a, R8, (uint64_t)(uintptr_t)j->mem);
+        call_checked(j, (const void *)wasm_jit_call_indirect);
+        reload_size(j);
+        return 5;
+    case OP_SELECT: /* dst a b cond */
+        load(j, RAX, ip[1].u, true);
+        load(j, RCX, ip[2].u, true);
+        test_slot(j, ip[3].u, false);
+        x64_reg_op(a, 0, true, 0x0F44, RAX, RCX); /* cmove rax, rcx */
+        store(j, ip[0].u, RAX, true);
+        return 5;
+    case OP_MOV:
+        load(j, RAX, ip[1].u, true);
+        store(j, ip[0].u, RAX, true);
+        return 3;
+    case OP_GLOBAL_GET: /* dst ptr */
+        x64_mov_imm(a, RAX, ip[1].u);
+        x64_mem_op(a, 0, true, 0x8B, RAX, x64_at(RAX, 0));
+        store(j, ip[0].u, RAX, true);
+        return 3;
+    case OP_GLOBAL_SET: /* src ptr */
+        load(j, RCX, ip[0].u, true);
+        x64_mov_imm(a, RAX, ip[1].u);
+        x64_mem_op(a, 0, true, 0x89, RCX, x64_at(RAX, 0));
+        return 3;
+    case OP_CONST: /* dst bits */
+        if ((int64_t)ip[1].u == (int32_t)ip[1].u) {
+            x64_mem_op(a, 0, true, 0xC7, 0, slot(j, ip[0].u)); /* mov qword [], simm32 */
+            x64_u32(a, (uint32_t)ip[1].u);
+        } else {
+            x64_mov_imm(a, RAX, ip[1].u);
+            store(j, ip[0].u, RAX, true);
+        }
+        return 3;
+    case OP_REF_IS_NULL:
+        test_slot(j, ip[1].u, true);
+        store_flag(j, CC_E, ip[0].u);
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+/* ---- the function ---- */
+
+static const int saved[] = {RBX, R12, R13, R14, R15}; /* 5 pushes: rsp stays 16-aligned */
+
+static void prologue(struct jit *j)
+{
+    struct x64 *a = &j->a;
+    for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
+        x64_push(a, saved[i]);
+    x64_reg_op(a, 0, true, 0x8B, FP, RDI);
+    if (j->mem != NULL) {
+        x64_mov_imm(a, MEM, (uint64_t)(uintptr_t)j->mem);
+        x64_mem_op(a, 0, true, 0x8B, MBASE,
+                   x64_at(MEM, (int32_t)offsetof(struct wasm_memory, data)));
+        reload_size(j);
+    }
+}
+
+/* The shared tails: return rax; or a trap's message. */
+static void tails(struct jit *j, size_t *lbl)
+{
+    static const char *const msg[NLBL] = {
+        [LBL_OOB] = T_OOB,
+        [LBL_DIV0] = T_DIV0,
+        [LBL_OVF] = T_OVERFLOW,
+        [LBL_UNREACHABLE] = "unreachable",
+    };
+    struct x64 *a = &j->a;
+    for (int l = LBL_OOB; l < NLBL; l++) {
+        lbl[l] = a->n;
+        x64_mov_imm(a, RAX, (uint64_t)(uintptr_t)msg[l]);
+        jump_lbl(j, -1, LBL_RET);
+    }
+    lbl[LBL_RET] = a->n;
+    for (size_t i = sizeof(saved) / sizeof(saved[0]); i-- > 0;)
+        x64_pop(a, saved[i]);
+    x64_byte(a, 0xC3);
+}
+
+/* ---- executable memory: code is written, then made read+execute ---- */
+
+static uint8_t *chunk;
+static size_t chunk_used, chunk_size;
+
+static void *place(const uint8_t *p, size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    n = (n + 15) & ~(size_t)15;
+    if (chunk == NULL || chunk_size - chunk_used < n) {
+        size_t size = n > (1u << 20) ? (n + page - 1) & ~(page - 1) : 1u << 20;
+        void *c = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c == MAP_FAILED)
+            return NULL;
+        chunk = c;
+        chunk_size = size;
+        chunk_used = 0;
+    }
+    uint8_t *dst = chunk + chunk_used;
+    uint8_t *lo = (uint8_t *)((uintptr_t)dst & ~(page - 1));
+    size_t len = (size_t)(dst + n - lo);
+    if (mprotect(lo, len, PROT_READ | PROT_WRITE) < 0)
+        return NULL;
+    memcpy(dst, p, n);
+    if (mprotect(lo, len, PROT_READ | PROT_EXEC) < 0)
+        return NULL;
+    chunk_used += n;
+    return dst;
+}
+
+static struct wasm_jit_stats stats;
+
+void wasm_jit_get_stats(struct wasm_jit_stats *out)
+{
+    *out = stats;
+}
+
+bool wasm_jit_enabled(void)
+{
+    static int enabled = -1;
+    if (enabled < 0) {
+        const char *e = getenv("CELLA_WASM_JIT");
+        enabled = !(e != NULL && strcmp(e, "0") == 0);
+    }
+    return enabled;
+}
+
+/* One pass over the code: false when an instruction is not translated. */
+static bool translate_all(struct jit *j, struct wasm_fn_code *fc)
+{
+    prologue(j);
+    for (size_t at = 0; at < j->ncells && !j->fail;) {
+        j->noff[at] = j->a.n;
+        bool arrive = j->is_target[at] != 0;
+        j->live_kind = arrive ? 0 : j->pending_kind;
+        j->live_slot = j->pending_slot;
+        j->pending_kind = 0;
+        size_t n = translate(j, at);
+        if (n == 0) {
+            j->fail = true;
+            if (getenv("CELLA_WASM_JIT_DEBUG") != NULL)
+                fprintf(stderr, "jit: function %u interpreted: instruction %d at cell %zu\n",
+                        fc->index, op_of(fc->code[at].op), at);
+        }
+        at += n;
+    }
+    return !j->fail;
+}
+
+void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells)
+{
+    build_op_index();
+    struct jit j = {.code = fc->code, .ncells = ncells, .mem = inst->mem0};
+    j.noff = malloc((ncells + NLBL) * sizeof(size_t));
+    j.is_target = calloc(ncells + 1, 1);
+    if (j.noff == NULL || j.is_target == NULL)
+        goto out;
+    for (size_t i = 0; i < ncells + NLBL; i++)
+        j.noff[i] = SIZE_MAX; /* not an instruction's start */
+    /* The first pass finds the branch targets; the second emits the code. */
+    if (!translate_all(&j, fc))
+        goto out;
+    j.a.n = 0;
+    j.nfix = 0;
+    if (!translate_all(&j, fc))
+        goto out;
+    tails(&j, j.noff + ncells);
+    for (size_t i = 0; i < j.nfix && !j.fail; i++) {
+        size_t to = j.noff[j.fix[i].target];
+        j.fail = to == SIZE_MAX;
+        x64_patch_rel32(&j.a, j.fix[i].at, to);
+    }
+    if (!j.fail && !j.a.oom) {
+        void *code = place(j.a.p, j.a.n);
+        /* a data pointer to a function pointer: POSIX guarantees it works */
+        if (code != NULL) {
+            memcpy(&fc->jit, &code, sizeof(code));
+            stats.translated++;
+            stats.bytes += j.a.n;
+        }
+    }
+out:
+    if (fc->jit == NULL)
+        stats.interpreted++;
+    free(j.a.p);
+    free(j.noff);
+    free(j.fix);
+    free(j.is_target);
+}
+
+#else /* not x86-64: everything is interpreted */
+
+void wasm_jit_get_stats(struct wasm_jit_stats *out)
+{
+    *out = (struct wasm_jit_stats){0};
+}
+
+bool wasm_jit_enabled(void)
+{
+    return false;
+}
+
+void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells)
+{
+    (void)inst;
+    (void)fc;
+    (void)ncells;
+}
+
+#endif
