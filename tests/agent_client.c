@@ -12,6 +12,10 @@
  *       OPT: env=NAME=VALUE cwd=DIR uid=N gid=N group=N umask=OCTAL nnp
  *            hostname=NAME rlimit=RESOURCE,SOFT,HARD (numbers)
  *   stdin ID TEXT / stdin-close ID
+ *   stdin-bulk ID BYTES         BYTES of a pattern (byte i is i % 251) in 64 KiB frames,
+ *                               written without reading in between, then stdin closed
+ *   wait-bulk ID                as wait, but stdout is checked against the pattern:
+ *                               "stdout ID: N bytes, pattern ok" (or "... differs at K")
  *   signal ID SIGNO / signal-all SIGNO
  *   wait ID                     wait for EXIT -> "exit ID code N" or "exit ID signal N",
  *                               then "stdout ID: ..." and "stderr ID: ..." (C-escaped)
@@ -303,6 +307,39 @@ static void cmd_wait(uint32_t id)
     print_stream("stderr", id, &s->err);
 }
 
+static void cmd_stdin_bulk(uint32_t id, long total)
+{
+    static uint8_t chunk[65536];
+    for (long off = 0; off < total;) {
+        size_t n = total - off < (long)sizeof(chunk) ? (size_t)(total - off) : sizeof(chunk);
+        for (size_t i = 0; i < n; i++)
+            chunk[i] = (uint8_t)((off + (long)i) % 251);
+        send_frame(AGENT_STDIN, id, chunk, n);
+        off += (long)n;
+    }
+    send_frame(AGENT_STDIN, id, NULL, 0);
+}
+
+static void cmd_wait_bulk(uint32_t id)
+{
+    struct proc_seen *s = &seen[id];
+    wait_for(&s->exited, "EXIT of a bulk process");
+    printf("exit %u code %d\n", id, WIFEXITED(s->status) ? WEXITSTATUS(s->status) : -1);
+    long total = 0, bad = -1;
+    size_t off = 0;
+    uint16_t tag;
+    const uint8_t *p;
+    uint32_t n;
+    while (agent_next_field(s->out.data, s->out.len, &off, &tag, &p, &n) == 1)
+        for (uint32_t i = 0; i < n; i++, total++)
+            if (bad < 0 && p[i] != (uint8_t)(total % 251))
+                bad = total;
+    if (bad < 0)
+        printf("stdout %u: %ld bytes, pattern ok\n", id, total);
+    else
+        printf("stdout %u: %ld bytes, pattern differs at %ld\n", id, total, bad);
+}
+
 static void cmd_signal(uint32_t id, const char *signo, uint32_t flags)
 {
     uint8_t p[8];
@@ -338,6 +375,10 @@ static void command(int n, char **w)
         cmd_wait(id_arg(n, w));
     } else if (strcmp(c, "stdin") == 0 && n == 3) {
         send_frame(AGENT_STDIN, id_arg(n, w), w[2], strlen(w[2]));
+    } else if (strcmp(c, "stdin-bulk") == 0 && n == 3) {
+        cmd_stdin_bulk(id_arg(n, w), atol(w[2]));
+    } else if (strcmp(c, "wait-bulk") == 0) {
+        cmd_wait_bulk(id_arg(n, w));
     } else if (strcmp(c, "stdin-close") == 0) {
         send_frame(AGENT_STDIN, id_arg(n, w), NULL, 0);
     } else if (strcmp(c, "signal") == 0 && n == 3) {

@@ -25,6 +25,20 @@ _Noreturn void vm_end(void);
  * on them. */
 void console_setup(void);
 
+/* ---- queue.c: byte queues ---- */
+
+/* Bytes [off, len) of data are queued. */
+struct queue {
+    uint8_t *data;
+    size_t off, len, cap;
+};
+void queue_push(struct queue *q, const void *p, size_t n);
+void queue_free(struct queue *q);
+static inline size_t queue_pending(const struct queue *q)
+{
+    return q->len - q->off;
+}
+
 /* ---- cmdline.c: the cella.* words of /proc/cmdline ---- */
 
 struct boot_config {
@@ -62,19 +76,26 @@ void net_write_resolv_conf(const struct boot_config *c);
 
 /* ---- channel.c: the host channel (a virtio-serial port) ---- */
 
-/* Find the port named AGENT_PORT_NAME and open it; fatal() when it never
- * shows up. Returns the fd. */
+/* Find the port named AGENT_PORT_NAME and open it (non-blocking); fatal()
+ * when it never shows up. Returns the fd. */
 int channel_open(void);
-/* Send one frame; a failure to write ends the VM (the host is gone for good). */
+/* Queue one frame for the host and write what the port takes now. */
 void channel_send(uint16_t type, uint32_t id, const void *payload, size_t len);
+/* Bytes queued for the host. */
+size_t channel_pending(void);
+/* Write queued frames until the port would block (on POLLOUT). A write
+ * error ends the VM: the port is gone. */
+void channel_write(void);
+/* Write every queued frame, waiting as long as it takes (before the VM ends). */
+void channel_flush(void);
 /* Bytes received and not yet parsed into frames. */
 struct channel_in {
     uint8_t *buf;
     size_t len, cap;
 };
-/* Read what the port has: 1 when bytes came, 0 when no host is connected (a
- * partial frame is then dropped), -1 on an error (logged). */
-int channel_read(int fd, struct channel_in *in);
+/* Read what the port has: 1 when bytes came (or none yet), 0 when no host
+ * is connected (a partial frame is then dropped), -1 on an error (logged). */
+int channel_read(struct channel_in *in);
 /* The next whole frame in `in`: 1 (h and payload filled; consume it with
  * channel_consume), 0 when none is complete yet. A frame longer than
  * AGENT_MAX_PAYLOAD cannot be skipped in a byte stream: the buffered input
@@ -89,12 +110,11 @@ struct proc {
     uint32_t id;
     pid_t pid;
     int in, out, err; /* the agent's ends of the stdio pipes, -1 when closed */
-    uint8_t *inq;     /* STDIN bytes the pipe has not taken yet */
-    size_t inq_len;
-    int in_eof;  /* the host closed stdin: close the pipe once inq is written */
-    int reaped;  /* waitpid returned the status */
-    int status;  /* wait status */
-    int running; /* slot in use */
+    struct queue inq; /* STDIN bytes the pipe has not taken yet */
+    int in_eof;       /* the host closed stdin: close the pipe once inq is written */
+    int reaped;       /* waitpid returned the status */
+    int status;       /* wait status */
+    int running;      /* slot in use */
 };
 
 /* Decode RUN's payload and start the process in *p (p->id set by the

@@ -1,12 +1,18 @@
 /* The host channel: the virtio-serial port named AGENT_PORT_NAME, carrying
  * the frames of protocol.h.
  *
+ * Frames for the host are queued and written without blocking, so that the
+ * agent always goes on reading the host's frames: with blocking writes, a
+ * host writing a large STDIN while the agent writes a large STDOUT would wait
+ * on each other once the buffers between them (virtqueues, QEMU's socket)
+ * are full. While the queue is long the loop stops reading the processes'
+ * pipes, which makes them wait instead.
+ *
  * How a virtio-serial port behaves when no host is connected (QEMU's socket
- * chardev without a client): writes block until one connects, reads return 0
- * and poll() reports POLLHUP. The agent therefore keeps writing with blocking
- * writes (the host reads its frames when it comes back) and, when a read
- * says the host went away, stops polling the port until the driver's SIGIO
- * says its connection state changed (loop.c). */
+ * chardev without a client): writes wait for one, reads return 0 and poll()
+ * reports POLLHUP. When a read says the host went away, the loop stops
+ * polling the port until the driver's SIGIO says its connection state
+ * changed (loop.c). */
 #define _GNU_SOURCE
 #include "agent.h"
 
@@ -77,19 +83,59 @@ int channel_open(void)
         fatal("no virtio-serial port named %s (the host must attach one)", AGENT_PORT_NAME);
     /* SIGIO when the host connects or sends: the loop's cue to poll the
      * port again after the host went away. */
-    if (fcntl(fd, F_SETOWN, getpid()) < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) < 0)
+    if (fcntl(fd, F_SETOWN, getpid()) < 0 ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK) < 0)
         fatal("%s: cannot ask for SIGIO: %s", dev, strerror(errno));
     chan_fd = fd;
     return fd;
 }
 
+/* Frames waiting for the host. */
+static struct queue out;
+
 void channel_send(uint16_t type, uint32_t id, const void *payload, size_t len)
 {
-    if (agent_write_frame(chan_fd, type, id, payload, len) < 0)
-        fatal("write to the host channel: %s", strerror(errno));
+    uint8_t h[AGENT_HDR_SIZE];
+    agent_set_u32(h, (uint32_t)len);
+    h[4] = (uint8_t)type;
+    h[5] = (uint8_t)(type >> 8);
+    h[6] = h[7] = 0;
+    agent_set_u32(h + 8, id);
+    queue_push(&out, h, sizeof(h));
+    queue_push(&out, payload, len);
+    channel_write();
 }
 
-int channel_read(int fd, struct channel_in *in)
+size_t channel_pending(void)
+{
+    return queue_pending(&out);
+}
+
+void channel_write(void)
+{
+    while (queue_pending(&out) > 0) {
+        ssize_t w = write(chan_fd, out.data + out.off, queue_pending(&out));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return;
+            fatal("write to the host channel: %s", strerror(errno));
+        }
+        out.off += (size_t)w;
+    }
+}
+
+void channel_flush(void)
+{
+    if (chan_fd < 0 || queue_pending(&out) == 0)
+        return;
+    /* Blocking: the frames wait for a host to read them. */
+    fcntl(chan_fd, F_SETFL, fcntl(chan_fd, F_GETFL) & ~O_NONBLOCK);
+    channel_write();
+}
+
+int channel_read(struct channel_in *in)
 {
     if (in->cap - in->len < 65536) {
         size_t cap = in->cap ? in->cap * 2 : 131072;
@@ -99,7 +145,7 @@ int channel_read(int fd, struct channel_in *in)
         in->buf = b;
         in->cap = cap;
     }
-    ssize_t r = read(fd, in->buf + in->len, in->cap - in->len);
+    ssize_t r = read(chan_fd, in->buf + in->len, in->cap - in->len);
     if (r < 0) {
         if (errno == EINTR || errno == EAGAIN)
             return 1;

@@ -46,6 +46,8 @@ void vm_end(void)
     kill(-1, SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
+    /* The last EXIT, and any output, reach the host before the VM ends. */
+    channel_flush();
     /* The root's lower layer is read-only and its upper layer is tmpfs:
      * nothing needs unmounting, only the console's output flushing. */
     sync();

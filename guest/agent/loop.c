@@ -19,6 +19,8 @@
 #define MAX_PROCS 256
 /* One STDOUT/STDERR frame at most: a bounded pause for the other pipes. */
 #define CHUNK 16384
+/* Queued for the host beyond this, the pipes are not read. */
+#define OUT_HIGH (256 * 1024)
 
 static struct proc procs[MAX_PROCS];
 
@@ -76,22 +78,21 @@ static void on_run(uint32_t id, const uint8_t *payload, size_t len)
 /* Write what the pipe takes now; the rest waits for POLLOUT. */
 static void stdin_flush(struct proc *p)
 {
-    while (p->in >= 0 && p->inq_len > 0) {
-        ssize_t w = write(p->in, p->inq, p->inq_len);
+    while (p->in >= 0 && queue_pending(&p->inq) > 0) {
+        ssize_t w = write(p->in, p->inq.data + p->inq.off, queue_pending(&p->inq));
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN)
                 return;
             /* EPIPE: the process closed its stdin; what is left is moot. */
-            p->inq_len = 0;
+            queue_free(&p->inq);
             close_fd(&p->in);
             break;
         }
-        memmove(p->inq, p->inq + w, p->inq_len - (size_t)w);
-        p->inq_len -= (size_t)w;
+        p->inq.off += (size_t)w;
     }
-    if (p->in_eof && p->inq_len == 0)
+    if (p->in_eof && queue_pending(&p->inq) == 0)
         close_fd(&p->in);
 }
 
@@ -103,12 +104,7 @@ static void on_stdin(uint32_t id, const uint8_t *payload, size_t len)
     if (len == 0) {
         p->in_eof = 1;
     } else {
-        uint8_t *q = realloc(p->inq, p->inq_len + len);
-        if (q == NULL)
-            fatal("out of memory queueing stdin of process %u", id);
-        memcpy(q + p->inq_len, payload, len);
-        p->inq = q;
-        p->inq_len += len;
+        queue_push(&p->inq, payload, len);
     }
     stdin_flush(p);
 }
@@ -186,7 +182,7 @@ static void finish(struct proc *p)
     close_fd(&p->in);
     close_fd(&p->out);
     close_fd(&p->err);
-    free(p->inq);
+    queue_free(&p->inq);
     uint32_t id = p->id;
     *p = (struct proc){.in = -1, .out = -1, .err = -1};
     /* The container's process ended: so does the container, and the VM. */
@@ -241,9 +237,9 @@ static int drain_signals(int fd)
     return io;
 }
 
-static void handle_channel(int chan, struct channel_in *in, int *connected)
+static void handle_channel(struct channel_in *in, int *connected)
 {
-    int r = channel_read(chan, in);
+    int r = channel_read(in);
     if (r < 0)
         fatal("the host channel failed");
     if (r == 0) {
@@ -271,12 +267,16 @@ void loop_run(int chan)
     for (;;) {
         nfds_t n = 0;
         fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
-        fds[n++] = (struct pollfd){.fd = connected ? chan : -1, .events = POLLIN};
+        short chan_ev = POLLIN | (channel_pending() ? POLLOUT : 0);
+        fds[n++] = (struct pollfd){.fd = connected ? chan : -1, .events = chan_ev};
+        /* Output waits in the processes' pipes while the host is behind. */
+        int read_pipes = channel_pending() < OUT_HIGH;
         for (int i = 0; i < MAX_PROCS; i++) {
             struct proc *p = &procs[i];
             if (!p->running)
                 continue;
-            int want[3] = {p->out, p->err, p->inq_len ? p->in : -1};
+            int want[3] = {read_pipes ? p->out : -1, read_pipes ? p->err : -1,
+                           queue_pending(&p->inq) ? p->in : -1};
             short ev[3] = {POLLIN, POLLIN, POLLOUT};
             for (int k = 0; k < 3; k++)
                 if (want[k] >= 0) {
@@ -291,8 +291,10 @@ void loop_run(int chan)
         }
         if (fds[0].revents && drain_signals(sfd))
             connected = 1;
-        if (fds[1].revents)
-            handle_channel(chan, &in, &connected);
+        if (fds[1].revents & POLLOUT)
+            channel_write();
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+            handle_channel(&in, &connected);
         for (nfds_t k = 2; k < n; k++) {
             struct proc *p = owner[k];
             if (!fds[k].revents || !p->running)

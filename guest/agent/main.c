@@ -41,7 +41,7 @@ int main(void)
     mounts_container_root(&c);
     net_write_resolv_conf(&c);
     mounts_finish(&c);
-    /* Blocks until the host is connected to the port. */
+    /* Queued: the loop writes it once the host is connected to the port. */
     channel_send(AGENT_READY, 0, AGENT_VERSION, strlen(AGENT_VERSION));
     loop_run(chan);
 }

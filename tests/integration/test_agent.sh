@@ -4,7 +4,7 @@
 # build/tests/agent_client: READY; a process's stdout, stderr, exit code, env,
 # cwd, uid/gid/groups, umask, rlimit, no_new_privs and hostname; an erofs root
 # that stays read-only under a writable overlay whose writes vanish with the
-# VM; exec while process 0 runs; stdin; SIGNAL to one process and to all;
+# VM; exec while process 0 runs; stdin, also 16 MiB echoed back; SIGNAL to one process and to all;
 # ERROR lines for a missing binary and a bad cwd; malformed frames; a host
 # that reconnects; the network (address, route, DNS, a TCP request to the
 # host); the VM ending after process 0; a bad boot word ending the VM with
@@ -123,6 +123,9 @@ stdin-close 8
 wait 8
 run 9 env=PATH=/bin -- sh -c 'echo early; exec >&- 2>&-; sleep 0.2; exit 3'
 wait 9
+run 10 -- /bin/cat
+stdin-bulk 10 16777216
+wait-bulk 10
 raw 00000000630000000a000000
 raw 03000000100000000b000000616263
 answer 11
@@ -165,6 +168,10 @@ expect_eq "STDIN reaches the process; empty STDIN closes it" \
 expect_eq "a process that closes stdout early still gets its EXIT" "exit 9 code 3" \
     "$(line vm1 'exit 9 ')"
 expect_eq "... after its output" 'stdout 9: early\n' "$(line vm1 'stdout 9: ')"
+# 16 MiB each way fills every buffer between host and guest: a host that
+# writes all of it before reading only finishes if the agent keeps reading.
+expect_eq "16 MiB through cat: stdin and stdout at once" \
+    "stdout 10: 16777216 bytes, pattern ok" "$(line vm1 'stdout 10: ')"
 expect_match "a frame of unknown type is logged and ignored" \
     "cella-agent: frame of unknown type 99 from the host: ignored" "$(cat "$WORK/vm1.console")"
 expect_eq "a RUN with malformed fields is an ERROR" \
