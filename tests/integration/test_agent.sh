@@ -5,10 +5,11 @@
 # cwd, uid/gid/groups, umask, rlimit, no_new_privs and hostname; an erofs root
 # that stays read-only under a writable overlay whose writes vanish with the
 # VM; exec while process 0 runs; stdin, also 16 MiB echoed back; SIGNAL to one process and to all;
-# ERROR lines for a missing binary and a bad cwd; malformed frames; a host
+# ERROR lines for a missing binary and a bad cwd; orphans reaped; malformed
+# frames; a host
 # that reconnects; the network (address, route, DNS, a TCP request to the
 # host); the VM ending after process 0; a bad boot word ending the VM with
-# one console line. Three boots, about a second each.
+# one console line; the initramfs as the root. Four boots, a second or two each.
 source "$(dirname "$0")/lib.sh"
 
 BUILD_DIR=$(dirname "$CELLA")
@@ -134,6 +135,10 @@ wait 12
 reconnect
 run 13 env=PATH=/bin -- sh -c 'ip -4 addr show eth0 | grep inet | sed "s/^ *//" | cut -d" " -f1-2; ip route | grep default; cat /etc/resolv.conf; ip -4 addr show lo | grep -c 127.0.0.1; wget -q -O - http://10.0.2.2:$PORT/file'
 wait 13
+run 15 env=PATH=/bin -- sh -c 'sleep 0.2 & echo parent done'
+wait 15
+run 16 env=PATH=/bin -- sh -c 'sleep 1; cat /proc/[0-9]*/stat | cut -d" " -f3 | grep -c Z'
+wait 16
 run 14 -- /bin/sleep 100
 run 0 -- /bin/true
 signal-all 15
@@ -181,6 +186,8 @@ expect_eq "the network: eth0's address, the default route, DNS, lo, TCP to the h
     "stdout 13: inet 10.0.2.15/24\\ndefault via 10.0.2.2 dev eth0 \\nnameserver 10.0.2.3\\n1\\nserved by the host\\n" \
     "$(line vm1 'stdout 13: ')"
 expect_eq "a host that reconnects is served" "exit 13 code 0" "$(line vm1 'exit 13 ')"
+expect_eq "a process that leaves a child behind gets its EXIT" "exit 15 code 0" "$(line vm1 'exit 15 ')"
+expect_eq "orphans are reaped: no zombie" 'stdout 16: 0\n' "$(line vm1 'stdout 16: ')"
 expect_eq "RUN of a running id is an ERROR" "error 0: RUN: process 0 is already running" \
     "$(line vm1 'error 0')"
 expect_eq "SIGNAL to all processes reaches process 0" "exit 0 signal 15" "$(line vm1 'exit 0 ')"
@@ -208,12 +215,33 @@ expect_eq "the VM ends once process 0 exits" "closed" "$(line vm2 closed)"
 qemu_ended
 expect_eq "QEMU exits with 0" 0 $?
 
-# ---- boot 3: a boot failure is one console line and the end of the VM ----
-boot vm3 "cella.ip=10.0.2.15"
+# ---- boot 3: no cella.root: the container runs in the initramfs, here the
+# agent's with a second archive appended (the kernel unpacks both) ----
+{
+    echo "dir /bin 0755"
+    echo "file /bin/busybox 0755 $BUSYBOX"
+    for a in sh ls cat; do echo "slink /bin/$a 0777 busybox"; done
+} | "$BUILD_DIR/mkcpio" > "$WORK/busybox.cpio" || { echo "Bail out! mkcpio"; exit 1; }
+cat "$CPIO" "$WORK/busybox.cpio" > "$WORK/initramfs.cpio"
+CPIO=$WORK/initramfs.cpio boot vm3 ""
+drive vm3 <<'EOF'
+ready
+run 0 env=PATH=/bin -- sh -c 'ls /; ls /dev; echo x > /new && cat /new'
+wait 0
+closed
+EOF
+expect_eq "the initramfs as the root, with the container's /dev" \
+    'stdout 0: bin\ndev\ninit\nmnt\nproc\nroot\nrun\nsys\ntmp\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\nx\n' \
+    "$(line vm3 'stdout 0: ')"
+expect_eq "... and the VM ends after it" "closed" "$(line vm3 closed)"
+qemu_ended
+
+# ---- boot 4: a boot failure is one console line and the end of the VM ----
+boot vm4 "cella.ip=10.0.2.15"
 qemu_ended
 expect_eq "QEMU ends after the agent's boot error" 0 $?
 expect_eq "the console names the bad word" \
     "cella-agent: kernel command line: cella.ip: expected ADDR/PREFIX, got \`10.0.2.15'" \
-    "$(grep -a '^cella-agent: ' "$WORK/vm3.console" | tr -d '\r')"
+    "$(grep -a '^cella-agent: ' "$WORK/vm4.console" | tr -d '\r')"
 
 plan_done
