@@ -173,6 +173,12 @@ $(BUILD)/tests/agent_client: tests/agent_client.c $(BUILD)/guest/agent/protocol.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
+# The agent's pure parts on the host (the test replaces its console.c).
+AGENT_UNIT_OBJS := $(addprefix $(BUILD)/guest/agent/,cmdline.o channel.o queue.o protocol.o)
+$(BUILD)/tests/test_agent: tests/unit/test_agent.c $(AGENT_UNIT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I. -Itests/unit $(LDFLAGS) -o $@ $^
+
 ifneq ($(MUSL_GCC),)
 all: $(BUILD)/cella-agent $(BUILD)/cella-agent.cpio
 
