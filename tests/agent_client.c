@@ -22,6 +22,7 @@
  *   answer ID                   wait for STARTED or ERROR of ID (after a raw RUN)
  *   raw HEX                     send these bytes as they are
  *   reconnect                   close the connection and connect again
+ *   wait-file PATH              wait until PATH exists on the host
  *   sleep MS / shutdown
  *   closed                      wait for the end of the stream (the VM ended) -> "closed"
  * Every wait gives up after 30 s: "timeout: ..." and exit status 1. */
@@ -359,6 +360,19 @@ static void cmd_raw(const char *hex)
     free(p);
 }
 
+/* Wait for a file the test makes on the host, reading frames meanwhile. */
+static void cmd_wait_file(const char *path)
+{
+    long deadline = now_ms() + TIMEOUT_MS;
+    while (access(path, F_OK) != 0) {
+        if (now_ms() > deadline) {
+            printf("timeout: waiting for %s\n", path);
+            exit(1);
+        }
+        pump(now_ms() + 50);
+    }
+}
+
 static void command(int n, char **w)
 {
     const char *c = w[0];
@@ -390,6 +404,8 @@ static void command(int n, char **w)
     } else if (strcmp(c, "reconnect") == 0) {
         close(sock);
         do_connect();
+    } else if (strcmp(c, "wait-file") == 0 && n == 2) {
+        cmd_wait_file(w[1]);
     } else if (strcmp(c, "sleep") == 0 && n == 2) {
         usleep((useconds_t)atoi(w[1]) * 1000);
     } else if (strcmp(c, "shutdown") == 0) {

@@ -4,12 +4,13 @@
 # build/tests/agent_client: READY; a process's stdout, stderr, exit code, env,
 # cwd, uid/gid/groups, umask, rlimit, no_new_privs and hostname; an erofs root
 # that stays read-only under a writable overlay whose writes vanish with the
-# VM; exec while process 0 runs; stdin, also 16 MiB echoed back; SIGNAL to one process and to all;
-# ERROR lines for a missing binary and a bad cwd; orphans reaped; malformed
-# frames; a host
-# that reconnects; the network (address, route, DNS, a TCP request to the
-# host); the VM ending after process 0; a bad boot word ending the VM with
-# one console line; the initramfs as the root. Four boots, a second or two each.
+# VM; exec while process 0 runs; stdin, also 16 MiB echoed back; SIGNAL to
+# one process and to all; ERROR lines for a missing binary and a bad cwd;
+# orphans reaped; malformed frames; a host that reconnects; the network
+# (address, route, DNS, a request from the guest to the host and one from the
+# host to a server in the guest); the VM ending after process 0; a bad boot
+# word ending the VM with one console line; the initramfs as the root. Four
+# boots, a second or two each.
 source "$(dirname "$0")/lib.sh"
 
 BUILD_DIR=$(dirname "$CELLA")
@@ -53,6 +54,9 @@ python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$PORT" >/dev/nu
 HTTP_PID=$!
 on_exit "kill $HTTP_PID"
 
+# A host port forwarded to the guest's 8080.
+FWD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
 KHZ=$(awk -F': ' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 APPEND_BASE="console=ttyS0 reboot=t panic=-1 quiet noreplace-smp nolapic_timer"
 [ -n "$KHZ" ] && APPEND_BASE="$APPEND_BASE tsc_early_khz=$KHZ tsc=reliable"
@@ -74,7 +78,7 @@ boot() {
         -device virtserialport,chardev=agent,name=cella.agent \
         -drive "id=root,file=$WORK/root.img,format=raw,if=none,readonly=on" \
         -device virtio-blk-device,drive=root \
-        -netdev user,id=n0 -device virtio-net-device,netdev=n0 \
+        -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$FWD-:8080" -device virtio-net-device,netdev=n0 \
         > "$WORK/$name.qemu" 2>&1 &
     QEMU_PID=$!
     on_exit "kill $QEMU_PID"
@@ -102,6 +106,17 @@ qemu_ended() {
 
 # ---- boot 1: processes, the filesystem, the network, the protocol ----
 boot vm1 "cella.root=/dev/vda cella.rootfstype=erofs $NET_WORDS"
+# The host's side of a request to a server in the guest (run 17 below),
+# retried until the server answers; fetched.done tells the script.
+python3 -c '
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        print(urllib.request.urlopen("http://127.0.0.1:%s/hello" % sys.argv[1], timeout=2).read().decode(), end="")
+        break
+    except Exception:
+        time.sleep(0.1)
+' "$FWD" > "$WORK/fetched" 2>&1 && touch "$WORK/fetched.done" &
 drive vm1 <<EOF
 ready
 run 0 hostname=cella-guest env=PATH=/bin -- sh -c 'read l; echo "got \$l"; exit 5'
@@ -135,6 +150,10 @@ wait 12
 reconnect
 run 13 env=PATH=/bin -- sh -c 'ip -4 addr show eth0 | grep inet | sed "s/^ *//" | cut -d" " -f1-2; ip route | grep default; cat /etc/resolv.conf; ip -4 addr show lo | grep -c 127.0.0.1; wget -q -O - http://10.0.2.2:$PORT/file'
 wait 13
+run 17 -- /bin/httpd -f -p 8080 -h /data
+wait-file $WORK/fetched.done
+signal 17 9
+wait 17
 run 15 env=PATH=/bin -- sh -c 'sleep 0.2 & echo parent done'
 wait 15
 run 16 env=PATH=/bin -- sh -c 'sleep 1; cat /proc/[0-9]*/stat | cut -d" " -f3 | grep -c Z'
@@ -185,6 +204,8 @@ expect_eq "the agent serves on after malformed frames" "exit 12 code 0" "$(line 
 expect_eq "the network: eth0's address, the default route, DNS, lo, TCP to the host" \
     "stdout 13: inet 10.0.2.15/24\\ndefault via 10.0.2.2 dev eth0 \\nnameserver 10.0.2.3\\n1\\nserved by the host\\n" \
     "$(line vm1 'stdout 13: ')"
+expect_eq "a server in the guest answers the host (hostfwd; the overlay's copy)" "written" \
+    "$(cat "$WORK/fetched")"
 expect_eq "a host that reconnects is served" "exit 13 code 0" "$(line vm1 'exit 13 ')"
 expect_eq "a process that leaves a child behind gets its EXIT" "exit 15 code 0" "$(line vm1 'exit 15 ')"
 expect_eq "orphans are reaped: no zombie" 'stdout 16: 0\n' "$(line vm1 'stdout 16: ')"
