@@ -96,12 +96,12 @@ install: all
 	install -D -m 0755 $(BUILD)/cella-bench $(DESTDIR)/usr/local/bin/cella-bench
 	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
-
-clean:
 	if [ -f $(BUILD)/cella-agent.cpio ]; then \
 		install -D -m 0755 $(BUILD)/cella-agent $(DESTDIR)/usr/local/lib/cella/cella-agent && \
 		install -D -m 0644 $(BUILD)/cella-agent.cpio $(DESTDIR)/usr/local/lib/cella/cella-agent.cpio; \
 	fi
+
+clean:
 	rm -rf build build-san build-clang
 
 -include $(OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
@@ -149,8 +149,6 @@ endif
 bench-compute: $(BUILD)/cella
 	bench/compute.sh --engine "$(BUILD)/cella wasm run"
 
-# ---- Guest kernel (the qemu level, later the vm level) ----
-# An uncompressed x86-64 vmlinux from Debian's linux-source-6.1 with
 # ---- Guest agent (PID 1 of the qemu level's VMs, later the vm level's) ----
 # build/cella-agent: static with musl (docs/guest-agent.md); build/cella-agent.cpio:
 # the initramfs holding it as /init, written by build/mkcpio from
@@ -198,6 +196,8 @@ endif
 
 -include $(AGENT_OBJS:.o=.d)
 
+# ---- Guest kernel (the qemu level, later the vm level) ----
+# An uncompressed x86-64 vmlinux from Debian's linux-source-6.1 with
 # guest/kernel/cella.config; scripts/kernel.sh installs what it needs, builds
 # once per fragment and source version into /var/cache/cella/kernel/<key>/ and
 # prints the path. build/vmlinux links to it.
