@@ -39,7 +39,12 @@
 #define FP    RBX
 #define MSIZE R12
 #define MBASE R13
-#define MEM   R14
+
+/* Registers that hold a frequently used slot for the whole function
+ * ("pins"): callee-saved ones first, which C helpers keep. */
+static const int pin_regs[] = {RBP, R14, R15, RSI, RDI, R8, R9, R10, R11};
+#define NPINS      (sizeof(pin_regs) / sizeof(pin_regs[0]))
+#define MAX_PINNED 65536u /* frames larger than this many cells pin nothing */
 
 /* Labels of the shared tails, as fix-up targets past the cells. */
 enum { LBL_RET, LBL_OOB, LBL_DIV0, LBL_OVF, LBL_UNREACHABLE, NLBL };
@@ -66,6 +71,15 @@ struct jit {
      * next instruction's first operand read takes it from there. */
     uint64_t pending_slot, live_slot;
     int pending_kind, live_kind;
+    /* Pins: slot → register (NOREG), chosen after the first pass from how
+     * often each slot is used (counts). A pinned slot is written through:
+     * its frame cell is updated on every write, so memory is always right
+     * and the register is what reads use. */
+    int8_t *pin;
+    uint32_t *counts;
+    size_t nslots;
+    uint64_t pinned[NPINS];
+    size_t npinned;
 };
 
 /* ---- the interpreter's handler addresses → OP_* ---- */
@@ -115,7 +129,64 @@ static struct x64_mem slot(struct jit *j, uint64_t s)
         j->fail = true;
         s = 0;
     }
+    if (j->counts != NULL && s < j->nslots && j->counts[s] < UINT32_MAX)
+        j->counts[s]++;
     return x64_at(FP, (int32_t)(s * 8));
+}
+
+static int pin_of(struct jit *j, uint64_t s)
+{
+    return j->pin != NULL && s < j->nslots ? j->pin[s] : NOREG;
+}
+
+/* An instruction "op reg, r/m" whose r/m is slot s: the pin register, or
+ * the frame cell. For opcodes whose register form means the same (ALU,
+ * cmp, imul, movsxd, mov). */
+static void with_slot(struct jit *j, uint8_t pfx, bool w, uint32_t opcode, int reg, uint64_t s)
+{
+    int p = pin_of(j, s);
+    if (p != NOREG)
+        x64_reg_op(&j->a, pfx, w, opcode, reg, p);
+    else
+        x64_mem_op(&j->a, pfx, w, opcode, reg, slot(j, s));
+}
+
+/* The same for an SSE operation reading slot s as its r/m: a pinned value
+ * goes through xmm1 first. */
+static void with_fslot(struct jit *j, uint8_t pfx, uint32_t opcode, int xmm, uint64_t s)
+{
+    int p = pin_of(j, s);
+    if (p != NOREG) {
+        x64_reg_op(&j->a, 0x66, true, 0x0F6E, 1, p); /* movq xmm1, pin */
+        x64_reg_op(&j->a, pfx, false, opcode, xmm, 1);
+    } else {
+        x64_mem_op(&j->a, pfx, false, opcode, xmm, slot(j, s));
+    }
+}
+
+/* A register from the frame, never from a pin or the cache: for the
+ * arguments of calls, which are set up in registers pins may live in. */
+static void load_mem(struct jit *j, int reg, uint64_t s, bool w)
+{
+    x64_mem_op(&j->a, 0, w, 0x8B, reg, slot(j, s));
+}
+
+/* Pins back from the frame: after a call, which may have clobbered the
+ * caller-saved ones and (a wasm callee) written the frame above its base. */
+static void reload_pins(struct jit *j, bool all)
+{
+    for (size_t i = 0; i < j->npinned; i++) {
+        int p = pin_of(j, j->pinned[i]);
+        if (all || (p != RBP && p != R14 && p != R15))
+            x64_mem_op(&j->a, 0, true, 0x8B, p, slot(j, j->pinned[i]));
+    }
+}
+
+/* A call to a C function; the pins it may clobber are reloaded. */
+static void call_c(struct jit *j, const void *fn, bool all_pins)
+{
+    x64_call_abs(&j->a, fn);
+    reload_pins(j, all_pins);
 }
 
 /* Whether the first operand read of this instruction finds slot s in the
@@ -128,14 +199,28 @@ static bool cached(struct jit *j, uint64_t s, int kind)
     return hit;
 }
 
+/* An operand into reg: 64 bits (w) or the low 32, zero-extended — except
+ * that an i32 found in rax itself is left as it is (its upper half is
+ * whatever the cell's was: only load_u32's users care). */
 static void load(struct jit *j, int reg, uint64_t s, bool w)
 {
     if (cached(j, s, 1)) {
         if (reg != RAX)
-            x64_reg_op(&j->a, 0, true, 0x8B, reg, RAX);
+            x64_reg_op(&j->a, 0, w, 0x8B, reg, RAX);
         return;
     }
-    x64_mem_op(&j->a, 0, w, 0x8B, reg, slot(j, s));
+    with_slot(j, 0, w, 0x8B, reg, s);
+}
+
+/* An i32 operand zero-extended to 64 bits, for those that use the whole
+ * register: addresses, unsigned conversions. (A cell written as an i32 by
+ * the interpreter or a host function keeps its old upper half.) */
+static void load_u32(struct jit *j, int reg, uint64_t s)
+{
+    bool in_rax = reg == RAX && j->live_kind == 1 && j->live_slot == s;
+    load(j, reg, s, false);
+    if (in_rax)
+        x64_reg_op(&j->a, 0, false, 0x8B, RAX, RAX); /* mov eax, eax */
 }
 
 /* Results are stored as whole cells, also i32s (a 32-bit operation leaves
@@ -146,6 +231,9 @@ static void store(struct jit *j, uint64_t s, int reg, bool w)
 {
     (void)w;
     x64_mem_op(&j->a, 0, true, 0x89, reg, slot(j, s));
+    int p = pin_of(j, s);
+    if (p != NOREG && p != reg)
+        x64_reg_op(&j->a, 0, true, 0x8B, p, reg);
     j->pending_kind = reg == RAX ? 1 : 0;
     j->pending_slot = s;
 }
@@ -158,7 +246,11 @@ static void fload(struct jit *j, int xmm, uint64_t s, uint8_t pfx)
             x64_reg_op(&j->a, 0, false, 0x0F28, xmm, 0); /* movaps */
         return;
     }
-    x64_mem_op(&j->a, pfx, false, 0x0F10, xmm, slot(j, s));
+    int p = pin_of(j, s);
+    if (p != NOREG)
+        x64_reg_op(&j->a, 0x66, true, 0x0F6E, xmm, p); /* movq xmm, pin */
+    else
+        x64_mem_op(&j->a, pfx, false, 0x0F10, xmm, slot(j, s));
 }
 
 /* An f32 too is stored as a whole cell (movsd; the upper half is don't-care),
@@ -166,6 +258,9 @@ static void fload(struct jit *j, int xmm, uint64_t s, uint8_t pfx)
 static void fstore(struct jit *j, uint64_t s, int xmm, uint8_t pfx)
 {
     x64_mem_op(&j->a, 0xF2, false, 0x0F11, xmm, slot(j, s));
+    int p = pin_of(j, s);
+    if (p != NOREG)
+        x64_reg_op(&j->a, 0x66, true, 0x0F7E, xmm, p); /* movq pin, xmm */
     j->pending_kind = xmm == 0 ? (pfx == 0xF2 ? 3 : 2) : 0;
     j->pending_slot = s;
 }
@@ -208,11 +303,19 @@ static size_t target_of(struct jit *j, const union cell *c)
     return t;
 }
 
+/* rcx = the struct wasm_memory (a constant of the function). */
+static void memory_object(struct jit *j, int reg)
+{
+    x64_mov_imm(&j->a, reg, (uint64_t)(uintptr_t)j->mem);
+}
+
 static void reload_size(struct jit *j)
 {
-    if (j->mem != NULL)
-        x64_mem_op(&j->a, 0, true, 0x8B, MSIZE,
-                   x64_at(MEM, (int32_t)offsetof(struct wasm_memory, size)));
+    if (j->mem == NULL)
+        return;
+    memory_object(j, RCX);
+    x64_mem_op(&j->a, 0, true, 0x8B, MSIZE,
+               x64_at(RCX, (int32_t)offsetof(struct wasm_memory, size)));
 }
 
 /* Copy n cells from slot src to slot dst, first to last (as the
@@ -230,6 +333,11 @@ static void copy_slots(struct jit *j, uint64_t dst, uint64_t src, uint64_t n)
 /* cmp dword/qword [slot], 0 */
 static void test_slot(struct jit *j, uint64_t s, bool w)
 {
+    int p = pin_of(j, s);
+    if (p != NOREG) {
+        x64_reg_op(&j->a, 0, w, 0x85, p, p); /* test pin, pin */
+        return;
+    }
     x64_mem_op(&j->a, 0, w, 0x83, 7, slot(j, s));
     x64_byte(&j->a, 0);
 }
@@ -305,7 +413,7 @@ static const struct access stores[9] = {
 /* The address operand into eax, plus imm (an i32.add folded in) when addi. */
 static void address(struct jit *j, uint64_t s, bool addi, uint64_t imm)
 {
-    load(j, RAX, s, false);
+    load_u32(j, RAX, s);
     if (addi) {
         x64_reg_op(&j->a, 0, false, 0x81, 0, RAX); /* add eax, imm32: wraps */
         x64_u32(&j->a, (uint32_t)imm);
@@ -386,7 +494,7 @@ static void emit_int_binary(struct jit *j, const struct intop *o, bool w, const 
             x64_reg_op(a, 0, w, 0xD3, o->digit, RAX);
         }
     } else if (!imm) {
-        x64_mem_op(a, 0, w, o->rm, RAX, slot(j, y));
+        with_slot(j, 0, w, o->rm, RAX, y);
     } else if (!w || (int64_t)ip[2].u == (int32_t)ip[2].u) {
         if (o->digit < 0) { /* imul rax, rax, imm32 */
             x64_reg_op(a, 0, w, 0x69, RAX, RAX);
@@ -446,7 +554,7 @@ static void int_compare(struct jit *j, bool w, uint64_t as, uint64_t b, bool imm
     struct x64 *a = &j->a;
     load(j, RAX, as, w);
     if (!imm) {
-        x64_mem_op(a, 0, w, 0x3B, RAX, slot(j, b));
+        with_slot(j, 0, w, 0x3B, RAX, b);
     } else if (!w || (int64_t)b == (int32_t)b) {
         x64_reg_op(a, 0, w, 0x81, 7, RAX);
         x64_u32(a, (uint32_t)b);
@@ -474,7 +582,7 @@ static void emit_float_compare(struct jit *j, int k, bool dbl, const union cell 
     /* lt and le compare b with a, so that an unordered result (CF=1) is false */
     bool swap = k == 2 || k == 4;
     fload(j, 0, ip[swap ? 2 : 1].u, pfx);
-    x64_mem_op(a, dbl ? 0x66 : 0, false, 0x0F2E, 0, slot(j, ip[swap ? 1 : 2].u));
+    with_fslot(j, dbl ? 0x66 : 0, 0x0F2E, 0, ip[swap ? 1 : 2].u);
     switch (k) {
     case 0: /* eq: ZF and not PF */
     case 1: /* ne: not ZF or PF */
@@ -506,7 +614,7 @@ static void emit_float_binary(struct jit *j, int k, bool dbl, const union cell *
         x64_reg_op(a, 0x66, true, 0x0F6E, 1, RAX); /* movq xmm1, rax */
         x64_reg_op(a, pfx, false, opc[k], 0, 1);
     } else {
-        x64_mem_op(a, pfx, false, opc[k], 0, slot(j, y));
+        with_fslot(j, pfx, opc[k], 0, y);
     }
     fstore(j, ip[0].u, 0, pfx);
 }
@@ -722,9 +830,9 @@ static uint64_t h_memory_grow(struct wasm_memory *m, uint64_t delta)
 static const int arg_regs[] = {RDI, RSI, RDX, RCX, R8, R9};
 
 /* A call that returns a trap or NULL: leave on a trap. */
-static void call_checked(struct jit *j, const void *fn)
+static void call_checked(struct jit *j, const void *fn, bool all_pins)
 {
-    x64_call_abs(&j->a, fn);
+    call_c(j, fn, all_pins);
     x64_reg_op(&j->a, 0, true, 0x85, RAX, RAX);
     jump_lbl(j, CC_NE, LBL_RET);
 }
@@ -812,24 +920,24 @@ static size_t translate(struct jit *j, size_t at)
     }
     unary_fn uf = unary_helper(op);
     if (uf != NULL) {
-        load(j, RDI, ip[1].u, true);
-        x64_call_abs(a, (const void *)uf);
+        load_mem(j, RDI, ip[1].u, true);
+        call_c(j, (const void *)uf, false);
         store(j, ip[0].u, RAX, true);
         return 3;
     }
     binary_fn bf = binary_helper(op);
     if (bf != NULL) {
-        load(j, RDI, ip[1].u, true);
-        load(j, RSI, ip[2].u, true);
-        x64_call_abs(a, (const void *)bf);
+        load_mem(j, RDI, ip[1].u, true);
+        load_mem(j, RSI, ip[2].u, true);
+        call_c(j, (const void *)bf, false);
         store(j, ip[0].u, RAX, true);
         return 4;
     }
     trapping_fn tf = trapping_helper(op);
     if (tf != NULL) {
-        load(j, RDI, ip[1].u, true);
+        load_mem(j, RDI, ip[1].u, true);
         x64_mem_op(a, 0, true, 0x8D, RSI, slot(j, ip[0].u));
-        call_checked(j, (const void *)tf);
+        call_checked(j, (const void *)tf, true); /* it wrote the result's cell */
         return 3;
     }
     switch (op) {
@@ -855,7 +963,7 @@ static size_t translate(struct jit *j, size_t at)
     case 0x91: /* sqrt */
     case 0x9F: {
         uint8_t pfx = op == 0x9F ? 0xF2 : 0xF3;
-        x64_mem_op(a, pfx, false, 0x0F51, 0, slot(j, ip[1].u));
+        with_fslot(j, pfx, 0x0F51, 0, ip[1].u);
         fstore(j, ip[0].u, 0, pfx);
         return 3;
     }
@@ -864,30 +972,30 @@ static size_t translate(struct jit *j, size_t at)
     case 0xB7: /* f64.convert_i32_s */
     case 0xB9: /* f64.convert_i64_s */ {
         uint8_t pfx = op >= 0xB7 ? 0xF2 : 0xF3;
-        x64_mem_op(a, pfx, op == 0xB4 || op == 0xB9, 0x0F2A, 0, slot(j, ip[1].u));
+        with_slot(j, pfx, op == 0xB4 || op == 0xB9, 0x0F2A, 0, ip[1].u);
         fstore(j, ip[0].u, 0, pfx);
         return 3;
     }
     case 0xB3: /* f32.convert_i32_u, f64.convert_i32_u: exact from 64 bits */
     case 0xB8: {
         uint8_t pfx = op == 0xB8 ? 0xF2 : 0xF3;
-        load(j, RAX, ip[1].u, false);
+        load_u32(j, RAX, ip[1].u);
         x64_reg_op(a, pfx, true, 0x0F2A, 0, RAX);
         fstore(j, ip[0].u, 0, pfx);
         return 3;
     }
     case 0xB6: /* f32.demote_f64: cvtsd2ss; f64.promote_f32: cvtss2sd */
     case 0xBB:
-        x64_mem_op(a, op == 0xB6 ? 0xF2 : 0xF3, false, 0x0F5A, 0, slot(j, ip[1].u));
+        with_fslot(j, op == 0xB6 ? 0xF2 : 0xF3, 0x0F5A, 0, ip[1].u);
         fstore(j, ip[0].u, 0, op == 0xB6 ? 0xF3 : 0xF2);
         return 3;
     case 0xAC: /* i64.extend_i32_s, i64.extend32_s: movsxd */
     case 0xC4:
-        x64_mem_op(a, 0, true, 0x63, RAX, slot(j, ip[1].u));
+        with_slot(j, 0, true, 0x63, RAX, ip[1].u);
         store(j, ip[0].u, RAX, true);
         return 3;
     case 0xAD: /* i64.extend_i32_u */
-        load(j, RAX, ip[1].u, false);
+        load_u32(j, RAX, ip[1].u);
         store(j, ip[0].u, RAX, true);
         return 3;
     case 0xC0: /* extend8_s, extend16_s */
@@ -895,32 +1003,40 @@ static size_t translate(struct jit *j, size_t at)
     case 0xC2:
     case 0xC3:
         w = op >= 0xC2;
-        x64_mem_op(a, 0, w, (op & 1) ? 0x0FBF : 0x0FBE, RAX, slot(j, ip[1].u));
+        if (pin_of(j, ip[1].u) != NOREG) { /* from al/ax: a pin's low byte may need a REX */
+            load(j, RAX, ip[1].u, true);
+            x64_reg_op(a, 0, w, (op & 1) ? 0x0FBF : 0x0FBE, RAX, RAX);
+        } else {
+            x64_mem_op(a, 0, w, (op & 1) ? 0x0FBF : 0x0FBE, RAX, slot(j, ip[1].u));
+        }
         store(j, ip[0].u, RAX, w);
         return 3;
     case 0x3F: /* memory.size */
+        memory_object(j, RCX);
         x64_mem_op(a, 0, false, 0x8B, RAX,
-                   x64_at(MEM, (int32_t)offsetof(struct wasm_memory, pages)));
+                   x64_at(RCX, (int32_t)offsetof(struct wasm_memory, pages)));
         store(j, ip[0].u, RAX, false);
         return 2;
     case 0x40: /* memory.grow */
-        x64_reg_op(a, 0, true, 0x8B, RDI, MEM);
-        load(j, RSI, ip[1].u, false);
-        x64_call_abs(a, (const void *)h_memory_grow);
+        memory_object(j, RDI);
+        load_mem(j, RSI, ip[1].u, false);
+        call_c(j, (const void *)h_memory_grow, false);
         store(j, ip[0].u, RAX, false);
         reload_size(j);
         return 3;
     case OP_FC + 8:  /* memory.init: d s n seg */
     case OP_FC + 10: /* memory.copy: d s n */
     case OP_FC + 11: /* memory.fill: d v n */
-        x64_reg_op(a, 0, true, 0x8B, RDI, MEM);
+        memory_object(j, RDI);
         for (int k = 0; k < 3; k++)
-            load(j, arg_regs[k + 1], ip[k].u, false);
+            load_mem(j, arg_regs[k + 1], ip[k].u, false);
         if (op == OP_FC + 8)
             x64_mov_imm(a, R8, ip[3].u);
-        call_checked(j, op == OP_FC + 8    ? (const void *)h_memory_init
-                        : op == OP_FC + 10 ? (const void *)h_memory_copy
-                                           : (const void *)h_memory_fill);
+        call_checked(j,
+                     op == OP_FC + 8    ? (const void *)h_memory_init
+                     : op == OP_FC + 10 ? (const void *)h_memory_copy
+                                        : (const void *)h_memory_fill,
+                     false);
         return op == OP_FC + 8 ? 5 : 4;
     case OP_FC + 9: /* data.drop: a dropped segment is an empty one */
         x64_mov_imm(a, RAX, ip[0].u);
@@ -986,16 +1102,16 @@ static size_t translate(struct jit *j, size_t at)
         x64_mov_imm(a, RDI, ip[0].u);
         x64_mem_op(a, 0, true, 0x8D, RSI, slot(j, ip[1].u));
         x64_mov_imm(a, RDX, (uint64_t)(uintptr_t)j->mem);
-        call_checked(j, (const void *)wasm_jit_call);
+        call_checked(j, (const void *)wasm_jit_call, true);
         reload_size(j);
         return 3;
     case OP_CALL_INDIRECT: /* table sig index base */
         x64_mov_imm(a, RDI, ip[0].u);
         x64_mov_imm(a, RSI, ip[1].u);
-        load(j, RDX, ip[2].u, false);
+        load_mem(j, RDX, ip[2].u, false);
         x64_mem_op(a, 0, true, 0x8D, RCX, slot(j, ip[3].u));
         x64_mov_imm(a, R8, (uint64_t)(uintptr_t)j->mem);
-        call_checked(j, (const void *)wasm_jit_call_indirect);
+        call_checked(j, (const void *)wasm_jit_call_indirect, true);
         reload_size(j);
         return 5;
     case OP_SELECT: /* dst a b cond */
@@ -1020,7 +1136,7 @@ static size_t translate(struct jit *j, size_t at)
         x64_mem_op(a, 0, true, 0x89, RCX, x64_at(RAX, 0));
         return 3;
     case OP_CONST: /* dst bits */
-        if ((int64_t)ip[1].u == (int32_t)ip[1].u) {
+        if ((int64_t)ip[1].u == (int32_t)ip[1].u && pin_of(j, ip[0].u) == NOREG) {
             x64_mem_op(a, 0, true, 0xC7, 0, slot(j, ip[0].u)); /* mov qword [], simm32 */
             x64_u32(a, (uint32_t)ip[1].u);
         } else {
@@ -1039,20 +1155,24 @@ static size_t translate(struct jit *j, size_t at)
 
 /* ---- the function ---- */
 
-static const int saved[] = {RBX, R12, R13, R14, R15}; /* 5 pushes: rsp stays 16-aligned */
+/* Six pushes and 8 bytes more keep rsp 16-aligned at calls. */
+static const int saved[] = {RBX, RBP, R12, R13, R14, R15};
 
 static void prologue(struct jit *j)
 {
     struct x64 *a = &j->a;
     for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
         x64_push(a, saved[i]);
+    x64_reg_op(a, 0, true, 0x81, 5, RSP); /* sub rsp, 8 */
+    x64_u32(a, 8);
     x64_reg_op(a, 0, true, 0x8B, FP, RDI);
     if (j->mem != NULL) {
-        x64_mov_imm(a, MEM, (uint64_t)(uintptr_t)j->mem);
+        memory_object(j, RCX);
         x64_mem_op(a, 0, true, 0x8B, MBASE,
-                   x64_at(MEM, (int32_t)offsetof(struct wasm_memory, data)));
+                   x64_at(RCX, (int32_t)offsetof(struct wasm_memory, data)));
         reload_size(j);
     }
+    reload_pins(j, true);
 }
 
 /* The shared tails: return rax; or a trap's message. */
@@ -1071,6 +1191,8 @@ static void tails(struct jit *j, size_t *lbl)
         jump_lbl(j, -1, LBL_RET);
     }
     lbl[LBL_RET] = a->n;
+    x64_reg_op(a, 0, true, 0x81, 0, RSP); /* add rsp, 8 */
+    x64_u32(a, 8);
     for (size_t i = sizeof(saved) / sizeof(saved[0]); i-- > 0;)
         x64_pop(a, saved[i]);
     x64_byte(a, 0xC3);
@@ -1123,6 +1245,32 @@ bool wasm_jit_enabled(void)
     return enabled;
 }
 
+/* The slots used most often in the first pass get the pin registers (a
+ * slot used once or twice is not worth a register's loads at entry and
+ * after calls). */
+static void choose_pins(struct jit *j)
+{
+    if (j->counts == NULL || (j->pin = malloc(j->nslots)) == NULL)
+        return;
+    memset(j->pin, NOREG, j->nslots);
+    for (j->npinned = 0; j->npinned < NPINS; j->npinned++) {
+        uint64_t best = 0;
+        uint32_t most = 2;
+        for (uint64_t s = 0; s < j->nslots; s++) {
+            if (j->counts[s] > most && j->pin[s] == NOREG) {
+                most = j->counts[s];
+                best = s;
+            }
+        }
+        if (most == 2)
+            break;
+        j->pin[best] = (int8_t)pin_regs[j->npinned];
+        j->pinned[j->npinned] = best;
+    }
+    free(j->counts);
+    j->counts = NULL;
+}
+
 /* One pass over the code: false when an instruction is not translated. */
 static bool translate_all(struct jit *j, struct wasm_fn_code *fc)
 {
@@ -1155,9 +1303,15 @@ void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells
         goto out;
     for (size_t i = 0; i < ncells + NLBL; i++)
         j.noff[i] = SIZE_MAX; /* not an instruction's start */
-    /* The first pass finds the branch targets; the second emits the code. */
+    /* The first pass finds the branch targets and counts slot uses; the
+     * second emits the code, with the most used slots pinned. */
+    if (fc->max_cells <= MAX_PINNED) {
+        j.nslots = fc->max_cells;
+        j.counts = calloc(j.nslots, sizeof(*j.counts));
+    }
     if (!translate_all(&j, fc))
         goto out;
+    choose_pins(&j);
     j.a.n = 0;
     j.nfix = 0;
     if (!translate_all(&j, fc))
@@ -1184,6 +1338,8 @@ out:
     free(j.noff);
     free(j.fix);
     free(j.is_target);
+    free(j.counts);
+    free(j.pin);
 }
 
 #else /* not x86-64: everything is interpreted */
