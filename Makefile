@@ -7,7 +7,7 @@ CC      ?= gcc
 SAN     ?=
 PKGS    := jansson libseccomp
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Isrc $(shell pkg-config --cflags $(PKGS))
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Isrc -I. $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
 
 ifeq ($(SAN),1)
@@ -18,7 +18,9 @@ else
 BUILD   ?= build
 endif
 
-SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cli/*.c)
+# guest/agent/protocol.c: the host-guest frames, built into both cella and the agent.
+SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cli/*.c) \
+	guest/agent/protocol.c
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)
 # It shares cella's small helpers (errors, whole-file reads).

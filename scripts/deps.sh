@@ -12,6 +12,8 @@ PKGS="make gcc clang pkg-config libjansson-dev libseccomp-dev libasan8 libubsan1
 PKGS="$PKGS lld wasi-libc libclang-rt-14-dev-wasm32"
 # The qemu level's rootfs images: mkfs.erofs (fsck.erofs in the tests).
 PKGS="$PKGS erofs-utils"
+# The qemu level's VMM (its microvm machine; TCG here, KVM with vmx/svm).
+PKGS="$PKGS qemu-system-x86"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
 if [ "${1:-}" = "--only" ]; then
     shift

@@ -15,6 +15,12 @@ make -s -j"$JOBS" CC=clang BUILD=build-clang >/dev/null ||
     { echo "build with clang failed"; echo "0 passed, 1 failed"; exit 1; }
 make -s -j"$JOBS" SAN=1 all unit >/dev/null ||
     { echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+# The qemu level's guest kernel: built once per machine (6-18 minutes here),
+# then cached by content (scripts/kernel.sh); test_qemu.sh boots it.
+if [ ! -e build/vmlinux ]; then
+    echo "building the guest kernel (make kernel; once per machine, several minutes)"
+    make -s kernel > /dev/null || echo "make kernel failed: the qemu level's tests will be skipped"
+fi
 
 export CELLA="$PWD/build-san/cella"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99

@@ -169,13 +169,18 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
         return -1;
     }
     static const char caps[] = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
-    char args[64], annotations[128] = "";
+    char args[64], annotations[160] = "";
     if (wasm) {
         snprintf(args, sizeof(args), "\"/httpd.wasm\"");
         snprintf(annotations, sizeof(annotations),
                  " \"annotations\": {\"run.cella.wasm.tcplisten\": \"0.0.0.0:%d\"},\n", port);
     } else {
         snprintf(args, sizeof(args), "\"/httpd\", \"%d\"", port);
+        /* cella's qemu level: the VM is behind QEMU's user-mode NAT, which
+         * publishes the port on the host (other runtimes ignore it). */
+        snprintf(annotations, sizeof(annotations),
+                 " \"annotations\": {\"run.cella.qemu.ports\": \"tcp:127.0.0.1:%d:%d\"},\n", port,
+                 port);
     }
     fprintf(f,
             "{\"ociVersion\": \"1.1.0\",\n%s"

@@ -23,6 +23,16 @@ static struct driver table[] = {
      .boundary = B_WASM_SANDBOX,
      .wasm = true,
      .note = "cella's WebAssembly engine inside a container"},
+    /* A VM behind QEMU's user-mode network: the bundle's annotation
+     * run.cella.qemu.ports publishes the server's port on 127.0.0.1. Fails
+     * with the level's own reason without QEMU, `make kernel` or the agent. */
+    {.name = "cella-qemu",
+     .binary = NULL,
+     .global_args = {"--isolation", "qemu"},
+     .takes_root = true,
+     .detach_flag = "--detach",
+     .boundary = B_HARDWARE_VM,
+     .note = "cella's QEMU microVM level (TCG without vmx/svm)"},
     {.name = "crun",
      .binary = "crun",
      .detach_flag = "--detach",

@@ -250,6 +250,7 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
         cerr_free(&ignore);
         return -1;
     }
+    const struct level_ops *l = c.ops;
     container_close(&c);
     if (!o->foreground) {
         *status = 0;
@@ -260,7 +261,17 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
         tty_proxy(master);
         close(master);
     }
-    *status = wait_forward(pid);
+    if (l->wait != NULL) {
+        /* The workload is not our child (a VM's monitor holds it). */
+        if (container_peek(g, id, &c, err) < 0)
+            return -1;
+        int r = l->wait(&c, status, err);
+        container_close(&c);
+        if (r < 0)
+            return -1;
+    } else {
+        *status = wait_forward(pid);
+    }
     return lc_delete(g, id, true, err);
 }
 

@@ -1,5 +1,8 @@
 #include "level/level.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -9,7 +12,7 @@
 static const struct level_entry levels[] = {
     {"container", &container_level, NULL},
     {"sandbox", NULL, "the user-space kernel level is not built yet"},
-    {"qemu", NULL, "the QEMU microVM level is not built yet"},
+    {"qemu", &qemu_level, NULL},
     {"vm", NULL, "cella's own VMM level is not built yet"},
     {"wasm", &wasm_level, NULL},
 };
@@ -65,4 +68,18 @@ const struct level_ops *level_for_spec(const struct spec *s, const struct global
     if (wasm != NULL)
         return level_find("wasm", wasm, err);
     return level_find("container", "default", err);
+}
+
+int level_resolve_rootfs(struct container *c, const char *bundle, cerr_t *err)
+{
+    const char *rp = c->spec->root.path;
+    if (rp == NULL)
+        return cerr_set(err, 0, "root.path: required field is missing");
+    autofree char *joined = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
+    char real[PATH_MAX];
+    if (realpath(joined, real) == NULL)
+        return cerr_set(err, errno, "root.path: `%s`", joined);
+    free(c->st->rootfs);
+    c->st->rootfs = xstrdup(real);
+    return 0;
 }

@@ -66,6 +66,10 @@ struct level_ops {
     /* After start, without the lock held: wait until the workload says it is
      * ready (sd_notify READY=1) when start set c->ready_fd. May be NULL. */
     int (*await_ready)(struct container *c, cerr_t *err);
+    /* Foreground `run`, without the lock held (c->dirfd is unlocked): wait
+     * for the workload to end and give its exit code (128 + signal when
+     * killed). NULL: the container's pid is the caller's child, waited for. */
+    int (*wait)(struct container *c, int *status, cerr_t *err);
     int (*kill)(struct container *c, int sig, bool all, cerr_t *err);
     /* Remove everything the level made; the workload is killed if alive. */
     int (*destroy)(struct container *c, cerr_t *err);
@@ -96,7 +100,11 @@ const struct level_ops *level_find(const char *name, const char *origin, cerr_t 
  * where it came from. */
 const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err);
 
+/* Resolve root.path against the bundle into c->st->rootfs (absolute, real). */
+int level_resolve_rootfs(struct container *c, const char *bundle, cerr_t *err);
+
 extern const struct level_ops container_level;
 extern const struct level_ops wasm_level;
+extern const struct level_ops qemu_level;
 
 #endif

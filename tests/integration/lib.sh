@@ -9,6 +9,7 @@
 #   cfg DIR 'python on c'...  edit DIR/config.json (c is the parsed JSON)
 #   ok / not_ok / skip / check / expect_eq / expect_match / plan_done   (TAP)
 #   assert_clean NAME ID     no state dir, no cgroup, no process left for ID
+#   fails NAME ID ERE CMD... CMD fails with one stderr line matching ERE, then assert_clean
 #
 # Each file prints TAP and exits 0 unless the harness itself broke.
 set -u
@@ -230,6 +231,22 @@ assert_clean() {
         sleep 0.1
     done
     if [ -z "$left" ]; then ok "$name"; else not_ok "$name" "$left"; fi
+}
+
+# fails NAME ID ERE CMD...: CMD exits non-zero with exactly one stderr line
+# matching ERE, and nothing is left of ID (unless ID is "-").
+fails() {
+    local name=$1 id=$2 re=$3 rc err
+    shift 3
+    "$@" > "$WORK/out" 2> "$WORK/err"
+    rc=$?
+    err=$(cat "$WORK/err")
+    if [ $rc -ne 0 ] && [ "$(grep -c . "$WORK/err")" = 1 ] && printf '%s' "$err" | grep -Eq -- "$re"; then
+        ok "$name"
+    else
+        not_ok "$name" "command: $*" "exit $rc; stderr:" "$err" "(wanted one line matching: $re)"
+    fi
+    [ "$id" = - ] || assert_clean "$name: nothing left" "$id"
 }
 
 # on_exit CMD: run CMD (a string) at exit, before the containers are deleted.

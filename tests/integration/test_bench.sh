@@ -13,6 +13,12 @@ list="cella-container"
 # The wasm level runs the wasm32-wasi build of the workload (needs the WASI toolchain).
 wasm_built=0
 [ -e "$BENCH_DIR/cella-bench-httpd.wasm" ] && wasm_built=1 && list="$list,cella-wasm"
+# The qemu level boots a VM per run (QEMU, `make kernel` and the agent's initramfs).
+qemu_ok=0
+export CELLA_KERNEL=${CELLA_KERNEL:-$REPO_ROOT/build/vmlinux}
+export CELLA_AGENT_INITRD=${CELLA_AGENT_INITRD:-$REPO_ROOT/build/cella-agent.cpio}
+command -v qemu-system-x86_64 >/dev/null && [ -r "$CELLA_KERNEL" ] && [ -r "$CELLA_AGENT_INITRD" ] &&
+    qemu_ok=1 && list="$list,cella-qemu"
 for r in runc crun runsc; do
     command -v "$r" >/dev/null 2>&1 || [ -x "/usr/sbin/$r" ] && list="$list,$r"
 done
@@ -45,6 +51,12 @@ if [ $wasm_built = 1 ]; then
         "[r for r in d['runtimes'] if r['name'] == 'cella-wasm' and r['ok'] and r['boundary'] == 'wasm_sandbox']"
 else
     skip "JSON: cella's wasm level measured" "cella-bench-httpd.wasm not built (no wasm32-wasi toolchain)"
+fi
+if [ $qemu_ok = 1 ]; then
+    check_json "JSON: cella's qemu level measured, as a hardware VM" \
+        "[r for r in d['runtimes'] if r['name'] == 'cella-qemu' and r['ok'] and r['boundary'] == 'hardware_vm']"
+else
+    skip "JSON: cella's qemu level measured" "no qemu-system-x86_64, build/vmlinux (make kernel) or build/cella-agent.cpio"
 fi
 check_json "JSON: every measured runtime has 3 cold starts, min <= median <= p95 <= max, all > 0" \
     "all(r['runs_ok'] == 3 and 0 < r['cold_ms']['min'] <= r['cold_ms']['median'] <= r['cold_ms']['p95'] <= r['cold_ms']['max'] < 10000 for r in d['runtimes'] if r['ok'])"

@@ -9,22 +9,6 @@ args "$B" 'exec sleep 100'
 BASE=$(cat "$B/config.json")
 reset() { printf '%s\n' "$BASE" > "$B/config.json"; }
 
-# fails NAME ID ERE CMD...: CMD exits non-zero with exactly one stderr line
-# matching ERE, and nothing is left of ID (unless ID is "-").
-fails() {
-    local name=$1 id=$2 re=$3 rc err
-    shift 3
-    "$@" > "$WORK/out" 2> "$WORK/err"
-    rc=$?
-    err=$(cat "$WORK/err")
-    if [ $rc -ne 0 ] && [ "$(grep -c . "$WORK/err")" = 1 ] && printf '%s' "$err" | grep -Eq -- "$re"; then
-        ok "$name"
-    else
-        not_ok "$name" "command: $*" "exit $rc; stderr:" "$err" "(wanted one line matching: $re)"
-    fi
-    [ "$id" = - ] || assert_clean "$name: nothing left" "$id"
-}
-
 # ---- bundle and config --------------------------------------------------------------------
 id=$(newid e)
 fails "missing bundle dir" "$id" "bundle .*$WORK/nope.*No such file" cella create --bundle "$WORK/nope" "$id"

@@ -162,20 +162,6 @@ static int check_sysctl(const struct spec *s, cerr_t *err)
     return 0;
 }
 
-static int resolve_rootfs(struct container *c, const char *bundle, cerr_t *err)
-{
-    const char *rp = c->spec->root.path;
-    if (rp == NULL)
-        return cerr_set(err, 0, "root.path: required field is missing");
-    autofree char *joined = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
-    char real[PATH_MAX];
-    if (realpath(joined, real) == NULL)
-        return cerr_set(err, errno, "root.path: `%s`", joined);
-    free(c->st->rootfs);
-    c->st->rootfs = xstrdup(real);
-    return 0;
-}
-
 static char *hook_state(struct container *c, enum cstatus status)
 {
     return state_to_oci_json(c->st, status, false);
@@ -225,7 +211,7 @@ static int check_create(struct container *c, const struct create_opts *o, cerr_t
 {
     const struct spec *s = c->spec;
     int flags = clone_flags(s, err);
-    if (flags < 0 || check_sysctl(s, err) < 0 || resolve_rootfs(c, o->bundle, err) < 0)
+    if (flags < 0 || check_sysctl(s, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0)
         return -1;
     c->st->cgroup = cgroup_path_for(s->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
     if (c->st->cgroup == NULL)

@@ -1,0 +1,104 @@
+/* Frames on the control socket, and the stdio fds of exec. */
+#define _GNU_SOURCE
+#include "level/qemu/ctl.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "level/container/process.h"
+
+int ctl_recv(int sock, struct agent_hdr *h, uint8_t **payload)
+{
+    *payload = NULL;
+    int r = agent_read_hdr(sock, h);
+    if (r <= 0)
+        return r;
+    *payload = malloc(h->len + 1);
+    if (*payload == NULL)
+        return -1;
+    if (agent_read_full(sock, *payload, h->len) < 0) {
+        free(*payload);
+        *payload = NULL;
+        return -1;
+    }
+    (*payload)[h->len] = '\0';
+    return 1;
+}
+
+int ctl_send_stdio(int sock, const int fds[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (send_fd_msg(sock, fds[i], "f", 1) < 0)
+            return -1;
+    return 0;
+}
+
+int ctl_recv_stdio(int sock, int fds[3])
+{
+    for (int i = 0; i < 3; i++) {
+        cerr_t ignore = NULL;
+        fds[i] = recv_fd(sock, &ignore);
+        cerr_free(&ignore);
+        if (fds[i] < 0) {
+            while (i-- > 0)
+                close(fds[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ctl_connect(int dirfd, const char *id, cerr_t *err)
+{
+    autofree char *path = xasprintf("/proc/self/fd/%d/" CTL_SOCK, dirfd);
+    cerr_t e = NULL;
+    int fd = unix_connect(path, &e);
+    if (fd >= 0)
+        return fd;
+    int errnum = e ? e->errnum : 0;
+    cerr_free(&e);
+    if (errnum == ENOENT || errnum == ECONNREFUSED)
+        return cerr_set(err, 0, "container `%s`: its VM has stopped (the monitor is gone)", id);
+    return cerr_set(err, errnum, "container `%s`: connect to its VM monitor", id);
+}
+
+/* A monitor gone meanwhile is an error to report, not a SIGPIPE to die of. */
+int ctl_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
+             const int *stdio)
+{
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    int r = agent_write_frame(sock, type, id, payload, len);
+    if (r == 0 && stdio != NULL)
+        r = ctl_send_stdio(sock, stdio);
+    int e = errno;
+    sigaction(SIGPIPE, &old, NULL);
+    errno = e;
+    return r;
+}
+
+int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
+             const int *stdio, uint8_t **reply, cerr_t *err)
+{
+    if (ctl_send(sock, type, id, payload, len, stdio) < 0)
+        return cerr_set(err, errno, "send to the VM monitor");
+    struct agent_hdr h;
+    uint8_t *p = NULL;
+    int r = ctl_recv(sock, &h, &p);
+    if (r <= 0)
+        return cerr_set(err, r < 0 ? errno : 0, "the VM monitor ended without an answer");
+    if (h.type == CTL_ERROR) {
+        cerr_set(err, 0, "%s", (char *)p);
+        free(p);
+        return -1;
+    }
+    if (reply != NULL)
+        *reply = p;
+    else
+        free(p);
+    return h.type;
+}

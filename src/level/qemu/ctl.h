@@ -1,0 +1,50 @@
+/* The control channel between cella's commands and a VM's monitor: a
+ * stream socket ROOT/ID/monitor.sock carrying frames of the agent protocol
+ * (guest/agent/protocol.h: the same header and functions) with types of
+ * their own, below. An exec request is followed by its stdin, stdout and
+ * stderr, one fd per 1-byte message (SCM_RIGHTS). */
+#ifndef CELLA_QEMU_CTL_H
+#define CELLA_QEMU_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "guest/agent/protocol.h"
+
+#define CTL_SOCK "monitor.sock"
+
+enum ctl_type {
+    /* command -> monitor */
+    CTL_START = 64,         /* payload: RUN fields of process 0 */
+    CTL_EXEC = 65,          /* payload: RUN fields; then the 3 stdio fds */
+    CTL_KILL = 66,          /* id: the process; payload: i32 signo, u32 AGENT_SIGNAL_* flags */
+    CTL_WAIT = 67,          /* answered by CTL_EXIT once process 0 has exited */
+    CTL_EXEC_DETACHED = 68, /* as CTL_EXEC; nobody waits for its CTL_EXIT */
+    /* monitor -> command */
+    CTL_OK = 80,    /* payload: u32 guest pid, u32 process id (START, EXEC), or empty */
+    CTL_ERROR = 81, /* payload: one line */
+    CTL_EXIT = 82,  /* payload: i32 exit code (as a shell reports it: 128 + signal) */
+};
+
+/* One frame: 1 (h filled, *payload malloc'd and NUL-terminated), 0 at the
+ * end of the stream, -1 with errno. */
+int ctl_recv(int sock, struct agent_hdr *h, uint8_t **payload);
+/* The stdio fds that follow an exec request. 0, or -1 (none kept). */
+int ctl_send_stdio(int sock, const int fds[3]);
+int ctl_recv_stdio(int sock, int fds[3]);
+
+/* The command side: connect to the monitor of the container whose state
+ * directory is dirfd ("its VM has stopped" when the monitor has ended). */
+int ctl_connect(int dirfd, const char *id, cerr_t *err);
+/* Send a request (with stdio, for exec, unless NULL); a monitor gone
+ * meanwhile is -1 with errno EPIPE, not a SIGPIPE. */
+int ctl_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
+             const int *stdio);
+/* ctl_send, then read the answer.
+ * CTL_ERROR becomes *err; the answer's type is returned, its payload put in
+ * *reply (when not NULL: the caller frees it). */
+int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
+             const int *stdio, uint8_t **reply, cerr_t *err);
+
+#endif

@@ -1,0 +1,607 @@
+/* The VM monitor (monitor.h): boot, then one poll loop relaying between
+ * the agent, create's stdio, and the commands on the control socket. */
+#define _GNU_SOURCE
+#include "level/qemu/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "guest/agent/protocol.h"
+#include "level/container/cgroup.h"
+#include "level/qemu/ctl.h"
+#include "level/qemu/net.h"
+#include "level/qemu/qemu_cmd.h"
+
+#define EXIT_FILE   "exit"
+#define MAX_CLIENTS 64
+#define IO_CHUNK    65536
+
+enum ckind { C_NEW, C_START, C_EXEC, C_WAIT };
+
+struct client {
+    bool used;
+    int conn; /* -1 once the command hung up (a detached exec) */
+    enum ckind kind;
+    uint32_t id;
+    int io[3]; /* exec: the command's stdio */
+    bool started;
+};
+
+struct mon {
+    const struct monitor_args *a;
+    int dir, agent, listen, report, pidfd;
+    pid_t qemu;
+    bool ready;
+    unsigned long long deadline;
+    int stdin0; /* our fd 0 while relayed to process 0, else -1 */
+    bool start_pending, started0, exited0;
+    int status0;
+    struct client cl[MAX_CLIENTS]; /* fixed slots: poll's indices stay valid */
+    uint32_t next_id;
+};
+
+/* ---- boot ------------------------------------------------------------------------- */
+
+/* The line of the console that says why the VM stopped: QEMU's own error,
+ * then the agent's, then a kernel panic, else the last line. */
+static char *console_reason(int dir)
+{
+    autofree char *log = read_file_at(dir, MONITOR_CONSOLE, NULL, NULL);
+    if (log == NULL)
+        return NULL;
+    static const char *const marks[] = {
+        "cella-monitor: ", "qemu-system-x86_64: ", "qemu: ", "cella-agent: ", "Kernel panic"};
+    const char *best = NULL, *last = NULL;
+    size_t rank = ARRAY_SIZE(marks);
+    for (char *s = log, *line; (line = strsep(&s, "\n")) != NULL;) {
+        line[strcspn(line, "\r")] = '\0';
+        if (*line == '\0')
+            continue;
+        last = line;
+        for (size_t i = 0; i < rank; i++)
+            if (strstr(line, marks[i]) != NULL) {
+                best = line;
+                rank = i;
+            }
+    }
+    return best ? xstrdup(best) : last ? xstrdup(last) : NULL;
+}
+
+static void report(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct mon *m, const char *fmt, ...)
+{
+    if (m->report < 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) >= 0) {
+        write_all(m->report, s, strlen(s));
+        free(s);
+    }
+    va_end(ap);
+}
+
+static void kill_qemu(struct mon *m)
+{
+    if (m->qemu > 0)
+        kill(m->qemu, SIGKILL);
+}
+
+/* A boot that failed: QEMU is killed and create gets one line. */
+static void __attribute__((noreturn)) boot_failed(struct mon *m, const char *what)
+{
+    kill_qemu(m);
+    int status = 0;
+    if (m->qemu > 0)
+        waitpid(m->qemu, &status, 0);
+    autofree char *why = console_reason(m->dir);
+    report(m, "ERR qemu level: %s%s%s\n", what, why ? ": " : "", why ? why : "");
+    _exit(1);
+}
+
+static int listen_ctl(int dir)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" CTL_SOCK, dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    unlinkat(dir, CTL_SOCK, 0);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The child: QEMU in the container's cgroup, dying with its monitor. */
+static void __attribute__((noreturn)) exec_qemu(struct mon *m, int guest_end, int console)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    cerr_t err = NULL;
+    if (dup2(console, 1) < 0 || dup2(console, 2) < 0)
+        _exit(126);
+    if (m->a->cgroup != NULL && cgroup_enter(m->a->cgroup, getpid(), &err) < 0) {
+        dprintf(2, "cella-monitor: %s\n", cerr_msg(err));
+        _exit(126);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull < 0 || dup2(devnull, 0) < 0)
+        _exit(126);
+    close_range_cloexec(2);
+    int fl = fcntl(guest_end, F_GETFD);
+    fcntl(guest_end, F_SETFD, fl & ~FD_CLOEXEC);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    char **argv = qemu_argv(m->a->cfg, guest_end);
+    execv(argv[0], argv);
+    dprintf(2, "cella-monitor: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void spawn_qemu(struct mon *m)
+{
+    int sv[2];
+    int console =
+        openat(m->dir, MONITOR_CONSOLE, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (console < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        boot_failed(m, "cannot make the console log or the agent channel");
+    pid_t pid = fork();
+    if (pid < 0)
+        boot_failed(m, "fork");
+    if (pid == 0)
+        exec_qemu(m, sv[1], console);
+    close(sv[1]);
+    close(console);
+    m->agent = sv[0];
+    m->qemu = pid;
+    m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (m->pidfd < 0)
+        boot_failed(m, "pidfd_open");
+    report(m, "PID %d %llu\n", (int)pid, proc_start_time(pid));
+}
+
+/* ---- talking to the agent and the commands ---------------------------------------- */
+
+static int exit_code(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus))
+        return 128 + WTERMSIG(wstatus);
+    return 255;
+}
+
+static void reply(int conn, uint16_t type, const void *p, size_t n)
+{
+    if (conn >= 0)
+        agent_write_frame(conn, type, 0, p, n);
+}
+
+static void reply_error(int conn, const char *msg)
+{
+    reply(conn, CTL_ERROR, msg, strlen(msg));
+}
+
+static void reply_exit(int conn, int code)
+{
+    uint8_t d[4];
+    agent_set_u32(d, (uint32_t)code);
+    reply(conn, CTL_EXIT, d, sizeof(d));
+}
+
+static void to_agent(struct mon *m, uint16_t type, uint32_t id, const void *p, size_t n)
+{
+    /* A failure means the VM is going away: the pidfd will say so. */
+    agent_write_frame(m->agent, type, id, p, n);
+}
+
+static void drop_client(struct client *c)
+{
+    if (c->conn >= 0)
+        close(c->conn);
+    for (int k = 0; k < 3; k++)
+        if (c->io[k] >= 0)
+            close(c->io[k]);
+    c->used = false;
+}
+
+static struct client *find_proc(struct mon *m, uint32_t id)
+{
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &m->cl[i];
+        if (c->used && (c->kind == C_EXEC || c->kind == C_START) && c->id == id)
+            return c;
+    }
+    return NULL;
+}
+
+static void save_exit(struct mon *m)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", m->status0);
+    autofree char *path = xasprintf("/proc/self/fd/%d/" EXIT_FILE, m->dir);
+    cerr_t ignore = NULL;
+    write_file_atomic(path, buf, (size_t)n, &ignore);
+    cerr_free(&ignore);
+}
+
+static void process0_exited(struct mon *m, int code)
+{
+    m->exited0 = true;
+    m->status0 = code;
+    m->stdin0 = -1;
+    save_exit(m);
+    for (size_t i = 0; i < MAX_CLIENTS; i++)
+        if (m->cl[i].used && m->cl[i].kind == C_WAIT) {
+            reply_exit(m->cl[i].conn, code);
+            drop_client(&m->cl[i]);
+        }
+}
+
+static void on_started(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
+{
+    struct client *c = find_proc(m, id);
+    if (id == 0) {
+        m->started0 = true;
+        m->start_pending = false;
+        /* create's stdin is process 0's, as runc's container inherits it. */
+        m->stdin0 = fcntl(0, F_GETFD) >= 0 ? 0 : -1;
+    }
+    if (c == NULL)
+        return;
+    uint8_t d[8]; /* the guest pid, the process's id */
+    agent_set_u32(d, n >= 4 ? agent_get_u32(p) : 0);
+    agent_set_u32(d + 4, id);
+    reply(c->conn, CTL_OK, d, sizeof(d));
+    c->started = true;
+    if (c->kind == C_START)
+        drop_client(c);
+}
+
+static void on_error(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
+{
+    struct client *c = find_proc(m, id);
+    autofree char *msg = strndup((const char *)p, n);
+    if (c != NULL) {
+        reply_error(c->conn, msg ? msg : "the agent failed");
+        drop_client(c);
+    }
+    /* Process 0 could not start: the container is over (runc's init dies
+     * too when its execve fails). */
+    if (id == 0)
+        kill_qemu(m);
+}
+
+static void on_output(struct mon *m, uint32_t id, int which, const uint8_t *p, size_t n)
+{
+    if (id == 0) {
+        write_all(which, p, n);
+        return;
+    }
+    struct client *c = find_proc(m, id);
+    if (c != NULL && c->io[which] >= 0)
+        write_all(c->io[which], p, n);
+}
+
+static void on_exit_frame(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
+{
+    int code = n >= 4 ? exit_code((int)agent_get_u32(p)) : 255;
+    if (id == 0) {
+        process0_exited(m, code);
+        return;
+    }
+    struct client *c = find_proc(m, id);
+    if (c == NULL)
+        return;
+    reply_exit(c->conn, code);
+    drop_client(c);
+}
+
+/* One frame from the agent; false at the end of the channel. */
+static bool agent_frame(struct mon *m)
+{
+    struct agent_hdr h;
+    if (agent_read_hdr(m->agent, &h) <= 0)
+        return false;
+    autofree uint8_t *p = malloc(h.len + 1);
+    if (p == NULL || agent_read_full(m->agent, p, h.len) < 0)
+        return false;
+    p[h.len] = '\0';
+    switch (h.type) {
+    case AGENT_READY:
+        if (!m->ready && strcmp((char *)p, AGENT_VERSION) != 0) {
+            autofree char *what =
+                xasprintf("the guest agent is `%s`, this cella speaks `%s`", p, AGENT_VERSION);
+            boot_failed(m, what);
+        }
+        m->ready = true;
+        if (*m->a->cfg->hostfwd)
+            vm_net_raise_backlog(m->qemu, m->pidfd);
+        report(m, "OK\n");
+        close(m->report);
+        m->report = -1;
+        break;
+    case AGENT_STARTED:
+        on_started(m, h.id, p, h.len);
+        break;
+    case AGENT_ERROR:
+        if (!m->ready) {
+            autofree char *what = xasprintf("guest agent: %s", p);
+            boot_failed(m, what);
+        }
+        on_error(m, h.id, p, h.len);
+        break;
+    case AGENT_STDOUT:
+    case AGENT_STDERR:
+        on_output(m, h.id, h.type == AGENT_STDOUT ? 1 : 2, p, h.len);
+        break;
+    case AGENT_EXIT:
+        on_exit_frame(m, h.id, p, h.len);
+        break;
+    }
+    return true;
+}
+
+/* ---- requests ------------------------------------------------------------------------ */
+
+static bool harmless_signal(int sig)
+{
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH || sig == 0;
+}
+
+static void req_kill(struct mon *m, struct client *c, const struct agent_hdr *h, const uint8_t *p)
+{
+    if (h->len < 8) {
+        reply_error(c->conn, "kill: malformed request");
+        return;
+    }
+    int sig = (int)agent_get_u32(p);
+    if (h->id == 0 && !m->started0 && !m->start_pending) {
+        /* Nothing runs in the VM yet: a signal that would end runc's waiting
+         * init ends the VM. */
+        if (!harmless_signal(sig))
+            kill_qemu(m);
+    } else if (!(h->id == 0 && m->exited0)) {
+        to_agent(m, AGENT_SIGNAL, h->id, p, 8);
+    }
+    reply(c->conn, CTL_OK, NULL, 0);
+}
+
+static void req_start(struct mon *m, struct client *c, const struct agent_hdr *h, const uint8_t *p)
+{
+    if (m->started0 || m->start_pending) {
+        reply_error(c->conn, "the container's process was already started");
+        return;
+    }
+    m->start_pending = true;
+    c->kind = C_START;
+    c->id = 0;
+    to_agent(m, AGENT_RUN, 0, p, h->len);
+}
+
+static void req_exec(struct mon *m, struct client *c, const struct agent_hdr *h, const uint8_t *p)
+{
+    int fds[3];
+    if (ctl_recv_stdio(c->conn, fds) < 0) {
+        reply_error(c->conn, "exec: the request carries no stdio");
+        return;
+    }
+    if (m->exited0) {
+        for (int k = 0; k < 3; k++)
+            close(fds[k]);
+        reply_error(c->conn, "the container's process has exited");
+        return;
+    }
+    c->kind = C_EXEC;
+    c->id = ++m->next_id;
+    for (int k = 0; k < 3; k++)
+        c->io[k] = fds[k];
+    to_agent(m, AGENT_RUN, c->id, p, h->len);
+}
+
+/* A request on a new connection; false when the client is done. */
+static bool client_request(struct mon *m, struct client *c)
+{
+    struct agent_hdr h;
+    autofree uint8_t *p = NULL;
+    if (ctl_recv(c->conn, &h, &p) <= 0)
+        return false;
+    switch (h.type) {
+    case CTL_START:
+        req_start(m, c, &h, p);
+        return c->kind == C_START;
+    case CTL_EXEC:
+    case CTL_EXEC_DETACHED:
+        req_exec(m, c, &h, p);
+        return c->kind == C_EXEC;
+    case CTL_KILL:
+        req_kill(m, c, &h, p);
+        return false;
+    case CTL_WAIT:
+        if (m->exited0) {
+            reply_exit(c->conn, m->status0);
+            return false;
+        }
+        c->kind = C_WAIT;
+        return true;
+    default:
+        reply_error(c->conn, "unknown request");
+        return false;
+    }
+}
+
+static void accept_client(struct mon *m)
+{
+    int fd = accept4(m->listen, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (size_t i = 0; i < MAX_CLIENTS; i++)
+        if (!m->cl[i].used) {
+            m->cl[i] = (struct client){.used = true, .conn = fd, .kind = C_NEW, .io = {-1, -1, -1}};
+            return;
+        }
+    reply_error(fd, "the VM monitor is busy (too many commands at once)");
+    close(fd);
+}
+
+/* Input from the command (or create's stdin for process 0) as STDIN
+ * frames; an empty one at the end closes the process's stdin. */
+static bool relay_stdin(struct mon *m, int fd, uint32_t id)
+{
+    static uint8_t buf[IO_CHUNK];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return true;
+    to_agent(m, AGENT_STDIN, id, buf, n > 0 ? (size_t)n : 0);
+    return n > 0;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+enum slot { S_AGENT, S_QEMU, S_LISTEN, S_STDIN, S_FIXED };
+
+static void vm_ended(struct mon *m)
+{
+    int status = 0;
+    waitpid(m->qemu, &status, 0);
+    while (agent_frame(m)) /* what the agent said before the end */
+        ;
+    if (!m->ready) {
+        autofree char *what =
+            xasprintf("QEMU exited during boot (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+                      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        m->qemu = 0;
+        boot_failed(m, what);
+    }
+    int code = m->exited0 ? m->status0 : 128 + SIGKILL;
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &m->cl[i];
+        if (!c->used)
+            continue;
+        if (c->kind == C_WAIT || (c->kind == C_EXEC && c->started))
+            reply_exit(c->conn, c->kind == C_WAIT ? code : 128 + SIGKILL);
+        else if (c->kind != C_NEW)
+            reply_error(c->conn, "the VM stopped");
+    }
+    _exit(0);
+}
+
+static int poll_timeout(const struct mon *m)
+{
+    if (m->ready)
+        return -1;
+    unsigned long long now = now_ns();
+    return now >= m->deadline ? 0 : (int)((m->deadline - now) / 1000000 + 1);
+}
+
+static void serve_clients(struct mon *m, const struct pollfd *pfd, const size_t *slot_conn,
+                          const size_t *slot_in)
+{
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &m->cl[i];
+        if (!c->used)
+            continue; /* or dropped while the agent's frames were handled */
+        if (slot_in[i] && c->io[0] >= 0 && pfd[slot_in[i]].revents &&
+            !relay_stdin(m, c->io[0], c->id)) {
+            close(c->io[0]);
+            c->io[0] = -1;
+        }
+        if (!slot_conn[i] || !pfd[slot_conn[i]].revents)
+            continue;
+        if (c->kind == C_NEW) {
+            if (!client_request(m, c))
+                drop_client(c);
+            continue;
+        }
+        /* The command hung up: an exec goes on (its output still has
+         * somewhere to go); anything else is forgotten. */
+        close(c->conn);
+        c->conn = -1;
+        if (c->kind == C_WAIT)
+            drop_client(c);
+    }
+}
+
+static void __attribute__((noreturn)) loop(struct mon *m)
+{
+    for (;;) {
+        struct pollfd pfd[S_FIXED + 2 * MAX_CLIENTS];
+        size_t slot_conn[MAX_CLIENTS] = {0}, slot_in[MAX_CLIENTS] = {0};
+        size_t np = S_FIXED;
+        pfd[S_AGENT] = (struct pollfd){.fd = m->agent, .events = POLLIN};
+        pfd[S_QEMU] = (struct pollfd){.fd = m->pidfd, .events = POLLIN};
+        pfd[S_LISTEN] = (struct pollfd){.fd = m->ready ? m->listen : -1, .events = POLLIN};
+        pfd[S_STDIN] = (struct pollfd){.fd = m->stdin0, .events = POLLIN};
+        for (size_t i = 0; i < MAX_CLIENTS; i++) {
+            struct client *c = &m->cl[i];
+            if (!c->used)
+                continue;
+            if (c->conn >= 0) {
+                slot_conn[i] = np;
+                pfd[np++] = (struct pollfd){.fd = c->conn, .events = POLLIN};
+            }
+            if (c->kind == C_EXEC && c->started && c->io[0] >= 0) {
+                slot_in[i] = np;
+                pfd[np++] = (struct pollfd){.fd = c->io[0], .events = POLLIN};
+            }
+        }
+        int r = poll(pfd, np, poll_timeout(m));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0 && !m->ready) {
+            autofree char *what = xasprintf("boot timed out after %u s", m->a->cfg->boot_timeout_s);
+            boot_failed(m, what);
+        }
+        if (pfd[S_AGENT].revents && !agent_frame(m))
+            vm_ended(m);
+        if (pfd[S_QEMU].revents)
+            vm_ended(m);
+        if (pfd[S_STDIN].revents && m->stdin0 >= 0 && !relay_stdin(m, m->stdin0, 0))
+            m->stdin0 = -1;
+        serve_clients(m, pfd, slot_conn, slot_in);
+        if (pfd[S_LISTEN].revents)
+            accept_client(m);
+    }
+}
+
+void monitor_main(const struct monitor_args *a)
+{
+    struct mon m = {
+        .a = a, .agent = -1, .listen = -1, .report = a->report, .pidfd = -1, .stdin0 = -1};
+    /* Our own open file of the state directory: create's holds its lock,
+     * which must go with create. */
+    autofree char *self = xasprintf("/proc/self/fd/%d", a->dirfd);
+    m.dir = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(a->dirfd);
+    setsid(); /* the terminal's signals are for cella's commands, not for us */
+    signal(SIGPIPE, SIG_IGN);
+    if (m.dir < 0 || (m.listen = listen_ctl(m.dir)) < 0)
+        boot_failed(&m, "cannot listen on the monitor socket");
+    spawn_qemu(&m);
+    m.deadline = now_ns() + (unsigned long long)a->cfg->boot_timeout_s * 1000000000ull;
+    loop(&m);
+}
+
+int monitor_saved_exit(int dirfd)
+{
+    autofree char *s = read_file_at(dirfd, EXIT_FILE, NULL, NULL);
+    long v;
+    return s != NULL && parse_long(s, &v) == 0 ? (int)v : -1;
+}

@@ -1,0 +1,30 @@
+/* The OCI process as RUN fields: what the agent applies in the guest. */
+#include "level/qemu/process.h"
+
+int qemu_run_fields(const struct spec_process *p, const char *hostname, struct agent_buf *b,
+                    cerr_t *err)
+{
+    if (p->args.n == 0)
+        return cerr_set(err, 0, "process.args: must not be empty");
+    if (p->terminal)
+        return cerr_set(err, 0, "process.terminal: not supported by the qemu level yet");
+    for (size_t i = 0; i < p->args.n; i++)
+        agent_put_str(b, AGENT_F_ARG, p->args.v[i]);
+    for (size_t i = 0; i < p->env.n; i++)
+        agent_put_str(b, AGENT_F_ENV, p->env.v[i]);
+    agent_put_str(b, AGENT_F_CWD, p->cwd && *p->cwd ? p->cwd : "/");
+    agent_put_u32(b, AGENT_F_UID, p->user.uid);
+    agent_put_u32(b, AGENT_F_GID, p->user.gid);
+    for (size_t i = 0; i < p->user.n_additional_gids; i++)
+        agent_put_u32(b, AGENT_F_GROUP, p->user.additional_gids[i]);
+    if (p->user.has_umask)
+        agent_put_u32(b, AGENT_F_UMASK, p->user.umask);
+    for (size_t i = 0; i < p->n_rlimits; i++)
+        agent_put_rlimit(b, (uint32_t)p->rlimits[i].resource, p->rlimits[i].soft,
+                         p->rlimits[i].hard);
+    if (p->no_new_privileges)
+        agent_put_field(b, AGENT_F_NO_NEW_PRIVS, NULL, 0);
+    if (hostname != NULL)
+        agent_put_str(b, AGENT_F_HOSTNAME, hostname);
+    return b->oom ? cerr_set(err, 0, "process: too large for the agent protocol") : 0;
+}

@@ -1,0 +1,14 @@
+/* The OCI process as the agent's RUN fields (guest/agent/protocol.h). */
+#ifndef CELLA_QEMU_PROCESS_H
+#define CELLA_QEMU_PROCESS_H
+
+#include "core/error.h"
+#include "guest/agent/protocol.h"
+#include "oci/spec.h"
+
+/* hostname: for process 0 (the spec's), NULL for exec. Fields the agent
+ * cannot apply in a VM are refused with an error naming them. */
+int qemu_run_fields(const struct spec_process *p, const char *hostname, struct agent_buf *b,
+                    cerr_t *err);
+
+#endif

@@ -1,0 +1,199 @@
+#!/bin/bash
+# The qemu level: OCI bundles in QEMU microVMs (TCG here, a boot is ~1 s, so
+# VMs are reused): create/start/state/exec/kill/delete and `run`, exit codes,
+# stdout and stderr, env, hostname, cwd, the rootfs under its overlay, hooks,
+# signals, the bench's HTTP server through a published port, and every error
+# of the level (missing QEMU, kernel or agent, boot failure and timeout, agent
+# failure, start failure) as one line that leaves nothing behind.
+source "$(dirname "$0")/lib.sh"
+
+BUILD_DIR=$(dirname "$CELLA")
+KERNEL=${CELLA_KERNEL:-$REPO_ROOT/build/vmlinux}
+AGENT=${CELLA_AGENT_INITRD:-$REPO_ROOT/build/cella-agent.cpio}
+why=""
+command -v qemu-system-x86_64 > /dev/null || why="qemu-system-x86_64 is not installed (scripts/deps.sh)"
+[ -n "$why" ] || [ -r "$KERNEL" ] || why="no guest kernel $KERNEL (make kernel)"
+[ -n "$why" ] || [ -r "$AGENT" ] || why="no guest agent initramfs $AGENT (make)"
+if [ -n "$why" ]; then
+    skip "qemu level" "$why"
+    plan_done
+    exit 0
+fi
+# The sanitizer and clang builds live elsewhere: the guest files are named.
+export CELLA_KERNEL=$KERNEL CELLA_AGENT_INITRD=$AGENT
+# A boot under TCG with the sanitizer build, on a loaded machine: room.
+CELLA_TIMEOUT=60
+cq() { cella --isolation qemu "$@"; }
+
+B=$WORK/bundle
+make_bundle "$B"
+BASE=$(cat "$B/config.json")
+reset() { printf '%s\n' "$BASE" > "$B/config.json"; }
+
+# ---- run in the foreground: the process's view -------------------------------------------
+# Selected by the program name (a cella-qemu symlink).
+ln -s "$CELLA" "$WORK/cella-qemu"
+args "$B" 'echo "out $FOO"; echo err >&2; hostname; pwd; echo written > /etc/new; cat /etc/new; exit 7'
+cfg "$B" "c['process']['env'].append('FOO=bar baz')" "c['hostname']='vmhost'" \
+    "c['process']['cwd']='/tmp'"
+timeout -k 2 60 "$WORK/cella-qemu" --root "$ROOT" run --bundle "$B" "$(newid r)" \
+    > "$WORK/run.out" 2> "$WORK/run.err" < /dev/null
+expect_eq "run: the process's exit code is run's" 7 $?
+expect_eq "run: stdout, env, hostname, cwd, a write to the rootfs (overlay)" \
+    "out bar baz
+vmhost
+/tmp
+written" "$(cat "$WORK/run.out")"
+expect_eq "run: stderr" "err" "$(cat "$WORK/run.err")"
+expect_eq "the bundle's rootfs is untouched by the guest's writes" "absent" \
+    "$([ -e "$B/rootfs/etc/new" ] && echo present || echo absent)"
+
+# ---- create, start, state, exec, kill, delete, hooks ---------------------------------------
+reset
+args "$B" 'echo started; read line; echo "stdin: $line"; exec sleep 1000'
+cfg "$B" "c['root']['readonly']=True" "c['hostname']='vmhost'" "c['hooks']={'prestart':[{'path':'/bin/sh','args':['sh','-c','cat > $WORK/prestart']}],
+ 'poststop':[{'path':'/bin/sh','args':['sh','-c','touch $WORK/poststop']}]}"
+id=$(newid l)
+t0=$(date +%s%N)
+echo "from create" | cq create --bundle "$B" "$id" > "$WORK/c.out" 2> "$WORK/c.err"
+rc=$?
+t1=$(date +%s%N)
+expect_eq "create boots the VM and returns once the agent is ready" 0 $rc
+echo "# create -> agent READY: $(((t1 - t0) / 1000000)) ms ($(state_field "$id" annotations))"
+expect_eq "state after create: created" created "$(state_field "$id" status)"
+pid=$(state_field "$id" pid)
+expect_match "the container's pid is QEMU's" "^qemu-system" "$(cat /proc/"$pid"/comm 2>&1)"
+expect_match "state reports the accelerator" "'run.cella.qemu.accel': '(tcg|kvm)'" \
+    "$(state_field "$id" annotations)"
+expect_match "the prestart hook ran on the host with QEMU's pid" "\"pid\": ?$pid" \
+    "$(cat "$WORK/prestart" 2>&1)"
+check "start" cq start "$id"
+expect_eq "state after start: running" running "$(state_field "$id" status)"
+wait_for 100 grep -q "stdin: from create" "$WORK/c.out"
+expect_eq "process 0's stdout and stdin are create's" "started
+stdin: from create" "$(cat "$WORK/c.out")"
+out=$(cq exec "$id" sh -c 'echo in exec; echo exec err >&2; hostname; exit 5' 2>&1)
+expect_eq "exec: its exit code" 5 $?
+expect_eq "exec: its stdout and stderr, the container's hostname" "in exec
+exec err
+vmhost" "$out"
+expect_match "root.readonly: the rootfs cannot be written" "Read-only file system" \
+    "$(cq exec "$id" sh -c 'echo x > /etc/x' 2>&1)"
+expect_eq "exec: stdin is relayed" "piped in" "$(echo "piped in" | cq exec "$id" cat)"
+expect_eq "exec --env --cwd" "v=1 /etc" "$(cq exec --env V=1 --cwd /etc "$id" sh -c 'echo "v=$V $(pwd)"')"
+check "exec --detach" cq exec --detach "$id" sh -c 'echo detached > /dev/shm/d'
+wait_for 100 cq exec "$id" grep -q detached /dev/shm/d
+expect_eq "a detached exec ran" "detached" "$(cq exec "$id" cat /dev/shm/d 2>&1)"
+fails "exec of a missing program: the agent's error" - "/no/such.*No such file" \
+    cq exec "$id" /no/such
+ps_out=$(cq ps "$id" 2>&1)
+expect_match "ps lists QEMU" "qemu-system" "$ps_out"
+check "kill TERM" cq kill "$id" TERM
+wait_for 100 sh -c "[ \"\$(timeout 5 '$CELLA' --root '$ROOT' state '$id' | grep -c '\"stopped\"')\" = 1 ]"
+expect_eq "the VM stops when process 0 ends" stopped "$(state_field "$id" status)"
+check "kill --all KILL of a stopped container" cq kill --all "$id" KILL
+check "delete" cq delete "$id"
+expect_eq "the poststop hook ran" yes "$([ -e "$WORK/poststop" ] && echo yes)"
+assert_clean "nothing left after delete" "$id"
+
+# ---- signals: run in the foreground reports the signal as runc does ----------------------
+reset
+args "$B" 'exec sleep 1000'
+id=$(newid s)
+timeout -k 2 60 "$CELLA" --root "$ROOT" --isolation qemu run --bundle "$B" "$id" \
+    > /dev/null 2>&1 < /dev/null &
+runpid=$!
+wait_for 300 sh -c "timeout 5 '$CELLA' --root '$ROOT' state '$id' | grep -q '\"running\"'"
+cq kill "$id" TERM
+wait $runpid
+expect_eq "run of a process killed by SIGTERM exits 143" 143 $?
+assert_clean "run deletes the VM" "$id"
+
+# ---- the bench's HTTP server through a published port ---------------------------------------
+HTTPD=$BUILD_DIR/cella-bench-httpd
+[ -x "$HTTPD" ] || HTTPD=$REPO_ROOT/build/cella-bench-httpd
+if [ -x "$HTTPD" ]; then
+    H=$WORK/httpd
+    mkdir -p "$H/rootfs"
+    cp "$HTTPD" "$H/rootfs/httpd"
+    printf '%s\n' "$BASE" > "$H/config.json"
+    port=$((20000 + $$ % 10000))
+    cfg "$H" "c['process']['args']=['/httpd','8080']" "c['process']['env']=['RUNTIME_NAME=vm']" \
+        "c['annotations']={'run.cella.isolation':'qemu','run.cella.qemu.ports':'tcp:127.0.0.1:$port:8080'}"
+    id=$(newid h)
+    check "run --detach of the HTTP server (annotation run.cella.isolation=qemu)" \
+        cella run --detach --bundle "$H" "$id"
+    wait_for 100 curl -sf -o /dev/null "http://127.0.0.1:$port/"
+    expect_eq "an HTTP request reaches the guest through the published port" "hello from vm" \
+        "$(curl -s --max-time 5 "http://127.0.0.1:$port/")"
+    check "delete --force of a running VM" cella delete --force "$id"
+    assert_clean "nothing left of the server" "$id"
+else
+    skip "HTTP through a published port" "no build/cella-bench-httpd (make)"
+fi
+
+# ---- errors: one line, nothing left ----------------------------------------------------------
+reset
+args "$B" 'true'
+id=$(newid e)
+fails "missing QEMU" "$id" "qemu-system-x86_64 not found \(install qemu-system-x86" \
+    env PATH=/nonexistent "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+fails "missing kernel" "$id" "guest kernel .*/nope/vmlinux.*CELLA_KERNEL" \
+    env CELLA_KERNEL=/nope/vmlinux "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+fails "missing agent initramfs" "$id" "guest agent initramfs .*/nope.cpio.*CELLA_AGENT_INITRD" \
+    env CELLA_AGENT_INITRD=/nope.cpio "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+echo "not a kernel" > "$WORK/bad-kernel"
+fails "boot failure: QEMU's own error" "$id" "QEMU exited during boot \(status 1\): qemu(-system-x86_64)?: " \
+    env CELLA_KERNEL="$WORK/bad-kernel" "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+# An initramfs whose init never speaks: the boot times out.
+cat > "$WORK/init.sh" << 'EOF'
+#!/bin/busybox sh
+/bin/busybox echo "init that never answers"
+exec /bin/busybox sleep 1000
+EOF
+printf 'dir dev 0755\nnod dev/console 0600 c 5 1\ndir bin 0755\nfile bin/busybox 0755 %s\nfile init 0755 %s\n' \
+    "$BUSYBOX" "$WORK/init.sh" > "$WORK/cpio.list"
+if cc -o "$WORK/mkcpio" "$REPO_ROOT/guest/initramfs/mkcpio.c" &&
+    "$WORK/mkcpio" < "$WORK/cpio.list" > "$WORK/silent.cpio"; then
+    fails "boot timeout: named, with the console's last line" "$id" \
+        "boot timed out after 3 s: .*init that never answers" \
+        env CELLA_AGENT_INITRD="$WORK/silent.cpio" CELLA_QEMU_BOOT_TIMEOUT=3 \
+        "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+else
+    skip "boot timeout" "could not write a cpio"
+fi
+cfg "$B" "c['annotations']={'run.cella.qemu.boot-timeout':'soon'}"
+fails "a bad boot timeout annotation" "$id" "annotation run.cella.qemu.boot-timeout: expected seconds" \
+    cq create --bundle "$B" "$id"
+reset
+cfg "$B" "c['annotations']={'run.cella.qemu.ports':'tcp:99999:80'}"
+fails "a bad port annotation" "$id" "annotation run.cella.qemu.ports: .tcp:99999:80." \
+    cq create --bundle "$B" "$id"
+reset
+cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
+    "c['linux']['namespaces'].append({'type':'network','path':'/proc/self/ns/net'})"
+fails "joining a network namespace by path is refused (not built yet)" "$id" \
+    "network namespace path ./proc/self/ns/net.: .*not supported" cq create --bundle "$B" "$id"
+reset
+cfg "$B" "c['process']['terminal']=True"
+fails "process.terminal is refused" "$id" "process.terminal: not supported by the qemu level" \
+    cq create --bundle "$B" "$id"
+reset
+# The agent cannot mount the container's /proc: it says so on the console
+# and ends the VM.
+A=$WORK/badroot
+mkdir -p "$A/rootfs/bin"
+cp "$BUSYBOX" "$A/rootfs/bin/sh"
+touch "$A/rootfs/proc"
+printf '%s\n' "$BASE" > "$A/config.json"
+fails "agent failure at boot: the agent's line" "$id" "cella-agent: .*proc" \
+    cq create --bundle "$A" "$id"
+# A program that does not exist: start fails with the agent's reason.
+cfg "$B" "c['process']['args']=['/no/such/program']"
+check "create (for a failing start)" cq create --bundle "$B" "$id"
+fails "start of a missing program: the agent's error" - "/no/such/program.*No such file" \
+    cq start "$id"
+check "delete after a failed start" cq delete --force "$id"
+assert_clean "nothing left after a failed start" "$id"
+
+plan_done
