@@ -73,7 +73,7 @@ fuzz-wasm: tests/conformance/fuzz_decode.c src/level/wasm/decode.c src/core/erro
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o build/fuzz_decode $^
 
 # The whole load path: decode, validate, instantiate, compile every function.
-FUZZ_INST_SRCS := $(addprefix src/level/wasm/,decode.c validate.c compile.c instance.c store.c interp.c jit.c x64.c)
+FUZZ_INST_SRCS := $(addprefix src/level/wasm/,decode.c validate.c compile.c instance.c store.c interp.c jit.c jit_helpers.c jit_mem.c x64.c)
 fuzz-wasm-instantiate: tests/conformance/fuzz_instantiate.c $(FUZZ_INST_SRCS) src/core/error.c src/core/util.c
 	@mkdir -p build
 	clang -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \

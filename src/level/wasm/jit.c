@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "level/wasm/jit_helpers.h"
 #include "level/wasm/numeric.h"
 #include "level/wasm/x64.h"
 
@@ -619,213 +620,6 @@ static void emit_float_binary(struct jit *j, int k, bool dbl, const union cell *
     fstore(j, ip[0].u, 0, pfx);
 }
 
-/* ---- helpers in C for the long operations ---- */
-
-typedef uint64_t (*unary_fn)(uint64_t);
-typedef uint64_t (*binary_fn)(uint64_t, uint64_t);
-typedef const char *(*trapping_fn)(uint64_t, wasm_val *);
-
-#define F32(x) bits_f32((uint32_t)(x))
-#define F64(x) bits_f64(x)
-#define UNARY(name, expr)                                                                          \
-    static uint64_t name(uint64_t a)                                                               \
-    {                                                                                              \
-        return (expr);                                                                             \
-    }
-#define BINARY(name, expr)                                                                         \
-    static uint64_t name(uint64_t a, uint64_t b)                                                   \
-    {                                                                                              \
-        return (expr);                                                                             \
-    }
-
-UNARY(h_clz32, (uint32_t)a ? (uint64_t)__builtin_clz((uint32_t)a) : 32)
-UNARY(h_ctz32, (uint32_t)a ? (uint64_t)__builtin_ctz((uint32_t)a) : 32)
-UNARY(h_popcnt32, (uint64_t)__builtin_popcount((uint32_t)a))
-UNARY(h_clz64, a ? (uint64_t)__builtin_clzll(a) : 64)
-UNARY(h_ctz64, a ? (uint64_t)__builtin_ctzll(a) : 64)
-UNARY(h_popcnt64, (uint64_t)__builtin_popcountll(a))
-UNARY(h_f32_ceil, f32_bits(f32_ceil(F32(a))))
-UNARY(h_f32_floor, f32_bits(f32_floor(F32(a))))
-UNARY(h_f32_trunc, f32_bits(f32_trunc(F32(a))))
-UNARY(h_f32_nearest, f32_bits(f32_nearest(F32(a))))
-UNARY(h_f64_ceil, f64_bits(f64_ceil(F64(a))))
-UNARY(h_f64_floor, f64_bits(f64_floor(F64(a))))
-UNARY(h_f64_trunc, f64_bits(f64_trunc(F64(a))))
-UNARY(h_f64_nearest, f64_bits(f64_nearest(F64(a))))
-UNARY(h_f32_from_u64, f32_bits((float)a))
-UNARY(h_f64_from_u64, f64_bits((double)a))
-UNARY(h_sat_i32_f32, sat_i32(F32(a)))
-UNARY(h_sat_u32_f32, sat_u32(F32(a)))
-UNARY(h_sat_i32_f64, sat_i32(F64(a)))
-UNARY(h_sat_u32_f64, sat_u32(F64(a)))
-UNARY(h_sat_i64_f32, sat_i64(F32(a)))
-UNARY(h_sat_u64_f32, sat_u64(F32(a)))
-UNARY(h_sat_i64_f64, sat_i64(F64(a)))
-UNARY(h_sat_u64_f64, sat_u64(F64(a)))
-BINARY(h_f32_min, f32_bits(f32_min(F32(a), F32(b))))
-BINARY(h_f32_max, f32_bits(f32_max(F32(a), F32(b))))
-BINARY(h_f64_min, f64_bits(f64_min(F64(a), F64(b))))
-BINARY(h_f64_max, f64_bits(f64_max(F64(a), F64(b))))
-BINARY(h_f32_copysign, (a & 0x7FFFFFFFu) | (b & 0x80000000u))
-BINARY(h_f64_copysign, (a & 0x7FFFFFFFFFFFFFFFull) | (b & 0x8000000000000000ull))
-
-#define TRUNC(name, x, RT, R, lo, hi)                                                              \
-    static const char *name(uint64_t a, wasm_val *out)                                             \
-    {                                                                                              \
-        double v = (double)(x);                                                                    \
-        const char *t = trunc_check(v, lo, hi);                                                    \
-        if (t == NULL)                                                                             \
-            out->R = (RT)v;                                                                        \
-        return t;                                                                                  \
-    }
-TRUNC(h_i32_trunc_f32_s, F32(a), int32_t, i32, I32_LO, I32_HI)
-TRUNC(h_i32_trunc_f32_u, F32(a), uint32_t, i32, -1.0, U32_HI)
-TRUNC(h_i32_trunc_f64_s, F64(a), int32_t, i32, I32_LO, I32_HI)
-TRUNC(h_i32_trunc_f64_u, F64(a), uint32_t, i32, -1.0, U32_HI)
-TRUNC(h_i64_trunc_f32_s, F32(a), int64_t, i64, I64_LO, I64_HI)
-TRUNC(h_i64_trunc_f32_u, F32(a), uint64_t, i64, -1.0, U64_HI)
-TRUNC(h_i64_trunc_f64_s, F64(a), int64_t, i64, I64_LO, I64_HI)
-TRUNC(h_i64_trunc_f64_u, F64(a), uint64_t, i64, -1.0, U64_HI)
-
-static unary_fn unary_helper(int op)
-{
-    switch (op) {
-    case 0x67:
-        return h_clz32;
-    case 0x68:
-        return h_ctz32;
-    case 0x69:
-        return h_popcnt32;
-    case 0x79:
-        return h_clz64;
-    case 0x7A:
-        return h_ctz64;
-    case 0x7B:
-        return h_popcnt64;
-    case 0x8D:
-        return h_f32_ceil;
-    case 0x8E:
-        return h_f32_floor;
-    case 0x8F:
-        return h_f32_trunc;
-    case 0x90:
-        return h_f32_nearest;
-    case 0x9B:
-        return h_f64_ceil;
-    case 0x9C:
-        return h_f64_floor;
-    case 0x9D:
-        return h_f64_trunc;
-    case 0x9E:
-        return h_f64_nearest;
-    case 0xB5:
-        return h_f32_from_u64;
-    case 0xBA:
-        return h_f64_from_u64;
-    case OP_FC + 0:
-        return h_sat_i32_f32;
-    case OP_FC + 1:
-        return h_sat_u32_f32;
-    case OP_FC + 2:
-        return h_sat_i32_f64;
-    case OP_FC + 3:
-        return h_sat_u32_f64;
-    case OP_FC + 4:
-        return h_sat_i64_f32;
-    case OP_FC + 5:
-        return h_sat_u64_f32;
-    case OP_FC + 6:
-        return h_sat_i64_f64;
-    case OP_FC + 7:
-        return h_sat_u64_f64;
-    default:
-        return NULL;
-    }
-}
-
-static binary_fn binary_helper(int op)
-{
-    switch (op) {
-    case 0x96:
-        return h_f32_min;
-    case 0x97:
-        return h_f32_max;
-    case 0x98:
-        return h_f32_copysign;
-    case 0xA4:
-        return h_f64_min;
-    case 0xA5:
-        return h_f64_max;
-    case 0xA6:
-        return h_f64_copysign;
-    default:
-        return NULL;
-    }
-}
-
-static trapping_fn trapping_helper(int op)
-{
-    switch (op) {
-    case 0xA8:
-        return h_i32_trunc_f32_s;
-    case 0xA9:
-        return h_i32_trunc_f32_u;
-    case 0xAA:
-        return h_i32_trunc_f64_s;
-    case 0xAB:
-        return h_i32_trunc_f64_u;
-    case 0xAE:
-        return h_i64_trunc_f32_s;
-    case 0xAF:
-        return h_i64_trunc_f32_u;
-    case 0xB0:
-        return h_i64_trunc_f64_s;
-    case 0xB1:
-        return h_i64_trunc_f64_u;
-    default:
-        return NULL;
-    }
-}
-
-/* Bulk memory, with the interpreter's checks (a trap or NULL). */
-static bool in_range(uint64_t off, uint64_t n, uint64_t len)
-{
-    return off <= len && n <= len - off;
-}
-
-static const char *h_memory_copy(struct wasm_memory *m, uint32_t d, uint32_t s, uint32_t n)
-{
-    if (!in_range(s, n, m->size) || !in_range(d, n, m->size))
-        return T_OOB;
-    if (n > 0)
-        memmove(m->data + d, m->data + s, n);
-    return NULL;
-}
-
-static const char *h_memory_fill(struct wasm_memory *m, uint32_t d, uint32_t v, uint32_t n)
-{
-    if (!in_range(d, n, m->size))
-        return T_OOB;
-    if (n > 0)
-        memset(m->data + d, (int)v, n);
-    return NULL;
-}
-
-static const char *h_memory_init(struct wasm_memory *m, uint32_t d, uint32_t s, uint32_t n,
-                                 struct wasm_dataseg *seg)
-{
-    if (!in_range(s, n, seg->len) || !in_range(d, n, m->size))
-        return T_OOB;
-    if (n > 0)
-        memcpy(m->data + d, seg->bytes + s, n);
-    return NULL;
-}
-
-static uint64_t h_memory_grow(struct wasm_memory *m, uint64_t delta)
-{
-    return (uint32_t)wasm_memory_grow(m, (uint32_t)delta);
-}
-
 /* mov rdi, rsi, rdx, rcx from slots (i32 each) */
 static const int arg_regs[] = {RDI, RSI, RDX, RCX, R8, R9};
 
@@ -918,14 +712,14 @@ static size_t translate(struct jit *j, size_t at)
         emit_float_binary(j, op - (dbl ? 0xA0 : 0x92), dbl, ip, false);
         return 4;
     }
-    unary_fn uf = unary_helper(op);
+    jit_unary_fn uf = jit_unary_helper(op);
     if (uf != NULL) {
         load_mem(j, RDI, ip[1].u, true);
         call_c(j, (const void *)uf, false);
         store(j, ip[0].u, RAX, true);
         return 3;
     }
-    binary_fn bf = binary_helper(op);
+    jit_binary_fn bf = jit_binary_helper(op);
     if (bf != NULL) {
         load_mem(j, RDI, ip[1].u, true);
         load_mem(j, RSI, ip[2].u, true);
@@ -933,7 +727,7 @@ static size_t translate(struct jit *j, size_t at)
         store(j, ip[0].u, RAX, true);
         return 4;
     }
-    trapping_fn tf = trapping_helper(op);
+    jit_trapping_fn tf = jit_trapping_helper(op);
     if (tf != NULL) {
         load_mem(j, RDI, ip[1].u, true);
         x64_mem_op(a, 0, true, 0x8D, RSI, slot(j, ip[0].u));
@@ -1020,7 +814,7 @@ static size_t translate(struct jit *j, size_t at)
     case 0x40: /* memory.grow */
         memory_object(j, RDI);
         load_mem(j, RSI, ip[1].u, false);
-        call_c(j, (const void *)h_memory_grow, false);
+        call_c(j, (const void *)jit_memory_grow, false);
         store(j, ip[0].u, RAX, false);
         reload_size(j);
         return 3;
@@ -1033,9 +827,9 @@ static size_t translate(struct jit *j, size_t at)
         if (op == OP_FC + 8)
             x64_mov_imm(a, R8, ip[3].u);
         call_checked(j,
-                     op == OP_FC + 8    ? (const void *)h_memory_init
-                     : op == OP_FC + 10 ? (const void *)h_memory_copy
-                                        : (const void *)h_memory_fill,
+                     op == OP_FC + 8    ? (const void *)jit_memory_init
+                     : op == OP_FC + 10 ? (const void *)jit_memory_copy
+                                        : (const void *)jit_memory_fill,
                      false);
         return op == OP_FC + 8 ? 5 : 4;
     case OP_FC + 9: /* data.drop: a dropped segment is an empty one */
@@ -1198,72 +992,6 @@ static void tails(struct jit *j, size_t *lbl)
     x64_byte(a, 0xC3);
 }
 
-/* ---- executable memory: never writable and executable at once ----
- *
- * A chunk is a memfd mapped twice: a read+write view the code is copied
- * through and a read+execute view it runs from, so placing a function costs
- * a memcpy, not two mprotect calls (which made the bench server's start-up,
- * some 100 functions, ~1 ms slower). Where memfd_create is refused (a
- * seccomp profile, vm.memfd_noexec), one anonymous mapping is flipped
- * between the two protections instead. */
-
-struct chunk {
-    uint8_t *rw, *rx; /* rw == NULL: flipped with mprotect */
-    size_t used, size;
-};
-
-static struct chunk chunk;
-
-static bool new_chunk(size_t size)
-{
-    int fd = memfd_create("cella-wasm-jit", MFD_CLOEXEC);
-    if (fd >= 0 && ftruncate(fd, (off_t)size) == 0) {
-        void *rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        void *rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
-        close(fd);
-        if (rw != MAP_FAILED && rx != MAP_FAILED) {
-            chunk = (struct chunk){rw, rx, 0, size};
-            return true;
-        }
-        if (rw != MAP_FAILED)
-            munmap(rw, size);
-        if (rx != MAP_FAILED)
-            munmap(rx, size);
-    } else if (fd >= 0) {
-        close(fd);
-    }
-    void *rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (rx == MAP_FAILED)
-        return false;
-    chunk = (struct chunk){NULL, rx, 0, size};
-    return true;
-}
-
-static void *place(const uint8_t *p, size_t n)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    n = (n + 15) & ~(size_t)15;
-    if (chunk.rx == NULL || chunk.size - chunk.used < n) {
-        /* the rest of a full chunk is left unused: its functions stay */
-        if (!new_chunk(n > (1u << 20) ? (n + page - 1) & ~(page - 1) : 1u << 20))
-            return NULL;
-    }
-    uint8_t *dst = chunk.rx + chunk.used;
-    if (chunk.rw != NULL) {
-        memcpy(chunk.rw + chunk.used, p, n);
-    } else {
-        uint8_t *lo = (uint8_t *)((uintptr_t)dst & ~(page - 1));
-        size_t len = (size_t)(dst + n - lo);
-        if (mprotect(lo, len, PROT_READ | PROT_WRITE) < 0)
-            return NULL;
-        memcpy(dst, p, n);
-        if (mprotect(lo, len, PROT_READ | PROT_EXEC) < 0)
-            return NULL;
-    }
-    chunk.used += n;
-    return dst;
-}
-
 static struct wasm_jit_stats stats;
 
 void wasm_jit_get_stats(struct wasm_jit_stats *out)
@@ -1367,7 +1095,7 @@ void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells
         x64_patch_rel32(&j.a, j.fix[i].at, to);
     }
     if (!j.fail && !j.a.oom) {
-        void *code = place(j.a.p, j.a.n);
+        void *code = jit_place(j.a.p, j.a.n);
         /* a data pointer to a function pointer: POSIX guarantees it works */
         if (code != NULL) {
             memcpy(&fc->jit, &code, sizeof(code));
