@@ -128,6 +128,40 @@ if [ -x "$HTTPD" ]; then
         "$(curl -s --max-time 5 "http://127.0.0.1:$port/")"
     check "delete --force of a running VM" cella delete --force "$id"
     assert_clean "nothing left of the server" "$id"
+
+    # The spec names a network namespace: the guest takes over its interface
+    # (a tap joined to it by tc redirects) and answers at its address.
+    ns=cq$$ va=vq$$a vb=vq$$b
+    on_exit "ip netns del $ns; ip link del $va"
+    if ip netns add "$ns" && ip link add "$va" type veth peer name "$vb" &&
+        ip link set "$vb" netns "$ns" && ip addr add 10.213.0.1/24 dev "$va" &&
+        ip link set "$va" up && ip -n "$ns" addr add 10.213.0.2/24 dev "$vb" &&
+        ip -n "$ns" link set "$vb" up && ip -n "$ns" route add default via 10.213.0.1; then
+        cfg "$H" "c['annotations']={'run.cella.isolation':'qemu'}" \
+            "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
+            "c['linux']['namespaces'].append({'type':'network','path':'/var/run/netns/$ns'})"
+        id=$(newid n)
+        check "run --detach in a named network namespace" cella run --detach --bundle "$H" "$id"
+        wait_for 100 curl -sf -o /dev/null --max-time 1 "http://10.213.0.2:8080/"
+        expect_eq "an HTTP request reaches the guest at the namespace interface's address" \
+            "hello from vm" "$(curl -s --max-time 5 "http://10.213.0.2:8080/")"
+        expect_match "the namespace's interface is redirected to a tap" "ingress" \
+            "$(tc -n "$ns" qdisc show dev "$vb")"
+        check "delete of the VM in the namespace" cella delete --force "$id"
+        assert_clean "nothing left of it" "$id"
+        expect_eq "the namespace's interface is given back (no redirect, no tap)" "" \
+            "$(tc -n "$ns" qdisc show dev "$vb" | grep ingress; ip -n "$ns" -br link | grep cella)"
+        cfg "$H" "c['annotations']['run.cella.qemu.ports']='tcp:$port:8080'"
+        fails "published ports in a named network namespace are refused" "$id" \
+            "annotation run.cella.qemu.ports: .*only" cella create --bundle "$H" "$id"
+        ip -n "$ns" link set "$vb" down
+        cfg "$H" "del c['annotations']['run.cella.qemu.ports']"
+        fails "a network namespace without an interface to take over" "$id" \
+            "network namespace ./var/run/netns/$ns.: it has no interface up with an IPv4 address" \
+            cella create --bundle "$H" "$id"
+    else
+        skip "a VM in a named network namespace" "could not make a network namespace with a veth"
+    fi
 else
     skip "HTTP through a published port" "no build/cella-bench-httpd (make)"
 fi
@@ -169,11 +203,6 @@ reset
 cfg "$B" "c['annotations']={'run.cella.qemu.ports':'tcp:99999:80'}"
 fails "a bad port annotation" "$id" "annotation run.cella.qemu.ports: .tcp:99999:80." \
     cq create --bundle "$B" "$id"
-reset
-cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
-    "c['linux']['namespaces'].append({'type':'network','path':'/proc/self/ns/net'})"
-fails "joining a network namespace by path is refused (not built yet)" "$id" \
-    "network namespace path ./proc/self/ns/net.: .*not supported" cq create --bundle "$B" "$id"
 reset
 cfg "$B" "c['process']['terminal']=True"
 fails "process.terminal is refused" "$id" "process.terminal: not supported by the qemu level" \

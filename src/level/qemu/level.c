@@ -25,6 +25,7 @@
 #include "level/qemu/monitor.h"
 #include "level/qemu/process.h"
 #include "level/qemu/rootfs.h"
+#include "level/qemu/tap.h"
 #include "level/qemu/vm.h"
 
 /* ---- create --------------------------------------------------------------------------- */
@@ -149,13 +150,40 @@ static int create_hooks(struct container *c, cerr_t *err)
     return 0;
 }
 
+#define NETWORK_FILE "network"
+
+/* The namespace interface the VM took over (tap.h), for delete to give it
+ * back: "PATH\nDEV\n". */
+static int save_network(struct container *c, const struct vm_config *cfg, cerr_t *err)
+{
+    if (cfg->netns == NULL)
+        return 0;
+    autofree char *text = xasprintf("%s\n%s\n", cfg->netns, cfg->netns_dev);
+    autofree char *path = xasprintf("/proc/self/fd/%d/" NETWORK_FILE, c->dirfd);
+    if (write_file_atomic(path, text, strlen(text), err) < 0) {
+        vm_tap_remove(cfg->netns, cfg->netns_dev);
+        return -1;
+    }
+    return 0;
+}
+
+static void restore_network(struct container *c)
+{
+    autofree char *text = read_file_at(c->dirfd, NETWORK_FILE, NULL, NULL);
+    char *dev = text ? strchr(text, '\n') : NULL;
+    if (dev == NULL)
+        return;
+    *dev++ = '\0';
+    dev[strcspn(dev, "\n")] = '\0';
+    vm_tap_remove(text, dev);
+}
+
 static int qemu_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
-    struct vm_config cfg;
+    struct vm_config cfg = {.tap_fd = -1};
     int r = -1;
-    memset(&cfg, 0, sizeof(cfg));
     if (refuse(c->spec, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0 ||
-        vm_config_make(&cfg, c->spec, err) < 0 ||
+        vm_config_make(&cfg, c->spec, err) < 0 || save_network(c, &cfg, err) < 0 ||
         qemu_rootfs_image(c->st->rootfs, &cfg.image, &cfg.fstype, err) < 0 ||
         make_cgroup(c, err) < 0)
         goto out;
@@ -350,6 +378,7 @@ static int qemu_destroy(struct container *c, cerr_t *err)
 {
     int r = container_destroy(c, err);
     stop_monitor(c);
+    restore_network(c);
     return r;
 }
 

@@ -143,8 +143,9 @@ static void __attribute__((noreturn)) exec_qemu(struct mon *m, int guest_end, in
     if (devnull < 0 || dup2(devnull, 0) < 0)
         _exit(126);
     close_range_cloexec(2);
-    int fl = fcntl(guest_end, F_GETFD);
-    fcntl(guest_end, F_SETFD, fl & ~FD_CLOEXEC);
+    fcntl(guest_end, F_SETFD, 0);
+    if (m->a->cfg->tap_fd >= 0)
+        fcntl(m->a->cfg->tap_fd, F_SETFD, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -169,6 +170,9 @@ static void spawn_qemu(struct mon *m)
         exec_qemu(m, sv[1], console);
     close(sv[1]);
     close(console);
+    /* QEMU's is the tap's last fd: the device goes with it. */
+    if (m->a->cfg->tap_fd >= 0)
+        close(m->a->cfg->tap_fd);
     m->agent = sv[0];
     m->qemu = pid;
     m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

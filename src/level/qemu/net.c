@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "level/qemu/tap.h"
 
 /* QEMU's user-mode network: the guest is 10.0.2.15/24 behind a NAT whose
  * gateway is 10.0.2.2 and DNS forwarder 10.0.2.3. The agent sets them
@@ -70,13 +71,19 @@ static int hostfwd_list(const char *ports, char **out, cerr_t *err)
 int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     const struct spec_namespace *ns = &s->linux_.ns[NS_NETWORK];
-    if (ns->present && ns->path != NULL)
-        return cerr_set(err, 0,
-                        "linux.namespaces: network namespace path `%s`: joining a network "
-                        "namespace is not supported by the qemu level yet (omit the path: the VM "
-                        "then uses user-mode networking and " QEMU_ANN_PORTS ")",
-                        ns->path);
     const char *ports = spec_annotation(s, QEMU_ANN_PORTS);
+    if (ns->present && ns->path != NULL) {
+        if (ports != NULL)
+            return cerr_set(err, 0,
+                            "annotation " QEMU_ANN_PORTS ": ports are published by user-mode "
+                            "networking only, not in the network namespace `%s`",
+                            ns->path);
+        cfg->hostfwd = xstrdup("");
+        if (vm_tap_make(cfg, ns->path, &cfg->netns_dev, err) < 0)
+            return -1;
+        cfg->netns = xstrdup(ns->path);
+        return 0;
+    }
     if (hostfwd_list(ports ? ports : "", &cfg->hostfwd, err) < 0)
         return -1;
     cfg->guest_net = xstrdup(SLIRP_GUEST_NET);

@@ -1,8 +1,8 @@
-/* The VM's network. With no network namespace path in the spec the guest
- * reaches the host's network through QEMU's user-mode stack (slirp, NAT),
- * and ports of the guest are published on the host by the annotation
- * run.cella.qemu.ports. Joining a named network namespace (a tap device
- * bridged to the namespace's interface, as Kata does) is not built yet. */
+/* The VM's network. With a network namespace path in the spec the guest
+ * takes over that namespace's interface through a tap device (tap.h).
+ * Otherwise it reaches the host's network through QEMU's user-mode stack
+ * (slirp, NAT), and ports of the guest are published on the host by the
+ * annotation run.cella.qemu.ports. */
 #ifndef CELLA_QEMU_NET_H
 #define CELLA_QEMU_NET_H
 
@@ -12,7 +12,8 @@
 #include "level/qemu/vm.h"
 #include "oci/spec.h"
 
-/* Fills cfg->hostfwd and cfg->guest_net. */
+/* Fills cfg->hostfwd and cfg->guest_net, and with a namespace path the
+ * tap's fields. */
 int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err);
 /* One port of the annotation, "[tcp:|udp:][HOSTADDR:]HOSTPORT:GUESTPORT", as
  * QEMU's hostfwd value "tcp:HOSTADDR:HOSTPORT-:GUESTPORT" (malloc'd). */

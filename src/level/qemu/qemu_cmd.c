@@ -75,8 +75,15 @@ char **qemu_argv(const struct vm_config *cfg, int agent_fd)
     add2(&a, "-device", xstrdup("virtserialport,chardev=agent,name=" AGENT_PORT_NAME));
     add2(&a, "-drive", xasprintf("file=%s,format=raw,if=none,readonly=on,id=root", cfg->image));
     add2(&a, "-device", xstrdup("virtio-blk-device,drive=root"));
-    add2(&a, "-netdev", xasprintf("user,id=n0%s", cfg->hostfwd));
-    add2(&a, "-device", xstrdup("virtio-net-device,netdev=n0"));
+    if (cfg->tap_fd >= 0) {
+        /* The guest answers for the namespace interface's address: its MAC
+         * too, or the frames redirected to it would be dropped. */
+        add2(&a, "-netdev", xasprintf("tap,id=n0,fd=%d", cfg->tap_fd));
+        add2(&a, "-device", xasprintf("virtio-net-device,netdev=n0,mac=%s", cfg->mac));
+    } else {
+        add2(&a, "-netdev", xasprintf("user,id=n0%s", cfg->hostfwd));
+        add2(&a, "-device", xstrdup("virtio-net-device,netdev=n0"));
+    }
     return a.v;
 }
 

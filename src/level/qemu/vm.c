@@ -141,6 +141,7 @@ static int boot_timeout(const struct spec *s, bool kvm, unsigned *out, cerr_t *e
 int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->tap_fd = -1;
     cfg->qemu = find_in_path(QEMU_BINARY);
     if (cfg->qemu == NULL)
         return cerr_set(err, 0,
@@ -172,7 +173,13 @@ void vm_config_free(struct vm_config *cfg)
     free(cfg->image);
     free(cfg->hostfwd);
     free(cfg->guest_net);
+    free(cfg->mac);
+    free(cfg->netns);
+    free(cfg->netns_dev);
+    if (cfg->tap_fd >= 0)
+        close(cfg->tap_fd);
     memset(cfg, 0, sizeof(*cfg));
+    cfg->tap_fd = -1;
 }
 
 char **vm_config_annotations(const struct vm_config *cfg)

@@ -25,7 +25,11 @@ struct vm_config {
     bool kvm;              /* -accel kvm (vmx/svm), else TCG */
     unsigned long tsc_khz; /* the host TSC rate for a TCG guest; 0: unknown */
     unsigned vcpus, mem_mib;
-    char *hostfwd;   /* ",hostfwd=...,hostfwd=..." for -netdev user, "" for none */
+    char *hostfwd; /* ",hostfwd=...,hostfwd=..." for -netdev user, "" for none */
+    int tap_fd;    /* a tap in the spec's network namespace (tap.h), else -1: user-mode */
+    char *mac;     /* the guest's MAC with a tap (the namespace interface's), else NULL */
+    char *netns;   /* with a tap: the namespace's path and its interface, for delete */
+    char *netns_dev;
     char *guest_net; /* the agent's network words for the kernel command line */
     bool readonly;   /* root.readonly: the guest mounts no writable layer */
     unsigned boot_timeout_s;
