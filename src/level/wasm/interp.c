@@ -15,6 +15,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "level/wasm/interp.h"
 #include "level/wasm/jit.h"
@@ -44,16 +45,27 @@ struct exec {
 
 static uintptr_t native_floor(void)
 {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     pthread_attr_t attr;
     void *addr;
     size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return UINTPTR_MAX; /* unknown: translated code never calls deeper */
-    int r = pthread_attr_getstack(&attr, &addr, &size);
-    pthread_attr_destroy(&attr);
-    if (r != 0 || size <= 2 * NATIVE_RESERVE)
-        return UINTPTR_MAX;
-    return (uintptr_t)addr + NATIVE_RESERVE;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        int r = pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+        uintptr_t lo = (uintptr_t)addr;
+        if (r == 0 && here > lo + 2 * NATIVE_RESERVE && here - lo <= size)
+            return lo + NATIVE_RESERVE;
+    }
+    /* Bounds unknown: glibc reads the main thread's from /proc/self/maps,
+     * which a container's process may not have yet. Assume the main
+     * thread's stack, RLIMIT_STACK (at most 8 MiB) below a frame that sits
+     * near its top, as the first call into the engine does. */
+    struct rlimit rl;
+    size = 8u << 20;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < size)
+        size = rl.rlim_cur;
+    size_t budget = size > 4 * NATIVE_RESERVE ? size - 2 * NATIVE_RESERVE : size / 2;
+    return here > budget ? here - budget : 0;
 }
 
 static __thread struct exec exec_tls;
