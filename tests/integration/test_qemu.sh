@@ -86,6 +86,13 @@ wait_for 100 cq exec "$id" grep -q detached /dev/shm/d
 expect_eq "a detached exec ran" "detached" "$(cq exec "$id" cat /dev/shm/d 2>&1)"
 fails "exec of a missing program: the agent's error" - "/no/such.*No such file" \
     cq exec "$id" /no/such
+# A foreground exec passes the signals it gets on to its process.
+"$CELLA" --root "$ROOT" exec "$id" sh -c 'echo up > /dev/shm/up; exec sleep 1000' > /dev/null 2>&1 &
+epid=$!
+wait_for 100 cq exec "$id" grep -q up /dev/shm/up
+kill -TERM $epid
+wait $epid
+expect_eq "exec: SIGTERM to cella exec reaches the process (143)" 143 $?
 ps_out=$(cq ps "$id" 2>&1)
 expect_match "ps lists QEMU" "qemu-system" "$ps_out"
 check "kill TERM" cq kill "$id" TERM
@@ -217,6 +224,14 @@ touch "$A/rootfs/proc"
 printf '%s\n' "$BASE" > "$A/config.json"
 fails "agent failure at boot: the agent's line" "$id" "cella-agent: .*proc" \
     cq create --bundle "$A" "$id"
+# A signal to a created container (nothing runs in the VM yet) ends the VM,
+# as it ends runc's waiting init.
+check "create (to be killed before start)" cq create --bundle "$B" "$id"
+check "kill KILL of a created container" cq kill "$id" KILL
+wait_for 100 sh -c "timeout 5 '$CELLA' --root '$ROOT' state '$id' | grep -q '\"stopped\"'"
+expect_eq "a created container killed is stopped" stopped "$(state_field "$id" status)"
+check "delete of the killed container" cq delete "$id"
+assert_clean "nothing left of it" "$id"
 # A program that does not exist: start fails with the agent's reason.
 cfg "$B" "c['process']['args']=['/no/such/program']"
 check "create (for a failing start)" cq create --bundle "$B" "$id"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/hooks.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "level/container/cgroup.h"
 #include "level/container/container.h"
@@ -187,6 +188,7 @@ static int qemu_create(struct container *c, const struct create_opts *o, cerr_t 
         qemu_rootfs_image(c->st->rootfs, &cfg.image, &cfg.fstype, err) < 0 ||
         make_cgroup(c, err) < 0)
         goto out;
+    log_debug("qemu level: VM configured, image ready, cgroup made");
     c->st->extra = vm_config_annotations(&cfg);
     if (spawn_monitor(c, &cfg, err) < 0 || create_hooks(c, err) < 0)
         goto out;

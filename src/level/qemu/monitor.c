@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "guest/agent/protocol.h"
 #include "level/container/cgroup.h"
@@ -45,7 +46,7 @@ struct mon {
     int dir, agent, listen, report, pidfd;
     pid_t qemu;
     bool ready;
-    unsigned long long deadline;
+    unsigned long long spawned, deadline;
     int stdin0; /* our fd 0 while relayed to process 0, else -1 */
     bool start_pending, started0, exited0;
     int status0;
@@ -336,6 +337,8 @@ static bool agent_frame(struct mon *m)
             boot_failed(m, what);
         }
         m->ready = true;
+        log_debug("qemu level: agent READY %.0f ms after QEMU's spawn",
+                  (double)(now_ns() - m->spawned) / 1e6);
         if (*m->a->cfg->hostfwd)
             vm_net_raise_backlog(m->qemu, m->pidfd);
         report(m, "OK\n");
@@ -598,6 +601,7 @@ void monitor_main(const struct monitor_args *a)
     signal(SIGPIPE, SIG_IGN);
     if (m.dir < 0 || (m.listen = listen_ctl(m.dir)) < 0)
         boot_failed(&m, "cannot listen on the monitor socket");
+    m.spawned = now_ns();
     spawn_qemu(&m);
     m.deadline = now_ns() + (unsigned long long)a->cfg->boot_timeout_s * 1000000000ull;
     loop(&m);
