@@ -133,6 +133,10 @@ if [ -x "$HTTPD" ]; then
     wait_for 100 curl -sf -o /dev/null "http://127.0.0.1:$port/"
     expect_eq "an HTTP request reaches the guest through the published port" "hello from vm" \
         "$(curl -s --max-time 5 "http://127.0.0.1:$port/")"
+    check "pause (the cgroup freezer stops QEMU)" cella pause "$id"
+    expect_eq "state: paused" paused "$(state_field "$id" status)"
+    check "resume" cella resume "$id"
+    expect_eq "the resumed VM answers" "hello from vm" "$(curl -s --max-time 10 "http://127.0.0.1:$port/")"
     check "delete --force of a running VM" cella delete --force "$id"
     assert_clean "nothing left of the server" "$id"
 
