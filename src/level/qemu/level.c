@@ -113,7 +113,15 @@ static int read_report(struct container *c, int fd, cerr_t *err)
     return 0;
 }
 
-static int spawn_monitor(struct container *c, const struct vm_config *cfg, cerr_t *err)
+/* A detached container reading a terminal would take the typing of the
+ * shell it was started from: only a foreground `run` relays a terminal. */
+static bool relay_stdin(const struct create_opts *o)
+{
+    return o->foreground || !isatty(0);
+}
+
+static int spawn_monitor(struct container *c, const struct create_opts *o,
+                         const struct vm_config *cfg, cerr_t *err)
 {
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) < 0)
@@ -128,8 +136,11 @@ static int spawn_monitor(struct container *c, const struct vm_config *cfg, cerr_
     }
     if (pid == 0) {
         close(rep[0]);
-        struct monitor_args a = {
-            .cfg = cfg, .dirfd = c->dirfd, .cgroup = c->st->cgroup, .report = rep[1]};
+        struct monitor_args a = {.cfg = cfg,
+                                 .dirfd = c->dirfd,
+                                 .cgroup = c->st->cgroup,
+                                 .report = rep[1],
+                                 .relay_stdin = relay_stdin(o)};
         monitor_main(&a);
     }
     close(rep[1]);
@@ -190,7 +201,7 @@ static int qemu_create(struct container *c, const struct create_opts *o, cerr_t 
         goto out;
     log_debug("qemu level: VM configured, image ready, cgroup made");
     c->st->extra = vm_config_annotations(&cfg);
-    if (spawn_monitor(c, &cfg, err) < 0 || create_hooks(c, err) < 0)
+    if (spawn_monitor(c, o, &cfg, err) < 0 || create_hooks(c, err) < 0)
         goto out;
     r = 0;
 out:
@@ -314,7 +325,7 @@ static int refuse_exec(const struct exec_opts *o, cerr_t *err)
 static int qemu_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
 {
     struct agent_buf b = {0};
-    int sock = -1, r = -1;
+    int sock = -1, r = -1, null_in = -1;
     uint8_t *ok = NULL;
     if (refuse_exec(o, err) < 0 || qemu_run_fields(o->process, NULL, &b, err) < 0)
         goto out;
@@ -323,8 +334,11 @@ static int qemu_exec(struct container *c, const struct exec_opts *o, int *status
     if (c->dirfd < 0 || (sock = ctl_connect(c->dirfd, c->id, err)) < 0)
         goto out;
     /* The process's stdio is ours, relayed by the monitor (a detached one's
-     * too, as runc's exec -d process inherits the caller's). */
-    static const int stdio[3] = {0, 1, 2};
+     * too, as runc's exec -d process inherits the caller's; but not a
+     * terminal's input, which would be taken from the shell). */
+    int stdio[3] = {0, 1, 2};
+    if (o->detach && isatty(0) && (null_in = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        stdio[0] = null_in;
     if (ctl_call(sock, o->detach ? CTL_EXEC_DETACHED : CTL_EXEC, 0, b.data, b.len, stdio, &ok,
                  err) < 0)
         goto out;
@@ -336,6 +350,8 @@ static int qemu_exec(struct container *c, const struct exec_opts *o, int *status
     r = 0;
 out:
     free(ok);
+    if (null_in >= 0)
+        close(null_in);
     if (sock >= 0)
         close(sock);
     agent_buf_free(&b);

@@ -267,7 +267,9 @@ static void on_started(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
         m->started0 = true;
         m->start_pending = false;
         /* create's stdin is process 0's, as runc's container inherits it. */
-        m->stdin0 = fcntl(0, F_GETFD) >= 0 ? 0 : -1;
+        m->stdin0 = m->a->relay_stdin && fcntl(0, F_GETFD) >= 0 ? 0 : -1;
+        if (m->stdin0 < 0)
+            to_agent(m, AGENT_STDIN, 0, NULL, 0);
     }
     if (c == NULL)
         return;

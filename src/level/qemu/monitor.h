@@ -16,6 +16,7 @@ struct monitor_args {
     int dirfd;          /* the state directory (the locked fd of create: not kept) */
     const char *cgroup; /* QEMU's cgroup */
     int report;         /* to create: "PID qemu-pid start-time\n", then "OK\n" or "ERR msg\n" */
+    bool relay_stdin;   /* fd 0 becomes process 0's stdin (else it gets EOF) */
 };
 
 /* Runs in the forked child of create; never returns. */
