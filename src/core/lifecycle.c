@@ -175,7 +175,8 @@ static int do_create(const struct globals *g, struct container *c, const struct 
         return -1;
     if (l->create(c, o, err) < 0)
         return -1;
-    if (o->pid_file != NULL && write_pid_file(o->pid_file, c->st->pid, err) < 0)
+    pid_t reap = c->reap_pid > 0 ? c->reap_pid : c->st->pid;
+    if (o->pid_file != NULL && write_pid_file(o->pid_file, reap, err) < 0)
         return -1;
     return save(c, ST_CREATED, err);
 }

@@ -53,6 +53,10 @@ struct container {
     struct cstate *st;           /* state.json */
     const struct level_ops *ops; /* the level that made it */
     int ready_fd;                /* set by start when the workload will say it is ready, else -1 */
+    /* Set by create when the process a supervisor should reap for the
+     * container's exit status is not st->pid (the qemu level's monitor,
+     * which exits as process 0 did; st->pid is the VM): --pid-file names it. */
+    pid_t reap_pid;
 };
 
 struct level_ops {

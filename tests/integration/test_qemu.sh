@@ -55,7 +55,7 @@ cfg "$B" "c['root']['readonly']=True" "c['hostname']='vmhost'" "c['hooks']={'pre
  'poststop':[{'path':'/bin/sh','args':['sh','-c','touch $WORK/poststop']}]}"
 id=$(newid l)
 t0=$(date +%s%N)
-echo "from create" | cq create --bundle "$B" "$id" > "$WORK/c.out" 2> "$WORK/c.err"
+echo "from create" | cq create --pid-file "$WORK/c.pid" --bundle "$B" "$id" > "$WORK/c.out" 2> "$WORK/c.err"
 rc=$?
 t1=$(date +%s%N)
 expect_eq "create boots the VM and returns once the agent is ready" 0 $rc
@@ -63,6 +63,11 @@ echo "# create -> agent READY: $(((t1 - t0) / 1000000)) ms ($(state_field "$id" 
 expect_eq "state after create: created" created "$(state_field "$id" status)"
 pid=$(state_field "$id" pid)
 expect_match "the container's pid is QEMU's" "^qemu-system" "$(cat /proc/"$pid"/comm 2>&1)"
+# What a supervisor (conmon, containerd's shim) reaps: the monitor, which
+# exits as process 0 does.
+mpid=$(cat "$WORK/c.pid" 2>&1)
+expect_match "--pid-file names the VM's monitor (its parent is QEMU's)" "^$mpid\$" \
+    "$(awk '{print $4}' /proc/"$pid"/stat 2>&1)"
 expect_match "state reports the accelerator" "'run.cella.qemu.accel': '(tcg|kvm)'" \
     "$(state_field "$id" annotations)"
 expect_match "the prestart hook ran on the host with QEMU's pid" "\"pid\": ?$pid" \
@@ -93,6 +98,16 @@ wait_for 100 cq exec "$id" grep -q up /dev/shm/up
 kill -TERM $epid
 wait $epid
 expect_eq "exec: SIGTERM to cella exec reaches the process (143)" 143 $?
+# exec -d --pid-file: a host process stands in for the guest's (conmon
+# reaps it): it lives while the process does, and passes signals on.
+check "exec --detach --pid-file" cq exec --detach --pid-file "$WORK/e.pid" "$id" sleep 1000
+epid=$(cat "$WORK/e.pid" 2>/dev/null)
+expect_eq "the stand-in lives while the guest's process does" yes \
+    "$([ -n "$epid" ] && kill -0 "$epid" 2>/dev/null && echo yes)"
+kill -TERM "$epid" 2>/dev/null
+wait_for 100 sh -c "! kill -0 $epid 2>/dev/null"
+expect_eq "SIGTERM to the stand-in ends the guest's process, and the stand-in" "gone" \
+    "$(kill -0 "$epid" 2>/dev/null && echo alive || echo gone)"
 ps_out=$(cq ps "$id" 2>&1)
 expect_match "ps lists QEMU" "qemu-system" "$ps_out"
 check "kill TERM" cq kill "$id" TERM

@@ -145,6 +145,7 @@ static int spawn_monitor(struct container *c, const struct create_opts *o,
     }
     close(rep[1]);
     save_monitor_pid(c, pid);
+    c->reap_pid = pid;
     int r = read_report(c, rep[0], err);
     close(rep[0]);
     if (r < 0)
@@ -316,10 +317,27 @@ static int refuse_exec(const struct exec_opts *o, cerr_t *err)
         return cerr_set(err, 0, "exec --tty: not supported by the qemu level yet");
     if (o->preserve_fds > 0)
         return cerr_set(err, 0, "exec --preserve-fds: not supported by the qemu level");
-    /* The process lives in the guest: no host pid to write. */
-    if (o->pid_file != NULL)
-        return cerr_set(err, 0, "exec --pid-file: not supported by the qemu level");
     return 0;
+}
+
+/* The process lives in the guest, so --pid-file names a host process that
+ * ends as it does, for a supervisor to reap (conmon, containerd's shim):
+ * this command in the foreground; for --detach a child left waiting on the
+ * monitor's connection. */
+static int exec_stand_in(struct container *c, const struct exec_opts *o, int sock, uint32_t id,
+                         cerr_t *err)
+{
+    if (!o->detach)
+        return write_pid_file(o->pid_file, getpid(), err);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return cerr_set(err, errno, "fork the exec's stand-in");
+    if (pid == 0) {
+        int code = await_exit(c, sock, id);
+        _exit(code < 0 ? 128 + SIGKILL : code);
+    }
+    return write_pid_file(o->pid_file, pid, err);
 }
 
 static int qemu_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
@@ -342,9 +360,12 @@ static int qemu_exec(struct container *c, const struct exec_opts *o, int *status
     if (ctl_call(sock, o->detach ? CTL_EXEC_DETACHED : CTL_EXEC, 0, b.data, b.len, stdio, &ok,
                  err) < 0)
         goto out;
+    uint32_t id = agent_get_u32(ok + 4);
+    if (o->pid_file != NULL && exec_stand_in(c, o, sock, id, err) < 0)
+        goto out;
     *status = 0;
     if (!o->detach) {
-        int code = await_exit(c, sock, agent_get_u32(ok + 4));
+        int code = await_exit(c, sock, id);
         *status = code < 0 ? 128 + SIGKILL : code;
     }
     r = 0;

@@ -509,7 +509,9 @@ static void vm_ended(struct mon *m)
         else if (c->kind != C_NEW)
             reply_error(c->conn, "the VM stopped");
     }
-    _exit(0);
+    /* The monitor ends as process 0 did: whoever reaps it (the subreaper
+     * that `create`'s caller may be) sees the container's exit code. */
+    _exit(code);
 }
 
 static int poll_timeout(const struct mon *m)
