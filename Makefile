@@ -54,6 +54,7 @@ $(BUILD)/tests/bench-%: tests/bench/%.c $(BENCH_LIB_OBJS)
 $(BUILD)/cella: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 	ln -sf cella $(BUILD)/cella-container
+	ln -sf cella $(BUILD)/cella-qemu
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,11 +94,17 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
+# The qemu level's guest kernel (make kernel) and agent go where an
+# installed cella looks for them: /usr/local/lib/cella.
 install: all
 	install -D -m 0755 $(BUILD)/cella $(DESTDIR)/usr/local/bin/cella
 	install -D -m 0755 $(BUILD)/cella-bench $(DESTDIR)/usr/local/bin/cella-bench
 	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
+	ln -sf cella $(DESTDIR)/usr/local/bin/cella-qemu
+	if [ -e $(BUILD)/vmlinux ]; then \
+		install -D -m 0644 $(BUILD)/vmlinux $(DESTDIR)/usr/local/lib/cella/vmlinux; \
+	fi
 	if [ -f $(BUILD)/cella-agent.cpio ]; then \
 		install -D -m 0755 $(BUILD)/cella-agent $(DESTDIR)/usr/local/lib/cella/cella-agent && \
 		install -D -m 0644 $(BUILD)/cella-agent.cpio $(DESTDIR)/usr/local/lib/cella/cella-agent.cpio; \
