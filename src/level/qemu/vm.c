@@ -138,10 +138,8 @@ static int boot_timeout(const struct spec *s, bool kvm, unsigned *out, cerr_t *e
     return 0;
 }
 
-int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->tap_fd = -1;
     cfg->qemu = find_in_path(QEMU_BINARY);
     if (cfg->qemu == NULL)
         return cerr_set(err, 0,
@@ -163,6 +161,17 @@ int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
     if (boot_timeout(s, cfg->kvm, &cfg->boot_timeout_s, err) < 0)
         return -1;
     return vm_net_make(cfg, s, err);
+}
+
+int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->tap_fd = -1;
+    if (config_make(cfg, s, err) < 0) {
+        vm_config_free(cfg);
+        return -1;
+    }
+    return 0;
 }
 
 void vm_config_free(struct vm_config *cfg)

@@ -36,7 +36,8 @@ struct vm_config {
 };
 
 /* Everything but the image: binaries and files found, sizes and network
- * from the spec. One error naming the missing piece or the bad field. */
+ * from the spec. One error naming the missing piece or the bad field, and
+ * then nothing to free. */
 int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err);
 void vm_config_free(struct vm_config *cfg);
 /* The level's annotations for `state` (key, value, ..., NULL; malloc'd). */
