@@ -390,23 +390,30 @@ static int qemu_kill(struct container *c, int sig, bool all, cerr_t *err)
 
 /* ---- delete, pids, update -------------------------------------------------------------- */
 
-/* Wait up to ~1 s for the monitor to end once QEMU is gone (it does so at
- * once), then make sure. */
-static void stop_monitor(struct container *c)
+/* The monitor, if it still runs (guarded by its start time), else 0. */
+static pid_t monitor_pid(struct container *c)
 {
     autofree char *s = read_file_at(c->dirfd, MONITOR_PID_FILE, NULL, NULL);
     int pid;
     unsigned long long start;
     if (s == NULL || sscanf(s, "%d %llu", &pid, &start) != 2 || !proc_alive(pid, start))
+        return 0;
+    return pid;
+}
+
+/* Wait up to ~1 s for the monitor to end once QEMU is gone (it does so at
+ * once), then make sure. */
+static void stop_monitor(struct container *c)
+{
+    pid_t pid = monitor_pid(c);
+    int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    if (pfd < 0)
         return;
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        struct pollfd p = {.fd = pfd, .events = POLLIN};
-        if (poll(&p, 1, 1000) == 0 && proc_alive(pid, start))
-            syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-        close(pfd);
-    }
-    waitpid(pid, NULL, WNOHANG); /* ours when `run` made it */
+    struct pollfd p = {.fd = pfd, .events = POLLIN};
+    if (poll(&p, 1, 1000) == 0)
+        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+    close(pfd);
+    waitpid(pid, NULL, 0); /* ours when `run` made it; ECHILD otherwise */
 }
 
 /* Nothing to shut down gracefully: the rootfs is read-only and the guest's
@@ -419,16 +426,6 @@ static int qemu_destroy(struct container *c, cerr_t *err)
     stop_monitor(c);
     restore_network(c);
     return r;
-}
-
-static pid_t monitor_pid(struct container *c)
-{
-    autofree char *s = read_file_at(c->dirfd, MONITOR_PID_FILE, NULL, NULL);
-    int pid;
-    unsigned long long start;
-    if (s == NULL || sscanf(s, "%d %llu", &pid, &start) != 2 || !proc_alive(pid, start))
-        return 0;
-    return pid;
 }
 
 /* QEMU (from the cgroup) and the monitor. */
