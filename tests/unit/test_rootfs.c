@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,6 +184,39 @@ static void test_edit_changes_key(void)
     cerr_free(&err);
 }
 
+/* Two containers of one image: overlay mounts of the same lower layer, each
+ * with its own (empty) upper directory, share the key, so the image; a file
+ * written into one of them is a new key. */
+static void test_overlays_of_one_layer_share_key(void)
+{
+    if (geteuid() != 0)
+        SKIP("mounting an overlay needs root");
+    autofree char *lower = make_tree("layer");
+    autofree char *m1 = xasprintf("%s/m1", tmp), *m2 = xasprintf("%s/m2", tmp);
+    autofree char *o1 = xasprintf("lowerdir=%s,upperdir=%s/u1,workdir=%s/w1", lower, tmp, tmp);
+    autofree char *o2 = xasprintf("lowerdir=%s,upperdir=%s/u2,workdir=%s/w2", lower, tmp, tmp);
+    const char *dirs[] = {"m1", "m2", "u1", "u2", "w1", "w2"};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        autofree char *d = xasprintf("%s/%s", tmp, dirs[i]);
+        CHECK(mkdir(d, 0755) == 0);
+    }
+    if (mount("overlay", m1, "overlay", 0, o1) < 0)
+        SKIP("this kernel cannot mount an overlay here");
+    CHECK(mount("overlay", m2, "overlay", 0, o2) == 0);
+    char k1[65] = "", k2[65] = "", k3[65] = "";
+    cerr_t err = NULL;
+    CHECK(qemu_rootfs_key(m1, k1, &err) == 0 && qemu_rootfs_key(m2, k2, &err) == 0);
+    CHECK_STR(k1, k2);
+    autofree char *added = xasprintf("%s/etc/added", m2);
+    put(added, "x\n", 0644);
+    CHECK(qemu_rootfs_key(m2, k3, &err) == 0);
+    CHECK(strcmp(k1, k3) != 0);
+    CHECK(err == NULL);
+    cerr_free(&err);
+    umount2(m1, MNT_DETACH);
+    umount2(m2, MNT_DETACH);
+}
+
 static void expect_failure(const char *rootfs, const char *want)
 {
     char *path = NULL;
@@ -298,6 +332,7 @@ int main(void)
     RUN(test_image_has_the_files);
     RUN(test_second_call_is_cached);
     RUN(test_edit_changes_key);
+    RUN(test_overlays_of_one_layer_share_key);
     RUN(test_missing_rootfs);
     RUN(test_missing_mkfs);
     RUN(test_mkfs_fails);

@@ -139,7 +139,11 @@ int qemu_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err)
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0)
         return cerr_set(err, errno, "rootfs `%s`", rootfs_dir);
-    hash_meta(&w, ".", &st);
+    /* Of the top, only what the image's root gets: its inode and times are
+     * those of whatever is mounted there (an overlay's root is its upper
+     * directory, one per container); what changes in it, its entries say. */
+    struct stat top = {.st_mode = st.st_mode, .st_uid = st.st_uid, .st_gid = st.st_gid};
+    hash_meta(&w, ".", &top);
     if (walk_dir(&w, fd, ".", err) < 0)
         return -1;
     sha256_final_hex(&w.h, key);

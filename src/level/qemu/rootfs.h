@@ -22,11 +22,12 @@
  * temporary file is left in the cache then. */
 int qemu_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err);
 
-/* The cache key of rootfs_dir as 64 hex digits: a sha256 over a sorted walk of
- * the tree, each entry's relative path, type and mode, uid, gid, size, mtime,
- * ctime and inode number (nanoseconds), device numbers and symlink target,
- * and over the way images are built. File contents are not read: the ctime
- * and inode number stand for them (an edit cannot keep the ctime). */
+/* The cache key of rootfs_dir as 64 hex digits: a sha256 over the way images
+ * are built and a sorted walk of the tree: each entry's relative path, type
+ * and mode, uid, gid, size, mtime and ctime (nanoseconds), inode number,
+ * device numbers and symlink target (of the top directory only its mode and
+ * owner). File contents are not read: the ctime and inode number stand for
+ * them (an edit cannot keep the ctime). */
 int qemu_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err);
 
 #endif
