@@ -173,7 +173,9 @@ if [ -x "$HTTPD" ]; then
             "hello from vm" "$(curl -s --max-time 5 "http://10.213.0.2:8080/")"
         expect_match "the namespace's interface is redirected to a tap" "ingress" \
             "$(tc -n "$ns" qdisc show dev "$vb")"
-        check "delete of the VM in the namespace" cella delete --force "$id"
+        # Without PATH, as conmon runs `delete`: tc is still found.
+        check "delete of the VM in the namespace (no PATH)" \
+            env -u PATH "$CELLA" --root "$ROOT" delete --force "$id"
         assert_clean "nothing left of it" "$id"
         expect_eq "the namespace's interface is given back (no redirect, no tap)" "" \
             "$(tc -n "$ns" qdisc show dev "$vb" | grep ingress; ip -n "$ns" -br link | grep cella)"

@@ -174,21 +174,24 @@ static int save_network(struct container *c, const struct vm_config *cfg, cerr_t
     autofree char *text = xasprintf("%s\n%s\n", cfg->netns, cfg->netns_dev);
     autofree char *path = xasprintf("/proc/self/fd/%d/" NETWORK_FILE, c->dirfd);
     if (write_file_atomic(path, text, strlen(text), err) < 0) {
-        vm_tap_remove(cfg->netns, cfg->netns_dev);
+        cerr_t ignore = NULL;
+        vm_tap_remove(cfg->netns, cfg->netns_dev, &ignore);
+        cerr_free(&ignore);
         return -1;
     }
     return 0;
 }
 
-static void restore_network(struct container *c)
+/* Give the namespace's interface back (delete). */
+static int restore_network(struct container *c, cerr_t *err)
 {
     autofree char *text = read_file_at(c->dirfd, NETWORK_FILE, NULL, NULL);
     char *dev = text ? strchr(text, '\n') : NULL;
     if (dev == NULL)
-        return;
+        return 0;
     *dev++ = '\0';
     dev[strcspn(dev, "\n")] = '\0';
-    vm_tap_remove(text, dev);
+    return vm_tap_remove(text, dev, err);
 }
 
 static int qemu_create(struct container *c, const struct create_opts *o, cerr_t *err)
@@ -424,7 +427,12 @@ static int qemu_destroy(struct container *c, cerr_t *err)
 {
     int r = container_destroy(c, err);
     stop_monitor(c);
-    restore_network(c);
+    /* Said, but not a reason to keep the container: a retry could not do
+     * better (the interface or its redirect may be gone already). */
+    cerr_t net = NULL;
+    if (restore_network(c, &net) < 0)
+        log_warn("%s", cerr_msg(net));
+    cerr_free(&net);
     return r;
 }
 

@@ -124,6 +124,9 @@ static int make_tap(const struct iface *f, char name[IFNAMSIZ], cerr_t *err)
  * names a failure. */
 static int tc(cerr_t *err, const char *const *args)
 {
+    autofree char *prog = vm_find_program("tc");
+    if (prog == NULL)
+        return cerr_set(err, 0, "tc not found (install iproute2)");
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return cerr_set(err, errno, "pipe");
@@ -131,8 +134,8 @@ static int tc(cerr_t *err, const char *const *args)
     if (pid == 0) {
         dup2(p[1], 2);
         dup2(p[1], 1);
-        execvp("tc", (char *const *)args);
-        dprintf(2, "tc: %s (install iproute2)", strerror(errno));
+        execv(prog, (char *const *)args);
+        dprintf(2, "exec %s: %s", prog, strerror(errno));
         _exit(127);
     }
     close(p[1]);
@@ -165,13 +168,10 @@ static int redirect(const char *from, const char *to, cerr_t *err)
     return tc(err, qdisc) < 0 || tc(err, filter) < 0 ? -1 : 0;
 }
 
-static int drop_redirect(const char *dev)
+static int drop_redirect(const char *dev, cerr_t *err)
 {
     const char *del[] = {"tc", "qdisc", "del", "dev", dev, "ingress", NULL};
-    cerr_t ignore = NULL;
-    int r = tc(&ignore, del);
-    cerr_free(&ignore);
-    return r;
+    return tc(err, del);
 }
 
 /* In the namespace: find the interface, make the tap, join them. */
@@ -185,7 +185,9 @@ static int plumb(struct vm_config *cfg, struct iface *f, cerr_t *err)
     if (fd < 0)
         return -1;
     if (redirect(f->name, tap, err) < 0 || redirect(tap, f->name, err) < 0) {
-        drop_redirect(f->name);
+        cerr_t ignore = NULL;
+        drop_redirect(f->name, &ignore);
+        cerr_free(&ignore);
         close(fd); /* the tap, and its qdisc, go with it */
         return -1;
     }
@@ -214,16 +216,15 @@ int vm_tap_make(struct vm_config *cfg, const char *nspath, char **dev, cerr_t *e
     return 0;
 }
 
-void vm_tap_remove(const char *nspath, const char *dev)
+int vm_tap_remove(const char *nspath, const char *dev, cerr_t *err)
 {
     autoclose int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
     if (nsfd < 0)
-        return;
-    cerr_t ignore = NULL;
-    int own = ns_enter(nsfd, "net", CLONE_NEWNET, &ignore);
-    cerr_free(&ignore);
+        return errno == ENOENT ? 0 : cerr_set(err, errno, "network namespace `%s`", nspath);
+    int own = ns_enter(nsfd, "net", CLONE_NEWNET, err);
     if (own < 0)
-        return;
-    drop_redirect(dev);
+        return cerr_wrap(err, "network namespace `%s`", nspath);
+    int r = drop_redirect(dev, err);
     ns_restore(own, CLONE_NEWNET);
+    return r < 0 ? cerr_wrap(err, "network namespace `%s`: give back `%s`", nspath, dev) : 0;
 }

@@ -14,7 +14,7 @@
  * namespace's interface, for vm_tap_remove. */
 int vm_tap_make(struct vm_config *cfg, const char *nspath, char **dev, cerr_t *err);
 /* Remove the redirects from dev in the namespace (the tap itself goes with
- * the last fd of it, QEMU's). Nothing when the namespace is gone. */
-void vm_tap_remove(const char *nspath, const char *dev);
+ * the last fd of it, QEMU's). Nothing to do when the namespace is gone. */
+int vm_tap_remove(const char *nspath, const char *dev, cerr_t *err);
 
 #endif

@@ -19,10 +19,13 @@
 #define MAX_VCPUS       8 /* NR_CPUS of the guest kernel (guest/kernel/cella.config) */
 #define LIB_DIR         "/usr/local/lib/cella"
 
-static char *find_in_path(const char *name)
+char *vm_find_program(const char *name)
 {
+    /* Supervisors may run us without PATH (conmon's delete does), and
+     * libc's default has no sbin directories. */
     const char *path = getenv("PATH");
-    autofree char *copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    autofree char *copy = xstrdup(
+        path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     char *s = copy;
     for (char *dir; (dir = strsep(&s, ":")) != NULL;) {
         autofree char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
@@ -140,7 +143,7 @@ static int boot_timeout(const struct spec *s, bool kvm, unsigned *out, cerr_t *e
 
 static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
-    cfg->qemu = find_in_path(QEMU_BINARY);
+    cfg->qemu = vm_find_program(QEMU_BINARY);
     if (cfg->qemu == NULL)
         return cerr_set(err, 0,
                         "qemu level: " QEMU_BINARY " not found (install qemu-system-x86: "

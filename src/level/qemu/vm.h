@@ -40,6 +40,9 @@ struct vm_config {
  * then nothing to free. */
 int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err);
 void vm_config_free(struct vm_config *cfg);
+/* The absolute path of a program on PATH (or the usual directories when
+ * PATH is unset), NULL when missing. */
+char *vm_find_program(const char *name);
 /* The level's annotations for `state` (key, value, ..., NULL; malloc'd). */
 char **vm_config_annotations(const struct vm_config *cfg);
 
