@@ -56,9 +56,13 @@ done
 for t in tests/integration/test_*.sh; do
     [ -e "$t" ] && run_suite "integration-$(basename "$t" .sh)" bash "$t"
 done
-# The WebAssembly spec suite, through the JIT (the default) and through the
-# interpreter alone (CELLA_WASM_JIT=0): both engines must pass all of it.
+# The WebAssembly spec suite three ways: every function translated at its
+# first call (the runner's default, CELLA_WASM_JIT=eager); tiered with a
+# threshold of 2, so that every loop moves its running activation from the
+# interpreter into machine code at its first iteration (OSR); and the
+# interpreter alone (CELLA_WASM_JIT=0). All must pass all of it.
 run_suite wasm-spec build-san/tests/wasm_spec
+CELLA_WASM_JIT=tiered CELLA_WASM_JIT_HOT=2 run_suite wasm-spec-tiered build-san/tests/wasm_spec
 CELLA_WASM_JIT=0 run_suite wasm-spec-interpreter build-san/tests/wasm_spec
 # The bench's HTML report in headless Chromium (skipped when absent).
 TEST_REPORT=build-san/tests/bench-test_report run_suite html-check bash tests/bench/html_check.sh

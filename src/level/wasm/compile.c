@@ -41,6 +41,9 @@ struct ctrl {
 
 struct comp {
     struct wasm_instance *inst;
+    struct wasm_fn_code *fc;
+    bool loop_heads; /* emit OP_LOOP (the JIT is on: it counts iterations) */
+    uint32_t nloops;
     const struct wasm_module *m;
     const void *const *labels;
     struct rd r;
@@ -528,9 +531,20 @@ static void block_start(struct comp *c, uint8_t kind)
         }
         at = emit_target(c, NONE);
     }
+    /* A loop's head counts its iterations for the JIT (and is where a
+     * running activation enters the translation); backward branches go
+     * to it. */
+    size_t head = c->n;
+    if (kind == 0x03 && c->loop_heads && !c->dead) {
+        emit_op(c, OP_LOOP);
+        emit_p(c, c->fc);
+        emit_u(c, c->nloops++);
+    }
     c->last_dst = NONE;
-    if (push_ctrl(c, kind, np, nr) == 0)
+    if (push_ctrl(c, kind, np, nr) == 0) {
         c->ctrls[c->nctrl - 1].else_fix = at;
+        c->ctrls[c->nctrl - 1].loop_start = head;
+    }
 }
 
 static void end_block(struct comp *c)
@@ -949,7 +963,12 @@ int wasm_compile(struct wasm_instance *inst, uint32_t idx, cerr_t *err)
     const struct wasm_code *body = &m->codes[def];
     const struct wasm_functype *ft = &m->types[m->funcs[def]];
     struct wasm_fn_code *fc = &inst->codes[def];
-    struct comp c = {.inst = inst, .m = m, .labels = wasm_interp_labels(), .last_dst = NONE};
+    struct comp c = {.inst = inst,
+                     .fc = &inst->codes[def],
+                     .loop_heads = wasm_jit_mode() == WASM_JIT_TIERED,
+                     .m = m,
+                     .labels = wasm_interp_labels(),
+                     .last_dst = NONE};
     c.r.p = m->buf + body->body.off;
     c.r.end = c.r.p + body->body.len;
 
@@ -1001,8 +1020,9 @@ int wasm_compile(struct wasm_instance *inst, uint32_t idx, cerr_t *err)
     for (size_t i = 0; i < c.nrel; i++)
         code[c.relocs[i]].p = &code[code[c.relocs[i]].u];
     fc->code = code;
-    if (wasm_jit_enabled())
-        wasm_jit(inst, fc, c.n);
+    fc->ncells = c.n;
+    fc->nloops = c.nloops;
+    wasm_jit_compiled(inst, fc);
     comp_free(&c);
     return 0;
 oom:

@@ -353,8 +353,10 @@ void wasm_instance_free(struct wasm_instance *in)
         for (uint32_t i = 0; i < m->nmemories; i++)
             wasm_memory_free(in->mems[in->nmems_imported + i]);
     if (in->codes != NULL)
-        for (uint32_t i = 0; i < m->nfuncs; i++)
+        for (uint32_t i = 0; i < m->nfuncs; i++) {
             free(in->codes[i].code);
+            free(in->codes[i].osr);
+        }
     if (in->elems != NULL)
         for (uint32_t i = 0; i < m->nelems; i++)
             free(in->elems[i].refs);

@@ -474,6 +474,7 @@ static const char *run(struct exec *ex, struct wasm_func *fn, wasm_val *base,
         [OP_TABLE_SET] = &&L_table_set,
         [OP_CONST] = &&L_const,
         [OP_REF_IS_NULL] = &&L_ref_is_null,
+        [OP_LOOP] = &&L_loop,
         [OP_EXIT] = &&L_exit,
         [OP_STORE_ADDI + 0x36 - 0x36] = &&L_saddi_0x36,
         [OP_STORE_ADDI + 0x37 - 0x36] = &&L_saddi_0x37,
@@ -667,8 +668,12 @@ call_fn:
         NEXT();
     } else {
         struct wasm_fn_code *fc = fn->code;
-        if (__builtin_expect(fc->code == NULL, 0) && (trap = compile_now(fn)) != NULL)
-            goto trapped;
+        if (__builtin_expect(fc->code == NULL, 0)) {
+            if ((trap = compile_now(fn)) != NULL)
+                goto trapped;
+        } else if (fc->jit == NULL) {
+            wasm_jit_count_call(fn->inst, fc);
+        }
         if (ex->nframes == MAX_FRAMES || fc->max_cells > (size_t)(stack_end - nfp))
             TRAP(T_EXHAUSTED);
         for (uint32_t k = fc->nparams, e = fc->nparams + fc->nlocals; k < e; k++)
@@ -726,6 +731,28 @@ L_const:
     S(0).bits = ip[1].u;
     ip += 2;
     NEXT();
+L_loop : { /* fc k: count an iteration; once hot, go on in machine code */
+    struct wasm_fn_code *lf = ip[0].p;
+    const char *(*entry)(wasm_val *) = NULL;
+    if (__builtin_expect(++lf->hot >= wasm_jit_hot(), 0))
+        entry = wasm_jit_osr(inst, lf, (uint32_t)ip[1].u);
+    if (entry == NULL) {
+        ip += 2;
+        NEXT();
+    }
+    if ((uintptr_t)__builtin_frame_address(0) < ex->native_floor)
+        TRAP(T_EXHAUSTED);
+    const char *t = entry(fp);
+    if (t != NULL)
+        TRAP(t);
+    /* the activation ran to its end in machine code: its results are at fp */
+    struct frame *f = &ex->frames[--ex->nframes];
+    ip = f->ip;
+    fp = f->fp;
+    inst = f->inst;
+    LOAD_MEM();
+    NEXT();
+}
 L_ref_is_null:
     S(0).i32 = S(1).ref == NULL;
     ip += 2;

@@ -32,6 +32,14 @@ struct wasm_fn_code {
     /* The JIT's translation (jit.h), or NULL: interpreted. Called with the
      * frame (params then zeroed locals); NULL or the trap. */
     const char *(*jit)(wasm_val *fp);
+    size_t ncells; /* of code */
+    /* Tiering (jit.h): interpreted calls and loop iterations so far, and
+     * the translation's entries at each loop (OP_LOOP's k), through which
+     * a running interpreted activation moves to machine code. */
+    uint32_t hot;
+    bool jit_tried;
+    uint32_t nloops;
+    const void **osr;
 };
 
 struct wasm_dataseg {
@@ -89,6 +97,7 @@ enum {
     OP_TABLE_SET,     /* index, value, struct wasm_table * */
     OP_CONST,         /* dst, bits */
     OP_REF_IS_NULL,   /* dst, a */
+    OP_LOOP,          /* struct wasm_fn_code *, k: the k-th loop's head (with the JIT on) */
     OP_EXIT,          /* ends wasm_call */
     /* Operators with a constant second operand: [dst][a][imm] (the
      * constant's bits), for opcodes 0x46..0xA6 where wasm_has_imm. */

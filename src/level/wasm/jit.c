@@ -37,9 +37,12 @@
 
 #if defined(__x86_64__)
 
-#define FP    RBX
-#define MSIZE R12
-#define MBASE R13
+#define FP RBX
+/* rbx points this far into the frame, so that slots 0..30 are reached with
+ * a one-byte displacement (-128..127), as is the bias itself */
+#define FP_BIAS 120
+#define MSIZE   R12
+#define MBASE   R13
 
 /* Registers that hold a frequently used slot for the whole function
  * ("pins"): callee-saved ones first, which C helpers keep. */
@@ -81,45 +84,51 @@ struct jit {
     size_t nslots;
     uint64_t pinned[NPINS];
     size_t npinned;
+    /* The cell of each loop head (OP_LOOP), for the OSR entries. */
+    size_t *loop_cell;
+    uint32_t nloops;
 };
 
-/* ---- the interpreter's handler addresses → OP_* ---- */
+/* ---- the interpreter's handler addresses → OP_* ----
+ * An open-addressing hash of the label addresses, built on the first
+ * translation (the engine runs on one thread). */
 
-struct op_entry {
+#define OP_HASH 1024 /* a power of two, well above the ~330 handlers */
+
+static struct {
     const void *label;
     int op;
-};
+} op_hash[OP_HASH];
+static bool op_hash_built;
 
-static struct op_entry ops_by_label[OP_COUNT];
-static size_t nops_by_label;
-
-static int cmp_entry(const void *a, const void *b)
+static size_t op_slot(const void *label)
 {
-    uintptr_t x = (uintptr_t)((const struct op_entry *)a)->label;
-    uintptr_t y = (uintptr_t)((const struct op_entry *)b)->label;
-    return x < y ? -1 : x > y;
+    return (size_t)(((uintptr_t)label >> 3) * 0x9E3779B97F4A7C15ull >> 54) & (OP_HASH - 1);
 }
 
-/* Built on the first translation; the engine runs on one thread. */
 static void build_op_index(void)
 {
-    if (nops_by_label > 0)
+    if (op_hash_built)
         return;
     const void *const *labels = wasm_interp_labels();
-    size_t n = 0;
-    for (int op = 0; op < OP_COUNT; op++)
-        if (labels[op] != NULL)
-            ops_by_label[n++] = (struct op_entry){labels[op], op};
-    qsort(ops_by_label, n, sizeof(ops_by_label[0]), cmp_entry);
-    nops_by_label = n;
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (labels[op] == NULL)
+            continue;
+        size_t h = op_slot(labels[op]);
+        while (op_hash[h].label != NULL)
+            h = (h + 1) & (OP_HASH - 1);
+        op_hash[h].label = labels[op];
+        op_hash[h].op = op;
+    }
+    op_hash_built = true;
 }
 
 static int op_of(const void *label)
 {
-    struct op_entry key = {label, 0};
-    const struct op_entry *e =
-        bsearch(&key, ops_by_label, nops_by_label, sizeof(ops_by_label[0]), cmp_entry);
-    return e ? e->op : -1;
+    for (size_t h = op_slot(label); op_hash[h].label != NULL; h = (h + 1) & (OP_HASH - 1))
+        if (op_hash[h].label == label)
+            return op_hash[h].op;
+    return -1;
 }
 
 /* ---- emitting ---- */
@@ -132,7 +141,7 @@ static struct x64_mem slot(struct jit *j, uint64_t s)
     }
     if (j->counts != NULL && s < j->nslots && j->counts[s] < UINT32_MAX)
         j->counts[s]++;
-    return x64_at(FP, (int32_t)(s * 8));
+    return x64_at(FP, (int32_t)(s * 8) - FP_BIAS);
 }
 
 static int pin_of(struct jit *j, uint64_t s)
@@ -938,6 +947,11 @@ static size_t translate(struct jit *j, size_t at)
             store(j, ip[0].u, RAX, true);
         }
         return 3;
+    case OP_LOOP: /* fc k: nothing to do in machine code but mark the head */
+        if (ip[1].u >= j->nloops)
+            return 0;
+        j->loop_cell[ip[1].u] = at;
+        return 3;
     case OP_REF_IS_NULL:
         test_slot(j, ip[1].u, true);
         store_flag(j, CC_E, ip[0].u);
@@ -959,7 +973,7 @@ static void prologue(struct jit *j)
         x64_push(a, saved[i]);
     x64_reg_op(a, 0, true, 0x81, 5, RSP); /* sub rsp, 8 */
     x64_u32(a, 8);
-    x64_reg_op(a, 0, true, 0x8B, FP, RDI);
+    x64_mem_op(a, 0, true, 0x8D, FP, x64_at(RDI, FP_BIAS)); /* lea rbx, [rdi+bias] */
     if (j->mem != NULL) {
         memory_object(j, RCX);
         x64_mem_op(a, 0, true, 0x8B, MBASE,
@@ -999,14 +1013,53 @@ void wasm_jit_get_stats(struct wasm_jit_stats *out)
     *out = stats;
 }
 
+static int mode = -1;
+uint32_t wasm_jit_hot_threshold = 1000;
+
+void wasm_jit_set_mode(enum wasm_jit_mode m, uint32_t hot)
+{
+    mode = (int)m;
+    wasm_jit_hot_threshold = hot > 0 ? hot : 1;
+}
+
+enum wasm_jit_mode wasm_jit_mode(void)
+{
+    if (mode < 0) {
+        const char *e = getenv("CELLA_WASM_JIT");
+        mode = e == NULL                 ? WASM_JIT_TIERED
+               : strcmp(e, "0") == 0     ? WASM_JIT_OFF
+               : strcmp(e, "eager") == 0 ? WASM_JIT_EAGER
+                                         : WASM_JIT_TIERED;
+        const char *h = getenv("CELLA_WASM_JIT_HOT");
+        if (h != NULL && atol(h) > 0)
+            wasm_jit_hot_threshold = (uint32_t)atol(h);
+    }
+    return (enum wasm_jit_mode)mode;
+}
+
 bool wasm_jit_enabled(void)
 {
-    static int enabled = -1;
-    if (enabled < 0) {
-        const char *e = getenv("CELLA_WASM_JIT");
-        enabled = !(e != NULL && strcmp(e, "0") == 0);
-    }
-    return enabled;
+    return wasm_jit_mode() != WASM_JIT_OFF;
+}
+
+void wasm_jit_compiled(struct wasm_instance *inst, struct wasm_fn_code *fc)
+{
+    fc->hot = 1; /* compiled at its first call */
+    if (wasm_jit_mode() == WASM_JIT_EAGER)
+        wasm_jit(inst, fc, fc->ncells);
+}
+
+const char *(*wasm_jit_osr(struct wasm_instance *inst, struct wasm_fn_code *fc,
+                           uint32_t k))(wasm_val *fp)
+{
+    if (!fc->jit_tried)
+        wasm_jit(inst, fc, fc->ncells);
+    if (fc->osr == NULL || k >= fc->nloops)
+        return NULL;
+    const char *(*entry)(wasm_val *);
+    memcpy(&entry, &fc->osr[k], sizeof(entry));
+    stats.osr++;
+    return entry;
 }
 
 /* The slots used most often in the first pass get the pin registers (a
@@ -1063,15 +1116,33 @@ static void print_stats(void)
             stats.translated, stats.bytes, stats.interpreted);
 }
 
+/* One entry per loop head, for a running interpreted activation (OSR):
+ * the function's own prologue, then a jump to the head. Their offsets go
+ * to loop_off. */
+static void osr_entries(struct jit *j, size_t *loop_off)
+{
+    for (uint32_t k = 0; k < j->nloops; k++) {
+        loop_off[k] = j->a.n;
+        prologue(j);
+        jump_to(j, -1, j->loop_cell[k]);
+    }
+}
+
 void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells)
 {
-    if (nops_by_label == 0 && getenv("CELLA_WASM_JIT_DEBUG") != NULL)
+    if (fc->jit_tried)
+        return;
+    fc->jit_tried = true;
+    if (!op_hash_built && getenv("CELLA_WASM_JIT_DEBUG") != NULL)
         atexit(print_stats);
     build_op_index();
-    struct jit j = {.code = fc->code, .ncells = ncells, .mem = inst->mem0};
+    struct jit j = {.code = fc->code, .ncells = ncells, .mem = inst->mem0, .nloops = fc->nloops};
+    size_t *loop_off = NULL;
     j.noff = malloc((ncells + NLBL) * sizeof(size_t));
     j.is_target = calloc(ncells + 1, 1);
-    if (j.noff == NULL || j.is_target == NULL)
+    j.loop_cell = calloc(fc->nloops + 1, sizeof(size_t));
+    loop_off = calloc(fc->nloops + 1, sizeof(size_t));
+    if (j.noff == NULL || j.is_target == NULL || j.loop_cell == NULL || loop_off == NULL)
         goto out;
     for (size_t i = 0; i < ncells + NLBL; i++)
         j.noff[i] = SIZE_MAX; /* not an instruction's start */
@@ -1084,11 +1155,12 @@ void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells
     if (!translate_all(&j, fc))
         goto out;
     choose_pins(&j);
-    j.a.n = 0;
+    j.a.n = 0; /* the buffer, now large enough, is reused */
     j.nfix = 0;
     if (!translate_all(&j, fc))
         goto out;
     tails(&j, j.noff + ncells);
+    osr_entries(&j, loop_off);
     for (size_t i = 0; i < j.nfix && !j.fail; i++) {
         size_t to = j.noff[j.fix[i].target];
         j.fail = to == SIZE_MAX;
@@ -1097,7 +1169,12 @@ void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells
     if (!j.fail && !j.a.oom) {
         void *code = jit_place(j.a.p, j.a.n);
         /* a data pointer to a function pointer: POSIX guarantees it works */
+        if (code != NULL && fc->nloops > 0 &&
+            (fc->osr = malloc(fc->nloops * sizeof(*fc->osr))) == NULL)
+            code = NULL;
         if (code != NULL) {
+            for (uint32_t k = 0; k < fc->nloops; k++)
+                fc->osr[k] = (const uint8_t *)code + loop_off[k];
             memcpy(&fc->jit, &code, sizeof(code));
             stats.translated++;
             stats.bytes += j.a.n;
@@ -1112,6 +1189,8 @@ out:
     free(j.is_target);
     free(j.counts);
     free(j.pin);
+    free(j.loop_cell);
+    free(loop_off);
 }
 
 #else /* not x86-64: everything is interpreted */
@@ -1121,9 +1200,37 @@ void wasm_jit_get_stats(struct wasm_jit_stats *out)
     *out = (struct wasm_jit_stats){0};
 }
 
+uint32_t wasm_jit_hot_threshold = 1000;
+
+void wasm_jit_set_mode(enum wasm_jit_mode m, uint32_t hot)
+{
+    (void)m;
+    (void)hot;
+}
+
+enum wasm_jit_mode wasm_jit_mode(void)
+{
+    return WASM_JIT_OFF;
+}
+
+const char *(*wasm_jit_osr(struct wasm_instance *inst, struct wasm_fn_code *fc,
+                           uint32_t k))(wasm_val *fp)
+{
+    (void)inst;
+    (void)fc;
+    (void)k;
+    return NULL;
+}
+
 bool wasm_jit_enabled(void)
 {
     return false;
+}
+
+void wasm_jit_compiled(struct wasm_instance *inst, struct wasm_fn_code *fc)
+{
+    (void)inst;
+    (void)fc;
 }
 
 void wasm_jit(struct wasm_instance *inst, struct wasm_fn_code *fc, size_t ncells)
