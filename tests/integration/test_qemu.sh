@@ -122,13 +122,16 @@ assert_clean "nothing left after delete" "$id"
 reset
 args "$B" 'exec sleep 1000'
 id=$(newid s)
-timeout -k 2 60 "$CELLA" --root "$ROOT" --isolation qemu run --bundle "$B" "$id" \
-    > /dev/null 2>&1 < /dev/null &
+"$CELLA" --root "$ROOT" --isolation qemu run --bundle "$B" "$id" > /dev/null 2>&1 < /dev/null &
 runpid=$!
+(sleep 60 && kill -KILL $runpid) 2> /dev/null & # a hang fails, it does not block
+watchdog=$!
 wait_for 300 sh -c "timeout 5 '$CELLA' --root '$ROOT' state '$id' | grep -q '\"running\"'"
-cq kill "$id" TERM
+# SIGTERM to `run` itself: passed on to process 0, which it kills.
+kill -TERM $runpid
 wait $runpid
-expect_eq "run of a process killed by SIGTERM exits 143" 143 $?
+expect_eq "run passes SIGTERM on; the process killed by it: run exits 143" 143 $?
+kill $watchdog 2> /dev/null
 assert_clean "run deletes the VM" "$id"
 
 # ---- the bench's HTTP server through a published port ---------------------------------------
