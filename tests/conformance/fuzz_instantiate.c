@@ -1,9 +1,8 @@
 /* libFuzzer harness of the wasm load path: decode, validate, instantiate
  * (every import satisfied from the module's own import descriptions), then
- * compile every defined function. A malformed or invalid module must fail
- * with a message; a valid one must instantiate (or fail to link, trap in its
- * segments, or lack an interpreter feature: v128) and its functions must
- * compile (v128 and SIMD aside).
+ * compile (and translate, with the JIT on) every defined function. A malformed or invalid module
+ * must fail with a message; a valid one must instantiate (or fail to link, trap in its segments, or
+ * lack an interpreter feature: v128) and its functions must compile (v128 and SIMD aside).
  *
  * Code runs only where it cannot hang, as the interpreter has no fuel: an
  * exported function (or the start function) is called, with zero arguments,
@@ -55,6 +54,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     const char *e = getenv("FUZZ_RUN");
     run_forked = e != NULL && strcmp(e, "1") == 0;
+    /* every compiled function also goes through the JIT (unless
+     * CELLA_WASM_JIT says otherwise, e.g. tiered with CELLA_WASM_JIT_HOT=2
+     * to fuzz the loop-head entries) */
+    setenv("CELLA_WASM_JIT", "eager", 0);
     return 0;
 }
 
