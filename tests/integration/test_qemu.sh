@@ -102,12 +102,13 @@ expect_eq "exec: SIGTERM to cella exec reaches the process (143)" 143 $?
 # reaps it): it lives while the process does, and passes signals on.
 check "exec --detach --pid-file" cq exec --detach --pid-file "$WORK/e.pid" "$id" sleep 1000
 epid=$(cat "$WORK/e.pid" 2>/dev/null)
-expect_eq "the stand-in lives while the guest's process does" yes \
-    "$([ -n "$epid" ] && kill -0 "$epid" 2>/dev/null && echo yes)"
+# Alive, and not a zombie (an orphan waits for whoever reaps it here).
+alive() { [ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }
+expect_eq "the stand-in lives while the guest's process does" yes "$(alive "$epid" && echo yes)"
 kill -TERM "$epid" 2>/dev/null
-wait_for 100 sh -c "! kill -0 $epid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do alive "$epid" || break; sleep 0.1; done
 expect_eq "SIGTERM to the stand-in ends the guest's process, and the stand-in" "gone" \
-    "$(kill -0 "$epid" 2>/dev/null && echo alive || echo gone)"
+    "$(alive "$epid" && echo alive || echo gone)"
 ps_out=$(cq ps "$id" 2>&1)
 expect_match "ps lists QEMU" "qemu-system" "$ps_out"
 check "kill TERM" cq kill "$id" TERM
