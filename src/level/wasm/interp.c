@@ -35,7 +35,9 @@ struct exec {
     struct frame *frames;
     uint32_t nframes;
     /* Translated functions call each other on the C stack: a call whose
-     * frame would be below this address traps "call stack exhausted". */
+     * frame would be below this address traps "call stack exhausted". 0
+     * until machine code first runs (finding it reads /proc/self/maps, which
+     * a run without translated code should not pay for). */
     uintptr_t native_floor;
 };
 
@@ -70,6 +72,14 @@ static uintptr_t native_floor(void)
 
 static __thread struct exec exec_tls;
 
+/* Whether entering machine code here would go below the C stack's floor. */
+static inline bool native_exhausted(struct exec *ex)
+{
+    if (__builtin_expect(ex->native_floor == 0, 0))
+        ex->native_floor = native_floor();
+    return (uintptr_t)__builtin_frame_address(0) < ex->native_floor;
+}
+
 static struct exec *exec_get(void)
 {
     struct exec *ex = &exec_tls;
@@ -90,7 +100,6 @@ static struct exec *exec_get(void)
     ex->stack = ex->free = s;
     ex->end = ex->stack + STACK_CELLS;
     ex->frames = f;
-    ex->native_floor = native_floor();
     return ex;
 }
 
@@ -679,7 +688,7 @@ call_fn:
         for (uint32_t k = fc->nparams, e = fc->nparams + fc->nlocals; k < e; k++)
             nfp[k].bits = 0;
         if (fc->jit != NULL) {
-            if ((uintptr_t)__builtin_frame_address(0) < ex->native_floor)
+            if (native_exhausted(ex))
                 TRAP(T_EXHAUSTED);
             const char *t = fc->jit(nfp);
             if (t != NULL)
@@ -740,7 +749,7 @@ L_loop : { /* fc k: count an iteration; once hot, go on in machine code */
         ip += 2;
         NEXT();
     }
-    if ((uintptr_t)__builtin_frame_address(0) < ex->native_floor)
+    if (native_exhausted(ex))
         TRAP(T_EXHAUSTED);
     const char *t = entry(fp);
     if (t != NULL)
@@ -1128,7 +1137,7 @@ const char *wasm_call(struct wasm_func *f, const wasm_val *args, wasm_val *resul
 const char *wasm_jit_call(struct wasm_func *fn, wasm_val *nfp, struct wasm_memory *caller_mem)
 {
     struct exec *ex = &exec_tls;
-    if ((uintptr_t)__builtin_frame_address(0) < ex->native_floor)
+    if (native_exhausted(ex))
         return T_EXHAUSTED;
     if (fn->host != NULL)
         return call_host(ex, fn, caller_mem, nfp);
