@@ -96,11 +96,7 @@ static struct queue out;
 void channel_send(uint16_t type, uint32_t id, const void *payload, size_t len)
 {
     uint8_t h[AGENT_HDR_SIZE];
-    agent_set_u32(h, (uint32_t)len);
-    h[4] = (uint8_t)type;
-    h[5] = (uint8_t)(type >> 8);
-    h[6] = h[7] = 0;
-    agent_set_u32(h + 8, id);
+    agent_set_hdr(h, type, id, (uint32_t)len);
     queue_push(&out, h, sizeof(h));
     queue_push(&out, payload, len);
     channel_write();
@@ -164,23 +160,16 @@ int channel_read(struct channel_in *in)
 
 int channel_next(struct channel_in *in, struct agent_hdr *h, const uint8_t **payload)
 {
-    if (in->len < AGENT_HDR_SIZE)
-        return 0;
-    const uint8_t *d = in->buf;
-    h->len = agent_get_u32(d);
-    h->type = (uint16_t)(d[4] | d[5] << 8);
-    h->flags = (uint16_t)(d[6] | d[7] << 8);
-    h->id = agent_get_u32(d + 8);
-    if (h->len > AGENT_MAX_PAYLOAD) {
+    int r = agent_frame_in(in->buf, in->len, h);
+    if (r < 0) {
         alog("malformed frame from the host (payload of %u bytes, at most %u): %zu bytes dropped",
              h->len, AGENT_MAX_PAYLOAD, in->len);
         in->len = 0;
         return 0;
     }
-    if (in->len - AGENT_HDR_SIZE < h->len)
-        return 0;
-    *payload = d + AGENT_HDR_SIZE;
-    return 1;
+    if (r > 0)
+        *payload = in->buf + AGENT_HDR_SIZE;
+    return r;
 }
 
 void channel_consume(struct channel_in *in, const struct agent_hdr *h)

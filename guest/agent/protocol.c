@@ -114,6 +114,33 @@ int agent_next_field(const uint8_t *payload, size_t len, size_t *off, uint16_t *
     return 1;
 }
 
+void agent_set_hdr(uint8_t *d, uint16_t type, uint32_t id, uint32_t len)
+{
+    agent_set_u32(d, len);
+    d[4] = (uint8_t)type;
+    d[5] = (uint8_t)(type >> 8);
+    d[6] = d[7] = 0;
+    agent_set_u32(d + 8, id);
+}
+
+void agent_get_hdr(const uint8_t *d, struct agent_hdr *h)
+{
+    h->len = agent_get_u32(d);
+    h->type = (uint16_t)(d[4] | d[5] << 8);
+    h->flags = (uint16_t)(d[6] | d[7] << 8);
+    h->id = agent_get_u32(d + 8);
+}
+
+int agent_frame_in(const uint8_t *buf, size_t n, struct agent_hdr *h)
+{
+    if (n < AGENT_HDR_SIZE)
+        return 0;
+    agent_get_hdr(buf, h);
+    if (h->len > AGENT_MAX_PAYLOAD)
+        return -1;
+    return n - AGENT_HDR_SIZE >= h->len;
+}
+
 int agent_write_frame(int fd, uint16_t type, uint32_t id, const void *payload, size_t len)
 {
     if (len > AGENT_MAX_PAYLOAD) {
@@ -121,11 +148,7 @@ int agent_write_frame(int fd, uint16_t type, uint32_t id, const void *payload, s
         return -1;
     }
     uint8_t hdr[AGENT_HDR_SIZE];
-    agent_set_u32(hdr, (uint32_t)len);
-    hdr[4] = (uint8_t)type;
-    hdr[5] = (uint8_t)(type >> 8);
-    hdr[6] = hdr[7] = 0;
-    agent_set_u32(hdr + 8, id);
+    agent_set_hdr(hdr, type, id, (uint32_t)len);
     struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)payload, len}};
     int niov = len ? 2 : 1;
     struct iovec *v = iov;
@@ -191,10 +214,7 @@ int agent_read_hdr(int fd, struct agent_hdr *h)
         errno = EPROTO;
         return -1;
     }
-    h->len = agent_get_u32(d);
-    h->type = (uint16_t)(d[4] | d[5] << 8);
-    h->flags = (uint16_t)(d[6] | d[7] << 8);
-    h->id = agent_get_u32(d + 8);
+    agent_get_hdr(d, h);
     if (h->len > AGENT_MAX_PAYLOAD) {
         errno = EMSGSIZE;
         return -1;

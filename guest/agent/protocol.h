@@ -105,6 +105,14 @@ uint64_t agent_get_u64(const uint8_t *p);
 void agent_set_u32(uint8_t *p, uint32_t v);
 void agent_set_u64(uint8_t *p, uint64_t v);
 
+/* A frame's header to and from its AGENT_HDR_SIZE bytes. */
+void agent_set_hdr(uint8_t *d, uint16_t type, uint32_t id, uint32_t len);
+void agent_get_hdr(const uint8_t *d, struct agent_hdr *h);
+/* The first frame of buf[0, n): 1 when it is whole (h filled, its payload at
+ * buf + AGENT_HDR_SIZE), 0 while bytes are missing, -1 when its header
+ * claims more than AGENT_MAX_PAYLOAD (a byte stream cannot skip it). */
+int agent_frame_in(const uint8_t *buf, size_t n, struct agent_hdr *h);
+
 /* Write one whole frame to fd (retrying short writes and EINTR). 0 or -1
  * with errno. */
 int agent_write_frame(int fd, uint16_t type, uint32_t id, const void *payload, size_t len);

@@ -265,4 +265,49 @@ fails "start of a missing program: the agent's error" - "/no/such/program.*No su
 check "delete after a failed start" cq delete --force "$id"
 assert_clean "nothing left after a failed start" "$id"
 
+# ---- a guest that breaks the protocol: the host side neither hangs nor reads past a frame --
+# A stand-in for QEMU (found first on PATH) plays a malicious guest on the
+# agent channel: no VM boots, so these take no time.
+FAKE=$WORK/fakeqemu
+mkdir -p "$FAKE"
+cat > "$FAKE/qemu-system-x86_64" << 'EOF2'
+#!/bin/bash
+for a in "$@"; do case $a in socket,id=agent,fd=*) fd=${a##*fd=} ;; esac; done
+frame() { printf "$1" >&"$fd"; } # printf's \x escapes: header then payload
+frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 1' # READY
+case $FAKE_GUEST in
+exit-before-started) # EXIT for exec id 1 (status 0), until there is one to answer
+    while sleep 0.1; do frame '\x04\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00'; done ;;
+partial) frame '\x00\x01\x00\x00\x04' ;;                                   # 5 bytes of a header
+oversize) frame '\xff\xff\xff\x7f\x04\x00\x00\x00\x00\x00\x00\x00' ;;      # 2 GiB of STDOUT
+esac
+exec sleep 1000
+EOF2
+chmod +x "$FAKE/qemu-system-x86_64"
+reset
+args "$B" 'true'
+id=$(newid g)
+check "create with a guest that answers exec with EXIT before STARTED" \
+    timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=exit-before-started "$CELLA" --root "$ROOT" \
+    --isolation qemu create --bundle "$B" "$id"
+fails "exec: an EXIT before STARTED is the guest's error, not an exit code" - \
+    "exec: .*EXIT before STARTED" cq exec "$id" true
+check "delete --force" cq delete --force "$id"
+assert_clean "nothing left of the guest" "$id"
+check "create with a guest that stops inside a frame header" \
+    timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=partial "$CELLA" --root "$ROOT" \
+    --isolation qemu create --bundle "$B" "$id"
+check "kill: the monitor answers while the guest's frame is incomplete" cq kill "$id" KILL
+check "delete --force" cq delete --force "$id"
+assert_clean "nothing left of the guest" "$id"
+check "create with a guest that sends a frame longer than the protocol allows" \
+    timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=oversize "$CELLA" --root "$ROOT" \
+    --isolation qemu create --bundle "$B" "$id"
+wait_for 50 sh -c "timeout 5 '$CELLA' --root '$ROOT' state '$id' | grep -q '\"stopped\"'"
+expect_eq "a guest that breaks the protocol is stopped" stopped "$(state_field "$id" status)"
+expect_match "the console log says why" "cella-monitor: .*AGENT_MAX_PAYLOAD|cella-monitor: .*frame" \
+    "$(cat "$ROOT/$id/console.log" 2>&1)"
+check "delete" cq delete "$id"
+assert_clean "nothing left of the guest" "$id"
+
 plan_done

@@ -166,9 +166,14 @@ int qemu_exec(struct container *c, const struct exec_opts *o, int *status, cerr_
     int stdio[3] = {0, 1, 2};
     if (o->detach && isatty(0) && (null_in = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
         stdio[0] = null_in;
-    if (ctl_call(sock, o->detach ? CTL_EXEC_DETACHED : CTL_EXEC, 0, b.data, b.len, stdio, &ok,
-                 err) < 0)
+    int type =
+        ctl_call(sock, o->detach ? CTL_EXEC_DETACHED : CTL_EXEC, 0, b.data, b.len, stdio, &ok, err);
+    if (type < 0)
         goto out;
+    if (type != CTL_OK) { /* its payload is not OK's pid and id */
+        cerr_set(err, 0, "exec: the VM monitor answered %d, not OK", type);
+        goto out;
+    }
     uint32_t id = agent_get_u32(ok + 4);
     if (o->pid_file != NULL && exec_stand_in(c, o, sock, id, err) < 0)
         goto out;

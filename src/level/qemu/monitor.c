@@ -41,9 +41,19 @@ struct client {
     bool started;
 };
 
+/* What the agent sent and the monitor has not handled yet: the guest's stream
+ * is read without blocking and only whole frames are handled, so that a guest
+ * that stops inside a frame cannot stop the monitor with it. */
+struct agent_in {
+    uint8_t *buf;
+    size_t len, cap;
+    bool broken; /* the guest broke the protocol: nothing more is read */
+};
+
 struct mon {
     const struct monitor_args *a;
     int dir, agent, listen, report, pidfd;
+    struct agent_in in;
     pid_t qemu;
     bool ready;
     unsigned long long spawned, deadline;
@@ -317,25 +327,21 @@ static void on_exit_frame(struct mon *m, uint32_t id, const uint8_t *p, size_t n
     struct client *c = find_proc(m, id);
     if (c == NULL)
         return;
-    reply_exit(c->conn, code);
+    if (c->started)
+        reply_exit(c->conn, code);
+    else /* only a broken guest says so: the command waits for STARTED's OK */
+        reply_error(c->conn, "exec: the guest agent sent EXIT before STARTED");
     drop_client(c);
 }
 
-/* One frame from the agent; false at the end of the channel. */
-static bool agent_frame(struct mon *m)
+/* One frame from the agent (its payload is not NUL-terminated). */
+static void agent_frame(struct mon *m, const struct agent_hdr *h, const uint8_t *p)
 {
-    struct agent_hdr h;
-    if (agent_read_hdr(m->agent, &h) <= 0)
-        return false;
-    autofree uint8_t *p = malloc(h.len + 1);
-    if (p == NULL || agent_read_full(m->agent, p, h.len) < 0)
-        return false;
-    p[h.len] = '\0';
-    switch (h.type) {
+    switch (h->type) {
     case AGENT_READY:
-        if (!m->ready && strcmp((char *)p, AGENT_VERSION) != 0) {
-            autofree char *what =
-                xasprintf("the guest agent is `%s`, this cella speaks `%s`", p, AGENT_VERSION);
+        if (!m->ready && (h->len != strlen(AGENT_VERSION) || memcmp(p, AGENT_VERSION, h->len))) {
+            autofree char *what = xasprintf("the guest agent is `%.*s`, this cella speaks `%s`",
+                                            (int)(h->len < 64 ? h->len : 64), p, AGENT_VERSION);
             boot_failed(m, what);
         }
         m->ready = true;
@@ -348,22 +354,71 @@ static bool agent_frame(struct mon *m)
         m->report = -1;
         break;
     case AGENT_STARTED:
-        on_started(m, h.id, p, h.len);
+        on_started(m, h->id, p, h->len);
         break;
     case AGENT_ERROR:
         if (!m->ready) {
-            autofree char *what = xasprintf("guest agent: %s", p);
+            autofree char *what = xasprintf("guest agent: %.*s", (int)h->len, p);
             boot_failed(m, what);
         }
-        on_error(m, h.id, p, h.len);
+        on_error(m, h->id, p, h->len);
         break;
     case AGENT_STDOUT:
     case AGENT_STDERR:
-        on_output(m, h.id, h.type == AGENT_STDOUT ? 1 : 2, p, h.len);
+        on_output(m, h->id, h->type == AGENT_STDOUT ? 1 : 2, p, h->len);
         break;
     case AGENT_EXIT:
-        on_exit_frame(m, h.id, p, h.len);
+        on_exit_frame(m, h->id, p, h->len);
         break;
+    }
+}
+
+/* A guest whose stream cannot be followed any more: the VM is stopped, and
+ * the console log (or create, during the boot) says why. */
+static void broken_guest(struct mon *m, const char *why)
+{
+    if (!m->ready)
+        boot_failed(m, why);
+    int fd = openat(m->dir, MONITOR_CONSOLE, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0) {
+        dprintf(fd, "cella-monitor: %s: the VM is stopped\n", why);
+        close(fd);
+    }
+    m->in.broken = true;
+    kill_qemu(m);
+}
+
+/* Read what the agent sent (blocking or not) and handle its whole frames;
+ * false at the end of the channel. */
+static bool agent_input(struct mon *m, bool block)
+{
+    struct agent_in *in = &m->in;
+    if (in->broken)
+        return false;
+    if (in->cap - in->len < IO_CHUNK) {
+        in->cap = in->cap ? 2 * in->cap : 4 * IO_CHUNK;
+        in->buf = realloc(in->buf, in->cap);
+        if (in->buf == NULL)
+            abort();
+    }
+    ssize_t r = recv(m->agent, in->buf + in->len, in->cap - in->len, block ? 0 : MSG_DONTWAIT);
+    if (r <= 0)
+        return r < 0 && (errno == EINTR || errno == EAGAIN);
+    in->len += (size_t)r;
+    struct agent_hdr h;
+    size_t off = 0;
+    int f;
+    while ((f = agent_frame_in(in->buf + off, in->len - off, &h)) > 0) {
+        agent_frame(m, &h, in->buf + off + AGENT_HDR_SIZE);
+        off += AGENT_HDR_SIZE + h.len;
+    }
+    memmove(in->buf, in->buf + off, in->len - off);
+    in->len -= off;
+    if (f < 0) {
+        autofree char *why = xasprintf("a frame of the guest agent claims %u bytes (at most %u)",
+                                       h.len, AGENT_MAX_PAYLOAD);
+        broken_guest(m, why);
+        return false;
     }
     return true;
 }
@@ -489,8 +544,10 @@ enum slot { S_AGENT, S_QEMU, S_LISTEN, S_STDIN, S_FIXED };
 static void vm_ended(struct mon *m)
 {
     int status = 0;
+    /* The channel may have ended first: a VM without one is of no use. */
+    kill_qemu(m);
     waitpid(m->qemu, &status, 0);
-    while (agent_frame(m)) /* what the agent said before the end */
+    while (agent_input(m, true)) /* what the agent said before the end */
         ;
     if (!m->ready) {
         autofree char *what =
@@ -580,7 +637,7 @@ static void __attribute__((noreturn)) loop(struct mon *m)
             autofree char *what = xasprintf("boot timed out after %u s", m->a->cfg->boot_timeout_s);
             boot_failed(m, what);
         }
-        if (pfd[S_AGENT].revents && !agent_frame(m))
+        if (pfd[S_AGENT].revents && !agent_input(m, false))
             vm_ended(m);
         if (pfd[S_QEMU].revents)
             vm_ended(m);
