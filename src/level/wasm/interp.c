@@ -140,6 +140,16 @@ static const char *compile_now(struct wasm_func *fn)
         mbase = mem ? mem->data : NULL;                                                            \
         msize = mem ? mem->size : 0;                                                               \
     } while (0)
+/* Back to the caller's frame, the results being in place. */
+#define RETURN_TO_CALLER()                                                                         \
+    do {                                                                                           \
+        struct frame *f = &ex->frames[--ex->nframes];                                              \
+        ip = f->ip;                                                                                \
+        fp = f->fp;                                                                                \
+        inst = f->inst;                                                                            \
+        LOAD_MEM();                                                                                \
+        NEXT();                                                                                    \
+    } while (0)
 /* Operand k of the current instruction: a frame slot. */
 #define S(k) fp[ip[k].u]
 
@@ -657,12 +667,7 @@ L_br_table : { /* index count arity src (target dst)... */
 }
 L_return : { /* src n */
     copy_cells(fp, fp + ip[0].u, ip[1].u);
-    struct frame *f = &ex->frames[--ex->nframes];
-    ip = f->ip;
-    fp = f->fp;
-    inst = f->inst;
-    LOAD_MEM();
-    NEXT();
+    RETURN_TO_CALLER();
 }
 L_call: /* func base */
     fn = ip[0].p;
@@ -755,12 +760,7 @@ L_loop : { /* fc k: count an iteration; once hot, go on in machine code */
     if (t != NULL)
         TRAP(t);
     /* the activation ran to its end in machine code: its results are at fp */
-    struct frame *f = &ex->frames[--ex->nframes];
-    ip = f->ip;
-    fp = f->fp;
-    inst = f->inst;
-    LOAD_MEM();
-    NEXT();
+    RETURN_TO_CALLER();
 }
 L_ref_is_null:
     S(0).i32 = S(1).ref == NULL;
