@@ -98,6 +98,20 @@ wait_for 100 cq exec "$id" grep -q up /dev/shm/up
 kill -TERM $epid
 wait $epid
 expect_eq "exec: SIGTERM to cella exec reaches the process (143)" 143 $?
+# Two signals in a row: both are passed on (neither is lost while the first
+# is being sent, nor replaced by the second).
+"$CELLA" --root "$ROOT" exec "$id" sh -c 'trap "touch /dev/shm/u1" USR1; trap "touch /dev/shm/u2" USR2
+    touch /dev/shm/up2; until [ -e /dev/shm/u1 ] && [ -e /dev/shm/u2 ]; do sleep 0.1; done; exit 7' \
+    > /dev/null 2>&1 &
+epid=$!
+wait_for 100 cq exec "$id" test -e /dev/shm/up2
+kill -USR1 $epid
+kill -USR2 $epid
+(sleep 20 && kill -KILL $epid) 2> /dev/null &
+watchdog=$!
+wait $epid
+expect_eq "exec: SIGUSR1 and SIGUSR2 at once both reach the process" 7 $?
+kill $watchdog 2> /dev/null
 # exec -d --pid-file: a host process stands in for the guest's (conmon
 # reaps it): it lives while the process does, and passes signals on.
 check "exec --detach --pid-file" cq exec --detach --pid-file "$WORK/e.pid" "$id" sleep 1000

@@ -21,21 +21,38 @@
 
 /* ---- waiting for a process of the guest ----------------------------------------------- */
 
-static volatile sig_atomic_t pending_signal;
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* Bit i: forwarded[i] arrived and is not passed on yet. A mask, not one
+ * slot, so that two different signals in a row are both passed on. */
+static volatile sig_atomic_t pending_signals;
 
 static void note_signal(int sig)
 {
-    pending_signal = sig;
+    for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+        if (forwarded[i] == sig)
+            pending_signals |= 1 << i;
 }
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-static void forward_signals(bool on)
+/* On: the forwarded signals are noted, and blocked except inside ppoll, so
+ * that none can arrive between a look at the mask and the wait (old keeps
+ * the mask to wait with). Off: as they were. */
+static void forward_signals(bool on, sigset_t *old)
 {
+    /* Off: the ones that arrived since the last ppoll are noted, and dropped
+     * (the process has ended), before the default actions are back. */
+    if (!on)
+        sigprocmask(SIG_SETMASK, old, NULL);
     struct sigaction sa = {.sa_handler = on ? note_signal : SIG_DFL}; /* no SA_RESTART */
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) {
         sigaction(forwarded[i], &sa, NULL);
+        sigaddset(&set, forwarded[i]);
+    }
+    if (on)
+        sigprocmask(SIG_BLOCK, &set, old);
 }
 
 static int send_kill(struct container *c, uint32_t id, int sig, bool all, cerr_t *err)
@@ -56,18 +73,22 @@ static int send_kill(struct container *c, uint32_t id, int sig, bool all, cerr_t
  * do). The exit code, or -1 when the monitor went away without one. */
 static int await_exit(struct container *c, int sock, uint32_t id)
 {
-    forward_signals(true);
+    sigset_t old;
+    forward_signals(true, &old);
     int code = -1;
     for (;;) {
         struct pollfd p = {.fd = sock, .events = POLLIN};
-        int r = poll(&p, 1, -1);
-        int sig = pending_signal;
-        if (sig != 0) {
-            pending_signal = 0;
-            cerr_t ignore = NULL;
-            send_kill(c, id, sig, false, &ignore);
-            cerr_free(&ignore);
-        }
+        int r = ppoll(&p, 1, NULL, &old);
+        if (r < 0 && errno != EINTR)
+            break;
+        int sigs = pending_signals;
+        pending_signals = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+            if (sigs & (1 << i)) {
+                cerr_t ignore = NULL;
+                send_kill(c, id, forwarded[i], false, &ignore);
+                cerr_free(&ignore);
+            }
         if (r <= 0)
             continue;
         struct agent_hdr h;
@@ -79,7 +100,7 @@ static int await_exit(struct container *c, int sock, uint32_t id)
         if (got <= 0 || h.type == CTL_EXIT)
             break;
     }
-    forward_signals(false);
+    forward_signals(false, &old);
     return code;
 }
 
