@@ -25,19 +25,9 @@ _Noreturn void vm_end(void);
  * on them. */
 void console_setup(void);
 
-/* ---- queue.c: byte queues ---- */
+/* ---- queue.c: byte queues (protocol.h's), out of memory ends the VM ---- */
 
-/* Bytes [off, len) of data are queued. */
-struct queue {
-    uint8_t *data;
-    size_t off, len, cap;
-};
-void queue_push(struct queue *q, const void *p, size_t n);
-void queue_free(struct queue *q);
-static inline size_t queue_pending(const struct queue *q)
-{
-    return q->len - q->off;
-}
+void queue_push(struct agent_queue *q, const void *p, size_t n);
 
 /* ---- cmdline.c: the cella.* words of /proc/cmdline ---- */
 
@@ -109,12 +99,12 @@ void channel_consume(struct channel_in *in, const struct agent_hdr *h);
 struct proc {
     uint32_t id;
     pid_t pid;
-    int in, out, err; /* the agent's ends of the stdio pipes, -1 when closed */
-    struct queue inq; /* STDIN bytes the pipe has not taken yet */
-    int in_eof;       /* the host closed stdin: close the pipe once inq is written */
-    int reaped;       /* waitpid returned the status */
-    int status;       /* wait status */
-    int running;      /* slot in use */
+    int in, out, err;       /* the agent's ends of the stdio pipes, -1 when closed */
+    struct agent_queue inq; /* STDIN bytes the pipe has not taken yet */
+    int in_eof;             /* the host closed stdin: close the pipe once inq is written */
+    int reaped;             /* waitpid returned the status */
+    int status;             /* wait status */
+    int running;            /* slot in use */
 };
 
 /* Decode RUN's payload and start the process in *p (p->id set by the

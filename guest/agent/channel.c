@@ -91,7 +91,7 @@ int channel_open(void)
 }
 
 /* Frames waiting for the host. */
-static struct queue out;
+static struct agent_queue out;
 
 void channel_send(uint16_t type, uint32_t id, const void *payload, size_t len)
 {
@@ -104,27 +104,18 @@ void channel_send(uint16_t type, uint32_t id, const void *payload, size_t len)
 
 size_t channel_pending(void)
 {
-    return queue_pending(&out);
+    return agent_queue_pending(&out);
 }
 
 void channel_write(void)
 {
-    while (queue_pending(&out) > 0) {
-        ssize_t w = write(chan_fd, out.data + out.off, queue_pending(&out));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return;
-            fatal("write to the host channel: %s", strerror(errno));
-        }
-        out.off += (size_t)w;
-    }
+    if (agent_queue_write(chan_fd, &out) < 0)
+        fatal("write to the host channel: %s", strerror(errno));
 }
 
 void channel_flush(void)
 {
-    if (chan_fd < 0 || queue_pending(&out) == 0)
+    if (chan_fd < 0 || agent_queue_pending(&out) == 0)
         return;
     /* Blocking: the frames wait for a host to read them. */
     fcntl(chan_fd, F_SETFL, fcntl(chan_fd, F_GETFL) & ~O_NONBLOCK);

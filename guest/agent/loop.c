@@ -78,21 +78,12 @@ static void on_run(uint32_t id, const uint8_t *payload, size_t len)
 /* Write what the pipe takes now; the rest waits for POLLOUT. */
 static void stdin_flush(struct proc *p)
 {
-    while (p->in >= 0 && queue_pending(&p->inq) > 0) {
-        ssize_t w = write(p->in, p->inq.data + p->inq.off, queue_pending(&p->inq));
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                return;
-            /* EPIPE: the process closed its stdin; what is left is moot. */
-            queue_free(&p->inq);
-            close_fd(&p->in);
-            break;
-        }
-        p->inq.off += (size_t)w;
+    if (p->in >= 0 && agent_queue_write(p->in, &p->inq) < 0) {
+        /* EPIPE: the process closed its stdin; what is left is moot. */
+        agent_queue_free(&p->inq);
+        close_fd(&p->in);
     }
-    if (p->in_eof && queue_pending(&p->inq) == 0)
+    if (p->in_eof && agent_queue_pending(&p->inq) == 0)
         close_fd(&p->in);
 }
 
@@ -182,7 +173,7 @@ static void finish(struct proc *p)
     close_fd(&p->in);
     close_fd(&p->out);
     close_fd(&p->err);
-    queue_free(&p->inq);
+    agent_queue_free(&p->inq);
     uint32_t id = p->id;
     *p = (struct proc){.in = -1, .out = -1, .err = -1};
     /* The container's process ended: so does the container, and the VM. */
@@ -276,7 +267,7 @@ void loop_run(int chan)
             if (!p->running)
                 continue;
             int want[3] = {read_pipes ? p->out : -1, read_pipes ? p->err : -1,
-                           queue_pending(&p->inq) ? p->in : -1};
+                           agent_queue_pending(&p->inq) ? p->in : -1};
             short ev[3] = {POLLIN, POLLIN, POLLOUT};
             for (int k = 0; k < 3; k++)
                 if (want[k] >= 0) {

@@ -96,6 +96,51 @@ void agent_put_rlimit(struct agent_buf *b, uint32_t resource, uint64_t soft, uin
     agent_put_field(b, AGENT_F_RLIMIT, d, sizeof(d));
 }
 
+int agent_queue_push(struct agent_queue *q, const void *p, size_t n)
+{
+    if (q->off == q->len)
+        q->off = q->len = 0;
+    if (q->len + n > q->cap && q->off > 0) {
+        memmove(q->data, q->data + q->off, q->len - q->off);
+        q->len -= q->off;
+        q->off = 0;
+    }
+    if (q->len + n > q->cap) {
+        size_t cap = q->cap ? q->cap : 65536;
+        while (cap < q->len + n)
+            cap *= 2;
+        uint8_t *d = realloc(q->data, cap);
+        if (d == NULL)
+            return -1;
+        q->data = d;
+        q->cap = cap;
+    }
+    if (n)
+        memcpy(q->data + q->len, p, n);
+    q->len += n;
+    return 0;
+}
+
+int agent_queue_write(int fd, struct agent_queue *q)
+{
+    while (agent_queue_pending(q) > 0) {
+        ssize_t w = write(fd, q->data + q->off, agent_queue_pending(q));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN ? 0 : -1;
+        }
+        q->off += (size_t)w;
+    }
+    return 0;
+}
+
+void agent_queue_free(struct agent_queue *q)
+{
+    free(q->data);
+    *q = (struct agent_queue){0};
+}
+
 int agent_next_field(const uint8_t *payload, size_t len, size_t *off, uint16_t *tag,
                      const uint8_t **p, uint32_t *n)
 {

@@ -94,6 +94,25 @@ void agent_put_str(struct agent_buf *b, uint16_t tag, const char *s);
 void agent_put_u32(struct agent_buf *b, uint16_t tag, uint32_t v);
 void agent_put_rlimit(struct agent_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
 
+/* A byte queue: bytes [off, len) of data wait for a non-blocking fd (frames
+ * for the other end, a process's stdin). Appends are amortised (the buffer
+ * doubles) and writes advance off, so a long queue drained in small writes
+ * is not copied over and over. */
+struct agent_queue {
+    uint8_t *data;
+    size_t off, len, cap;
+};
+/* Append n bytes: 0, or -1 when memory ran out (the queue is unchanged). */
+int agent_queue_push(struct agent_queue *q, const void *p, size_t n);
+/* Write what fd takes now: 0 when the queue is empty or fd would block, -1
+ * with errno on another error (EPIPE: the reader is gone). */
+int agent_queue_write(int fd, struct agent_queue *q);
+void agent_queue_free(struct agent_queue *q);
+static inline size_t agent_queue_pending(const struct agent_queue *q)
+{
+    return q->len - q->off;
+}
+
 /* Iterate the fields of a payload: returns 1 and fills tag/p/n for the next
  * one, 0 at the end, -1 when the payload is malformed. *off starts at 0. */
 int agent_next_field(const uint8_t *payload, size_t len, size_t *off, uint16_t *tag,

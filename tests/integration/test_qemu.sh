@@ -85,6 +85,9 @@ vmhost" "$out"
 expect_match "root.readonly: the rootfs cannot be written" "Read-only file system" \
     "$(cq exec "$id" sh -c 'echo x > /etc/x' 2>&1)"
 expect_eq "exec: stdin is relayed" "piped in" "$(echo "piped in" | cq exec "$id" cat)"
+head -c 20000000 /dev/urandom > "$WORK/big"
+expect_eq "exec: 20 MB of stdin through the monitor's queue to the guest, intact" \
+    "$(md5sum < "$WORK/big" | cut -d' ' -f1)" "$(cq exec "$id" md5sum < "$WORK/big" | cut -d' ' -f1)"
 expect_eq "exec --env --cwd" "v=1 /etc" "$(cq exec --env V=1 --cwd /etc "$id" sh -c 'echo "v=$V $(pwd)"')"
 check "exec --detach" cq exec --detach "$id" sh -c 'echo detached > /dev/shm/d'
 wait_for 100 cq exec "$id" grep -q detached /dev/shm/d
@@ -294,6 +297,8 @@ exit-before-started) # EXIT for exec id 1 (status 0), until there is one to answ
     while sleep 0.1; do frame '\x04\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00'; done ;;
 partial) frame '\x00\x01\x00\x00\x04' ;;                                   # 5 bytes of a header
 oversize) frame '\xff\xff\xff\x7f\x04\x00\x00\x00\x00\x00\x00\x00' ;;      # 2 GiB of STDOUT
+deaf) # STARTED for process 0 (guest pid 1), and never a byte read
+    while sleep 0.1; do frame '\x04\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00'; done ;;
 esac
 exec sleep 1000
 EOF2
@@ -322,6 +327,13 @@ expect_eq "a guest that breaks the protocol is stopped" stopped "$(state_field "
 expect_match "the console log says why" "cella-monitor: .*AGENT_MAX_PAYLOAD|cella-monitor: .*frame" \
     "$(cat "$ROOT/$id/console.log" 2>&1)"
 check "delete" cq delete "$id"
+assert_clean "nothing left of the guest" "$id"
+check "create with a guest that never reads (process 0's stdin: endless)" \
+    timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=deaf "$CELLA" --root "$ROOT" \
+    --isolation qemu create --bundle "$B" "$id" < /dev/zero
+check "start" cq start "$id"
+check "kill: the monitor answers while the guest does not read" cq kill "$id" KILL
+check "delete --force" cq delete --force "$id"
 assert_clean "nothing left of the guest" "$id"
 
 plan_done

@@ -164,7 +164,7 @@ static void test_frame_too_long_is_dropped(void)
 
 static void test_queue(void)
 {
-    struct queue q = {0};
+    struct agent_queue q = {0};
     char chunk[1000];
     for (int i = 0; i < 300; i++) {
         memset(chunk, 'a' + i % 26, sizeof(chunk));
@@ -174,14 +174,14 @@ static void test_queue(void)
     }
     /* 300 x 300 bytes left: the stream from byte 700 x 300 on, whose
      * chunk k (of 1000 bytes) is letter k % 26. */
-    CHECK(queue_pending(&q) == 300 * 300);
+    CHECK(agent_queue_pending(&q) == 300 * 300);
     int in_order = 1;
-    for (size_t k = 0; k < queue_pending(&q); k++)
+    for (size_t k = 0; k < agent_queue_pending(&q); k++)
         in_order &= q.data[q.off + k] == 'a' + (700 * 300 + k) / 1000 % 26;
     CHECK(in_order);
     CHECK(q.cap <= 4 * 300 * 300);
-    queue_free(&q);
-    CHECK(q.data == NULL && queue_pending(&q) == 0);
+    agent_queue_free(&q);
+    CHECK(q.data == NULL && agent_queue_pending(&q) == 0);
 }
 
 int main(void)

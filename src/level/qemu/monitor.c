@@ -29,6 +29,9 @@
 #define EXIT_FILE   "exit"
 #define MAX_CLIENTS 64
 #define IO_CHUNK    65536
+/* Queued for the agent beyond this, the stdin relays are not read: a guest
+ * that reads slowly (or not at all) makes them wait, not the monitor. */
+#define OUT_HIGH (256 * 1024)
 
 enum ckind { C_NEW, C_START, C_EXEC, C_WAIT };
 
@@ -54,6 +57,7 @@ struct mon {
     const struct monitor_args *a;
     int dir, agent, listen, report, pidfd;
     struct agent_in in;
+    struct agent_queue out; /* frames the agent has not taken yet */
     pid_t qemu;
     bool ready;
     unsigned long long spawned, deadline;
@@ -185,6 +189,7 @@ static void spawn_qemu(struct mon *m)
     if (m->a->cfg->tap_fd >= 0)
         close(m->a->cfg->tap_fd);
     m->agent = sv[0];
+    fcntl(m->agent, F_SETFL, O_NONBLOCK); /* ours only: QEMU's end is another file */
     m->qemu = pid;
     m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (m->pidfd < 0)
@@ -221,10 +226,17 @@ static void reply_exit(int conn, int code)
     reply(conn, CTL_EXIT, d, sizeof(d));
 }
 
+/* Queue a frame and write what the channel takes now (the rest on POLLOUT):
+ * the monitor never waits for the guest to read. */
 static void to_agent(struct mon *m, uint16_t type, uint32_t id, const void *p, size_t n)
 {
+    uint8_t h[AGENT_HDR_SIZE];
+    agent_set_hdr(h, type, id, (uint32_t)n);
+    if (agent_queue_push(&m->out, h, sizeof(h)) < 0 || agent_queue_push(&m->out, p, n) < 0)
+        abort();
     /* A failure means the VM is going away: the pidfd will say so. */
-    agent_write_frame(m->agent, type, id, p, n);
+    if (agent_queue_write(m->agent, &m->out) < 0)
+        agent_queue_free(&m->out);
 }
 
 static void drop_client(struct client *c)
@@ -388,9 +400,9 @@ static void broken_guest(struct mon *m, const char *why)
     kill_qemu(m);
 }
 
-/* Read what the agent sent (blocking or not) and handle its whole frames;
- * false at the end of the channel. */
-static bool agent_input(struct mon *m, bool block)
+/* Read what the agent sent and handle its whole frames; false at the end of
+ * the channel (draining: also when nothing more is there). */
+static bool agent_input(struct mon *m, bool draining)
 {
     struct agent_in *in = &m->in;
     if (in->broken)
@@ -401,9 +413,9 @@ static bool agent_input(struct mon *m, bool block)
         if (in->buf == NULL)
             abort();
     }
-    ssize_t r = recv(m->agent, in->buf + in->len, in->cap - in->len, block ? 0 : MSG_DONTWAIT);
+    ssize_t r = read(m->agent, in->buf + in->len, in->cap - in->len);
     if (r <= 0)
-        return r < 0 && (errno == EINTR || errno == EAGAIN);
+        return r < 0 && !draining && (errno == EINTR || errno == EAGAIN);
     in->len += (size_t)r;
     struct agent_hdr h;
     size_t off = 0;
@@ -613,10 +625,13 @@ static void __attribute__((noreturn)) loop(struct mon *m)
         struct pollfd pfd[S_FIXED + 2 * MAX_CLIENTS];
         size_t slot_conn[MAX_CLIENTS] = {0}, slot_in[MAX_CLIENTS] = {0};
         size_t np = S_FIXED;
-        pfd[S_AGENT] = (struct pollfd){.fd = m->agent, .events = POLLIN};
+        bool behind = agent_queue_pending(&m->out) > 0;
+        bool relay = agent_queue_pending(&m->out) < OUT_HIGH;
+        pfd[S_AGENT] =
+            (struct pollfd){.fd = m->agent, .events = (short)(POLLIN | (behind ? POLLOUT : 0))};
         pfd[S_QEMU] = (struct pollfd){.fd = m->pidfd, .events = POLLIN};
         pfd[S_LISTEN] = (struct pollfd){.fd = m->ready ? m->listen : -1, .events = POLLIN};
-        pfd[S_STDIN] = (struct pollfd){.fd = m->stdin0, .events = POLLIN};
+        pfd[S_STDIN] = (struct pollfd){.fd = relay ? m->stdin0 : -1, .events = POLLIN};
         for (size_t i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &m->cl[i];
             if (!c->used)
@@ -625,7 +640,7 @@ static void __attribute__((noreturn)) loop(struct mon *m)
                 slot_conn[i] = np;
                 pfd[np++] = (struct pollfd){.fd = c->conn, .events = POLLIN};
             }
-            if (c->kind == C_EXEC && c->started && c->io[0] >= 0) {
+            if (relay && c->kind == C_EXEC && c->started && c->io[0] >= 0) {
                 slot_in[i] = np;
                 pfd[np++] = (struct pollfd){.fd = c->io[0], .events = POLLIN};
             }
@@ -637,7 +652,9 @@ static void __attribute__((noreturn)) loop(struct mon *m)
             autofree char *what = xasprintf("boot timed out after %u s", m->a->cfg->boot_timeout_s);
             boot_failed(m, what);
         }
-        if (pfd[S_AGENT].revents && !agent_input(m, false))
+        if ((pfd[S_AGENT].revents & POLLOUT) && agent_queue_write(m->agent, &m->out) < 0)
+            agent_queue_free(&m->out);
+        if ((pfd[S_AGENT].revents & ~POLLOUT) && !agent_input(m, false))
             vm_ended(m);
         if (pfd[S_QEMU].revents)
             vm_ended(m);
