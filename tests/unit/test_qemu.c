@@ -181,6 +181,18 @@ static void test_run_fields(void)
     CHECK(err && strstr(cerr_msg(err), "process.args") != NULL);
     cerr_free(&err);
     agent_buf_free(&b);
+    /* Fields that fit one by one but not together in one frame. */
+    p.args.n = 3;
+    static char big[64 * 1024];
+    memset(big, 'x', sizeof(big) - 1);
+    char *many[20];
+    for (size_t i = 0; i < 20; i++)
+        many[i] = big;
+    p.env = (struct str_list){.v = many, .n = 20};
+    CHECK(qemu_run_fields(&p, NULL, &b, &err) == -1);
+    CHECK(err && strstr(cerr_msg(err), "process: too large") != NULL);
+    cerr_free(&err);
+    agent_buf_free(&b);
 }
 
 /* vm_config_make finds QEMU on PATH; the guest files are named by their

@@ -26,5 +26,11 @@ int qemu_run_fields(const struct spec_process *p, const char *hostname, struct a
         agent_put_field(b, AGENT_F_NO_NEW_PRIVS, NULL, 0);
     if (hostname != NULL)
         agent_put_str(b, AGENT_F_HOSTNAME, hostname);
-    return b->oom ? cerr_set(err, 0, "process: too large for the agent protocol") : 0;
+    /* One RUN frame carries it all. */
+    if (b->oom || b->len > AGENT_MAX_PAYLOAD)
+        return cerr_set(err, 0,
+                        "process: too large for the agent protocol (args, env and the "
+                        "rest: at most %u bytes)",
+                        AGENT_MAX_PAYLOAD);
+    return 0;
 }
