@@ -194,6 +194,12 @@ if [ -x "$HTTPD" ]; then
             "hello from vm" "$(curl -s --max-time 5 "http://10.213.0.2:8080/")"
         expect_match "the namespace's interface is redirected to a tap" "ingress" \
             "$(tc -n "$ns" qdisc show dev "$vb")"
+        # A second VM cannot take the interface too; its failure leaves the
+        # first one's redirect alone.
+        fails "a second VM in the namespace: tc's error" - "tc qdisc add dev $vb ingress. failed" \
+            cella create --bundle "$H" "$(newid n)"
+        expect_eq "the first VM still answers" "hello from vm" \
+            "$(curl -s --max-time 5 "http://10.213.0.2:8080/")"
         # Without PATH, as conmon runs `delete`: tc is still found.
         check "delete of the VM in the namespace (no PATH)" \
             env -u PATH "$CELLA" --root "$ROOT" delete --force "$id"

@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,14 +159,17 @@ static int tc(cerr_t *err, const char *const *args)
     return cerr_set(err, 0, "`%s` failed: %s", cmd, *msg ? msg : "no message");
 }
 
-/* Everything that reaches `from` leaves through `to`. */
-static int redirect(const char *from, const char *to, cerr_t *err)
+/* Everything that reaches `from` leaves through `to`. *added: the ingress
+ * qdisc was ours to add (and so to remove on a failure): one that was there
+ * already, another VM's, fails the add and is not touched. */
+static int redirect(const char *from, const char *to, bool *added, cerr_t *err)
 {
     const char *qdisc[] = {"tc", "qdisc", "add", "dev", from, "ingress", NULL};
     const char *filter[] = {"tc",       "filter", "add",    "dev",      from,  "parent", "ffff:",
                             "protocol", "all",    "u32",    "match",    "u8",  "0",      "0",
                             "action",   "mirred", "egress", "redirect", "dev", to,       NULL};
-    return tc(err, qdisc) < 0 || tc(err, filter) < 0 ? -1 : 0;
+    *added = tc(err, qdisc) == 0;
+    return *added && tc(err, filter) == 0 ? 0 : -1;
 }
 
 static int drop_redirect(const char *dev, cerr_t *err)
@@ -184,9 +188,11 @@ static int plumb(struct vm_config *cfg, struct iface *f, cerr_t *err)
     int fd = make_tap(f, tap, err);
     if (fd < 0)
         return -1;
-    if (redirect(f->name, tap, err) < 0 || redirect(tap, f->name, err) < 0) {
+    bool ours = false, tap_side;
+    if (redirect(f->name, tap, &ours, err) < 0 || redirect(tap, f->name, &tap_side, err) < 0) {
         cerr_t ignore = NULL;
-        drop_redirect(f->name, &ignore);
+        if (ours)
+            drop_redirect(f->name, &ignore);
         cerr_free(&ignore);
         close(fd); /* the tap, and its qdisc, go with it */
         return -1;
