@@ -89,6 +89,11 @@ head -c 20000000 /dev/urandom > "$WORK/big"
 expect_eq "exec: 20 MB of stdin through the monitor's queue to the guest, intact" \
     "$(md5sum < "$WORK/big" | cut -d' ' -f1)" "$(cq exec "$id" md5sum < "$WORK/big" | cut -d' ' -f1)"
 expect_eq "exec --env --cwd" "v=1 /etc" "$(cq exec --env V=1 --cwd /etc "$id" sh -c 'echo "v=$V $(pwd)"')"
+# The guest's serial console flooded (by root in the guest): console.log,
+# in ROOT (a tmpfs: the host's memory), stops growing at 1 MiB.
+cq exec "$id" sh -c 'mknod /dev/ttyS0 c 4 64 && head -c 1300000 /dev/zero | tr "\0" x > /dev/ttyS0'
+expect_eq "console.log is bounded (1 MiB) and the VM goes on" "yes hi" \
+    "$([ "$(stat -c %s "$ROOT/$id/console.log")" -le 1048576 ] && echo yes) $(cq exec "$id" echo hi)"
 check "exec --detach" cq exec --detach "$id" sh -c 'echo detached > /dev/shm/d'
 wait_for 100 cq exec "$id" grep -q detached /dev/shm/d
 expect_eq "a detached exec ran" "detached" "$(cq exec "$id" cat /dev/shm/d 2>&1)"

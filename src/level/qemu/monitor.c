@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -29,6 +30,7 @@
 #define EXIT_FILE   "exit"
 #define MAX_CLIENTS 64
 #define IO_CHUNK    65536
+#define CONSOLE_MAX (1 << 20)
 /* Queued for the agent beyond this, the stdin relays are not read: a guest
  * that reads slowly (or not at all) makes them wait, not the monitor. */
 #define OUT_HIGH (256 * 1024)
@@ -154,6 +156,13 @@ static void __attribute__((noreturn)) exec_qemu(struct mon *m, int guest_end, in
         dprintf(2, "cella-monitor: %s\n", cerr_msg(err));
         _exit(126);
     }
+    /* The console log is the guest's to fill (its serial port, the
+     * kernel's messages): bounded, or a guest writing without end would fill
+     * ROOT, a tmpfs (the host's memory). Beyond the bound QEMU's writes fail
+     * (EFBIG: SIGXFSZ is ignored) and the output is dropped; QEMU writes no
+     * other file (the image is read-only). */
+    setrlimit(RLIMIT_FSIZE, &(struct rlimit){CONSOLE_MAX, CONSOLE_MAX});
+    signal(SIGXFSZ, SIG_IGN);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0)
         _exit(126);
