@@ -139,6 +139,8 @@ static int pump(long deadline)
         s->exited = 1;
         s->status = (int)agent_get_u32(p);
         break;
+    case AGENT_STDIN_TAKEN: /* this client writes its STDIN without a window */
+        break;
     default:
         printf("unexpected frame type %u\n", h.type);
     }

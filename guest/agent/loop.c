@@ -75,14 +75,25 @@ static void on_run(uint32_t id, const uint8_t *payload, size_t len)
     channel_send(AGENT_STARTED, id, pid, sizeof(pid));
 }
 
+/* STDIN bytes that left the agent: the host may send that many more. */
+static void stdin_taken(uint32_t id, size_t n)
+{
+    uint8_t d[4];
+    agent_set_u32(d, (uint32_t)n);
+    if (n > 0)
+        channel_send(AGENT_STDIN_TAKEN, id, d, sizeof(d));
+}
+
 /* Write what the pipe takes now; the rest waits for POLLOUT. */
 static void stdin_flush(struct proc *p)
 {
+    size_t before = agent_queue_pending(&p->inq);
     if (p->in >= 0 && agent_queue_write(p->in, &p->inq) < 0) {
         /* EPIPE: the process closed its stdin; what is left is moot. */
         agent_queue_free(&p->inq);
         close_fd(&p->in);
     }
+    stdin_taken(p->id, before - agent_queue_pending(&p->inq));
     if (p->in_eof && agent_queue_pending(&p->inq) == 0)
         close_fd(&p->in);
 }
@@ -90,8 +101,10 @@ static void stdin_flush(struct proc *p)
 static void on_stdin(uint32_t id, const uint8_t *payload, size_t len)
 {
     struct proc *p = proc_by_id(id);
-    if (p == NULL || p->in < 0 || p->in_eof)
+    if (p == NULL || p->in < 0 || p->in_eof) {
+        stdin_taken(id, len); /* dropped: the host need not wait for it */
         return;
+    }
     if (len == 0) {
         p->in_eof = 1;
     } else {

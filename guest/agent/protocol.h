@@ -24,7 +24,10 @@
  * or ERROR (payload: a one-line message naming what failed, e.g.
  * "exec /bin/foo: No such file or directory"). Output comes as STDOUT/STDERR
  * frames; input goes as STDIN, and STDIN with an empty payload closes the
- * process's stdin. SIGNAL delivers a signal (payload: i32 signo, u32 flags,
+ * process's stdin. The agent reports the STDIN bytes it has passed to the
+ * process's pipe (or dropped, its stdin being closed) with STDIN_TAKEN; the
+ * host keeps at most AGENT_STDIN_WINDOW bytes of a process's STDIN
+ * unreported. SIGNAL delivers a signal (payload: i32 signo, u32 flags,
  * AGENT_SIGNAL_ALL = to every process in the guest, as `kill --all`). When a
  * process ends the agent sends all its output, then EXIT (payload: i32 wait
  * status, Linux encoding). When process 0 has exited (EXIT sent) the agent
@@ -41,10 +44,15 @@
 #include <stdint.h>
 
 #define AGENT_PORT_NAME   "cella.agent"
-#define AGENT_VERSION     "cella-agent 1"
+#define AGENT_VERSION     "cella-agent 2"
 #define AGENT_MAX_PAYLOAD (1u << 20)
 #define AGENT_HDR_SIZE    12
 #define AGENT_SIGNAL_ALL  1u
+/* STDIN bytes of one process the host may have sent and the agent not yet
+ * reported taken (AGENT_STDIN_TAKEN): the agent queues at most this much of
+ * a process's stdin, so a process that reads slowly makes the host wait,
+ * not the guest run out of memory. */
+#define AGENT_STDIN_WINDOW (1u << 20)
 
 enum agent_type {
     /* guest -> host */
@@ -54,6 +62,7 @@ enum agent_type {
     AGENT_STDOUT = 4,
     AGENT_STDERR = 5,
     AGENT_EXIT = 6,
+    AGENT_STDIN_TAKEN = 7, /* u32: that many STDIN bytes left the agent (written or dropped) */
     /* host -> guest */
     AGENT_RUN = 16,
     AGENT_STDIN = 17,

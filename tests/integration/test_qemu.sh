@@ -88,6 +88,10 @@ expect_eq "exec: stdin is relayed" "piped in" "$(echo "piped in" | cq exec "$id"
 head -c 20000000 /dev/urandom > "$WORK/big"
 expect_eq "exec: 20 MB of stdin through the monitor's queue to the guest, intact" \
     "$(md5sum < "$WORK/big" | cut -d' ' -f1)" "$(cq exec "$id" md5sum < "$WORK/big" | cut -d' ' -f1)"
+# More stdin than the guest's memory, to a process that does not read it: the
+# host waits (the agent's window), the guest is not run out of memory.
+expect_eq "exec: 300 MB of stdin to a process that sleeps" "slept" \
+    "$(head -c 300000000 /dev/zero | cq exec "$id" sh -c 'sleep 3; echo slept' 2>&1)"
 expect_eq "exec --env --cwd" "v=1 /etc" "$(cq exec --env V=1 --cwd /etc "$id" sh -c 'echo "v=$V $(pwd)"')"
 # The guest's serial console flooded (by root in the guest): console.log,
 # in ROOT (a tmpfs: the host's memory), stops growing at 1 MiB.
@@ -302,7 +306,7 @@ cat > "$FAKE/qemu-system-x86_64" << 'EOF2'
 #!/bin/bash
 for a in "$@"; do case $a in socket,id=agent,fd=*) fd=${a##*fd=} ;; esac; done
 frame() { printf "$1" >&"$fd"; } # printf's \x escapes: header then payload
-frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 1' # READY
+frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 2' # READY
 case $FAKE_GUEST in
 exit-before-started) # EXIT for exec id 1 (status 0), until there is one to answer
     while sleep 0.1; do frame '\x04\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00'; done ;;

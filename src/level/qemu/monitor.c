@@ -44,6 +44,7 @@ struct client {
     uint32_t id;
     int io[3]; /* exec: the command's stdio */
     bool started;
+    size_t unacked; /* STDIN bytes sent that the agent has not reported taken */
 };
 
 /* What the agent sent and the monitor has not handled yet: the guest's stream
@@ -63,7 +64,8 @@ struct mon {
     pid_t qemu;
     bool ready;
     unsigned long long spawned, deadline;
-    int stdin0; /* our fd 0 while relayed to process 0, else -1 */
+    int stdin0;      /* our fd 0 while relayed to process 0, else -1 */
+    size_t unacked0; /* process 0's STDIN bytes the agent has not reported taken */
     bool start_pending, started0, exited0;
     int status0;
     struct client cl[MAX_CLIENTS]; /* fixed slots: poll's indices stay valid */
@@ -268,6 +270,15 @@ static struct client *find_proc(struct mon *m, uint32_t id)
     return NULL;
 }
 
+/* The STDIN bytes in flight to process id, NULL for no such process. */
+static size_t *unacked(struct mon *m, uint32_t id)
+{
+    if (id == 0)
+        return &m->unacked0;
+    struct client *c = find_proc(m, id);
+    return c != NULL ? &c->unacked : NULL;
+}
+
 static void save_exit(struct mon *m)
 {
     char buf[16];
@@ -355,6 +366,16 @@ static void on_exit_frame(struct mon *m, uint32_t id, const uint8_t *p, size_t n
     drop_client(c);
 }
 
+/* STDIN bytes of process id that left the agent: the relay may send more. */
+static void on_stdin_taken(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
+{
+    size_t *u = unacked(m, id);
+    if (u == NULL || n < 4)
+        return;
+    uint32_t taken = agent_get_u32(p);
+    *u -= taken < *u ? taken : *u;
+}
+
 /* One frame from the agent (its payload is not NUL-terminated). */
 static void agent_frame(struct mon *m, const struct agent_hdr *h, const uint8_t *p)
 {
@@ -390,6 +411,9 @@ static void agent_frame(struct mon *m, const struct agent_hdr *h, const uint8_t 
         break;
     case AGENT_EXIT:
         on_exit_frame(m, h->id, p, h->len);
+        break;
+    case AGENT_STDIN_TAKEN:
+        on_stdin_taken(m, h->id, p, h->len);
         break;
     }
 }
@@ -547,7 +571,8 @@ static void accept_client(struct mon *m)
 }
 
 /* Input from the command (or create's stdin for process 0) as STDIN
- * frames; an empty one at the end closes the process's stdin. */
+ * frames; an empty one at the end closes the process's stdin. The relay
+ * waits while AGENT_STDIN_WINDOW bytes are unacknowledged (loop). */
 static bool relay_stdin(struct mon *m, int fd, uint32_t id)
 {
     static uint8_t buf[IO_CHUNK];
@@ -555,6 +580,9 @@ static bool relay_stdin(struct mon *m, int fd, uint32_t id)
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return true;
     to_agent(m, AGENT_STDIN, id, buf, n > 0 ? (size_t)n : 0);
+    size_t *u = unacked(m, id);
+    if (u != NULL && n > 0)
+        *u += (size_t)n;
     return n > 0;
 }
 
@@ -640,7 +668,8 @@ static void __attribute__((noreturn)) loop(struct mon *m)
             (struct pollfd){.fd = m->agent, .events = (short)(POLLIN | (behind ? POLLOUT : 0))};
         pfd[S_QEMU] = (struct pollfd){.fd = m->pidfd, .events = POLLIN};
         pfd[S_LISTEN] = (struct pollfd){.fd = m->ready ? m->listen : -1, .events = POLLIN};
-        pfd[S_STDIN] = (struct pollfd){.fd = relay ? m->stdin0 : -1, .events = POLLIN};
+        pfd[S_STDIN] = (struct pollfd){
+            .fd = relay && m->unacked0 < AGENT_STDIN_WINDOW ? m->stdin0 : -1, .events = POLLIN};
         for (size_t i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &m->cl[i];
             if (!c->used)
@@ -649,7 +678,8 @@ static void __attribute__((noreturn)) loop(struct mon *m)
                 slot_conn[i] = np;
                 pfd[np++] = (struct pollfd){.fd = c->conn, .events = POLLIN};
             }
-            if (relay && c->kind == C_EXEC && c->started && c->io[0] >= 0) {
+            if (relay && c->unacked < AGENT_STDIN_WINDOW && c->kind == C_EXEC && c->started &&
+                c->io[0] >= 0) {
                 slot_in[i] = np;
                 pfd[np++] = (struct pollfd){.fd = c->io[0], .events = POLLIN};
             }
