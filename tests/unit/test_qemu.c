@@ -110,6 +110,12 @@ static void test_argv_user_net(void)
     CHECK(has_arg(argv, "-netdev", "user,id=n0,hostfwd=tcp::8080-:80"));
     CHECK(has_arg(argv, "-device", "virtio-net-device,netdev=n0"));
     qemu_argv_free(argv);
+    /* A comma in the image's path (the cache is $CELLA_ROOTFS_CACHE) is
+     * doubled: QEMU would take what follows for an option. */
+    cfg.image = "/c,x/img.erofs";
+    argv = qemu_argv(&cfg, 7);
+    CHECK(has_arg(argv, "-drive", "file=/c,,x/img.erofs,format=raw,if=none,readonly=on,id=root"));
+    qemu_argv_free(argv);
 }
 
 static void test_argv_tap(void)

@@ -31,6 +31,25 @@ static void add2(struct argv *a, const char *opt, char *value)
     add(a, value);
 }
 
+/* A value inside QEMU's KEY=VALUE,... options: commas doubled, or QEMU
+ * takes what follows one for the next option. */
+static char *opt_value(const char *s)
+{
+    size_t n = strlen(s), commas = 0;
+    for (size_t i = 0; i < n; i++)
+        commas += s[i] == ',';
+    char *out = malloc(n + commas + 1), *o = out;
+    if (out == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        *o++ = s[i];
+        if (s[i] == ',')
+            *o++ = ',';
+    }
+    *o = '\0';
+    return out;
+}
+
 char *qemu_kernel_cmdline(const struct vm_config *cfg)
 {
     /* panic=-1 and reboot=k: a guest that panics or whose agent ends the VM
@@ -73,7 +92,8 @@ char **qemu_argv(const struct vm_config *cfg, int agent_fd)
     add2(&a, "-chardev", xasprintf("socket,id=agent,fd=%d", agent_fd));
     add2(&a, "-device", xstrdup("virtio-serial-device"));
     add2(&a, "-device", xstrdup("virtserialport,chardev=agent,name=" AGENT_PORT_NAME));
-    add2(&a, "-drive", xasprintf("file=%s,format=raw,if=none,readonly=on,id=root", cfg->image));
+    autofree char *image = opt_value(cfg->image);
+    add2(&a, "-drive", xasprintf("file=%s,format=raw,if=none,readonly=on,id=root", image));
     add2(&a, "-device", xstrdup("virtio-blk-device,drive=root"));
     if (cfg->tap_fd >= 0) {
         /* The guest answers for the namespace interface's address: its MAC
