@@ -306,6 +306,10 @@ cat > "$FAKE/qemu-system-x86_64" << 'EOF2'
 #!/bin/bash
 for a in "$@"; do case $a in socket,id=agent,fd=*) fd=${a##*fd=} ;; esac; done
 frame() { printf "$1" >&"$fd"; } # printf's \x escapes: header then payload
+if [ "$FAKE_GUEST" = hostile-error ]; then # ERROR before READY, with terminal escapes
+    frame '\x0e\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00boom \x1b[2J\x07 end'
+    exec sleep 1000
+fi
 frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 2' # READY
 case $FAKE_GUEST in
 exit-before-started) # EXIT for exec id 1 (status 0), until there is one to answer
@@ -342,6 +346,12 @@ expect_eq "a guest that breaks the protocol is stopped" stopped "$(state_field "
 expect_match "the console log says why" "cella-monitor: .*AGENT_MAX_PAYLOAD|cella-monitor: .*frame" \
     "$(cat "$ROOT/$id/console.log" 2>&1)"
 check "delete" cq delete "$id"
+assert_clean "nothing left of the guest" "$id"
+out=$(timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=hostile-error "$CELLA" --root "$ROOT" \
+    --isolation qemu create --bundle "$B" "$id" 2>&1)
+expect_match "a guest's boot error reaches the user" "guest agent: boom \?\[2J\? end" "$out"
+expect_eq "with the terminal escapes it carried made harmless" 0 \
+    "$(printf '%s' "$out" | tr -cd '\033\007' | wc -c)"
 assert_clean "nothing left of the guest" "$id"
 check "create with a guest that never reads (process 0's stdin: endless)" \
     timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=deaf "$CELLA" --root "$ROOT" \

@@ -74,6 +74,36 @@ struct mon {
 
 /* ---- boot ------------------------------------------------------------------------- */
 
+/* Text the guest chose (an ERROR frame, a console line), made fit for the
+ * user's terminal: at most 300 bytes, control characters (C0, DEL, and C1
+ * as UTF-8 encodes them: C2 80..9F) shown as '?', so that a guest cannot
+ * move the cursor, clear the screen or set the title of the terminal where
+ * cella's error lands. */
+static char *guest_text(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    size_t max = n < 300 ? n : 300;
+    char *out = malloc(max + 4);
+    if (out == NULL)
+        abort(); /* as xstrdup */
+    size_t o = 0;
+    for (size_t i = 0; i < max; i++) {
+        unsigned char c = s[i];
+        if (c == 0xC2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F) {
+            out[o++] = '?';
+            i++;
+        } else {
+            out[o++] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+        }
+    }
+    if (max < n) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* The line of the console that says why the VM stopped: QEMU's own error,
  * then the agent's, then a kernel panic, else the last line. */
 static char *console_reason(int dir)
@@ -96,7 +126,8 @@ static char *console_reason(int dir)
                 rank = i;
             }
     }
-    return best ? xstrdup(best) : last ? xstrdup(last) : NULL;
+    const char *line = best ? best : last;
+    return line ? guest_text(line, strlen(line)) : NULL;
 }
 
 static void report(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -327,9 +358,9 @@ static void on_started(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
 static void on_error(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
 {
     struct client *c = find_proc(m, id);
-    autofree char *msg = strndup((const char *)p, n);
+    autofree char *msg = guest_text(p, n);
     if (c != NULL) {
-        reply_error(c->conn, msg ? msg : "the agent failed");
+        reply_error(c->conn, msg);
         drop_client(c);
     }
     /* Process 0 could not start: the container is over (runc's init dies
@@ -400,7 +431,8 @@ static void agent_frame(struct mon *m, const struct agent_hdr *h, const uint8_t 
         break;
     case AGENT_ERROR:
         if (!m->ready) {
-            autofree char *what = xasprintf("guest agent: %.*s", (int)h->len, p);
+            autofree char *text = guest_text(p, h->len);
+            autofree char *what = xasprintf("guest agent: %s", text);
             boot_failed(m, what);
         }
         on_error(m, h->id, p, h->len);
