@@ -11,9 +11,10 @@
  * call each other freely and a trap needs no unwinding.
  *
  * Registers kept for the whole function (callee-saved, so helper calls
- * keep them): rbx frame, r12 memory size in bytes (reloaded after anything
- * that may grow memory: calls, memory.grow), r13 memory base (never moves,
- * runtime.h), r14 the struct wasm_memory. Memory accesses are bounds
+ * keep them): rbx the frame, r12 the memory's size in bytes (reloaded after
+ * anything that may grow memory: calls, memory.grow), r13 its base (never
+ * moves, runtime.h); the function's most used slots are pinned in rbp,
+ * r14, r15, rsi, rdi, r8-r11 (see struct jit). Memory accesses are bounds
  * checked against r12, as the interpreter does. A function returns NULL or
  * the trap's message in rax.
  *
@@ -237,9 +238,8 @@ static void load_u32(struct jit *j, int reg, uint64_t s)
  * the upper half of the register zero): a later 64-bit read of the cell (a
  * copy) then forwards from the store, where a 4-byte store followed by an
  * 8-byte load would stall the pipeline until the store retires. */
-static void store(struct jit *j, uint64_t s, int reg, bool w)
+static void store(struct jit *j, uint64_t s, int reg)
 {
-    (void)w;
     x64_mem_op(&j->a, 0, true, 0x89, reg, slot(j, s));
     int p = pin_of(j, s);
     if (p != NOREG && p != reg)
@@ -336,7 +336,7 @@ static void copy_slots(struct jit *j, uint64_t dst, uint64_t src, uint64_t n)
         return;
     for (uint64_t k = 0; k < n; k++) {
         load(j, RAX, src + k, true);
-        store(j, dst + k, RAX, true);
+        store(j, dst + k, RAX);
     }
 }
 
@@ -388,36 +388,35 @@ struct access {
     uint8_t prefix;
     bool w;        /* REX.W on the access */
     unsigned size; /* bytes */
-    bool wide;     /* the loaded value is an i64 (stored as 8 bytes) */
 };
 
 static const struct access loads[14] = {
-    {0x8B, 0, false, 4, false},   /* i32.load */
-    {0x8B, 0, true, 8, true},     /* i64.load */
-    {0x8B, 0, false, 4, false},   /* f32.load */
-    {0x8B, 0, true, 8, true},     /* f64.load */
-    {0x0FBE, 0, false, 1, false}, /* i32.load8_s: movsx */
-    {0x0FB6, 0, false, 1, false}, /* i32.load8_u: movzx */
-    {0x0FBF, 0, false, 2, false}, /* i32.load16_s */
-    {0x0FB7, 0, false, 2, false}, /* i32.load16_u */
-    {0x0FBE, 0, true, 1, true},   /* i64.load8_s */
-    {0x0FB6, 0, false, 1, true},  /* i64.load8_u */
-    {0x0FBF, 0, true, 2, true},   /* i64.load16_s */
-    {0x0FB7, 0, false, 2, true},  /* i64.load16_u */
-    {0x63, 0, true, 4, true},     /* i64.load32_s: movsxd */
-    {0x8B, 0, false, 4, true},    /* i64.load32_u */
+    {0x8B, 0, false, 4},   /* i32.load */
+    {0x8B, 0, true, 8},    /* i64.load */
+    {0x8B, 0, false, 4},   /* f32.load */
+    {0x8B, 0, true, 8},    /* f64.load */
+    {0x0FBE, 0, false, 1}, /* i32.load8_s: movsx */
+    {0x0FB6, 0, false, 1}, /* i32.load8_u: movzx */
+    {0x0FBF, 0, false, 2}, /* i32.load16_s */
+    {0x0FB7, 0, false, 2}, /* i32.load16_u */
+    {0x0FBE, 0, true, 1},  /* i64.load8_s */
+    {0x0FB6, 0, false, 1}, /* i64.load8_u */
+    {0x0FBF, 0, true, 2},  /* i64.load16_s */
+    {0x0FB7, 0, false, 2}, /* i64.load16_u */
+    {0x63, 0, true, 4},    /* i64.load32_s: movsxd */
+    {0x8B, 0, false, 4},   /* i64.load32_u */
 };
 
 static const struct access stores[9] = {
-    {0x89, 0, false, 4, false},    /* i32.store */
-    {0x89, 0, true, 8, true},      /* i64.store */
-    {0x89, 0, false, 4, false},    /* f32.store */
-    {0x89, 0, true, 8, true},      /* f64.store */
-    {0x88, 0, false, 1, false},    /* i32.store8 */
-    {0x89, 0x66, false, 2, false}, /* i32.store16 */
-    {0x88, 0, false, 1, true},     /* i64.store8 */
-    {0x89, 0x66, false, 2, true},  /* i64.store16 */
-    {0x89, 0, false, 4, true},     /* i64.store32 */
+    {0x89, 0, false, 4},    /* i32.store */
+    {0x89, 0, true, 8},     /* i64.store */
+    {0x89, 0, false, 4},    /* f32.store */
+    {0x89, 0, true, 8},     /* f64.store */
+    {0x88, 0, false, 1},    /* i32.store8 */
+    {0x89, 0x66, false, 2}, /* i32.store16 */
+    {0x88, 0, false, 1},    /* i64.store8 */
+    {0x89, 0x66, false, 2}, /* i64.store16 */
+    {0x89, 0, false, 4},    /* i64.store32 */
 };
 
 /* The address operand into eax, plus imm (an i32.add folded in) when addi. */
@@ -437,7 +436,7 @@ static void emit_load(struct jit *j, int op, const union cell *ip, bool addi)
     address(j, ip[1].u, addi, addi ? ip[2].u : 0);
     effective_address(j, ip[addi ? 3 : 2].u, l->size);
     x64_mem_op(&j->a, l->prefix, l->w, l->opcode, RAX, heap());
-    store(j, ip[0].u, RAX, l->wide);
+    store(j, ip[0].u, RAX);
 }
 
 /* [addr][value][offset] or, addi, [x][value][imm][offset] */
@@ -516,7 +515,7 @@ static void emit_int_binary(struct jit *j, const struct intop *o, bool w, const 
         x64_mov_imm(a, RCX, ip[2].u);
         x64_reg_op(a, 0, w, o->rm, RAX, RCX);
     }
-    store(j, ip[0].u, RAX, w);
+    store(j, ip[0].u, RAX);
 }
 
 /* div_s div_u rem_s rem_u: [dst][a][b] with the spec's traps. */
@@ -552,7 +551,7 @@ static void emit_divide(struct jit *j, int k, bool w, const union cell *ip)
     }
     if (done != SIZE_MAX)
         x64_patch_rel32(a, done, a->n);
-    store(j, ip[0].u, rem ? RDX : RAX, w);
+    store(j, ip[0].u, rem ? RDX : RAX);
 }
 
 /* eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
@@ -579,7 +578,7 @@ static void store_flag(struct jit *j, int cc, uint64_t dst)
 {
     x64_reg_op(&j->a, 0, false, 0x0F90 + (uint32_t)cc, 0, RAX);
     x64_reg_op(&j->a, 0, false, 0x0FB6, RAX, RAX);
-    store(j, dst, RAX, false);
+    store(j, dst, RAX);
 }
 
 /* ---- floats ---- */
@@ -600,7 +599,7 @@ static void emit_float_compare(struct jit *j, int k, bool dbl, const union cell 
         x64_reg_op(a, 0, false, 0x0F90 + (uint32_t)(k == 0 ? CC_NP : CC_P), 0, RCX);
         x64_reg_op(a, 0, false, k == 0 ? 0x22 : 0x0A, RAX, RCX); /* and/or al, cl */
         x64_reg_op(a, 0, false, 0x0FB6, RAX, RAX);
-        store(j, ip[0].u, RAX, false);
+        store(j, ip[0].u, RAX);
         break;
     default: /* lt gt: above; le ge: above or equal */
         store_flag(j, k == 2 || k == 3 ? CC_A : CC_AE, ip[0].u);
@@ -725,7 +724,7 @@ static size_t translate(struct jit *j, size_t at)
     if (uf != NULL) {
         load_mem(j, RDI, ip[1].u, true);
         call_c(j, (const void *)uf, false);
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 3;
     }
     jit_binary_fn bf = jit_binary_helper(op);
@@ -733,7 +732,7 @@ static size_t translate(struct jit *j, size_t at)
         load_mem(j, RDI, ip[1].u, true);
         load_mem(j, RSI, ip[2].u, true);
         call_c(j, (const void *)bf, false);
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 4;
     }
     jit_trapping_fn tf = jit_trapping_helper(op);
@@ -754,14 +753,14 @@ static size_t translate(struct jit *j, size_t at)
         load(j, RAX, ip[1].u, false);
         x64_reg_op(a, 0, false, 0x81, op == 0x8B ? 4 : 6, RAX);
         x64_u32(a, op == 0x8B ? 0x7FFFFFFFu : 0x80000000u);
-        store(j, ip[0].u, RAX, false);
+        store(j, ip[0].u, RAX);
         return 3;
     case 0x99: /* f64.abs, f64.neg: btr/btc rax, 63 */
     case 0x9A:
         load(j, RAX, ip[1].u, true);
         x64_reg_op(a, 0, true, 0x0FBA, op == 0x99 ? 6 : 7, RAX);
         x64_byte(a, 63);
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 3;
     case 0x91: /* sqrt */
     case 0x9F: {
@@ -795,11 +794,11 @@ static size_t translate(struct jit *j, size_t at)
     case 0xAC: /* i64.extend_i32_s, i64.extend32_s: movsxd */
     case 0xC4:
         with_slot(j, 0, true, 0x63, RAX, ip[1].u);
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 3;
     case 0xAD: /* i64.extend_i32_u */
         load_u32(j, RAX, ip[1].u);
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 3;
     case 0xC0: /* extend8_s, extend16_s */
     case 0xC1:
@@ -812,19 +811,19 @@ static size_t translate(struct jit *j, size_t at)
         } else {
             x64_mem_op(a, 0, w, (op & 1) ? 0x0FBF : 0x0FBE, RAX, slot(j, ip[1].u));
         }
-        store(j, ip[0].u, RAX, w);
+        store(j, ip[0].u, RAX);
         return 3;
     case 0x3F: /* memory.size */
         memory_object(j, RCX);
         x64_mem_op(a, 0, false, 0x8B, RAX,
                    x64_at(RCX, (int32_t)offsetof(struct wasm_memory, pages)));
-        store(j, ip[0].u, RAX, false);
+        store(j, ip[0].u, RAX);
         return 2;
     case 0x40: /* memory.grow */
         memory_object(j, RDI);
         load_mem(j, RSI, ip[1].u, false);
         call_c(j, (const void *)jit_memory_grow, false);
-        store(j, ip[0].u, RAX, false);
+        store(j, ip[0].u, RAX);
         reload_size(j);
         return 3;
     case OP_FC + 8:  /* memory.init: d s n seg */
@@ -922,16 +921,16 @@ static size_t translate(struct jit *j, size_t at)
         load(j, RCX, ip[2].u, true);
         test_slot(j, ip[3].u, false);
         x64_reg_op(a, 0, true, 0x0F44, RAX, RCX); /* cmove rax, rcx */
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 5;
     case OP_MOV:
         load(j, RAX, ip[1].u, true);
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 3;
     case OP_GLOBAL_GET: /* dst ptr */
         x64_mov_imm(a, RAX, ip[1].u);
         x64_mem_op(a, 0, true, 0x8B, RAX, x64_at(RAX, 0));
-        store(j, ip[0].u, RAX, true);
+        store(j, ip[0].u, RAX);
         return 3;
     case OP_GLOBAL_SET: /* src ptr */
         load(j, RCX, ip[0].u, true);
@@ -944,7 +943,7 @@ static size_t translate(struct jit *j, size_t at)
             x64_u32(a, (uint32_t)ip[1].u);
         } else {
             x64_mov_imm(a, RAX, ip[1].u);
-            store(j, ip[0].u, RAX, true);
+            store(j, ip[0].u, RAX);
         }
         return 3;
     case OP_LOOP: /* fc k: nothing to do in machine code but mark the head */

@@ -54,7 +54,7 @@ const char *(*wasm_jit_osr(struct wasm_instance *inst, struct wasm_fn_code *fc,
                            uint32_t k))(wasm_val *fp);
 
 /* Functions translated, left to the interpreter, and bytes of code made
- * (for tests and `cella wasm run`'s diagnostics). */
+ * (for the spec runner, the unit tests and CELLA_WASM_JIT_DEBUG). */
 struct wasm_jit_stats {
     size_t translated, interpreted, bytes;
     size_t osr; /* activations moved from the interpreter at a loop head */
