@@ -28,5 +28,40 @@ else
     assert_clean "delete after a failed resume leaves nothing" "$id"
 fi
 
+# ---- uid/gid maps beyond what the kernel takes in one write ------------------------------
+# The kernel takes a map in one write of fewer than 4096 bytes, 340 lines at most.
+# 300 lines of 16 bytes (4800): cut at 4095 bytes, the first 256 made a valid
+# map on their own, written without a word. It must be refused, naming the field.
+UB=$WORK/userns
+make_bundle "$UB"
+args "$UB" 'exec sleep 100'
+cfg "$UB" "c['linux']['namespaces'].append({'type':'user'})" \
+    "c['linux']['gidMappings']=[{'containerID':0,'hostID':100000,'size':65536}]" \
+    "c['linux']['uidMappings']=[{'containerID':0,'hostID':1000000000,'size':10}]" \
+    "c['linux']['uidMappings']+=[{'containerID':100000+i,'hostID':200000+i,'size':1} for i in range(299)]"
+id=$(newid map)
+fails "a uid map of 4800 bytes is refused, naming the field" "$id" \
+    '^cella: linux\.uidMappings: 300 lines in 4800 bytes: the kernel takes at most 340 lines in fewer than 4096$' \
+    cella create --bundle "$UB" "$id"
+# 340 short lines (3740 bytes) are written whole.
+cfg "$UB" "c['linux']['uidMappings']=[{'containerID':0,'hostID':1000,'size':1}]" \
+    "c['linux']['uidMappings']+=[{'containerID':i,'hostID':1000+i,'size':1} for i in range(1, 340)]"
+id=$(newid map)
+if cella create --bundle "$UB" "$id" > "$WORK/out" 2>&1; then
+    pid=$(state_field "$id" pid)
+    expect_eq "a uid map of 340 lines is written whole" 340 "$(wc -l < "/proc/$pid/uid_map")"
+else
+    not_ok "a uid map of 340 lines is written whole" "$(cat "$WORK/out")"
+fi
+cella delete --force "$id" > /dev/null 2>&1
+assert_clean "the container with 340 map lines leaves nothing" "$id"
+
+# A map the kernel refuses (overlapping ranges): one line, not the map quoted.
+cfg "$UB" "c['linux']['uidMappings']=[{'containerID':0,'hostID':100000,'size':10},{'containerID':5,'hostID':200000,'size':10}]"
+id=$(newid map)
+fails "an overlapping uid map is refused in one line" "$id" \
+    '^cella: linux\.uidMappings: write `/proc/[0-9]+/uid_map`: Invalid argument$' \
+    cella create --bundle "$UB" "$id"
+
 plan_done
 exit 0
