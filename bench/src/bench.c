@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "drivers.h"
+#include "exec_start.h"
 #include "measure.h"
 #include "model.h"
 #include "report.h"
@@ -38,11 +39,14 @@ struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
-               "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
-               "                   [--debian]   (also size a Debian minbase image: downloads)\n"
-               "Measures cold start, latency, throughput and memory of one small HTTP server\n"
-               "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n");
+    fprintf(f,
+            "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
+            "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
+            "                   [--debian]   (also size a Debian minbase image: downloads)\n"
+            "Measures cold start, latency, throughput and memory of one small HTTP server\n"
+            "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n"
+            "       cella-bench exec-start --port P [--runs N] [--poll-us U] [--name NAME] CMD...\n"
+            "Cold start of a server command run directly (exec -> first 200), and its PSS.\n");
 }
 
 static void on_signal(int sig)
@@ -409,10 +413,6 @@ static int run(struct options o, cerr_t *err)
         if (o.duration == 5)
             o.duration = 1;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
     char self[PATH_MAX];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[sl > 0 ? sl : 0] = '\0';
@@ -503,7 +503,14 @@ int main(int argc, char **argv)
 {
     struct options o = {.runs = 20, .duration = 5, .port = 18480};
     cerr_t err = NULL;
-    int rc = parse(argc, argv, &o, &err) < 0 ? 2 : run(o, &err);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc;
+    if (argc > 1 && strcmp(argv[1], "exec-start") == 0)
+        rc = exec_start_main(argc - 1, argv + 1, &err);
+    else
+        rc = parse(argc, argv, &o, &err) < 0 ? 2 : run(o, &err);
     if (err != NULL)
         fprintf(stderr, "cella bench: %s\n", cerr_msg(err));
     cerr_free(&err);

@@ -150,7 +150,7 @@ void runtime_version(const char *path, char *buf, size_t len)
 /* ---- HTTP probing ------------------------------------------------------------------ */
 
 /* 1: answered 200; 0: not (yet); the connection is refused or closed. */
-static int probe(int port)
+int http_probe(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -175,7 +175,7 @@ static int probe(int port)
     return ok;
 }
 
-static bool port_free(int port, int wait_ms)
+bool port_free(int port, int wait_ms)
 {
     double deadline = now_ms() + wait_ms;
     do {
@@ -233,7 +233,7 @@ static double start_container(const struct driver *d, const char *path,
     int status = 0;
     double deadline = t0 + o->timeout_ms;
     while (!bench_stop && now_ms() < deadline) {
-        if (probe(o->port)) {
+        if (http_probe(o->port)) {
             double t = now_ms() - t0;
             /* Served: how `run` itself ended does not matter. */
             cerr_t ignore = NULL;

@@ -63,5 +63,21 @@ fails "an overlapping uid map is refused in one line" "$id" \
     '^cella: linux\.uidMappings: write `/proc/[0-9]+/uid_map`: Invalid argument$' \
     cella create --bundle "$UB" "$id"
 
+# ---- cella-bench exec-start (bench/wasm.sh's cold start, once bench/coldstart's) ---------
+BENCH=$(dirname "$CELLA")/cella-bench
+HTTPD=$(dirname "$CELLA")/cella-bench-httpd
+if [ ! -x "$BENCH" ] || [ ! -x "$HTTPD" ]; then
+    skip "exec-start measures a server run directly" "cella-bench is not built next to $CELLA"
+else
+    port=$((20000 + RANDOM % 20000))
+    out=$("$BENCH" exec-start --port $port --runs 3 --name native "$HTTPD" $port 2>&1)
+    expect_match "exec-start measures a server run directly" \
+        '^\{"runtime":"native",.*"runs":3,"ok":3,"failed":0,.*"pss_kib_median":[1-9]' "$out"
+    check "exec-start leaves the port free" sh -c "! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
+    fails "exec-start of a command that never serves fails in one line" - \
+        "^cella bench: x: \`/bin/false\` exited before serving on port $port\$" \
+        sh -c "'$BENCH' exec-start --port $port --runs 2 --name x /bin/false >/dev/null"
+fi
+
 plan_done
 exit 0

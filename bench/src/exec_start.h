@@ -1,0 +1,12 @@
+/* `cella-bench exec-start`: cold start of a server command run directly. */
+#ifndef CELLA_BENCH_EXEC_START_H
+#define CELLA_BENCH_EXEC_START_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/* argv[0] is "exec-start". The exit status; *err set when it is not 0. */
+int exec_start_main(int argc, char **argv, cerr_t *err);
+
+#endif
