@@ -2,8 +2,6 @@
 #ifndef CELLA_BENCH_EXEC_START_H
 #define CELLA_BENCH_EXEC_START_H
 
-#include <stdbool.h>
-
 #include "core/error.h"
 
 /* argv[0] is "exec-start". The exit status; *err set when it is not 0. */
