@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-/* argv[0] is "exec-start". The exit status; *err set when it is not 0. */
+/* argv[0] is "exec-start". The exit status: 0, 1 or 2 with *err set, 130 when interrupted. */
 int exec_start_main(int argc, char **argv, cerr_t *err);
 
 #endif
