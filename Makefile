@@ -117,8 +117,7 @@ clean:
 
 # The main job: `cella bench`, the runtime shoot-out on this machine (installs
 # what is missing): cella's levels, crun, runc and runsc side by side; the
-# reports go to bench-report.{json,md,html}. bench/coldstart.sh is the older
-# cold-start-only script.
+# reports go to bench-report.{json,md,html}.
 .PHONY: bench
 bench:
 	scripts/deps.sh

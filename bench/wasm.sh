@@ -4,11 +4,11 @@
 # The wasm level's performance report, measured side by side in one run:
 #  1. cold start, exec -> first HTTP 200, of the bench's workload built for
 #     wasm32-wasi under `cella wasm run --tcplisten` next to the same server
-#     built natively (bench/coldstart --exec, N runs, default 30), and the PSS
+#     built natively (cella-bench exec-start, N runs, default 30), and the PSS
 #     of the serving process at that moment;
 #  2. compute speed (bench/compute.sh): sha256, n-body, sieve and a parser,
 #     native vs cella's engine vs node's WASI on the same .wasm.
-# Needs `make` first (build/cella, build/cella-bench-httpd{,.wasm}).
+# Needs `make` first (build/cella, build/cella-bench{,-httpd,-httpd.wasm}).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,20 +31,19 @@ done
 cella=$repo/build/cella
 httpd=$repo/build/cella-bench-httpd
 wasm=$repo/build/cella-bench-httpd.wasm
-for f in "$cella" "$httpd" "$wasm"; do
+cs=$repo/build/cella-bench
+for f in "$cella" "$httpd" "$wasm" "$cs"; do
     [ -e "$f" ] || { echo "wasm.sh: $f is not built (make)" >&2; exit 2; }
 done
-cs=$repo/build/coldstart
-cc -O2 -o "$cs" "$here/coldstart.c"
 port=$((20000 + RANDOM % 20000))
 
 echo "== cold start: exec -> first HTTP 200 ($runs runs; probes 100 us apart) =="
 # A pause between probes keeps the probing loop from starving the server of
 # the CPU on small machines; both servers are measured the same way.
-"$cs" --port "$port" --runs "$runs" --poll-us 100 --name native \
-    --exec "$httpd" "$port" | tee "$repo/build/wasm-coldstart.txt"
-"$cs" --port "$port" --runs "$runs" --poll-us 100 --name cella-wasm \
-    --exec "$cella" wasm run --env RUNTIME_NAME=cella-wasm --tcplisten "127.0.0.1:$port" "$wasm" |
+"$cs" exec-start --port "$port" --runs "$runs" --poll-us 100 --name native \
+    "$httpd" "$port" | tee "$repo/build/wasm-coldstart.txt"
+"$cs" exec-start --port "$port" --runs "$runs" --poll-us 100 --name cella-wasm \
+    "$cella" wasm run --env RUNTIME_NAME=cella-wasm --tcplisten "127.0.0.1:$port" "$wasm" |
     tee -a "$repo/build/wasm-coldstart.txt"
 python3 - "$repo/build/wasm-coldstart.txt" <<'PY'
 import json, sys

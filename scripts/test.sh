@@ -27,14 +27,32 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LOGDIR=$(mktemp -d /tmp/cella-tests.XXXXXX)
 pass=0 fail=0 skip=0
+SKIPPED_SUITES=()
 
-# Count TAP lines of one suite's output (already printed).
+# Count the TAP lines of one suite's output (already printed), given its exit
+# status. A suite that skips itself whole (`1..0 # SKIP reason`) is one skip,
+# listed with its reason at the end; one that reports no case otherwise, or
+# fails without a failing case, is one failure.
 count() {
-    local f=$1 p n s
-    p=$(grep -cE '^ok ' "$f" | tr -d ' ')
-    s=$(grep -cE '^ok .*# SKIP' "$f" | tr -d ' ')
-    n=$(grep -cE '^not ok ' "$f" | tr -d ' ')
+    local name=$1 f=$2 rc=$3 p n s plan reason
+    p=$(grep -cE '^ok ' "$f")
+    s=$(grep -cE '^ok .*# SKIP' "$f")
+    n=$(grep -cE '^not ok ' "$f")
     pass=$((pass + p - s)); skip=$((skip + s)); fail=$((fail + n))
+    if [ $((p + n)) -eq 0 ]; then
+        plan=$(grep -m1 -E '^1\.\.0([^0-9]|$)' "$f")
+        if [ -n "$plan" ] && [ "$rc" -eq 0 ]; then
+            reason=$(sed -E 's/^1\.\.0[[:space:]]*(#[[:space:]]*([Ss][Kk][Ii][Pp])?[[:space:]]*)?//' <<<"$plan")
+            SKIPPED_SUITES+=("$name: ${reason:-no reason given}")
+            skip=$((skip + 1))
+        else
+            echo "not ok - $name ran no test case (exit status $rc)"
+            fail=$((fail + 1))
+        fi
+    elif [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then
+        echo "not ok - $name exited with status $rc"
+        fail=$((fail + 1))
+    fi
 }
 
 run_suite() {
@@ -43,11 +61,7 @@ run_suite() {
     "$@" > "$LOGDIR/$name.log" 2>&1
     local rc=$?
     cat "$LOGDIR/$name.log"
-    count "$LOGDIR/$name.log"
-    if [ $rc -ne 0 ] && ! grep -qE '^not ok ' "$LOGDIR/$name.log"; then
-        echo "not ok - $name exited with status $rc"
-        fail=$((fail + 1))
-    fi
+    count "$name" "$LOGDIR/$name.log" $rc
 }
 
 for t in build-san/tests/test_* build-san/tests/bench-test_*; do
@@ -67,13 +81,15 @@ CELLA_WASM_JIT=0 run_suite wasm-spec-interpreter build-san/tests/wasm_spec
 # The bench's HTML report in headless Chromium (skipped when absent).
 TEST_REPORT=build-san/tests/bench-test_report run_suite html-check bash tests/bench/html_check.sh
 if [ $QUICK -eq 0 ]; then
-    # crun's own test suite against cella (TAP-like PASS/FAIL lines).
-    echo "== crun-suite"
-    tests/crun-suite/run.sh --runtime "$CELLA" --keep-going --tap --tty \
-        --expect tests/crun-suite/expected-cella.txt > "$LOGDIR/crun.log" 2>&1
-    cat "$LOGDIR/crun.log"
-    count "$LOGDIR/crun.log"
+    # crun's own test suite against cella (one TAP line per case): a suite
+    # that cannot run (exit status 2) or runs no case is a failure.
+    run_suite crun-suite tests/crun-suite/run.sh --runtime "$CELLA" --keep-going --tap --tty \
+        --expect tests/crun-suite/expected-cella.txt
 fi
 rm -rf "$LOGDIR"
+if [ ${#SKIPPED_SUITES[@]} -gt 0 ]; then
+    echo "suites skipped whole:"
+    printf '  %s\n' "${SKIPPED_SUITES[@]}"
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -19,7 +19,9 @@
 
 #include <ftw.h>
 
+#include "core/error.h"
 #include "drivers.h"
+#include "exec_start.h"
 #include "measure.h"
 #include "model.h"
 #include "report.h"
@@ -37,11 +39,14 @@ struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
-               "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
-               "                   [--debian]   (also size a Debian minbase image: downloads)\n"
-               "Measures cold start, latency, throughput and memory of one small HTTP server\n"
-               "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n");
+    fprintf(f,
+            "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
+            "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
+            "                   [--debian]   (also size a Debian minbase image: downloads)\n"
+            "Measures cold start, latency, throughput and memory of one small HTTP server\n"
+            "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n"
+            "       cella-bench exec-start --port P [--runs N] [--poll-us U] [--name NAME] CMD...\n"
+            "Cold start of a server command run directly (exec -> first 200), and its PSS.\n");
 }
 
 static void on_signal(int sig)
@@ -138,36 +143,28 @@ static int copy_file(const char *from, const char *to)
  * wasm32-wasi build, run by cella's wasm level with its listening socket
  * preopened from the annotation run.cella.wasm.tcplisten. */
 static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
-                       const char *server_cpus, char *err, size_t errlen)
+                       const char *server_cpus, cerr_t *err)
 {
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "mkdir %.300s: %s", dir, strerror(errno));
-        return -1;
-    }
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return cerr_set(err, errno, "mkdir `%s`", dir);
     char p[PATH_MAX];
     const char *subdirs[] = {"rootfs", "rootfs/proc", "rootfs/dev", "rootfs/sys", "rootfs/tmp"};
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
         if (snprintf(p, sizeof(p), "%s/%s", dir, subdirs[i]) >= (int)sizeof(p))
-            return -1;
-        if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "mkdir %.300s: %s", p, strerror(errno));
-            return -1;
-        }
+            return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return cerr_set(err, errno, "mkdir `%s`", p);
     }
     const char *file = wasm ? "httpd.wasm" : "httpd";
     if (snprintf(p, sizeof(p), "%s/rootfs/%s", dir, file) >= (int)sizeof(p))
-        return -1;
-    if (copy_file(httpd, p) < 0) {
-        snprintf(err, errlen, "copy %.300s: %s", httpd, strerror(errno));
-        return -1;
-    }
+        return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
+    if (copy_file(httpd, p) < 0)
+        return cerr_set(err, errno, "copy `%s` to `%s`", httpd, p);
     if (snprintf(p, sizeof(p), "%s/config.json", dir) >= (int)sizeof(p))
-        return -1;
+        return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
     FILE *f = fopen(p, "we");
-    if (f == NULL) {
-        snprintf(err, errlen, "create %.300s: %s", p, strerror(errno));
-        return -1;
-    }
+    if (f == NULL)
+        return cerr_set(err, errno, "create `%s`", p);
     static const char caps[] = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
     char args[64], annotations[160] = "";
     if (wasm) {
@@ -206,10 +203,8 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
             annotations, args, caps, caps, caps,
             server_cpus ? ",\n   \"resources\": {\"cpu\": {\"cpus\": \"" : "",
             server_cpus ? server_cpus : "", server_cpus ? "\"}}" : "");
-    if (fclose(f) != 0) {
-        snprintf(err, errlen, "write %.300s: %s", p, strerror(errno));
-        return -1;
-    }
+    if (fclose(f) != 0)
+        return cerr_set(err, errno, "write `%s`", p);
     return 0;
 }
 
@@ -325,18 +320,14 @@ static void measure_images(struct bench_report *rep, const char *dir, const char
 /* ---- main ------------------------------------------------------------------------------- */
 
 static int write_with(const char *path, int (*writer)(FILE *, const struct bench_report *),
-                      const struct bench_report *r)
+                      const struct bench_report *r, cerr_t *err)
 {
     FILE *f = fopen(path, "we");
-    if (f == NULL) {
-        fprintf(stderr, "cella bench: create `%s`: %s\n", path, strerror(errno));
-        return -1;
-    }
+    if (f == NULL)
+        return cerr_set(err, errno, "create `%s`", path);
     int w = writer(f, r);
-    if (fclose(f) != 0 || w < 0) {
-        fprintf(stderr, "cella bench: write `%s`: %s\n", path, strerror(errno));
-        return -1;
-    }
+    if (fclose(f) != 0 || w < 0)
+        return cerr_set(err, errno, "write `%s`", path);
     return 0;
 }
 
@@ -354,7 +345,8 @@ static bool wanted(const char *list, const char *name)
     return false;
 }
 
-static void parse(int argc, char **argv, struct options *o)
+/* Exits at --help; -1 with *err set on a bad option. */
+static int parse(int argc, char **argv, struct options *o, cerr_t *err)
 {
     static const struct option opts[] = {
         {"cella", required_argument, 0, 'c'},    {"runtimes", required_argument, 0, 'r'},
@@ -402,61 +394,56 @@ static void parse(int argc, char **argv, struct options *o)
             exit(0);
         default:
             usage(stderr);
-            exit(2);
+            return cerr_set(err, 0, "bad arguments");
         }
     }
-    if (o->runs <= 0 || o->runs > 10000 || o->duration <= 0 || o->port <= 0 || o->port > 65535) {
-        fprintf(stderr, "cella bench: --runs, --duration and --port must be positive\n");
-        exit(2);
-    }
+    if (o->runs <= 0 || o->runs > 10000 || o->duration <= 0 || o->port <= 0 || o->port > 65535)
+        return cerr_set(err, 0,
+                        "--runs (up to 10000), --duration and --port (up to 65535) must "
+                        "be positive");
+    return 0;
 }
 
-int main(int argc, char **argv)
+/* Everything after the options; the exit status (130: interrupted). */
+static int run(struct options o, cerr_t *err)
 {
-    struct options o = {.runs = 20, .duration = 5, .port = 18480};
-    parse(argc, argv, &o);
     if (o.quick) {
         if (o.runs == 20)
             o.runs = 5;
         if (o.duration == 5)
             o.duration = 1;
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
     char self[PATH_MAX];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[sl > 0 ? sl : 0] = '\0';
     char *httpd = find_httpd(self, "CELLA_BENCH_HTTPD", "cella-bench-httpd", X_OK);
     char *httpd_wasm = find_httpd(self, "CELLA_BENCH_HTTPD_WASM", "cella-bench-httpd.wasm", R_OK);
-    if (httpd == NULL) {
-        fprintf(stderr,
-                "cella bench: the bench's HTTP server (cella-bench-httpd) is not "
-                "installed next to %s; set CELLA_BENCH_HTTPD\n",
-                self);
-        return 1;
-    }
+    struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
+    int rc = 1;
     char tmpl[] = "/tmp/cella-bench.XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    char err[512], bundle[PATH_MAX], wasm_bundle[PATH_MAX], root[PATH_MAX];
-    if (dir == NULL) {
-        fprintf(stderr, "cella bench: mkdtemp: %s\n", strerror(errno));
-        return 1;
+    char *dir = NULL;
+    if (httpd == NULL) {
+        cerr_set(err, 0,
+                 "the bench's HTTP server (cella-bench-httpd) is not installed next to %s; set "
+                 "CELLA_BENCH_HTTPD",
+                 self);
+        goto out;
     }
+    dir = mkdtemp(tmpl);
+    if (dir == NULL) {
+        cerr_set(err, errno, "mkdtemp `%s`", tmpl);
+        goto out;
+    }
+    char bundle[PATH_MAX], wasm_bundle[PATH_MAX], root[PATH_MAX];
     snprintf(bundle, sizeof(bundle), "%s/bundle", dir);
     snprintf(wasm_bundle, sizeof(wasm_bundle), "%s/bundle-wasm", dir);
     snprintf(root, sizeof(root), "%s/state", dir);
-    struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
     read_env(&rep.env);
     /* Two or more CPUs: the server on CPU 0, the load generator on the last. */
     const char *cpus = rep.env.cores >= 2 ? "0" : NULL;
-    if (make_bundle(bundle, httpd, false, o.port, cpus, err, sizeof(err)) < 0 ||
-        (httpd_wasm != NULL &&
-         make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, err, sizeof(err)) < 0)) {
-        fprintf(stderr, "cella bench: bundle: %s\n", err);
-        return 1;
-    }
+    if (make_bundle(bundle, httpd, false, o.port, cpus, err) < 0 ||
+        (httpd_wasm != NULL && make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, err) < 0))
+        goto out;
     size_t nd;
     const struct driver *ds = drivers_all(o.cella, &nd);
     rep.rt = calloc(nd, sizeof(*rep.rt));
@@ -487,25 +474,45 @@ int main(int argc, char **argv)
     if (!bench_stop)
         measure_images(&rep, dir, bundle, httpd_wasm ? wasm_bundle : NULL, httpd, o.debian);
     report_text(stdout, &rep);
-    int rc = 0;
-    if (o.json && report_json(&rep, o.json, err, sizeof(err)) < 0)
-        rc = fprintf(stderr, "cella bench: %s\n", err) > 0;
-    if (o.markdown && write_with(o.markdown, report_md, &rep) < 0)
+    /* Every report is attempted; the first failure is the error. */
+    rc = 0;
+    if (o.json && report_json(&rep, o.json, err) < 0)
         rc = 1;
-    if (o.html && write_with(o.html, report_html, &rep) < 0)
+    if (o.markdown && write_with(o.markdown, report_md, &rep, err) < 0)
         rc = 1;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof(cmd), "%s", dir);
+    if (o.html && write_with(o.html, report_html, &rep, err) < 0)
+        rc = 1;
+out:
     /* the state dir and bundle: everything the bench made */
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("rm", "rm", "-rf", cmd, (char *)NULL);
-        _exit(127);
+    if (dir != NULL) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            execlp("rm", "rm", "-rf", dir, (char *)NULL);
+            _exit(127);
+        }
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
     }
-    if (pid > 0)
-        waitpid(pid, NULL, 0);
     free(rep.rt);
     free(httpd);
     free(httpd_wasm);
     return bench_stop ? 130 : rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.runs = 20, .duration = 5, .port = 18480};
+    cerr_t err = NULL;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc;
+    if (argc > 1 && strcmp(argv[1], "exec-start") == 0)
+        rc = exec_start_main(argc - 1, argv + 1, &err);
+    else
+        rc = parse(argc, argv, &o, &err) < 0 ? 2 : run(o, &err);
+    if (err != NULL)
+        fprintf(stderr, "cella bench: %s\n", cerr_msg(err));
+    cerr_free(&err);
+    return rc;
 }

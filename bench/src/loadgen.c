@@ -385,8 +385,7 @@ static int resolve(const char *addr, int port, struct sockaddr_in *sa)
     return inet_pton(AF_INET, addr, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-static int run_loop(struct run *r, double seconds, uint64_t t0, uint64_t *t_end, char *errbuf,
-                    size_t errlen)
+static int run_loop(struct run *r, double seconds, uint64_t t0, uint64_t *t_end, cerr_t *err)
 {
     uint64_t deadline = t0 + (uint64_t)(seconds * 1e9);
     struct epoll_event evs[64];
@@ -405,10 +404,9 @@ static int run_loop(struct run *r, double seconds, uint64_t t0, uint64_t *t_end,
                 /* refused again and again, or a connect that hangs */
                 if (now - c->trying_since >= CONNECT_FAIL_NS) {
                     *t_end = now;
-                    snprintf(errbuf, errlen, "connect to %s:%d: %s (failing for 1 s)",
-                             inet_ntoa(r->sa.sin_addr), ntohs(r->sa.sin_port),
-                             strerror(r->last_errno ? r->last_errno : ETIMEDOUT));
-                    return -1;
+                    return cerr_set(err, r->last_errno ? r->last_errno : ETIMEDOUT,
+                                    "connect to %s:%d (failing for 1 s)", inet_ntoa(r->sa.sin_addr),
+                                    ntohs(r->sa.sin_port));
                 }
                 if (c->trying_since + CONNECT_FAIL_NS < wake)
                     wake = c->trying_since + CONNECT_FAIL_NS;
@@ -426,9 +424,9 @@ static int run_loop(struct run *r, double seconds, uint64_t t0, uint64_t *t_end,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            int e = errno;
             *t_end = now_ns();
-            snprintf(errbuf, errlen, "epoll_wait: %s", strerror(errno));
-            return -1;
+            return cerr_set(err, e, "epoll_wait");
         }
         now = now_ns();
         for (int i = 0; i < n; i++) {
@@ -442,36 +440,27 @@ static int run_loop(struct run *r, double seconds, uint64_t t0, uint64_t *t_end,
 }
 
 int loadgen_run(const char *addr, int port, int concurrency, double seconds, int cpu,
-                struct load_result *out, char *errbuf, size_t errlen)
+                struct load_result *out, cerr_t *err)
 {
     memset(out, 0, sizeof(*out));
-    if (errlen > 0)
-        errbuf[0] = '\0';
     struct run r = {.ep = -1};
-    if (addr == NULL || port <= 0 || port > 65535 || resolve(addr, port, &r.sa) < 0) {
-        snprintf(errbuf, errlen, "bad address `%s:%d` (want IPv4 dotted or localhost)",
-                 addr ? addr : "(null)", port);
-        return -1;
-    }
-    if (concurrency < 1 || !(seconds > 0) || seconds > 1e6) {
-        snprintf(errbuf, errlen, "bad load: concurrency %d for %g s", concurrency, seconds);
-        return -1;
-    }
+    if (addr == NULL || port <= 0 || port > 65535 || resolve(addr, port, &r.sa) < 0)
+        return cerr_set(err, 0, "bad address `%s:%d` (want IPv4 dotted or localhost)",
+                        addr ? addr : "(null)", port);
+    if (concurrency < 1 || !(seconds > 0) || seconds > 1e6)
+        return cerr_set(err, 0, "bad load: concurrency %d for %g s", concurrency, seconds);
 
     cpu_set_t old, one;
     bool pinned = false;
     if (cpu >= 0) {
-        if (cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof(old), &old) < 0) {
-            snprintf(errbuf, errlen, "cpu %d: cannot read the affinity: %s", cpu,
-                     cpu >= CPU_SETSIZE ? "out of range" : strerror(errno));
-            return -1;
-        }
+        if (cpu >= CPU_SETSIZE)
+            return cerr_set(err, 0, "cpu %d: out of range", cpu);
+        if (sched_getaffinity(0, sizeof(old), &old) < 0)
+            return cerr_set(err, errno, "cpu %d: cannot read the affinity", cpu);
         CPU_ZERO(&one);
         CPU_SET(cpu, &one);
-        if (sched_setaffinity(0, sizeof(one), &one) < 0) {
-            snprintf(errbuf, errlen, "pin to cpu %d: %s", cpu, strerror(errno));
-            return -1;
-        }
+        if (sched_setaffinity(0, sizeof(one), &one) < 0)
+            return cerr_set(err, errno, "pin to cpu %d", cpu);
         pinned = true;
     }
 
@@ -480,19 +469,19 @@ int loadgen_run(const char *addr, int port, int concurrency, double seconds, int
     r.c = calloc((size_t)concurrency, sizeof(*r.c));
     r.h = hist_new();
     if (r.c == NULL || r.h == NULL) {
-        snprintf(errbuf, errlen, "out of memory");
+        cerr_set(err, ENOMEM, "load generator");
         goto out;
     }
     for (int i = 0; i < concurrency; i++)
         r.c[i].fd = -1;
     r.ep = epoll_create1(EPOLL_CLOEXEC);
     if (r.ep < 0) {
-        snprintf(errbuf, errlen, "epoll_create1: %s", strerror(errno));
+        cerr_set(err, errno, "epoll_create1");
         goto out;
     }
 
     uint64_t t0 = now_ns(), t_end = t0;
-    rc = run_loop(&r, seconds, t0, &t_end, errbuf, errlen);
+    rc = run_loop(&r, seconds, t0, &t_end, err);
     for (int i = 0; i < r.nc; i++) {
         struct conn *c = &r.c[i];
         if (c->st == C_OPEN && c->in_flight && t_end - c->t_send >= TIMEOUT_NS)
@@ -500,8 +489,11 @@ int loadgen_run(const char *addr, int port, int concurrency, double seconds, int
         conn_close(&r, c);
     }
     if (rc == 0 && !r.ever_connected) {
-        snprintf(errbuf, errlen, "connect to %s:%d: %s", inet_ntoa(r.sa.sin_addr), port,
-                 r.last_errno ? strerror(r.last_errno) : "no connection within the run");
+        if (r.last_errno)
+            cerr_set(err, r.last_errno, "connect to %s:%d", inet_ntoa(r.sa.sin_addr), port);
+        else
+            cerr_set(err, 0, "connect to %s:%d: no connection within the run",
+                     inet_ntoa(r.sa.sin_addr), port);
         rc = -1;
     }
     out->requests = r.requests;

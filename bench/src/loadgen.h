@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+
 struct load_result {
     uint64_t requests; /* complete 200 answers */
     uint64_t errors;   /* non-200 answers, resets, timeouts */
@@ -17,8 +19,8 @@ struct load_result {
 };
 
 /* cpu >= 0 pins the generator to that CPU (the server should use another).
- * Returns 0, or -1 with a one-line reason in errbuf. */
+ * Returns 0, or -1 with *err set. */
 int loadgen_run(const char *addr, int port, int concurrency, double seconds, int cpu,
-                struct load_result *out, char *errbuf, size_t errlen);
+                struct load_result *out, cerr_t *err);
 
 #endif

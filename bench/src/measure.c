@@ -84,9 +84,9 @@ static int spawn(const struct driver *d, const char *path, const struct measure_
     return 0;
 }
 
-/* Wait for the command (bounded); its exit status, -1 on timeout (killed).
- * The first line of its stderr goes to err. */
-static int finish(struct cmd *c, int timeout_ms, char *err, size_t errlen)
+/* Wait for the command (bounded); its exit status, or -1 with *err set on a
+ * timeout (killed). A failing command's error is the first line of its stderr. */
+static int finish(struct cmd *c, int timeout_ms, cerr_t *err)
 {
     double deadline = now_ms() + timeout_ms;
     int status = 0;
@@ -96,30 +96,28 @@ static int finish(struct cmd *c, int timeout_ms, char *err, size_t errlen)
     if (r == 0) {
         kill(-c->pid, SIGKILL);
         waitpid(c->pid, &status, 0);
-        snprintf(err, errlen, "timed out after %d ms", timeout_ms);
         close(c->err_fd);
-        return -1;
+        return cerr_set(err, 0, "timed out after %d ms", timeout_ms);
     }
     char buf[1024];
     ssize_t n = pread(c->err_fd, buf, sizeof(buf) - 1, 0);
     close(c->err_fd);
-    if (n > 0 && err != NULL) {
-        buf[n] = '\0';
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (rc != 0) {
+        buf[n > 0 ? n : 0] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
-        copy_str(err, errlen, buf);
+        cerr_set(err, 0, "exited with status %d: %s", rc, n > 0 ? buf : "no message");
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return rc;
 }
 
 static int run_cmd(const struct driver *d, const char *path, const struct measure_opts *o,
-                   const char *const *args, int timeout_ms, char *err, size_t errlen)
+                   const char *const *args, int timeout_ms, cerr_t *err)
 {
     struct cmd c;
-    if (spawn(d, path, o, args, &c) < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        return -1;
-    }
-    return finish(&c, timeout_ms, err, errlen);
+    if (spawn(d, path, o, args, &c) < 0)
+        return cerr_set(err, errno, "run %s", path);
+    return finish(&c, timeout_ms, err);
 }
 
 void runtime_version(const char *path, char *buf, size_t len)
@@ -152,7 +150,7 @@ void runtime_version(const char *path, char *buf, size_t len)
 /* ---- HTTP probing ------------------------------------------------------------------ */
 
 /* 1: answered 200; 0: not (yet); the connection is refused or closed. */
-static int probe(int port)
+int http_probe(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -177,7 +175,7 @@ static int probe(int port)
     return ok;
 }
 
-static bool port_free(int port, int wait_ms)
+bool port_free(int port, int wait_ms)
 {
     double deadline = now_ms() + wait_ms;
     do {
@@ -203,42 +201,45 @@ struct ctr {
 static void teardown(const struct driver *d, const char *path, const struct measure_opts *o,
                      struct ctr *c)
 {
-    char err[256];
+    /* The container may be gone already: what matters is that the port is
+     * free afterwards, which the caller checks. */
+    cerr_t ignore = NULL;
     const char *kill_args[] = {"kill", c->id, "KILL", NULL};
     const char *del_args[] = {"delete", "--force", c->id, NULL};
-    run_cmd(d, path, o, kill_args, 10000, err, sizeof(err));
-    run_cmd(d, path, o, del_args, 20000, err, sizeof(err));
+    run_cmd(d, path, o, kill_args, 10000, &ignore);
+    cerr_free(&ignore);
+    run_cmd(d, path, o, del_args, 20000, &ignore);
+    cerr_free(&ignore);
     c->running = false;
 }
 
 /* Start a container and wait for its first 200. Returns the time in ms, or
- * -1 with err set. */
+ * -1 with *err set. */
 static double start_container(const struct driver *d, const char *path,
-                              const struct measure_opts *o, struct ctr *c, char *err, size_t errlen)
+                              const struct measure_opts *o, struct ctr *c, cerr_t *err)
 {
     const char *bundle = d->wasm ? o->wasm_bundle : o->bundle;
-    if (bundle == NULL) {
-        snprintf(err, errlen,
-                 "the wasm32-wasi build of the workload (cella-bench-httpd.wasm) "
-                 "is not built: no wasm32-wasi toolchain (scripts/deps.sh)");
-        return -1;
-    }
+    if (bundle == NULL)
+        return cerr_set(err, 0,
+                        "the wasm32-wasi build of the workload (cella-bench-httpd.wasm) "
+                        "is not built: no wasm32-wasi toolchain (scripts/deps.sh)");
     const char *args[] = {"run", d->detach_flag, "--bundle", bundle, c->id, NULL};
     struct cmd cmd;
     double t0 = now_ms();
-    if (spawn(d, path, o, args, &cmd) < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        return -1;
-    }
+    if (spawn(d, path, o, args, &cmd) < 0)
+        return cerr_set(err, errno, "run %s", path);
     c->running = true;
     bool exited = false;
     int status = 0;
     double deadline = t0 + o->timeout_ms;
     while (!bench_stop && now_ms() < deadline) {
-        if (probe(o->port)) {
+        if (http_probe(o->port)) {
             double t = now_ms() - t0;
+            /* Served: how `run` itself ended does not matter. */
+            cerr_t ignore = NULL;
             if (!exited)
-                finish(&cmd, 10000, err, errlen);
+                finish(&cmd, 10000, &ignore);
+            cerr_free(&ignore);
             return t;
         }
         if (!exited && waitpid(cmd.pid, &status, WNOHANG) == cmd.pid) {
@@ -249,10 +250,9 @@ static double start_container(const struct driver *d, const char *path,
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 if (n > 0)
                     msg[strcspn(msg, "\n")] = '\0';
-                snprintf(err, errlen, "`run` failed (status %d): %s",
-                         WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                         n > 0 ? msg : "no message");
-                return -1;
+                return cerr_set(err, 0, "`run` failed (status %d): %s",
+                                WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                                n > 0 ? msg : "no message");
             }
         }
     }
@@ -261,8 +261,9 @@ static double start_container(const struct driver *d, const char *path,
         waitpid(cmd.pid, NULL, 0);
         close(cmd.err_fd);
     }
-    snprintf(err, errlen, bench_stop ? "interrupted" : "no HTTP 200 within %d ms", o->timeout_ms);
-    return -1;
+    if (bench_stop)
+        return cerr_set(err, 0, "interrupted");
+    return cerr_set(err, 0, "no HTTP 200 within %d ms", o->timeout_ms);
 }
 
 static pid_t container_pid(const struct driver *d, const char *path, const struct measure_opts *o,
@@ -314,7 +315,7 @@ static void measure_here(const struct driver *d, const char *path, const struct 
     double *cold = calloc((size_t)o->runs, sizeof(double));
     double *down = calloc((size_t)o->runs, sizeof(double));
     struct ctr c = {0};
-    char err[512] = "";
+    cerr_t err = NULL;
     bool tty = isatty(2);
     out->runs = o->runs;
     if (!port_free(o->port, 2000)) {
@@ -325,14 +326,12 @@ static void measure_here(const struct driver *d, const char *path, const struct 
         if (tty) /* a progress line, rewritten in place */
             fprintf(stderr, "\r  %-16s cold start %3d/%d", d->name, i + 1, o->runs);
         snprintf(c.id, sizeof(c.id), "cella-bench-%d-%d", (int)getpid(), i);
-        double t = start_container(d, path, o, &c, err, sizeof(err));
+        double t = start_container(d, path, o, &c, &err);
         double t1 = now_ms();
         teardown(d, path, o, &c);
         double td = now_ms() - t1;
-        if (t < 0) {
-            copy_str(out->error, sizeof(out->error), err);
+        if (t < 0)
             goto done;
-        }
         cold[out->runs_ok] = t;
         down[out->runs_ok] = td;
         out->runs_ok++;
@@ -351,22 +350,19 @@ static void measure_here(const struct driver *d, const char *path, const struct 
         fprintf(stderr, "\r  %-16s steady state: latency, throughput, memory", d->name);
     /* Steady state: one container under load. */
     snprintf(c.id, sizeof(c.id), "cella-bench-%d-load", (int)getpid());
-    if (start_container(d, path, o, &c, err, sizeof(err)) < 0) {
-        copy_str(out->error, sizeof(out->error), err);
+    if (start_container(d, path, o, &c, &err) < 0)
         goto done;
-    }
     usleep(100000);
     pid_t pid = container_pid(d, path, o, c.id);
     size_t np = 0;
     pid_t *pids = mem_container_pids(pid, c.id, &np);
     mem_sum(pids, np, &out->mem_idle);
     free(pids);
-    char lerr[256] = "";
-    if (loadgen_run("127.0.0.1", o->port, 1, o->duration_s, o->loadgen_cpu, &out->lat_c1, lerr,
-                    sizeof(lerr)) < 0 ||
-        loadgen_run("127.0.0.1", o->port, 10, o->duration_s, o->loadgen_cpu, &out->thr_c10, lerr,
-                    sizeof(lerr)) < 0) {
-        snprintf(out->error, sizeof(out->error), "load: %s", lerr);
+    if (loadgen_run("127.0.0.1", o->port, 1, o->duration_s, o->loadgen_cpu, &out->lat_c1, &err) <
+            0 ||
+        loadgen_run("127.0.0.1", o->port, 10, o->duration_s, o->loadgen_cpu, &out->thr_c10, &err) <
+            0) {
+        cerr_wrap(&err, "load");
         teardown(d, path, o, &c);
         goto done;
     }
@@ -382,6 +378,10 @@ static void measure_here(const struct driver *d, const char *path, const struct 
     teardown(d, path, o, &c);
     out->ok = true;
 done:
+    /* The runtime's error is a field of its row in the report. */
+    if (err != NULL)
+        copy_str(out->error, sizeof(out->error), cerr_msg(err));
+    cerr_free(&err);
     if (tty)
         fprintf(stderr, "\r\033[K");
     if (c.running)

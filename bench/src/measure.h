@@ -28,6 +28,10 @@ extern volatile sig_atomic_t bench_stop;
 /* Fills out (out->ok false with a one-line error when it could not measure). */
 void measure_runtime(const struct driver *d, const char *path, const struct measure_opts *o,
                      struct runtime_result *out);
+/* 1 when 127.0.0.1:port answers `GET /` with 200, else 0. */
+int http_probe(int port);
+/* True once nothing accepts connections on 127.0.0.1:port (within wait_ms). */
+bool port_free(int port, int wait_ms);
 /* First line of `path --version`, "" if none. */
 void runtime_version(const char *path, char *buf, size_t len);
 

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "core/error.h"
 #include "model.h"
 
 /* The workload classes of the decision guide, in the order it lists them. */
@@ -63,7 +64,7 @@ int report_html(FILE *f, const struct bench_report *r);
  * "images", "guide"); NULL when out of memory. Release with json_decref. */
 json_t *report_json_new(const struct bench_report *r);
 /* Writes report_json_new() to path ("-": stdout) with json_dump_file.
- * 0, or -1 with a one-line reason in errbuf. */
-int report_json(const struct bench_report *r, const char *path, char *errbuf, size_t errlen);
+ * 0, or -1 with *err set. */
+int report_json(const struct bench_report *r, const char *path, cerr_t *err);
 
 #endif

@@ -172,16 +172,14 @@ json_t *report_json_new(const struct bench_report *r)
     return root;
 }
 
-int report_json(const struct bench_report *r, const char *path, char *errbuf, size_t errlen)
+int report_json(const struct bench_report *r, const char *path, cerr_t *err)
 {
     const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
     json_t *root = report_json_new(r);
     int rc;
 
-    if (!root) {
-        snprintf(errbuf, errlen, "building the JSON report: out of memory");
-        return -1;
-    }
+    if (!root)
+        return cerr_set(err, ENOMEM, "building the JSON report");
     if (strcmp(path, "-") == 0) {
         rc = json_dumpf(root, stdout, flags);
         if (rc == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
@@ -190,9 +188,10 @@ int report_json(const struct bench_report *r, const char *path, char *errbuf, si
         errno = 0;
         rc = json_dump_file(root, path, flags);
     }
-    if (rc != 0)
-        snprintf(errbuf, errlen, "writing %s: %s", strcmp(path, "-") == 0 ? "stdout" : path,
-                 errno ? strerror(errno) : "failed");
+    int e = errno;
     json_decref(root);
+    if (rc != 0)
+        return cerr_set(err, e, "write the JSON report to %s",
+                        strcmp(path, "-") == 0 ? "stdout" : path);
     return rc != 0 ? -1 : 0;
 }

@@ -95,7 +95,11 @@ static int run_one(const struct spec_hook *h, const char *name, size_t idx, cons
     int exec_errno = 0;
     ssize_t n = read_all(ep[0], &exec_errno, sizeof(exec_errno));
     close(ep[0]);
-    if (wait_with_timeout(pid, h->has_timeout ? h->timeout * 1000 : -1, &status, &timed_out) < 0)
+    int timeout_ms = -1;
+    if (h->has_timeout)
+        timeout_ms =
+            h->timeout > SPEC_HOOK_TIMEOUT_MAX ? SPEC_HOOK_TIMEOUT_MAX * 1000 : h->timeout * 1000;
+    if (wait_with_timeout(pid, timeout_ms, &status, &timed_out) < 0)
         return cerr_set(err, errno, "%s hook `%s`: wait", name, h->path);
     if (n == (ssize_t)sizeof(exec_errno))
         return cerr_set(err, exec_errno, "%s hook `%s`: exec", name, h->path);

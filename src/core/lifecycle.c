@@ -229,6 +229,18 @@ int lc_start(const struct globals *g, const char *id, cerr_t *err)
     return r;
 }
 
+/* A run that fails after its create removes the container (and its pty). */
+static int run_failed(const struct globals *g, const char *id, int master)
+{
+    if (master >= 0)
+        close(master);
+    cerr_t ignore = NULL;
+    if (lc_delete(g, id, true, &ignore) < 0)
+        log_warn("cleanup of `%s`: %s", id, cerr_msg(ignore));
+    cerr_free(&ignore);
+    return -1;
+}
+
 int lc_run(const struct globals *g, const char *id, const struct create_opts *opts, int *status,
            cerr_t *err)
 {
@@ -236,20 +248,18 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     struct create_opts o_copy = *opts;
     const struct create_opts *o = &o_copy;
     o_copy.console_master = opts->foreground ? &master : NULL;
-    if (lc_create(g, id, o, err) < 0)
-        return -1;
-    struct container c;
-    if (container_open(g, id, &c, err) < 0)
-        return -1;
-    pid_t pid = c.st->pid;
-    if (start_locked(&c, err) < 0 || await_ready(&c, err) < 0) {
+    if (lc_create(g, id, o, err) < 0) {
         if (master >= 0)
             close(master);
-        container_close(&c);
-        cerr_t ignore = NULL;
-        lc_delete(g, id, true, &ignore);
-        cerr_free(&ignore);
         return -1;
+    }
+    struct container c;
+    if (container_open(g, id, &c, err) < 0)
+        return run_failed(g, id, master);
+    pid_t pid = c.st->pid;
+    if (start_locked(&c, err) < 0 || await_ready(&c, err) < 0) {
+        container_close(&c);
+        return run_failed(g, id, master);
     }
     const struct level_ops *l = c.ops;
     container_close(&c);
@@ -265,11 +275,11 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     if (l->wait != NULL) {
         /* The workload is not our child (a VM's monitor holds it). */
         if (container_peek(g, id, &c, err) < 0)
-            return -1;
+            return run_failed(g, id, -1);
         int r = l->wait(&c, status, err);
         container_close(&c);
         if (r < 0)
-            return -1;
+            return run_failed(g, id, -1);
     } else {
         *status = wait_forward(pid);
     }
@@ -315,8 +325,11 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err)
                  id, cstatus_name(s));
         goto out;
     }
-    if (s == ST_PAUSED)
-        l->resume(&c, err), cerr_free(err);
+    /* A frozen process cannot die: thaw first, and say so if that fails. */
+    if (s == ST_PAUSED && l->resume(&c, err) < 0) {
+        log_warn("delete `%s`: resume before destroy: %s", id, cerr_msg(*err));
+        cerr_free(err);
+    }
     if (l->destroy(&c, err) < 0)
         goto out;
     run_hooks_warn(&c, HOOK_POSTSTOP, ST_STOPPED);

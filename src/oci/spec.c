@@ -586,9 +586,9 @@ static int parse_hook(json_t *o, const char *path, size_t i, void *out, cerr_t *
         jget_str_list(o, "env", path, &h->env, err) < 0 ||
         jget_i64(o, "timeout", path, &t, &h->has_timeout, err) < 0)
         return -1;
-    if (h->has_timeout && (t <= 0 || t > INT_MAX))
+    if (h->has_timeout && (t <= 0 || t > SPEC_HOOK_TIMEOUT_MAX))
         return cerr_set(err, 0, "%s: must be between 1 and %d", jpath_key(tp, path, "timeout"),
-                        INT_MAX);
+                        SPEC_HOOK_TIMEOUT_MAX);
     h->timeout = (int)t;
     return 0;
 }

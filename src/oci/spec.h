@@ -169,6 +169,9 @@ struct spec_seccomp {
     size_t n_syscalls;
 };
 
+/* Seconds; waited as milliseconds in poll's int (24.8 days). */
+#define SPEC_HOOK_TIMEOUT_MAX (2147483647 / 1000)
+
 struct spec_hook {
     char *path;
     struct str_list args;

@@ -37,6 +37,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* loadgen_run with its error's message in a buffer ("" when none). */
+static int lg(const char *addr, int port, int conc, double secs, int cpu, struct load_result *r,
+              char *buf, size_t len)
+{
+    cerr_t err = NULL;
+    int rc = loadgen_run(addr, port, conc, secs, cpu, r, &err);
+    snprintf(buf, len, "%s", err ? cerr_msg(err) : "");
+    cerr_free(&err);
+    return rc;
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -231,7 +242,7 @@ static int run_mode(enum mode mode, int conc, double secs, int cpu, struct load_
         return -1;
     }
     int fds = count_fds();
-    int rc = loadgen_run("127.0.0.1", s.port, conc, secs, cpu, r, err, errlen);
+    int rc = lg("127.0.0.1", s.port, conc, secs, cpu, r, err, errlen);
     CHECK(count_fds() == fds); /* every socket closed */
     stop_server(&s);
     printf("#   mode %d c=%d: rc %d, %llu requests, %llu errors, %.3f s, %.0f rps, "
@@ -295,7 +306,7 @@ static void test_loadgen_pinned(void)
     check_healthy(&r, 0.3);
     CHECK(sched_getaffinity(0, sizeof(after), &after) == 0);
     CHECK(CPU_EQUAL(&before, &after)); /* restored */
-    CHECK(loadgen_run("127.0.0.1", 80, 1, 0.1, CPU_SETSIZE + 5, &r, err, sizeof(err)) == -1);
+    CHECK(lg("127.0.0.1", 80, 1, 0.1, CPU_SETSIZE + 5, &r, err, sizeof(err)) == -1);
     CHECK(err[0] != '\0');
 }
 
@@ -389,7 +400,7 @@ static void test_loadgen_closed_port(void)
     char err[256] = "";
     int fds = count_fds();
     double t = now_s();
-    int rc = loadgen_run("localhost", ntohs(sa.sin_port), 2, 5, -1, &r, err, sizeof(err));
+    int rc = lg("localhost", ntohs(sa.sin_port), 2, 5, -1, &r, err, sizeof(err));
     t = now_s() - t;
     printf("#   closed port: rc %d after %.3f s: %s\n", rc, t, err);
     CHECK(rc == -1);
@@ -398,7 +409,7 @@ static void test_loadgen_closed_port(void)
     CHECK(r.requests == 0);
     CHECK(count_fds() == fds);
     /* a short run on a closed port fails too */
-    rc = loadgen_run("127.0.0.1", ntohs(sa.sin_port), 1, 0.2, -1, &r, err, sizeof(err));
+    rc = lg("127.0.0.1", ntohs(sa.sin_port), 1, 0.2, -1, &r, err, sizeof(err));
     CHECK(rc == -1);
     CHECK(strstr(err, "connect") != NULL);
 }
@@ -415,7 +426,7 @@ static void test_loadgen_connect_hangs(void)
     struct load_result r;
     char err[256] = "";
     double t = now_s();
-    int rc = loadgen_run("127.0.0.1", ntohs(sa.sin_port), 4, 5, -1, &r, err, sizeof(err));
+    int rc = lg("127.0.0.1", ntohs(sa.sin_port), 4, 5, -1, &r, err, sizeof(err));
     t = now_s() - t;
     close(fd);
     printf("#   full accept queue: rc %d after %.3f s: %s\n", rc, t, err);
@@ -428,12 +439,12 @@ static void test_loadgen_bad_args(void)
 {
     struct load_result r;
     char err[256];
-    CHECK(loadgen_run("not-an-address", 80, 1, 0.1, -1, &r, err, sizeof(err)) == -1);
+    CHECK(lg("not-an-address", 80, 1, 0.1, -1, &r, err, sizeof(err)) == -1);
     CHECK(strstr(err, "not-an-address") != NULL);
-    CHECK(loadgen_run("::1", 80, 1, 0.1, -1, &r, err, sizeof(err)) == -1);
-    CHECK(loadgen_run("127.0.0.1", 0, 1, 0.1, -1, &r, err, sizeof(err)) == -1);
-    CHECK(loadgen_run("127.0.0.1", 80, 0, 0.1, -1, &r, err, sizeof(err)) == -1);
-    CHECK(loadgen_run("127.0.0.1", 80, 1, 0, -1, &r, err, sizeof(err)) == -1);
+    CHECK(lg("::1", 80, 1, 0.1, -1, &r, err, sizeof(err)) == -1);
+    CHECK(lg("127.0.0.1", 0, 1, 0.1, -1, &r, err, sizeof(err)) == -1);
+    CHECK(lg("127.0.0.1", 80, 0, 0.1, -1, &r, err, sizeof(err)) == -1);
+    CHECK(lg("127.0.0.1", 80, 1, 0, -1, &r, err, sizeof(err)) == -1);
     CHECK(err[0] != '\0');
 }
 

@@ -16,6 +16,16 @@
 #include "report_util.h"
 #include "unit.h"
 
+/* report_json with its error's message in a buffer ("" when none). */
+static int rj(const struct bench_report *r, const char *path, char *buf, size_t len)
+{
+    cerr_t err = NULL;
+    int rc = report_json(r, path, &err);
+    snprintf(buf, len, "%s", err ? cerr_msg(err) : "");
+    cerr_free(&err);
+    return rc;
+}
+
 #define RUNSC_ERR  "runsc create: exit status 1: <sandbox> failed & \"gofer\" | pipe"
 #define UBUNTU_ERR "pull ubuntu: <offline> & 'retry' | later"
 
@@ -266,7 +276,7 @@ static void test_json(void)
     if (fd < 0)
         return;
     close(fd);
-    CHECK(report_json(&fake, path, err, sizeof(err)) == 0);
+    CHECK(rj(&fake, path, err, sizeof(err)) == 0);
     j = json_load_file(path, 0, &jerr);
     unlink(path);
     if (!j) {
@@ -352,7 +362,7 @@ static void test_json(void)
     json_decref(j);
 
     /* An unwritable path: an error naming it. */
-    CHECK(report_json(&fake, "/nonexistent/dir/r.json", err, sizeof(err)) == -1);
+    CHECK(rj(&fake, "/nonexistent/dir/r.json", err, sizeof(err)) == -1);
     CHECK(strstr(err, "/nonexistent/dir/r.json") != NULL);
 }
 
@@ -671,7 +681,7 @@ static int demo(const char *format, const char *set, const char *path)
     int rc;
 
     if (strcmp(format, "json") == 0) {
-        if (report_json(r, path, err, sizeof(err)) != 0) {
+        if (rj(r, path, err, sizeof(err)) != 0) {
             fprintf(stderr, "test_report: %s\n", err);
             return 1;
         }

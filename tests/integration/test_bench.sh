@@ -78,7 +78,8 @@ expect_eq "nothing is left in the bench's state" "" \
 # Ctrl-C: the container in flight is removed, exit status 130.
 "$CELLA" bench --runtimes cella-container --runs 200 --port 18732 > "$WORK/int.out" 2>&1 &
 bp=$!
-sleep 1.5
+check "Ctrl-C: a container is in flight" \
+    wait_for 200 sh -c "ls -d /sys/fs/cgroup/*/cella/cella-bench-$bp-*"
 kill -INT $bp
 wait $bp
 rc=$?

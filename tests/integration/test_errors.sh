@@ -196,10 +196,10 @@ cella delete --force "$id" >/dev/null 2>&1
 reset
 cfg "$B" "c['hooks']={'prestart': [{'path': '/bin/sleep', 'args': ['sleep', '5']}]}"
 id=$(newid e)
-cella create --bundle "$B" "$id" >/dev/null 2>&1 &
+# cella itself in the background ($! of the `cella` function would be a subshell).
+"$CELLA" --root "$ROOT" create --bundle "$B" "$id" >/dev/null 2>&1 &
 cpid=$!
-wait_for 50 test -e "$ROOT/$id/state.json"
-sleep 0.3
+check "create runs its prestart hook" wait_for 100 pgrep -P $cpid -x sleep
 kill -9 $cpid 2>/dev/null
 wait $cpid 2>/dev/null
 check "kill of a half-created container does not fail on pid 0" \

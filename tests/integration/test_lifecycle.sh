@@ -174,7 +174,7 @@ s2=$(stat -c %s "$B/rootfs/tmp/cnt")
 expect_eq "paused processes are frozen (counter does not advance)" "$s1" "$s2"
 out=$(cella resume "$id" 2>&1)
 if cella state "$id" | grep -q '"running"'; then ok "resume → running"; else not_ok "resume → running" "$out"; fi
-sleep 0.3
+wait_for 50 sh -c "[ \$(stat -c %s '$B/rootfs/tmp/cnt') -gt $s2 ]"
 s3=$(stat -c %s "$B/rootfs/tmp/cnt")
 if [ "$s3" -gt "$s2" ]; then ok "resumed processes run (counter advances)"; else not_ok "resumed processes run (counter advances)" "$s2 → $s3"; fi
 out=$(cella resume "$id" 2>&1)

@@ -55,20 +55,62 @@ static int exec_listen(int dirfd, cerr_t *err)
     return fd;
 }
 
+/* The kernel takes a map in one write of fewer than PAGE_SIZE bytes, 340
+ * lines at most (4.15+); a longer one is refused whole, never cut. */
+#define ID_MAP_MAX_LINES 340
+#define ID_MAP_MAX_BYTES 4096
+
+static char *id_map_text(const char *field, const struct spec_idmap *m, size_t n, cerr_t *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
+    fclose(f);
+    if (n > ID_MAP_MAX_LINES || len >= ID_MAP_MAX_BYTES) {
+        cerr_set(err, 0,
+                 "linux.%s: %zu lines in %zu bytes: the kernel takes at most %d lines in fewer "
+                 "than %d",
+                 field, n, len, ID_MAP_MAX_LINES, ID_MAP_MAX_BYTES);
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int check_id_maps(const struct spec *s, cerr_t *err)
+{
+    char *u = id_map_text("uidMappings", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
+    if (u == NULL)
+        return -1;
+    free(u);
+    char *g = id_map_text("gidMappings", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
+    free(g);
+    return g == NULL ? -1 : 0;
+}
+
 static int write_id_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n,
                         cerr_t *err)
 {
     if (n == 0)
         return 0;
-    char buf[4096];
-    size_t off = 0;
-    for (size_t i = 0; i < n && off < sizeof(buf); i++)
-        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n", m[i].container_id,
-                                m[i].host_id, m[i].size);
+    const char *field = strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings";
+    autofree char *text = id_map_text(field, m, n, err);
+    if (text == NULL)
+        return -1;
+    /* Not write_knob: its error would quote the whole map, many lines. */
     autofree char *path = xasprintf("/proc/%d/%s", pid, file);
-    if (write_knob(path, buf, err) < 0)
-        return cerr_wrap(err, "linux.%s",
-                         strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cerr_set(err, errno, "linux.%s: open `%s`", field, path);
+    ssize_t w = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    if (w != (ssize_t)strlen(text))
+        return cerr_set(err, w < 0 ? e : EIO, "linux.%s: write `%s`", field, path);
     return 0;
 }
 
@@ -212,6 +254,8 @@ static int check_create(struct container *c, const struct create_opts *o, cerr_t
     const struct spec *s = c->spec;
     int flags = clone_flags(s, err);
     if (flags < 0 || check_sysctl(s, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0)
+        return -1;
+    if ((flags & CLONE_NEWUSER) && check_id_maps(s, err) < 0)
         return -1;
     c->st->cgroup = cgroup_path_for(s->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
     if (c->st->cgroup == NULL)

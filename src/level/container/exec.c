@@ -30,8 +30,6 @@ struct exec_fds {
  * time is checked afterwards, so the fds belong to the container's process. */
 static int open_container_ns(struct container *c, int fds[NS_COUNT], cerr_t *err)
 {
-    for (int t = 0; t < NS_COUNT; t++)
-        fds[t] = -1;
     for (int t = 0; t < NS_COUNT; t++) {
         char p[64];
         struct stat theirs, ours;
@@ -145,6 +143,8 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
 int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
 {
     struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1};
+    for (int t = 0; t < NS_COUNT; t++)
+        f.ns[t] = -1;
     int r = run_exec(c, o, &f, status, err);
     for (int t = 0; t < NS_COUNT; t++)
         if (f.ns[t] >= 0)

@@ -119,17 +119,6 @@ void proc_plan_setenv(struct proc_plan *plan, const char *kv)
     nv[n + 1] = NULL;
 }
 
-void proc_plan_free(struct proc_plan *plan)
-{
-    free(plan->exe);
-    for (size_t i = 0; plan->envp && plan->envp[i]; i++)
-        free(plan->envp[i]);
-    free(plan->envp);
-    if (plan->has_seccomp)
-        seccomp_prog_free(&plan->seccomp);
-    memset(plan, 0, sizeof(*plan));
-}
-
 int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_process *p = plan->p;

@@ -34,7 +34,6 @@ struct proc_plan {
  * current root, so call it after pivot_root / setns). */
 int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc, proc_run_fn run,
                    struct proc_plan *plan, cerr_t *err);
-void proc_plan_free(struct proc_plan *plan);
 /* Add or replace NAME=VALUE in the process environment. */
 void proc_plan_setenv(struct proc_plan *plan, const char *kv);
 

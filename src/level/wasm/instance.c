@@ -393,8 +393,3 @@ const struct wasm_extern *wasm_instance_export(const struct wasm_instance *in, c
 {
     return wasm_instance_export_n(in, name, strlen(name));
 }
-
-struct wasm_memory *wasm_instance_memory(const struct wasm_instance *in)
-{
-    return in->mem0;
-}

@@ -131,8 +131,6 @@ const struct wasm_extern *wasm_instance_export(const struct wasm_instance *inst,
 /* The same for a name that may hold NUL bytes. */
 const struct wasm_extern *wasm_instance_export_n(const struct wasm_instance *inst, const char *name,
                                                  size_t len);
-/* Memory 0 of the instance, or NULL. */
-struct wasm_memory *wasm_instance_memory(const struct wasm_instance *inst);
 
 /* Call f with its arguments in args (param_cells cells); results go to
  * results (result_cells cells). NULL, or the trap message ("integer divide
