@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "unit.h"
 
 #ifndef CGROUP2_SUPER_MAGIC

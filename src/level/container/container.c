@@ -18,7 +18,7 @@
 
 #include "core/hooks.h"
 #include "core/util.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/container/container.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"

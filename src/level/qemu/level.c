@@ -19,7 +19,7 @@
 #include "core/hooks.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/container/container.h"
 #include "level/level.h"
 #include "level/qemu/commands.h"

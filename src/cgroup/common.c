@@ -4,8 +4,8 @@
  * controllers, possibly co-mounted, name=systemd, and the v2 tree) each have a
  * mount point; a container's cgroup is the same path below each of them. */
 #define _GNU_SOURCE
-#include "level/container/cgroup.h"
-#include "level/container/devices.h"
+#include "cgroup/cgroup.h"
+#include "cgroup/devices.h"
 
 #include <dirent.h>
 #include <errno.h>

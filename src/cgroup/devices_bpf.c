@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "level/container/devices.h"
+#include "cgroup/devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
