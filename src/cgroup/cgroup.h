@@ -1,7 +1,9 @@
-/* cgroups for the container level: cgroup v1 (legacy), hybrid (v1
+/* cgroups, shared by every level: cgroup v1 (legacy), hybrid (v1
  * controllers plus an empty v2 tree at /sys/fs/cgroup/unified) and v2
  * (unified). A container's cgroup is named by one path relative to each
- * hierarchy's root (e.g. "/cella/ID"), stored in state.json. */
+ * hierarchy's root (e.g. "/cella/ID"), stored in state.json.
+ * common.c: layout and what every kind shares; v1.c, v2.c: each kind's
+ * resources and freezer; path.c: naming; devices*.c: device rules. */
 #ifndef CELLA_CGROUP_H
 #define CELLA_CGROUP_H
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/level/container/cgroup.c. The pure tests (cgroup_path_for)
+/* Unit tests for src/cgroup/. The pure tests (cgroup_path_for)
  * run anywhere; the others need root and create cgroups named
  * /cella-test-PID... which they remove again. On a hybrid host the v2 code is
  * also exercised against the (controller-less) /sys/fs/cgroup/unified tree. */
@@ -31,7 +31,7 @@
 #define MiB     (1024LL * 1024LL)
 #define ROOTLEN 512
 
-/* Test hook in cgroup.c: act as if pure v2 were mounted at mnt (NULL: detect again). */
+/* Test hook in src/cgroup/common.c: act as if pure v2 were mounted at mnt (NULL: detect again). */
 void cgroup__force_v2(const char *mnt);
 
 static char test_base[64]; /* "/cella-test-PID" */
