@@ -29,9 +29,10 @@ char *cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, ce
  * !present), and move `pid` into it (pid 0: don't move). On failure nothing is
  * left behind. */
 int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, cerr_t *err);
-/* Fails ("the cgroup `P` already holds processes") when the cgroup exists
- * with processes in it: it belongs to someone else. */
-int cgroup_check_unused(const char *path, cerr_t *err);
+/* For a cgroup that may exist before create (linux.cgroupsPath): fails when
+ * it is frozen (the container would stop in it for good); warns, as runc 1.1,
+ * when it holds processes. */
+int cgroup_check_existing(const char *path, cerr_t *err);
 /* Move pid into an existing cgroup (exec). */
 int cgroup_enter(const char *path, pid_t pid, cerr_t *err);
 /* Apply resources to an existing cgroup (update). Only fields that are set. */

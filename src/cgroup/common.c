@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -564,13 +565,19 @@ static int apply(const struct layout *l, const char *path, const struct spec_res
         return -1;
     if ((creating || (have && r->n_devices > 0)) && cgv1_devices(l, path, have ? r : NULL, err) < 0)
         return -1;
-    if (have && r->unified.n > 0) {
-        if (v2 == NULL)
-            return cerr_set(err, 0, "linux.resources.unified: needs cgroup v2, the host has v1");
-        /* Hybrid: the v2 tree has no controllers, only the cgroup.* files. */
-        autofree char *dir = xasprintf("%s%s", v2->mnt, path);
-        return cgv2_unified(dir, r, err);
-    }
+    return 0;
+}
+
+/* What no host of this kind can apply, refused before anything is made. */
+static int check_resources(const struct layout *l, const struct spec_resources *r, cerr_t *err)
+{
+    /* As runc 1.1: unified needs a pure v2 host; on a hybrid one the v2 tree has no
+     * controllers, and its cgroup.* files alone are not what a spec means to set. */
+    if (r != NULL && r->present && r->unified.n > 0 && l->mode != CGROUP_V2)
+        return cerr_set(err, 0,
+                        "linux.resources.unified: invalid configuration: cannot use unified on "
+                        "cgroup v1 (the host is %s)",
+                        cgroup_mode_name(l->mode));
     return 0;
 }
 
@@ -644,6 +651,8 @@ int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, c
     const struct layout *l = cg_layout();
     if (l->n == 0)
         return no_hierarchy(err);
+    if (check_resources(l, r, err) < 0)
+        return -1;
     struct dirlist made = {0};
     for (size_t i = 0; i < l->n; i++)
         if (make_in(l, &l->h[i], path, &made, err) < 0)
@@ -679,7 +688,7 @@ int cgroup_apply(const char *path, const struct spec_resources *r, cerr_t *err)
     const struct layout *l = cg_layout();
     if (l->n == 0)
         return no_hierarchy(err);
-    if (check_exists(l, path, err) < 0)
+    if (check_resources(l, r, err) < 0 || check_exists(l, path, err) < 0)
         return -1;
     return apply(l, path, r, false, err);
 }
@@ -798,8 +807,33 @@ bool cgroup_is_frozen(const char *path)
     return state != NULL && strcmp(state, "FROZEN") == 0;
 }
 
-int cgroup_check_unused(const char *path, cerr_t *err)
+/* Whether PATH is frozen in any hierarchy: a process moved into it would stop
+ * at once. In hybrid mode the v2 tree has its own cgroup.freeze. */
+static bool frozen_anywhere(const struct layout *l, const char *path)
 {
+    for (size_t i = 0; i < l->n; i++) {
+        const struct hier *h = &l->h[i];
+        if (!h->v2 && !(h->mask & (1u << C_FREEZER)))
+            continue;
+        autofree char *dir = xasprintf("%s%s", h->mnt, path);
+        if (h->v2) {
+            if (cgv2_frozen(dir, NULL) == 1)
+                return true;
+            continue;
+        }
+        autofree char *state = cg_get(dir, "freezer.state", NULL);
+        if (state != NULL && strcmp(state, "THAWED") != 0)
+            return true;
+    }
+    return false;
+}
+
+int cgroup_check_existing(const char *path, cerr_t *err)
+{
+    if (check_path(path, err) < 0)
+        return -1;
+    if (frozen_anywhere(cg_layout(), path))
+        return cerr_set(err, 0, "the cgroup `%s` is frozen: a container cannot start in it", path);
     pid_t *pids = NULL;
     size_t n = 0;
     cerr_t ignore = NULL;
@@ -808,8 +842,8 @@ int cgroup_check_unused(const char *path, cerr_t *err)
         n = 0;
     cerr_free(&ignore);
     free(pids);
+    /* runc 1.1 warns and goes on (1.2 refuses). */
     if (n > 0)
-        return cerr_set(err, 0, "the cgroup `%s` already holds %zu process%s", path, n,
-                        n == 1 ? "" : "es");
+        log_warn("the cgroup `%s` is not empty: %zu process%s found", path, n, n == 1 ? "" : "es");
     return 0;
 }

@@ -84,7 +84,6 @@ int cgv1_freeze(const char *dir, bool freeze, cerr_t *err);
 /* ---- cgroup v2 (v2.c) ---- */
 /* memory, cpu, cpuset, pids, io and unified of R into the cgroup directory DIR. */
 int cgv2_apply(const char *dir, const struct spec_resources *r, cerr_t *err);
-int cgv2_unified(const char *dir, const struct spec_resources *r, cerr_t *err);
 /* Enable in DIR's cgroup.subtree_control every controller DIR has. */
 int cgv2_enable_controllers(const char *dir, cerr_t *err);
 int cgv2_freeze(const char *dir, bool freeze, cerr_t *err);

@@ -161,7 +161,7 @@ static int v2_pids_io(const char *dir, const struct spec_resources *r, cerr_t *e
 }
 
 /* linux.resources.unified: file name -> value, written as given, after everything else. */
-int cgv2_unified(const char *dir, const struct spec_resources *r, cerr_t *err)
+static int unified(const char *dir, const struct spec_resources *r, cerr_t *err)
 {
     for (size_t i = 0; i < r->unified.n; i++) {
         const struct kv *kv = &r->unified.v[i];
@@ -178,7 +178,7 @@ int cgv2_apply(const char *dir, const struct spec_resources *r, cerr_t *err)
 {
     if (v2_memory(dir, r, err) < 0 || v2_cpu(dir, r, err) < 0 || v2_pids_io(dir, r, err) < 0)
         return -1;
-    return cgv2_unified(dir, r, err);
+    return unified(dir, r, err);
 }
 
 /* A controller that cannot be enabled (e.g. DIR holds processes) is left out: applying a

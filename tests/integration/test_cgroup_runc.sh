@@ -1,0 +1,122 @@
+#!/bin/bash
+# cgroups where runc 1.1 is the reference: a cgroup that is frozen or holds
+# processes before create, the device rules, `unified` on a v1 host, the
+# cgroup namespace seen by exec.
+. "$(dirname "$0")/lib.sh"
+
+B=$WORK/bundle
+make_bundle "$B"
+V1=/sys/fs/cgroup
+MODE=v1
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    MODE=v2
+elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+    MODE=hybrid
+fi
+
+# A cgroup of the test's own, outside /cella, removed at exit.
+own_cgroup() {
+    local name=$1 d
+    for d in $V1/*/ /sys/fs/cgroup/; do
+        [ "$(stat -f -c %T "$d")" = cgroup2fs ] || [ "$(stat -f -c %T "$d")" = cgroupfs ] || continue
+        mkdir -p "$d$name" 2>/dev/null
+    done
+    on_exit "for d in $V1/*/$name $V1/$name; do [ -d \$d ] && { echo THAWED > \$d/freezer.state; echo 0 > \$d/cgroup.freeze; for p in \$(cat \$d/cgroup.procs); do kill -9 \$p; done; rmdir \$d; }; done 2>/dev/null"
+}
+
+# ---- a cgroup frozen before create is refused, not waited on forever -------------------
+if [ -d $V1/freezer ] && [ "$(stat -f -c %T $V1/freezer)" = cgroupfs ]; then
+    id=$(newid frozen)
+    cg=cella-test-frozen-$$
+    own_cgroup "$cg"
+    echo FROZEN > "$V1/freezer/$cg/freezer.state"
+    cfg "$B" "c['linux']['cgroupsPath']='/$cg'"
+    fails "create in a FROZEN v1 freezer cgroup: refused" "$id" "cgroup.*frozen" \
+        cella create --bundle "$B" "$id"
+    expect_eq "the frozen cgroup is left as it was" FROZEN "$(cat "$V1/freezer/$cg/freezer.state")"
+    cfg "$B" "del c['linux']['cgroupsPath']"
+else
+    skip "create in a FROZEN v1 freezer cgroup: refused" "no v1 freezer hierarchy"
+fi
+if [ "$MODE" != v1 ]; then
+    id=$(newid frozen2)
+    cg=cella-test-frozen2-$$
+    own_cgroup "$cg"
+    u=$V1/unified
+    [ "$MODE" = v2 ] && u=$V1
+    echo 1 > "$u/$cg/cgroup.freeze"
+    cfg "$B" "c['linux']['cgroupsPath']='/$cg'"
+    fails "create in a cgroup frozen through cgroup.freeze (v2 tree): refused" "$id" \
+        "cgroup.*frozen" cella create --bundle "$B" "$id"
+    cfg "$B" "del c['linux']['cgroupsPath']"
+else
+    skip "create in a cgroup frozen through cgroup.freeze" "no v2 tree"
+fi
+
+# ---- a cgroup that holds processes: a warning, then the container runs -----------------
+id=$(newid busy)
+cg=cella-test-busy-$$
+own_cgroup "$cg"
+sleep 300 &
+squatter=$!
+on_exit "kill -9 $squatter"
+for d in $V1/*/$cg/ $V1/$cg/; do
+    [ -e "${d}cgroup.procs" ] && echo $squatter > "${d}cgroup.procs" 2>/dev/null
+done
+cfg "$B" "c['linux']['cgroupsPath']='/$cg'"
+args "$B" 'true'
+cella create --bundle "$B" "$id" > "$WORK/out" 2> "$WORK/err"
+rc=$?
+expect_eq "create in a cgroup that holds a process: succeeds (runc 1.1)" "0" "$rc"
+expect_match "... with a warning naming the processes found" "cgroup .*not empty: 1 process" \
+    "$(cat "$WORK/err")"
+cella delete --force "$id" >/dev/null 2>&1
+cfg "$B" "del c['linux']['cgroupsPath']"
+
+# ---- device rules: linux.devices does not open a hole in linux.resources.devices ------
+if [ -d $V1/devices ] && [ -c /dev/kmsg ]; then
+    id=$(newid kmsg)
+    cfg "$B" "c['linux']['resources']={'devices':[{'allow':False,'access':'rwm'}]}" \
+        "c['linux']['devices']=[{'path':'/dev/kmsg','type':'c','major':1,'minor':11,'fileMode':0o644}]"
+    args "$B" 'test -c /dev/kmsg || exit 3; echo cella-test-devices > /dev/kmsg && exit 0; exit 1'
+    cella run --bundle "$B" "$id" > "$WORK/out" 2>&1
+    expect_eq "deny-all + /dev/kmsg in linux.devices: the write is denied" 1 "$?"
+    cella delete --force "$id" >/dev/null 2>&1
+    # The spec's own allow rule still opens it.
+    id=$(newid kmsg)
+    cfg "$B" "c['linux']['resources']['devices'].append({'allow':True,'type':'c','major':1,'minor':11,'access':'w'})"
+    cella run --bundle "$B" "$id" > "$WORK/out" 2>&1
+    expect_eq "... allowed when linux.resources.devices allows c 1:11" 0 "$?"
+    cella delete --force "$id" >/dev/null 2>&1
+    cfg "$B" "del c['linux']['devices']" "c['linux']['resources']={}"
+else
+    skip "deny-all + /dev/kmsg in linux.devices: the write is denied" "no v1 devices cgroup or /dev/kmsg"
+    skip "... allowed when linux.resources.devices allows c 1:11" "no v1 devices cgroup or /dev/kmsg"
+fi
+
+# ---- unified on a host that is not pure v2 ---------------------------------------------
+if [ "$MODE" != v2 ]; then
+    id=$(newid unified)
+    cfg "$B" "c['linux']['resources']={'unified':{'pids.max':'10'}}"
+    fails "linux.resources.unified on a $MODE host: invalid configuration (runc 1.1)" "$id" \
+        "unified.*cgroup v1" cella create --bundle "$B" "$id"
+    cfg "$B" "c['linux']['resources']={}"
+else
+    skip "linux.resources.unified on a v1 host" "the host is pure v2"
+fi
+
+# ---- the cgroup namespace: exec sees the container's cgroup ---------------------------
+id=$(newid cgns)
+cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='cgroup']+[{'type':'cgroup'}]"
+args "$B" 'cat /proc/self/cgroup > /tmp/init-cgroup; sleep 300'
+cella run --detach --bundle "$B" "$id" >/dev/null 2>&1
+check "a spec that adds the cgroup namespace runs" test "$(state_field "$id" status)" = running
+wait_for 50 test -s "$B/rootfs/tmp/init-cgroup"
+init_cg=$(cat "$B/rootfs/tmp/init-cgroup" 2>/dev/null)
+exec_cg=$(cella exec "$id" cat /proc/self/cgroup 2>&1)
+expect_eq "exec sees the same /proc/self/cgroup as the container's process" "$init_cg" "$exec_cg"
+expect_match "... which is the namespace root" "^0::/$" "$(printf '%s\n' "$exec_cg" | grep '^0::')"
+cella delete --force "$id" >/dev/null 2>&1
+rm -f "$B/rootfs/tmp/init-cgroup"
+
+plan_done
