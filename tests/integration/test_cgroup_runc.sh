@@ -1,7 +1,7 @@
 #!/bin/bash
 # cgroups where runc 1.1 is the reference: a cgroup that is frozen or holds
 # processes before create, the device rules, `unified` on a v1 host, the
-# cgroup namespace seen by exec.
+# cgroup namespace seen by exec, `update` sizes and realtime options.
 . "$(dirname "$0")/lib.sh"
 
 B=$WORK/bundle
@@ -118,5 +118,44 @@ expect_eq "exec sees the same /proc/self/cgroup as the container's process" "$in
 expect_match "... which is the namespace root" "^0::/$" "$(printf '%s\n' "$exec_cg" | grep '^0::')"
 cella delete --force "$id" >/dev/null 2>&1
 rm -f "$B/rootfs/tmp/init-cgroup"
+
+# ---- update: sizes with units, realtime ------------------------------------------------
+id=$(newid upd)
+args "$B" 'sleep 300'
+cella run --detach --bundle "$B" "$id" >/dev/null 2>&1
+memdir=$V1/memory/cella/$id
+cpudir=$V1/cpu/cella/$id
+if [ "$MODE" = v2 ]; then memdir=$V1/cella/$id; fi
+if [ -e "$memdir/memory.limit_in_bytes" ] || [ -e "$memdir/memory.max" ]; then
+    lim() { cat "$memdir/memory.limit_in_bytes" 2>/dev/null || cat "$memdir/memory.max"; }
+    check "update --memory 50M" cella update --memory 50M "$id"
+    expect_eq "... is 50 MiB" $((50 * 1024 * 1024)) "$(lim)"
+    cella update --memory 1.5g "$id" >/dev/null 2>&1
+    expect_eq "update --memory 1.5g is 1.5 GiB" $((3 * 512 * 1024 * 1024)) "$(lim)"
+    cella update --memory 64MiB "$id" >/dev/null 2>&1
+    expect_eq "update --memory 64MiB" $((64 * 1024 * 1024)) "$(lim)"
+    cella update --memory "80 mb" "$id" >/dev/null 2>&1
+    expect_eq "update --memory '80 mb'" $((80 * 1024 * 1024)) "$(lim)"
+    cella update --memory 1g --memory-reservation 10m "$id" >/dev/null 2>&1
+    expect_eq "update --memory-reservation 10m" $((10 * 1024 * 1024)) \
+        "$(cat "$memdir/memory.soft_limit_in_bytes" 2>/dev/null || cat "$memdir/memory.low")"
+    fails "update --memory 12X: refused naming the option" - "memory.*12X" \
+        cella update --memory 12X "$id"
+else
+    for t in "update --memory 50M" "... is 50 MiB"; do skip "$t" "no memory controller"; done
+fi
+if [ -e "$cpudir/cpu.rt_runtime_us" ]; then
+    check "update --cpu-rt-period 900000 --cpu-rt-runtime 0" \
+        cella update --cpu-rt-period 900000 --cpu-rt-runtime 0 "$id"
+    expect_eq "... cpu.rt_period_us" 900000 "$(cat "$cpudir/cpu.rt_period_us")"
+    expect_eq "... cpu.rt_runtime_us" 0 "$(cat "$cpudir/cpu.rt_runtime_us")"
+    cella update --cpu-rt-period 500000 "$id" >/dev/null 2>&1
+    expect_eq "update --cpu-rt-period 500000" 500000 "$(cat "$cpudir/cpu.rt_period_us")"
+else
+    skip "update --cpu-rt-period/--cpu-rt-runtime" "no cpu.rt_runtime_us (kernel without RT group scheduling)"
+fi
+check "update --cpu-share (runc's spelling) 512" cella update --cpu-share 512 "$id"
+
+cella delete --force "$id" >/dev/null 2>&1
 
 plan_done
