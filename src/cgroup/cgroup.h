@@ -7,6 +7,7 @@
 #ifndef CELLA_CGROUP_H
 #define CELLA_CGROUP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -47,5 +48,10 @@ int cgroup_kill_all(const char *path, int sig, cerr_t *err);
 /* Freeze / thaw (v1 freezer or v2 cgroup.freeze); waits until it took effect. */
 int cgroup_freeze(const char *path, bool freeze, cerr_t *err);
 bool cgroup_is_frozen(const char *path);
+/* The cgroup's statistics as runc's `events` prints them in "data" (cpu,
+ * memory, pids, blkio, ...): what the host has files for. */
+json_t *cgroup_stats(const char *path, cerr_t *err);
+/* How many processes the OOM killer killed in the cgroup (-1: unknown). */
+long long cgroup_oom_kills(const char *path);
 
 #endif

@@ -70,6 +70,19 @@ int cg_check_usage(const char *dir, const char *file, int64_t limit, cerr_t *err
 /* Empty, "/", "." or "..": not one path component (path.c). */
 bool cg_bad_name(const char *s);
 
+/* ---- statistics (stats.c) ---- */
+/* PARENT.KEY, made an empty object when absent. */
+json_t *cg_stat_obj(json_t *parent, const char *key);
+/* O.KEY = V; left out when V is 0 and OMIT_ZERO (Go's omitempty). */
+void cg_stat_set(json_t *o, const char *key, unsigned long long v, bool omit_zero);
+/* DIR/FILE as a number ("max": UINT64_MAX); false when it cannot be read. */
+bool cg_stat_read(const char *dir, const char *file, unsigned long long *v);
+/* A flat keyed file ("key value" lines) as an object. */
+json_t *cg_stat_keyed(const char *dir, const char *file);
+/* Append {major, minor, op, value} to BLKIO.LIST. */
+void cg_stat_blkio(json_t *blkio, const char *list, unsigned maj, unsigned min, const char *op,
+                   unsigned long long v);
+
 /* ---- cgroup v1 (v1.c) ---- */
 /* memory, cpu, cpuset, pids and blkio of R into PATH below each v1 hierarchy. */
 int cgv1_apply(const struct layout *l, const char *path, const struct spec_resources *r,
@@ -80,6 +93,8 @@ int cgv1_devices(const struct layout *l, const char *path, const struct spec_res
 /* A new cpuset has empty cpus and mems: copy them from the parent. */
 int cgv1_cpuset_inherit(const char *dir, cerr_t *err);
 int cgv1_freeze(const char *dir, bool freeze, cerr_t *err);
+/* Fill the stats object D (see cgroup_stats) from the v1 hierarchies. */
+int cgv1_stats(const struct layout *l, const char *path, json_t *d, cerr_t *err);
 
 /* ---- cgroup v2 (v2.c) ---- */
 /* memory, cpu, cpuset, pids, io and unified of R into the cgroup directory DIR. */
@@ -89,5 +104,7 @@ int cgv2_enable_controllers(const char *dir, cerr_t *err);
 int cgv2_freeze(const char *dir, bool freeze, cerr_t *err);
 /* 1 when DIR is frozen, 0 when not, -1 on error. */
 int cgv2_frozen(const char *dir, cerr_t *err);
+/* Fill the stats object D (see cgroup_stats) from the v2 cgroup DIR. */
+int cgv2_stats(const char *dir, json_t *d, cerr_t *err);
 
 #endif

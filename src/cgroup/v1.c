@@ -290,3 +290,161 @@ int cgv1_freeze(const char *dir, bool freeze, cerr_t *err)
         cg_sleep_ms(round < 10 ? 1 : 10);
     }
 }
+
+/* ---- statistics ---- */
+
+/* A list of numbers ("1 2 3") as a JSON array. */
+static json_t *number_list(const char *text)
+{
+    json_t *a = json_array();
+    for (const char *p = text; p && *p;) {
+        char *end;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p)
+            break;
+        json_array_append_new(a, json_integer((json_int_t)v));
+        p = end;
+    }
+    return a;
+}
+
+static void v1_cpu_stats(const char *acct, const char *cpu, json_t *d)
+{
+    json_t *usage = cg_stat_obj(cg_stat_obj(d, "cpu"), "usage");
+    unsigned long long v;
+    if (acct != NULL) {
+        if (cg_stat_read(acct, "cpuacct.usage", &v))
+            cg_stat_set(usage, "total", v, true);
+        autofree char *percpu = cg_get(acct, "cpuacct.usage_percpu", NULL);
+        if (percpu != NULL && percpu[0] != '\0')
+            json_object_set_new(usage, "percpu", number_list(percpu));
+        /* "cpu user system" then one line per cpu. */
+        autofree char *all = cg_get(acct, "cpuacct.usage_all", NULL);
+        json_t *kern = json_array(), *user = json_array();
+        for (char *save = NULL, *line = all ? strtok_r(all, "\n", &save) : NULL; line;
+             line = strtok_r(NULL, "\n", &save)) {
+            unsigned c;
+            unsigned long long u, s;
+            if (sscanf(line, "%u %llu %llu", &c, &u, &s) == 3) {
+                json_array_append_new(kern, json_integer((json_int_t)s));
+                json_array_append_new(user, json_integer((json_int_t)u));
+            }
+        }
+        json_object_set_new(usage, "percpu_kernel", kern);
+        json_object_set_new(usage, "percpu_user", user);
+        if (json_array_size(kern) == 0) {
+            json_object_del(usage, "percpu_kernel");
+            json_object_del(usage, "percpu_user");
+        }
+    }
+    /* cpuacct.stat counts clock ticks; runc reports nanoseconds. */
+    autofree char *st = acct ? cg_get(acct, "cpuacct.stat", NULL) : NULL;
+    long hz = sysconf(_SC_CLK_TCK);
+    long long sys = st ? cg_keyed_value(st, "system") : -1,
+              usr = st ? cg_keyed_value(st, "user") : -1;
+    cg_stat_set(usage, "kernel",
+                sys > 0 && hz > 0 ? (unsigned long long)sys * 1000000000ULL / (unsigned long long)hz
+                                  : 0,
+                false);
+    cg_stat_set(usage, "user",
+                usr > 0 && hz > 0 ? (unsigned long long)usr * 1000000000ULL / (unsigned long long)hz
+                                  : 0,
+                false);
+    autofree char *thr = cpu ? cg_get(cpu, "cpu.stat", NULL) : NULL;
+    if (thr != NULL) {
+        json_t *t = cg_stat_obj(cg_stat_obj(d, "cpu"), "throttling");
+        static const char *const keys[][2] = {{"nr_periods", "periods"},
+                                              {"nr_throttled", "throttledPeriods"},
+                                              {"throttled_time", "throttledTime"}};
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+            long long n = cg_keyed_value(thr, keys[i][0]);
+            cg_stat_set(t, keys[i][1], n > 0 ? (unsigned long long)n : 0, true);
+        }
+    }
+}
+
+/* One of memory's entries: PREFIX.{limit_in_bytes,usage_in_bytes,max_usage_in_bytes,failcnt}. */
+static void v1_mem_entry(const char *dir, const char *prefix, json_t *mem, const char *key)
+{
+    json_t *e = cg_stat_obj(mem, key);
+    static const char *const files[][2] = {{"limit_in_bytes", "limit"},
+                                           {"usage_in_bytes", "usage"},
+                                           {"max_usage_in_bytes", "max"},
+                                           {"failcnt", "failcnt"}};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        autofree char *f = xasprintf("%s.%s", prefix, files[i][0]);
+        unsigned long long v = 0;
+        if (dir != NULL)
+            cg_stat_read(dir, f, &v);
+        bool always = strcmp(files[i][1], "limit") == 0 || strcmp(files[i][1], "failcnt") == 0;
+        cg_stat_set(e, files[i][1], v, !always);
+    }
+}
+
+static void v1_memory_stats(const char *dir, json_t *d)
+{
+    json_t *mem = cg_stat_obj(d, "memory");
+    json_t *raw = dir ? cg_stat_keyed(dir, "memory.stat") : json_object();
+    json_t *cache = json_object_get(raw, "cache");
+    cg_stat_set(mem, "cache", cache ? (unsigned long long)json_integer_value(cache) : 0, true);
+    v1_mem_entry(dir, "memory", mem, "usage");
+    v1_mem_entry(dir, "memory.memsw", mem, "swap");
+    v1_mem_entry(dir, "memory.kmem", mem, "kernel");
+    v1_mem_entry(dir, "memory.kmem.tcp", mem, "kernelTCP");
+    if (json_object_size(raw) > 0)
+        json_object_set_new(mem, "raw", raw);
+    else
+        json_decref(raw);
+}
+
+/* "MAJ:MIN Op value" lines (a last "Total value" line is the sum, left out). */
+static void v1_blkio_list(const char *dir, const char *file, json_t *blkio, const char *list)
+{
+    autofree char *text = cg_get(dir, file, NULL);
+    for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        unsigned maj, min;
+        char op[32];
+        unsigned long long v;
+        if (sscanf(line, "%u:%u %31s %llu", &maj, &min, op, &v) == 4)
+            cg_stat_blkio(blkio, list, maj, min, op, v);
+    }
+}
+
+int cgv1_stats(const struct layout *l, const char *path, json_t *d, cerr_t *err)
+{
+    const struct hier *acct = cg_hier_v1(l, C_CPUACCT), *cpu = cg_hier_v1(l, C_CPU),
+                      *mem = cg_hier_v1(l, C_MEMORY), *pids = cg_hier_v1(l, C_PIDS),
+                      *blk = cg_hier_v1(l, C_BLKIO);
+    autofree char *acct_dir = acct ? xasprintf("%s%s", acct->mnt, path) : NULL;
+    autofree char *cpu_dir = cpu ? xasprintf("%s%s", cpu->mnt, path) : NULL;
+    autofree char *mem_dir = mem ? xasprintf("%s%s", mem->mnt, path) : NULL;
+    autofree char *pids_dir = pids ? xasprintf("%s%s", pids->mnt, path) : NULL;
+    autofree char *blk_dir = blk ? xasprintf("%s%s", blk->mnt, path) : NULL;
+    autofree char *any = xasprintf("%s%s", l->h[0].mnt, path);
+    if (access(any, F_OK) < 0)
+        return cerr_set(err, errno, "cgroup `%s`", any);
+    v1_cpu_stats(acct_dir, cpu_dir, d);
+    v1_memory_stats(mem_dir, d);
+    json_t *p = cg_stat_obj(d, "pids");
+    unsigned long long v;
+    if (pids_dir && cg_stat_read(pids_dir, "pids.current", &v))
+        cg_stat_set(p, "current", v, true);
+    /* "max" (no limit) is reported as 0, as runc does. */
+    if (pids_dir && cg_stat_read(pids_dir, "pids.max", &v))
+        cg_stat_set(p, "limit", v == UINT64_MAX ? 0 : v, true);
+    if (blk_dir != NULL) {
+        json_t *b = cg_stat_obj(d, "blkio");
+        /* BFQ's counters when the scheduler has them, else the throttle layer's. */
+        bool bfq = cg_exists(blk_dir, "blkio.bfq.io_service_bytes_recursive");
+        v1_blkio_list(blk_dir,
+                      bfq ? "blkio.bfq.io_service_bytes_recursive"
+                          : "blkio.throttle.io_service_bytes_recursive",
+                      b, "ioServiceBytesRecursive");
+        v1_blkio_list(blk_dir,
+                      bfq ? "blkio.bfq.io_serviced_recursive"
+                          : "blkio.throttle.io_serviced_recursive",
+                      b, "ioServicedRecursive");
+    }
+    return 0;
+}

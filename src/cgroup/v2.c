@@ -243,3 +243,89 @@ int cgv2_freeze(const char *dir, bool freeze, cerr_t *err)
         poll(&p, 1, 10);
     }
 }
+
+/* ---- statistics ---- */
+
+/* KEY of the keyed file TEXT, 0 when TEXT or KEY is missing. */
+static unsigned long long keyed_u64(const char *text, const char *key)
+{
+    long long v = text ? cg_keyed_value(text, key) : -1;
+    return v > 0 ? (unsigned long long)v : 0;
+}
+
+int cgv2_stats(const char *dir, json_t *d, cerr_t *err)
+{
+    if (access(dir, F_OK) < 0)
+        return cerr_set(err, errno, "cgroup `%s`", dir);
+    /* cpu.stat is in microseconds; runc reports nanoseconds. */
+    autofree char *cs = cg_get(dir, "cpu.stat", NULL);
+    json_t *cpu = cg_stat_obj(d, "cpu"), *usage = cg_stat_obj(cpu, "usage");
+    cg_stat_set(usage, "total", keyed_u64(cs, "usage_usec") * 1000, true);
+    cg_stat_set(usage, "kernel", keyed_u64(cs, "system_usec") * 1000, false);
+    cg_stat_set(usage, "user", keyed_u64(cs, "user_usec") * 1000, false);
+    json_t *t = cg_stat_obj(cpu, "throttling");
+    cg_stat_set(t, "periods", keyed_u64(cs, "nr_periods"), true);
+    cg_stat_set(t, "throttledPeriods", keyed_u64(cs, "nr_throttled"), true);
+    cg_stat_set(t, "throttledTime", keyed_u64(cs, "throttled_usec") * 1000, true);
+
+    json_t *mem = cg_stat_obj(d, "memory");
+    json_t *raw = cg_stat_keyed(dir, "memory.stat");
+    json_t *file = json_object_get(raw, "file");
+    cg_stat_set(mem, "cache", file ? (unsigned long long)json_integer_value(file) : 0, true);
+    unsigned long long cur = 0, max = 0, scur = 0, smax = 0, peak = 0;
+    cg_stat_read(dir, "memory.current", &cur);
+    cg_stat_read(dir, "memory.max", &max);
+    cg_stat_read(dir, "memory.peak", &peak);
+    json_t *u = cg_stat_obj(mem, "usage");
+    cg_stat_set(u, "limit", max, false);
+    cg_stat_set(u, "usage", cur, true);
+    cg_stat_set(u, "max", peak, true);
+    cg_stat_set(u, "failcnt", 0, false);
+    /* v1 reports swap as memory+swap: so does runc on v2. */
+    json_t *s = cg_stat_obj(mem, "swap");
+    if (cg_stat_read(dir, "memory.swap.current", &scur) &&
+        cg_stat_read(dir, "memory.swap.max", &smax)) {
+        cg_stat_set(s, "limit", smax == UINT64_MAX || max == UINT64_MAX ? UINT64_MAX : smax + max,
+                    false);
+        cg_stat_set(s, "usage", scur + cur, true);
+    } else {
+        cg_stat_set(s, "limit", 0, false);
+    }
+    cg_stat_set(s, "failcnt", 0, false);
+    cg_stat_set(cg_stat_obj(mem, "kernel"), "limit", 0, false);
+    cg_stat_set(cg_stat_obj(mem, "kernel"), "failcnt", 0, false);
+    cg_stat_set(cg_stat_obj(mem, "kernelTCP"), "limit", 0, false);
+    cg_stat_set(cg_stat_obj(mem, "kernelTCP"), "failcnt", 0, false);
+    if (json_object_size(raw) > 0)
+        json_object_set_new(mem, "raw", raw);
+    else
+        json_decref(raw);
+
+    json_t *p = cg_stat_obj(d, "pids");
+    unsigned long long n;
+    if (cg_stat_read(dir, "pids.current", &n))
+        cg_stat_set(p, "current", n, true);
+    if (cg_stat_read(dir, "pids.max", &n))
+        cg_stat_set(p, "limit", n == UINT64_MAX ? 0 : n, true);
+
+    /* io.stat: "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. ..." per device. */
+    autofree char *io = cg_get(dir, "io.stat", NULL);
+    json_t *b = cg_stat_obj(d, "blkio");
+    for (char *save = NULL, *line = io ? strtok_r(io, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        unsigned maj, min;
+        if (sscanf(line, "%u:%u", &maj, &min) != 2)
+            continue;
+        static const char *const keys[][3] = {{"rbytes=", "ioServiceBytesRecursive", "Read"},
+                                              {"wbytes=", "ioServiceBytesRecursive", "Write"},
+                                              {"rios=", "ioServicedRecursive", "Read"},
+                                              {"wios=", "ioServicedRecursive", "Write"}};
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+            const char *k = strstr(line, keys[i][0]);
+            if (k != NULL)
+                cg_stat_blkio(b, keys[i][1], maj, min, keys[i][2],
+                              strtoull(k + strlen(keys[i][0]), NULL, 10));
+        }
+    }
+    return 0;
+}

@@ -1,7 +1,8 @@
 #!/bin/bash
 # cgroups where runc 1.1 is the reference: a cgroup that is frozen or holds
 # processes before create, the device rules, `unified` on a v1 host, the
-# cgroup namespace seen by exec, `update` sizes and realtime options.
+# cgroup namespace seen by exec, `update` sizes and realtime options, and
+# `events`.
 . "$(dirname "$0")/lib.sh"
 
 B=$WORK/bundle
@@ -156,6 +157,36 @@ else
 fi
 check "update --cpu-share (runc's spelling) 512" cella update --cpu-share 512 "$id"
 
+# ---- events --------------------------------------------------------------------------
+cella events --stats "$id" > "$WORK/ev" 2> "$WORK/everr"
+expect_eq "events --stats: exit 0" "0" "$?"
+python3 - "$WORK/ev" "$id" > "$WORK/evcheck" 2>&1 <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "one line, got %d" % len(lines)
+e = json.loads(lines[0])
+assert e["type"] == "stats" and e["id"] == sys.argv[2], e
+d = e["data"]
+for k in ("cpu", "memory", "pids", "blkio"):
+    assert k in d, "no %s" % k
+assert d["pids"]["current"] >= 1, d["pids"]
+assert d["cpu"]["usage"]["total"] > 0, d["cpu"]
+assert d["memory"]["usage"]["usage"] > 0, d["memory"]
+assert d["memory"]["usage"]["limit"] == 1024 ** 3, d["memory"]["usage"]
+EOF
+check "events --stats: one JSON event with cpu, memory, pids, blkio as runc prints" \
+    sh -c "[ ! -s '$WORK/evcheck' ] || { cat '$WORK/evcheck'; exit 1; }"
+# --interval: one stats event per interval until the container stops.
+timeout 10 "$CELLA" --root "$ROOT" events --interval 100ms "$id" > "$WORK/ev2" 2>&1 &
+evpid=$!
+wait_for 80 sh -c "[ \$(grep -c '\"type\":\"stats\"' '$WORK/ev2') -ge 2 ]"
+check "events --interval 100ms: stats events keep coming" \
+    sh -c "[ \$(grep -c '\"type\":\"stats\"' '$WORK/ev2') -ge 2 ]"
+cella kill "$id" KILL >/dev/null 2>&1
+wait "$evpid"
+expect_eq "events ends when the container stops" 0 "$?"
+fails "events --interval 0: refused" - "interval" cella events --interval 0 "$id"
 cella delete --force "$id" >/dev/null 2>&1
+fails "events on a stopped container: refused" - "not running|does not exist" cella events --stats "$id"
 
 plan_done
