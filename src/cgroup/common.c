@@ -833,7 +833,8 @@ int cgroup_check_existing(const char *path, cerr_t *err)
     if (check_path(path, err) < 0)
         return -1;
     if (frozen_anywhere(cg_layout(), path))
-        return cerr_set(err, 0, "the cgroup `%s` is frozen: a container cannot start in it", path);
+        return cerr_set(err, 0, "container's cgroup `%s` unexpectedly frozen (as runc refuses it)",
+                        path);
     pid_t *pids = NULL;
     size_t n = 0;
     cerr_t ignore = NULL;
