@@ -83,6 +83,9 @@ json_t *cg_stat_keyed(const char *dir, const char *file);
 void cg_stat_blkio(json_t *blkio, const char *list, unsigned maj, unsigned min, const char *op,
                    unsigned long long v);
 
+/* D.cpuset from the v1 cpuset cgroup DIR (NULL: zeros). */
+void cg_stat_cpuset(json_t *d, const char *dir);
+
 /* ---- cgroup v1 (v1.c) ---- */
 /* memory, cpu, cpuset, pids and blkio of R into PATH below each v1 hierarchy. */
 int cgv1_apply(const struct layout *l, const char *path, const struct spec_resources *r,

@@ -89,6 +89,56 @@ void cg_stat_blkio(json_t *blkio, const char *list, unsigned maj, unsigned min, 
     json_array_append_new(arr, e);
 }
 
+/* "0-3,8" as [0,1,2,3,8]. */
+static json_t *range_list(const char *text)
+{
+    json_t *a = json_array();
+    for (const char *p = text; p && *p;) {
+        char *end;
+        unsigned long lo = strtoul(p, &end, 10), hi = lo;
+        if (end == p)
+            break;
+        if (*end == '-')
+            hi = strtoul(end + 1, &end, 10);
+        for (unsigned long i = lo; i <= hi && i - lo < 65536; i++)
+            json_array_append_new(a, json_integer((json_int_t)i));
+        p = *end == ',' ? end + 1 : end;
+    }
+    return a;
+}
+
+/* v1's cpuset files (runc leaves them zero on v2: DIR is NULL then). */
+void cg_stat_cpuset(json_t *d, const char *dir)
+{
+    static const char *const fields[] = {"cpus",
+                                         "cpu_exclusive",
+                                         "mems",
+                                         "mem_hardwall",
+                                         "mem_exclusive",
+                                         "memory_migrate",
+                                         "memory_spread_page",
+                                         "memory_spread_slab",
+                                         "memory_pressure",
+                                         "sched_load_balance",
+                                         "sched_relax_domain_level"};
+    json_t *o = json_object();
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        autofree char *file = xasprintf("cpuset.%s", fields[i]);
+        autofree char *v = dir ? cg_get(dir, file, NULL) : NULL;
+        bool list = strcmp(fields[i], "cpus") == 0 || strcmp(fields[i], "mems") == 0;
+        if (list) {
+            json_t *a = range_list(v);
+            if (json_array_size(a) > 0)
+                json_object_set_new(o, fields[i], a);
+            else
+                json_decref(a);
+        } else {
+            json_object_set_new(o, fields[i], json_integer(v ? strtoll(v, NULL, 10) : 0));
+        }
+    }
+    json_object_set_new(d, "cpuset", o);
+}
+
 json_t *cgroup_stats(const char *path, cerr_t *err)
 {
     const struct layout *l = cg_layout();
@@ -100,6 +150,7 @@ json_t *cgroup_stats(const char *path, cerr_t *err)
     json_t *cpu = cg_stat_obj(d, "cpu");
     cg_stat_obj(cpu, "usage");
     cg_stat_obj(cpu, "throttling");
+    cg_stat_cpuset(d, NULL);
     cg_stat_obj(d, "memory");
     cg_stat_obj(d, "pids");
     cg_stat_obj(d, "blkio");

@@ -425,6 +425,11 @@ int cgv1_stats(const struct layout *l, const char *path, json_t *d, cerr_t *err)
     if (access(any, F_OK) < 0)
         return cerr_set(err, errno, "cgroup `%s`", any);
     v1_cpu_stats(acct_dir, cpu_dir, d);
+    const struct hier *cs = cg_hier_v1(l, C_CPUSET);
+    if (cs != NULL) {
+        autofree char *cs_dir = xasprintf("%s%s", cs->mnt, path);
+        cg_stat_cpuset(d, cs_dir);
+    }
     v1_memory_stats(mem_dir, d);
     json_t *p = cg_stat_obj(d, "pids");
     unsigned long long v;

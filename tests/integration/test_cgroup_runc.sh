@@ -176,6 +176,23 @@ assert d["memory"]["usage"]["limit"] == 1024 ** 3, d["memory"]["usage"]
 EOF
 check "events --stats: one JSON event with cpu, memory, pids, blkio as runc prints" \
     sh -c "[ ! -s '$WORK/evcheck' ] || { cat '$WORK/evcheck'; exit 1; }"
+# The same fields, in the same order, as Debian's runc prints for a container of the same bundle.
+if command -v runc >/dev/null; then
+    rid=$(newid runc)
+    on_exit "runc --root '$WORK/runc' delete --force $rid"
+    (cd "$B" && timeout 20 runc --root "$WORK/runc" run --detach "$rid" > /dev/null 2>&1 < /dev/null)
+    timeout 20 runc --root "$WORK/runc" events --stats "$rid" > "$WORK/runc-ev" 2>&1
+    timeout 20 runc --root "$WORK/runc" delete --force "$rid" > /dev/null 2>&1
+    shape() {
+        python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1]).readline())["data"]
+print(list(d), list(d["cpu"]), list(d["cpuset"]), list(d["memory"]["usage"]), list(d["memory"]["kernelTCP"]))' "$1" 2>&1
+    }
+    expect_eq "events --stats: data has runc's fields in runc's order" "$(shape "$WORK/runc-ev")" \
+        "$(shape "$WORK/ev")"
+else
+    skip "events --stats: data has runc's fields in runc's order" "no runc installed"
+fi
 # --interval: one stats event per interval until the container stops.
 timeout 10 "$CELLA" --root "$ROOT" events --interval 100ms "$id" > "$WORK/ev2" 2>&1 &
 evpid=$!
