@@ -653,6 +653,66 @@ static void test_create_failure_leaves_nothing(void)
     rm_everywhere(base);
 }
 
+/* ---- an existing cgroup, statistics --------------------------------------------- */
+
+static void test_existing_and_stats(void)
+{
+    if (!root_ok())
+        SKIP("needs root and a writable /sys/fs/cgroup");
+    autofree char *path = xasprintf("%s/stats", test_base);
+    cerr_t err = NULL;
+    /* Missing: fine, and no statistics. */
+    CHECK(cgroup_check_existing(path, &err) == 0);
+    CHECK(cgroup_stats(path, &err) == NULL && err_has(err, path));
+    cerr_free(&err);
+
+    pid_t child = spawn_sleeper();
+    struct spec_resources r = {.present = true};
+    r.memory.limit.set = true;
+    r.memory.limit.v = 64 * MiB;
+    CHECK(cgroup_create(path, &r, child, &err) == 0);
+    if (err)
+        printf("#   create: %s\n", cerr_msg(err));
+    cerr_free(&err);
+    /* Holding a process: a warning, not an error. */
+    CHECK(cgroup_check_existing(path, &err) == 0);
+    cerr_free(&err);
+
+    json_t *d = cgroup_stats(path, &err);
+    CHECK(d != NULL);
+    if (d != NULL) {
+        json_t *pids = json_object_get(d, "pids"), *mem = json_object_get(d, "memory");
+        autofree char *ctrls = rd("/sys/fs/cgroup", path, "cgroup.controllers");
+        autofree char *pids_root = v1_root("pids");
+        bool have_pids =
+            cgroup_mode() == CGROUP_V2 ? strstr(ctrls, "pids") != NULL : pids_root != NULL;
+        if (have_pids)
+            CHECK(json_integer_value(json_object_get(pids, "current")) == 1);
+        json_t *usage = json_object_get(mem, "usage");
+        autofree char *mem_root = v1_root("memory");
+        if (cgroup_mode() != CGROUP_V2 && mem_root != NULL)
+            CHECK(json_integer_value(json_object_get(usage, "limit")) == 64 * MiB);
+        CHECK(json_object_get(json_object_get(d, "cpu"), "usage") != NULL);
+        CHECK(json_is_null(json_object_get(d, "network_interfaces")));
+        json_decref(d);
+    }
+    cerr_free(&err);
+
+    /* Frozen: refused, naming the cgroup. */
+    CHECK(cgroup_freeze(path, true, &err) == 0);
+    cerr_free(&err);
+    CHECK(cgroup_check_existing(path, &err) < 0 && err_has(err, "unexpectedly frozen") &&
+          err_has(err, path));
+    cerr_free(&err);
+    CHECK(cgroup_freeze(path, false, &err) == 0);
+    cerr_free(&err);
+    CHECK(cgroup_check_existing(path, &err) == 0);
+    cerr_free(&err);
+    CHECK(cgroup_destroy(path, &err) == 0);
+    cerr_free(&err);
+    CHECK(reap(child) == SIGKILL);
+}
+
 /* ---- v2 code paths against the hybrid unified tree ---------------------------- */
 
 static void test_v2_on_unified(void)
@@ -775,6 +835,7 @@ int main(void)
     RUN(test_lifecycle);
     RUN(test_destroy_kills_everything);
     RUN(test_create_failure_leaves_nothing);
+    RUN(test_existing_and_stats);
     RUN(test_v2_on_unified);
     if (root_ok()) { /* whatever happened, leave nothing behind */
         cgroup__force_v2(NULL);
