@@ -206,4 +206,25 @@ fails "events --interval 0: refused" - "interval" cella events --interval 0 "$id
 cella delete --force "$id" >/dev/null 2>&1
 fails "events on a stopped container: refused" - "not running|does not exist" cella events --stats "$id"
 
+# An OOM kill in the cgroup is an "oom" event. The memory hog starts once events watches.
+if [ -d $V1/memory ] || grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    id=$(newid oom)
+    cfg "$B" "c['linux']['resources']={'memory':{'limit':16777216}}"
+    args "$B" 'while [ ! -e /tmp/go ]; do sleep 0.1; done; head -c 64m /dev/zero | tail > /dev/null; sleep 300'
+    cella run --detach --bundle "$B" "$id" >/dev/null 2>&1
+    timeout 20 "$CELLA" --root "$ROOT" events --interval 100ms "$id" > "$WORK/ev3" 2>&1 &
+    evpid=$!
+    wait_for 50 grep -q '"type":"stats"' "$WORK/ev3"
+    touch "$B/rootfs/tmp/go"
+    wait_for 100 grep -q '"type":"oom"' "$WORK/ev3"
+    expect_eq "an OOM kill in the cgroup: an oom event" "{\"type\":\"oom\",\"id\":\"$id\"}" \
+        "$(grep -m1 '"type":"oom"' "$WORK/ev3")"
+    cella delete --force "$id" >/dev/null 2>&1
+    wait "$evpid"
+    rm -f "$B/rootfs/tmp/go"
+    cfg "$B" "c['linux']['resources']={}"
+else
+    skip "an OOM kill in the cgroup: an oom event" "no memory controller"
+fi
+
 plan_done
