@@ -145,9 +145,21 @@ int cmd_events(const struct globals *g, int argc, char **argv, cerr_t *err)
                 print_event("oom", id, NULL);
             ooms = now;
         }
-        json_t *data = cgroup_stats(cg, err);
-        if (data == NULL)
+        cerr_t e = NULL;
+        json_t *data = cgroup_stats(cg, &e);
+        if (data == NULL) {
+            /* A container that stopped meanwhile ends the stream. */
+            autofree char *still = once ? NULL : live_cgroup(g, id, NULL);
+            if (!once && still == NULL) {
+                cerr_free(&e);
+                return 0;
+            }
+            if (err != NULL && *err == NULL)
+                *err = e;
+            else
+                cerr_free(&e);
             return -1;
+        }
         print_event("stats", id, data);
         json_decref(data);
         if (once)
