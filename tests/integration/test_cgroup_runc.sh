@@ -22,7 +22,19 @@ own_cgroup() {
         [ "$(stat -f -c %T "$d")" = cgroup2fs ] || [ "$(stat -f -c %T "$d")" = cgroupfs ] || continue
         mkdir -p "$d$name" 2>/dev/null
     done
-    on_exit "for d in $V1/*/$name $V1/$name; do [ -d \$d ] && { echo THAWED > \$d/freezer.state; echo 0 > \$d/cgroup.freeze; for p in \$(cat \$d/cgroup.procs); do kill -9 \$p; done; rmdir \$d; }; done 2>/dev/null"
+    on_exit "rm_own_cgroup $name"
+}
+
+# Thaw, empty and remove it (removal waits until the killed processes are gone).
+rm_own_cgroup() {
+    local d p i
+    for d in $V1/*/$1 $V1/$1; do
+        [ -d "$d" ] || continue
+        echo THAWED > "$d/freezer.state" 2>/dev/null
+        echo 0 > "$d/cgroup.freeze" 2>/dev/null
+        for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+        for ((i = 0; i < 50; i++)); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+    done
 }
 
 # ---- a cgroup frozen before create is refused, not waited on forever -------------------
