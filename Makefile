@@ -19,7 +19,7 @@ BUILD   ?= build
 endif
 
 # guest/agent/protocol.c: the host-guest frames, built into both cella and the agent.
-SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cli/*.c) \
+SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cgroup/*.c src/cli/*.c) \
 	guest/agent/protocol.c
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)

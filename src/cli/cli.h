@@ -20,6 +20,7 @@ int cmd_ps(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_pause(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_resume(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err);
+int cmd_events(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_spec(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_bench(const struct globals *g, int argc, char **argv, cerr_t *err);
 int cmd_wasm(const struct globals *g, int argc, char **argv, cerr_t *err);

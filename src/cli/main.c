@@ -32,6 +32,7 @@ static const struct {
     {"pause", cmd_pause, "freeze every process of a container"},
     {"resume", cmd_resume, "thaw a paused container"},
     {"update", cmd_update, "change the resource limits of a container"},
+    {"events", cmd_events, "print a container's cgroup statistics (and OOM kills) as JSON"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the features cella supports as JSON"},
     {"wasm", cmd_wasm, "run a WebAssembly (WASI) module directly: cella wasm run FILE.wasm"},

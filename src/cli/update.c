@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/lifecycle.h"
+#include "core/log.h"
 #include "core/util.h"
 
 static int num(const char *opt, const char *s, int64_t *out, cerr_t *err)
@@ -15,6 +17,40 @@ static int num(const char *opt, const char *s, int64_t *out, cerr_t *err)
     if (end == s || *end != '\0')
         return cli_usage_error(err, "update", "--%s: expected a number, got `%s`", opt, s);
     *out = v;
+    return 0;
+}
+
+/* A size as runc reads it (go-units RAMInBytes): a decimal number, an optional
+ * space, then nothing, b, or k, m, g, t, p with an optional b or ib, in any
+ * case; the units are powers of 1024 ("50M", "1.5g", "64MiB", "100 kb").
+ * "-1" is unlimited. */
+static int size(const char *opt, const char *s, int64_t *out, cerr_t *err)
+{
+    if (strcmp(s, "-1") == 0) {
+        *out = -1;
+        return 0;
+    }
+    size_t n = strspn(s, "0123456789.");
+    const char *sfx = s + n + (s[n] == ' ');
+    char lower[4] = {0};
+    size_t sl = strlen(sfx);
+    for (size_t i = 0; i < sl && i < 3; i++)
+        lower[i] = (char)tolower((unsigned char)sfx[i]);
+    static const char units[] = "kmgtp";
+    const char *u = sl > 0 ? strchr(units, lower[0]) : NULL;
+    bool sfx_ok = sl == 0 || (sl == 1 && lower[0] == 'b') ||
+                  (u != NULL && (sl == 1 || (sl == 2 && lower[1] == 'b') ||
+                                 (sl == 3 && strcmp(lower + 1, "ib") == 0)));
+    autofree char *num = strndup(s, n);
+    char *end;
+    double v = n > 0 && num != NULL ? strtod(num, &end) : 0;
+    if (n == 0 || num == NULL || *end != '\0' || !sfx_ok)
+        return cli_usage_error(err, "update", "--%s: invalid size `%s`", opt, s);
+    for (const char *p = units; u != NULL && p <= u; p++)
+        v *= 1024;
+    if (v >= 9223372036854775807.0)
+        return cli_usage_error(err, "update", "--%s: `%s` is too large", opt, s);
+    *out = (int64_t)v;
     return 0;
 }
 
@@ -30,7 +66,11 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
         O_CPUS,
         O_MEMS,
         O_PIDS,
-        O_BLKIO
+        O_BLKIO,
+        O_RT_PERIOD,
+        O_RT_RUNTIME,
+        O_KMEM,
+        O_KMEM_TCP
     };
     static const struct option opts[] = {
         {"resources", required_argument, 0, 'r'},
@@ -44,6 +84,11 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
         {"cpuset-mems", required_argument, 0, O_MEMS},
         {"pids-limit", required_argument, 0, O_PIDS},
         {"blkio-weight", required_argument, 0, O_BLKIO},
+        {"cpu-rt-period", required_argument, 0, O_RT_PERIOD},
+        {"cpu-rt-runtime", required_argument, 0, O_RT_RUNTIME},
+        {"kernel-memory", required_argument, 0, O_KMEM},
+        {"kernel-memory-tcp", required_argument, 0, O_KMEM_TCP},
+        {"cpu-share", required_argument, 0, O_SHARES}, /* runc's spelling */
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -56,7 +101,10 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
         const char *name = c >= 256 ? opts[c - 256 + 1].name : "";
-        if (c >= 256 && c != O_CPUS && c != O_MEMS && num(name, optarg, &v, err) < 0)
+        bool is_size = c == O_MEM || c == O_SWAP || c == O_MEMRES || c == O_KMEM || c == O_KMEM_TCP;
+        if (is_size && size(name, optarg, &v, err) < 0)
+            goto out;
+        if (c >= 256 && !is_size && c != O_CPUS && c != O_MEMS && num(name, optarg, &v, err) < 0)
             goto out;
         switch (c) {
         case 'r':
@@ -92,11 +140,24 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
         case O_BLKIO:
             r.blkio.weight.set = true, r.blkio.weight.v = (uint16_t)v;
             break;
+        case O_RT_PERIOD:
+            r.cpu.realtime_period.set = true, r.cpu.realtime_period.v = (uint64_t)v;
+            break;
+        case O_RT_RUNTIME:
+            r.cpu.realtime_runtime.set = true, r.cpu.realtime_runtime.v = v;
+            break;
+        case O_KMEM:
+        case O_KMEM_TCP:
+            if (v != 0)
+                log_warn("--%s: kernel memory settings are ignored", name);
+            break;
         case 'h':
-            printf("usage: cella update [--resources FILE] [--memory N] [--memory-swap N]\n"
-                   "  [--memory-reservation N] [--cpu-shares N] [--cpu-quota N] [--cpu-period N]\n"
-                   "  [--cpuset-cpus LIST] [--cpuset-mems LIST] [--pids-limit N]\n"
-                   "  [--blkio-weight N] ID\n");
+            printf(
+                "usage: cella update [--resources FILE] [--memory SIZE] [--memory-swap SIZE]\n"
+                "  [--memory-reservation SIZE] [--cpu-shares N] [--cpu-quota N] [--cpu-period N]\n"
+                "  [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus LIST]\n"
+                "  [--cpuset-mems LIST] [--pids-limit N] [--blkio-weight N] ID\n"
+                "SIZE: bytes, or with a unit of 1024: 50M, 1.5g, 64MiB, 100kb; -1 unlimited\n");
             exit(0);
         default:
             cli_usage_error(err, "update", "unknown option `%s`", argv[optind - 1]);
@@ -106,9 +167,10 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
     const char *id = cli_one_id("update", argc, argv, optind, err);
     if (id == NULL)
         goto out;
-    if (file != NULL && (r.memory.limit.set || r.memory.swap.set || r.memory.reservation.set ||
-                         r.cpu.shares.set || r.cpu.quota.set || r.cpu.period.set || r.cpu.cpus ||
-                         r.cpu.mems || r.pids.limit.set || r.blkio.weight.set)) {
+    if (file != NULL &&
+        (r.memory.limit.set || r.memory.swap.set || r.memory.reservation.set || r.cpu.shares.set ||
+         r.cpu.quota.set || r.cpu.period.set || r.cpu.cpus || r.cpu.mems || r.pids.limit.set ||
+         r.blkio.weight.set || r.cpu.realtime_period.set || r.cpu.realtime_runtime.set)) {
         cli_usage_error(err, "update", "give either --resources FILE or single options, not both");
         goto out;
     }

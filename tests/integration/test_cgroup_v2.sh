@@ -91,5 +91,15 @@ expect_match "v2 devices: reading a denied device fails" 'read=1' "$out"
 expect_match "v2 devices: /dev/null is usable" 'null=0' "$out"
 assert_clean "v2 devices: nothing left" "$id"
 
+# events --stats from the v2 files: cpu.stat is there without any controller.
+id=$(newid v2e)
+cfg "$B" "c['linux']['resources'].pop('devices', None)"
+args "$B" 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 30'
+cella run --detach --bundle "$B" "$id" >/dev/null 2>&1
+ev=$(cella events --stats "$id" 2>&1)
+expect_match "v2 events --stats: cpu usage from cpu.stat, in ns" \
+    '"type":"stats".*"cpu":\{"usage":\{"total":[1-9][0-9]*,"kernel":[0-9]+,"user":[0-9]+\}' "$ev"
+cella delete --force "$id" >/dev/null 2>&1
+
 plan_done
 exit 0

@@ -22,7 +22,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "level/container/caps.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/container/mounts.h"
 #include "unit.h"
 

@@ -18,7 +18,7 @@
 
 #include "core/hooks.h"
 #include "core/util.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/container/container.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"
@@ -209,33 +209,6 @@ static char *hook_state(struct container *c, enum cstatus status)
     return state_to_oci_json(c->st, status, false);
 }
 
-/* The devices the spec creates are usable in the container, as runc does:
- * an allow rule for each is added after the spec's own rules. */
-static void allow_spec_devices(struct spec *s)
-{
-    struct spec_linux *l = &s->linux_;
-    if (l->n_devices == 0)
-        return;
-    struct spec_resources *r = &l->resources;
-    struct spec_dev_cgroup *nv =
-        realloc(r->devices, (r->n_devices + l->n_devices) * sizeof(*r->devices));
-    if (nv == NULL)
-        abort();
-    r->devices = nv;
-    for (size_t i = 0; i < l->n_devices; i++) {
-        const struct spec_device *d = &l->devices[i];
-        if (d->type != 'c' && d->type != 'b' && d->type != 'u')
-            continue;
-        r->devices[r->n_devices++] = (struct spec_dev_cgroup){
-            .allow = true,
-            .type = d->type == 'b' ? 'b' : 'c',
-            .major = d->major,
-            .minor = d->minor,
-            .access = xstrdup("rwm"),
-        };
-    }
-}
-
 struct create_fds {
     int sync[2], exec, console, tty_recv, notify, ns[NS_COUNT];
     int *sources; /* bind mount sources, with a user namespace */
@@ -302,17 +275,15 @@ static int open_create_fds(struct container *c, const struct create_opts *o, str
     return f->exec < 0 ? -1 : 0;
 }
 
-/* The cgroup exists before the child starts: its cgroup mounts bind it. One
- * that already holds processes is someone else's: refused (as runc), since
- * delete would kill them. */
+/* The cgroup exists before the child starts: its cgroup mounts bind it. A
+ * frozen one is refused (the child would stop in it for good). */
 static int make_cgroup(struct container *c, cerr_t *err)
 {
-    if (cgroup_check_unused(c->st->cgroup, err) < 0) {
+    if (cgroup_check_existing(c->st->cgroup, err) < 0) {
         free(c->st->cgroup); /* not ours: cleanup must not touch it */
         c->st->cgroup = NULL;
         return cerr_wrap(err, "linux.cgroupsPath");
     }
-    allow_spec_devices(c->spec);
     if (cgroup_create(c->st->cgroup, &c->spec->linux_.resources, 0, err) < 0)
         return -1;
     /* Recorded now: a create killed from here on leaves a state that

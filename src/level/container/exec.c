@@ -15,7 +15,7 @@
 
 #include "core/util.h"
 #include "core/wait.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/container/container.h"
 #include "level/container/process.h"
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 
 /* ---- options --------------------------------------------------------------- */
 

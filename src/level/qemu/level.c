@@ -19,7 +19,7 @@
 #include "core/hooks.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/container/container.h"
 #include "level/level.h"
 #include "level/qemu/commands.h"
@@ -54,7 +54,7 @@ static int make_cgroup(struct container *c, cerr_t *err)
     if (c->st->cgroup == NULL)
         return -1;
     c->st->systemd_cgroup = c->g->systemd_cgroup;
-    if (cgroup_check_unused(c->st->cgroup, err) < 0) {
+    if (cgroup_check_existing(c->st->cgroup, err) < 0) {
         free(c->st->cgroup); /* someone else's: cleanup must not touch it */
         c->st->cgroup = NULL;
         return cerr_wrap(err, "linux.cgroupsPath");

@@ -22,7 +22,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "guest/agent/protocol.h"
-#include "level/container/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "level/qemu/ctl.h"
 #include "level/qemu/net.h"
 #include "level/qemu/qemu_cmd.h"

@@ -1,5 +1,7 @@
+/* cgroup v2 has no devices.allow: the device rules become an eBPF program
+ * (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup. */
 #define _GNU_SOURCE
-#include "level/container/devices.h"
+#include "cgroup/devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,14 +14,6 @@
 #include <unistd.h>
 
 #include "core/util.h"
-
-const struct spec_dev_cgroup device_defaults[] = {
-    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},    {true, 'c', 1, 3, "rwm"},
-    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},    {true, 'c', 1, 8, "rwm"},
-    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},    {true, 'c', 5, 1, "rwm"},
-    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
-};
-const size_t n_device_defaults = sizeof(device_defaults) / sizeof(device_defaults[0]);
 
 #define INSN(c, d, s, o, i)                                                                        \
     ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})

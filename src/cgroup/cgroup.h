@@ -1,10 +1,13 @@
-/* cgroups for the container level: cgroup v1 (legacy), hybrid (v1
+/* cgroups, shared by every level: cgroup v1 (legacy), hybrid (v1
  * controllers plus an empty v2 tree at /sys/fs/cgroup/unified) and v2
  * (unified). A container's cgroup is named by one path relative to each
- * hierarchy's root (e.g. "/cella/ID"), stored in state.json. */
+ * hierarchy's root (e.g. "/cella/ID"), stored in state.json.
+ * common.c: layout and what every kind shares; v1.c, v2.c: each kind's
+ * resources and freezer; path.c: naming; devices*.c: device rules. */
 #ifndef CELLA_CGROUP_H
 #define CELLA_CGROUP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -27,9 +30,10 @@ char *cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, ce
  * !present), and move `pid` into it (pid 0: don't move). On failure nothing is
  * left behind. */
 int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, cerr_t *err);
-/* Fails ("the cgroup `P` already holds processes") when the cgroup exists
- * with processes in it: it belongs to someone else. */
-int cgroup_check_unused(const char *path, cerr_t *err);
+/* For a cgroup that may exist before create (linux.cgroupsPath): fails when
+ * it is frozen (the container would stop in it for good); warns, as runc 1.1,
+ * when it holds processes. */
+int cgroup_check_existing(const char *path, cerr_t *err);
 /* Move pid into an existing cgroup (exec). */
 int cgroup_enter(const char *path, pid_t pid, cerr_t *err);
 /* Apply resources to an existing cgroup (update). Only fields that are set. */
@@ -44,5 +48,10 @@ int cgroup_kill_all(const char *path, int sig, cerr_t *err);
 /* Freeze / thaw (v1 freezer or v2 cgroup.freeze); waits until it took effect. */
 int cgroup_freeze(const char *path, bool freeze, cerr_t *err);
 bool cgroup_is_frozen(const char *path);
+/* The cgroup's statistics as runc's `events` prints them in "data" (cpu,
+ * memory, pids, blkio, ...): what the host has files for. */
+json_t *cgroup_stats(const char *path, cerr_t *err);
+/* How many processes the OOM killer killed in the cgroup (-1: unknown). */
+long long cgroup_oom_kills(const char *path);
 
 #endif
