@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "guest/agent/protocol.h"
+#include "proto/protocol.h"
 
 #define CTL_SOCK "monitor.sock"
 

@@ -21,7 +21,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "guest/agent/protocol.h"
+#include "proto/protocol.h"
 #include "level/container/cgroup.h"
 #include "level/qemu/ctl.h"
 #include "level/qemu/net.h"

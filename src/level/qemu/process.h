@@ -3,7 +3,7 @@
 #define CELLA_QEMU_PROCESS_H
 
 #include "core/error.h"
-#include "guest/agent/protocol.h"
+#include "proto/protocol.h"
 #include "oci/spec.h"
 
 /* hostname: for process 0 (the spec's), NULL for exec. Fields the agent

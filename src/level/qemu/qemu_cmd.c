@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "guest/agent/protocol.h"
+#include "proto/protocol.h"
 
 struct argv {
     char **v;
