@@ -1,4 +1,4 @@
-/* src/level/qemu/rootfs.c: the rootfs image of the qemu level and its cache.
+/* src/level/vmhost/rootfs.c: the rootfs image of the qemu level and its cache.
  * Each test has its own cache directory (CELLA_ROOTFS_CACHE) in a mkdtemp
  * directory; mkfs.erofs failing or missing is played by scripts put first on
  * PATH. The image's contents are checked with fsck.erofs --extract. */
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/qemu/rootfs.h"
+#include "level/vmhost/rootfs.h"
 #include "unit.h"
 
 static char tmp[64];          /* the mkdtemp directory of this run */
@@ -106,7 +106,7 @@ static void test_image_has_the_files(void)
     autofree char *tree = make_tree("files"), *path = NULL;
     const char *fstype = NULL;
     cerr_t err = NULL;
-    CHECK(qemu_rootfs_image(tree, &path, &fstype, &err) == 0);
+    CHECK(vm_rootfs_image(tree, &path, &fstype, &err) == 0);
     CHECK(err == NULL);
     cerr_free(&err);
     CHECK_STR(fstype, "erofs");
@@ -150,13 +150,13 @@ static void test_second_call_is_cached(void)
     const char *fstype;
     cerr_t err = NULL;
     struct stat a, b;
-    CHECK(qemu_rootfs_image(tree, &first, &fstype, &err) == 0 && stat(first, &a) == 0);
-    CHECK(qemu_rootfs_image(tree, &second, &fstype, &err) == 0 && stat(second, &b) == 0);
+    CHECK(vm_rootfs_image(tree, &first, &fstype, &err) == 0 && stat(first, &a) == 0);
+    CHECK(vm_rootfs_image(tree, &second, &fstype, &err) == 0 && stat(second, &b) == 0);
     CHECK_STR(first, second);
     CHECK(a.st_ino == b.st_ino && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
           a.st_mtim.tv_nsec == b.st_mtim.tv_nsec);
     CHECK(symlink(tree, alias) == 0);
-    CHECK(qemu_rootfs_image(alias, &third, &fstype, &err) == 0);
+    CHECK(vm_rootfs_image(alias, &third, &fstype, &err) == 0);
     CHECK_STR(third, first);
     CHECK(err == NULL);
     cerr_free(&err);
@@ -172,13 +172,13 @@ static void test_edit_changes_key(void)
     char k1[65], k2[65], k3[65];
     cerr_t err = NULL;
     struct stat st;
-    CHECK(qemu_rootfs_key(tree, k1, &err) == 0 && qemu_rootfs_key(tree, k2, &err) == 0);
+    CHECK(vm_rootfs_key(tree, k1, &err) == 0 && vm_rootfs_key(tree, k2, &err) == 0);
     CHECK_STR(k1, k2);
     CHECK(stat(hello, &st) == 0);
     usleep(20000); /* past the file system's timestamp granularity */
     put(hello, "HELLO\n", 0644);
     CHECK(utimensat(AT_FDCWD, hello, (struct timespec[]){st.st_atim, st.st_mtim}, 0) == 0);
-    CHECK(qemu_rootfs_key(tree, k3, &err) == 0);
+    CHECK(vm_rootfs_key(tree, k3, &err) == 0);
     CHECK(strcmp(k1, k3) != 0);
     CHECK(err == NULL);
     cerr_free(&err);
@@ -205,11 +205,11 @@ static void test_overlays_of_one_layer_share_key(void)
     CHECK(mount("overlay", m2, "overlay", 0, o2) == 0);
     char k1[65] = "", k2[65] = "", k3[65] = "";
     cerr_t err = NULL;
-    CHECK(qemu_rootfs_key(m1, k1, &err) == 0 && qemu_rootfs_key(m2, k2, &err) == 0);
+    CHECK(vm_rootfs_key(m1, k1, &err) == 0 && vm_rootfs_key(m2, k2, &err) == 0);
     CHECK_STR(k1, k2);
     autofree char *added = xasprintf("%s/etc/added", m2);
     put(added, "x\n", 0644);
-    CHECK(qemu_rootfs_key(m2, k3, &err) == 0);
+    CHECK(vm_rootfs_key(m2, k3, &err) == 0);
     CHECK(strcmp(k1, k3) != 0);
     CHECK(err == NULL);
     cerr_free(&err);
@@ -222,7 +222,7 @@ static void expect_failure(const char *rootfs, const char *want)
     char *path = NULL;
     const char *fstype = NULL;
     cerr_t err = NULL;
-    CHECK(qemu_rootfs_image(rootfs, &path, &fstype, &err) == -1);
+    CHECK(vm_rootfs_image(rootfs, &path, &fstype, &err) == -1);
     CHECK(path == NULL);
     CHECK_STR(cerr_msg(err), want);
     cerr_free(&err);
@@ -286,7 +286,7 @@ static void test_concurrent_creates(void)
             char *path = NULL;
             const char *fstype;
             cerr_t err = NULL;
-            int rc = qemu_rootfs_image(tree, &path, &fstype, &err);
+            int rc = vm_rootfs_image(tree, &path, &fstype, &err);
             autofree char *out = xasprintf("%s/concurrent-%d", tmp, i);
             if (rc == 0)
                 put(out, path, 0644);

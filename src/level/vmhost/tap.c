@@ -1,6 +1,6 @@
 /* A tap device in the spec's network namespace, bridged by tc (tap.h). */
 #define _GNU_SOURCE
-#include "level/qemu/tap.h"
+#include "level/vmhost/tap.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The bundle's rootfs as a read-only erofs image, cached by a key over the
  * tree's metadata (docs/rootfs-delivery.md). */
 #define _GNU_SOURCE
-#include "level/qemu/rootfs.h"
+#include "level/vmhost/rootfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,7 +129,7 @@ static int walk_dir(struct walker *w, int dirfd, const char *rel, cerr_t *err)
     return rc;
 }
 
-int qemu_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err)
+int vm_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err)
 {
     struct walker w = {.top = rootfs_dir};
     sha256_init(&w.h);
@@ -290,10 +290,10 @@ static int build_once(const char *rootfs_dir, const char *cache, const char *key
     return rc;
 }
 
-int qemu_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err)
+int vm_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err)
 {
     char key[65];
-    if (qemu_rootfs_key(rootfs_dir, key, err) < 0)
+    if (vm_rootfs_key(rootfs_dir, key, err) < 0)
         return -1;
     const char *cache = cache_dir();
     autofree char *entry = xasprintf("%s/%s.erofs", cache, key);

@@ -1,10 +1,10 @@
-/* The bundle's rootfs as the guest of the qemu level (and later the vm level)
+/* The bundle's rootfs as the guest of a VM level (qemu, later vm)
  * receives it: a read-only erofs image on virtio-blk, which the guest agent
  * mounts (cella.root=/dev/vda cella.rootfstype=erofs) under an overlay whose
  * upper layer is a tmpfs. Why erofs, the measurements and the cache's limits:
  * docs/rootfs-delivery.md. */
-#ifndef CELLA_QEMU_ROOTFS_H
-#define CELLA_QEMU_ROOTFS_H
+#ifndef CELLA_VMHOST_ROOTFS_H
+#define CELLA_VMHOST_ROOTFS_H
 
 #include "core/error.h"
 
@@ -14,13 +14,13 @@
 /* The read-only disk image of rootfs_dir (a directory, or a symlink to one),
  * built by mkfs.erofs on first use and cached as CACHE/<key>.erofs, where
  * CACHE is $CELLA_ROOTFS_CACHE or /var/cache/cella/rootfs and <key> is
- * qemu_rootfs_key's. Fills *path (malloc'd, the caller frees it) and *fstype
+ * vm_rootfs_key's. Fills *path (malloc'd, the caller frees it) and *fstype
  * (a static string, "erofs": the guest's cella.rootfstype). Safe to call from
  * concurrent processes: one builds, the others wait for it and then use its
  * image. On failure -1 and one line naming rootfs_dir, e.g. "rootfs
  * `/b/rootfs`: mkfs.erofs: not found (install erofs-utils)"; no image or
  * temporary file is left in the cache then. */
-int qemu_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err);
+int vm_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err);
 
 /* The cache key of rootfs_dir as 64 hex digits: a sha256 over the way images
  * are built and a sorted walk of the tree: each entry's relative path, type
@@ -28,6 +28,6 @@ int qemu_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, 
  * device numbers and symlink target (of the top directory only its mode and
  * owner). File contents are not read: the ctime and inode number stand for
  * them (an edit cannot keep the ctime). */
-int qemu_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err);
+int vm_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err);
 
 #endif
