@@ -25,10 +25,8 @@ int supervisor_record(int dirfd, pid_t pid, cerr_t *err)
     char buf[64];
     int n = snprintf(buf, sizeof(buf), "%d %llu", (int)pid, proc_start_time(pid));
     autofree char *path = xasprintf("/proc/self/fd/%d/" SUPERVISOR_PID_FILE, dirfd);
-    cerr_t ignore = NULL;
-    write_file_atomic(path, buf, (size_t)n, &ignore);
-    cerr_free(&ignore);
-    (void)err;
+    if (write_file_atomic(path, buf, (size_t)n, err) < 0)
+        return cerr_wrap(err, "record the container's supervisor (pid %d)", (int)pid);
     return 0;
 }
 

@@ -62,8 +62,9 @@ static int make_cgroup(struct container *c, cerr_t *err)
 
 /* The monitor's report: "PID vmm-pid start\n" (recorded at once, so that
  * a create killed meanwhile leaves something `delete` can clean up), then
- * "OK\n" or "ERR message\n". */
-static int read_report(struct container *c, int fd, cerr_t *err)
+ * "OK\n" or "ERR message\n". *ending: the monitor said ERR or closed its
+ * end, so it has killed the VM and ends by itself. */
+static int read_report(struct container *c, int fd, bool *ending, cerr_t *err)
 {
     char buf[4096];
     size_t n = 0;
@@ -71,6 +72,7 @@ static int read_report(struct container *c, int fd, cerr_t *err)
         ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
         if (r < 0 && errno == EINTR)
             continue;
+        *ending = r == 0;
         if (r <= 0)
             break;
         n += (size_t)r;
@@ -90,6 +92,7 @@ static int read_report(struct container *c, int fd, cerr_t *err)
     buf[n] = '\0';
     char *err_line = strstr(buf, "ERR ");
     if (err_line != NULL) {
+        *ending = true;
         err_line[strcspn(err_line, "\n")] = '\0';
         return cerr_set(err, 0, "%s", err_line + 4);
     }
@@ -129,13 +132,18 @@ static int spawn_monitor(struct container *c, const struct create_opts *o,
         monitor_main(&a);
     }
     close(rep[1]);
-    cerr_t ignore = NULL;
-    supervisor_record(c->dirfd, pid, &ignore);
-    cerr_free(&ignore);
-    int r = read_report(c, rep[0], err);
+    bool ending = false;
+    int r = supervisor_record(c->dirfd, pid, err);
+    if (r == 0)
+        r = read_report(c, rep[0], &ending, err);
     close(rep[0]);
+    /* A monitor that reported its failure has killed the VM and ends. After
+     * any other failure (its pid or the VM's not recorded, the report not
+     * read) it may hold a booted VM and would wait for commands forever:
+     * it is killed, and the VM with it (PR_SET_PDEATHSIG; destroy then
+     * empties the cgroup). */
     if (r < 0)
-        waitpid(pid, NULL, 0); /* it has killed the VM and ends */
+        supervisor_end(pid, ending ? 1000 : 0);
     return r;
 }
 
