@@ -335,6 +335,14 @@ assert_clean "nothing left of the guest" "$id"
 check "create with a guest that stops inside a frame header" \
     timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=partial "$CELLA" --root "$ROOT" \
     --isolation qemu create --bundle "$B" "$id"
+# The control socket unreachable for a reason other than the monitor's end:
+# the error says which socket and why.
+mv "$ROOT/$id/monitor.sock" "$ROOT/$id/monitor.sock.real"
+ln -s monitor.sock "$ROOT/$id/monitor.sock"
+fails "kill: a monitor socket that cannot be reached is named, with connect's reason" - \
+    "connect to its VM monitor: connect to .*monitor.sock.: Too many levels of symbolic links" \
+    cq kill "$id" KILL
+mv -f "$ROOT/$id/monitor.sock.real" "$ROOT/$id/monitor.sock"
 check "kill: the monitor answers while the guest's frame is incomplete" cq kill "$id" KILL
 check "delete --force" cq delete --force "$id"
 assert_clean "nothing left of the guest" "$id"

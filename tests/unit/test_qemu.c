@@ -12,6 +12,7 @@
 #include "level/qemu/qemu.h"
 #include "level/qemu/qemu_cmd.h"
 #include "level/vmhost/process.h"
+#include "level/vmhost/tap.h"
 #include "level/vmhost/vm.h"
 #include "unit.h"
 
@@ -313,6 +314,42 @@ static void test_annotations(void)
                        "guest kernel `/nonexistent/vmlinux` (from $CELLA_KERNEL)");
 }
 
+/* A tap taken over in a network namespace (veth inside it): success leaves
+ * an error the caller already had as it was. */
+static void test_tap_keeps_error(void)
+{
+    if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
+        SKIP("needs root and /dev/net/tun");
+    char ns[64], cmd[512];
+    snprintf(ns, sizeof(ns), "cella-unit-%d", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "{ ip netns add %1$s && ip -n %1$s link add va type veth peer name vb && "
+             "ip -n %1$s addr add 10.214.0.2/24 dev va && ip -n %1$s link set va up && "
+             "ip -n %1$s link set vb up && command -v tc; } >/dev/null 2>&1",
+             ns);
+    int made = system(cmd);
+    snprintf(cmd, sizeof(cmd), "ip netns del %s >/dev/null 2>&1", ns);
+    if (made != 0) {
+        made = system(cmd); /* whatever part was made */
+        SKIP("cannot make a network namespace with a veth (ip, tc)");
+    }
+    autofree char *path = xasprintf("/var/run/netns/%s", ns);
+    struct vm_config cfg = {.tap_fd = -1};
+    char *dev = NULL;
+    cerr_t err = NULL;
+    cerr_set(&err, 0, "an earlier error");
+    CHECK(vm_tap_make(&cfg, path, &dev, &err) == 0);
+    CHECK(err != NULL && strcmp(cerr_msg(err), "an earlier error") == 0);
+    CHECK_STR(dev, "va");
+    cerr_free(&err);
+    if (dev != NULL)
+        vm_tap_remove(path, dev, &err);
+    cerr_free(&err);
+    free(dev);
+    vm_config_free(&cfg);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(test_hostfwd);
@@ -323,5 +360,6 @@ int main(void)
     RUN(test_run_fields);
     RUN(test_resources);
     RUN(test_annotations);
+    RUN(test_tap_keeps_error);
     return UNIT_DONE();
 }

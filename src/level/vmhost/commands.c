@@ -27,10 +27,12 @@ static int connect_monitor(struct container *c, cerr_t *err)
     if (fd >= 0)
         return fd;
     int errnum = e ? e->errnum : 0;
-    cerr_free(&e);
     if (errnum == ENOENT || errnum == ECONNREFUSED)
-        return cerr_set(err, 0, "container `%s`: its VM has stopped (the monitor is gone)", c->id);
-    return cerr_set(err, errnum, "container `%s`: connect to its VM monitor", c->id);
+        cerr_set(err, 0, "container `%s`: its VM has stopped (the monitor is gone)", c->id);
+    else /* connect's own line names the socket and what failed */
+        cerr_set(err, 0, "container `%s`: connect to its VM monitor: %s", c->id, cerr_msg(e));
+    cerr_free(&e);
+    return -1;
 }
 
 /* ---- start, exec, kill ---------------------------------------------------------------- */
