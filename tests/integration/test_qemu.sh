@@ -369,6 +369,31 @@ check "kill: the monitor answers while the guest does not read" cq kill "$id" KI
 check "delete --force" cq delete --force "$id"
 assert_clean "nothing left of the guest" "$id"
 
+# ---- the rootfs image cache's size limit: least recently used go, never a running VM's ----------
+# A private cache limited to 1 byte: each create keeps its own image and
+# those of running VMs (their monitors hold them), and drops the rest.
+lim() {
+    timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=partial CELLA_ROOTFS_CACHE="$WORK/cache" \
+        CELLA_ROOTFS_CACHE_MAX=1 "$CELLA" --root "$ROOT" --isolation qemu "$@"
+}
+images() { ls "$WORK/cache" 2> /dev/null | grep -c '\.erofs$'; }
+make_bundle "$WORK/b2"
+make_bundle "$WORK/b3"
+ida=$(newid c) idb=$(newid c) idc=$(newid c)
+check "create (image cache limited)" lim create --bundle "$B" "$ida"
+first=$(ls "$WORK/cache" | grep '\.erofs$')
+check "create of another rootfs" lim create --bundle "$WORK/b2" "$idb"
+expect_eq "the running VM's image stays, over the limit" "2 yes" \
+    "$(images) $([ -e "$WORK/cache/$first" ] && echo yes)"
+check "delete --force of the first VM" cq delete --force "$ida"
+check "create of a third rootfs" lim create --bundle "$WORK/b3" "$idc"
+expect_eq "the image no VM uses any more is dropped, the running VM's kept" "2 gone" \
+    "$(images) $([ -e "$WORK/cache/$first" ] && echo kept || echo gone)"
+check "delete --force" cq delete --force "$idb"
+check "delete --force" cq delete --force "$idc"
+fails "a bad cache limit" "$ida" '\$CELLA_ROOTFS_CACHE_MAX: .lots.: expected bytes' \
+    env CELLA_ROOTFS_CACHE_MAX=lots "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$ida"
+
 # ---- create's failures after the monitor has booted the VM: bounded, nothing left ----------
 # A shim fails rename(2) onto a state file, as a full or broken disk would:
 # create must then end the VM and its monitor, not wait for them.

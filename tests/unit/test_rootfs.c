@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -317,6 +318,99 @@ static void test_concurrent_creates(void)
     CHECK_STR(listing, first ? strrchr(first, '/') + 1 : "(none)");
 }
 
+/* A tree of one 64 KiB file: images of about the same size. */
+static char *make_big_tree(const char *name)
+{
+    char *dir = xasprintf("%s/%s", tmp, name);
+    autofree char *file = xasprintf("%s/data", dir);
+    CHECK(mkdir(dir, 0755) == 0);
+    autofree char *data = malloc(65536);
+    for (size_t i = 0; i < 65536; i++)
+        data[i] = (char)(name[0] + i * 7);
+    data[65535] = '\0';
+    put(file, data, 0644);
+    return dir;
+}
+
+static char *image_of(const char *tree)
+{
+    char *path = NULL;
+    const char *fstype;
+    cerr_t err = NULL;
+    CHECK(vm_rootfs_image(tree, &path, &fstype, &err) == 0);
+    if (err != NULL)
+        printf("#   %s\n", cerr_msg(err));
+    cerr_free(&err);
+    return path ? path : xstrdup("(none)");
+}
+
+static void set_used(const char *path, time_t ago)
+{
+    struct timespec t[2] = {{.tv_sec = time(NULL) - ago}, {.tv_nsec = UTIME_OMIT}};
+    CHECK(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
+static bool present(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* Over $CELLA_ROOTFS_CACHE_MAX the least recently used images go; a use
+ * makes an image recent. */
+static void test_cache_limit_evicts_lru(void)
+{
+    if (!real_mkfs[0])
+        SKIP("mkfs.erofs is not installed (erofs-utils)");
+    use_cache("lru");
+    autofree char *ta = make_big_tree("lru-a"), *tb = make_big_tree("lru-b"),
+                  *tc = make_big_tree("lru-c");
+    autofree char *a = image_of(ta), *b = image_of(tb);
+    struct stat st;
+    CHECK(stat(a, &st) == 0);
+    /* Room for two images and a half. */
+    autofree char *max = xasprintf("%lld", (long long)st.st_size * 5 / 2);
+    setenv(ROOTFS_CACHE_MAX_ENV, max, 1);
+    set_used(a, 200);
+    set_used(b, 100);
+    autofree char *again = image_of(ta); /* a is now the most recent */
+    CHECK_STR(again, a);
+    autofree char *c = image_of(tc);
+    CHECK(present(a) && present(c));
+    CHECK(!present(b));
+    unsetenv(ROOTFS_CACHE_MAX_ENV);
+}
+
+/* An image held in use (a VM's) stays, whatever its age; once let go it is
+ * the first to go. A bad limit is an error naming the variable. */
+static void test_cache_limit_spares_held(void)
+{
+    if (!real_mkfs[0])
+        SKIP("mkfs.erofs is not installed (erofs-utils)");
+    use_cache("held");
+    autofree char *ta = make_big_tree("held-a"), *tb = make_big_tree("held-b"),
+                  *tc = make_big_tree("held-c"), *a = NULL;
+    const char *fstype;
+    cerr_t err = NULL;
+    int hold = -1;
+    setenv(ROOTFS_CACHE_MAX_ENV, "1", 1); /* room for none: only what is held or just used */
+    CHECK(vm_rootfs_image_held(ta, &a, &fstype, &hold, &err) == 0 && hold >= 0);
+    cerr_free(&err);
+    set_used(a, 300);
+    autofree char *b = image_of(tb);
+    CHECK(present(a) && present(b));
+    autofree char *c = image_of(tc);
+    CHECK(present(a) && !present(b) && present(c));
+    close(hold);
+    autofree char *b2 = image_of(tb);
+    CHECK(!present(a) && !present(c) && present(b2));
+    setenv(ROOTFS_CACHE_MAX_ENV, "10X", 1);
+    autofree char *none = NULL;
+    CHECK(vm_rootfs_image(tb, &none, &fstype, &err) == -1);
+    CHECK(err && strstr(cerr_msg(err), "$CELLA_ROOTFS_CACHE_MAX: `10X`") != NULL);
+    cerr_free(&err);
+    unsetenv(ROOTFS_CACHE_MAX_ENV);
+}
+
 int main(void)
 {
     umask(022);
@@ -337,6 +431,8 @@ int main(void)
     RUN(test_missing_mkfs);
     RUN(test_mkfs_fails);
     RUN(test_concurrent_creates);
+    RUN(test_cache_limit_evicts_lru);
+    RUN(test_cache_limit_spares_held);
     rm_rf(tmp);
     return UNIT_DONE();
 }

@@ -10,6 +10,11 @@
 
 #define ROOTFS_CACHE_ENV     "CELLA_ROOTFS_CACHE"
 #define ROOTFS_CACHE_DEFAULT "/var/cache/cella/rootfs"
+/* The cache's size limit: bytes, or with a K, M, G or T suffix (powers of
+ * 1024); 0 for none. Beyond it the least recently used images go, never one
+ * a VM uses. */
+#define ROOTFS_CACHE_MAX_ENV     "CELLA_ROOTFS_CACHE_MAX"
+#define ROOTFS_CACHE_MAX_DEFAULT "10G"
 
 /* The read-only disk image of rootfs_dir (a directory, or a symlink to one),
  * built by mkfs.erofs on first use and cached as CACHE/<key>.erofs, where
@@ -21,6 +26,15 @@
  * `/b/rootfs`: mkfs.erofs: not found (install erofs-utils)"; no image or
  * temporary file is left in the cache then. */
 int vm_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err);
+/* The same, the image held in use while *hold (an fd, the caller closes it)
+ * is open, also in a forked child: a VM's monitor keeps it for the VM's
+ * life. Each call that uses an entry marks it used (its access time) and
+ * then trims the cache to its limit (ROOTFS_CACHE_MAX_ENV): least recently
+ * used first, skipping images held in use (flock LOCK_SH on *hold; the
+ * trimmer takes LOCK_EX without waiting). A bad limit is an error naming
+ * the variable. */
+int vm_rootfs_image_held(const char *rootfs_dir, char **path, const char **fstype, int *hold,
+                         cerr_t *err);
 
 /* The cache key of rootfs_dir as 64 hex digits: a sha256 over the way images
  * are built and a sorted walk of the tree: each entry's relative path, type

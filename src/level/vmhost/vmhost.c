@@ -192,10 +192,14 @@ int vmhost_create(struct container *c, const struct create_opts *o, const struct
                   cerr_t *err)
 {
     struct vm_config cfg = {.tap_fd = -1};
+    /* The image held in use: the monitor inherits it and keeps it for the
+     * VM's life, so that the cache's trim spares it (rootfs.h). */
+    autoclose int hold = -1;
     int r = -1;
     if (refuse(c->spec, b->level, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0 ||
         vm_config_make(&cfg, b, c->spec, err) < 0 || save_network(c, &cfg, err) < 0 ||
-        vm_rootfs_image(c->st->rootfs, &cfg.image, &cfg.fstype, err) < 0 || make_cgroup(c, err) < 0)
+        vm_rootfs_image_held(c->st->rootfs, &cfg.image, &cfg.fstype, &hold, err) < 0 ||
+        make_cgroup(c, err) < 0)
         goto out;
     log_debug("%s level: VM configured, image ready, cgroup made", b->level);
     c->st->extra = vm_config_annotations(&cfg);
