@@ -18,9 +18,8 @@ else
 BUILD   ?= build
 endif
 
-# guest/agent/protocol.c: the host-guest frames, built into both cella and the agent.
-SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cgroup/*.c src/cli/*.c) \
-	guest/agent/protocol.c
+# src/proto/: the host-guest frames, built into both cella and the agent.
+SRCS := $(wildcard src/core/*.c src/oci/*.c src/proto/*.c src/level/*.c src/level/*/*.c src/cgroup/*.c src/cli/*.c)
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)
 # It shares cella's small helpers (errors, whole-file reads).
@@ -166,7 +165,7 @@ bench-compute: $(BUILD)/cella
 # guest/initramfs/agent.list (no root needed for its /dev/console node).
 # Without musl-gcc both are skipped with the reason. The agent's sources are
 # also compiled by $(CC) (gcc, clang, the sanitizer build) for its warnings.
-AGENT_SRCS := $(wildcard guest/agent/*.c)
+AGENT_SRCS := $(wildcard guest/agent/*.c) src/proto/protocol.c
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 all: $(BUILD)/guest/agent.checked $(BUILD)/tests/agent_client
 
@@ -178,12 +177,13 @@ $(BUILD)/mkcpio: guest/initramfs/mkcpio.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The host end of the protocol for tests/integration/test_agent.sh.
-$(BUILD)/tests/agent_client: tests/agent_client.c $(BUILD)/guest/agent/protocol.o
+$(BUILD)/tests/agent_client: tests/agent_client.c $(BUILD)/src/proto/protocol.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The agent's pure parts on the host (the test replaces its console.c).
-AGENT_UNIT_OBJS := $(addprefix $(BUILD)/guest/agent/,cmdline.o channel.o queue.o protocol.o)
+AGENT_UNIT_OBJS := $(addprefix $(BUILD)/guest/agent/,cmdline.o channel.o queue.o) \
+	$(BUILD)/src/proto/protocol.o
 $(BUILD)/tests/test_agent: tests/unit/test_agent.c $(AGENT_UNIT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I. -Itests/unit $(LDFLAGS) -o $@ $^
@@ -191,9 +191,9 @@ $(BUILD)/tests/test_agent: tests/unit/test_agent.c $(AGENT_UNIT_OBJS)
 ifneq ($(MUSL_GCC),)
 all: $(BUILD)/cella-agent $(BUILD)/cella-agent.cpio
 
-$(BUILD)/cella-agent: $(AGENT_SRCS) $(wildcard guest/agent/*.h)
+$(BUILD)/cella-agent: $(AGENT_SRCS) $(wildcard guest/agent/*.h src/proto/*.h)
 	@mkdir -p $(dir $@)
-	$(MUSL_GCC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -o $@ $(AGENT_SRCS)
+	$(MUSL_GCC) -std=gnu11 -Wall -Wextra -Werror -Os -static -s -Isrc -o $@ $(AGENT_SRCS)
 
 $(BUILD)/cella-agent.cpio: $(BUILD)/cella-agent $(BUILD)/mkcpio guest/initramfs/agent.list
 	sed 's|@AGENT@|$(BUILD)/cella-agent|' guest/initramfs/agent.list | $(BUILD)/mkcpio > $@.tmp

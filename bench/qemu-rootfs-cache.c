@@ -1,4 +1,4 @@
-/* Times src/level/qemu/rootfs.c as `create` calls it, for bench/qemu-rootfs.sh:
+/* Times src/level/vmhost/rootfs.c as `create` calls it, for bench/qemu-rootfs.sh:
  * for each rootfs directory, the first call (key walk + mkfs.erofs + fsync +
  * rename) into an empty cache, then the median of 5 calls that find the
  * entry (the key walk alone). One line per directory:
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "level/qemu/rootfs.h"
+#include "level/vmhost/rootfs.h"
 
 static double image_ms(const char *rootfs)
 {
@@ -18,7 +18,7 @@ static double image_ms(const char *rootfs)
     const char *fstype;
     cerr_t err = NULL;
     unsigned long long t0 = now_ns();
-    if (qemu_rootfs_image(rootfs, &path, &fstype, &err) < 0) {
+    if (vm_rootfs_image(rootfs, &path, &fstype, &err) < 0) {
         fprintf(stderr, "qemu-rootfs-cache: %s\n", cerr_msg(err));
         exit(1);
     }

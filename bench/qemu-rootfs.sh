@@ -6,7 +6,7 @@
 # server alone; busybox: busybox-static + the server; Debian minbase with
 # --debian DIR, made by debootstrap as the bench does when DIR does not exist)
 # and each way of delivering it
-#   erofs           mkfs.erofs image on virtio-blk (what src/level/qemu/rootfs.c builds)
+#   erofs           mkfs.erofs image on virtio-blk (what src/level/vmhost/rootfs.c builds)
 #   erofs-noinline  the same with -Enoinline_data (file tails in their own blocks)
 #   erofs-lz4(hc)   lz4 / lz4hc-compressed (booted only if the kernel has EROFS_FS_ZIP,
 #                   e.g. --kernel a build of the fragment plus CONFIG_EROFS_FS_ZIP=y)
@@ -22,7 +22,7 @@
 # QEMU's peak RSS,
 # against a boot without any rootfs in the same run. Boots alternate between
 # the variants of one rootfs after one unmeasured warm-up each. Last, what
-# `create` pays in qemu_rootfs_image (bench/qemu-rootfs-cache.c): the first
+# `create` pays in vm_rootfs_image (bench/qemu-rootfs-cache.c): the first
 # call (key + build) and a cached one.
 set -euo pipefail
 
@@ -142,14 +142,14 @@ build_image() {
     esac
 }
 
-# What `create` pays: qemu_rootfs_image into an empty cache, then on a hit.
+# What `create` pays: vm_rootfs_image into an empty cache, then on a hit.
 gcc -std=gnu11 -Wall -Wextra -Werror -O2 -I"$root/src" -o "$work/rootfs-cache" \
-    "$root/bench/qemu-rootfs-cache.c" "$root/src/level/qemu/rootfs.c" "$root/src/core/sha256.c" \
+    "$root/bench/qemu-rootfs-cache.c" "$root/src/level/vmhost/rootfs.c" "$root/src/core/sha256.c" \
     "$root/src/core/util.c" "$root/src/core/error.c" || die "cannot build bench/qemu-rootfs-cache.c"
 cache_args=()
 for t in "${trees[@]}"; do cache_args+=("$work/$t/rootfs"); done
 "$work/rootfs-cache" "$work/cache" "${cache_args[@]}" >"$work/cache.txt" ||
-    die "qemu_rootfs_image failed"
+    die "vm_rootfs_image failed"
 rm -rf "$work/cache"
 
 now_ns() { date +%s%N; }
@@ -307,7 +307,7 @@ for tree, k, size, us, m, base in rows:
           f"{f(extra, '+.0f')} ms | {f(m['mount'], '.1f')} ms | "
           f"{f(m['walk'], '.1f')} ms | {f(m['read'], '.1f')} ms | {f(m['rss'], '.0f')} MB |")
 print()
-print("qemu_rootfs_image (src/level/qemu/rootfs.c), as create calls it:")
+print("vm_rootfs_image (src/level/vmhost/rootfs.c), as create calls it:")
 print("| rootfs | first call: key + mkfs.erofs + fsync | cached: key walk only (median of 5) |")
 print("|---|---|---|")
 for line in open(env["QR_CACHE"]):

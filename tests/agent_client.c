@@ -27,7 +27,7 @@
  *   closed                      wait for the end of the stream (the VM ended) -> "closed"
  * Every wait gives up after 30 s: "timeout: ..." and exit status 1. */
 #define _GNU_SOURCE
-#include "../guest/agent/protocol.h"
+#include "proto/protocol.h"
 
 #include <errno.h>
 #include <poll.h>

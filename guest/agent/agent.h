@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "protocol.h"
+#include "proto/protocol.h"
 
 /* ---- console.c: the serial console is the agent's log ---- */
 

@@ -14,6 +14,7 @@
 #include "core/tty_proxy.h"
 #include "core/util.h"
 #include "core/wait.h"
+#include "level/supervisor.h"
 
 /* ---- opening a container ------------------------------------------------------- */
 
@@ -175,8 +176,10 @@ static int do_create(const struct globals *g, struct container *c, const struct 
         return -1;
     if (l->create(c, o, err) < 0)
         return -1;
-    pid_t reap = c->reap_pid > 0 ? c->reap_pid : c->st->pid;
-    if (o->pid_file != NULL && write_pid_file(o->pid_file, reap, err) < 0)
+    /* What conmon or a shim reaps for the exit status: the supervisor when
+     * the workload has one (level/supervisor.h). */
+    pid_t reap = supervisor_pid(c->dirfd);
+    if (o->pid_file != NULL && write_pid_file(o->pid_file, reap > 0 ? reap : c->st->pid, err) < 0)
         return -1;
     return save(c, ST_CREATED, err);
 }
@@ -257,11 +260,12 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     if (container_open(g, id, &c, err) < 0)
         return run_failed(g, id, master);
     pid_t pid = c.st->pid;
+    /* Asked before await_ready, which gives up the state directory. */
+    bool supervised = supervisor_recorded(c.dirfd);
     if (start_locked(&c, err) < 0 || await_ready(&c, err) < 0) {
         container_close(&c);
         return run_failed(g, id, master);
     }
-    const struct level_ops *l = c.ops;
     container_close(&c);
     if (!o->foreground) {
         *status = 0;
@@ -272,14 +276,12 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
         tty_proxy(master);
         close(master);
     }
-    if (l->wait != NULL) {
-        /* The workload is not our child (a VM's monitor holds it). */
+    if (supervised) {
+        /* The workload is not our child: its supervisor holds it. */
         if (container_peek(g, id, &c, err) < 0)
             return run_failed(g, id, -1);
-        int r = l->wait(&c, status, err);
+        *status = supervisor_wait(c.dirfd);
         container_close(&c);
-        if (r < 0)
-            return run_failed(g, id, -1);
     } else {
         *status = wait_forward(pid);
     }

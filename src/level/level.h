@@ -53,10 +53,6 @@ struct container {
     struct cstate *st;           /* state.json */
     const struct level_ops *ops; /* the level that made it */
     int ready_fd;                /* set by start when the workload will say it is ready, else -1 */
-    /* Set by create when the process a supervisor should reap for the
-     * container's exit status is not st->pid (the qemu level's monitor,
-     * which exits as process 0 did; st->pid is the VM): --pid-file names it. */
-    pid_t reap_pid;
 };
 
 struct level_ops {
@@ -70,10 +66,6 @@ struct level_ops {
     /* After start, without the lock held: wait until the workload says it is
      * ready (sd_notify READY=1) when start set c->ready_fd. May be NULL. */
     int (*await_ready)(struct container *c, cerr_t *err);
-    /* Foreground `run`, without the lock held (c->dirfd is unlocked): wait
-     * for the workload to end and give its exit code (128 + signal when
-     * killed). NULL: the container's pid is the caller's child, waited for. */
-    int (*wait)(struct container *c, int *status, cerr_t *err);
     int (*kill)(struct container *c, int sig, bool all, cerr_t *err);
     /* Remove everything the level made; the workload is killed if alive. */
     int (*destroy)(struct container *c, cerr_t *err);

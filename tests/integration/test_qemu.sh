@@ -335,6 +335,14 @@ assert_clean "nothing left of the guest" "$id"
 check "create with a guest that stops inside a frame header" \
     timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=partial "$CELLA" --root "$ROOT" \
     --isolation qemu create --bundle "$B" "$id"
+# The control socket unreachable for a reason other than the monitor's end:
+# the error says which socket and why.
+mv "$ROOT/$id/monitor.sock" "$ROOT/$id/monitor.sock.real"
+ln -s monitor.sock "$ROOT/$id/monitor.sock"
+fails "kill: a monitor socket that cannot be reached is named, with connect's reason" - \
+    "connect to its VM monitor: connect to .*monitor.sock.: Too many levels of symbolic links" \
+    cq kill "$id" KILL
+mv -f "$ROOT/$id/monitor.sock.real" "$ROOT/$id/monitor.sock"
 check "kill: the monitor answers while the guest's frame is incomplete" cq kill "$id" KILL
 check "delete --force" cq delete --force "$id"
 assert_clean "nothing left of the guest" "$id"
@@ -360,5 +368,83 @@ check "start" cq start "$id"
 check "kill: the monitor answers while the guest does not read" cq kill "$id" KILL
 check "delete --force" cq delete --force "$id"
 assert_clean "nothing left of the guest" "$id"
+
+# ---- the rootfs image cache's size limit: least recently used go, never a running VM's ----------
+# A private cache limited to 1 byte: each create keeps its own image and
+# those of running VMs (their monitors hold them), and drops the rest.
+lim() {
+    timeout 20 env PATH="$FAKE:$PATH" FAKE_GUEST=partial CELLA_ROOTFS_CACHE="$WORK/cache" \
+        CELLA_ROOTFS_CACHE_MAX=1 "$CELLA" --root "$ROOT" --isolation qemu "$@"
+}
+images() { ls "$WORK/cache" 2> /dev/null | grep -c '\.erofs$'; }
+make_bundle "$WORK/b2"
+make_bundle "$WORK/b3"
+ida=$(newid c) idb=$(newid c) idc=$(newid c)
+check "create (image cache limited)" lim create --bundle "$B" "$ida"
+first=$(ls "$WORK/cache" | grep '\.erofs$')
+check "create of another rootfs" lim create --bundle "$WORK/b2" "$idb"
+expect_eq "the running VM's image stays, over the limit" "2 yes" \
+    "$(images) $([ -e "$WORK/cache/$first" ] && echo yes)"
+check "delete --force of the first VM" cq delete --force "$ida"
+check "create of a third rootfs" lim create --bundle "$WORK/b3" "$idc"
+expect_eq "the image no VM uses any more is dropped, the running VM's kept" "2 gone" \
+    "$(images) $([ -e "$WORK/cache/$first" ] && echo kept || echo gone)"
+check "delete --force" cq delete --force "$idb"
+check "delete --force" cq delete --force "$idc"
+fails "a bad cache limit" "$ida" '\$CELLA_ROOTFS_CACHE_MAX: .lots.: expected bytes' \
+    env CELLA_ROOTFS_CACHE_MAX=lots "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$ida"
+
+# ---- create's failures after the monitor has booted the VM: bounded, nothing left ----------
+# A shim fails rename(2) onto a state file, as a full or broken disk would:
+# create must then end the VM and its monitor, not wait for them.
+cat > "$WORK/failrename.c" << 'EOF2'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/* rename onto a path ending in $FAIL_RENAME fails with EIO when the new
+ * file holds $FAIL_IF (if set) and not $FAIL_UNLESS (if set). */
+int rename(const char *from, const char *to)
+{
+    const char *sfx = getenv("FAIL_RENAME"), *yes = getenv("FAIL_IF"), *no = getenv("FAIL_UNLESS");
+    size_t n = strlen(to), k = sfx ? strlen(sfx) : 0;
+    if (sfx && n >= k && strcmp(to + n - k, sfx) == 0) {
+        char buf[65536] = "";
+        int fd = open(from, O_RDONLY);
+        if (fd >= 0) {
+            ssize_t r = read(fd, buf, sizeof(buf) - 1);
+            buf[r > 0 ? r : 0] = '\0';
+            close(fd);
+        }
+        if ((!yes || strstr(buf, yes)) && (!no || !strstr(buf, no))) {
+            errno = EIO;
+            return -1;
+        }
+    }
+    return ((int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename"))(from, to);
+}
+EOF2
+if cc -shared -fPIC -o "$WORK/failrename.so" "$WORK/failrename.c" -ldl; then
+    shim() {
+        timeout 20 env PATH="$FAKE:$PATH" LD_PRELOAD="$WORK/failrename.so" \
+            ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" "$@"
+    }
+    # The state with QEMU's pid cannot be saved: the report's read fails with
+    # the monitor alive and its VM up (the stand-in says READY).
+    id=$(newid f)
+    fails "create whose state cannot record QEMU's pid: the error, at once" "$id" \
+        "rename .*state.json.: Input/output error" \
+        shim FAIL_RENAME=/state.json FAIL_IF='"status":"creating"' FAIL_UNLESS='"pid":0,' \
+        "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+    id=$(newid f)
+    fails "create that cannot record the VM monitor: the error" "$id" \
+        "record the container's supervisor .*monitor.pid.: Input/output error" \
+        shim FAIL_RENAME=/monitor.pid "$CELLA" --root "$ROOT" --isolation qemu create --bundle "$B" "$id"
+else
+    skip "create's failures after the boot" "cannot build an LD_PRELOAD shim with cc"
+fi
 
 plan_done

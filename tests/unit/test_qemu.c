@@ -1,16 +1,19 @@
 /* The qemu level's pure parts: the VM's configuration from a spec (vCPUs,
- * memory, boot timeout, published ports), QEMU's and the guest kernel's
- * command lines, and the OCI process as RUN fields. The level's lifecycle
- * is tests/integration/test_qemu.sh's. */
+ * memory, boot timeout, published ports: level/vmhost/vm.c with QEMU's
+ * backend), QEMU's and the guest kernel's command lines, and the OCI process
+ * as RUN fields (level/vmhost/process.c). The level's lifecycle is
+ * tests/integration/test_qemu.sh's. */
 #define _GNU_SOURCE
 #include <stdbool.h>
 #include <unistd.h>
 
 #include "core/util.h"
 #include "level/qemu/net.h"
-#include "level/qemu/process.h"
+#include "level/qemu/qemu.h"
 #include "level/qemu/qemu_cmd.h"
-#include "level/qemu/vm.h"
+#include "level/vmhost/process.h"
+#include "level/vmhost/tap.h"
+#include "level/vmhost/vm.h"
 #include "unit.h"
 
 static bool has_arg(char **argv, const char *opt, const char *value)
@@ -24,7 +27,7 @@ static bool has_arg(char **argv, const char *opt, const char *value)
 static void check_hostfwd(const char *port, const char *want)
 {
     cerr_t err = NULL;
-    autofree char *got = vm_net_hostfwd(port, &err);
+    autofree char *got = qemu_net_hostfwd(port, &err);
     if (want == NULL) {
         CHECK(got == NULL);
         CHECK(err != NULL && strstr(cerr_msg(err), "run.cella.qemu.ports") != NULL);
@@ -48,24 +51,27 @@ static void test_hostfwd(void)
     check_hostfwd("tcp:1.2.3.4:1:2:3", NULL);
 }
 
-static struct vm_config base_config(void)
+/* q: QEMU's part of the configuration. */
+static struct vm_config base_config(struct qemu_config *q)
 {
-    return (struct vm_config){.qemu = "/usr/bin/qemu-system-x86_64",
+    *q = (struct qemu_config){.qemu = "/usr/bin/qemu-system-x86_64", .hostfwd = ""};
+    return (struct vm_config){.backend = &qemu_backend,
+                              .vmm = q,
                               .kernel = "/k/vmlinux",
                               .initrd = "/k/agent.cpio",
                               .image = "/c/img.erofs",
                               .fstype = "erofs",
                               .vcpus = 1,
                               .mem_mib = 128,
-                              .hostfwd = "",
                               .tap_fd = -1,
                               .guest_net = "cella.ip=10.0.2.15/24"};
 }
 
 static void test_cmdline_tcg(void)
 {
-    struct vm_config cfg = base_config();
-    cfg.tsc_khz = 2445428;
+    struct qemu_config q;
+    struct vm_config cfg = base_config(&q);
+    q.tsc_khz = 2445428;
     cfg.readonly = true;
     autofree char *one = qemu_kernel_cmdline(&cfg);
     CHECK(strstr(one, "console=ttyS0 reboot=k panic=-1 quiet") != NULL);
@@ -74,7 +80,7 @@ static void test_cmdline_tcg(void)
     CHECK(strstr(one, " cella.root=/dev/vda cella.rootfstype=erofs cella.readonly=1 ") != NULL);
     CHECK(strstr(one, " cella.ip=10.0.2.15/24") != NULL);
     cfg.vcpus = 2; /* the PIT cannot be every CPU's tick */
-    cfg.tsc_khz = 0;
+    q.tsc_khz = 0;
     cfg.readonly = false;
     autofree char *two = qemu_kernel_cmdline(&cfg);
     CHECK(strstr(two, "nolapic_timer") == NULL && strstr(two, "tsc_early_khz") == NULL);
@@ -83,9 +89,10 @@ static void test_cmdline_tcg(void)
 
 static void test_cmdline_kvm(void)
 {
-    struct vm_config cfg = base_config();
-    cfg.kvm = true;
-    cfg.tsc_khz = 2445428; /* not for KVM: kvmclock */
+    struct qemu_config q;
+    struct vm_config cfg = base_config(&q);
+    q.kvm = true;
+    q.tsc_khz = 2445428; /* not for KVM: kvmclock */
     autofree char *line = qemu_kernel_cmdline(&cfg);
     CHECK(strstr(line, "noreplace-smp") == NULL && strstr(line, "tsc_early_khz") == NULL);
     char **argv = qemu_argv(&cfg, 7);
@@ -95,8 +102,9 @@ static void test_cmdline_kvm(void)
 
 static void test_argv_user_net(void)
 {
-    struct vm_config cfg = base_config();
-    cfg.hostfwd = ",hostfwd=tcp::8080-:80";
+    struct qemu_config q;
+    struct vm_config cfg = base_config(&q);
+    q.hostfwd = ",hostfwd=tcp::8080-:80";
     cfg.vcpus = 2;
     char **argv = qemu_argv(&cfg, 7);
     CHECK_STR(argv[0], "/usr/bin/qemu-system-x86_64");
@@ -120,7 +128,8 @@ static void test_argv_user_net(void)
 
 static void test_argv_tap(void)
 {
-    struct vm_config cfg = base_config();
+    struct qemu_config q;
+    struct vm_config cfg = base_config(&q);
     cfg.tap_fd = 9;
     cfg.mac = "06:61:0d:c8:73:80";
     char **argv = qemu_argv(&cfg, 7);
@@ -171,19 +180,19 @@ static void test_run_fields(void)
                              .no_new_privileges = true};
     struct agent_buf b = {0};
     cerr_t err = NULL;
-    CHECK(qemu_run_fields(&p, "vmhost", &b, &err) == 0);
+    CHECK(vm_run_fields(&p, "vmhost", &b, &err) == 0);
     autofree char *text = fields_text(&b);
     CHECK_STR(text, "1=/bin/sh\n1=-c\n1=true\n2=A=1\n3=/\n4=1000\n5=100\n6=10\n6=20\n9=18\n"
                     "7=7:64:128\n10=\n8=vmhost\n");
     agent_buf_free(&b);
     p.terminal = true;
-    CHECK(qemu_run_fields(&p, NULL, &b, &err) == -1);
+    CHECK(vm_run_fields(&p, NULL, &b, &err) == -1);
     CHECK(err && strstr(cerr_msg(err), "process.terminal") != NULL);
     cerr_free(&err);
     agent_buf_free(&b);
     p.terminal = false;
     p.args.n = 0;
-    CHECK(qemu_run_fields(&p, NULL, &b, &err) == -1);
+    CHECK(vm_run_fields(&p, NULL, &b, &err) == -1);
     CHECK(err && strstr(cerr_msg(err), "process.args") != NULL);
     cerr_free(&err);
     agent_buf_free(&b);
@@ -195,7 +204,7 @@ static void test_run_fields(void)
     for (size_t i = 0; i < 20; i++)
         many[i] = big;
     p.env = (struct str_list){.v = many, .n = 20};
-    CHECK(qemu_run_fields(&p, NULL, &b, &err) == -1);
+    CHECK(vm_run_fields(&p, NULL, &b, &err) == -1);
     CHECK(err && strstr(cerr_msg(err), "process: too large") != NULL);
     cerr_free(&err);
     agent_buf_free(&b);
@@ -208,7 +217,7 @@ static struct spec *config_of(const char *json, struct vm_config *cfg, cerr_t *e
     struct spec *s = spec_parse(json, strlen(json), "config.json", err);
     if (s == NULL)
         return NULL;
-    if (vm_config_make(cfg, s, err) < 0) {
+    if (vm_config_make(cfg, &qemu_backend, s, err) < 0) {
         spec_free(s);
         return NULL;
     }
@@ -287,8 +296,8 @@ static void test_annotations(void)
     struct spec *s = config_of(ok, &cfg, &err);
     CHECK(s != NULL);
     if (s != NULL) {
-        CHECK_STR(cfg.hostfwd, ",hostfwd=tcp::8080-:80,hostfwd=udp::53-:53");
-        CHECK(cfg.boot_timeout_s == 5 && !cfg.kvm && cfg.tap_fd == -1);
+        CHECK_STR(QEMU(&cfg)->hostfwd, ",hostfwd=tcp::8080-:80,hostfwd=udp::53-:53");
+        CHECK(cfg.boot_timeout_s == 5 && !QEMU(&cfg)->kvm && cfg.tap_fd == -1);
         CHECK(cfg.guest_net && strstr(cfg.guest_net, "cella.gw=10.0.2.2") != NULL);
         vm_config_free(&cfg);
         spec_free(s);
@@ -305,6 +314,42 @@ static void test_annotations(void)
                        "guest kernel `/nonexistent/vmlinux` (from $CELLA_KERNEL)");
 }
 
+/* A tap taken over in a network namespace (veth inside it): success leaves
+ * an error the caller already had as it was. */
+static void test_tap_keeps_error(void)
+{
+    if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
+        SKIP("needs root and /dev/net/tun");
+    char ns[64], cmd[512];
+    snprintf(ns, sizeof(ns), "cella-unit-%d", (int)getpid());
+    snprintf(cmd, sizeof(cmd),
+             "{ ip netns add %1$s && ip -n %1$s link add va type veth peer name vb && "
+             "ip -n %1$s addr add 10.214.0.2/24 dev va && ip -n %1$s link set va up && "
+             "ip -n %1$s link set vb up && command -v tc; } >/dev/null 2>&1",
+             ns);
+    int made = system(cmd);
+    snprintf(cmd, sizeof(cmd), "ip netns del %s >/dev/null 2>&1", ns);
+    if (made != 0) {
+        made = system(cmd); /* whatever part was made */
+        SKIP("cannot make a network namespace with a veth (ip, tc)");
+    }
+    autofree char *path = xasprintf("/var/run/netns/%s", ns);
+    struct vm_config cfg = {.tap_fd = -1};
+    char *dev = NULL;
+    cerr_t err = NULL;
+    cerr_set(&err, 0, "an earlier error");
+    CHECK(vm_tap_make(&cfg, path, &dev, &err) == 0);
+    CHECK(err != NULL && strcmp(cerr_msg(err), "an earlier error") == 0);
+    CHECK_STR(dev, "va");
+    cerr_free(&err);
+    if (dev != NULL)
+        vm_tap_remove(path, dev, &err);
+    cerr_free(&err);
+    free(dev);
+    vm_config_free(&cfg);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(test_hostfwd);
@@ -315,5 +360,6 @@ int main(void)
     RUN(test_run_fields);
     RUN(test_resources);
     RUN(test_annotations);
+    RUN(test_tap_keeps_error);
     return UNIT_DONE();
 }

@@ -1,4 +1,4 @@
-/* src/level/qemu/rootfs.c: the rootfs image of the qemu level and its cache.
+/* src/level/vmhost/rootfs.c: the rootfs image of the qemu level and its cache.
  * Each test has its own cache directory (CELLA_ROOTFS_CACHE) in a mkdtemp
  * directory; mkfs.erofs failing or missing is played by scripts put first on
  * PATH. The image's contents are checked with fsck.erofs --extract. */
@@ -9,10 +9,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/qemu/rootfs.h"
+#include "level/vmhost/rootfs.h"
 #include "unit.h"
 
 static char tmp[64];          /* the mkdtemp directory of this run */
@@ -106,7 +107,7 @@ static void test_image_has_the_files(void)
     autofree char *tree = make_tree("files"), *path = NULL;
     const char *fstype = NULL;
     cerr_t err = NULL;
-    CHECK(qemu_rootfs_image(tree, &path, &fstype, &err) == 0);
+    CHECK(vm_rootfs_image(tree, &path, &fstype, &err) == 0);
     CHECK(err == NULL);
     cerr_free(&err);
     CHECK_STR(fstype, "erofs");
@@ -150,13 +151,13 @@ static void test_second_call_is_cached(void)
     const char *fstype;
     cerr_t err = NULL;
     struct stat a, b;
-    CHECK(qemu_rootfs_image(tree, &first, &fstype, &err) == 0 && stat(first, &a) == 0);
-    CHECK(qemu_rootfs_image(tree, &second, &fstype, &err) == 0 && stat(second, &b) == 0);
+    CHECK(vm_rootfs_image(tree, &first, &fstype, &err) == 0 && stat(first, &a) == 0);
+    CHECK(vm_rootfs_image(tree, &second, &fstype, &err) == 0 && stat(second, &b) == 0);
     CHECK_STR(first, second);
     CHECK(a.st_ino == b.st_ino && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
           a.st_mtim.tv_nsec == b.st_mtim.tv_nsec);
     CHECK(symlink(tree, alias) == 0);
-    CHECK(qemu_rootfs_image(alias, &third, &fstype, &err) == 0);
+    CHECK(vm_rootfs_image(alias, &third, &fstype, &err) == 0);
     CHECK_STR(third, first);
     CHECK(err == NULL);
     cerr_free(&err);
@@ -172,13 +173,13 @@ static void test_edit_changes_key(void)
     char k1[65], k2[65], k3[65];
     cerr_t err = NULL;
     struct stat st;
-    CHECK(qemu_rootfs_key(tree, k1, &err) == 0 && qemu_rootfs_key(tree, k2, &err) == 0);
+    CHECK(vm_rootfs_key(tree, k1, &err) == 0 && vm_rootfs_key(tree, k2, &err) == 0);
     CHECK_STR(k1, k2);
     CHECK(stat(hello, &st) == 0);
     usleep(20000); /* past the file system's timestamp granularity */
     put(hello, "HELLO\n", 0644);
     CHECK(utimensat(AT_FDCWD, hello, (struct timespec[]){st.st_atim, st.st_mtim}, 0) == 0);
-    CHECK(qemu_rootfs_key(tree, k3, &err) == 0);
+    CHECK(vm_rootfs_key(tree, k3, &err) == 0);
     CHECK(strcmp(k1, k3) != 0);
     CHECK(err == NULL);
     cerr_free(&err);
@@ -205,11 +206,11 @@ static void test_overlays_of_one_layer_share_key(void)
     CHECK(mount("overlay", m2, "overlay", 0, o2) == 0);
     char k1[65] = "", k2[65] = "", k3[65] = "";
     cerr_t err = NULL;
-    CHECK(qemu_rootfs_key(m1, k1, &err) == 0 && qemu_rootfs_key(m2, k2, &err) == 0);
+    CHECK(vm_rootfs_key(m1, k1, &err) == 0 && vm_rootfs_key(m2, k2, &err) == 0);
     CHECK_STR(k1, k2);
     autofree char *added = xasprintf("%s/etc/added", m2);
     put(added, "x\n", 0644);
-    CHECK(qemu_rootfs_key(m2, k3, &err) == 0);
+    CHECK(vm_rootfs_key(m2, k3, &err) == 0);
     CHECK(strcmp(k1, k3) != 0);
     CHECK(err == NULL);
     cerr_free(&err);
@@ -222,7 +223,7 @@ static void expect_failure(const char *rootfs, const char *want)
     char *path = NULL;
     const char *fstype = NULL;
     cerr_t err = NULL;
-    CHECK(qemu_rootfs_image(rootfs, &path, &fstype, &err) == -1);
+    CHECK(vm_rootfs_image(rootfs, &path, &fstype, &err) == -1);
     CHECK(path == NULL);
     CHECK_STR(cerr_msg(err), want);
     cerr_free(&err);
@@ -286,7 +287,7 @@ static void test_concurrent_creates(void)
             char *path = NULL;
             const char *fstype;
             cerr_t err = NULL;
-            int rc = qemu_rootfs_image(tree, &path, &fstype, &err);
+            int rc = vm_rootfs_image(tree, &path, &fstype, &err);
             autofree char *out = xasprintf("%s/concurrent-%d", tmp, i);
             if (rc == 0)
                 put(out, path, 0644);
@@ -317,6 +318,99 @@ static void test_concurrent_creates(void)
     CHECK_STR(listing, first ? strrchr(first, '/') + 1 : "(none)");
 }
 
+/* A tree of one 64 KiB file: images of about the same size. */
+static char *make_big_tree(const char *name)
+{
+    char *dir = xasprintf("%s/%s", tmp, name);
+    autofree char *file = xasprintf("%s/data", dir);
+    CHECK(mkdir(dir, 0755) == 0);
+    autofree char *data = malloc(65536);
+    for (size_t i = 0; i < 65536; i++)
+        data[i] = (char)(name[0] + i * 7);
+    data[65535] = '\0';
+    put(file, data, 0644);
+    return dir;
+}
+
+static char *image_of(const char *tree)
+{
+    char *path = NULL;
+    const char *fstype;
+    cerr_t err = NULL;
+    CHECK(vm_rootfs_image(tree, &path, &fstype, &err) == 0);
+    if (err != NULL)
+        printf("#   %s\n", cerr_msg(err));
+    cerr_free(&err);
+    return path ? path : xstrdup("(none)");
+}
+
+static void set_used(const char *path, time_t ago)
+{
+    struct timespec t[2] = {{.tv_sec = time(NULL) - ago}, {.tv_nsec = UTIME_OMIT}};
+    CHECK(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
+static bool present(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* Over $CELLA_ROOTFS_CACHE_MAX the least recently used images go; a use
+ * makes an image recent. */
+static void test_cache_limit_evicts_lru(void)
+{
+    if (!real_mkfs[0])
+        SKIP("mkfs.erofs is not installed (erofs-utils)");
+    use_cache("lru");
+    autofree char *ta = make_big_tree("lru-a"), *tb = make_big_tree("lru-b"),
+                  *tc = make_big_tree("lru-c");
+    autofree char *a = image_of(ta), *b = image_of(tb);
+    struct stat st;
+    CHECK(stat(a, &st) == 0);
+    /* Room for two images and a half. */
+    autofree char *max = xasprintf("%lld", (long long)st.st_size * 5 / 2);
+    setenv(ROOTFS_CACHE_MAX_ENV, max, 1);
+    set_used(a, 200);
+    set_used(b, 100);
+    autofree char *again = image_of(ta); /* a is now the most recent */
+    CHECK_STR(again, a);
+    autofree char *c = image_of(tc);
+    CHECK(present(a) && present(c));
+    CHECK(!present(b));
+    unsetenv(ROOTFS_CACHE_MAX_ENV);
+}
+
+/* An image held in use (a VM's) stays, whatever its age; once let go it is
+ * the first to go. A bad limit is an error naming the variable. */
+static void test_cache_limit_spares_held(void)
+{
+    if (!real_mkfs[0])
+        SKIP("mkfs.erofs is not installed (erofs-utils)");
+    use_cache("held");
+    autofree char *ta = make_big_tree("held-a"), *tb = make_big_tree("held-b"),
+                  *tc = make_big_tree("held-c"), *a = NULL;
+    const char *fstype;
+    cerr_t err = NULL;
+    int hold = -1;
+    setenv(ROOTFS_CACHE_MAX_ENV, "1", 1); /* room for none: only what is held or just used */
+    CHECK(vm_rootfs_image_held(ta, &a, &fstype, &hold, &err) == 0 && hold >= 0);
+    cerr_free(&err);
+    set_used(a, 300);
+    autofree char *b = image_of(tb);
+    CHECK(present(a) && present(b));
+    autofree char *c = image_of(tc);
+    CHECK(present(a) && !present(b) && present(c));
+    close(hold);
+    autofree char *b2 = image_of(tb);
+    CHECK(!present(a) && !present(c) && present(b2));
+    setenv(ROOTFS_CACHE_MAX_ENV, "10X", 1);
+    autofree char *none = NULL;
+    CHECK(vm_rootfs_image(tb, &none, &fstype, &err) == -1);
+    CHECK(err && strstr(cerr_msg(err), "$CELLA_ROOTFS_CACHE_MAX: `10X`") != NULL);
+    cerr_free(&err);
+    unsetenv(ROOTFS_CACHE_MAX_ENV);
+}
+
 int main(void)
 {
     umask(022);
@@ -337,6 +431,8 @@ int main(void)
     RUN(test_missing_mkfs);
     RUN(test_mkfs_fails);
     RUN(test_concurrent_creates);
+    RUN(test_cache_limit_evicts_lru);
+    RUN(test_cache_limit_spares_held);
     rm_rf(tmp);
     return UNIT_DONE();
 }

@@ -1,300 +1,31 @@
 /* The `qemu` isolation level: each container is a QEMU microVM running
- * cella's guest kernel, with cella's agent as PID 1 (guest/agent). `create`
- * boots the VM under a monitor process (monitor.h) and returns once the
- * agent is READY; the other commands are requests to that monitor over
- * ROOT/ID/monitor.sock (ctl.h, commands.c). The container's pid is QEMU's. Design:
+ * cella's guest kernel, with cella's agent as PID 1 (guest/agent). The VM
+ * host side (level/vmhost) does the work with QEMU as its backend
+ * (backend.c): `create` boots the VM under a monitor process and returns
+ * once the agent is READY; the other commands are requests to that monitor
+ * over ROOT/ID/monitor.sock. The container's pid is QEMU's. Design:
  * docs/qemu-level.md. */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "core/hooks.h"
-#include "core/log.h"
-#include "core/util.h"
-#include "cgroup/cgroup.h"
 #include "level/container/container.h"
-#include "level/level.h"
-#include "level/qemu/commands.h"
-#include "level/qemu/monitor.h"
-#include "level/qemu/rootfs.h"
-#include "level/qemu/tap.h"
-#include "level/qemu/vm.h"
-
-/* ---- create --------------------------------------------------------------------------- */
-
-/* What a VM cannot do, refused before anything is made. */
-static int refuse(const struct spec *s, cerr_t *err)
-{
-    if (!s->process.present)
-        return cerr_set(err, 0, "process: required to create a container");
-    if (s->process.terminal)
-        return cerr_set(err, 0, "process.terminal: not supported by the qemu level yet");
-    /* These run in the container's namespaces, that is inside the guest,
-     * where cella has no hook runner. */
-    if (s->hooks[HOOK_CREATE_CONTAINER].n > 0)
-        return cerr_set(err, 0, "hooks.createContainer: not supported by the qemu level");
-    if (s->hooks[HOOK_START_CONTAINER].n > 0)
-        return cerr_set(err, 0, "hooks.startContainer: not supported by the qemu level");
-    return 0;
-}
-
-/* The cgroup QEMU runs in, made empty (the spec's resources size the VM,
- * not the host's cgroup: QEMU itself needs ~90 MB beyond the guest's RAM). */
-static int make_cgroup(struct container *c, cerr_t *err)
-{
-    c->st->cgroup = cgroup_path_for(c->spec->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
-    if (c->st->cgroup == NULL)
-        return -1;
-    c->st->systemd_cgroup = c->g->systemd_cgroup;
-    if (cgroup_check_existing(c->st->cgroup, err) < 0) {
-        free(c->st->cgroup); /* someone else's: cleanup must not touch it */
-        c->st->cgroup = NULL;
-        return cerr_wrap(err, "linux.cgroupsPath");
-    }
-    if (cgroup_create(c->st->cgroup, NULL, 0, err) < 0)
-        return -1;
-    return state_save(c->dirfd, c->st, err);
-}
-
-static void save_monitor_pid(struct container *c, pid_t pid)
-{
-    char buf[64];
-    int n = snprintf(buf, sizeof(buf), "%d %llu", (int)pid, proc_start_time(pid));
-    autofree char *path = xasprintf("/proc/self/fd/%d/" MONITOR_PID_FILE, c->dirfd);
-    cerr_t ignore = NULL;
-    write_file_atomic(path, buf, (size_t)n, &ignore);
-    cerr_free(&ignore);
-}
-
-/* The monitor's report: "PID qemu-pid start\n" (recorded at once, so that
- * a create killed meanwhile leaves something `delete` can clean up), then
- * "OK\n" or "ERR message\n". */
-static int read_report(struct container *c, int fd, cerr_t *err)
-{
-    char buf[4096];
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        buf[n] = '\0';
-        int pid;
-        unsigned long long start;
-        if (c->st->pid == 0 && sscanf(buf, "PID %d %llu\n", &pid, &start) == 2 &&
-            strchr(buf, '\n') != NULL) {
-            c->st->pid = pid;
-            c->st->start_time = start;
-            if (state_save(c->dirfd, c->st, err) < 0)
-                return -1;
-        }
-        if (n == sizeof(buf) - 1)
-            break;
-    }
-    buf[n] = '\0';
-    char *err_line = strstr(buf, "ERR ");
-    if (err_line != NULL) {
-        err_line[strcspn(err_line, "\n")] = '\0';
-        return cerr_set(err, 0, "%s", err_line + 4);
-    }
-    if (strstr(buf, "OK\n") == NULL)
-        return cerr_set(err, 0, "qemu level: the VM monitor ended during boot");
-    return 0;
-}
-
-/* A detached container reading a terminal would take the typing of the
- * shell it was started from: only a foreground `run` relays a terminal. */
-static bool relay_stdin(const struct create_opts *o)
-{
-    return o->foreground || !isatty(0);
-}
-
-static int spawn_monitor(struct container *c, const struct create_opts *o,
-                         const struct vm_config *cfg, cerr_t *err)
-{
-    int rep[2];
-    if (pipe2(rep, O_CLOEXEC) < 0)
-        return cerr_set(err, errno, "pipe");
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(rep[0]);
-        close(rep[1]);
-        return cerr_set(err, e, "fork the VM monitor");
-    }
-    if (pid == 0) {
-        close(rep[0]);
-        struct monitor_args a = {.cfg = cfg,
-                                 .dirfd = c->dirfd,
-                                 .cgroup = c->st->cgroup,
-                                 .report = rep[1],
-                                 .relay_stdin = relay_stdin(o)};
-        monitor_main(&a);
-    }
-    close(rep[1]);
-    save_monitor_pid(c, pid);
-    c->reap_pid = pid;
-    int r = read_report(c, rep[0], err);
-    close(rep[0]);
-    if (r < 0)
-        waitpid(pid, NULL, 0); /* it has killed QEMU and ends */
-    return r;
-}
-
-/* Once the VM is up: the hooks of create that run on the host. */
-static int create_hooks(struct container *c, cerr_t *err)
-{
-    autofree char *json = state_to_oci_json(c->st, ST_CREATING, false);
-    if (hooks_run(c->spec, HOOK_PRESTART, json, err) < 0 ||
-        hooks_run(c->spec, HOOK_CREATE_RUNTIME, json, err) < 0)
-        return -1;
-    return 0;
-}
-
-#define NETWORK_FILE "network"
-
-/* The namespace interface the VM took over (tap.h), for delete to give it
- * back: "PATH\nDEV\n". */
-static int save_network(struct container *c, const struct vm_config *cfg, cerr_t *err)
-{
-    if (cfg->netns == NULL)
-        return 0;
-    autofree char *text = xasprintf("%s\n%s\n", cfg->netns, cfg->netns_dev);
-    autofree char *path = xasprintf("/proc/self/fd/%d/" NETWORK_FILE, c->dirfd);
-    if (write_file_atomic(path, text, strlen(text), err) < 0) {
-        cerr_t ignore = NULL;
-        vm_tap_remove(cfg->netns, cfg->netns_dev, &ignore);
-        cerr_free(&ignore);
-        return -1;
-    }
-    return 0;
-}
-
-/* Give the namespace's interface back (delete). */
-static int restore_network(struct container *c, cerr_t *err)
-{
-    autofree char *text = read_file_at(c->dirfd, NETWORK_FILE, NULL, NULL);
-    char *dev = text ? strchr(text, '\n') : NULL;
-    if (dev == NULL)
-        return 0;
-    *dev++ = '\0';
-    dev[strcspn(dev, "\n")] = '\0';
-    return vm_tap_remove(text, dev, err);
-}
+#include "level/qemu/qemu.h"
+#include "level/vmhost/vmhost.h"
 
 static int qemu_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
-    struct vm_config cfg = {.tap_fd = -1};
-    int r = -1;
-    if (refuse(c->spec, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0 ||
-        vm_config_make(&cfg, c->spec, err) < 0 || save_network(c, &cfg, err) < 0 ||
-        qemu_rootfs_image(c->st->rootfs, &cfg.image, &cfg.fstype, err) < 0 ||
-        make_cgroup(c, err) < 0)
-        goto out;
-    log_debug("qemu level: VM configured, image ready, cgroup made");
-    c->st->extra = vm_config_annotations(&cfg);
-    if (spawn_monitor(c, o, &cfg, err) < 0 || create_hooks(c, err) < 0)
-        goto out;
-    r = 0;
-out:
-    vm_config_free(&cfg);
-    return r;
-}
-
-/* ---- delete, pids, update -------------------------------------------------------------- */
-
-/* The monitor, if it still runs (guarded by its start time), else 0. */
-static pid_t monitor_pid(struct container *c)
-{
-    autofree char *s = read_file_at(c->dirfd, MONITOR_PID_FILE, NULL, NULL);
-    int pid;
-    unsigned long long start;
-    if (s == NULL || sscanf(s, "%d %llu", &pid, &start) != 2 || !proc_alive(pid, start))
-        return 0;
-    return pid;
-}
-
-/* Wait up to ~1 s for the monitor to end once QEMU is gone (it does so at
- * once), then make sure. */
-static void stop_monitor(struct container *c)
-{
-    pid_t pid = monitor_pid(c);
-    int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-    if (pfd < 0)
-        return;
-    struct pollfd p = {.fd = pfd, .events = POLLIN};
-    if (poll(&p, 1, 1000) == 0)
-        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-    close(pfd);
-    waitpid(pid, NULL, 0); /* ours when `run` made it; ECHILD otherwise */
-}
-
-/* Nothing to shut down gracefully: the rootfs is read-only and the guest's
- * writes live in its tmpfs, so QEMU is killed outright (the container
- * level's destroy: the pid, then the cgroup). The image stays in the
- * rootfs cache for the next container of the same rootfs. */
-static int qemu_destroy(struct container *c, cerr_t *err)
-{
-    int r = container_destroy(c, err);
-    stop_monitor(c);
-    /* Said, but not a reason to keep the container: a retry could not do
-     * better (the interface or its redirect may be gone already). */
-    cerr_t net = NULL;
-    if (restore_network(c, &net) < 0)
-        log_warn("%s", cerr_msg(net));
-    cerr_free(&net);
-    return r;
-}
-
-/* QEMU (from the cgroup) and the monitor. */
-static int qemu_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err)
-{
-    if (container_pids(c, pids, n, err) < 0)
-        return -1;
-    pid_t m = monitor_pid(c);
-    if (m == 0)
-        return 0;
-    pid_t *v = realloc(*pids, (*n + 1) * sizeof(pid_t));
-    if (v == NULL)
-        abort();
-    v[(*n)++] = m;
-    *pids = v;
-    return 0;
-}
-
-static int qemu_update(struct container *c, const struct spec_resources *r, cerr_t *err)
-{
-    (void)c;
-    (void)r;
-    return cerr_set(err, 0,
-                    "update: not supported by the qemu level (the VM's vCPUs and memory are "
-                    "fixed when it boots)");
+    return vmhost_create(c, o, &qemu_backend, err);
 }
 
 const struct level_ops qemu_level = {
     .name = "qemu",
     .summary = "a QEMU microVM with cella's guest kernel and agent (Kata class)",
     .create = qemu_create,
-    .start = qemu_start,
-    .wait = qemu_wait,
-    .kill = qemu_kill,
-    .destroy = qemu_destroy,
-    .exec = qemu_exec,
+    .start = vm_start,
+    .kill = vm_kill,
+    .destroy = vmhost_destroy,
+    .exec = vm_exec,
     /* The cgroup freezer stops QEMU, and with it the whole VM. */
     .pause = container_pause,
     .resume = container_resume,
     .paused = container_paused,
-    .update = qemu_update,
-    .pids = qemu_pids,
+    .update = vmhost_update,
+    .pids = vmhost_pids,
 };

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/qemu/tap.h"
+#include "level/qemu/qemu.h"
 
 /* QEMU's user-mode network: the guest is 10.0.2.15/24 behind a NAT whose
  * gateway is 10.0.2.2 and DNS forwarder 10.0.2.3. The agent sets them
@@ -23,7 +23,7 @@ static int parse_port(const char *s, long *out)
     return parse_long(s, out) == 0 && *out > 0 && *out <= 65535 ? 0 : -1;
 }
 
-char *vm_net_hostfwd(const char *port, cerr_t *err)
+char *qemu_net_hostfwd(const char *port, cerr_t *err)
 {
     autofree char *copy = xstrdup(port);
     char *tok[5];
@@ -58,7 +58,7 @@ static int hostfwd_list(const char *ports, char **out, cerr_t *err)
     for (char *tok; (tok = strsep(&s, ",")) != NULL;) {
         if (*tok == '\0')
             continue;
-        autofree char *fwd = vm_net_hostfwd(tok, err);
+        autofree char *fwd = qemu_net_hostfwd(tok, err);
         if (fwd == NULL)
             return -1;
         char *joined = xasprintf("%s,hostfwd=%s", *out, fwd);
@@ -68,29 +68,25 @@ static int hostfwd_list(const char *ports, char **out, cerr_t *err)
     return 0;
 }
 
-int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+int qemu_user_net(struct vm_config *cfg, const struct spec *s, const char *nspath, cerr_t *err)
 {
-    const struct spec_namespace *ns = &s->linux_.ns[NS_NETWORK];
     const char *ports = spec_annotation(s, QEMU_ANN_PORTS);
-    if (ns->present && ns->path != NULL) {
+    if (nspath != NULL) {
         if (ports != NULL)
             return cerr_set(err, 0,
                             "annotation " QEMU_ANN_PORTS ": ports are published by user-mode "
                             "networking only, not in the network namespace `%s`",
-                            ns->path);
-        cfg->hostfwd = xstrdup("");
-        if (vm_tap_make(cfg, ns->path, &cfg->netns_dev, err) < 0)
-            return -1;
-        cfg->netns = xstrdup(ns->path);
+                            nspath);
+        QEMU(cfg)->hostfwd = xstrdup("");
         return 0;
     }
-    if (hostfwd_list(ports ? ports : "", &cfg->hostfwd, err) < 0)
+    if (hostfwd_list(ports ? ports : "", &QEMU(cfg)->hostfwd, err) < 0)
         return -1;
     cfg->guest_net = xstrdup(SLIRP_GUEST_NET);
     return 0;
 }
 
-void vm_net_raise_backlog(pid_t qemu, int qemu_pidfd)
+void qemu_net_raise_backlog(pid_t qemu, int qemu_pidfd)
 {
     autofree char *dir = xasprintf("/proc/%d/fd", (int)qemu);
     DIR *d = opendir(dir);

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "core/util.h"
-#include "guest/agent/protocol.h"
+#include "level/qemu/qemu.h"
+#include "proto/protocol.h"
 
 struct argv {
     char **v;
@@ -57,9 +58,10 @@ char *qemu_kernel_cmdline(const struct vm_config *cfg)
      * rate and (one vCPU) the PIT as the tick spare the guest its timer
      * calibrations, and noreplace-smp the rewriting of every lock prefix:
      * 1.06 s -> 0.74 s to init (docs/guest-kernel.md). */
-    const char *up = !cfg->kvm && cfg->vcpus == 1 ? " noreplace-smp nolapic_timer" : "";
-    autofree char *tsc = !cfg->kvm && cfg->tsc_khz
-                             ? xasprintf(" tsc_early_khz=%lu tsc=reliable", cfg->tsc_khz)
+    const struct qemu_config *q = QEMU(cfg);
+    const char *up = !q->kvm && cfg->vcpus == 1 ? " noreplace-smp nolapic_timer" : "";
+    autofree char *tsc = !q->kvm && q->tsc_khz
+                             ? xasprintf(" tsc_early_khz=%lu tsc=reliable", q->tsc_khz)
                              : xstrdup("");
     return xasprintf("console=ttyS0 reboot=k panic=-1 quiet%s%s cella.root=/dev/vda "
                      "cella.rootfstype=%s%s %s",
@@ -69,13 +71,14 @@ char *qemu_kernel_cmdline(const struct vm_config *cfg)
 
 char **qemu_argv(const struct vm_config *cfg, int agent_fd)
 {
+    const struct qemu_config *q = QEMU(cfg);
     struct argv a = {0};
-    add(&a, xstrdup(cfg->qemu));
+    add(&a, xstrdup(q->qemu));
     /* No firmware, ACPI tables or option ROMs: the kernel's PVH entry is
      * jumped into directly. */
     add2(&a, "-M", xstrdup("microvm,acpi=off,x-option-roms=off"));
-    add2(&a, "-accel", xstrdup(cfg->kvm ? "kvm" : "tcg"));
-    if (cfg->kvm)
+    add2(&a, "-accel", xstrdup(q->kvm ? "kvm" : "tcg"));
+    if (q->kvm)
         add2(&a, "-cpu", xstrdup("host"));
     add2(&a, "-smp", xasprintf("%u", cfg->vcpus));
     add2(&a, "-m", xasprintf("%u", cfg->mem_mib));
@@ -101,7 +104,7 @@ char **qemu_argv(const struct vm_config *cfg, int agent_fd)
         add2(&a, "-netdev", xasprintf("tap,id=n0,fd=%d", cfg->tap_fd));
         add2(&a, "-device", xasprintf("virtio-net-device,netdev=n0,mac=%s", cfg->mac));
     } else {
-        add2(&a, "-netdev", xasprintf("user,id=n0%s", cfg->hostfwd));
+        add2(&a, "-netdev", xasprintf("user,id=n0%s", q->hostfwd));
         add2(&a, "-device", xstrdup("virtio-net-device,netdev=n0"));
     }
     return a.v;

@@ -2,7 +2,7 @@
 #ifndef CELLA_QEMU_CMD_H
 #define CELLA_QEMU_CMD_H
 
-#include "level/qemu/vm.h"
+#include "level/vmhost/vm.h"
 
 /* argv for execv (NULL-terminated; free with qemu_argv_free). agent_fd is
  * the monitor's socket to the agent, inherited by QEMU; QEMU's stdout is the

@@ -4,11 +4,11 @@
  * ingress to the tap, the tap's ingress to the interface), and the guest
  * takes over the interface's IPv4 address, prefix, gateway, MTU and MAC.
  * The namespace's own stack no longer sees that interface's traffic. */
-#ifndef CELLA_QEMU_TAP_H
-#define CELLA_QEMU_TAP_H
+#ifndef CELLA_VMHOST_TAP_H
+#define CELLA_VMHOST_TAP_H
 
 #include "core/error.h"
-#include "level/qemu/vm.h"
+#include "level/vmhost/vm.h"
 
 /* Fills cfg->tap_fd, cfg->mac and cfg->guest_net; *dev (malloc'd) is the
  * namespace's interface, for vm_tap_remove. */

@@ -1,18 +1,19 @@
-/* The control channel between cella's commands and a VM's monitor: a
- * stream socket ROOT/ID/monitor.sock carrying frames of the agent protocol
- * (guest/agent/protocol.h: the same header and functions) with types of
- * their own, below. An exec request is followed by its stdin, stdout and
- * stderr, one fd per 1-byte message (SCM_RIGHTS). */
-#ifndef CELLA_QEMU_CTL_H
-#define CELLA_QEMU_CTL_H
+/* The control channel between cella's commands and a container's
+ * supervisor (supervisor.h; the VM levels' monitor): a stream socket
+ * ROOT/ID/monitor.sock carrying frames of the agent protocol
+ * (src/proto/protocol.h: the same header and functions) with types of their
+ * own, below. An exec request is followed by its stdin, stdout and stderr,
+ * one fd per 1-byte message (SCM_RIGHTS). */
+#ifndef CELLA_LEVEL_CTL_H
+#define CELLA_LEVEL_CTL_H
+
+#include <stdbool.h>
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
-#include "guest/agent/protocol.h"
-
-#define CTL_SOCK "monitor.sock"
+#include "proto/protocol.h"
 
 enum ctl_type {
     /* command -> monitor */
@@ -34,9 +35,6 @@ int ctl_recv(int sock, struct agent_hdr *h, uint8_t **payload);
 int ctl_send_stdio(int sock, const int fds[3]);
 int ctl_recv_stdio(int sock, int fds[3]);
 
-/* The command side: connect to the monitor of the container whose state
- * directory is dirfd ("its VM has stopped" when the monitor has ended). */
-int ctl_connect(int dirfd, const char *id, cerr_t *err);
 /* Send a request (with stdio, for exec, unless NULL); a monitor gone
  * meanwhile is -1 with errno EPIPE, not a SIGPIPE. */
 int ctl_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
@@ -46,5 +44,7 @@ int ctl_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t l
  * *reply (when not NULL: the caller frees it). */
 int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
              const int *stdio, uint8_t **reply, cerr_t *err);
+/* CTL_KILL of process id (0: the container's process; all: every process). */
+int ctl_kill(int sock, uint32_t id, int sig, bool all, cerr_t *err);
 
 #endif

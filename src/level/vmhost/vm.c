@@ -1,7 +1,9 @@
-/* The VM's configuration: host programs and files, accelerator, size. */
+/* The VM's configuration: guest files, size, network; the VMM's part is
+ * the backend's. */
 #define _GNU_SOURCE
-#include "level/qemu/vm.h"
+#include "level/vmhost/vm.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -11,9 +13,8 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/qemu/net.h"
+#include "level/vmhost/tap.h"
 
-#define QEMU_BINARY     "qemu-system-x86_64"
 #define DEFAULT_MEM_MIB 128
 #define MIN_MEM_MIB     64
 #define MAX_VCPUS       8 /* NR_CPUS of the guest kernel (guest/kernel/cella.config) */
@@ -37,14 +38,14 @@ char *vm_find_program(const char *name)
 
 /* A guest file: $ENV, then next to the cella binary (its build directory),
  * then LIB_DIR. The error names every place tried. */
-static char *find_guest_file(const char *env, const char *name, const char *what, const char *how,
-                             cerr_t *err)
+static char *find_guest_file(const struct vm_backend *b, const char *env, const char *name,
+                             const char *what, const char *how, cerr_t *err)
 {
     const char *e = getenv(env);
     if (e != NULL && *e) {
         if (access(e, R_OK) == 0)
             return xstrdup(e);
-        return cerr_set(err, errno, "qemu level: %s `%s` (from $%s)", what, e, env), NULL;
+        return cerr_set(err, errno, "%s level: %s `%s` (from $%s)", b->level, what, e, env), NULL;
     }
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -55,43 +56,9 @@ static char *find_guest_file(const char *env, const char *name, const char *what
     autofree char *lib = xasprintf(LIB_DIR "/%s", name);
     if (access(lib, R_OK) == 0)
         return xstrdup(lib);
-    cerr_set(err, 0, "qemu level: no %s: tried %s, %s and $%s (%s)", what, beside, lib, env, how);
+    cerr_set(err, 0, "%s level: no %s: tried %s, %s and $%s (%s)", b->level, what, beside, lib, env,
+             how);
     return NULL;
-}
-
-/* Hardware virtualization: /dev/kvm alone is not enough (PVM hosts have it
- * without vmx/svm, and cannot run a Linux guest at useful speed). */
-static bool host_has_kvm(void)
-{
-    const char *force = getenv("CELLA_QEMU_ACCEL");
-    if (force != NULL && *force)
-        return strcmp(force, "kvm") == 0;
-    if (access("/dev/kvm", R_OK | W_OK) != 0)
-        return false;
-    autofree char *info = read_file("/proc/cpuinfo", NULL, NULL);
-    if (info == NULL)
-        return false;
-    const char *flags = strstr(info, "\nflags");
-    const char *eol = flags ? strchr(flags + 1, '\n') : NULL;
-    if (eol == NULL)
-        return false;
-    autofree char *line = strndup(flags, (size_t)(eol - flags));
-    return line && (strstr(line, " vmx") || strstr(line, " svm"));
-}
-
-/* Under TCG the guest's TSC runs at the host's rate; telling the guest that
- * rate spares its PIT calibration, which fails by chance under emulation
- * (docs/guest-kernel.md). Only trusted when the host kernel itself knows
- * its TSC rate (tsc_known_freq: "cpu MHz" is then the TSC's). */
-static unsigned long host_tsc_khz(void)
-{
-    autofree char *info = read_file("/proc/cpuinfo", NULL, NULL);
-    if (info == NULL || strstr(info, " tsc_known_freq") == NULL)
-        return 0;
-    const char *mhz = strstr(info, "cpu MHz");
-    const char *colon = mhz ? strchr(mhz, ':') : NULL;
-    double v = colon ? strtod(colon + 1, NULL) : 0;
-    return v > 0 ? (unsigned long)(v * 1000 + 0.5) : 0;
 }
 
 /* linux.resources.cpu: quota/period rounded up, else the cpuset's size. */
@@ -123,15 +90,36 @@ static unsigned spec_mem_mib(const struct spec_resources *r)
     return mib < MIN_MEM_MIB ? MIN_MEM_MIB : mib > 1u << 20 ? 1u << 20 : (unsigned)mib;
 }
 
-static int boot_timeout(const struct spec *s, bool kvm, unsigned *out, cerr_t *err)
+char *vm_annotation(const struct vm_backend *b, const char *name)
 {
-    const char *v = spec_annotation(s, QEMU_ANN_BOOT_TIMEOUT);
-    const char *origin = "annotation " QEMU_ANN_BOOT_TIMEOUT;
-    if (v == NULL) {
-        v = getenv("CELLA_QEMU_BOOT_TIMEOUT");
-        origin = "$CELLA_QEMU_BOOT_TIMEOUT";
+    return xasprintf("%s%s", b->annotation_prefix, name);
+}
+
+/* The level's annotation NAME, else $PREFIX_NAME (upper case, '_' for '-'). */
+static const char *setting(const struct vm_backend *b, const struct spec *s, const char *name,
+                           char **origin)
+{
+    autofree char *ann = vm_annotation(b, name);
+    const char *v = spec_annotation(s, ann);
+    if (v != NULL) {
+        *origin = xasprintf("annotation %s", ann);
+        return v;
     }
-    *out = kvm ? 10 : 30;
+    char *env = xasprintf("%s%s", b->env_prefix, name);
+    for (char *c = env + strlen(b->env_prefix); *c; c++)
+        *c = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+    *origin = xasprintf("$%s", env);
+    v = getenv(env);
+    free(env);
+    return v;
+}
+
+/* The backend's default unless the annotation or environment says. */
+static int boot_timeout(const struct vm_backend *b, const struct spec *s, unsigned *out,
+                        cerr_t *err)
+{
+    autofree char *origin = NULL;
+    const char *v = setting(b, s, "boot-timeout", &origin);
     if (v == NULL || *v == '\0')
         return 0;
     long n;
@@ -141,34 +129,47 @@ static int boot_timeout(const struct spec *s, bool kvm, unsigned *out, cerr_t *e
     return 0;
 }
 
+/* A named network namespace: a tap in it (tap.h); else the VMM's own. */
+static int net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+{
+    const struct spec_namespace *ns = &s->linux_.ns[NS_NETWORK];
+    const char *nspath = ns->present ? ns->path : NULL;
+    if (cfg->backend->user_net(cfg, s, nspath, err) < 0)
+        return -1;
+    if (nspath == NULL)
+        return 0;
+    if (vm_tap_make(cfg, nspath, &cfg->netns_dev, err) < 0)
+        return -1;
+    cfg->netns = xstrdup(nspath);
+    return 0;
+}
+
 static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
-    cfg->qemu = vm_find_program(QEMU_BINARY);
-    if (cfg->qemu == NULL)
-        return cerr_set(err, 0,
-                        "qemu level: " QEMU_BINARY " not found (install qemu-system-x86: "
-                        "scripts/deps.sh does)");
-    cfg->kernel = find_guest_file("CELLA_KERNEL", "vmlinux", "guest kernel",
+    const struct vm_backend *b = cfg->backend;
+    if (b->configure(cfg, s, err) < 0)
+        return -1;
+    cfg->kernel = find_guest_file(b, "CELLA_KERNEL", "vmlinux", "guest kernel",
                                   "run `make kernel` to build it", err);
     if (cfg->kernel == NULL)
         return -1;
-    cfg->initrd = find_guest_file("CELLA_AGENT_INITRD", "cella-agent.cpio", "guest agent initramfs",
-                                  "run `make` to build it", err);
+    cfg->initrd = find_guest_file(b, "CELLA_AGENT_INITRD", "cella-agent.cpio",
+                                  "guest agent initramfs", "run `make` to build it", err);
     if (cfg->initrd == NULL)
         return -1;
-    cfg->kvm = host_has_kvm();
-    cfg->tsc_khz = cfg->kvm ? 0 : host_tsc_khz();
     cfg->vcpus = spec_vcpus(&s->linux_.resources);
     cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
     cfg->readonly = s->root.readonly;
-    if (boot_timeout(s, cfg->kvm, &cfg->boot_timeout_s, err) < 0)
+    if (boot_timeout(b, s, &cfg->boot_timeout_s, err) < 0)
         return -1;
-    return vm_net_make(cfg, s, err);
+    return net_make(cfg, s, err);
 }
 
-int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+int vm_config_make(struct vm_config *cfg, const struct vm_backend *b, const struct spec *s,
+                   cerr_t *err)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->backend = b;
     cfg->tap_fd = -1;
     if (config_make(cfg, s, err) < 0) {
         vm_config_free(cfg);
@@ -179,11 +180,11 @@ int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 
 void vm_config_free(struct vm_config *cfg)
 {
-    free(cfg->qemu);
+    if (cfg->backend != NULL && cfg->vmm != NULL)
+        cfg->backend->release(cfg);
     free(cfg->kernel);
     free(cfg->initrd);
     free(cfg->image);
-    free(cfg->hostfwd);
     free(cfg->guest_net);
     free(cfg->mac);
     free(cfg->netns);
@@ -199,11 +200,11 @@ char **vm_config_annotations(const struct vm_config *cfg)
     char **v = calloc(7, sizeof(char *));
     if (v == NULL)
         abort();
-    v[0] = xstrdup(QEMU_ANN_ACCEL);
-    v[1] = xstrdup(cfg->kvm ? "kvm" : "tcg");
-    v[2] = xstrdup(QEMU_ANN_VCPUS);
+    v[0] = vm_annotation(cfg->backend, "accel");
+    v[1] = xstrdup(cfg->backend->accel(cfg));
+    v[2] = vm_annotation(cfg->backend, "vcpus");
     v[3] = xasprintf("%u", cfg->vcpus);
-    v[4] = xstrdup(QEMU_ANN_MEMORY);
+    v[4] = vm_annotation(cfg->backend, "memory");
     v[5] = xasprintf("%uM", cfg->mem_mib);
     return v;
 }

@@ -1,6 +1,6 @@
 /* Frames on the control socket, and the stdio fds of exec. */
 #define _GNU_SOURCE
-#include "level/qemu/ctl.h"
+#include "level/ctl.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -51,20 +51,6 @@ int ctl_recv_stdio(int sock, int fds[3])
     return 0;
 }
 
-int ctl_connect(int dirfd, const char *id, cerr_t *err)
-{
-    autofree char *path = xasprintf("/proc/self/fd/%d/" CTL_SOCK, dirfd);
-    cerr_t e = NULL;
-    int fd = unix_connect(path, &e);
-    if (fd >= 0)
-        return fd;
-    int errnum = e ? e->errnum : 0;
-    cerr_free(&e);
-    if (errnum == ENOENT || errnum == ECONNREFUSED)
-        return cerr_set(err, 0, "container `%s`: its VM has stopped (the monitor is gone)", id);
-    return cerr_set(err, errnum, "container `%s`: connect to its VM monitor", id);
-}
-
 /* A monitor gone meanwhile is an error to report, not a SIGPIPE to die of. */
 int ctl_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
              const int *stdio)
@@ -85,12 +71,12 @@ int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t l
              const int *stdio, uint8_t **reply, cerr_t *err)
 {
     if (ctl_send(sock, type, id, payload, len, stdio) < 0)
-        return cerr_set(err, errno, "send to the VM monitor");
+        return cerr_set(err, errno, "send to the container's monitor");
     struct agent_hdr h;
     uint8_t *p = NULL;
     int r = ctl_recv(sock, &h, &p);
     if (r <= 0)
-        return cerr_set(err, r < 0 ? errno : 0, "the VM monitor ended without an answer");
+        return cerr_set(err, r < 0 ? errno : 0, "the container's monitor ended without an answer");
     if (h.type == CTL_ERROR) {
         cerr_set(err, 0, "%s", (char *)p);
         free(p);
@@ -101,4 +87,12 @@ int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t l
     else
         free(p);
     return h.type;
+}
+
+int ctl_kill(int sock, uint32_t id, int sig, bool all, cerr_t *err)
+{
+    uint8_t p[8];
+    agent_set_u32(p, (uint32_t)sig);
+    agent_set_u32(p + 4, all ? AGENT_SIGNAL_ALL : 0);
+    return ctl_call(sock, CTL_KILL, id, p, sizeof(p), NULL, NULL, err) < 0 ? -1 : 0;
 }

@@ -1,7 +1,7 @@
 /* The bundle's rootfs as a read-only erofs image, cached by a key over the
  * tree's metadata (docs/rootfs-delivery.md). */
 #define _GNU_SOURCE
-#include "level/qemu/rootfs.h"
+#include "level/vmhost/rootfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,7 +129,7 @@ static int walk_dir(struct walker *w, int dirfd, const char *rel, cerr_t *err)
     return rc;
 }
 
-int qemu_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err)
+int vm_rootfs_key(const char *rootfs_dir, char key[65], cerr_t *err)
 {
     struct walker w = {.top = rootfs_dir};
     sha256_init(&w.h);
@@ -290,26 +290,151 @@ static int build_once(const char *rootfs_dir, const char *cache, const char *key
     return rc;
 }
 
-int qemu_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err)
+/* $CELLA_ROOTFS_CACHE_MAX in bytes (0: no limit). */
+static int cache_limit(unsigned long long *out, cerr_t *err)
+{
+    const char *v = getenv(ROOTFS_CACHE_MAX_ENV);
+    if (v == NULL || *v == '\0')
+        v = ROOTFS_CACHE_MAX_DEFAULT;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    const char *units = "KMGT", *u = *end ? strchr(units, *end) : NULL;
+    if (errno || end == v || *v == '-' || (*end && (u == NULL || end[1] != '\0')))
+        return cerr_set(
+            err, 0,
+            "$" ROOTFS_CACHE_MAX_ENV ": `%s`: expected bytes, or a number with K, M, G or T", v);
+    for (const char *k = units; u != NULL && k <= u; k++) {
+        if (n > ULLONG_MAX / 1024)
+            return cerr_set(err, 0, "$" ROOTFS_CACHE_MAX_ENV ": `%s`: too large", v);
+        n *= 1024;
+    }
+    *out = n;
+    return 0;
+}
+
+struct cached {
+    char *name;
+    unsigned long long size;
+    struct timespec used;
+};
+
+static int by_use(const void *a, const void *b)
+{
+    const struct cached *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    if (x->used.tv_nsec != y->used.tv_nsec)
+        return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Remove cache/name unless a VM holds it (LOCK_SH) or it was replaced
+ * meanwhile; true when it went. */
+static bool evict(int dirfd, const char *name)
+{
+    autoclose int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat held, now;
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &held) < 0 ||
+        fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || held.st_ino != now.st_ino ||
+        held.st_dev != now.st_dev)
+        return false;
+    return unlinkat(dirfd, name, 0) == 0;
+}
+
+/* Down to the limit, least recently used first; keep (the entry just used)
+ * stays. Best effort: the cache is only ever too large, never wrong. */
+static void trim(const char *cache, const char *keep, unsigned long long limit)
+{
+    if (limit == 0)
+        return;
+    autoclose int dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dirfd >= 0 ? fdopendir(dup(dirfd)) : NULL;
+    if (d == NULL)
+        return;
+    struct cached *v = NULL;
+    size_t n = 0, cap = 0;
+    unsigned long long total = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        struct stat st;
+        if (e->d_name[0] == '.' || len < 7 || strcmp(e->d_name + len - 6, ".erofs") != 0 ||
+            fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            v = realloc(v, cap * sizeof(*v));
+            if (v == NULL)
+                abort();
+        }
+        v[n++] = (struct cached){xstrdup(e->d_name), (unsigned long long)st.st_size, st.st_atim};
+        total += (unsigned long long)st.st_size;
+    }
+    closedir(d);
+    qsort(v, n, sizeof(*v), by_use);
+    for (size_t i = 0; i < n && total > limit; i++)
+        if (strcmp(v[i].name, keep) != 0 && evict(dirfd, v[i].name))
+            total -= v[i].size;
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+/* The entry open and held (LOCK_SH), built first when missing; an entry
+ * evicted between the open and the lock is built again. */
+static int hold_entry(const char *rootfs_dir, const char *cache, const char *key, const char *entry,
+                      cerr_t *err)
+{
+    for (int tries = 0;; tries++) {
+        if (!have_entry(entry)) {
+            /* 0700: images hold the containers' files, secrets included. */
+            if (mkdir_p(cache, 0700, err) < 0)
+                return cerr_wrap(err, "rootfs `%s`: cache", rootfs_dir);
+            if (build_once(rootfs_dir, cache, key, entry, err) < 0)
+                return -1;
+        }
+        int fd = open(entry, O_RDONLY | O_CLOEXEC);
+        struct stat held, now;
+        if (fd >= 0 && flock(fd, LOCK_SH) == 0 && fstat(fd, &held) == 0 && stat(entry, &now) == 0 &&
+            held.st_ino == now.st_ino && held.st_dev == now.st_dev)
+            return fd;
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (tries == 3)
+            return cerr_set(err, e, "rootfs `%s`: hold `%s`", rootfs_dir, entry);
+    }
+}
+
+int vm_rootfs_image_held(const char *rootfs_dir, char **path, const char **fstype, int *hold,
+                         cerr_t *err)
 {
     char key[65];
-    if (qemu_rootfs_key(rootfs_dir, key, err) < 0)
+    unsigned long long limit = 0;
+    if (cache_limit(&limit, err) < 0 || vm_rootfs_key(rootfs_dir, key, err) < 0)
         return -1;
     const char *cache = cache_dir();
     autofree char *entry = xasprintf("%s/%s.erofs", cache, key);
-    if (!have_entry(entry)) {
-        /* 0700: images hold the containers' files, secrets included. */
-        if (mkdir_p(cache, 0700, err) < 0)
-            return cerr_wrap(err, "rootfs `%s`: cache", rootfs_dir);
-        if (build_once(rootfs_dir, cache, key, entry, err) < 0)
-            return -1;
-    }
-    /* The access time says when an entry was last used, for cleaning the
-     * cache (docs/rootfs-delivery.md); relatime would not keep it. */
-    utimensat(AT_FDCWD, entry, (struct timespec[]){{.tv_nsec = UTIME_NOW}, {.tv_nsec = UTIME_OMIT}},
-              0);
+    int fd = hold_entry(rootfs_dir, cache, key, entry, err);
+    if (fd < 0)
+        return -1;
+    /* The access time says when an entry was last used, for the trim below
+     * and for cleaning by hand (docs/rootfs-delivery.md); relatime would
+     * not keep it. */
+    futimens(fd, (struct timespec[]){{.tv_nsec = UTIME_NOW}, {.tv_nsec = UTIME_OMIT}});
+    trim(cache, strrchr(entry, '/') + 1, limit);
+    *hold = fd;
     *path = entry;
     entry = NULL;
     *fstype = "erofs";
+    return 0;
+}
+
+int vm_rootfs_image(const char *rootfs_dir, char **path, const char **fstype, cerr_t *err)
+{
+    int hold;
+    if (vm_rootfs_image_held(rootfs_dir, path, fstype, &hold, err) < 0)
+        return -1;
+    close(hold);
     return 0;
 }

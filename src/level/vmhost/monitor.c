@@ -1,7 +1,7 @@
 /* The VM monitor (monitor.h): boot, then one poll loop relaying between
  * the agent, create's stdio, and the commands on the control socket. */
 #define _GNU_SOURCE
-#include "level/qemu/monitor.h"
+#include "level/vmhost/monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,13 +21,11 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "guest/agent/protocol.h"
+#include "proto/protocol.h"
 #include "cgroup/cgroup.h"
-#include "level/qemu/ctl.h"
-#include "level/qemu/net.h"
-#include "level/qemu/qemu_cmd.h"
+#include "level/ctl.h"
+#include "level/supervisor.h"
 
-#define EXIT_FILE   "exit"
 #define MAX_CLIENTS 64
 #define IO_CHUNK    65536
 #define CONSOLE_MAX (1 << 20)
@@ -61,7 +59,7 @@ struct mon {
     int dir, agent, listen, report, pidfd;
     struct agent_in in;
     struct agent_queue out; /* frames the agent has not taken yet */
-    pid_t qemu;
+    pid_t vm;               /* the VMM's process */
     bool ready;
     unsigned long long spawned, deadline;
     int stdin0;      /* our fd 0 while relayed to process 0, else -1 */
@@ -104,17 +102,21 @@ static char *guest_text(const void *p, size_t n)
     return out;
 }
 
-/* The line of the console that says why the VM stopped: QEMU's own error,
- * then the agent's, then a kernel panic, else the last line. */
-static char *console_reason(int dir)
+/* The line of the console that says why the VM stopped: the monitor's own,
+ * the VMM's, then the agent's, then a kernel panic, else the last line. */
+static char *console_reason(const struct mon *m)
 {
-    autofree char *log = read_file_at(dir, MONITOR_CONSOLE, NULL, NULL);
+    autofree char *log = read_file_at(m->dir, MONITOR_CONSOLE, NULL, NULL);
     if (log == NULL)
         return NULL;
-    static const char *const marks[] = {
-        "cella-monitor: ", "qemu-system-x86_64: ", "qemu: ", "cella-agent: ", "Kernel panic"};
+    const char *marks[16] = {"cella-monitor: "};
+    size_t n = 1;
+    for (const char *const *v = m->a->cfg->backend->console_marks; *v && n < 14; v++)
+        marks[n++] = *v;
+    marks[n++] = "cella-agent: ";
+    marks[n++] = "Kernel panic";
     const char *best = NULL, *last = NULL;
-    size_t rank = ARRAY_SIZE(marks);
+    size_t rank = n;
     for (char *s = log, *line; (line = strsep(&s, "\n")) != NULL;) {
         line[strcspn(line, "\r")] = '\0';
         if (*line == '\0')
@@ -145,41 +147,27 @@ static void report(struct mon *m, const char *fmt, ...)
     va_end(ap);
 }
 
-static void kill_qemu(struct mon *m)
+static void kill_vm(struct mon *m)
 {
-    if (m->qemu > 0)
-        kill(m->qemu, SIGKILL);
+    if (m->vm > 0)
+        m->a->cfg->backend->kill(m->vm);
 }
 
-/* A boot that failed: QEMU is killed and create gets one line. */
+/* A boot that failed: the VM is killed and create gets one line. */
 static void __attribute__((noreturn)) boot_failed(struct mon *m, const char *what)
 {
-    kill_qemu(m);
+    kill_vm(m);
     int status = 0;
-    if (m->qemu > 0)
-        waitpid(m->qemu, &status, 0);
-    autofree char *why = console_reason(m->dir);
-    report(m, "ERR qemu level: %s%s%s\n", what, why ? ": " : "", why ? why : "");
+    if (m->vm > 0)
+        waitpid(m->vm, &status, 0);
+    autofree char *why = console_reason(m);
+    report(m, "ERR %s level: %s%s%s\n", m->a->cfg->backend->level, what, why ? ": " : "",
+           why ? why : "");
     _exit(1);
 }
 
-static int listen_ctl(int dir)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" CTL_SOCK, dir);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -1;
-    unlinkat(dir, CTL_SOCK, 0);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* The child: QEMU in the container's cgroup, dying with its monitor. */
-static void __attribute__((noreturn)) exec_qemu(struct mon *m, int guest_end, int console)
+/* The child: the VMM in the container's cgroup, dying with its monitor. */
+static void __attribute__((noreturn)) exec_vm(struct mon *m, int guest_end, int console)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     cerr_t err = NULL;
@@ -191,9 +179,9 @@ static void __attribute__((noreturn)) exec_qemu(struct mon *m, int guest_end, in
     }
     /* The console log is the guest's to fill (its serial port, the
      * kernel's messages): bounded, or a guest writing without end would fill
-     * ROOT, a tmpfs (the host's memory). Beyond the bound QEMU's writes fail
-     * (EFBIG: SIGXFSZ is ignored) and the output is dropped; QEMU writes no
-     * other file (the image is read-only). */
+     * ROOT, a tmpfs (the host's memory). Beyond the bound the VMM's writes
+     * fail (EFBIG: SIGXFSZ is ignored) and the output is dropped; the VMM
+     * writes no other file (the image is read-only). */
     setrlimit(RLIMIT_FSIZE, &(struct rlimit){CONSOLE_MAX, CONSOLE_MAX});
     signal(SIGXFSZ, SIG_IGN);
     int devnull = open("/dev/null", O_RDONLY);
@@ -207,13 +195,10 @@ static void __attribute__((noreturn)) exec_qemu(struct mon *m, int guest_end, in
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
-    char **argv = qemu_argv(m->a->cfg, guest_end);
-    execv(argv[0], argv);
-    dprintf(2, "cella-monitor: exec %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
+    m->a->cfg->backend->spawn(m->a->cfg, guest_end);
 }
 
-static void spawn_qemu(struct mon *m)
+static void spawn_vm(struct mon *m)
 {
     int sv[2];
     int console =
@@ -224,15 +209,15 @@ static void spawn_qemu(struct mon *m)
     if (pid < 0)
         boot_failed(m, "fork");
     if (pid == 0)
-        exec_qemu(m, sv[1], console);
+        exec_vm(m, sv[1], console);
     close(sv[1]);
     close(console);
-    /* QEMU's is the tap's last fd: the device goes with it. */
+    /* The VMM's is the tap's last fd: the device goes with it. */
     if (m->a->cfg->tap_fd >= 0)
         close(m->a->cfg->tap_fd);
     m->agent = sv[0];
-    fcntl(m->agent, F_SETFL, O_NONBLOCK); /* ours only: QEMU's end is another file */
-    m->qemu = pid;
+    fcntl(m->agent, F_SETFL, O_NONBLOCK); /* ours only: the VMM's end is another file */
+    m->vm = pid;
     m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (m->pidfd < 0)
         boot_failed(m, "pidfd_open");
@@ -312,11 +297,8 @@ static size_t *unacked(struct mon *m, uint32_t id)
 
 static void save_exit(struct mon *m)
 {
-    char buf[16];
-    int n = snprintf(buf, sizeof(buf), "%d", m->status0);
-    autofree char *path = xasprintf("/proc/self/fd/%d/" EXIT_FILE, m->dir);
     cerr_t ignore = NULL;
-    write_file_atomic(path, buf, (size_t)n, &ignore);
+    supervisor_save_exit(m->dir, m->status0, &ignore);
     cerr_free(&ignore);
 }
 
@@ -366,7 +348,7 @@ static void on_error(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
     /* Process 0 could not start: the container is over (runc's init dies
      * too when its execve fails). */
     if (id == 0)
-        kill_qemu(m);
+        kill_vm(m);
 }
 
 static void on_output(struct mon *m, uint32_t id, int which, const uint8_t *p, size_t n)
@@ -418,10 +400,10 @@ static void agent_frame(struct mon *m, const struct agent_hdr *h, const uint8_t 
             boot_failed(m, what);
         }
         m->ready = true;
-        log_debug("qemu level: agent READY %.0f ms after QEMU's spawn",
-                  (double)(now_ns() - m->spawned) / 1e6);
-        if (*m->a->cfg->hostfwd)
-            vm_net_raise_backlog(m->qemu, m->pidfd);
+        log_debug("%s level: agent READY %.0f ms after %s's spawn", m->a->cfg->backend->level,
+                  (double)(now_ns() - m->spawned) / 1e6, m->a->cfg->backend->vmm);
+        if (m->a->cfg->backend->ready != NULL)
+            m->a->cfg->backend->ready(m->a->cfg, m->vm, m->pidfd);
         report(m, "OK\n");
         close(m->report);
         m->report = -1;
@@ -462,7 +444,7 @@ static void broken_guest(struct mon *m, const char *why)
         close(fd);
     }
     m->in.broken = true;
-    kill_qemu(m);
+    kill_vm(m);
 }
 
 /* Read what the agent sent and handle its whole frames; false at the end of
@@ -518,7 +500,7 @@ static void req_kill(struct mon *m, struct client *c, const struct agent_hdr *h,
         /* Nothing runs in the VM yet: a signal that would end runc's waiting
          * init ends the VM. */
         if (!harmless_signal(sig))
-            kill_qemu(m);
+            kill_vm(m);
     } else if (!(h->id == 0 && m->exited0)) {
         to_agent(m, AGENT_SIGNAL, h->id, p, 8);
     }
@@ -620,21 +602,22 @@ static bool relay_stdin(struct mon *m, int fd, uint32_t id)
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
-enum slot { S_AGENT, S_QEMU, S_LISTEN, S_STDIN, S_FIXED };
+enum slot { S_AGENT, S_VM, S_LISTEN, S_STDIN, S_FIXED };
 
 static void vm_ended(struct mon *m)
 {
     int status = 0;
     /* The channel may have ended first: a VM without one is of no use. */
-    kill_qemu(m);
-    waitpid(m->qemu, &status, 0);
+    kill_vm(m);
+    waitpid(m->vm, &status, 0);
     while (agent_input(m, true)) /* what the agent said before the end */
         ;
     if (!m->ready) {
         autofree char *what =
-            xasprintf("QEMU exited during boot (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+            xasprintf("%s exited during boot (%s %d)", m->a->cfg->backend->vmm,
+                      WIFSIGNALED(status) ? "signal" : "status",
                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-        m->qemu = 0;
+        m->vm = 0;
         boot_failed(m, what);
     }
     int code = m->exited0 ? m->status0 : 128 + SIGKILL;
@@ -698,7 +681,7 @@ static void __attribute__((noreturn)) loop(struct mon *m)
         bool relay = agent_queue_pending(&m->out) < OUT_HIGH;
         pfd[S_AGENT] =
             (struct pollfd){.fd = m->agent, .events = (short)(POLLIN | (behind ? POLLOUT : 0))};
-        pfd[S_QEMU] = (struct pollfd){.fd = m->pidfd, .events = POLLIN};
+        pfd[S_VM] = (struct pollfd){.fd = m->pidfd, .events = POLLIN};
         pfd[S_LISTEN] = (struct pollfd){.fd = m->ready ? m->listen : -1, .events = POLLIN};
         pfd[S_STDIN] = (struct pollfd){
             .fd = relay && m->unacked0 < AGENT_STDIN_WINDOW ? m->stdin0 : -1, .events = POLLIN};
@@ -727,7 +710,7 @@ static void __attribute__((noreturn)) loop(struct mon *m)
             agent_queue_free(&m->out);
         if ((pfd[S_AGENT].revents & ~POLLOUT) && !agent_input(m, false))
             vm_ended(m);
-        if (pfd[S_QEMU].revents)
+        if (pfd[S_VM].revents)
             vm_ended(m);
         if (pfd[S_STDIN].revents && m->stdin0 >= 0 && !relay_stdin(m, m->stdin0, 0))
             m->stdin0 = -1;
@@ -748,17 +731,10 @@ void monitor_main(const struct monitor_args *a)
     close(a->dirfd);
     setsid(); /* the terminal's signals are for cella's commands, not for us */
     signal(SIGPIPE, SIG_IGN);
-    if (m.dir < 0 || (m.listen = listen_ctl(m.dir)) < 0)
+    if (m.dir < 0 || (m.listen = supervisor_listen(m.dir)) < 0)
         boot_failed(&m, "cannot listen on the monitor socket");
     m.spawned = now_ns();
-    spawn_qemu(&m);
+    spawn_vm(&m);
     m.deadline = now_ns() + (unsigned long long)a->cfg->boot_timeout_s * 1000000000ull;
     loop(&m);
-}
-
-int monitor_saved_exit(int dirfd)
-{
-    autofree char *s = read_file_at(dirfd, EXIT_FILE, NULL, NULL);
-    long v;
-    return s != NULL && parse_long(s, &v) == 0 ? (int)v : -1;
 }

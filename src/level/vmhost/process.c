@@ -1,13 +1,13 @@
 /* The OCI process as RUN fields: what the agent applies in the guest. */
-#include "level/qemu/process.h"
+#include "level/vmhost/process.h"
 
-int qemu_run_fields(const struct spec_process *p, const char *hostname, struct agent_buf *b,
-                    cerr_t *err)
+int vm_run_fields(const struct spec_process *p, const char *hostname, struct agent_buf *b,
+                  cerr_t *err)
 {
     if (p->args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
     if (p->terminal)
-        return cerr_set(err, 0, "process.terminal: not supported by the qemu level yet");
+        return cerr_set(err, 0, "process.terminal: not supported by the VM levels yet");
     for (size_t i = 0; i < p->args.n; i++)
         agent_put_str(b, AGENT_F_ARG, p->args.v[i]);
     for (size_t i = 0; i < p->env.n; i++)

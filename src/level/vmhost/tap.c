@@ -1,6 +1,6 @@
 /* A tap device in the spec's network namespace, bridged by tc (tap.h). */
 #define _GNU_SOURCE
-#include "level/qemu/tap.h"
+#include "level/vmhost/tap.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,8 +41,8 @@ static int find_iface(struct iface *f, cerr_t *err)
     struct ifaddrs *all;
     if (getifaddrs(&all) < 0)
         return cerr_set(err, errno, "getifaddrs");
-    int r = cerr_set(err, 0, "it has no interface up with an IPv4 address to give the VM");
-    for (struct ifaddrs *a = all; a != NULL; a = a->ifa_next) {
+    bool found = false;
+    for (struct ifaddrs *a = all; a != NULL && !found; a = a->ifa_next) {
         if (a->ifa_addr == NULL || a->ifa_addr->sa_family != AF_INET || a->ifa_netmask == NULL ||
             (a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP) ||
             strlen(a->ifa_name) >= sizeof(f->name))
@@ -50,12 +50,11 @@ static int find_iface(struct iface *f, cerr_t *err)
         strcpy(f->name, a->ifa_name);
         inet_ntop(AF_INET, &((struct sockaddr_in *)a->ifa_addr)->sin_addr, f->ip, sizeof(f->ip));
         f->prefix = prefix_len(a->ifa_netmask);
-        cerr_free(err);
-        r = 0;
-        break;
+        found = true;
     }
     freeifaddrs(all);
-    return r;
+    return found ? 0
+                 : cerr_set(err, 0, "it has no interface up with an IPv4 address to give the VM");
 }
 
 /* The default route's gateway through f (from /proc/self/net/route, which

@@ -1,0 +1,256 @@
+/* A VM level's create, delete, ps and update (vmhost.h). Design:
+ * docs/vmhost.md, docs/qemu-level.md. */
+#define _GNU_SOURCE
+#include "level/vmhost/vmhost.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/hooks.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "cgroup/cgroup.h"
+#include "level/container/container.h"
+#include "level/supervisor.h"
+#include "level/vmhost/monitor.h"
+#include "level/vmhost/rootfs.h"
+#include "level/vmhost/tap.h"
+
+/* ---- create --------------------------------------------------------------------------- */
+
+/* What a VM cannot do, refused before anything is made. */
+static int refuse(const struct spec *s, const char *level, cerr_t *err)
+{
+    if (!s->process.present)
+        return cerr_set(err, 0, "process: required to create a container");
+    if (s->process.terminal)
+        return cerr_set(err, 0, "process.terminal: not supported by the %s level yet", level);
+    /* These run in the container's namespaces, that is inside the guest,
+     * where cella has no hook runner. */
+    if (s->hooks[HOOK_CREATE_CONTAINER].n > 0)
+        return cerr_set(err, 0, "hooks.createContainer: not supported by the %s level", level);
+    if (s->hooks[HOOK_START_CONTAINER].n > 0)
+        return cerr_set(err, 0, "hooks.startContainer: not supported by the %s level", level);
+    return 0;
+}
+
+/* The cgroup the VMM runs in, made empty (the spec's resources size the VM,
+ * not the host's cgroup: QEMU itself needs ~90 MB beyond the guest's RAM). */
+static int make_cgroup(struct container *c, cerr_t *err)
+{
+    c->st->cgroup = cgroup_path_for(c->spec->linux_.cgroups_path, c->id, c->g->systemd_cgroup, err);
+    if (c->st->cgroup == NULL)
+        return -1;
+    c->st->systemd_cgroup = c->g->systemd_cgroup;
+    if (cgroup_check_existing(c->st->cgroup, err) < 0) {
+        free(c->st->cgroup); /* someone else's: cleanup must not touch it */
+        c->st->cgroup = NULL;
+        return cerr_wrap(err, "linux.cgroupsPath");
+    }
+    if (cgroup_create(c->st->cgroup, NULL, 0, err) < 0)
+        return -1;
+    return state_save(c->dirfd, c->st, err);
+}
+
+/* The monitor's report: "PID vmm-pid start\n" (recorded at once, so that
+ * a create killed meanwhile leaves something `delete` can clean up), then
+ * "OK\n" or "ERR message\n". *ending: the monitor said ERR or closed its
+ * end, so it has killed the VM and ends by itself. */
+static int read_report(struct container *c, int fd, bool *ending, cerr_t *err)
+{
+    char buf[4096];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        *ending = r == 0;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        buf[n] = '\0';
+        int pid;
+        unsigned long long start;
+        if (c->st->pid == 0 && sscanf(buf, "PID %d %llu\n", &pid, &start) == 2 &&
+            strchr(buf, '\n') != NULL) {
+            c->st->pid = pid;
+            c->st->start_time = start;
+            if (state_save(c->dirfd, c->st, err) < 0)
+                return -1;
+        }
+        if (n == sizeof(buf) - 1)
+            break;
+    }
+    buf[n] = '\0';
+    char *err_line = strstr(buf, "ERR ");
+    if (err_line != NULL) {
+        *ending = true;
+        err_line[strcspn(err_line, "\n")] = '\0';
+        return cerr_set(err, 0, "%s", err_line + 4);
+    }
+    if (strstr(buf, "OK\n") == NULL)
+        return cerr_set(err, 0, "%s level: the VM monitor ended during boot", c->ops->name);
+    return 0;
+}
+
+/* A detached container reading a terminal would take the typing of the
+ * shell it was started from: only a foreground `run` relays a terminal. */
+static bool relay_stdin(const struct create_opts *o)
+{
+    return o->foreground || !isatty(0);
+}
+
+static int spawn_monitor(struct container *c, const struct create_opts *o,
+                         const struct vm_config *cfg, cerr_t *err)
+{
+    int rep[2];
+    if (pipe2(rep, O_CLOEXEC) < 0)
+        return cerr_set(err, errno, "pipe");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(rep[0]);
+        close(rep[1]);
+        return cerr_set(err, e, "fork the VM monitor");
+    }
+    if (pid == 0) {
+        close(rep[0]);
+        struct monitor_args a = {.cfg = cfg,
+                                 .dirfd = c->dirfd,
+                                 .cgroup = c->st->cgroup,
+                                 .report = rep[1],
+                                 .relay_stdin = relay_stdin(o)};
+        monitor_main(&a);
+    }
+    close(rep[1]);
+    bool ending = false;
+    int r = supervisor_record(c->dirfd, pid, err);
+    if (r == 0)
+        r = read_report(c, rep[0], &ending, err);
+    close(rep[0]);
+    /* A monitor that reported its failure has killed the VM and ends. After
+     * any other failure (its pid or the VM's not recorded, the report not
+     * read) it may hold a booted VM and would wait for commands forever:
+     * it is killed, and the VM with it (PR_SET_PDEATHSIG; destroy then
+     * empties the cgroup). */
+    if (r < 0)
+        supervisor_end(pid, ending ? 1000 : 0);
+    return r;
+}
+
+/* Once the VM is up: the hooks of create that run on the host. */
+static int create_hooks(struct container *c, cerr_t *err)
+{
+    autofree char *json = state_to_oci_json(c->st, ST_CREATING, false);
+    if (hooks_run(c->spec, HOOK_PRESTART, json, err) < 0 ||
+        hooks_run(c->spec, HOOK_CREATE_RUNTIME, json, err) < 0)
+        return -1;
+    return 0;
+}
+
+#define NETWORK_FILE "network"
+
+/* The namespace interface the VM took over (tap.h), for delete to give it
+ * back: "PATH\nDEV\n". */
+static int save_network(struct container *c, const struct vm_config *cfg, cerr_t *err)
+{
+    if (cfg->netns == NULL)
+        return 0;
+    autofree char *text = xasprintf("%s\n%s\n", cfg->netns, cfg->netns_dev);
+    autofree char *path = xasprintf("/proc/self/fd/%d/" NETWORK_FILE, c->dirfd);
+    if (write_file_atomic(path, text, strlen(text), err) < 0) {
+        cerr_t ignore = NULL;
+        vm_tap_remove(cfg->netns, cfg->netns_dev, &ignore);
+        cerr_free(&ignore);
+        return -1;
+    }
+    return 0;
+}
+
+/* Give the namespace's interface back (delete). */
+static int restore_network(struct container *c, cerr_t *err)
+{
+    autofree char *text = read_file_at(c->dirfd, NETWORK_FILE, NULL, NULL);
+    char *dev = text ? strchr(text, '\n') : NULL;
+    if (dev == NULL)
+        return 0;
+    *dev++ = '\0';
+    dev[strcspn(dev, "\n")] = '\0';
+    return vm_tap_remove(text, dev, err);
+}
+
+int vmhost_create(struct container *c, const struct create_opts *o, const struct vm_backend *b,
+                  cerr_t *err)
+{
+    struct vm_config cfg = {.tap_fd = -1};
+    /* The image held in use: the monitor inherits it and keeps it for the
+     * VM's life, so that the cache's trim spares it (rootfs.h). */
+    autoclose int hold = -1;
+    int r = -1;
+    if (refuse(c->spec, b->level, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0 ||
+        vm_config_make(&cfg, b, c->spec, err) < 0 || save_network(c, &cfg, err) < 0 ||
+        vm_rootfs_image_held(c->st->rootfs, &cfg.image, &cfg.fstype, &hold, err) < 0 ||
+        make_cgroup(c, err) < 0)
+        goto out;
+    log_debug("%s level: VM configured, image ready, cgroup made", b->level);
+    c->st->extra = vm_config_annotations(&cfg);
+    if (spawn_monitor(c, o, &cfg, err) < 0 || create_hooks(c, err) < 0)
+        goto out;
+    r = 0;
+out:
+    vm_config_free(&cfg);
+    return r;
+}
+
+/* ---- delete, pids, update -------------------------------------------------------------- */
+
+/* Nothing to shut down gracefully: the rootfs is read-only and the guest's
+ * writes live in its tmpfs, so the VMM is killed outright (the container
+ * level's destroy: the pid, then the cgroup), and the monitor ends with it
+ * at once (given 1 s, then killed). The image stays in the rootfs cache for
+ * the next container of the same rootfs. */
+int vmhost_destroy(struct container *c, cerr_t *err)
+{
+    int r = container_destroy(c, err);
+    supervisor_end(supervisor_pid(c->dirfd), 1000);
+    /* Said, but not a reason to keep the container: a retry could not do
+     * better (the interface or its redirect may be gone already). */
+    cerr_t net = NULL;
+    if (restore_network(c, &net) < 0)
+        log_warn("%s", cerr_msg(net));
+    cerr_free(&net);
+    return r;
+}
+
+int vmhost_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err)
+{
+    if (container_pids(c, pids, n, err) < 0)
+        return -1;
+    pid_t m = supervisor_pid(c->dirfd);
+    if (m == 0)
+        return 0;
+    pid_t *v = realloc(*pids, (*n + 1) * sizeof(pid_t));
+    if (v == NULL)
+        abort();
+    v[(*n)++] = m;
+    *pids = v;
+    return 0;
+}
+
+int vmhost_update(struct container *c, const struct spec_resources *r, cerr_t *err)
+{
+    (void)r;
+    return cerr_set(err, 0,
+                    "update: not supported by the %s level (the VM's vCPUs and memory are "
+                    "fixed when it boots)",
+                    c->ops->name);
+}
