@@ -167,8 +167,10 @@ int main(int argc, char **argv)
             continue;
         optind = 0;
         status = commands[i].fn(&g, argc - first, argv + first, &err);
-        if (status < 0)
+        if (status < 0) {
+            status = -status;
             goto fail;
+        }
         return status;
     }
     cerr_set(&err, 0, "unknown command `%s` (see cella --help)", name);
