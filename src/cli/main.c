@@ -154,8 +154,7 @@ int main(int argc, char **argv)
         g.isolation_origin = "program name";
     }
     int first = parse_globals(argc, argv, &g, &err);
-    log_init(g.log_file, g.log_json, g.debug);
-    if (first < 0)
+    if (first < 0 || log_init(g.log_file, g.log_json, g.debug, &err) < 0)
         goto fail;
     if (first >= argc) {
         usage(stderr);
@@ -166,7 +165,12 @@ int main(int argc, char **argv)
         if (strcmp(commands[i].name, name) != 0)
             continue;
         optind = 0;
+        log_debug("%s: root `%s`, level %s (%s)", name, g.root,
+                  g.isolation ? g.isolation : "from the bundle",
+                  g.isolation_origin ? g.isolation_origin : "default");
         status = commands[i].fn(&g, argc - first, argv + first, &err);
+        log_debug("%s: %s, exit status %d", name, status < 0 ? "failed" : "done",
+                  status < 0 ? -status : status);
         if (status < 0) {
             status = -status;
             goto fail;

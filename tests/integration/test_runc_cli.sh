@@ -98,5 +98,44 @@ cella delete --force "$id" > /dev/null 2>&1
 cella delete --force "$id2" > /dev/null 2>&1
 cella delete --force "$id3" > /dev/null 2>&1
 
+# ---- list: sorted by ID, runc's table -----------------------------------------------------
+reset
+L=$WORK/listroot
+for n in zz aa mm; do
+    timeout 10 "$CELLA" --root "$L" run -d --bundle "$B" "$n-$$" > /dev/null 2>&1
+done
+on_exit 'for n in zz aa mm; do "$CELLA" --root "$L" delete -f "$n-$$"; done'
+expect_eq "list -q is sorted by ID" "aa-$$ mm-$$ zz-$$" "$(timeout 10 "$CELLA" --root "$L" list -q | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "list (table) is sorted by ID" "ID aa-$$ mm-$$ zz-$$" \
+    "$(timeout 10 "$CELLA" --root "$L" list | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')"
+# The columns as runc's tabwriter sets them: each as wide as its widest cell + 3, at least 12.
+expect_match "list: runc's header" '^ID {10,}PID {9}STATUS {6}BUNDLE {3,}CREATED {3,}OWNER$' \
+    "$(timeout 10 "$CELLA" --root "$L" list | head -n 1)"
+if [ -n "$RUNC" ]; then
+    for n in zz aa; do runc_ run -d --bundle "$B" "$n-$$" > /dev/null 2>&1; done
+    expect_eq "list --format json has runc's keys in runc's order" \
+        "$(runc_ list -f json | python3 -c 'import json,sys; print([list(o) for o in json.load(sys.stdin)])')" \
+        "$(timeout 10 "$CELLA" --root "$L" list -f json | python3 -c 'import json,sys; print([list(o) for o in json.load(sys.stdin)][:2])')"
+    expect_eq "list: the same header as runc's for the same IDs and bundle" \
+        "$(runc_ list | head -n 1)" "$(timeout 10 "$CELLA" --root "$L" list | grep -v "^mm-" | head -n 1)"
+    for n in zz aa; do runc_ delete -f "$n-$$" > /dev/null 2>&1; done
+fi
+for n in zz aa mm; do timeout 10 "$CELLA" --root "$L" delete -f "$n-$$" > /dev/null 2>&1; done
+
+# ---- --log and --debug ----------------------------------------------------------------------
+rm -f "$WORK/ok.log"
+cella --log "$WORK/ok.log" list > /dev/null 2>&1
+expect_eq "--log FILE is created when nothing fails" yes "$([ -f "$WORK/ok.log" ] && echo yes || echo no)"
+rm -f "$WORK/debug.log"
+cella --debug --log "$WORK/debug.log" list > /dev/null 2> "$WORK/debug.err"
+expect_match "--debug writes debug lines to --log" 'debug' "$(cat "$WORK/debug.log" 2>/dev/null)"
+expect_eq "--debug with --log keeps stderr quiet" "" "$(cat "$WORK/debug.err")"
+cella --debug --log-format json --log "$WORK/debug.json" list > /dev/null 2>&1
+expect_eq "--debug --log-format json: every line is JSON at level debug" ok \
+    "$(python3 -c 'import json,sys
+ls=[json.loads(l) for l in open(sys.argv[1])]
+print("ok" if ls and all(l["level"]=="debug" for l in ls) else ls)' "$WORK/debug.json" 2>&1)"
+fails "--log in a missing directory fails naming it" - "$WORK/nodir/x.log" cella --log "$WORK/nodir/x.log" list
+
 plan_done
 exit 0
