@@ -137,5 +137,28 @@ ls=[json.loads(l) for l in open(sys.argv[1])]
 print("ok" if ls and all(l["level"]=="debug" for l in ls) else ls)' "$WORK/debug.json" 2>&1)"
 fails "--log in a missing directory fails naming it" - "$WORK/nodir/x.log" cella --log "$WORK/nodir/x.log" list
 
+# ---- spec: runc's default config, byte for byte but for ociVersion ----------------------------
+# ociVersion differs on purpose: it names the runtime-spec the config follows,
+# and cella reads 1.1.0 (runc 1.1 was built against 1.0.2-dev).
+for mode in "" --rootless; do
+    rm -rf "$WORK/spec-c" "$WORK/spec-r"
+    mkdir -p "$WORK/spec-c" "$WORK/spec-r"
+    check "spec $mode writes config.json" cella spec $mode --bundle "$WORK/spec-c"
+    expect_eq "spec $mode: ociVersion 1.1.0" 1.1.0 \
+        "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ociVersion"])' "$WORK/spec-c/config.json" 2>&1)"
+    if [ -n "$RUNC" ]; then
+        (cd "$WORK/spec-r" && "$RUNC" spec $mode)
+        d=$(diff <(grep -v '"ociVersion"' "$WORK/spec-r/config.json") <(grep -v '"ociVersion"' "$WORK/spec-c/config.json"))
+        expect_eq "spec $mode: the same bytes as \`runc spec $mode\` (but ociVersion)" "" "$d"
+    fi
+done
+# A cgroup namespace only where runc's default has one: on a cgroup v2 host.
+[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && want=yes || want=no
+expect_eq "spec: a cgroup namespace only on a cgroup v2 host ($want here)" "$want" \
+    "$(python3 -c 'import json,sys
+ns=[n["type"] for n in json.load(open(sys.argv[1]))["linux"]["namespaces"]]
+print("yes" if "cgroup" in ns else "no")' "$WORK/spec-c/config.json" 2>&1)"
+check_fail "spec refuses to overwrite config.json" cella spec --bundle "$WORK/spec-c"
+
 plan_done
 exit 0
