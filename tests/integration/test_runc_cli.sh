@@ -160,5 +160,69 @@ ns=[n["type"] for n in json.load(open(sys.argv[1]))["linux"]["namespaces"]]
 print("yes" if "cgroup" in ns else "no")' "$WORK/spec-c/config.json" 2>&1)"
 check_fail "spec refuses to overwrite config.json" cella spec --bundle "$WORK/spec-c"
 
+# ---- devices: access strings and fileMode as runc takes them ------------------------------------
+# /dev/net/tun (c 10:200) is not among the devices every container gets.
+tun() {
+    reset
+    cfg "$B" "c['linux']['devices']=[{'path':'/dev/net/tun','type':'c','major':10,'minor':200,'fileMode':$1}]" \
+        "c['linux']['resources']['devices']=[{'allow':False,'access':'rwm'},{'allow':True,'type':'c','major':10,'minor':200,'access':'$2'}]"
+    args "$B" 'stat -c "%F %a" /dev/net/tun; exec 3<>/dev/net/tun && echo opened'
+}
+if [ -c /dev/net/tun ]; then
+    # 8630 = 0o20666: podman --privileged passes the host node's whole st_mode.
+    tun 8630 rwm
+    id=$(newid dev)
+    expect_eq "linux.devices fileMode with the file type bits (0o20666): mode 666" \
+        "character special file 666
+opened" "$(cella run --bundle "$B" "$id" 2>&1)"
+    tun 0o640 rwa
+    id=$(newid dev)
+    expect_eq "access \"rwa\" (runc ignores the a): the device opens read-write" \
+        "character special file 640
+opened" "$(cella run --bundle "$B" "$id" 2>&1)"
+    tun 0o640 wr
+    id=$(newid dev)
+    expect_eq "access \"wr\" (any order): the device opens read-write" \
+        "character special file 640
+opened" "$(cella run --bundle "$B" "$id" 2>&1)"
+    if [ -n "$RUNC" ]; then
+        tun 8630 rwa
+        expect_eq "runc agrees: fileMode 0o20666 and access rwa" "character special file 666
+opened" "$(runc_ run --bundle "$B" "$(newid rdev)" 2>&1)"
+    fi
+else
+    skip "linux.devices fileMode and access" "no /dev/net/tun on this host"
+fi
+reset
+cfg "$B" "c['linux']['resources']['devices']=[{'allow':True,'type':'c','major':1,'minor':3,'access':''}]"
+args "$B" true
+id=$(newid dev)
+fails "an empty access is refused (as runc)" "$id" 'linux\.resources\.devices\[0\]\.access' cella run --bundle "$B" "$id"
+
+# ---- podman --privileged: the host's devices with their whole st_mode ----------------------------
+# A private podman (its own store under $WORK, vfs, cgroupfs, no network), as
+# test_podman.sh drives it.
+if command -v podman > /dev/null 2>&1 && { command -v conmon > /dev/null 2>&1 || [ -x /usr/libexec/podman/conmon ]; }; then
+    # podman refuses a runroot longer than 50 characters.
+    T=$(mktemp -d /tmp/cella-pm.XXXXXX)
+    mkdir -p "$T"/{root,runroot,tmp,net} "$T"/rootfs/{bin,dev,proc,sys,tmp,etc}
+    cp "$BUSYBOX" "$T/rootfs/bin/busybox"
+    for a in sh stat cat; do ln -s busybox "$T/rootfs/bin/$a"; done
+    NEW_CG=()
+    for d in /sys/fs/cgroup /sys/fs/cgroup/*/; do
+        [ -d "${d%/}/libpod_parent" ] || NEW_CG+=("${d%/}/libpod_parent")
+    done
+    PODMAN=(podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp" --network-config-dir "$T/net"
+        --storage-driver vfs --events-backend file --cgroup-manager cgroupfs --runtime "$CELLA")
+    on_exit 'timeout 30 "${PODMAN[@]}" rm -af -t 0; awk -v t="$T" "index(\$5, t) == 1 { print \$5 }" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l; for d in "${NEW_CG[@]}"; do rmdir "$d/conmon" "$d"; done; rm -rf "$T"'
+    out=$(timeout -k 5 60 "${PODMAN[@]}" run --rm --privileged --network none --log-driver k8s-file \
+        --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --rootfs "$T/rootfs" \
+        /bin/sh -c 'stat -c "%a %F" /dev/null' 2>&1 < /dev/null)
+    expect_eq "podman run --privileged: runs, /dev/null has its host mode" "666 character special file" \
+        "$(printf '%s\n' "$out" | tr -d '\r')"
+else
+    skip "podman run --privileged" "podman or conmon not installed"
+fi
+
 plan_done
 exit 0
