@@ -224,5 +224,50 @@ else
     skip "podman run --privileged" "podman or conmon not installed"
 fi
 
+# ---- exec -t without --console-socket: cella holds the terminal, as runc -------------------------
+# ontty.py TEXT CMD...: runs CMD on a new terminal (its controlling one), writes
+# TEXT to it, prints what CMD wrote there (\r removed), then "exit N".
+cat > "$WORK/ontty.py" <<'PYEOF'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+os.write(fd, sys.argv[1].encode())
+out = b""
+deadline = time.monotonic() + 15
+while time.monotonic() < deadline:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+print("exit %d" % os.waitstatus_to_exitcode(st))
+PYEOF
+reset
+id=$(newid etty)
+cella run -d --bundle "$B" "$id" > /dev/null 2>&1
+out=$(python3 "$WORK/ontty.py" $'hello\n' "$CELLA" --root "$ROOT" exec -t "$id" \
+    sh -c 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; read l; echo "got $l"; exit 5' 2>&1)
+expect_match "exec -t in the foreground: the process runs on a pty of the container" '^/dev/pts/[0-9]+$' "$out"
+expect_match "exec -t: stdin, stdout and stderr are the terminal" '^all-tty$' "$out"
+expect_match "exec -t: the caller's terminal input reaches it" '^got hello$' "$out"
+expect_match "exec -t: its exit code (5)" '^exit 5$' "$out"
+fails "exec -t -d without --console-socket fails naming it" - 'console-socket' cella exec -t -d "$id" true
+if [ -n "$RUNC" ]; then
+    rid=$(newid rtty)
+    runc_ run -d --bundle "$B" "$rid" > /dev/null 2>&1
+    rout=$(python3 "$WORK/ontty.py" $'hello\n' "$RUNC" --root "$RROOT" exec -t "$rid" \
+        sh -c 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; read l; echo "got $l"; exit 5' 2>&1)
+    expect_eq "exec -t: the same lines as runc's but the pty number" \
+        "$(printf '%s\n' "$rout" | sed 's|/dev/pts/[0-9]*|PTS|')" "$(printf '%s\n' "$out" | sed 's|/dev/pts/[0-9]*|PTS|')"
+    runc_ delete -f "$rid" > /dev/null 2>&1
+fi
+cella delete --force "$id" > /dev/null 2>&1
+assert_clean "exec -t leaves nothing behind" "$id"
+
 plan_done
 exit 0
