@@ -4,6 +4,8 @@
 #ifndef CELLA_CLI_H
 #define CELLA_CLI_H
 
+#include <stdio.h>
+
 #include "core/error.h"
 #include "level/level.h"
 
@@ -36,6 +38,12 @@ char *cli_bundle(const char *arg, cerr_t *err);
 char *cli_abs_path(const char *path);
 /* Signal by name (KILL, SIGKILL, kill) or number. */
 int cli_signal(const char *s, cerr_t *err);
+/* runc-shaped help of a command (help.c) on stdout, then exit 0. */
+__attribute__((noreturn)) void cli_help(const char *cmd);
+/* The one-line summary of a command, for the list of commands. */
+const char *cli_summary(const char *cmd);
+/* What --version prints after "cella version " (help shows it too). */
+void cli_version(FILE *f);
 int cli_usage_error(cerr_t *err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -75,11 +75,7 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
         case O_IGNORED:
             break;
         case 'h':
-            printf("usage: cella %s [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]\n"
-                   "       [--preserve-fds N] [--no-pivot] [--no-new-keyring]%s\n       [--config "
-                   "FILE] ID\n",
-                   cmd, detach ? " [--detach]" : "");
-            exit(0);
+            cli_help(cmd);
         default:
             cli_usage_error(err, cmd, "unknown option `%s`", argv[optind - 1]);
             return NULL;

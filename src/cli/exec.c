@@ -106,11 +106,7 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
         case O_IGNORED_ARG:
             break;
         case 'h':
-            printf("usage: cella exec [--process FILE | OPTIONS] ID [COMMAND [ARGS...]]\n"
-                   "  --detach --tty --env NAME=VALUE --cwd DIR --user UID[:GID]\n"
-                   "  --additional-gids GID --cap CAP --console-socket SOCK --pid-file FILE\n"
-                   "  --preserve-fds N --no-new-privs\n");
-            exit(0);
+            cli_help("exec");
         default:
             cli_usage_error(err, "exec", "unknown option `%s`", argv[optind - 1]);
             goto out;

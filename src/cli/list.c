@@ -65,8 +65,7 @@ int cmd_list(const struct globals *g, int argc, char **argv, cerr_t *err)
         } else if (c == 'q') {
             quiet = true;
         } else if (c == 'h') {
-            printf("usage: cella list [--format table|json] [--quiet]\n");
-            exit(0);
+            cli_help("list");
         } else {
             return cli_usage_error(err, "list", "unknown option `%s`", argv[optind - 1]);
         }

@@ -144,8 +144,7 @@ int cmd_spec(const struct globals *g, int argc, char **argv, cerr_t *err)
         } else if (c == 'r') {
             rootless = true;
         } else if (c == 'h') {
-            printf("usage: cella spec [--bundle DIR] [--rootless]\n");
-            exit(0);
+            cli_help("spec");
         } else {
             return cli_usage_error(err, "spec", "unknown option `%s`", argv[optind - 1]);
         }

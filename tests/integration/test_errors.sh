@@ -129,7 +129,7 @@ expect_eq "delete --force of a missing container succeeds silently" "0:" \
     "$(cella delete --force "nosuch-$$" 2>&1; echo "$?:")"
 
 # ---- usage errors ----------------------------------------------------------------------------
-fails "unknown command" - 'unknown command `?frobnicate`?' cella frobnicate
+fails "unknown command (runc's words)" - "No help topic for 'frobnicate'" cella frobnicate
 fails "unknown option" - '--bogus' cella create --bogus x
 fails "create without an id" - 'needs a container ID' cella create --bundle "$B"
 fails "unknown global option" - '--bogus-global' "$CELLA" --bogus-global list

@@ -269,5 +269,48 @@ fi
 cella delete --force "$id" > /dev/null 2>&1
 assert_clean "exec -t leaves nothing behind" "$id"
 
+# ---- --help, --version, unknown commands in runc's shape ------------------------------------------
+# sections CMD...: the section headers of a help text (NAME:, USAGE:, ...).
+sections() { "$@" 2>&1 | grep -E '^[A-Z][A-Z ]*:$' | tr '\n' ' '; }
+for c in create start run state kill delete exec list ps pause resume spec features; do
+    got=$(cella "$c" --help 2>&1)
+    rc=$?
+    if [ $rc -eq 0 ] && printf '%s\n' "$got" | sed -n 2p | grep -q "^   cella $c - "; then
+        ok "$c --help: exit 0, NAME \"cella $c - ...\""
+    else
+        not_ok "$c --help: exit 0, NAME \"cella $c - ...\"" "exit $rc" "$got"
+    fi
+    expect_eq "help $c is $c --help" "$got" "$(cella help "$c" 2>&1)"
+    if [ -n "$RUNC" ]; then
+        expect_eq "$c --help: the sections of runc's" "$(sections "$RUNC" "$c" --help)" "$(sections cella "$c" --help)"
+    fi
+done
+expect_match "exec --help documents --ignore-paused" '--ignore-paused' "$(cella exec --help)"
+expect_match "delete --help documents cella's --regex" '--regex' "$(cella delete --help)"
+expect_match "--help documents cella's --isolation" '--isolation' "$(cella --help)"
+expect_match "cella without a command: the help, exit 0" $'^NAME:\n   cella - .*\nexit 0$' "$(cella; echo "exit $?")"
+if [ -n "$RUNC" ]; then
+    expect_eq "--help: the sections of runc's" "$(sections "$RUNC" --help)" "$(sections cella --help)"
+fi
+expect_eq "unknown command: runc's message, exit 3" "cella: No help topic for 'frobnicate'
+exit 3" "$(cella frobnicate 2>&1; echo "exit $?")"
+expect_eq "help of an unknown command: the same" "cella: No help topic for 'frobnicate'
+exit 3" "$(cella help frobnicate 2>&1; echo "exit $?")"
+if [ -n "$RUNC" ]; then
+    expect_match "runc agrees: No help topic, exit 3" "No help topic for 'frobnicate'.*exit 3" \
+        "$({ runc_ frobnicate 2>&1; echo "exit $?"; } | tr '\n' ' ')"
+fi
+# What containerd's go-runc and podman read of --version: the first line
+# "NAME version X", then "spec: ..." (and "commit: ..." when known).
+ver=$(cella --version)
+expect_match "--version: first line \"cella version X\"" '^cella version [0-9]+\.[0-9]+' "$(printf '%s\n' "$ver" | head -n 1)"
+expect_match "--version: a \"spec: \" line with the runtime-spec version" $'\nspec: 1\\.[0-9]+\\.[0-9]+' "$ver"
+expect_eq "-v is --version" "$ver" "$(cella -v)"
+if [ -n "$RUNC" ]; then
+    expect_eq "--version: the line kinds of runc's, but go" \
+        "$("$RUNC" --version | sed -E '1s/^[a-z]+ version .*/NAME/; s/^([a-z]+)[: ].*/\1/' | grep -v -e '^go$' -e '^commit$' | tr '\n' ' ')" \
+        "$(printf '%s\n' "$ver" | grep -v '^+' | sed -E '1s/^[a-z]+ version .*/NAME/; s/^([a-z]+)[: ].*/\1/' | tr '\n' ' ')"
+fi
+
 plan_done
 exit 0
