@@ -225,15 +225,16 @@ else
 fi
 
 # ---- exec -t without --console-socket: cella holds the terminal, as runc -------------------------
-# ontty.py TEXT CMD...: runs CMD on a new terminal (its controlling one), writes
-# TEXT to it, prints what CMD wrote there (\r removed), then "exit N".
+# ontty.py TEXT MARK CMD...: runs CMD on a new terminal (its controlling one),
+# writes TEXT to it once CMD wrote MARK there (the relay is up by then), prints
+# what CMD wrote there (\r removed), then "exit N".
 cat > "$WORK/ontty.py" <<'PYEOF'
 import os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-os.write(fd, sys.argv[1].encode())
+    os.execvp(sys.argv[3], sys.argv[3:])
 out = b""
+sent = False
 deadline = time.monotonic() + 15
 while time.monotonic() < deadline:
     try:
@@ -243,6 +244,9 @@ while time.monotonic() < deadline:
     if not b:
         break
     out += b
+    if not sent and sys.argv[2].encode() in out:
+        os.write(fd, sys.argv[1].encode())
+        sent = True
 _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
 print("exit %d" % os.waitstatus_to_exitcode(st))
@@ -250,7 +254,7 @@ PYEOF
 reset
 id=$(newid etty)
 cella run -d --bundle "$B" "$id" > /dev/null 2>&1
-out=$(python3 "$WORK/ontty.py" $'hello\n' "$CELLA" --root "$ROOT" exec -t "$id" \
+out=$(python3 "$WORK/ontty.py" $'hello\n' all-tty "$CELLA" --root "$ROOT" exec -t "$id" \
     sh -c 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; read l; echo "got $l"; exit 5' 2>&1)
 expect_match "exec -t in the foreground: the process runs on a pty of the container" '^/dev/pts/[0-9]+$' "$out"
 expect_match "exec -t: stdin, stdout and stderr are the terminal" '^all-tty$' "$out"
@@ -260,7 +264,7 @@ fails "exec -t -d without --console-socket fails naming it" - 'console-socket' c
 if [ -n "$RUNC" ]; then
     rid=$(newid rtty)
     runc_ run -d --bundle "$B" "$rid" > /dev/null 2>&1
-    rout=$(python3 "$WORK/ontty.py" $'hello\n' "$RUNC" --root "$RROOT" exec -t "$rid" \
+    rout=$(python3 "$WORK/ontty.py" $'hello\n' all-tty "$RUNC" --root "$RROOT" exec -t "$rid" \
         sh -c 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; read l; echo "got $l"; exit 5' 2>&1)
     expect_eq "exec -t: the same lines as runc's but the pty number" \
         "$(printf '%s\n' "$rout" | sed 's|/dev/pts/[0-9]*|PTS|')" "$(printf '%s\n' "$out" | sed 's|/dev/pts/[0-9]*|PTS|')"
