@@ -3,9 +3,11 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/log.h"
@@ -57,6 +59,16 @@ static void usage(FILE *f)
            "   --rootless value        accepted, ignored\n"
            "   --help, -h              show help\n"
            "   --version, -v           print the version\n");
+}
+
+/* PATH against the working directory, in BUF (PATH_MAX); PATH itself if too long. */
+static const char *absolute(const char *path, char *buf)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return path;
+    int n = snprintf(buf, PATH_MAX, "%s/%s", cwd, path);
+    return n > 0 && n < PATH_MAX ? buf : path;
 }
 
 /* `cella help [COMMAND]`, as runc's. Returns the exit status. */
@@ -170,6 +182,10 @@ int main(int argc, char **argv)
         g.isolation_origin = "program name";
     }
     int first = parse_globals(argc, argv, &g, &err);
+    /* Absolute, as runc makes them: create works from the bundle directory. */
+    static char root[PATH_MAX], log_file[PATH_MAX];
+    g.root = absolute(g.root, root);
+    g.log_file = g.log_file ? absolute(g.log_file, log_file) : NULL;
     if (first < 0 || log_init(g.log_file, g.log_json, g.debug, &err) < 0)
         goto fail;
     if (first >= argc) {

@@ -316,5 +316,19 @@ if [ -n "$RUNC" ]; then
         "$(printf '%s\n' "$ver" | grep -v '^+' | sed -E '1s/^[a-z]+ version .*/NAME/; s/^([a-z]+)[: ].*/\1/' | tr '\n' ' ')"
 fi
 
+# ---- relative --root and --log are the caller's (runc makes them absolute) ----------------------
+reset
+mkdir -p "$WORK/caller"
+id=$(newid rel)
+(cd "$WORK/caller" && timeout 10 "$CELLA" --root relroot --log rel.log run -d --bundle "$B" "$id") > /dev/null 2>&1
+expect_eq "--root relroot: run -d works from another directory than the bundle" running \
+    "$(cd "$WORK/caller" && timeout 10 "$CELLA" --root relroot state "$id" 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>&1)"
+(cd "$WORK/caller" && timeout 10 "$CELLA" --root relroot --log rel.log delete "$id") > /dev/null 2>&1
+expect_match "--log rel.log: written in the caller's directory" 'cannot delete' "$(cat "$WORK/caller/rel.log" 2>/dev/null)"
+(cd "$WORK/caller" && timeout 10 "$CELLA" --root relroot delete -f "$id") > /dev/null 2>&1
+expect_eq "--root relroot: delete -f leaves the root empty" "" "$(ls -A "$WORK/caller/relroot" 2>&1)"
+expect_eq "... and nothing in the bundle" no "$([ -e "$B/relroot" ] || [ -e "$B/rel.log" ] && echo yes || echo no)"
+assert_clean "--root relroot: nothing left" "$id"
+
 plan_done
 exit 0
