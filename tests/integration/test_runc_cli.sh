@@ -215,6 +215,14 @@ if command -v podman > /dev/null 2>&1 && { command -v conmon > /dev/null 2>&1 ||
     PODMAN=(podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp" --network-config-dir "$T/net"
         --storage-driver vfs --events-backend file --cgroup-manager cgroupfs --runtime "$CELLA")
     on_exit 'timeout 30 "${PODMAN[@]}" rm -af -t 0; awk -v t="$T" "index(\$5, t) == 1 { print \$5 }" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l; for d in "${NEW_CG[@]}"; do rmdir "$d/conmon" "$d"; done; rm -rf "$T"'
+    # podman reads "executable file not found in" in the runtime's error as
+    # "command not found": exit 127, as with runc.
+    timeout -k 5 60 "${PODMAN[@]}" run -d --name cx --network none --log-driver k8s-file \
+        --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --rootfs "$T/rootfs" /bin/sh -c 'exec sleep 100' \
+        > /dev/null 2>&1 < /dev/null
+    timeout -k 5 60 "${PODMAN[@]}" exec cx nosuch > /dev/null 2>&1 < /dev/null
+    expect_eq "podman exec of a missing command exits 127 (as with runc)" 127 "$?"
+    timeout -k 5 60 "${PODMAN[@]}" rm -f -t 0 cx > /dev/null 2>&1 < /dev/null
     out=$(timeout -k 5 60 "${PODMAN[@]}" run --rm --privileged --network none --log-driver k8s-file \
         --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --rootfs "$T/rootfs" \
         /bin/sh -c 'stat -c "%a %F" /dev/null' 2>&1 < /dev/null)
