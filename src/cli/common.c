@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/util.h"
@@ -34,11 +35,22 @@ char *cli_bundle(const char *arg, cerr_t *err)
     return xstrdup(real);
 }
 
+char *cli_abs_path(const char *path)
+{
+    if (path[0] == '/')
+        return xstrdup(path);
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return xstrdup(path); /* the error shows when the file is written */
+    return xasprintf("%s/%s", cwd, path);
+}
+
 int cli_signal(const char *s, cerr_t *err)
 {
     long n;
     if (parse_long(s, &n) == 0) {
-        if (n <= 0 || n > SIGRTMAX)
+        /* 0 sends nothing: `kill ID 0` only asks whether the container is alive (runc). */
+        if (n < 0 || n > SIGRTMAX)
             return cerr_set(err, 0, "unknown signal `%s`", s);
         return (int)n;
     }

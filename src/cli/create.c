@@ -11,7 +11,7 @@
 const char *cli_create_opts(const char *cmd, int argc, char **argv, struct create_opts *o,
                             bool *detach, cerr_t *err)
 {
-    enum { O_PID = 256, O_CONSOLE, O_PRESERVE, O_NOPIVOT, O_NOKEYRING, O_IGNORED, O_IGNORED_ARG };
+    enum { O_PID = 256, O_CONSOLE, O_PRESERVE, O_NOPIVOT, O_NOKEYRING, O_KEEP, O_IGNORED };
     static const struct option opts[] = {
         {"bundle", required_argument, 0, 'b'},
         {"config", required_argument, 0, 'f'},
@@ -21,7 +21,7 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
         {"no-pivot", no_argument, 0, O_NOPIVOT},
         {"no-new-keyring", no_argument, 0, O_NOKEYRING},
         {"detach", no_argument, 0, 'd'},
-        {"keep", no_argument, 0, O_IGNORED},
+        {"keep", no_argument, 0, O_KEEP},
         {"no-subreaper", no_argument, 0, O_IGNORED},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -39,7 +39,8 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
             o->config = optarg;
             break;
         case O_PID:
-            o->pid_file = optarg;
+            free((char *)o->pid_file);
+            o->pid_file = cli_abs_path(optarg);
             break;
         case O_CONSOLE:
             o->console_socket = optarg;
@@ -64,14 +65,17 @@ const char *cli_create_opts(const char *cmd, int argc, char **argv, struct creat
             }
             *detach = true;
             break;
+        case O_KEEP:
+            if (detach == NULL) {
+                cli_usage_error(err, cmd, "unknown option `--keep`");
+                return NULL;
+            }
+            o->keep = true;
+            break;
         case O_IGNORED:
             break;
         case 'h':
-            printf("usage: cella %s [--bundle DIR] [--pid-file FILE] [--console-socket SOCK]\n"
-                   "       [--preserve-fds N] [--no-pivot] [--no-new-keyring]%s\n       [--config "
-                   "FILE] ID\n",
-                   cmd, detach ? " [--detach]" : "");
-            exit(0);
+            cli_help(cmd);
         default:
             cli_usage_error(err, cmd, "unknown option `%s`", argv[optind - 1]);
             return NULL;
@@ -91,9 +95,12 @@ int cmd_create(const struct globals *g, int argc, char **argv, cerr_t *err)
 {
     struct create_opts o = {0};
     const char *id = cli_create_opts("create", argc, argv, &o, NULL, err);
-    if (id == NULL)
+    if (id == NULL) {
+        free((char *)o.pid_file);
         return -1;
+    }
     int r = lc_create(g, id, &o, err);
     free((char *)o.bundle);
+    free((char *)o.pid_file);
     return r < 0 ? -1 : 0;
 }

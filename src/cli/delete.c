@@ -41,8 +41,7 @@ int cmd_delete(const struct globals *g, int argc, char **argv, cerr_t *err)
         } else if (c == 'r') {
             regex = optarg;
         } else if (c == 'h') {
-            printf("usage: cella delete [--force] ID | --regex PATTERN\n");
-            exit(0);
+            cli_help("delete");
         } else {
             return cli_usage_error(err, "delete", "unknown option `%s`", argv[optind - 1]);
         }

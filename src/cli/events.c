@@ -113,10 +113,7 @@ int cmd_events(const struct globals *g, int argc, char **argv, cerr_t *err)
         } else if (c == 's') {
             once = true;
         } else if (c == 'h') {
-            printf("usage: cella events [--stats] [--interval DURATION] ID\n"
-                   "  --stats     print the statistics once and exit\n"
-                   "  --interval  time between statistics (default 5s; 100ms, 1m, ...)\n");
-            exit(0);
+            cli_help("events");
         } else {
             return cli_usage_error(err, "events", "unknown option `%s`", argv[optind - 1]);
         }

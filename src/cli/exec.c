@@ -20,7 +20,7 @@ static void push(char ***v, size_t *n, const char *s)
 
 int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
 {
-    enum { O_CONSOLE = 256, O_PID, O_PRESERVE, O_NNP, O_IGNORED_ARG, O_IGNORED };
+    enum { O_CONSOLE = 256, O_PID, O_PRESERVE, O_NNP, O_IGNORE_PAUSED, O_IGNORED_ARG };
     static const struct option opts[] = {
         {"process", required_argument, 0, 'p'},
         {"detach", no_argument, 0, 'd'},
@@ -37,13 +37,14 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
         {"process-label", required_argument, 0, O_IGNORED_ARG},
         {"apparmor", required_argument, 0, O_IGNORED_ARG},
         {"cgroup", required_argument, 0, O_IGNORED_ARG},
-        {"ignore-paused", no_argument, 0, O_IGNORED},
+        {"ignore-paused", no_argument, 0, O_IGNORE_PAUSED},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     struct exec_request rq = {0};
     size_t nenv = 0, ncaps = 0, nargs = 0;
     gid_t gids[64];
+    char *pid_file = NULL;
     long n;
     int c, r = -1, status = 0;
     opterr = 0;
@@ -86,7 +87,8 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
             rq.console_socket = optarg;
             break;
         case O_PID:
-            rq.pid_file = optarg;
+            free(pid_file);
+            rq.pid_file = pid_file = cli_abs_path(optarg);
             break;
         case O_PRESERVE:
             if (parse_long(optarg, &n) < 0 || n < 0) {
@@ -98,15 +100,13 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
         case O_NNP:
             rq.no_new_privs = true;
             break;
-        case O_IGNORED:
+        case O_IGNORE_PAUSED:
+            rq.ignore_paused = true;
+            break;
         case O_IGNORED_ARG:
             break;
         case 'h':
-            printf("usage: cella exec [--process FILE | OPTIONS] ID [COMMAND [ARGS...]]\n"
-                   "  --detach --tty --env NAME=VALUE --cwd DIR --user UID[:GID]\n"
-                   "  --additional-gids GID --cap CAP --console-socket SOCK --pid-file FILE\n"
-                   "  --preserve-fds N --no-new-privs\n");
-            exit(0);
+            cli_help("exec");
         default:
             cli_usage_error(err, "exec", "unknown option `%s`", argv[optind - 1]);
             goto out;
@@ -127,9 +127,12 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
         goto out;
     }
     r = lc_exec(g, id, &rq, &status, err);
+    if (r < 0)
+        r = -255;
 out:
     free(rq.env);
     free(rq.caps);
     free(rq.args);
-    return r < 0 ? -1 : status;
+    free(pid_file);
+    return r < 0 ? r : status;
 }

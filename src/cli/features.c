@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/util.h"
@@ -19,7 +20,8 @@ static json_t *strings(const char *const *v, size_t n)
 int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
 {
     (void)g;
-    (void)argv;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        cli_help("features");
     if (argc > 1)
         return cli_usage_error(err, "features", "takes no arguments");
     static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",

@@ -17,8 +17,7 @@ int cmd_kill(const struct globals *g, int argc, char **argv, cerr_t *err)
         if (c == 'a') {
             all = true;
         } else if (c == 'h') {
-            printf("usage: cella kill [--all] ID [SIGNAL]\n");
-            exit(0);
+            cli_help("kill");
         } else {
             return cli_usage_error(err, "kill", "unknown option `%s`", argv[optind - 1]);
         }

@@ -3,60 +3,86 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/util.h"
 
-#ifndef CELLA_VERSION
-#define CELLA_VERSION "0.1.0"
-#endif
-
 static const struct {
     const char *name;
     cmd_fn fn;
-    const char *help;
 } commands[] = {
-    {"create", cmd_create, "create a container (the process waits for `start`)"},
-    {"start", cmd_start, "start the user process of a created container"},
-    {"run", cmd_run, "create and start a container"},
-    {"state", cmd_state, "print the state of a container as JSON"},
-    {"kill", cmd_kill, "send a signal to the container's process (default SIGTERM)"},
-    {"delete", cmd_delete, "delete a container and everything it holds"},
-    {"exec", cmd_exec, "run a new process inside a running container"},
-    {"list", cmd_list, "list containers"},
-    {"ps", cmd_ps, "list the processes of a container"},
-    {"pause", cmd_pause, "freeze every process of a container"},
-    {"resume", cmd_resume, "thaw a paused container"},
-    {"update", cmd_update, "change the resource limits of a container"},
-    {"events", cmd_events, "print a container's cgroup statistics (and OOM kills) as JSON"},
-    {"spec", cmd_spec, "write a default config.json"},
-    {"features", cmd_features, "print the features cella supports as JSON"},
-    {"wasm", cmd_wasm, "run a WebAssembly (WASI) module directly: cella wasm run FILE.wasm"},
-    {"bench", cmd_bench, "measure every runtime present side by side (see cella bench --help)"},
+    {"create", cmd_create}, {"delete", cmd_delete}, {"exec", cmd_exec},
+    {"kill", cmd_kill},     {"list", cmd_list},     {"pause", cmd_pause},
+    {"ps", cmd_ps},         {"resume", cmd_resume}, {"run", cmd_run},
+    {"spec", cmd_spec},     {"start", cmd_start},   {"state", cmd_state},
+    {"update", cmd_update}, {"events", cmd_events}, {"features", cmd_features},
+    {"wasm", cmd_wasm},     {"bench", cmd_bench},
 };
 
+/* runc's main help, with cella's levels and options. */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cella [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n\n"
-               "An OCI runtime with five isolation levels: container, sandbox, qemu, vm, wasm.\n\n"
-               "Commands:\n");
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\nGlobal options:\n"
-               "  --root DIR              state directory (default /run/cella)\n"
-               "  --log FILE              also write messages to FILE\n"
-               "  --log-format text|json  format of --log (default text)\n"
-               "  --debug                 print debug messages\n"
-               "  --systemd-cgroup        cgroupsPath is slice:prefix:name\n"
-               "  --cgroup-manager cgroupfs|systemd|disabled\n"
-               "  --isolation LEVEL       container (default), sandbox, qemu, vm or wasm\n"
-               "  --version, --help\n\n"
+    fprintf(f, "NAME:\n"
+               "   cella - an OCI runtime with five isolation levels: container, sandbox, qemu, "
+               "vm, wasm\n\n"
                "The level is taken from the annotation run.cella.isolation, else --isolation,\n"
-               "else the program name (cella-LEVEL), else `container`.\n");
+               "else the program name (cella-LEVEL), else `container`.\n\n"
+               "To start a new instance of a container:\n\n"
+               "    # cella run [ -b bundle ] <container-id>\n\n"
+               "USAGE:\n   cella [global options] command [command options] [arguments...]\n\n"
+               "VERSION:\n   ");
+    cli_version(f);
+    fprintf(f, "\nCOMMANDS:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(f, "   %-9s  %s\n", commands[i].name, cli_summary(commands[i].name));
+    fprintf(f, "   %-9s  %s\n", "help, h", "Shows a list of commands or help for one command");
+    fprintf(
+        f, "\nGLOBAL OPTIONS:\n"
+           "   --debug                 enable debug logging\n"
+           "   --log value             set the log file to write cella logs to (default is "
+           "'/dev/stderr')\n"
+           "   --log-format value      set the log format ('text' (default), or 'json') (default: "
+           "\"text\")\n"
+           "   --root value            root directory for storage of container state (this should "
+           "be located in tmpfs) (default: \"/run/cella\")\n"
+           "   --systemd-cgroup        enable systemd cgroup support, expects cgroupsPath to be of "
+           "form \"slice:prefix:name\" for e.g. \"system.slice:cella:434234\"\n"
+           "   --cgroup-manager value  cgroupfs, systemd or disabled (as crun's)\n"
+           "   --isolation value       container (default), sandbox, qemu, vm or wasm\n"
+           "   --criu value            accepted, ignored (no checkpoint/restore)\n"
+           "   --rootless value        accepted, ignored\n"
+           "   --help, -h              show help\n"
+           "   --version, -v           print the version\n");
+}
+
+/* PATH against the working directory, in BUF (PATH_MAX); PATH itself if too long. */
+static const char *absolute(const char *path, char *buf)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return path;
+    int n = snprintf(buf, PATH_MAX, "%s/%s", cwd, path);
+    return n > 0 && n < PATH_MAX ? buf : path;
+}
+
+/* `cella help [COMMAND]`, as runc's. Returns the exit status. */
+static int help_command(int argc, char **argv, cerr_t *err)
+{
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        if (strcmp(commands[i].name, argv[1]) == 0)
+            cli_help(argv[1]);
+    cerr_set(err, 0, "No help topic for '%s'", argv[1]);
+    return -3;
 }
 
 static int parse_globals(int argc, char **argv, struct globals *g, cerr_t *err)
@@ -125,7 +151,8 @@ static int parse_globals(int argc, char **argv, struct globals *g, cerr_t *err)
             break;
         case 'v':
         case O_VERSION:
-            printf("cella version %s\nspec: 1.1.0\n+SECCOMP +CAP +SYSTEMD_NOTIFY\n", CELLA_VERSION);
+            printf("cella version ");
+            cli_version(stdout);
             exit(0);
         case 'h':
         case O_HELP:
@@ -155,24 +182,43 @@ int main(int argc, char **argv)
         g.isolation_origin = "program name";
     }
     int first = parse_globals(argc, argv, &g, &err);
-    log_init(g.log_file, g.log_json, g.debug);
-    if (first < 0)
+    /* Absolute, as runc makes them: create works from the bundle directory. */
+    static char root[PATH_MAX], log_file[PATH_MAX];
+    g.root = absolute(g.root, root);
+    g.log_file = g.log_file ? absolute(g.log_file, log_file) : NULL;
+    if (first < 0 || log_init(g.log_file, g.log_json, g.debug, &err) < 0)
         goto fail;
     if (first >= argc) {
-        usage(stderr);
-        return 2;
+        usage(stdout);
+        return 0;
     }
     const char *name = argv[first];
+    if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
+        status = help_command(argc - first, argv + first, &err);
+        if (status >= 0)
+            return status;
+        status = -status;
+        goto fail;
+    }
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
         if (strcmp(commands[i].name, name) != 0)
             continue;
         optind = 0;
+        log_debug("%s: root `%s`, level %s (%s)", name, g.root,
+                  g.isolation ? g.isolation : "from the bundle",
+                  g.isolation_origin ? g.isolation_origin : "default");
         status = commands[i].fn(&g, argc - first, argv + first, &err);
-        if (status < 0)
+        log_debug("%s: %s, exit status %d", name, status < 0 ? "failed" : "done",
+                  status < 0 ? -status : status);
+        if (status < 0) {
+            status = -status;
             goto fail;
+        }
         return status;
     }
-    cerr_set(&err, 0, "unknown command `%s` (see cella --help)", name);
+    /* runc's words and status 3: tools probe for commands this way (`features`). */
+    cerr_set(&err, 0, "No help topic for '%s'", name);
+    status = 3;
 fail:
     log_error("%s", cerr_msg(err));
     cerr_free(&err);

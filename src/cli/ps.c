@@ -80,8 +80,7 @@ int cmd_ps(const struct globals *g, int argc, char **argv, cerr_t *err)
                 return cli_usage_error(err, "ps", "--format: expected table or json");
             json = strcmp(optarg, "json") == 0;
         } else if (c == 'h') {
-            printf("usage: cella ps [--format table|json] ID [PS OPTIONS]\n");
-            exit(0);
+            cli_help("ps");
         } else {
             return cli_usage_error(err, "ps", "unknown option `%s`", argv[optind - 1]);
         }

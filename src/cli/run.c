@@ -9,10 +9,13 @@ int cmd_run(const struct globals *g, int argc, char **argv, cerr_t *err)
     bool detach = false;
     int status = 0;
     const char *id = cli_create_opts("run", argc, argv, &o, &detach, err);
-    if (id == NULL)
+    if (id == NULL) {
+        free((char *)o.pid_file);
         return -1;
+    }
     o.foreground = !detach;
     int r = lc_run(g, id, &o, &status, err);
     free((char *)o.bundle);
+    free((char *)o.pid_file);
     return r < 0 ? -1 : status;
 }

@@ -12,10 +12,8 @@ static const char *only_id(const char *cmd, int argc, char **argv, cerr_t *err)
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            printf("usage: cella %s ID\n", cmd);
-            exit(0);
-        }
+        if (c == 'h')
+            cli_help(cmd);
         cli_usage_error(err, cmd, "unknown option `%s`", argv[optind - 1]);
         return NULL;
     }

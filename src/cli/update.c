@@ -152,13 +152,7 @@ int cmd_update(const struct globals *g, int argc, char **argv, cerr_t *err)
                 log_warn("--%s: kernel memory settings are ignored", name);
             break;
         case 'h':
-            printf(
-                "usage: cella update [--resources FILE] [--memory SIZE] [--memory-swap SIZE]\n"
-                "  [--memory-reservation SIZE] [--cpu-shares N] [--cpu-quota N] [--cpu-period N]\n"
-                "  [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus LIST]\n"
-                "  [--cpuset-mems LIST] [--pids-limit N] [--blkio-weight N] ID\n"
-                "SIZE: bytes, or with a unit of 1024: 50M, 1.5g, 64MiB, 100kb; -1 unlimited\n");
-            exit(0);
+            cli_help("update");
         default:
             cli_usage_error(err, "update", "unknown option `%s`", argv[optind - 1]);
             goto out;

@@ -285,7 +285,7 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     } else {
         *status = wait_forward(pid);
     }
-    return lc_delete(g, id, true, err);
+    return o->keep ? 0 : lc_delete(g, id, true, err);
 }
 
 /* ---- the rest ------------------------------------------------------------------------ */
@@ -498,7 +498,11 @@ int lc_exec(const struct globals *g, const char *id, const struct exec_request *
     struct spec_process *owned = NULL, *proc = NULL;
     enum cstatus s = container_status(&c);
     const struct level_ops *l = c.ops;
-    if (s != ST_RUNNING && s != ST_CREATED) {
+    if (s == ST_PAUSED && !rq->ignore_paused) {
+        cerr_set(err, 0, "cannot exec in container `%s`: it is paused (use --ignore-paused)", id);
+        goto out;
+    }
+    if (s != ST_RUNNING && s != ST_CREATED && s != ST_PAUSED) {
         cerr_set(err, 0, "cannot exec in container `%s`: it is %s", id, cstatus_name(s));
         goto out;
     }

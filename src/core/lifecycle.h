@@ -31,6 +31,7 @@ struct exec_request {
     bool tty, tty_set;
     bool detach;
     bool no_new_privs;
+    bool ignore_paused; /* --ignore-paused: the process waits until the container is resumed */
     const char *console_socket;
     const char *pid_file;
     int preserve_fds;

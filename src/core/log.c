@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "core/log.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -13,11 +14,20 @@
 static const char *log_file;
 static bool log_json, log_debug_on;
 
-void log_init(const char *file, bool json, bool debug)
+int log_init(const char *file, bool json, bool debug, cerr_t *err)
 {
     log_file = file;
     log_json = json;
     log_debug_on = debug;
+    if (file == NULL)
+        return 0;
+    int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_file = NULL;
+        return cerr_set(err, errno, "--log `%s`", file);
+    }
+    close(fd);
+    return 0;
 }
 
 static void emit(const char *level, const char *fmt, va_list ap, bool to_stderr)
@@ -79,6 +89,6 @@ void log_debug(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    emit("debug", fmt, ap, true);
+    emit("debug", fmt, ap, log_file == NULL);
     va_end(ap);
 }

@@ -284,6 +284,12 @@ char *state_to_oci_json(const struct cstate *st, enum cstatus status, bool prett
     return text;
 }
 
+/* By ID, as runc lists them (directory order means nothing to a reader). */
+static int cmp_ids(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 char **state_list_ids(const char *root, cerr_t *err)
 {
     DIR *d = opendir(root);
@@ -314,5 +320,6 @@ char **state_list_ids(const char *root, cerr_t *err)
         ids[n] = NULL;
     }
     closedir(d);
+    qsort(ids, n, sizeof(char *), cmp_ids);
     return ids;
 }

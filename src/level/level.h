@@ -30,6 +30,7 @@ struct create_opts {
     bool no_pivot;
     bool no_new_keyring;
     bool foreground; /* `run` without --detach: keep stdio, wait */
+    bool keep;       /* foreground `run --keep`: the stopped container stays for `delete` */
     /* foreground with process.terminal and no console socket: receives the
      * pty master, which `run` then proxies to its own stdio (as runc). */
     int *console_master;

@@ -339,9 +339,11 @@ static int parse_device(json_t *o, const char *path, size_t i, void *out, cerr_t
     if (jget_i64(o, "major", path, &d->major, NULL, err) < 0 ||
         jget_i64(o, "minor", path, &d->minor, NULL, err) < 0)
         return -1;
-    if (jget_u64(o, "fileMode", path, 07777, &v, &d->has_mode, err) < 0)
+    /* The permission bits: podman --privileged passes the host node's whole
+     * st_mode, file type included (runc masks it off too). */
+    if (jget_u64(o, "fileMode", path, UINT32_MAX, &v, &d->has_mode, err) < 0)
         return -1;
-    d->file_mode = (mode_t)v;
+    d->file_mode = (mode_t)v & 07777;
     if (jget_u64(o, "uid", path, UINT32_MAX, &v, &d->has_uid, err) < 0)
         return -1;
     d->uid = (uid_t)v;
@@ -396,6 +398,19 @@ static int parse_namespaces(json_t *lin, const char *path, struct spec_linux *l,
 
 /* ---- resources --------------------------------------------------------------- */
 
+/* As runc takes it: an empty access is an error; other letters than r, w, m
+ * are ignored (runc's cgroup v1 rules drop them). Left as the r, w, m it
+ * holds, in that order; none of them at all is refused, not read as "rwm". */
+static int normalize_access(char *a, const char *path, cerr_t *err)
+{
+    char ap[JPATH_MAX];
+    bool r = strchr(a, 'r') != NULL, w = strchr(a, 'w') != NULL, m = strchr(a, 'm') != NULL;
+    if (!r && !w && !m)
+        return cerr_set(err, 0, "%s: `%s` has none of r, w, m", jpath_key(ap, path, "access"), a);
+    snprintf(a, strlen(a) + 1, "%s%s%s", r ? "r" : "", w ? "w" : "", m ? "m" : "");
+    return 0;
+}
+
 static int parse_dev_cgroup(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
 {
     (void)i;
@@ -419,7 +434,7 @@ static int parse_dev_cgroup(json_t *o, const char *path, size_t i, void *out, ce
         jget_i64(o, "minor", path, &d->minor, NULL, err) < 0 ||
         jget_string(o, "access", path, &d->access, err) < 0)
         return -1;
-    return 0;
+    return d->access != NULL ? normalize_access(d->access, path, err) : 0;
 }
 
 #define GET_I64(obj, key, path, field) jget_i64(obj, key, path, &(field).v, &(field).set, err)

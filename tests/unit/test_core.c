@@ -1156,11 +1156,16 @@ static void test_cli_signal(void)
         const char *s;
         int sig;
     } good[] = {
-        {"KILL", SIGKILL},    {"SIGKILL", SIGKILL}, {"kill", SIGKILL}, {"sigkill", SIGKILL},
-        {"SigKill", SIGKILL}, {"9", SIGKILL},       {"TERM", SIGTERM}, {"SIGTERM", SIGTERM},
-        {"15", SIGTERM},      {"HUP", SIGHUP},      {"1", SIGHUP},     {"USR1", SIGUSR1},
-        {"SIGUSR2", SIGUSR2}, {"WINCH", SIGWINCH},  {"STOP", SIGSTOP}, {"CONT", SIGCONT},
-        {"SYS", SIGSYS},      {"31", 31},           {"64", 64},
+        {"KILL", SIGKILL},    {"SIGKILL", SIGKILL},
+        {"kill", SIGKILL},    {"sigkill", SIGKILL},
+        {"SigKill", SIGKILL}, {"9", SIGKILL},
+        {"TERM", SIGTERM},    {"SIGTERM", SIGTERM},
+        {"15", SIGTERM},      {"HUP", SIGHUP},
+        {"1", SIGHUP},        {"USR1", SIGUSR1},
+        {"SIGUSR2", SIGUSR2}, {"WINCH", SIGWINCH},
+        {"STOP", SIGSTOP},    {"CONT", SIGCONT},
+        {"SYS", SIGSYS},      {"31", 31},
+        {"64", 64},           {"0", 0}, /* `kill ID 0`: is it alive (runc) */
     };
     cerr_t err = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
@@ -1179,14 +1184,21 @@ static void test_cli_signal(void)
     CHECK(err == NULL);
     cerr_free(&err);
 
-    static const char *const bad[] = {"0",        "-1",
-                                      "65",       "1000",
-                                      "",         "FOO",
-                                      "SIGFOO",   "SIG",
-                                      "KILLX",    "9x",
-                                      "RTMIN+31", "RTMIN+",
-                                      "RTMIN+x",  "RTMIN+99999999999999999999",
-                                      "SIG9",     "99999999999999999999"};
+    static const char *const bad[] = {"-1",
+                                      "65",
+                                      "1000",
+                                      "",
+                                      "FOO",
+                                      "SIGFOO",
+                                      "SIG",
+                                      "KILLX",
+                                      "9x",
+                                      "RTMIN+31",
+                                      "RTMIN+",
+                                      "RTMIN+x",
+                                      "RTMIN+99999999999999999999",
+                                      "SIG9",
+                                      "99999999999999999999"};
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         CHECK(cli_signal(bad[i], &err) == -1);
         autofree char *want = xasprintf("unknown signal `%s`", bad[i]);

@@ -780,7 +780,8 @@ static void test_out_of_range(void)
     EXPECT_ERR("{" OV "'linux': {'uidMappings': [{'containerID': 0, 'hostID': 0,"
                " 'size': 4294967296}]}}",
                "linux.uidMappings[0].size: value out of range");
-    EXPECT_ERR("{" OV "'linux': {'devices': [{'path': '/dev/x', 'type': 'c', 'fileMode': 4096}]}}",
+    EXPECT_ERR("{" OV
+               "'linux': {'devices': [{'path': '/dev/x', 'type': 'c', 'fileMode': 4294967296}]}}",
                "linux.devices[0].fileMode: value out of range");
     EXPECT_ERR("{" OV "'linux': {'devices': [{'path': '/dev/x', 'type': 'c', 'gid': 4294967296}]}}",
                "linux.devices[0].gid: value out of range");
@@ -1363,6 +1364,30 @@ static void test_str_list(void)
     str_list_free(&l);
 }
 
+/* As runc reads them: fileMode with the file type bits (podman --privileged
+ * passes st_mode whole) gives its permission bits; access letters other than
+ * r, w, m are ignored, the rest kept in that order; an empty one is refused. */
+static void test_runc_devices(void)
+{
+    struct spec *s = PARSE_OK(
+        "{" OV "'linux': {'devices': [{'path': '/dev/null', 'type': 'c', 'fileMode': 8630}],"
+        " 'resources': {'devices': [{'allow': true, 'access': 'rwa'},"
+        " {'allow': true, 'access': 'mwr'}, {'allow': false}]}}}");
+    if (s == NULL)
+        return;
+    CHECK(s->linux_.n_devices == 1 && s->linux_.devices[0].file_mode == 0666);
+    CHECK(s->linux_.devices[0].has_mode);
+    CHECK(s->linux_.resources.n_devices == 3);
+    CHECK_STR(s->linux_.resources.devices[0].access, "rw");
+    CHECK_STR(s->linux_.resources.devices[1].access, "rwm");
+    CHECK(s->linux_.resources.devices[2].access == NULL);
+    spec_free(s);
+    EXPECT_ERR("{" OV "'linux': {'resources': {'devices': [{'allow': true, 'access': ''}]}}}",
+               "linux.resources.devices[0].access: `` has none of r, w, m");
+    EXPECT_ERR("{" OV "'linux': {'resources': {'devices': [{'allow': true, 'access': 'x'}]}}}",
+               "linux.resources.devices[0].access: `x` has none of r, w, m");
+}
+
 int main(void)
 {
     RUN(test_full_config);
@@ -1391,5 +1416,6 @@ int main(void)
     RUN(test_spec_load);
     RUN(test_tables);
     RUN(test_str_list);
+    RUN(test_runc_devices);
     return UNIT_DONE();
 }

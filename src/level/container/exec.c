@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/tty_proxy.h"
 #include "core/util.h"
 #include "core/wait.h"
 #include "cgroup/cgroup.h"
@@ -23,6 +25,7 @@ struct exec_fds {
     int ns[NS_COUNT];
     int go[2], errp[2];
     int console;
+    int tty_recv; /* foreground --tty without --console-socket: the master comes here */
 };
 
 /* Open the container's namespaces (those that differ from ours). A namespace
@@ -99,14 +102,24 @@ fail:
 static int run_exec(struct container *c, const struct exec_opts *o, struct exec_fds *f, int *status,
                     cerr_t *err)
 {
-    if (o->process->terminal && o->console_socket == NULL)
-        return cerr_set(err, 0, "exec --tty requires --console-socket");
+    /* In the foreground without a console socket, cella holds the terminal
+     * and relays its own stdio, as `run` does (and runc). */
+    bool proxy = o->process->terminal && o->console_socket == NULL;
+    if (proxy && o->detach)
+        return cerr_set(err, 0, "exec --tty --detach requires --console-socket");
     if (c->spec->linux_.seccomp.listener_path != NULL)
         return cerr_set(err, 0, "exec: linux.seccomp.listenerPath is not supported for exec yet");
     if (open_container_ns(c, f->ns, err) < 0)
         return -1;
-    if (o->process->terminal && (f->console = unix_connect(o->console_socket, err)) < 0)
+    if (o->process->terminal && !proxy && (f->console = unix_connect(o->console_socket, err)) < 0)
         return cerr_wrap(err, "--console-socket");
+    if (proxy) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+            return cerr_set(err, errno, "socketpair");
+        f->tty_recv = pair[0];
+        f->console = pair[1];
+    }
     if (pipe2(f->go, O_CLOEXEC) < 0 || pipe2(f->errp, O_CLOEXEC) < 0)
         return cerr_set(err, errno, "pipe");
     int own_pidns = -1;
@@ -122,6 +135,10 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
     f->go[0] = -1;
     close(f->errp[1]);
     f->errp[1] = -1;
+    if (f->console >= 0) {
+        close(f->console); /* the child's copy only: a child that fails ends recv_fd */
+        f->console = -1;
+    }
     if (cgroup_enter(c->st->cgroup, pid, err) < 0 || write_all(f->go[1], "g", 1) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -134,22 +151,36 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
         waitpid(pid, NULL, 0);
         return cerr_set(err, 0, "%s", msg);
     }
-    if (o->pid_file != NULL && write_pid_file(o->pid_file, pid, err) < 0)
+    int master = proxy ? recv_fd(f->tty_recv, err) : -1;
+    if (proxy && master < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
         return -1;
+    }
+    if (o->pid_file != NULL && write_pid_file(o->pid_file, pid, err) < 0) {
+        if (master >= 0)
+            close(master);
+        return -1;
+    }
+    if (master >= 0) {
+        forward_signals_to(pid);
+        tty_proxy(master);
+        close(master);
+    }
     *status = o->detach ? 0 : wait_forward(pid);
     return 0;
 }
 
 int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
 {
-    struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1};
+    struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1, .tty_recv = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;
     int r = run_exec(c, o, &f, status, err);
     for (int t = 0; t < NS_COUNT; t++)
         if (f.ns[t] >= 0)
             close(f.ns[t]);
-    int *rest[] = {&f.go[0], &f.go[1], &f.errp[0], &f.errp[1], &f.console};
+    int *rest[] = {&f.go[0], &f.go[1], &f.errp[0], &f.errp[1], &f.console, &f.tty_recv};
     for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
         if (*rest[i] >= 0)
             close(*rest[i]);

@@ -67,7 +67,8 @@ static char *find_exe(const char *name, const char *path, int mode, cerr_t *err)
             return cand;
         free(cand);
     }
-    cerr_set(err, 0, "process.args[0]: executable `%s` not found in $PATH", name);
+    /* runc's words: podman reads "executable file not found in" as exit 127. */
+    cerr_set(err, 0, "process.args[0]: `%s`: executable file not found in $PATH", name);
     return NULL;
 }
 
