@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,8 +31,9 @@
 
 /* ---- create --------------------------------------------------------------------------- */
 
-/* What a VM cannot do, refused before anything is made. */
-static int refuse(const struct spec *s, cerr_t *err)
+/* What a VM cannot do, and what it lacks on this host, refused before
+ * anything is made. */
+static int qemu_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
 {
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
@@ -43,7 +45,17 @@ static int refuse(const struct spec *s, cerr_t *err)
         return cerr_set(err, 0, "hooks.createContainer: not supported by the qemu level");
     if (s->hooks[HOOK_START_CONTAINER].n > 0)
         return cerr_set(err, 0, "hooks.startContainer: not supported by the qemu level");
-    return 0;
+    autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
+    if (rootfs == NULL)
+        return -1;
+    return vm_config_check(s, err);
+}
+
+static void qemu_features(json_t *annotations)
+{
+    json_object_set_new(annotations, QEMU_ANN_PORTS,
+                        json_string("[tcp:|udp:][HOSTADDR:]HOSTPORT:GUESTPORT[,...]"));
+    json_object_set_new(annotations, QEMU_ANN_BOOT_TIMEOUT, json_string("SECONDS"));
 }
 
 /* The cgroup QEMU runs in, made empty (the spec's resources size the VM,
@@ -197,8 +209,8 @@ static int qemu_create(struct container *c, const struct create_opts *o, cerr_t 
 {
     struct vm_config cfg = {.tap_fd = -1};
     int r = -1;
-    if (refuse(c->spec, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0 ||
-        vm_config_make(&cfg, c->spec, err) < 0 || save_network(c, &cfg, err) < 0 ||
+    if (level_resolve_rootfs(c, o->bundle, err) < 0 || vm_config_make(&cfg, c->spec, err) < 0 ||
+        save_network(c, &cfg, err) < 0 ||
         qemu_rootfs_image(c->st->rootfs, &cfg.image, &cfg.fstype, err) < 0 ||
         make_cgroup(c, err) < 0)
         goto out;
@@ -285,6 +297,8 @@ static int qemu_update(struct container *c, const struct spec_resources *r, cerr
 const struct level_ops qemu_level = {
     .name = "qemu",
     .summary = "a QEMU microVM with cella's guest kernel and agent (Kata class)",
+    .features = qemu_features,
+    .check = qemu_check,
     .create = qemu_create,
     .start = qemu_start,
     .wait = qemu_wait,

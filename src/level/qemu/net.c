@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,7 +69,7 @@ static int hostfwd_list(const char *ports, char **out, cerr_t *err)
     return 0;
 }
 
-int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+int vm_net_check(const struct spec *s, cerr_t *err)
 {
     const struct spec_namespace *ns = &s->linux_.ns[NS_NETWORK];
     const char *ports = spec_annotation(s, QEMU_ANN_PORTS);
@@ -78,6 +79,21 @@ int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
                             "annotation " QEMU_ANN_PORTS ": ports are published by user-mode "
                             "networking only, not in the network namespace `%s`",
                             ns->path);
+        if (access(ns->path, R_OK) < 0)
+            return cerr_set(err, errno, "linux.namespaces: network namespace `%s`", ns->path);
+        return 0;
+    }
+    autofree char *hostfwd = NULL;
+    return hostfwd_list(ports ? ports : "", &hostfwd, err);
+}
+
+int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+{
+    const struct spec_namespace *ns = &s->linux_.ns[NS_NETWORK];
+    const char *ports = spec_annotation(s, QEMU_ANN_PORTS);
+    if (vm_net_check(s, err) < 0)
+        return -1;
+    if (ns->present && ns->path != NULL) {
         cfg->hostfwd = xstrdup("");
         if (vm_tap_make(cfg, ns->path, &cfg->netns_dev, err) < 0)
             return -1;

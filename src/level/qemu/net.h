@@ -12,6 +12,8 @@
 #include "level/qemu/vm.h"
 #include "oci/spec.h"
 
+/* What vm_net_make would refuse, found without making anything. */
+int vm_net_check(const struct spec *s, cerr_t *err);
 /* Fills cfg->hostfwd and cfg->guest_net, and with a namespace path the
  * tap's fields. */
 int vm_net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err);

@@ -141,7 +141,8 @@ static int boot_timeout(const struct spec *s, bool kvm, unsigned *out, cerr_t *e
     return 0;
 }
 
-static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+/* Everything but the network: programs, files, accelerator, size. */
+static int config_host(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     cfg->qemu = vm_find_program(QEMU_BINARY);
     if (cfg->qemu == NULL)
@@ -161,16 +162,22 @@ static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
     cfg->vcpus = spec_vcpus(&s->linux_.resources);
     cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
     cfg->readonly = s->root.readonly;
-    if (boot_timeout(s, cfg->kvm, &cfg->boot_timeout_s, err) < 0)
-        return -1;
-    return vm_net_make(cfg, s, err);
+    return boot_timeout(s, cfg->kvm, &cfg->boot_timeout_s, err);
+}
+
+int vm_config_check(const struct spec *s, cerr_t *err)
+{
+    struct vm_config cfg = {.tap_fd = -1};
+    int r = config_host(&cfg, s, err);
+    vm_config_free(&cfg);
+    return r < 0 ? -1 : vm_net_check(s, err);
 }
 
 int vm_config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->tap_fd = -1;
-    if (config_make(cfg, s, err) < 0) {
+    if (config_host(cfg, s, err) < 0 || vm_net_make(cfg, s, err) < 0) {
         vm_config_free(cfg);
         return -1;
     }
