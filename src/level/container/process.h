@@ -11,6 +11,9 @@
 #include "level/container/seccomp.h"
 #include "oci/spec.h"
 
+/* Where args[0] is looked for when process.env has no PATH. */
+#define PROC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct proc_plan;
 /* What replaces execve for a level that runs the workload in-process (the
  * wasm engine). Returns only on failure, before the point of no return. */

@@ -32,7 +32,6 @@
 #define TCPLISTEN_ANNOTATION "run.cella.wasm.tcplisten"
 #define VARIANT_ANNOTATION   "module.wasm.image/variant"
 #define MAX_LISTEN           64
-#define DEFAULT_PATH         "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* ---- choosing the level, features ------------------------------------------------------ */
 
@@ -106,7 +105,7 @@ static int module_check(const struct spec *s, const char *rootfs, cerr_t *err)
             return 0;
         return cerr_set(err, errno, "process.args[0]: module `%s` in the rootfs", name);
     }
-    const char *path = DEFAULT_PATH;
+    const char *path = PROC_DEFAULT_PATH;
     for (size_t i = 0; i < s->process.env.n; i++)
         if (strncmp(s->process.env.v[i], "PATH=", 5) == 0)
             path = s->process.env.v[i] + 5;
