@@ -70,7 +70,7 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
             json_array_append_new(caps, json_string(cap_name_(i)));
     json_t *f = json_pack(
         "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, "
-        "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s, s:s, s:s, s:s, s:s}}",
+        "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}}",
         "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
         strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
         strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
@@ -79,11 +79,13 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
         "operators", strings(ops, ARRAY_SIZE(ops)), "archs", strings(archs, ARRAY_SIZE(archs)),
         "knownFlags", strings(flags, ARRAY_SIZE(flags)), "supportedFlags",
         strings(flags, ARRAY_SIZE(flags)), "apparmor", "enabled", 0, "selinux", "enabled", 0,
-        "annotations", "run.cella.isolation", "container", "run.cella.levels", levels,
-        "module.wasm.image/variant", "compat", "run.cella.wasm.tcplisten", "ADDR:PORT[,ADDR:PORT]",
-        "run.cella.qemu.ports", "[tcp:|udp:][HOSTADDR:]HOSTPORT:GUESTPORT[,...]",
-        "run.cella.qemu.boot-timeout", "SECONDS");
+        "annotations", "run.cella.isolation", "container", "run.cella.levels", levels);
     free(levels);
+    /* Each level's own annotations, from the level. */
+    json_t *annotations = json_object_get(f, "annotations");
+    for (size_t i = 0; i < nl; i++)
+        if (lt[i].ops != NULL && lt[i].ops->features != NULL)
+            lt[i].ops->features(annotations);
     char *text = json_dumps(f, JSON_INDENT(2));
     json_decref(f);
     printf("%s\n", text);

@@ -155,6 +155,9 @@ static int do_create(const struct globals *g, struct container *c, const struct 
     const struct level_ops *l = level_for_spec(c->spec, g, err);
     if (l == NULL)
         return -1;
+    /* What the level refuses, it refuses before anything exists. */
+    if (l->check != NULL && l->check(c->spec, o, err) < 0)
+        return -1;
     c->dirfd = state_dir_create(g->root, c->id, err);
     if (c->dirfd < 0)
         return -1;
@@ -488,6 +491,12 @@ static int build_exec_process(struct container *c, const struct exec_request *rq
     return 0;
 }
 
+/* The lock contract of exec (docs/levels.md), kept here and nowhere else:
+ * with the lock held, the container is found created or running and the
+ * process is built from the request and config.json; then the lock is
+ * released and the level's exec runs with c->dirfd open but unlocked and
+ * c->st, c->spec as read under the lock. The process may run for as long as
+ * it likes while other commands (kill, delete) go on. */
 int lc_exec(const struct globals *g, const char *id, const struct exec_request *rq, int *status,
             cerr_t *err)
 {
@@ -506,6 +515,10 @@ int lc_exec(const struct globals *g, const char *id, const struct exec_request *
         cerr_set(err, 0, "cannot exec in container `%s`: it is %s", id, cstatus_name(s));
         goto out;
     }
+    if (l->exec == NULL) {
+        cerr_set(err, 0, "exec: not supported by the %s level", l->name);
+        goto out;
+    }
     if (build_exec_process(&c, rq, &owned, &proc, err) < 0)
         goto out;
     struct exec_opts o = {.process = proc,
@@ -513,10 +526,7 @@ int lc_exec(const struct globals *g, const char *id, const struct exec_request *
                           .pid_file = rq->pid_file,
                           .preserve_fds = rq->preserve_fds,
                           .detach = rq->detach};
-    /* The lock is not held while the process runs: other commands may go on. */
-    int fd = c.dirfd;
-    c.dirfd = -1;
-    close(fd);
+    state_dir_unlock(c.dirfd);
     r = l->exec(&c, &o, status, err);
 out:
     spec_process_free(owned);

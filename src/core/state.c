@@ -123,6 +123,11 @@ int state_dir_peek(const char *root, const char *id, cerr_t *err)
     return dir_open(root, id, false, err);
 }
 
+void state_dir_unlock(int dirfd)
+{
+    flock(dirfd, LOCK_UN);
+}
+
 int state_dir_remove(const char *root, const char *id, int dirfd)
 {
     (void)dirfd;

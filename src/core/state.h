@@ -40,6 +40,8 @@ int state_dir_open(const char *root, const char *id, cerr_t *err);
 /* Open it without the lock, to read: state.json is replaced atomically, so
  * `state`, `list` and `ps` never wait for a create or start in progress. */
 int state_dir_peek(const char *root, const char *id, cerr_t *err);
+/* Release the lock of state_dir_open / state_dir_create; the fd stays open. */
+void state_dir_unlock(int dirfd);
 /* Remove ROOT/ID (the caller holds the lock through dirfd). */
 int state_dir_remove(const char *root, const char *id, int dirfd);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 #define ISOLATION_ANNOTATION "run.cella.isolation"
@@ -41,22 +42,6 @@ const struct level_ops *level_find(const char *name, const char *origin, cerr_t 
     return NULL;
 }
 
-/* A bundle for the WebAssembly engine: process.args[0] is a .wasm file, or
- * crun's annotation says so. Returns where that came from, or NULL. */
-static const char *wasm_bundle(const struct spec *s)
-{
-    const char *v = spec_annotation(s, "module.wasm.image/variant");
-    if (v != NULL && (strcmp(v, "compat") == 0 || strcmp(v, "compat-smart") == 0))
-        return "annotation module.wasm.image/variant";
-    if (s->process.args.n > 0) {
-        const char *a0 = s->process.args.v[0];
-        size_t n = strlen(a0);
-        if (n > 5 && strcmp(a0 + n - 5, ".wasm") == 0)
-            return "process.args[0] (a .wasm module)";
-    }
-    return NULL;
-}
-
 const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err)
 {
     const char *a = s ? spec_annotation(s, ISOLATION_ANNOTATION) : NULL;
@@ -64,22 +49,35 @@ const struct level_ops *level_for_spec(const struct spec *s, const struct global
         return level_find(a, "annotation " ISOLATION_ANNOTATION, err);
     if (g->isolation != NULL)
         return level_find(g->isolation, g->isolation_origin, err);
-    const char *wasm = s ? wasm_bundle(s) : NULL;
-    if (wasm != NULL)
-        return level_find("wasm", wasm, err);
+    for (size_t i = 0; s != NULL && i < ARRAY_SIZE(levels); i++) {
+        const char *origin =
+            levels[i].ops && levels[i].ops->detect ? levels[i].ops->detect(s) : NULL;
+        if (origin != NULL) {
+            log_debug("isolation level `%s` (from %s)", levels[i].name, origin);
+            return levels[i].ops;
+        }
+    }
     return level_find("container", "default", err);
+}
+
+char *level_rootfs_path(const struct spec *s, const char *bundle, cerr_t *err)
+{
+    const char *rp = s->root.path;
+    if (rp == NULL)
+        return cerr_set(err, 0, "root.path: required field is missing"), NULL;
+    autofree char *joined = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
+    char *real = realpath(joined, NULL);
+    if (real == NULL)
+        cerr_set(err, errno, "root.path: `%s`", joined);
+    return real;
 }
 
 int level_resolve_rootfs(struct container *c, const char *bundle, cerr_t *err)
 {
-    const char *rp = c->spec->root.path;
-    if (rp == NULL)
-        return cerr_set(err, 0, "root.path: required field is missing");
-    autofree char *joined = rp[0] == '/' ? xstrdup(rp) : xasprintf("%s/%s", bundle, rp);
-    char real[PATH_MAX];
-    if (realpath(joined, real) == NULL)
-        return cerr_set(err, errno, "root.path: `%s`", joined);
+    char *real = level_rootfs_path(c->spec, bundle, err);
+    if (real == NULL)
+        return -1;
     free(c->st->rootfs);
-    c->st->rootfs = xstrdup(real);
+    c->st->rootfs = real;
     return 0;
 }

@@ -56,9 +56,26 @@ struct container {
     int ready_fd;                /* set by start when the workload will say it is ready, else -1 */
 };
 
+struct json_t;
+
 struct level_ops {
     const char *name;
     const char *summary;
+    /* Optional. The bundle is of this level's kind whatever the options (a
+     * WebAssembly module for wasm): where that came from ("process.args[0]
+     * (a .wasm module)"), else NULL. Asked by level_for_spec when neither
+     * the annotation nor --isolation chose a level, in table order. */
+    const char *(*detect)(const struct spec *s);
+    /* Optional. Add the level's entries to the `annotations` object of
+     * `cella features`: the config annotations it reads ("run.cella.LEVEL.*"
+     * with their syntax) and what it can say about itself. */
+    void (*features)(struct json_t *annotations);
+    /* Refuse a bundle the level cannot run before anything exists: called by
+     * create once config.json is parsed and the level chosen, before the
+     * state directory, cgroup or any process is made. Only reads the spec,
+     * the create options and the host (programs, files): makes nothing.
+     * NULL: nothing to refuse up front. */
+    int (*check)(const struct spec *s, const struct create_opts *o, cerr_t *err);
     /* Make the workload and leave it waiting before the user process. Fills
      * c->st->pid and start_time. Runs prestart/createRuntime/createContainer hooks. */
     int (*create)(struct container *c, const struct create_opts *o, cerr_t *err);
@@ -70,7 +87,15 @@ struct level_ops {
     int (*kill)(struct container *c, int sig, bool all, cerr_t *err);
     /* Remove everything the level made; the workload is killed if alive. */
     int (*destroy)(struct container *c, cerr_t *err);
-    /* Run an extra process; returns its exit status when not detached. */
+    /* Run an extra process; returns its exit status when not detached.
+     * Called by lc_exec, the one place of its lock contract
+     * (docs/levels.md): the container was found created or running with
+     * the lock held, then the lock was released; c->dirfd is open but
+     * unlocked, c->st and c->spec are the state read under the lock. The
+     * level neither re-locks nor re-checks the status; it must fail cleanly
+     * (one line) when the workload has ended meanwhile. NULL: the level
+     * has no exec (refused). A level built from the container level's
+     * pieces states its exec: CONTAINER_LEVEL_OPS leaves it out. */
     int (*exec)(struct container *c, const struct exec_opts *o, int *status, cerr_t *err);
     int (*pause)(struct container *c, cerr_t *err);
     int (*resume)(struct container *c, cerr_t *err);
@@ -92,12 +117,13 @@ const struct level_entry *level_table(size_t *n);
 /* Resolve a level by name ("unknown isolation level", "not yet built"). */
 const struct level_ops *level_find(const char *name, const char *origin, cerr_t *err);
 /* The level for a bundle: annotation run.cella.isolation, then --isolation /
- * argv[0], then wasm for a WebAssembly bundle (args[0] *.wasm or the
- * annotation module.wasm.image/variant=compat), then the default (container). Sets *origin to say
- * where it came from. */
+ * argv[0], then the first level whose detect() claims the bundle (wasm: a
+ * WebAssembly module), then the default (container). */
 const struct level_ops *level_for_spec(const struct spec *s, const struct globals *g, cerr_t *err);
 
-/* Resolve root.path against the bundle into c->st->rootfs (absolute, real). */
+/* root.path resolved against the bundle (absolute, real; malloc'd), or NULL. */
+char *level_rootfs_path(const struct spec *s, const char *bundle, cerr_t *err);
+/* The same into c->st->rootfs. */
 int level_resolve_rootfs(struct container *c, const char *bundle, cerr_t *err);
 
 extern const struct level_ops container_level;

@@ -221,12 +221,32 @@ static bool wants_tty_proxy(const struct spec *s, const struct create_opts *o)
            o->console_master != NULL;
 }
 
-/* Everything that can be refused before anything is made. Returns the clone flags. */
-static int check_create(struct container *c, const struct create_opts *o, cerr_t *err)
+/* What the container level refuses before anything exists. */
+int container_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
+{
+    if (!s->process.present)
+        return cerr_set(err, 0, "process: required to create a container");
+    if (s->process.args.n == 0)
+        return cerr_set(err, 0, "process.args: must not be empty");
+    if (clone_flags(s, err) < 0 || check_sysctl(s, err) < 0)
+        return -1;
+    autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
+    if (rootfs == NULL)
+        return -1;
+    if (s->process.terminal && o->console_socket == NULL && !wants_tty_proxy(s, o))
+        return cerr_set(err, 0,
+                        "process.terminal is true: use --console-socket to receive the "
+                        "terminal of a detached container");
+    return 0;
+}
+
+/* What create needs before it makes anything (container_check refused the
+ * rest). Returns the clone flags. */
+static int prepare_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
     const struct spec *s = c->spec;
     int flags = clone_flags(s, err);
-    if (flags < 0 || check_sysctl(s, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0)
+    if (flags < 0 || level_resolve_rootfs(c, o->bundle, err) < 0)
         return -1;
     if ((flags & CLONE_NEWUSER) && check_id_maps(s, err) < 0)
         return -1;
@@ -234,12 +254,6 @@ static int check_create(struct container *c, const struct create_opts *o, cerr_t
     if (c->st->cgroup == NULL)
         return -1;
     c->st->systemd_cgroup = c->g->systemd_cgroup;
-    if (s->process.terminal && o->console_socket == NULL && !wants_tty_proxy(s, o))
-        return cerr_set(err, 0,
-                        "process.terminal is true: use --console-socket to receive the "
-                        "terminal of a detached container");
-    if (!s->process.present)
-        return cerr_set(err, 0, "process: required to create a container");
     return flags;
 }
 
@@ -292,7 +306,7 @@ static int make_cgroup(struct container *c, cerr_t *err)
 }
 
 static pid_t clone_child(struct container *c, const struct create_opts *o, struct create_fds *f,
-                         int flags, proc_run_fn run, cerr_t *err)
+                         int flags, const struct level_hooks *hooks, cerr_t *err)
 {
     const struct spec *s = c->spec;
     /* The bundle is the working directory for relative paths in mounts. */
@@ -342,7 +356,7 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
                               .source_fds = f->sources,
                               .notify_fd = f->notify,
                               .notify_path = c->st->notify_socket,
-                              .run = run};
+                              .hooks = hooks};
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
         for (size_t i = 0; i < ARRAY_SIZE(here); i++)
             a.ns_fds[here[i]] = -1; /* already in them */
@@ -391,22 +405,23 @@ static int drive_child(struct container *c, const struct create_opts *o, struct 
 }
 
 static int do_create(struct container *c, const struct create_opts *o, struct create_fds *f,
-                     proc_run_fn run, cerr_t *err)
+                     const struct level_hooks *hooks, cerr_t *err)
 {
-    int flags = check_create(c, o, err);
+    int flags = prepare_create(c, o, err);
     if (flags < 0 || open_create_fds(c, o, f, err) < 0 || make_cgroup(c, err) < 0)
         return -1;
-    pid_t pid = clone_child(c, o, f, flags, run, err);
+    pid_t pid = clone_child(c, o, f, flags, hooks, err);
     return pid < 0 ? -1 : drive_child(c, o, f, flags, pid, err);
 }
 
-int container_create(struct container *c, const struct create_opts *o, proc_run_fn run, cerr_t *err)
+int container_create(struct container *c, const struct create_opts *o,
+                     const struct level_hooks *hooks, cerr_t *err)
 {
     struct create_fds f = {
         .sync = {-1, -1}, .exec = -1, .console = -1, .tty_recv = -1, .notify = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;
-    int r = do_create(c, o, &f, run, err);
+    int r = do_create(c, o, &f, hooks, err);
     close_fds(f.sync, 2);
     close_fds(&f.exec, 1);
     close_fds(&f.console, 1);
@@ -594,6 +609,8 @@ int container_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err)
 const struct level_ops container_level = {
     .name = "container",
     .summary = "namespaces, cgroups, seccomp and capabilities on the host kernel",
+    .check = container_check,
     .create = ct_create,
+    .exec = container_exec,
     CONTAINER_LEVEL_OPS,
 };

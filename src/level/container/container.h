@@ -6,11 +6,11 @@
 #include "level/level.h"
 
 /* The container level's operations, also used by levels whose workload runs
- * inside a container (wasm). create with `run` NULL execs process.args[0];
- * otherwise `run` replaces execve once namespaces, mounts, cgroup,
- * credentials, capabilities and seccomp are in place. */
-int container_create(struct container *c, const struct create_opts *o, proc_run_fn run,
-                     cerr_t *err);
+ * inside a container (wasm). create with `hooks` NULL execs process.args[0];
+ * otherwise the level's hooks run in the container's init (process.h). */
+int container_check(const struct spec *s, const struct create_opts *o, cerr_t *err);
+int container_create(struct container *c, const struct create_opts *o,
+                     const struct level_hooks *hooks, cerr_t *err);
 int container_start(struct container *c, cerr_t *err);
 int container_await_ready(struct container *c, cerr_t *err);
 int container_kill(struct container *c, int sig, bool all, cerr_t *err);
@@ -20,14 +20,18 @@ int container_resume(struct container *c, cerr_t *err);
 bool container_paused(struct container *c);
 int container_update(struct container *c, const struct spec_resources *r, cerr_t *err);
 int container_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err);
-/* Every operation of the container level but create, for the ops table of
- * a level that runs inside a container. */
+/* The operations of the container level a level that runs inside a
+ * container shares: all but check, create and exec. exec is left out on
+ * purpose: such a level states its own (container_exec runs a native
+ * process in the container's namespaces, which would bypass a level that
+ * puts its own kernel between the workload and the host). */
 #define CONTAINER_LEVEL_OPS                                                                        \
     .start = container_start, .await_ready = container_await_ready, .kill = container_kill,        \
-    .destroy = container_destroy, .exec = container_exec, .pause = container_pause,                \
-    .resume = container_resume, .paused = container_paused, .update = container_update,            \
-    .pids = container_pids
+    .destroy = container_destroy, .pause = container_pause, .resume = container_resume,            \
+    .paused = container_paused, .update = container_update, .pids = container_pids
 
+/* A process entering the container's namespaces and cgroup. Refused for a
+ * container whose level has an exec of its own. */
 int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err);
 
 #endif

@@ -173,6 +173,9 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
 
 int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
 {
+    /* Never the way around a level that owns exec (level.h). */
+    if (c->ops != NULL && c->ops->exec != container_exec)
+        return cerr_set(err, 0, "exec: the %s level runs its own exec", c->ops->name);
     struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1, .tty_recv = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;

@@ -128,7 +128,8 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return -1;
     if (a->console_fd >= 0)
         close(a->console_fd);
-    if (proc_plan_make(&s->process, &s->linux_.seccomp, a->run, plan, err) < 0)
+    if (proc_plan_make(&s->process, &s->linux_.seccomp, a->hooks ? a->hooks->run : NULL, plan,
+                       err) < 0)
         return -1;
     plan->spec = s;
     plan->keep_groups = spec_annotation(s, "run.oci.keep_original_groups") != NULL;
@@ -143,6 +144,10 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         snprintf(kv, sizeof(kv), "LISTEN_PID=%d", (int)getpid());
         proc_plan_setenv(plan, kv);
     }
+    /* The last moment with every privilege: the level's hook, then the
+     * process's own limits, credentials and capabilities. */
+    if (a->hooks && a->hooks->pre_creds && a->hooks->pre_creds(plan, err) < 0)
+        return -1;
     if (proc_apply_privileged(plan, err) < 0 || proc_apply_user(plan, err) < 0)
         return -1;
     return 0;

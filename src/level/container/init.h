@@ -21,11 +21,11 @@ struct init_args {
     bool new_keyring; /* a session keyring of its own (not with --no-new-keyring) */
     const char *id;
     int preserve_fds;
-    int listen_fds;          /* LISTEN_FDS passed on (socket activation) */
-    const int *source_fds;   /* bind mount sources opened on the host, or NULL */
-    int notify_fd;           /* sd_notify directory (detached mount), or -1 */
-    const char *notify_path; /* NOTIFY_SOCKET of the host */
-    proc_run_fn run;         /* replaces execve (a level's in-process runner), or NULL */
+    int listen_fds;                  /* LISTEN_FDS passed on (socket activation) */
+    const int *source_fds;           /* bind mount sources opened on the host, or NULL */
+    int notify_fd;                   /* sd_notify directory (detached mount), or -1 */
+    const char *notify_path;         /* NOTIFY_SOCKET of the host */
+    const struct level_hooks *hooks; /* of a level built on this one, or NULL */
 };
 
 /* Whether create pauses the child after its mounts for the hooks (prestart,

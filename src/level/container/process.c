@@ -18,8 +18,6 @@
 
 #include "core/util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 static const char *env_get(char **env, const char *name)
 {
     size_t n = strlen(name);
@@ -58,7 +56,7 @@ static char *find_exe(const char *name, const char *path, int mode, cerr_t *err)
             cerr_set(err, errno, "process.args[0]: `%s`", name);
         return access(name, mode) < 0 ? NULL : xstrdup(name);
     }
-    autofree char *copy = xstrdup(path ? path : DEFAULT_PATH);
+    autofree char *copy = xstrdup(path ? path : PROC_DEFAULT_PATH);
     char *s = copy;
     for (char *dir; (dir = strsep(&s, ":")) != NULL;) {
         char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);

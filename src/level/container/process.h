@@ -11,10 +11,30 @@
 #include "level/container/seccomp.h"
 #include "oci/spec.h"
 
+/* Where args[0] is looked for when process.env has no PATH. */
+#define PROC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct proc_plan;
 /* What replaces execve for a level that runs the workload in-process (the
  * wasm engine). Returns only on failure, before the point of no return. */
 typedef int (*proc_run_fn)(const struct proc_plan *plan, cerr_t *err);
+
+/* What a level built on the container level puts into the container's init
+ * (container_create). NULL members: the container level's own behaviour. */
+struct level_hooks {
+    /* In the init, after namespaces, mounts, pivot_root and the process
+     * plan, with the init's full privileges (root, every capability, no
+     * seccomp filter, no rlimits), before rlimits, groups, uid, capabilities
+     * and seccomp are applied to it: for what the level does on the
+     * workload's behalf that the workload itself may not (its own kernel
+     * in the container's namespaces; the wasm level binds the sockets of
+     * its annotation). May keep what it made in plan->level_state for run.
+     * Fails as create's error. */
+    int (*pre_creds)(struct proc_plan *plan, cerr_t *err);
+    /* Replaces execve once credentials, capabilities and seccomp are in
+     * place. */
+    proc_run_fn run;
+};
 
 struct proc_plan {
     const struct spec_process *p;
@@ -27,6 +47,7 @@ struct proc_plan {
     char **envp;       /* env, with HOME and PATH defaults added */
     bool keep_groups;  /* run.oci.keep_original_groups: no setgroups */
     int listener_sock; /* where the seccomp listener fd goes (SCM_RIGHTS), -1: none */
+    void *level_state; /* set by level_hooks.pre_creds, for run */
 };
 
 /* Check and precompute everything that can fail before the point of no

@@ -5,9 +5,23 @@
  * once the agent is READY; the other commands are requests to that monitor
  * over ROOT/ID/monitor.sock. The container's pid is QEMU's. Design:
  * docs/qemu-level.md. */
+#include <jansson.h>
+
 #include "level/container/container.h"
 #include "level/qemu/qemu.h"
 #include "level/vmhost/vmhost.h"
+
+static int qemu_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
+{
+    return vmhost_check(s, o, &qemu_backend, err);
+}
+
+static void qemu_features(json_t *annotations)
+{
+    json_object_set_new(annotations, QEMU_ANN_PORTS,
+                        json_string("[tcp:|udp:][HOSTADDR:]HOSTPORT:GUESTPORT[,...]"));
+    json_object_set_new(annotations, "run.cella.qemu.boot-timeout", json_string("SECONDS"));
+}
 
 static int qemu_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
@@ -17,6 +31,8 @@ static int qemu_create(struct container *c, const struct create_opts *o, cerr_t 
 const struct level_ops qemu_level = {
     .name = "qemu",
     .summary = "a QEMU microVM with cella's guest kernel and agent (Kata class)",
+    .features = qemu_features,
+    .check = qemu_check,
     .create = qemu_create,
     .start = vm_start,
     .kill = vm_kill,

@@ -87,11 +87,9 @@ int vm_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t 
     struct agent_buf b = {0};
     int sock = -1, r = -1, null_in = -1;
     uint8_t *ok = NULL;
-    if (refuse_exec(c, o, err) < 0 || vm_run_fields(o->process, NULL, &b, err) < 0)
-        goto out;
-    /* lc_exec has let the lock go (c->dirfd is closed): an unlocked view. */
-    c->dirfd = state_dir_peek(c->g->root, c->id, err);
-    if (c->dirfd < 0 || (sock = connect_monitor(c, err)) < 0)
+    /* lc_exec has let the lock go; c->dirfd stays open (level.h). */
+    if (refuse_exec(c, o, err) < 0 || vm_run_fields(o->process, NULL, &b, err) < 0 ||
+        (sock = connect_monitor(c, err)) < 0)
         goto out;
     /* The process's stdio is ours, relayed by the monitor (a detached one's
      * too, as runc's exec -d process inherits the caller's; but not a

@@ -144,7 +144,20 @@ static int net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
     return 0;
 }
 
-static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+/* What net_make would refuse, without making the tap. */
+static int net_check(struct vm_config *cfg, const struct spec *s, cerr_t *err)
+{
+    const struct spec_namespace *ns = &s->linux_.ns[NS_NETWORK];
+    const char *nspath = ns->present ? ns->path : NULL;
+    if (cfg->backend->user_net(cfg, s, nspath, err) < 0)
+        return -1;
+    if (nspath != NULL && access(nspath, R_OK) < 0)
+        return cerr_set(err, errno, "linux.namespaces: network namespace `%s`", nspath);
+    return 0;
+}
+
+/* Everything but the network: the VMM, guest files, size, boot timeout. */
+static int config_host(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     const struct vm_backend *b = cfg->backend;
     if (b->configure(cfg, s, err) < 0)
@@ -160,9 +173,15 @@ static int config_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
     cfg->vcpus = spec_vcpus(&s->linux_.resources);
     cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
     cfg->readonly = s->root.readonly;
-    if (boot_timeout(b, s, &cfg->boot_timeout_s, err) < 0)
-        return -1;
-    return net_make(cfg, s, err);
+    return boot_timeout(b, s, &cfg->boot_timeout_s, err);
+}
+
+int vm_config_check(const struct vm_backend *b, const struct spec *s, cerr_t *err)
+{
+    struct vm_config cfg = {.backend = b, .tap_fd = -1};
+    int r = config_host(&cfg, s, err) < 0 || net_check(&cfg, s, err) < 0 ? -1 : 0;
+    vm_config_free(&cfg);
+    return r;
 }
 
 int vm_config_make(struct vm_config *cfg, const struct vm_backend *b, const struct spec *s,
@@ -171,7 +190,7 @@ int vm_config_make(struct vm_config *cfg, const struct vm_backend *b, const stru
     memset(cfg, 0, sizeof(*cfg));
     cfg->backend = b;
     cfg->tap_fd = -1;
-    if (config_make(cfg, s, err) < 0) {
+    if (config_host(cfg, s, err) < 0 || net_make(cfg, s, err) < 0) {
         vm_config_free(cfg);
         return -1;
     }

@@ -34,6 +34,8 @@ struct vm_config {
  * piece or the bad field, and then nothing to free. */
 int vm_config_make(struct vm_config *cfg, const struct vm_backend *b, const struct spec *s,
                    cerr_t *err);
+/* What vm_config_make would refuse, found without making anything (no tap). */
+int vm_config_check(const struct vm_backend *b, const struct spec *s, cerr_t *err);
 void vm_config_free(struct vm_config *cfg);
 /* The absolute path of a program on PATH (or the usual directories when
  * PATH is unset), NULL when missing. */

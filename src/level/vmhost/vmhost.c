@@ -42,6 +42,17 @@ static int refuse(const struct spec *s, const char *level, cerr_t *err)
     return 0;
 }
 
+int vmhost_check(const struct spec *s, const struct create_opts *o, const struct vm_backend *b,
+                 cerr_t *err)
+{
+    if (refuse(s, b->level, err) < 0)
+        return -1;
+    autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
+    if (rootfs == NULL)
+        return -1;
+    return vm_config_check(b, s, err);
+}
+
 /* The cgroup the VMM runs in, made empty (the spec's resources size the VM,
  * not the host's cgroup: QEMU itself needs ~90 MB beyond the guest's RAM). */
 static int make_cgroup(struct container *c, cerr_t *err)
@@ -196,8 +207,8 @@ int vmhost_create(struct container *c, const struct create_opts *o, const struct
      * VM's life, so that the cache's trim spares it (rootfs.h). */
     autoclose int hold = -1;
     int r = -1;
-    if (refuse(c->spec, b->level, err) < 0 || level_resolve_rootfs(c, o->bundle, err) < 0 ||
-        vm_config_make(&cfg, b, c->spec, err) < 0 || save_network(c, &cfg, err) < 0 ||
+    if (level_resolve_rootfs(c, o->bundle, err) < 0 || vm_config_make(&cfg, b, c->spec, err) < 0 ||
+        save_network(c, &cfg, err) < 0 ||
         vm_rootfs_image_held(c->st->rootfs, &cfg.image, &cfg.fstype, &hold, err) < 0 ||
         make_cgroup(c, err) < 0)
         goto out;

@@ -9,7 +9,12 @@
 #include "level/vmhost/backend.h"
 #include "level/vmhost/commands.h"
 
-/* Check the spec, configure the VM, get the rootfs image, make the cgroup,
+/* The level's check (level.h): what a VM cannot do (a terminal, hooks that
+ * run in the container's namespaces), the rootfs, the VMM, guest files and
+ * network settings, found without making anything. */
+int vmhost_check(const struct spec *s, const struct create_opts *o, const struct vm_backend *b,
+                 cerr_t *err);
+/* Configure the VM, get the rootfs image, make the cgroup,
  * fork the monitor, which boots the VM; returns once the agent is READY,
  * with the VMM's pid as the container's and the monitor recorded as its
  * supervisor; then the prestart and createRuntime hooks on the host. */

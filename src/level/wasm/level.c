@@ -15,10 +15,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -26,7 +30,104 @@
 #include "level/wasm/program.h"
 
 #define TCPLISTEN_ANNOTATION "run.cella.wasm.tcplisten"
+#define VARIANT_ANNOTATION   "module.wasm.image/variant"
 #define MAX_LISTEN           64
+
+/* ---- choosing the level, features ------------------------------------------------------ */
+
+/* A bundle for the WebAssembly engine: process.args[0] is a .wasm file, or
+ * crun's annotation says so. */
+static const char *wasm_detect(const struct spec *s)
+{
+    const char *v = spec_annotation(s, VARIANT_ANNOTATION);
+    if (v != NULL && (strcmp(v, "compat") == 0 || strcmp(v, "compat-smart") == 0))
+        return "annotation " VARIANT_ANNOTATION;
+    if (s->process.args.n > 0) {
+        const char *a0 = s->process.args.v[0];
+        size_t n = strlen(a0);
+        if (n > 5 && strcmp(a0 + n - 5, ".wasm") == 0)
+            return "process.args[0] (a .wasm module)";
+    }
+    return NULL;
+}
+
+static void wasm_features(json_t *annotations)
+{
+    json_object_set_new(annotations, VARIANT_ANNOTATION, json_string("compat"));
+    json_object_set_new(annotations, TCPLISTEN_ANNOTATION, json_string("ADDR:PORT[,ADDR:PORT]"));
+}
+
+/* ---- check: the module is there -------------------------------------------------------- */
+
+/* A mount of the spec covers `path` (absolute in the container): what is
+ * there is only known once the container's mounts are made. */
+static bool under_mount(const struct spec *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const char *d = s->mounts[i].destination;
+        size_t n = d ? strlen(d) : 0;
+        while (n > 1 && d[n - 1] == '/')
+            n--;
+        if (n > 0 && strncmp(path, d, n) == 0 && (path[n] == '/' || path[n] == '\0' || n == 1))
+            return true;
+    }
+    return false;
+}
+
+/* `path` in the rootfs, resolved as the container will (symlinks stay in
+ * it): 0 a regular file, else -1 with errno (EISDIR for anything but a file). */
+static int file_in_root(int rootfd, const char *path)
+{
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int r = fstat(fd, &st);
+    close(fd);
+    if (r == 0 && !S_ISREG(st.st_mode))
+        return errno = EISDIR, -1;
+    return r;
+}
+
+/* process.args[0] found as the container's init will look for it
+ * (proc_plan_make): a path with a slash from the root, a bare name on the
+ * process's PATH. Not refused when a mount of the spec may provide it. */
+static int module_check(const struct spec *s, const char *rootfs, cerr_t *err)
+{
+    const char *name = s->process.args.v[0];
+    autoclose int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return cerr_set(err, errno, "root.path: `%s`", rootfs);
+    if (strchr(name, '/') != NULL) {
+        autofree char *abs = name[0] == '/' ? xstrdup(name) : xasprintf("/%s", name);
+        if (under_mount(s, abs) || file_in_root(rootfd, abs) == 0)
+            return 0;
+        return cerr_set(err, errno, "process.args[0]: module `%s` in the rootfs", name);
+    }
+    const char *path = PROC_DEFAULT_PATH;
+    for (size_t i = 0; i < s->process.env.n; i++)
+        if (strncmp(s->process.env.v[i], "PATH=", 5) == 0)
+            path = s->process.env.v[i] + 5;
+    autofree char *copy = xstrdup(path);
+    char *rest = copy;
+    for (char *dir; (dir = strsep(&rest, ":")) != NULL;) {
+        autofree char *cand = xasprintf("/%s/%s", dir, name);
+        if (under_mount(s, cand) || file_in_root(rootfd, cand) == 0)
+            return 0;
+    }
+    return cerr_set(err, 0, "process.args[0]: module `%s` not found in $PATH of the rootfs", name);
+}
+
+static int wasm_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
+{
+    if (container_check(s, o, err) < 0)
+        return -1;
+    autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
+    return rootfs == NULL ? -1 : module_check(s, rootfs, err);
+}
+
+/* ---- in the container ------------------------------------------------------------------ */
 
 /* The fds execve would close: close-on-exec ones at this moment. */
 static size_t cloexec_fds(int *fds, size_t max)
@@ -66,6 +167,11 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN); /* a closed socket is EPIPE for the module */
 }
 
+struct listen_set {
+    int fds[MAX_LISTEN];
+    size_t n;
+};
+
 static int listen_fds(const struct proc_plan *plan, int *fds, size_t *n, cerr_t *err)
 {
     *n = 0;
@@ -90,19 +196,31 @@ static int listen_fds(const struct proc_plan *plan, int *fds, size_t *n, cerr_t 
         int fd = wasm_tcp_listen(tok, err);
         if (fd < 0)
             return cerr_wrap(err, "annotation " TCPLISTEN_ANNOTATION);
+        /* Kept when the fds execve would close are closed (wasm_oci_run). */
+        fcntl(fd, F_SETFD, 0);
         fds[(*n)++] = fd;
     }
     return 0;
+}
+
+/* The sockets are the runtime's, bound for the module as socket activation
+ * would: with the init's privileges (a port below 1024 for a process
+ * without CAP_NET_BIND_SERVICE; a seccomp filter that denies bind), and
+ * at create, so that a port in use fails create, not start. */
+static int wasm_pre_creds(struct proc_plan *plan, cerr_t *err)
+{
+    struct listen_set *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        abort();
+    plan->level_state = l;
+    return listen_fds(plan, l->fds, &l->n, err);
 }
 
 static int wasm_oci_run(const struct proc_plan *plan, cerr_t *err)
 {
     int before[1024];
     size_t nbefore = cloexec_fds(before, ARRAY_SIZE(before));
-    int lfds[MAX_LISTEN];
-    size_t nl = 0;
-    if (listen_fds(plan, lfds, &nl, err) < 0)
-        return -1;
+    const struct listen_set *l = plan->level_state;
     size_t argc = plan->p->args.n;
     const struct wasi_preopen_dir root = {.host_path = "/", .guest_path = "/"};
     struct wasi_config cfg = {.argc = (int)argc,
@@ -113,8 +231,8 @@ static int wasm_oci_run(const struct proc_plan *plan, cerr_t *err)
                               .stderr_fd = 2,
                               .dirs = &root,
                               .ndirs = 1,
-                              .listen_fds = lfds,
-                              .nlisten = nl};
+                              .listen_fds = l->fds,
+                              .nlisten = l->n};
     struct wasm_program *prog = wasm_program_load(plan->exe, &cfg, err);
     if (prog == NULL)
         return -1;
@@ -132,12 +250,20 @@ static int wasm_oci_run(const struct proc_plan *plan, cerr_t *err)
 
 static int wasm_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
-    return container_create(c, o, wasm_oci_run, err);
+    static const struct level_hooks hooks = {.pre_creds = wasm_pre_creds, .run = wasm_oci_run};
+    return container_create(c, o, &hooks, err);
 }
 
 const struct level_ops wasm_level = {
     .name = "wasm",
     .summary = "cella's WebAssembly engine (WASI preview1) inside a container",
+    .detect = wasm_detect,
+    .features = wasm_features,
+    .check = wasm_check,
     .create = wasm_create,
+    /* A native process in the container's namespaces, cgroup, credentials
+     * and seccomp filter, as crun's wasm handlers do: the walls the engine
+     * runs in are the container's, so exec goes through none other. */
+    .exec = container_exec,
     CONTAINER_LEVEL_OPS,
 };
