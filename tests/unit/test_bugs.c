@@ -28,13 +28,14 @@ static void test_exec_refusal_keeps_stdin(void)
     memset(&p, 0, sizeof(p));
     p.terminal = true;
     struct container c = {.id = "x", .dirfd = -1, .ready_fd = -1, .spec = &spec};
-    struct exec_opts o = {.process = &p};
+    /* Detached: in the foreground cella would relay the terminal itself. */
+    struct exec_opts o = {.process = &p, .detach = true};
     int saved = dup(0);
     CHECK(saved >= 0);
     cerr_t err = NULL;
     int status = 0;
     CHECK(container_exec(&c, &o, &status, &err) == -1);
-    CHECK_STR(cerr_msg(err), "exec --tty requires --console-socket");
+    CHECK_STR(cerr_msg(err), "exec --tty --detach requires --console-socket");
     cerr_free(&err);
     CHECK(stdin_kept(saved));
 
