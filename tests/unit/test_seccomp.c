@@ -579,7 +579,21 @@ static void error_messages(void)
     compile_fails(&f, "linux.seccomp.defaultAction: missing");
 
     fx_init(&f, "SCMP_ACT_NOTIFY");
-    compile_fails(&f, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+    compile_fails(&f, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default "
+                      "action");
+
+    /* the listener goes out with sendmsg, a failure with write: never notified */
+    fx_init(&f, "SCMP_ACT_ALLOW");
+    f.s.listener_path = (char *)"/agent.sock";
+    fx_rule(&f, "SCMP_ACT_NOTIFY", "getcwd", NULL);
+    fx_rule(&f, "SCMP_ACT_NOTIFY", "write", NULL);
+    compile_fails(&f, "linux.seccomp.syscalls[1]: SCMP_ACT_NOTIFY cannot be used for the write "
+                      "syscall");
+    fx_init(&f, "SCMP_ACT_ALLOW");
+    f.s.listener_path = (char *)"/agent.sock";
+    fx_rule(&f, "SCMP_ACT_NOTIFY", "sendmsg", NULL);
+    compile_fails(&f, "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the sendmsg "
+                      "syscall");
 
     fx_init(&f, "SCMP_ACT_ERRNO");
     f.s.has_default_errno_ret = true;

@@ -27,6 +27,10 @@ struct proc_plan {
     char **envp;       /* env, with HOME and PATH defaults added */
     bool keep_groups;  /* run.oci.keep_original_groups: no setgroups */
     int listener_sock; /* where the seccomp listener fd goes (SCM_RIGHTS), -1: none */
+    /* Run under the final credentials and seccomp filter, right before
+     * execve (the startContainer hooks), or NULL. */
+    int (*before_exec)(const struct proc_plan *plan, cerr_t *err);
+    const char *state_json; /* for before_exec */
 };
 
 /* Check and precompute everything that can fail before the point of no
