@@ -126,6 +126,65 @@ id=$(newid sigpipe)
 out=$( (trap '' PIPE; cella run --bundle "$B" "$id") 2>&1)
 expect_eq "under trap '' PIPE the container can trap SIGPIPE" "trapped done" "$(echo $out)"
 
+# ---- 4. seccomp as runc -----------------------------------------------------------
+
+# A syscall newer than every syscall the profile names: ENOSYS (so that the C
+# library falls back, e.g. from clone3), not the default EPERM. The profile
+# allows every x86_64 syscall up to rseq (334) except getppid.
+UNISTD=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
+cat > "$WORK/sysno.c" <<'CEOF'
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/* sysno NR...: calls each syscall NR (bad arguments), prints its errno text */
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        long r = syscall(atol(argv[i]), -1L, 0L, 0L, 0L);
+        printf("%s %s\n", argv[i], r == -1 ? strerror(errno) : "ok");
+    }
+    return 0;
+}
+CEOF
+if [ "$(uname -m)" != x86_64 ] || [ ! -f "$UNISTD" ] ||
+    ! cc -static -o "$B/rootfs/bin/sysno" "$WORK/sysno.c" 2> /dev/null; then
+    skip "syscalls newer than the profile get ENOSYS" "needs x86_64, $UNISTD and cc -static"
+else
+    reset
+    cfg "$B" "import re
+names=[m.group(1) for m in re.finditer(r'#define __NR_(\\w+) (\\d+)', open('$UNISTD').read()) if int(m.group(2)) <= 334 and m.group(1) != 'getppid']
+c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ERRNO',
+ 'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86','SCMP_ARCH_X32'],
+ 'syscalls':[{'names':names,'action':'SCMP_ACT_ALLOW'}]}" \
+        "c['process']['args']=['/bin/sysno','110','439']"
+    id=$(newid enosys)
+    expect_eq "syscalls newer than the profile get ENOSYS, older ones the default (as runc)" \
+        "110 Operation not permitted 439 Function not implemented" \
+        "$(echo $(cella run --bundle "$B" "$id" 2>&1))"
+fi
+
+# startContainer hooks run under the container's seccomp filter (as runc).
+reset
+cfg "$B" "c['linux']['seccomp']={'defaultAction':'SCMP_ACT_ALLOW',
+ 'syscalls':[{'names':['mkdir','mkdirat'],'action':'SCMP_ACT_ERRNO'}]}" \
+    "c['hooks']={'startContainer':[{'path':'/bin/sh','args':['sh','-c','mkdir /tmp/hookdir 2>/dev/null || touch /tmp/hookdenied']}]}" \
+    "c['process']['args']=['sh','-c','ls /tmp | grep ^hook']"
+rm -rf "$B/rootfs/tmp/hookdir" "$B/rootfs/tmp/hookdenied"
+id=$(newid hookfilter)
+expect_eq "startContainer hooks run under the container's seccomp filter" "hookdenied" \
+    "$(cella run --bundle "$B" "$id" 2>&1)"
+
+# A listenerPath where no agent listens: runc's words.
+reset
+notify_profile getcwd
+rm -f "$WORK/agent.sock"
+id=$(newid noagent)
+fails "run with no seccomp agent listening" "$id" \
+    "failed to connect with seccomp agent.*agent.sock.*No such file or directory" \
+    cella run --bundle "$B" "$id"
+
 # ---- 5. hooks ------------------------------------------------------------------------
 
 # createContainer hooks run in the rootfs, as runc's (before pivot_root: the

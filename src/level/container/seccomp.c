@@ -12,7 +12,10 @@
  *  - With listenerPath the filter is loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER
  *    and its listener fd goes to that socket (as runc and crun, even when no
  *    rule uses SCMP_ACT_NOTIFY); SCMP_ACT_NOTIFY without listenerPath is an
- *    error.
+ *    error, and so is SCMP_ACT_NOTIFY as the default action or on write or
+ *    sendmsg (docs/seccomp.md).
+ *  - With a restrictive default action, syscalls newer than the profile get
+ *    ENOSYS (runc's stub, seccomp_enosys.c).
  *  - A syscall name libseccomp does not know is skipped; a rule whose action
  *    is the default action is skipped (libseccomp refuses those).
  *  - Args with distinct indexes form one rule (AND). When two args of a rule
@@ -27,6 +30,7 @@
  *    seccomp_load, which is not used). */
 #define _GNU_SOURCE
 #include "level/container/seccomp.h"
+#include "level/container/seccomp_enosys.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -350,7 +354,9 @@ static int compile_ctx(scmp_filter_ctx ctx, const struct spec_seccomp *s, uint32
     for (size_t i = 0; i < s->n_syscalls; i++)
         if (add_rule(ctx, &s->syscalls[i], i, default_action, err) < 0)
             return -1;
-    return export_bpf(ctx, out, err);
+    if (export_bpf(ctx, out, err) < 0)
+        return -1;
+    return seccomp_enosys_patch(s, default_action, out, err);
 }
 
 int seccomp_compile(const struct spec_seccomp *s, struct seccomp_prog *out, cerr_t *err)
