@@ -746,8 +746,11 @@ static int hide_host_pseudo_fs(const char *rootfs, cerr_t *err)
         /* ENOENT: under a mount detached before it. */
         if (r < 0 || (mount(NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0 && errno == ENOENT))
             continue;
-        if (umount2(p, MNT_DETACH) < 0 && (errno == EINVAL || errno == EPERM) &&
-            mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+        if (umount2(p, MNT_DETACH) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EINVAL && errno != EPERM)
+            r = cerr_set(err, errno, "--no-pivot: detach the host's `%s`", p);
+        else if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
             r = cerr_set(err, errno, "--no-pivot: cover the host's `%s`", p);
     }
     for (size_t i = 0; i < n; i++)
