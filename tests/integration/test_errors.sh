@@ -57,9 +57,9 @@ fails "bind mount of a missing source names the source" "$id" "$WORK/no-such-src
 reset
 cfg "$B" "c['process']['args']=['no-such-program','arg']"
 id=$(newid e)
-fails "missing executable: executable ... not found" "$id" '`?no-such-program`?: executable file not found' cella create --bundle "$B" "$id"
+fails "missing executable: executable ... not found" "$id" '"no-such-program": executable file not found in \$PATH' cella create --bundle "$B" "$id"
 id=$(newid e)
-fails "missing executable with run" "$id" '`?no-such-program`?: executable file not found' cella run --bundle "$B" "$id"
+fails "missing executable with run" "$id" '"no-such-program": executable file not found in \$PATH' cella run --bundle "$B" "$id"
 reset
 cfg "$B" "c['process']['args']=['/bin/no-such-program']"
 id=$(newid e)
@@ -108,7 +108,7 @@ fails "start of a running container" - 'not created' cella start "$id"
 fails "delete of a running container without --force" - "$id.*running" cella delete "$id"
 fails "resume of a running container" - "$id.*not paused" cella resume "$id"
 fails "exec with no command" - 'command' cella exec "$id"
-fails "exec of a missing executable" - '`?no-such-program`?: executable file not found' cella exec "$id" no-such-program
+fails "exec of a missing executable" - '"no-such-program": executable file not found in \$PATH' cella exec "$id" no-such-program
 fails "exec --user with a bad value" - 'user' cella exec --user bob:x "$id" true
 cella kill "$id" KILL > /dev/null 2>&1
 wait_for 30 sh -c "\"$CELLA\" --root \"$ROOT\" state $id | grep -q '\"stopped\"'"

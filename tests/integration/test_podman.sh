@@ -76,6 +76,7 @@ CASES=(
     "rm: stopped container removed from podman and cella|t_rm"
     "rm -f: running container killed and removed|t_rm_force"
     "run -e FOO=bar|t_env"
+    "run: the container can trap SIGPIPE (conmon ignores it)|t_sigpipe"
     "run --hostname xhost|t_hostname"
     "run --user 1000:1000|t_user"
     "run -v HOSTDIR:/data: write visible on host|t_volume"
@@ -347,6 +348,15 @@ t_env() {
     [ "$(out)" = FOO=bar ] || fail "want \`FOO=bar\`"
 }
 
+# conmon ignores SIGPIPE; the container's process must start with it at its
+# default (a shell cannot trap a signal ignored on entry).
+t_sigpipe() {
+    p run --rm "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sh -c \
+        'trap "echo trapped" PIPE; kill -PIPE $$; grep -E "^Sig(Ign|Blk)" /proc/self/status'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out | tr -s ' \t\n' ' ')" = "trapped SigBlk: 0000000000000000 SigIgn: 0000000000000000 " ] ||
+        fail "SIGPIPE not trapped or signals ignored/blocked in the container"
+}
 t_hostname() {
     p run --rm "${RUNOPTS[@]}" --hostname xhost --rootfs "$ROOTFS" /bin/hostname
     [ $RC -eq 0 ] || fail "exit status $RC" || return

@@ -230,6 +230,45 @@ static void default_errno_ret(void)
     seccomp_prog_free(&p);
 }
 
+/* getppid is older than the profile's newest syscall (rseq): the default
+ * action; 439 (faccessat2) and 0x40000000|439 (its x32 number) are newer:
+ * ENOSYS, as the kernel says for a syscall it does not have (runc's stub). */
+static int body_enosys_newer(void)
+{
+    if (syscall(SYS_getppid) != -1 || errno != EPERM)
+        return 1;
+    if (syscall(439, -1, "", 0, 0) != -1 || errno != ENOSYS)
+        return 2;
+    if (syscall(0x40000000 | 439, -1, "", 0, 0) != -1 || errno != ENOSYS)
+        return 3;
+    return 0;
+}
+
+static int body_eperm_newer(void)
+{
+    return syscall(439, -1, "", 0, 0) == -1 && errno == EPERM ? 0 : 1;
+}
+
+static void enosys_for_newer_syscalls(void)
+{
+    struct fixture f;
+    struct seccomp_prog p;
+    fx_init(&f, "SCMP_ACT_ERRNO");
+    fx_arch(&f, "SCMP_ARCH_X86_64");
+    fx_arch(&f, "SCMP_ARCH_X86");
+    fx_arch(&f, "SCMP_ARCH_X32");
+    fx_rule(&f, "SCMP_ACT_ALLOW", "exit_group", "exit", "rseq", NULL);
+    CHECK(compile_ok(&f, &p));
+    CHECK(exited(run_child(&p, body_enosys_newer)) == 0);
+    seccomp_prog_free(&p);
+    /* as runc: only for the architectures the profile lists */
+    fx_init(&f, "SCMP_ACT_ERRNO");
+    fx_rule(&f, "SCMP_ACT_ALLOW", "exit_group", "exit", "rseq", NULL);
+    CHECK(compile_ok(&f, &p));
+    CHECK(exited(run_child(&p, body_eperm_newer)) == 0);
+    seccomp_prog_free(&p);
+}
+
 static void block_usr_signals(void)
 {
     sigset_t set;
@@ -579,7 +618,21 @@ static void error_messages(void)
     compile_fails(&f, "linux.seccomp.defaultAction: missing");
 
     fx_init(&f, "SCMP_ACT_NOTIFY");
-    compile_fails(&f, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+    compile_fails(&f, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default "
+                      "action");
+
+    /* the listener goes out with sendmsg, a failure with write: never notified */
+    fx_init(&f, "SCMP_ACT_ALLOW");
+    f.s.listener_path = (char *)"/agent.sock";
+    fx_rule(&f, "SCMP_ACT_NOTIFY", "getcwd", NULL);
+    fx_rule(&f, "SCMP_ACT_NOTIFY", "write", NULL);
+    compile_fails(&f, "linux.seccomp.syscalls[1]: SCMP_ACT_NOTIFY cannot be used for the write "
+                      "syscall");
+    fx_init(&f, "SCMP_ACT_ALLOW");
+    f.s.listener_path = (char *)"/agent.sock";
+    fx_rule(&f, "SCMP_ACT_NOTIFY", "sendmsg", NULL);
+    compile_fails(&f, "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the sendmsg "
+                      "syscall");
 
     fx_init(&f, "SCMP_ACT_ERRNO");
     f.s.has_default_errno_ret = true;
@@ -692,6 +745,7 @@ int main(void)
     RUN(errno_rule);
     RUN(default_errno_allow_list);
     RUN(default_errno_ret);
+    RUN(enosys_for_newer_syscalls);
     RUN(args_rule);
     RUN(masked_eq);
     RUN(same_index_is_or);

@@ -437,9 +437,44 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
     return container_create(c, o, NULL, err);
 }
 
-/* The start connection carries an error message, or the seccomp listener
- * fd (SCM_RIGHTS) then EOF once the process has exec'd. */
-static ssize_t read_start_reply(int fd, char *buf, size_t size, int *listener)
+/* linux.seccomp.listenerPath: connected before the process is told to
+ * start, so that a missing agent leaves the container as it was. */
+static int seccomp_agent_connect(const struct spec_seccomp *sc, cerr_t *err)
+{
+    if (sc->listener_path == NULL)
+        return -1;
+    int sock = unix_connect(sc->listener_path, err);
+    if (sock < 0)
+        cerr_wrap(err, "failed to connect with seccomp agent specified in the seccomp profile "
+                       "(linux.seccomp.listenerPath)");
+    return sock;
+}
+
+/* The "container process state" of the runtime-spec, with the listener fd,
+ * as runc and crun send it. */
+static int seccomp_listener_send(struct container *c, int agent, int listener, cerr_t *err)
+{
+    const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
+    autofree char *state = state_to_oci_json(c->st, ST_CREATING, false);
+    json_t *st = json_loads(state, 0, NULL);
+    json_t *msg =
+        json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "0.2.0", "fds", "seccompFd", "pid",
+                  (int)c->st->pid, "metadata", sc->listener_metadata ? sc->listener_metadata : "",
+                  "state", st ? st : json_object());
+    autofree char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    if (text == NULL)
+        return cerr_set(err, 0, "linux.seccomp.listenerPath: cannot encode the state");
+    if (send_fd_msg(agent, listener, text, strlen(text)) < 0)
+        return cerr_set(err, errno, "linux.seccomp.listenerPath: send to `%s`", sc->listener_path);
+    return 0;
+}
+
+/* The start connection carries an error message, or the seccomp listener fd
+ * (SCM_RIGHTS), then EOF once the process has exec'd. The listener goes to
+ * the agent as soon as it comes: the process may be waiting for the agent. */
+static ssize_t read_start_reply(struct container *c, int fd, int *agent, char *buf, size_t size,
+                                cerr_t *err)
 {
     size_t got = 0;
     for (;;) {
@@ -456,8 +491,15 @@ static ssize_t read_start_reply(int fd, char *buf, size_t size, int *listener)
         if (n <= 0)
             return (ssize_t)got;
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-        if (cm != NULL && cm->cmsg_type == SCM_RIGHTS && *listener < 0) {
-            memcpy(listener, CMSG_DATA(cm), sizeof(int));
+        if (cm != NULL && cm->cmsg_type == SCM_RIGHTS) {
+            int listener;
+            memcpy(&listener, CMSG_DATA(cm), sizeof(int));
+            int r = *agent >= 0 ? seccomp_listener_send(c, *agent, listener, err)
+                                : cerr_set(err, 0, "linux.seccomp: unexpected listener");
+            close(listener);
+            close_fds(agent, 1);
+            if (r < 0)
+                return -1;
             continue; /* the one-byte marker of the fd is not text */
         }
         got += (size_t)n;
@@ -466,41 +508,15 @@ static ssize_t read_start_reply(int fd, char *buf, size_t size, int *listener)
     }
 }
 
-/* linux.seccomp.listenerPath: the "container process state" of the
- * runtime-spec, with the listener fd, as runc and crun send it. */
-static int seccomp_listener_send(struct container *c, int listener, cerr_t *err)
-{
-    const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
-    autofree char *state = state_to_oci_json(c->st, ST_CREATING, false);
-    json_t *st = json_loads(state, 0, NULL);
-    json_t *msg =
-        json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "0.2.0", "fds", "seccompFd", "pid",
-                  (int)c->st->pid, "metadata", sc->listener_metadata ? sc->listener_metadata : "",
-                  "state", st ? st : json_object());
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-    json_decref(msg);
-    if (text == NULL)
-        return cerr_set(err, 0, "linux.seccomp.listenerPath: cannot encode the state");
-    int sock = unix_connect(sc->listener_path, err);
-    int r = -1;
-    if (sock < 0) {
-        cerr_wrap(err, "linux.seccomp.listenerPath");
-    } else {
-        if (send_fd_msg(sock, listener, text, strlen(text)) < 0)
-            cerr_set(err, errno, "linux.seccomp.listenerPath: send to `%s`", sc->listener_path);
-        else
-            r = 0;
-        close(sock);
-    }
-    free(text);
-    return r;
-}
-
 int container_start(struct container *c, cerr_t *err)
 {
     struct sockaddr_un sa;
     int notify = -1;
     state_sock_addr(c->dirfd, &sa);
+    autoclose int agent = -1;
+    if (c->spec->linux_.seccomp.listener_path != NULL &&
+        (agent = seccomp_agent_connect(&c->spec->linux_.seccomp, err)) < 0)
+        return -1;
     if (c->st->notify_socket != NULL && (notify = notify_listen(c->dirfd, err)) < 0)
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -515,16 +531,11 @@ int container_start(struct container *c, cerr_t *err)
                         c->id);
     }
     char buf[4096];
-    int listener = -1;
-    ssize_t n = read_start_reply(fd, buf, sizeof(buf) - 1, &listener);
+    ssize_t n = read_start_reply(c, fd, &agent, buf, sizeof(buf) - 1, err);
     close(fd);
-    if (listener >= 0) {
-        int r = seccomp_listener_send(c, listener, err);
-        close(listener);
-        if (r < 0) {
-            close_fds(&notify, 1);
-            return -1;
-        }
+    if (n < 0) {
+        close_fds(&notify, 1);
+        return -1;
     }
     unlinkat(c->dirfd, EXEC_SOCK, 0);
     if (n > 0 && buf[0] == SYNC_ERROR) {

@@ -80,6 +80,13 @@ static char *state_in_container(const char *json, const char *status)
     return text ? text : xstrdup(json);
 }
 
+/* As runc: under the container's credentials and seccomp filter. */
+static int start_container_hooks(const struct proc_plan *plan, cerr_t *err)
+{
+    autofree char *json = state_in_container(plan->state_json, "created");
+    return hooks_run(plan->spec, HOOK_START_CONTAINER, json, err);
+}
+
 /* Everything up to the wait for `start`. */
 static int setup(const struct init_args *a, struct proc_plan *plan, char **state_json, cerr_t *err)
 {
@@ -118,6 +125,9 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
                                     sync_recv(a->sync_fd, SYNC_HOOKS, state_json, err) < 0))
         return -1;
     if (s->hooks[HOOK_CREATE_CONTAINER].n > 0) {
+        /* As runc: the hooks run in the rootfs (before pivot_root). */
+        if (chdir(a->rootfs) < 0)
+            return cerr_set(err, errno, "chdir to rootfs `%s`", a->rootfs);
         autofree char *json = state_in_container(*state_json, "creating");
         if (hooks_run(s, HOOK_CREATE_CONTAINER, json, err) < 0)
             return -1;
@@ -184,15 +194,11 @@ void container_init(const struct init_args *a)
 
     /* The connection closes on execve (close-on-exec): that is how `start`
      * learns the process is running. A failure is written to it instead. */
-    int r = 0;
-    if (a->spec->hooks[HOOK_START_CONTAINER].n > 0) {
-        char *json = state_in_container(state_json, "created");
-        r = hooks_run(a->spec, HOOK_START_CONTAINER, json, &err);
-        free(json);
-    }
     plan.listener_sock = conn;
-    if (r == 0)
-        proc_exec(&plan, &err);
+    plan.state_json = state_json;
+    if (a->spec->hooks[HOOK_START_CONTAINER].n > 0)
+        plan.before_exec = start_container_hooks;
+    proc_exec(&plan, &err);
     sync_send(conn, SYNC_ERROR, cerr_msg(err), NULL);
     fprintf(stderr, "cella: %s\n", cerr_msg(err));
     _exit(127);

@@ -361,6 +361,53 @@ static int mount_attributes(int rootfd, const struct spec_mount *sm, const struc
     return r;
 }
 
+/* As runc: /dev and tmpfs mounts are made writable and turned read-only
+ * once everything under them is in place (devices, /dev/pts, ...). */
+static bool read_only_later(const struct spec_mount *sm, const struct mount_opts *o, bool bind)
+{
+    const char *d = sm->destination;
+    while (d[0] == '/' && d[1] == '/')
+        d++;
+    bool dev = strncmp(d, "/dev", 4) == 0 && strspn(d + 4, "/") == strlen(d + 4);
+    return !bind && (o->flags & MS_RDONLY) &&
+           (dev || (sm->type != NULL && strcmp(sm->type, "tmpfs") == 0));
+}
+
+static int remount_read_only(const struct mount_ctx *m, int rootfd, cerr_t *err)
+{
+    for (size_t i = 0; i < m->spec->n_mounts; i++) {
+        const struct spec_mount *sm = &m->spec->mounts[i];
+        struct mount_opts o;
+        if (is_cgroup_mount(sm) || mount_opts_parse(&sm->options, &o, err) < 0)
+            continue;
+        bool bind = o.bind || (sm->type != NULL && strcmp(sm->type, "bind") == 0);
+        int r = read_only_later(sm, &o, bind)
+                    ? remount_dest(rootfd, sm->destination, o.flags & ~MS_REMOUNT, err)
+                    : 0;
+        free(o.data);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* As runc: procfs and sysfs go on a directory of the rootfs, never through
+ * a symlink (or onto a file) the image planted there. */
+static int pseudo_fs_target_check(int rootfd, const struct spec_mount *sm, const char *type,
+                                  cerr_t *err)
+{
+    if (strcmp(type, "proc") != 0 && strcmp(type, "sysfs") != 0)
+        return 0;
+    const char *rel = sm->destination;
+    while (*rel == '/')
+        rel++;
+    struct stat st;
+    if (*rel == '\0' || fstatat(rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+        return 0; /* missing: made as a directory */
+    return cerr_set(err, 0, "mount `%s`: filesystem \"%s\" must be mounted on ordinary directory",
+                    sm->destination, type);
+}
+
 static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *err)
 {
     const struct spec_mount *sm = &m->spec->mounts[idx];
@@ -384,6 +431,8 @@ static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *e
         }
         src_dir = S_ISDIR(st.st_mode);
     }
+    if (pseudo_fs_target_check(rootfd, sm, type, err) < 0)
+        goto out;
     target = open_in_root(rootfd, sm->destination, true, !src_dir, err);
     if (target < 0)
         goto out;
@@ -399,8 +448,12 @@ static int do_mount(const struct mount_ctx *m, int rootfd, size_t idx, cerr_t *e
         r = mount(sm->source, tp, NULL, MS_BIND | (o.recursive ? MS_REC : 0), NULL) < 0
                 ? cerr_set(err, errno, "bind mount `%s` on `%s`", sm->source, sm->destination)
                 : 0;
-    else
-        r = mount_filesystem(rootfd, sm, tp, &o, err);
+    else {
+        struct mount_opts now = o;
+        if (read_only_later(sm, &o, bind))
+            now.flags &= ~MS_RDONLY;
+        r = mount_filesystem(rootfd, sm, tp, &now, err);
+    }
     if (r == 0)
         r = mount_attributes(rootfd, sm, &o, bind, err);
 out:
@@ -615,6 +668,8 @@ int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
         else
             close(cwd);
     }
+    if (r == 0)
+        r = remount_read_only(m, rootfd, err);
     close(rootfd);
     return r;
 }
@@ -634,11 +689,83 @@ int mounts_cgroup(const struct mount_ctx *m, cerr_t *err)
     return r;
 }
 
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+    char *out = s;
+    for (; *s; s++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' &&
+            s[3] >= '0' && s[3] <= '7') {
+            *out++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+            s += 3;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+}
+
+static bool under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* With chroot the host's procfs and sysfs stay in the mount namespace, and
+ * the kernel lets a new user namespace mount a fresh procfs or sysfs when a
+ * full one without locked overmounts is there: so every full procfs and
+ * sysfs mount outside the rootfs goes first (or is covered), as runc does. */
+static int hide_host_pseudo_fs(const char *rootfs, cerr_t *err)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return cerr_set(err, errno, "--no-pivot: open /proc/self/mountinfo");
+    char **points = NULL;
+    size_t n = 0;
+    char line[4096];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char root[1024], point[1024], fstype[64];
+        char *sep = strstr(line, " - ");
+        if (sep == NULL || sscanf(line, "%*s %*s %*s %1023s %1023s", root, point) != 2 ||
+            sscanf(sep + 3, "%63s", fstype) != 1)
+            continue;
+        unescape_octal(point);
+        if (strcmp(root, "/") != 0 ||
+            (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0) || under(point, rootfs))
+            continue;
+        char **nv = realloc(points, (n + 1) * sizeof(*points));
+        if (nv == NULL)
+            abort();
+        points = nv;
+        points[n++] = xstrdup(point);
+    }
+    fclose(f);
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = points[i];
+        /* ENOENT: under a mount detached before it. */
+        if (r < 0 || (mount(NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0 && errno == ENOENT))
+            continue;
+        if (umount2(p, MNT_DETACH) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EINVAL && errno != EPERM)
+            r = cerr_set(err, errno, "--no-pivot: detach the host's `%s`", p);
+        else if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+            r = cerr_set(err, errno, "--no-pivot: cover the host's `%s`", p);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(points[i]);
+    free(points);
+    return r;
+}
+
 static int pivot(const struct mount_ctx *m, cerr_t *err)
 {
     if (chdir(m->rootfs) < 0)
         return cerr_set(err, errno, "chdir to rootfs `%s`", m->rootfs);
     if (m->no_pivot) {
+        if (hide_host_pseudo_fs(m->rootfs, err) < 0)
+            return -1;
         if (mount(m->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
             return cerr_set(err, errno, "move rootfs to /");
         if (chroot(".") < 0)

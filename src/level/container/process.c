@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,26 +49,56 @@ static char *home_for(uid_t uid)
     return home ? home : xstrdup("/");
 }
 
-/* mode: X_OK for a program, R_OK for what a run function reads (a module). */
+/* runc's rule (Go's exec.LookPath): a program is anything but a directory
+ * with an execute bit; what a run function reads (a module) is readable. */
+static int usable(const char *path, int mode)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -1;
+    if (mode == R_OK)
+        return access(path, R_OK);
+    if (S_ISDIR(st.st_mode) || (st.st_mode & 0111) == 0) {
+        errno = EACCES;
+        return -1;
+    }
+    return 0;
+}
+
+/* mode: X_OK for a program, R_OK for what a run function reads (a module).
+ * The messages are runc's, so that a missing or unusable program is
+ * reported by create in the same words. */
 static char *find_exe(const char *name, const char *path, int mode, cerr_t *err)
 {
     if (strchr(name, '/') != NULL) {
-        if (access(name, mode) < 0)
-            cerr_set(err, errno, "process.args[0]: `%s`", name);
-        return access(name, mode) < 0 ? NULL : xstrdup(name);
+        if (usable(name, mode) == 0)
+            return xstrdup(name);
+        if (errno == ENOENT || errno == ENOTDIR)
+            cerr_set(err, errno, "process.args[0]: exec: \"%s\": stat %s", name, name);
+        else
+            cerr_set(err, errno, "process.args[0]: exec: \"%s\"", name);
+        return NULL;
     }
     autofree char *copy = xstrdup(path ? path : PROC_DEFAULT_PATH);
     char *s = copy;
     for (char *dir; (dir = strsep(&s, ":")) != NULL;) {
         char *cand = xasprintf("%s/%s", dir[0] ? dir : ".", name);
-        struct stat st;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, mode) == 0)
+        if (usable(cand, mode) == 0)
             return cand;
         free(cand);
     }
     /* runc's words: podman reads "executable file not found in" as exit 127. */
-    cerr_set(err, 0, "process.args[0]: `%s`: executable file not found in $PATH", name);
+    cerr_set(err, 0, "process.args[0]: exec: \"%s\": executable file not found in $PATH", name);
     return NULL;
+}
+
+/* As runc, once the process has its user: the program is executable by it
+ * (not on a noexec mount, not denied to its uid), so that create says so. */
+static int check_exe_access(const struct proc_plan *plan, cerr_t *err)
+{
+    if (faccessat(AT_FDCWD, plan->exe, plan->run ? R_OK : X_OK, AT_EACCESS) < 0)
+        return cerr_set(err, errno, "process.args[0]: exec: \"%s\"", plan->exe);
+    return 0;
 }
 
 int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc, proc_run_fn run,
@@ -154,11 +185,13 @@ int proc_apply_user(const struct proc_plan *plan, cerr_t *err)
         umask(u->umask);
     else
         umask(022);
-    return 0;
+    return check_exe_access(plan, err);
 }
 
-/* Load the filter; a notification listener is handed to cella (which passes
- * it on to linux.seccomp.listenerPath). */
+/* Load the filter; a notification listener is handed to cella at once
+ * (which passes it on to linux.seccomp.listenerPath while we go on): every
+ * syscall from here on may wait for the agent. The listener is not closed:
+ * that could be such a syscall; it is close-on-exec. */
 static int install_seccomp(const struct proc_plan *plan, cerr_t *err)
 {
     int listener = -1;
@@ -166,16 +199,31 @@ static int install_seccomp(const struct proc_plan *plan, cerr_t *err)
         return -1;
     if (listener < 0)
         return 0;
-    int r = plan->listener_sock >= 0
-                ? send_fd(plan->listener_sock, listener, err)
-                : cerr_set(err, 0, "linux.seccomp.listenerPath: nobody to receive the listener");
-    close(listener);
-    return r;
+    if (plan->listener_sock < 0)
+        return cerr_set(err, 0, "linux.seccomp.listenerPath: nobody to receive the listener");
+    if (send_fd_msg(plan->listener_sock, listener, "F", 1) < 0)
+        return cerr_set(err, errno, "linux.seccomp.listenerPath: hand the listener to cella");
+    return 0;
+}
+
+/* Dispositions and the blocked mask survive execve: the container's process
+ * starts with the defaults whatever its caller ignored or blocked (conmon
+ * ignores SIGPIPE), as runc's. Before the filter: these are our syscalls. */
+static void reset_signals(void)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigset_t none;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL); /* EINVAL for the C library's own: left */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 int proc_exec(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_process *p = plan->p;
+    reset_signals();
     if (p->cwd != NULL && chdir(p->cwd) < 0)
         return cerr_set(err, errno, "process.cwd: chdir `%s`", p->cwd);
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -189,6 +237,8 @@ int proc_exec(const struct proc_plan *plan, cerr_t *err)
     if (caps_apply(&plan->caps, err) < 0)
         return -1;
     if (plan->has_seccomp && p->no_new_privileges && install_seccomp(plan, err) < 0)
+        return -1;
+    if (plan->before_exec != NULL && plan->before_exec(plan, err) < 0)
         return -1;
     if (plan->run != NULL)
         return plan->run(plan, err);

@@ -48,6 +48,10 @@ struct proc_plan {
     bool keep_groups;  /* run.oci.keep_original_groups: no setgroups */
     int listener_sock; /* where the seccomp listener fd goes (SCM_RIGHTS), -1: none */
     void *level_state; /* set by level_hooks.pre_creds, for run */
+    /* Run under the final credentials and seccomp filter, right before
+     * execve (the startContainer hooks), or NULL. */
+    int (*before_exec)(const struct proc_plan *plan, cerr_t *err);
+    const char *state_json; /* for before_exec */
 };
 
 /* Check and precompute everything that can fail before the point of no

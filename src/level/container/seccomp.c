@@ -12,7 +12,10 @@
  *  - With listenerPath the filter is loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER
  *    and its listener fd goes to that socket (as runc and crun, even when no
  *    rule uses SCMP_ACT_NOTIFY); SCMP_ACT_NOTIFY without listenerPath is an
- *    error.
+ *    error, and so is SCMP_ACT_NOTIFY as the default action or on write or
+ *    sendmsg (docs/seccomp.md).
+ *  - With a restrictive default action, syscalls newer than the profile get
+ *    ENOSYS (runc's stub, seccomp_enosys.c).
  *  - A syscall name libseccomp does not know is skipped; a rule whose action
  *    is the default action is skipped (libseccomp refuses those).
  *  - Args with distinct indexes form one rule (AND). When two args of a rule
@@ -27,6 +30,7 @@
  *    seccomp_load, which is not used). */
 #define _GNU_SOURCE
 #include "level/container/seccomp.h"
+#include "level/container/seccomp_enosys.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -301,14 +305,38 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *out, cerr_t *err
     return 0;
 }
 
-static bool uses_notify(const struct spec_seccomp *s, uint32_t default_action)
+static bool is_notify(const struct spec_seccomp_rule *r)
 {
+    return r->action != NULL && strcmp(r->action, "SCMP_ACT_NOTIFY") == 0;
+}
+
+/* The container's process hands the listener out with sendmsg and reports a
+ * failure with write: a notification on either (or on everything, as a
+ * default action) would wait for an agent that has no listener yet. runc
+ * refuses the same (it hands the listener out with write). */
+static int check_notify(const struct spec_seccomp *s, uint32_t default_action, cerr_t *err)
+{
+    bool used = false;
     if (default_action == SCMP_ACT_NOTIFY)
-        return true;
-    for (size_t i = 0; i < s->n_syscalls; i++)
-        if (s->syscalls[i].action && strcmp(s->syscalls[i].action, "SCMP_ACT_NOTIFY") == 0)
-            return true;
-    return false;
+        return cerr_set(err, 0,
+                        "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default "
+                        "action");
+    for (size_t i = 0; i < s->n_syscalls; i++) {
+        const struct spec_seccomp_rule *r = &s->syscalls[i];
+        if (!is_notify(r))
+            continue;
+        used = true;
+        for (size_t k = 0; k < r->names.n; k++)
+            if (r->names.v[k] != NULL &&
+                (strcmp(r->names.v[k], "write") == 0 || strcmp(r->names.v[k], "sendmsg") == 0))
+                return cerr_set(err, 0,
+                                "linux.seccomp.syscalls[%zu]: SCMP_ACT_NOTIFY cannot be used for "
+                                "the %s syscall",
+                                i, r->names.v[k]);
+    }
+    if (used && s->listener_path == NULL)
+        return cerr_set(err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+    return 0;
 }
 
 static int compile_ctx(scmp_filter_ctx ctx, const struct spec_seccomp *s, uint32_t default_action,
@@ -326,7 +354,9 @@ static int compile_ctx(scmp_filter_ctx ctx, const struct spec_seccomp *s, uint32
     for (size_t i = 0; i < s->n_syscalls; i++)
         if (add_rule(ctx, &s->syscalls[i], i, default_action, err) < 0)
             return -1;
-    return export_bpf(ctx, out, err);
+    if (export_bpf(ctx, out, err) < 0)
+        return -1;
+    return seccomp_enosys_patch(s, default_action, out, err);
 }
 
 int seccomp_compile(const struct spec_seccomp *s, struct seccomp_prog *out, cerr_t *err)
@@ -340,8 +370,8 @@ int seccomp_compile(const struct spec_seccomp *s, struct seccomp_prog *out, cerr
                      "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet",
                      &default_action, err) < 0)
         return -1;
-    if (s->listener_path == NULL && uses_notify(s, default_action))
-        return cerr_set(err, 0, "linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+    if (check_notify(s, default_action, err) < 0)
+        return -1;
     scmp_filter_ctx ctx = seccomp_init(default_action);
     if (ctx == NULL)
         return cerr_set(err, 0,
