@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/hooks.h"
 #include "core/log.h"
 #include "core/tty_proxy.h"
@@ -260,7 +261,7 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
         return -1;
     }
     struct container c;
-    if (container_open(g, id, &c, err) < 0)
+    if (fault_at("run.after-create", err) < 0 || container_open(g, id, &c, err) < 0)
         return run_failed(g, id, master);
     pid_t pid = c.st->pid;
     /* Asked before await_ready, which gives up the state directory. */
@@ -281,7 +282,7 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     }
     if (supervised) {
         /* The workload is not our child: its supervisor holds it. */
-        if (container_peek(g, id, &c, err) < 0)
+        if (fault_at("run.before-wait", err) < 0 || container_peek(g, id, &c, err) < 0)
             return run_failed(g, id, -1);
         *status = supervisor_wait(c.dirfd);
         container_close(&c);

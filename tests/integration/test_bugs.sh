@@ -63,6 +63,19 @@ fails "an overlapping uid map is refused in one line" "$id" \
     '^cella: linux\.uidMappings: write `/proc/[0-9]+/uid_map`: Invalid argument$' \
     cella create --bundle "$UB" "$id"
 
+# ---- a run that fails after its create ----------------------------------------------------
+# Only a concurrent delete or a corrupted state makes run fail between its create and
+# its start, so the fault is injected (src/core/fault.h): the container create made
+# must go with the failure (run returned and left it created).
+RB=$WORK/runfail
+make_bundle "$RB"
+args "$RB" 'exec sleep 100'
+id=$(newid runfail)
+export CELLA_FAULT=run.after-create
+fails "a run failing after its create removes the container" "$id" \
+    '^cella: injected fault at run\.after-create \(CELLA_FAULT\)$' cella run --bundle "$RB" "$id"
+unset CELLA_FAULT
+
 # ---- cella-bench exec-start (bench/wasm.sh's cold start, once bench/coldstart's) ---------
 BENCH=$(dirname "$CELLA")/cella-bench
 HTTPD=$(dirname "$CELLA")/cella-bench-httpd
