@@ -19,7 +19,7 @@ BUILD   ?= build
 endif
 
 # guest/agent/protocol.c: the host-guest frames, built into both cella and the agent.
-SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/cli/*.c) \
+SRCS := $(wildcard src/core/*.c src/oci/*.c src/level/*.c src/level/*/*.c src/level/*/*/*.c src/cli/*.c) \
 	guest/agent/protocol.c
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)
@@ -55,6 +55,7 @@ $(BUILD)/cella: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 	ln -sf cella $(BUILD)/cella-container
 	ln -sf cella $(BUILD)/cella-qemu
+	ln -sf cella $(BUILD)/cella-sandbox
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -102,6 +103,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-qemu
+	ln -sf cella $(DESTDIR)/usr/local/bin/cella-sandbox
 	if [ -e $(BUILD)/vmlinux ]; then \
 		install -D -m 0644 $(BUILD)/vmlinux $(DESTDIR)/usr/local/lib/cella/vmlinux; \
 	fi

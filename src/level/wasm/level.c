@@ -12,7 +12,6 @@
  * bound in the container's network namespace), as the wasi fds after the
  * root directory. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,27 +26,6 @@
 
 #define TCPLISTEN_ANNOTATION "run.cella.wasm.tcplisten"
 #define MAX_LISTEN           64
-
-/* The fds execve would close: close-on-exec ones at this moment. */
-static size_t cloexec_fds(int *fds, size_t max)
-{
-    size_t n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        return 0;
-    int self = dirfd(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < max) {
-        long fd;
-        if (parse_long(de->d_name, &fd) < 0 || fd == self)
-            continue;
-        int fl = fcntl((int)fd, F_GETFD);
-        if (fl >= 0 && (fl & FD_CLOEXEC))
-            fds[n++] = (int)fd;
-    }
-    closedir(d);
-    return n;
-}
 
 /* As PID 1 of its pid namespace the engine would ignore signals without a
  * handler: end with the status a shell reports for a signal instead. */

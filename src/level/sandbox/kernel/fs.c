@@ -1,0 +1,272 @@
+/* Files from the rootfs and the standard streams. Every path resolves beneath
+ * the sandbox's root with openat2(RESOLVE_IN_ROOT): `..` and absolute
+ * symlinks stop at the root. RESOLVE_NO_XDEV keeps resolution on the root's
+ * own filesystem, so the host's /proc, /sys and /dev mounted in the kernel
+ * process's view (a /proc/self/mem of the kernel's!) are never reached;
+ * RESOLVE_NO_MAGICLINKS refuses /proc-style magic links. The spec's mounts
+ * come with the kernel's own mount table (docs/sandbox.md). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "level/sandbox/kernel/sys.h"
+
+#define MAX_IO     (1L << 30)
+#define MAX_PIECES 64
+#define OPEN_FLAGS                                                                                 \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DIRECTORY |     \
+     O_NOFOLLOW | O_PATH)
+
+_Static_assert(sizeof(struct stat) == 144, "struct stat is the x86-64 kernel's");
+
+static struct sb_file *file(struct sb_task *t, uint64_t fd)
+{
+    return sb_fd_get(t->files, fd);
+}
+
+int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags, int mode,
+                 char **abs_out)
+{
+    const char *base = t->k->cwd;
+    if (path[0] == '\0')
+        return -ENOENT;
+    if (path[0] != '/' && (int)dirfd != AT_FDCWD) {
+        struct sb_file *d = file(t, dirfd);
+        if (d == NULL)
+            return -EBADF;
+        if (d->path == NULL)
+            return -ENOTDIR;
+        base = d->path;
+    }
+    char *abs = path[0] == '/' ? strdup(path) : NULL;
+    if (abs == NULL && (path[0] == '/' || asprintf(&abs, "%s/%s", base, path) < 0))
+        return -ENOMEM;
+    struct open_how how = {.flags = (uint64_t)(flags & OPEN_FLAGS) | O_CLOEXEC,
+                           .mode = flags & O_CREAT ? (uint64_t)(mode & 07777) : 0,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, t->k->rootfd, abs, &how, sizeof(how));
+    if (fd < 0) {
+        int e = errno;
+        free(abs);
+        return e == EXDEV ? -EACCES : -e;
+    }
+    if (abs_out != NULL)
+        *abs_out = abs;
+    else
+        free(abs);
+    return fd;
+}
+
+static long do_open(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t flags,
+                    uint64_t mode)
+{
+    char path[SB_PATH_MAX];
+    int r = sb_copy_str(t->mm, path, upath, sizeof(path));
+    if (r < 0)
+        return r;
+    char *abs = NULL;
+    int host = sb_open_path(t, dirfd, path, (int)flags, (int)mode, &abs);
+    if (host < 0)
+        return host;
+    struct stat st;
+    if (fstat(host, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        free(abs);
+        abs = NULL;
+    }
+    return sb_fd_install(t->files, host, flags & O_CLOEXEC, abs, 0);
+}
+
+long sb_sys_open(struct sb_task *t, const uint64_t a[6])
+{
+    return do_open(t, (uint64_t)AT_FDCWD, a[0], a[1], a[2]);
+}
+
+long sb_sys_openat(struct sb_task *t, const uint64_t a[6])
+{
+    return do_open(t, a[0], a[1], a[2], a[3]);
+}
+
+long sb_sys_close(struct sb_task *t, const uint64_t a[6])
+{
+    return sb_fd_close(t->files, a[0]);
+}
+
+/* read/write-like calls: the workload buffer as the kernel's own pointers. */
+static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool out, long off)
+{
+    struct sb_file *f = file(t, fd);
+    if (f == NULL)
+        return -EBADF;
+    if (len > MAX_IO)
+        len = MAX_IO;
+    struct iovec iov[MAX_PIECES];
+    int n = sb_mm_iov(t->mm, buf, len, out ? PROT_READ : PROT_WRITE, iov, MAX_PIECES);
+    if (n < 0)
+        return n;
+    ssize_t r;
+    if (off >= 0)
+        r = out ? pwritev(f->host, iov, n, off) : preadv(f->host, iov, n, off);
+    else
+        r = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
+    return r < 0 ? -errno : r;
+}
+
+long sb_sys_read(struct sb_task *t, const uint64_t a[6])
+{
+    return io(t, a[0], a[1], a[2], false, -1);
+}
+
+long sb_sys_write(struct sb_task *t, const uint64_t a[6])
+{
+    return io(t, a[0], a[1], a[2], true, -1);
+}
+
+long sb_sys_pread64(struct sb_task *t, const uint64_t a[6])
+{
+    if ((int64_t)a[3] < 0)
+        return -EINVAL;
+    return io(t, a[0], a[1], a[2], false, (long)a[3]);
+}
+
+/* readv/writev: the workload's iovec array, each turned into kernel pointers. */
+static long iov_io(struct sb_task *t, const uint64_t a[6], bool out)
+{
+    struct sb_file *f = file(t, a[0]);
+    if (f == NULL)
+        return -EBADF;
+    if (a[2] > 1024)
+        return -EINVAL;
+    struct iovec uv[a[2] ? a[2] : 1];
+    int r = sb_copy_in(t->mm, uv, a[1], a[2] * sizeof(struct iovec));
+    if (r < 0)
+        return r;
+    struct iovec iov[MAX_PIECES];
+    int n = 0;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < a[2]; i++) {
+        uint64_t len = uv[i].iov_len;
+        if (len > MAX_IO - total)
+            len = MAX_IO - total;
+        int got = sb_mm_iov(t->mm, (uint64_t)uv[i].iov_base, len, out ? PROT_READ : PROT_WRITE,
+                            iov + n, MAX_PIECES - n);
+        if (got < 0)
+            return got;
+        n += got;
+        total += len;
+    }
+    ssize_t w = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
+    return w < 0 ? -errno : w;
+}
+
+long sb_sys_readv(struct sb_task *t, const uint64_t a[6])
+{
+    return iov_io(t, a, false);
+}
+
+long sb_sys_writev(struct sb_task *t, const uint64_t a[6])
+{
+    return iov_io(t, a, true);
+}
+
+long sb_sys_lseek(struct sb_task *t, const uint64_t a[6])
+{
+    struct sb_file *f = file(t, a[0]);
+    if (f == NULL)
+        return -EBADF;
+    off_t r = lseek(f->host, (off_t)a[1], (int)a[2]);
+    return r < 0 ? -errno : r;
+}
+
+static long stat_out(struct sb_task *t, int host, uint64_t ubuf)
+{
+    struct stat st;
+    if (fstat(host, &st) < 0)
+        return -errno;
+    return sb_copy_out(t->mm, ubuf, &st, sizeof(st));
+}
+
+long sb_sys_fstat(struct sb_task *t, const uint64_t a[6])
+{
+    struct sb_file *f = file(t, a[0]);
+    return f == NULL ? -EBADF : stat_out(t, f->host, a[1]);
+}
+
+static long stat_path(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t ubuf,
+                      uint64_t flags)
+{
+    if (flags & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+        return -EINVAL;
+    char path[SB_PATH_MAX];
+    int r = sb_copy_str(t->mm, path, upath, sizeof(path));
+    if (r < 0)
+        return r;
+    if (path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
+        if ((int)dirfd != AT_FDCWD) {
+            struct sb_file *f = file(t, dirfd);
+            return f == NULL ? -EBADF : stat_out(t, f->host, ubuf);
+        }
+        strcpy(path, ".");
+    }
+    int nofollow = flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0;
+    int host = sb_open_path(t, dirfd, path, O_PATH | nofollow, 0, NULL);
+    if (host < 0)
+        return host;
+    long s = stat_out(t, host, ubuf);
+    close(host);
+    return s;
+}
+
+long sb_sys_newfstatat(struct sb_task *t, const uint64_t a[6])
+{
+    return stat_path(t, a[0], a[1], a[2], a[3]);
+}
+
+long sb_sys_stat(struct sb_task *t, const uint64_t a[6])
+{
+    return stat_path(t, (uint64_t)AT_FDCWD, a[0], a[1], 0);
+}
+
+long sb_sys_lstat(struct sb_task *t, const uint64_t a[6])
+{
+    return stat_path(t, (uint64_t)AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW);
+}
+
+/* Only the two terminal queries the C libraries make; nothing that changes
+ * the host terminal (TIOCSTI would type into it) is passed on. */
+long sb_sys_ioctl(struct sb_task *t, const uint64_t a[6])
+{
+    struct sb_file *f = file(t, a[0]);
+    if (f == NULL)
+        return -EBADF;
+    if (a[1] == TCGETS) {
+        uint8_t tio[36]; /* the kernel's struct termios, not the C library's */
+        if (ioctl(f->host, TCGETS, &tio) < 0)
+            return -errno;
+        return sb_copy_out(t->mm, a[2], &tio, sizeof(tio));
+    }
+    if (a[1] == TIOCGWINSZ) {
+        struct winsize ws;
+        if (ioctl(f->host, TIOCGWINSZ, &ws) < 0)
+            return -errno;
+        return sb_copy_out(t->mm, a[2], &ws, sizeof(ws));
+    }
+    return -ENOTTY;
+}
+
+long sb_sys_getcwd(struct sb_task *t, const uint64_t a[6])
+{
+    size_t len = strlen(t->k->cwd) + 1;
+    if (a[1] < len)
+        return -ERANGE;
+    int r = sb_copy_out(t->mm, a[0], t->k->cwd, len);
+    return r < 0 ? r : (long)len;
+}

@@ -1,0 +1,136 @@
+/* Starting the sandbox's first process and serving its system calls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "level/sandbox/kernel/sys.h"
+
+int sb_open_exe(int rootfd, const char *path, cerr_t *err)
+{
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    if (fd < 0)
+        return cerr_set(err, errno, "`%s`", path);
+    if (sb_elf_check(fd, path, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The initial stack, mapped and filled. */
+static int make_stack(struct sb_task *t, const struct sb_start *s, const struct sb_elf *elf,
+                      uint64_t *sp, cerr_t *err)
+{
+    long r =
+        sb_mm_map(t, SB_STACK_TOP - SB_STACK_SIZE, SB_STACK_SIZE, PROT_READ | PROT_WRITE, true);
+    if (r < 0)
+        return cerr_set(err, (int)-r, "sandbox: map the stack");
+    uint8_t random[16];
+    if (getrandom(random, sizeof(random), 0) != sizeof(random))
+        return cerr_set(err, errno, "sandbox: getrandom for AT_RANDOM");
+    const struct sb_stack_in in = {.argv = s->argv,
+                                   .envp = s->envp,
+                                   .elf = elf,
+                                   .uid = s->uid,
+                                   .gid = s->gid,
+                                   .random = random,
+                                   .execfn = s->exe};
+    /* Built in place: the top 256 KiB of the stack, through the kernel's mapping. */
+    const uint64_t size = 256 << 10;
+    struct iovec iov[1];
+    if (sb_mm_iov(t->mm, SB_STACK_TOP - size, size, PROT_WRITE, iov, 1) != 1)
+        return cerr_set(err, 0, "sandbox: the stack is not one mapping");
+    if (sb_stack_build(&in, iov[0].iov_base, size, SB_STACK_TOP, sp) < 0)
+        return cerr_set(err, E2BIG, "sandbox: arguments and environment");
+    return 0;
+}
+
+int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err)
+{
+    memset(t, 0, sizeof(*t));
+    t->k = k;
+    t->pid = t->tid = 1;
+    t->stub.pid = -1;
+    t->mm = calloc(1, sizeof(*t->mm));
+    t->files = calloc(1, sizeof(*t->files));
+    if (t->mm == NULL || t->files == NULL)
+        return cerr_set(err, ENOMEM, "sandbox");
+    sb_files_init(t->files);
+    t->mm->memfd = -1;
+    if (sb_mm_init(t->mm, err) < 0)
+        return -1;
+    for (int fd = 0; fd < 3; fd++) {
+        int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (host >= 0)
+            sb_fd_install(t->files, host, false, NULL, fd);
+    }
+    if (sb_stub_spawn(t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
+        return -1;
+    struct sb_elf elf;
+    if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0)
+        return -1;
+    t->mm->brk_start = t->mm->brk = SB_PAGE_UP(elf.end);
+    uint64_t sp;
+    if (make_stack(t, s, &elf, &sp, err) < 0)
+        return -1;
+    memset(t->regs, 0, sizeof(t->regs));
+    t->regs[SB_RIP] = elf.entry;
+    t->regs[SB_RSP] = sp;
+    t->regs[SB_EFLAGS] = 0x202; /* IF, and the reserved bit 1 */
+    t->set_regs = true;
+    return 0;
+}
+
+void sb_task_free(struct sb_task *t)
+{
+    sb_stub_kill(&t->stub);
+    if (t->files != NULL)
+        sb_files_close_all(t->files);
+    free(t->files);
+    if (t->mm != NULL)
+        sb_mm_free(t->mm);
+    free(t->mm);
+    t->files = NULL;
+    t->mm = NULL;
+}
+
+int sb_task_run(struct sb_task *t)
+{
+    for (;;) {
+        struct sb_ctx *c = t->stub.ctx;
+        if (t->set_regs) {
+            memcpy(c->regs, t->regs, sizeof(t->regs));
+            t->set_regs = false;
+            sb_stub_reply(&t->stub, SB_OP_REGS);
+        }
+        if (sb_stub_wait(&t->stub) < 0)
+            break;
+        /* Read once into the kernel's memory: the workload can change the page. */
+        uint64_t nr = __atomic_load_n(&c->nr, __ATOMIC_RELAXED);
+        memcpy(t->regs, c->regs, sizeof(t->regs));
+        long r = sb_syscall(t, nr);
+        if (t->exited) {
+            sb_stub_kill(&t->stub);
+            return t->exit_code;
+        }
+        if (t->stub.dead)
+            break;
+        if (!t->set_regs) {
+            c->ret = (uint64_t)r;
+            sb_stub_reply(&t->stub, SB_OP_RESULT);
+        }
+    }
+    int st = t->stub.status;
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
