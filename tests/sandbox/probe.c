@@ -1,0 +1,98 @@
+/* A static program for tests/integration/test_sandbox.sh, run by cella's
+ * kernel at the sandbox level (built with musl-gcc -static):
+ *   probe hello             writes "hello from the sandbox"
+ *   probe exit N            exits with N
+ *   probe rawpid            getpid and gettid by a raw `syscall` instruction
+ *   probe enosys            ptrace(PTRACE_TRACEME): the errno it gets
+ *   probe cat PATH          the file's contents, or "PATH: <error>"
+ *   probe memory            brk, mmap, munmap and mprotect exercised
+ *   probe uname             nodename and sysname
+ *   probe ids               uid gid */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static long raw_syscall0(long nr)
+{
+    long ret;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr) : "rcx", "r11", "memory");
+    return ret;
+}
+
+static int cat(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        printf("%s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        fwrite(buf, 1, (size_t)n, stdout);
+    close(fd);
+    return 0;
+}
+
+static int memory(void)
+{
+    /* malloc of many small blocks (brk) and a large one (mmap) */
+    char *small[1000];
+    for (int i = 0; i < 1000; i++) {
+        small[i] = malloc(100);
+        memset(small[i], i & 0xff, 100);
+    }
+    for (int i = 0; i < 1000; i++)
+        if (small[i][99] != (char)(i & 0xff))
+            return printf("small block %d corrupt\n", i), 1;
+    size_t len = 8 << 20;
+    char *big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED)
+        return printf("mmap: %s\n", strerror(errno)), 1;
+    memset(big, 7, len);
+    if (mprotect(big, 4096, PROT_READ) != 0)
+        return printf("mprotect: %s\n", strerror(errno)), 1;
+    if (munmap(big + 4096, len - 4096) != 0)
+        return printf("munmap: %s\n", strerror(errno)), 1;
+    if (big[100] != 7)
+        return printf("mapping lost its contents\n"), 1;
+    printf("memory ok\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "hello";
+    if (strcmp(cmd, "hello") == 0) {
+        printf("hello from the sandbox\n");
+    } else if (strcmp(cmd, "exit") == 0 && argc > 2) {
+        return atoi(argv[2]);
+    } else if (strcmp(cmd, "rawpid") == 0) {
+        printf("pid %ld tid %ld\n", raw_syscall0(SYS_getpid), raw_syscall0(SYS_gettid));
+    } else if (strcmp(cmd, "enosys") == 0) {
+        long r = ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        printf("ptrace: %ld %s\n", r, r < 0 ? strerror(errno) : "allowed");
+    } else if (strcmp(cmd, "cat") == 0 && argc > 2) {
+        return cat(argv[2]);
+    } else if (strcmp(cmd, "memory") == 0) {
+        return memory();
+    } else if (strcmp(cmd, "uname") == 0) {
+        struct utsname u;
+        uname(&u);
+        printf("%s %s\n", u.sysname, u.nodename);
+    } else if (strcmp(cmd, "ids") == 0) {
+        printf("%d %d\n", (int)getuid(), (int)getgid());
+    } else {
+        fprintf(stderr, "probe: unknown command %s\n", cmd);
+        return 2;
+    }
+    return 0;
+}
