@@ -45,23 +45,6 @@ static const char *const allowed[] = {
     "rt_sigprocmask",
     "exit",
     "exit_group",
-#if defined(__SANITIZE_ADDRESS__)
-    /* the sanitizer build's runtime (reports, its allocator) */
-    "sigaltstack",
-    "getpid",
-    "gettid",
-    "sched_yield",
-    "prctl",
-    "openat",
-    "readlink",
-    "rt_sigaction",
-    "tgkill",
-    "getrlimit",
-    "prlimit64",
-    "sched_getaffinity",
-    "clone",
-    "dup",
-#endif
 };
 
 const char *sb_kernel_filter_list(void)

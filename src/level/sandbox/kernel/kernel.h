@@ -22,18 +22,18 @@
 #include "core/error.h"
 #include "level/sandbox/platform.h"
 
-#define SB_PAGE          4096ULL
-#define SB_PAGE_UP(x)    (((x) + SB_PAGE - 1) & ~(SB_PAGE - 1))
-#define SB_PAGE_DOWN(x)  ((x) & ~(SB_PAGE - 1))
-#define SB_MEM_MAX       (64ULL << 30) /* memfd offsets one address space may use */
-#define SB_MMAP_MIN      0x10000ULL    /* as vm.mmap_min_addr */
-#define SB_STACK_TOP     0x7ffffffde000ULL
-#define SB_STACK_SIZE    (8ULL << 20)
-#define SB_MMAP_TOP      0x7fff00000000ULL /* anonymous mappings grow down from here */
-#define SB_PIE_BASE      0x555555554000ULL
-#define SB_NSYSCALLS     512
-#define SB_MAX_FDS       1024
-#define SB_PATH_MAX      4096
+#define SB_PAGE         4096ULL
+#define SB_PAGE_UP(x)   (((x) + SB_PAGE - 1) & ~(SB_PAGE - 1))
+#define SB_PAGE_DOWN(x) ((x) & ~(SB_PAGE - 1))
+#define SB_MEM_MAX      (64ULL << 30) /* memfd offsets one address space may use */
+#define SB_MMAP_MIN     0x10000ULL    /* as vm.mmap_min_addr */
+#define SB_STACK_TOP    0x7ffffffde000ULL
+#define SB_STACK_SIZE   (8ULL << 20)
+#define SB_MMAP_TOP     0x7fff00000000ULL /* anonymous mappings grow down from here */
+#define SB_PIE_BASE     0x555555554000ULL
+#define SB_NSYSCALLS    512
+#define SB_MAX_FDS      1024
+#define SB_PATH_MAX     4096
 
 struct sb_vma {
     uint64_t start, end; /* page aligned */
@@ -63,7 +63,7 @@ struct sb_files {
 };
 
 struct sb_kernel {
-    int rootfd;   /* the sandbox's "/" (O_PATH); every path resolves beneath it */
+    int rootfd; /* the sandbox's "/" (O_PATH); every path resolves beneath it */
     char cwd[SB_PATH_MAX];
     const char *hostname;
     uid_t uid;
