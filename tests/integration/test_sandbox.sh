@@ -44,6 +44,20 @@ assert_clean "nothing left after run" "$id"
 srun "$(newid exit)" /bin/probe exit 42
 expect_eq "the exit code is the workload's" 42 "$rc"
 
+srun "$(newid segv)" /bin/probe segv
+expect_eq "a workload killed by a fault ends the sandbox with 128 + SIGSEGV" 139 "$rc"
+
+id=$(newid kill)
+cfg "$B" "c['process']['args']=['/bin/probe','spin']"
+cella --isolation sandbox run --bundle "$B" "$id" > "$WORK/spin.out" 2>&1 &
+runner=$!
+spinning() { grep -q spinning "$WORK/spin.out"; }
+check "a workload making system calls without end runs" wait_for 100 spinning
+cella kill "$id" TERM
+wait $runner
+expect_eq "cella kill TERM ends it with 143" 143 "$?"
+assert_clean "... and nothing is left" "$id"
+
 srun "$(newid echo)" /bin/busybox echo hello sandbox
 expect_eq "busybox echo" "hello sandbox" "$out"
 srun "$(newid true)" /bin/busybox true

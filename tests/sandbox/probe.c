@@ -7,7 +7,9 @@
  *   probe cat PATH          the file's contents, or "PATH: <error>"
  *   probe memory            brk, mmap, munmap and mprotect exercised
  *   probe uname             nodename and sysname
- *   probe ids               uid gid */
+ *   probe ids               uid gid
+ *   probe segv              writes to address 0
+ *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +90,13 @@ int main(int argc, char **argv)
         struct utsname u;
         uname(&u);
         printf("%s %s\n", u.sysname, u.nodename);
+    } else if (strcmp(cmd, "segv") == 0) {
+        *(volatile int *)0 = 1;
+    } else if (strcmp(cmd, "spin") == 0) {
+        printf("spinning\n");
+        fflush(stdout);
+        for (;;)
+            raw_syscall0(SYS_getpid);
     } else if (strcmp(cmd, "ids") == 0) {
         printf("%d %d\n", (int)getuid(), (int)getgid());
     } else {
