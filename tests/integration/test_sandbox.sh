@@ -53,6 +53,8 @@ cella --isolation sandbox run --bundle "$B" "$id" > "$WORK/spin.out" 2>&1 &
 runner=$!
 spinning() { grep -q spinning "$WORK/spin.out"; }
 check "a workload making system calls without end runs" wait_for 100 spinning
+fails "exec is refused (it would run a native process beside the kernel)" - \
+    "exec is not supported at the sandbox level yet" cella exec "$id" /bin/busybox true
 cella kill "$id" TERM
 wait $runner
 expect_eq "cella kill TERM ends it with 143" 143 "$?"

@@ -88,9 +88,27 @@ static int sandbox_create(struct container *c, const struct create_opts *o, cerr
     return container_create(c, o, sandbox_oci_run, err);
 }
 
+/* The container level's exec would run a host-native process in the
+ * container, beside cella's kernel instead of on it. */
+static int sandbox_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
+{
+    (void)o, (void)status;
+    return cerr_set(err, 0, "container `%s`: exec is not supported at the sandbox level yet",
+                    c->id);
+}
+
 const struct level_ops sandbox_level = {
     .name = "sandbox",
     .summary = "cella's own user-space kernel serves every system call (in progress)",
     .create = sandbox_create,
-    CONTAINER_LEVEL_OPS,
+    .start = container_start,
+    .await_ready = container_await_ready,
+    .kill = container_kill,
+    .destroy = container_destroy,
+    .exec = sandbox_exec,
+    .pause = container_pause,
+    .resume = container_resume,
+    .paused = container_paused,
+    .update = container_update,
+    .pids = container_pids,
 };
