@@ -44,6 +44,10 @@ assert_clean "nothing left after run" "$id"
 srun "$(newid exit)" /bin/probe exit 42
 expect_eq "the exit code is the workload's" 42 "$rc"
 
+srun "$(newid partial)" /bin/probe partial /etc/msg
+expect_eq "read into a partly mapped buffer stops at the hole (EFAULT when nothing fits)" \
+    "read 5, then -1 Bad address" "$out"
+
 srun "$(newid segv)" /bin/probe segv
 expect_eq "a workload killed by a fault ends the sandbox with 128 + SIGSEGV" 139 "$rc"
 

@@ -8,6 +8,7 @@
  *   probe memory            brk, mmap, munmap and mprotect exercised
  *   probe uname             nodename and sysname
  *   probe ids               uid gid
+ *   probe partial PATH      read(2) of 100 bytes into a buffer with 5 mapped
  *   probe segv              writes to address 0
  *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
@@ -90,6 +91,13 @@ int main(int argc, char **argv)
         struct utsname u;
         uname(&u);
         printf("%s %s\n", u.sysname, u.nodename);
+    } else if (strcmp(cmd, "partial") == 0 && argc > 2) {
+        char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(p + 4096, 4096);
+        int fd = open(argv[2], O_RDONLY);
+        long r = read(fd, p + 4096 - 5, 100);
+        long e = read(fd, p + 4096, 100);
+        printf("read %ld, then %ld %s\n", r, e, e < 0 ? strerror(errno) : "");
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

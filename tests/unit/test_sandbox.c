@@ -282,6 +282,31 @@ static void expect_stub_killed(long nr, uint64_t a0, uint64_t a1, uint64_t a2, u
     task_done(&t, &k);
 }
 
+/* Unmapped memfd offsets are used again, and their pages are zero. */
+static void test_mm_offsets_reused(void)
+{
+    struct sb_kernel k;
+    struct sb_task t;
+    CHECK(task_init(&t, &k) == 0);
+    const uint64_t len = 4 << 20;
+    uint64_t first = t.mm->next_off;
+    for (int i = 0; i < 200; i++) {
+        long a = sb_mm_map(&t, 0, len, PROT_READ | PROT_WRITE, false);
+        CHECK(a > 0);
+        uint8_t b = 0;
+        CHECK(sb_copy_in(t.mm, &b, (uint64_t)a + 4096, 1) == 0 && b == 0);
+        CHECK(sb_copy_out(t.mm, (uint64_t)a + 4096, "x", 1) == 0);
+        CHECK(sb_mm_unmap(&t, (uint64_t)a, len) == 0);
+    }
+    CHECK(t.mm->next_off - first <= len);
+    /* A split unmapping returns both pieces. */
+    long a = sb_mm_map(&t, 0, 3 * 4096, PROT_READ, false);
+    CHECK(sb_mm_unmap(&t, (uint64_t)a + 4096, 4096) == 0);
+    CHECK(sb_mm_unmap(&t, (uint64_t)a, 3 * 4096) == 0);
+    CHECK(t.mm->next_off - first <= len);
+    task_done(&t, &k);
+}
+
 static void test_stub_filter(void)
 {
     /* allowed: mmap of the memfd, shared and fixed */
@@ -330,6 +355,7 @@ int main(void)
     RUN(test_elf_load_busybox);
     RUN(test_run_busybox);
     RUN(test_enosys_counted);
+    RUN(test_mm_offsets_reused);
     RUN(test_stub_filter);
     RUN(test_kernel_filter);
     return UNIT_DONE();

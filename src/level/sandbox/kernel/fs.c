@@ -108,8 +108,13 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
         return -EBADF;
     if (len > MAX_IO)
         len = MAX_IO;
+    int prot = out ? PROT_READ : PROT_WRITE;
+    /* As Linux: up to the first unmapped byte, EFAULT only when that is the first. */
+    uint64_t reach = sb_mm_accessible(t->mm, buf, len, prot);
+    if (reach == 0 && len > 0)
+        return -EFAULT;
     struct iovec iov[MAX_PIECES];
-    int n = sb_mm_iov(t->mm, buf, len, out ? PROT_READ : PROT_WRITE, iov, MAX_PIECES);
+    int n = sb_mm_iov(t->mm, buf, reach, prot, iov, MAX_PIECES);
     if (n < 0)
         return n;
     ssize_t r;

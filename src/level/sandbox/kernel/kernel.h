@@ -41,12 +41,18 @@ struct sb_vma {
     int prot;
 };
 
+struct sb_range {
+    uint64_t off, len;
+};
+
 /* One address space: workload memory lives in `memfd`, which the kernel maps
  * whole at `kbase` (offset 0..SB_STUB_SIZE is the stub region). */
 struct sb_mm {
     int memfd;
     uint8_t *kbase;
-    uint64_t next_off; /* memfd offsets are handed out once (holes are punched on unmap) */
+    uint64_t next_off;      /* memfd offsets never handed out start here */
+    struct sb_range *holes; /* offsets unmapped (punched: zero again), by offset */
+    size_t nholes, holes_cap;
     struct sb_vma *vma;
     size_t nvma, cap;
     uint64_t brk_start, brk;
@@ -111,6 +117,9 @@ long sb_mm_protect(struct sb_task *t, uint64_t addr, uint64_t len, int prot);
 /* The kernel's pointers to workload memory [addr, addr+len), which must be
  * mapped with `prot`: up to max pieces into iov. Returns the count or -EFAULT. */
 int sb_mm_iov(struct sb_mm *mm, uint64_t addr, uint64_t len, int prot, struct iovec *iov, int max);
+/* How much of [addr, addr+len) is mapped with prot from addr on: the part a
+ * read or write reaches before Linux's would fault. */
+uint64_t sb_mm_accessible(const struct sb_mm *mm, uint64_t addr, uint64_t len, int prot);
 int sb_copy_in(struct sb_mm *mm, void *dst, uint64_t addr, size_t len);
 int sb_copy_out(struct sb_mm *mm, uint64_t addr, const void *src, size_t len);
 /* A NUL-terminated string of at most max bytes (with the NUL); -EFAULT / -ENAMETOOLONG. */

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -80,6 +81,7 @@ void sb_mm_free(struct sb_mm *mm)
     if (mm->memfd >= 0)
         close(mm->memfd);
     free(mm->vma);
+    free(mm->holes);
     memset(mm, 0, sizeof(*mm));
     mm->memfd = -1;
 }
@@ -125,11 +127,70 @@ static bool reserved(const struct sb_mm *mm, uint64_t s, uint64_t e)
     return false;
 }
 
+/* Offsets go back to the holes list once punched (their pages are zero
+ * again), merged with their neighbours; first fit takes them. */
+static void add_hole(struct sb_mm *mm, uint64_t off, uint64_t len)
+{
+    size_t i = 0;
+    while (i < mm->nholes && mm->holes[i].off < off)
+        i++;
+    if (i > 0 && mm->holes[i - 1].off + mm->holes[i - 1].len == off) {
+        mm->holes[i - 1].len += len;
+        if (i < mm->nholes && off + len == mm->holes[i].off) {
+            mm->holes[i - 1].len += mm->holes[i].len;
+            memmove(&mm->holes[i], &mm->holes[i + 1], (mm->nholes - i - 1) * sizeof(mm->holes[0]));
+            mm->nholes--;
+        }
+        return;
+    }
+    if (i < mm->nholes && off + len == mm->holes[i].off) {
+        mm->holes[i].off = off;
+        mm->holes[i].len += len;
+        return;
+    }
+    if (mm->nholes == mm->holes_cap) {
+        size_t cap = mm->holes_cap ? mm->holes_cap * 2 : 16;
+        struct sb_range *h = realloc(mm->holes, cap * sizeof(*h));
+        if (h == NULL)
+            return; /* the offsets are lost, not the memory */
+        mm->holes = h;
+        mm->holes_cap = cap;
+    }
+    memmove(&mm->holes[i + 1], &mm->holes[i], (mm->nholes - i) * sizeof(mm->holes[0]));
+    mm->holes[i] = (struct sb_range){off, len};
+    mm->nholes++;
+}
+
+/* memfd offsets for len bytes, or UINT64_MAX. */
+static uint64_t alloc_off(struct sb_mm *mm, uint64_t len)
+{
+    for (size_t i = 0; i < mm->nholes; i++) {
+        struct sb_range *h = &mm->holes[i];
+        if (h->len < len)
+            continue;
+        uint64_t off = h->off;
+        h->off += len;
+        h->len -= len;
+        if (h->len == 0) {
+            memmove(h, h + 1, (mm->nholes - i - 1) * sizeof(*h));
+            mm->nholes--;
+        }
+        return off;
+    }
+    if (mm->next_off + len > SB_MEM_MAX)
+        return UINT64_MAX;
+    mm->next_off += len;
+    return mm->next_off - len;
+}
+
 static void release(struct sb_mm *mm, const struct sb_vma *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        fallocate(mm->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)v[i].off,
-                  (off_t)(v[i].end - v[i].start));
+    for (size_t i = 0; i < n; i++) {
+        uint64_t len = v[i].end - v[i].start;
+        if (fallocate(mm->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)v[i].off,
+                      (off_t)len) == 0)
+            add_hole(mm, v[i].off, len);
+    }
 }
 
 /* The highest free range of len bytes below SB_MMAP_TOP, or 0. */
@@ -184,14 +245,17 @@ long sb_mm_map(struct sb_task *t, uint64_t addr, uint64_t len, int prot, bool fi
     int r = check_range(mm, addr, len);
     if (r < 0)
         return r;
-    if (mm->next_off + len > SB_MEM_MAX)
+    uint64_t off = alloc_off(mm, len);
+    if (off == UINT64_MAX)
         return -ENOMEM;
-    uint64_t off = mm->next_off;
     long got =
         hostcall(t, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, SB_MEMFD_FD, off);
-    if (got != (long)addr)
+    if (got != (long)addr) {
+        /* Punched all the same: a stub that lied may have written there. */
+        struct sb_vma v = {addr, addr + len, off, prot};
+        release(mm, &v, 1);
         return got < 0 ? got : -ENOMEM;
-    mm->next_off += len;
+    }
     struct sb_vma *old;
     size_t nold;
     if (carve(mm, addr, addr + len, &old, &nold) < 0)
@@ -347,4 +411,16 @@ bool sb_mm_is_free(const struct sb_mm *mm, uint64_t addr, uint64_t len)
         if (overlaps(mm->vma[i].start, mm->vma[i].end, addr, addr + len))
             return false;
     return true;
+}
+
+uint64_t sb_mm_accessible(const struct sb_mm *mm, uint64_t addr, uint64_t len, int prot)
+{
+    uint64_t cur = addr;
+    while (cur - addr < len) {
+        const struct sb_vma *v = find(mm, cur);
+        if (v == NULL || v->prot == PROT_RESERVED || (v->prot & prot) != prot)
+            break;
+        cur = v->end;
+    }
+    return cur - addr < len ? cur - addr : len;
 }
