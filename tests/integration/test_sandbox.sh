@@ -57,6 +57,15 @@ cella --isolation sandbox run --bundle "$B" "$id" > "$WORK/spin.out" 2>&1 &
 runner=$!
 spinning() { grep -q spinning "$WORK/spin.out"; }
 check "a workload making system calls without end runs" wait_for 100 spinning
+# On the host: the workload's process (the kernel's only child) holds no
+# capability, runs under a seccomp filter with no_new_privs, and has nothing
+# of cella's mapped: only its memfd and the stub region.
+kpid=$(state_field "$id" pid)
+stub=$(cat "/proc/$kpid/task/$kpid/children" 2>/dev/null | awk '{print $1}')
+expect_eq "the stub process: no capabilities" "0000000000000000" "$(awk '/^CapEff/ {print $2}' "/proc/$stub/status" 2>&1)"
+expect_eq "... seccomp filter mode, no_new_privs" "2 1" "$(awk '/^Seccomp:/ {s=$2} /^NoNewPrivs/ {n=$2} END {print s, n}' "/proc/$stub/status" 2>&1)"
+expect_eq "... nothing mapped but its address space's memfd" "/memfd:cella-sandbox-mm (deleted)" \
+    "$(awk '{print $6, $7}' "/proc/$stub/maps" 2>&1 | sort -u | grep -v '^ *$' | grep -v vsyscall)"
 fails "exec is refused (it would run a native process beside the kernel)" - \
     "exec is not supported at the sandbox level yet" cella exec "$id" /bin/busybox true
 cella kill "$id" TERM

@@ -6,6 +6,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <linux/filter.h>
@@ -77,6 +78,14 @@ static void stub_child(int memfd, pid_t kernel)
      * stub die), and nothing asynchronous runs host code in the stub. */
     uint64_t mask = ~(1ULL << (SIGSYS - 1));
     if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8) < 0)
+        _exit(127);
+    /* No capability either: the filter is the boundary, this is depth. */
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct none[2] = {{0}};
+    if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) >= 0)
+        for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+    if (syscall(SYS_capset, &hdr, none) < 0)
         _exit(127);
     struct sock_fprog prog;
     sb_stub_filter(&prog);

@@ -12,7 +12,8 @@
     X(readv)                                                                                       \
     X(writev)                                                                                      \
     X(pread64)                                                                                     \
-    X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl)           \
+    X(lseek)                                                                                       \
+    X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl)                    \
         X(getcwd)                            /* mm (process.c) */                                  \
         X(brk) X(mmap) X(munmap) X(mprotect) /* process.c */                                       \
         X(exit) X(exit_group) X(getpid) X(gettid) X(getppid) X(getuid) X(geteuid) X(getgid)        \
