@@ -48,6 +48,25 @@ srun "$(newid partial)" /bin/probe partial /etc/msg
 expect_eq "read into a partly mapped buffer stops at the hole (EFAULT when nothing fits)" \
     "read 5, then -1 Bad address" "$out"
 
+cp /bin/ls "$B/rootfs/bin/dynamic"
+srun "$(newid exec)" /bin/probe exec /bin/busybox echo replaced
+expect_eq "execve replaces the program (busybox echo)" "replaced" "$out"
+srun "$(newid exec)" /bin/probe exec /bin/probe exit 5
+expect_eq "... and its exit code is the new program's" 5 "$rc"
+srun "$(newid exec)" /bin/probe exec /bin/probe exec /bin/probe hello
+expect_eq "... twice" "hello from the sandbox" "$out"
+srun "$(newid sh)" /bin/busybox sh -c 'echo a shell builtin; exit 3'
+expect_eq "busybox sh runs a builtin" "a shell builtin" "$out"
+expect_eq "... and exits with its code" 3 "$rc"
+srun "$(newid sh)" /bin/busybox sh -c 'exec cat /etc/msg'
+expect_eq "busybox sh execs an applet" "a file in the rootfs" "$out"
+srun "$(newid exec)" /bin/probe exec /nonexistent
+expect_eq "execve of a missing file: ENOENT, the caller goes on" "exec: No such file or directory" "$out"
+srun "$(newid exec)" /bin/probe exec /bin/dynamic
+expect_eq "execve of a dynamic executable: ENOEXEC (not yet)" "exec: Exec format error" "$out"
+srun "$(newid exec)" /bin/probe exec /../../secret
+expect_eq "execve resolves beneath the root" "exec: No such file or directory" "$out"
+
 srun "$(newid segv)" /bin/probe segv
 expect_eq "a workload killed by a fault ends the sandbox with 128 + SIGSEGV" 139 "$rc"
 
@@ -132,7 +151,6 @@ assert_clean "nothing left after delete" "$id"
 # at start, where execve would fail: the container's stderr gets the line too,
 # as for a failed execve; the level's create-time check comes with the
 # interface's `check` op.)
-cp /bin/ls "$B/rootfs/bin/dynamic"
 cfg "$B" "c['process']['args']=['/bin/dynamic']"
 id=$(newid dyn)
 cella --isolation sandbox run --bundle "$B" "$id" > /dev/null 2> "$WORK/serr"

@@ -9,6 +9,7 @@
  *   probe uname             nodename and sysname
  *   probe ids               uid gid
  *   probe partial PATH      read(2) of 100 bytes into a buffer with 5 mapped
+ *   probe exec PATH ARGS..  execv, or "exec: <error>"
  *   probe segv              writes to address 0
  *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
@@ -98,6 +99,10 @@ int main(int argc, char **argv)
         long r = read(fd, p + 4096 - 5, 100);
         long e = read(fd, p + 4096, 100);
         printf("read %ld, then %ld %s\n", r, e, e < 0 ? strerror(errno) : "");
+    } else if (strcmp(cmd, "exec") == 0 && argc > 2) {
+        execv(argv[2], argv + 2);
+        printf("exec: %s\n", strerror(errno));
+        return 1;
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

@@ -54,3 +54,10 @@ long sb_fd_close(struct sb_files *f, uint64_t fd)
     release(e);
     return 0;
 }
+
+void sb_files_close_on_exec(struct sb_files *f)
+{
+    for (int i = 0; i < SB_MAX_FDS; i++)
+        if (f->fd[i].host >= 0 && f->fd[i].cloexec)
+            release(&f->fd[i]);
+}

@@ -56,6 +56,23 @@ static int make_stack(struct sb_task *t, const struct sb_start *s, const struct 
     return 0;
 }
 
+int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err)
+{
+    struct sb_elf elf;
+    if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0)
+        return -1;
+    t->mm->brk_start = t->mm->brk = SB_PAGE_UP(elf.end);
+    uint64_t sp;
+    if (make_stack(t, s, &elf, &sp, err) < 0)
+        return -1;
+    memset(t->regs, 0, sizeof(t->regs));
+    t->regs[SB_RIP] = elf.entry;
+    t->regs[SB_RSP] = sp;
+    t->regs[SB_EFLAGS] = 0x202; /* IF, and the reserved bit 1 */
+    t->set_regs = true;
+    return 0;
+}
+
 int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err)
 {
     memset(t, 0, sizeof(*t));
@@ -77,19 +94,7 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     }
     if (sb_stub_spawn(t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
         return -1;
-    struct sb_elf elf;
-    if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0)
-        return -1;
-    t->mm->brk_start = t->mm->brk = SB_PAGE_UP(elf.end);
-    uint64_t sp;
-    if (make_stack(t, s, &elf, &sp, err) < 0)
-        return -1;
-    memset(t->regs, 0, sizeof(t->regs));
-    t->regs[SB_RIP] = elf.entry;
-    t->regs[SB_RSP] = sp;
-    t->regs[SB_EFLAGS] = 0x202; /* IF, and the reserved bit 1 */
-    t->set_regs = true;
-    return 0;
+    return sb_task_load(t, s, err);
 }
 
 void sb_task_free(struct sb_task *t)

@@ -5,6 +5,7 @@
  *   mmap.c     brk/mmap/munmap/mprotect
  *   elf.c      loading a static executable          stack.c  the initial stack
  *   files.c    the descriptor table                 fs.c     open/read/write/stat
+ *   exec.c     execve
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop
  *   filter.c   the kernel process's own seccomp filter
@@ -113,6 +114,8 @@ long sb_mm_map(struct sb_task *t, uint64_t addr, uint64_t len, int prot, bool fi
 /* No mapping in [addr, addr+len). */
 bool sb_mm_is_free(const struct sb_mm *mm, uint64_t addr, uint64_t len);
 long sb_mm_unmap(struct sb_task *t, uint64_t addr, uint64_t len);
+/* Unmap all of the workload's memory (execve). */
+long sb_mm_reset(struct sb_task *t);
 long sb_mm_protect(struct sb_task *t, uint64_t addr, uint64_t len, int prot);
 /* The kernel's pointers to workload memory [addr, addr+len), which must be
  * mapped with `prot`: up to max pieces into iov. Returns the count or -EFAULT. */
@@ -156,6 +159,7 @@ int sb_stack_build(const struct sb_stack_in *in, uint8_t *buf, size_t size, uint
 /* files.c */
 void sb_files_init(struct sb_files *f);
 void sb_files_close_all(struct sb_files *f);
+void sb_files_close_on_exec(struct sb_files *f);
 /* Install host fd (owned from then on) at the lowest free workload fd >= min. */
 int sb_fd_install(struct sb_files *f, int host, bool cloexec, char *path, int min);
 struct sb_file *sb_fd_get(struct sb_files *f, uint64_t fd);
@@ -183,6 +187,8 @@ int sb_open_exe(int rootfd, const char *path, cerr_t *err);
 /* Make the sandbox's first process: its address space, stub process,
  * program and stack; it waits to be run. sb_task_free undoes it. */
 int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err);
+/* Load the program into t's (empty) address space and set its first registers. */
+int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err);
 /* Serve its system calls until it ends; its status as a shell reports it
  * (the exit code, or 128 + the signal that killed it). */
 int sb_task_run(struct sb_task *t);

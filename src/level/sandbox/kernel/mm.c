@@ -424,3 +424,22 @@ uint64_t sb_mm_accessible(const struct sb_mm *mm, uint64_t addr, uint64_t len, i
     }
     return cur - addr < len ? cur - addr : len;
 }
+
+long sb_mm_reset(struct sb_task *t)
+{
+    struct sb_mm *mm = t->mm;
+    struct sb_vma *old;
+    size_t nold;
+    if (carve(mm, 0, SB_STUB_BASE, &old, &nold) < 0)
+        return -ENOMEM;
+    release(mm, old, nold);
+    free(old);
+    if (carve(mm, SB_STUB_END, SB_TASK_TOP, &old, &nold) < 0)
+        return -ENOMEM;
+    release(mm, old, nold);
+    free(old);
+    mm->brk_start = mm->brk = 0;
+    long a = hostcall(t, SYS_munmap, 0, SB_STUB_BASE, 0, 0, 0, 0);
+    long b = hostcall(t, SYS_munmap, SB_STUB_END, SB_TASK_TOP - SB_STUB_END, 0, 0, 0, 0);
+    return a < 0 ? a : b < 0 ? b : 0;
+}

@@ -5,21 +5,21 @@
 
 #include "level/sandbox/kernel/kernel.h"
 
-#define SB_SYSCALLS(X)                                                                             \
-    /* fs.c */                                                                                     \
-    X(read)                                                                                        \
-    X(write)                                                                                       \
-    X(readv)                                                                                       \
-    X(writev)                                                                                      \
-    X(pread64)                                                                                     \
-    X(lseek)                                                                                       \
-    X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl)                    \
-        X(getcwd)                            /* mm (process.c) */                                  \
-        X(brk) X(mmap) X(munmap) X(mprotect) /* process.c */                                       \
-        X(exit) X(exit_group) X(getpid) X(gettid) X(getppid) X(getuid) X(geteuid) X(getgid)        \
-            X(getegid) X(uname) X(arch_prctl) X(set_tid_address) /* signal.c */                    \
-        X(rt_sigaction) X(rt_sigprocmask)                        /* time.c */                      \
-        X(clock_gettime) X(gettimeofday) X(getrandom)
+/* clang-format off */
+#define SB_SYSCALLS(X) \
+    /* fs.c */ \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) \
+    /* mmap.c */ \
+    X(brk) X(mmap) X(munmap) X(mprotect) \
+    /* process.c */ \
+    X(exit) X(exit_group) X(getpid) X(gettid) X(getppid) X(getuid) X(geteuid) X(getgid) X(getegid) X(uname) X(arch_prctl) X(set_tid_address) \
+    /* exec.c */ \
+    X(execve) \
+    /* signal.c */ \
+    X(rt_sigaction) X(rt_sigprocmask) \
+    /* time.c */ \
+    X(clock_gettime) X(gettimeofday) X(getrandom)
+/* clang-format on */
 
 #define SB_DECLARE(name) long sb_sys_##name(struct sb_task *t, const uint64_t a[6]);
 SB_SYSCALLS(SB_DECLARE)
