@@ -101,6 +101,15 @@ expect_eq "busybox false exits 1" 1 "$rc"
 srun "$(newid cat)" /bin/busybox cat /etc/msg
 expect_eq "busybox cat reads a file of the rootfs" "a file in the rootfs" "$out"
 
+srun "$(newid ls)" /bin/busybox ls /etc
+expect_eq "busybox ls lists a rootfs directory (getdents64)" "group msg passwd" "$(echo $out)"
+
+# A device node in the rootfs would open the host's device.
+mknod "$B/rootfs/etc/hostnull" c 1 3
+srun "$(newid dev)" /bin/probe cat /etc/hostnull
+expect_eq "a device node in the rootfs is not opened" "/etc/hostnull: Permission denied" "$out"
+rm -f "$B/rootfs/etc/hostnull"
+
 srun "$(newid raw)" /bin/probe rawpid
 expect_eq "a raw syscall instruction is served by cella's kernel (the sandbox's pid 1, not the stub's 2)" \
     "pid 1 tid 1" "$out"

@@ -25,6 +25,7 @@ static const char *const allowed[] = {
     "close",
     "fstat",
     "newfstatat",
+    "getdents64",
     "getrandom",
     "clock_gettime",
     "gettimeofday",

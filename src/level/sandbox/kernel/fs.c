@@ -77,8 +77,17 @@ static long do_open(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t 
     int host = sb_open_path(t, dirfd, path, (int)flags, (int)mode, &abs);
     if (host < 0)
         return host;
+    /* Regular files, directories and (O_PATH) symlinks only: a device node
+     * or FIFO in the rootfs would be the host's; the sandbox's /dev comes
+     * from the kernel. */
     struct stat st;
-    if (fstat(host, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    if (fstat(host, &st) < 0 ||
+        !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode))) {
+        close(host);
+        free(abs);
+        return -EACCES;
+    }
+    if (!S_ISDIR(st.st_mode)) {
         free(abs);
         abs = NULL;
     }
@@ -265,6 +274,23 @@ long sb_sys_ioctl(struct sb_task *t, const uint64_t a[6])
         return sb_copy_out(t->mm, a[2], &ws, sizeof(ws));
     }
     return -ENOTTY;
+}
+
+/* struct linux_dirent64 is the same for the host and the workload. */
+long sb_sys_getdents64(struct sb_task *t, const uint64_t a[6])
+{
+    struct sb_file *f = file(t, a[0]);
+    if (f == NULL)
+        return -EBADF;
+    char buf[32768];
+    size_t len = a[2] < sizeof(buf) ? a[2] : sizeof(buf);
+    if (sb_mm_accessible(t->mm, a[1], len, PROT_WRITE) < len)
+        return -EFAULT;
+    long n = syscall(SYS_getdents64, f->host, buf, len);
+    if (n < 0)
+        return -errno;
+    int r = sb_copy_out(t->mm, a[1], buf, (size_t)n);
+    return r < 0 ? r : n;
 }
 
 long sb_sys_getcwd(struct sb_task *t, const uint64_t a[6])

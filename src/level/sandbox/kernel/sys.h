@@ -8,7 +8,7 @@
 /* clang-format off */
 #define SB_SYSCALLS(X) \
     /* fs.c */ \
-    X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) X(getdents64) \
     /* mmap.c */ \
     X(brk) X(mmap) X(munmap) X(mprotect) \
     /* process.c */ \
