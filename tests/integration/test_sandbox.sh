@@ -67,6 +67,13 @@ expect_eq "execve of a dynamic executable: ENOEXEC (not yet)" "exec: Exec format
 srun "$(newid exec)" /bin/probe exec /../../secret
 expect_eq "execve resolves beneath the root" "exec: No such file or directory" "$out"
 
+srun "$(newid stub)" /bin/probe stub
+expect_eq "the stub region is not the workload's to map, and scribbling on its context page changes no answer" \
+    "mmap over the stub: Out of memory
+munmap of the context: Invalid argument
+mprotect of the code: Out of memory
+getpid after scribbling: 0 wrong of 1000" "$out"
+
 srun "$(newid segv)" /bin/probe segv
 expect_eq "a workload killed by a fault ends the sandbox with 128 + SIGSEGV" 139 "$rc"
 

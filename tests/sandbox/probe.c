@@ -10,6 +10,9 @@
  *   probe ids               uid gid
  *   probe partial PATH      read(2) of 100 bytes into a buffer with 5 mapped
  *   probe exec PATH ARGS..  execv, or "exec: <error>"
+ *   probe stub              reaches for the stub region (0x300000000000): map,
+ *                           unmap, mprotect refused; its context page
+ *                           scribbled over between system calls
  *   probe segv              writes to address 0
  *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
@@ -43,6 +46,31 @@ static int cat(const char *path)
     while ((n = read(fd, buf, sizeof(buf))) > 0)
         fwrite(buf, 1, (size_t)n, stdout);
     close(fd);
+    return 0;
+}
+
+#define STUB_BASE 0x300000000000UL
+#define CONTEXT   (STUB_BASE + 0x10000)
+
+static int stub(void)
+{
+    void *m = mmap((void *)STUB_BASE, 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    printf("mmap over the stub: %s\n", m == MAP_FAILED ? strerror(errno) : "mapped");
+    printf("munmap of the context: %s\n",
+           munmap((void *)CONTEXT, 4096) ? strerror(errno) : "unmapped");
+    printf("mprotect of the code: %s\n",
+           mprotect((void *)STUB_BASE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) ? strerror(errno)
+                                                                                 : "changed");
+    /* The context page is the workload's to write: the kernel reads each
+     * trap's fields afresh and trusts none of them. */
+    int bad = 0;
+    for (int i = 0; i < 1000; i++) {
+        memset((void *)CONTEXT, i & 1 ? 0xff : 0x01, 256);
+        if (raw_syscall0(SYS_getpid) != 1)
+            bad++;
+    }
+    printf("getpid after scribbling: %d wrong of 1000\n", bad);
     return 0;
 }
 
@@ -103,6 +131,8 @@ int main(int argc, char **argv)
         execv(argv[2], argv + 2);
         printf("exec: %s\n", strerror(errno));
         return 1;
+    } else if (strcmp(cmd, "stub") == 0) {
+        return stub();
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {
