@@ -60,6 +60,17 @@ expect_eq "busybox sh runs a builtin" "a shell builtin" "$out"
 expect_eq "... and exits with its code" 3 "$rc"
 srun "$(newid sh)" /bin/busybox sh -c 'exec cat /etc/msg'
 expect_eq "busybox sh execs an applet" "a file in the rootfs" "$out"
+srun "$(newid sh)" /bin/busybox sh -c 'echo written > /tmp/out; read x < /tmp/out; echo "read back: $x"; echo to stderr >&2'
+expect_eq "busybox sh redirections: a file written and read back (open, dup2, fcntl, poll)" "read back: written" "$out"
+expect_eq "... the file is in the rootfs" "written" "$(cat "$B/rootfs/tmp/out" 2>&1)"
+expect_eq "... >&2 reaches stderr" "to stderr" "$(cat "$WORK/serr")"
+srun "$(newid sh)" /bin/busybox sh -c 'cd /etc && pwd && read l < msg && echo "$l"; cd ../bin/..; pwd; test -r /etc/msg && echo readable; test -x /etc/msg || echo not executable; cd /nonexistent 2>/dev/null || echo no such dir'
+expect_eq "busybox sh: cd, pwd, relative paths, test -r/-x" "/etc
+a file in the rootfs
+/
+readable
+not executable
+no such dir" "$out"
 srun "$(newid exec)" /bin/probe exec /nonexistent
 expect_eq "execve of a missing file: ENOENT, the caller goes on" "exec: No such file or directory" "$out"
 srun "$(newid exec)" /bin/probe exec /bin/dynamic

@@ -4,6 +4,7 @@
  * each is needed. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -11,42 +12,20 @@
 #include "core/util.h"
 #include "level/sandbox/kernel/kernel.h"
 
+/* clang-format off */
 static const char *const allowed[] = {
     /* serving the workload's files and standard streams */
-    "read",
-    "write",
-    "readv",
-    "writev",
-    "preadv",
-    "pwritev",
-    "pread64",
-    "lseek",
-    "openat2",
-    "close",
-    "fstat",
-    "newfstatat",
-    "getdents64",
-    "getrandom",
-    "clock_gettime",
-    "gettimeofday",
-    "uname",
+    "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "lseek", "openat2",
+    "close", "fstat", "newfstatat", "getdents64", "faccessat2", "poll",
+    "getrandom", "clock_gettime", "gettimeofday", "uname",
     /* memory: the kernel's allocator, the address spaces' memfds */
-    "mmap",
-    "munmap",
-    "mprotect",
-    "madvise",
-    "brk",
-    "fallocate",
+    "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate",
     /* the platform: hand-over with the stubs, their end */
-    "futex",
-    "wait4",
-    "kill",
+    "futex", "wait4", "kill",
     /* the kernel's own signals and end */
-    "rt_sigreturn",
-    "rt_sigprocmask",
-    "exit",
-    "exit_group",
+    "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
 };
+/* clang-format on */
 
 const char *sb_kernel_filter_list(void)
 {
@@ -67,11 +46,20 @@ int sb_kernel_filter_install(cerr_t *err)
         int nr = seccomp_syscall_resolve_name(allowed[i]);
         rc = nr < 0 ? -EINVAL : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     }
-    /* ioctl: the two terminal queries sb_sys_ioctl passes on, nothing else. */
-    static const unsigned long ioctls[] = {TCGETS, TIOCGWINSZ};
-    for (size_t i = 0; i < ARRAY_SIZE(ioctls) && rc == 0; i++) {
-        struct scmp_arg_cmp cmp = {.arg = 1, .op = SCMP_CMP_EQ, .datum_a = ioctls[i], .datum_b = 0};
-        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &cmp);
+    /* ioctl: the two terminal queries sb_sys_ioctl passes on; fcntl: the
+     * commands fd.c uses. Nothing else of either. */
+    static const struct {
+        int nr;
+        unsigned long cmd;
+    } with_cmd[] = {{SCMP_SYS(ioctl), TCGETS},
+                    {SCMP_SYS(ioctl), TIOCGWINSZ},
+                    {SCMP_SYS(fcntl), F_DUPFD_CLOEXEC},
+                    {SCMP_SYS(fcntl), F_GETFL},
+                    {SCMP_SYS(fcntl), F_SETFL}};
+    for (size_t i = 0; i < ARRAY_SIZE(with_cmd) && rc == 0; i++) {
+        struct scmp_arg_cmp cmp = {
+            .arg = 1, .op = SCMP_CMP_EQ, .datum_a = with_cmd[i].cmd, .datum_b = 0};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, with_cmd[i].nr, 1, &cmp);
     }
     if (rc == 0)
         rc = seccomp_load(ctx);

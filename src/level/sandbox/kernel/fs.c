@@ -293,6 +293,112 @@ long sb_sys_getdents64(struct sb_task *t, const uint64_t a[6])
     return r < 0 ? r : n;
 }
 
+/* `path` (absolute) with ".", ".." and repeated slashes taken out, into out. */
+static int normalize(const char *path, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0 || (len == 1 && p[0] == '.')) {
+            p += len;
+            continue;
+        }
+        if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--; /* the slash; at the root ".." stays there */
+            out[n] = '\0';
+            p += len;
+            continue;
+        }
+        if (n + 1 + len + 1 > size)
+            return -ENAMETOOLONG;
+        out[n++] = '/';
+        memcpy(out + n, p, len);
+        n += len;
+        out[n] = '\0';
+        p += len;
+    }
+    if (n == 0)
+        strcpy(out, "/");
+    return 0;
+}
+
+/* The cwd becomes a directory's path as the workload named it (lexically
+ * normalized: a symlink in it is resolved again at each use). */
+static long set_cwd(struct sb_task *t, uint64_t dirfd, const char *path)
+{
+    char *abs = NULL;
+    int fd = sb_open_path(t, dirfd, path, O_PATH | O_DIRECTORY, 0, &abs);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    char norm[SB_PATH_MAX];
+    int r = normalize(abs, norm, sizeof(norm));
+    free(abs);
+    if (r < 0)
+        return r;
+    strcpy(t->k->cwd, norm);
+    return 0;
+}
+
+long sb_sys_chdir(struct sb_task *t, const uint64_t a[6])
+{
+    char path[SB_PATH_MAX];
+    int r = sb_copy_str(t->mm, path, a[0], sizeof(path));
+    return r < 0 ? r : set_cwd(t, (uint64_t)AT_FDCWD, path);
+}
+
+long sb_sys_fchdir(struct sb_task *t, const uint64_t a[6])
+{
+    struct sb_file *f = file(t, a[0]);
+    if (f == NULL)
+        return -EBADF;
+    if (f->path == NULL)
+        return -ENOTDIR;
+    return set_cwd(t, (uint64_t)AT_FDCWD, f->path);
+}
+
+static long access_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t mode,
+                      uint64_t flags)
+{
+    if (mode & ~(uint64_t)(R_OK | W_OK | X_OK) ||
+        flags & ~(uint64_t)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    char path[SB_PATH_MAX];
+    int r = sb_copy_str(t->mm, path, upath, sizeof(path));
+    if (r < 0)
+        return r;
+    int host = sb_open_path(t, dirfd, path, O_PATH | (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0),
+                            0, NULL);
+    if (host < 0)
+        return host;
+    /* The kernel process has the workload's user: the host's answer is its. */
+    long a =
+        syscall(SYS_faccessat2, host, "", (int)mode, AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
+    close(host);
+    return a;
+}
+
+long sb_sys_access(struct sb_task *t, const uint64_t a[6])
+{
+    return access_at(t, (uint64_t)AT_FDCWD, a[0], a[1], 0);
+}
+
+long sb_sys_faccessat(struct sb_task *t, const uint64_t a[6])
+{
+    return access_at(t, a[0], a[1], a[2], 0);
+}
+
+long sb_sys_faccessat2(struct sb_task *t, const uint64_t a[6])
+{
+    return access_at(t, a[0], a[1], a[2], a[3]);
+}
+
 long sb_sys_getcwd(struct sb_task *t, const uint64_t a[6])
 {
     size_t len = strlen(t->k->cwd) + 1;

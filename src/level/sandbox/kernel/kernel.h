@@ -4,7 +4,8 @@
  *   mm.c       address spaces: the memfd, mappings, brk, access to workload memory
  *   mmap.c     brk/mmap/munmap/mprotect
  *   elf.c      loading a static executable          stack.c  the initial stack
- *   files.c    the descriptor table                 fs.c     open/read/write/stat
+ *   files.c    the descriptor table                 fd.c     dup, fcntl
+ *   fs.c       open/read/write/stat, cwd, access
  *   exec.c     execve
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop

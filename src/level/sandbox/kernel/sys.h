@@ -8,7 +8,9 @@
 /* clang-format off */
 #define SB_SYSCALLS(X) \
     /* fs.c */ \
-    X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) X(getdents64) \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) X(getdents64) X(chdir) X(fchdir) X(access) X(faccessat) X(faccessat2) \
+    /* fd.c */ \
+    X(dup) X(dup2) X(dup3) X(fcntl) X(poll) \
     /* mmap.c */ \
     X(brk) X(mmap) X(munmap) X(mprotect) \
     /* process.c */ \
