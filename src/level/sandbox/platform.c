@@ -10,7 +10,9 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -20,8 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SA_RESTORER    0x04000000 /* not in the C library headers */
-#define KERNEL_SPIN_NS 10000L     /* spin this long before sleeping (machine.md: ~45 us wake-ups) */
+#define SA_RESTORER 0x04000000 /* not in the C library headers */
+/* Both sides spin this long before sleeping (machine.md: waking a sleeping
+ * peer on another vCPU costs ~45 us); on one CPU spinning only delays the
+ * peer, so neither does. */
+#define SPIN_NS        10000L
+#define STUB_SPINS     4000       /* pause loops: ~10 us here */
 #define KERNEL_WAIT_NS 100000000L /* sleep at most this long between checks that the stub lives */
 
 struct k_sigaction {
@@ -105,6 +111,10 @@ int sb_stub_spawn(int memfd, uint8_t *kstub, struct sb_stub *s, cerr_t *err)
     memset(kstub + SB_SLOT_SIZE, 0, sizeof(struct sb_ctx));
     s->ctx = (struct sb_ctx *)(kstub + SB_SLOT_SIZE);
     s->dead = 0;
+    cpu_set_t cpus;
+    bool one = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) == 1;
+    s->spin_ns = one ? 0 : SPIN_NS;
+    s->ctx->spin = one ? 0 : STUB_SPINS;
     pid_t kernel = getpid();
     s->pid = fork();
     if (s->pid < 0)
@@ -133,8 +143,8 @@ int sb_stub_wait(struct sb_stub *s)
     uint32_t *state = &s->ctx->state;
     if (s->dead)
         return -1;
-    unsigned long long until = now_ns() + KERNEL_SPIN_NS;
-    for (unsigned i = 1;; i++) {
+    unsigned long long until = now_ns() + (unsigned long long)s->spin_ns;
+    for (unsigned i = 1; s->spin_ns > 0; i++) {
         if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == SB_TRAPPED)
             return 0;
         __builtin_ia32_pause();

@@ -76,10 +76,12 @@ struct sb_ctx {
     uint64_t regs[SB_NREGS];
     uint64_t args[7];
     uint64_t ret;
+    uint32_t spin; /* pause loops the stub spins before sleeping (0: sleeps at once) */
 };
 
 /* A stub process as the kernel sees it. */
 struct sb_stub {
+    long spin_ns; /* how long the kernel spins before sleeping; 0 on one CPU */
     pid_t pid;
     struct sb_ctx *ctx; /* the kernel's mapping of slot 0's context page */
     int status;         /* wait status once dead */

@@ -31,7 +31,6 @@
 #define A_UC_GREGS   40
 #define A_UC_RAX     144
 #define A_SI_SYSCALL 24
-#define A_SPIN       4000 /* pause loops before sleeping: ~10 us here */
 _Static_assert(A_STUB_BASE == SB_STUB_BASE, "stub base");
 _Static_assert(A_STUB_END == SB_STUB_END, "stub end");
 _Static_assert(A_TASK_TOP == SB_TASK_TOP, "task top");
@@ -47,7 +46,7 @@ _Static_assert(offsetof(struct sb_ctx, state) == 0 &&
                    offsetof(struct sb_ctx, stub_waiting) == 8 &&
                    offsetof(struct sb_ctx, op) == 12 && offsetof(struct sb_ctx, nr) == 16 &&
                    offsetof(struct sb_ctx, regs) == 24 && offsetof(struct sb_ctx, args) == 168 &&
-                   offsetof(struct sb_ctx, ret) == 224,
+                   offsetof(struct sb_ctx, ret) == 224 && offsetof(struct sb_ctx, spin) == 232,
                "context layout");
 _Static_assert(SB_TRAPPED == 1 && SB_OP_RESULT == 1 && SB_OP_REGS == 2 && SB_OP_HOSTCALL == 3,
                "protocol numbers");
@@ -98,13 +97,16 @@ __asm__(
     "  mov $1, %edx\n"
     "  syscall\n"
     "2:\n"
-    "  mov $" S(A_SPIN) ", %ecx\n"
+    "  mov 232(%r12), %ecx\n" /* spin, set by the kernel */
+    "  test %ecx, %ecx\n"
+    "  jz 31f\n"
     "3:\n"
     "  cmpl $1, 0(%r12)\n"
     "  jne 6f\n"
     "  pause\n"
     "  dec %ecx\n"
     "  jnz 3b\n"
+    "31:\n"
     "  movl $1, 8(%r12)\n" /* stub_waiting, then re-check before sleeping */
     "  mfence\n"
     "4:\n"
