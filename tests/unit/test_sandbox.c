@@ -122,8 +122,8 @@ static int task_init(struct sb_task *t, struct sb_kernel *k)
     t->files = calloc(1, sizeof(*t->files));
     sb_files_init(t->files);
     cerr_t err = NULL;
-    if (sb_mm_init(t->mm, &err) < 0 ||
-        sb_stub_spawn(t->mm->memfd, t->mm->kbase, &t->stub, &err) < 0) {
+    if (sb_mm_init(t->mm, &err) < 0 || sb_zygote_start(&k->zygote, &err) < 0 ||
+        sb_stub_spawn(&k->zygote, t->mm->memfd, t->mm->kbase, &t->stub, &err) < 0) {
         printf("# %s\n", cerr_msg(err));
         cerr_free(&err);
         return -1;
@@ -134,6 +134,7 @@ static int task_init(struct sb_task *t, struct sb_kernel *k)
 static void task_done(struct sb_task *t, struct sb_kernel *k)
 {
     sb_task_free(t);
+    sb_zygote_stop(&k->zygote);
     close(k->rootfd);
 }
 
@@ -216,6 +217,7 @@ static int run(char *const argv[], char *out, size_t outsz, struct sb_kernel *ko
     dup2(saved, 1);
     close(saved);
     sb_task_free(&t);
+    sb_zygote_stop(&k.zygote);
     close(s.exe_fd);
     close(k.rootfd);
     ssize_t n = read(p[0], out, outsz - 1);
@@ -324,6 +326,37 @@ static void test_stub_filter(void)
     expect_stub_killed(SYS_mprotect, 0x10000000, 4096, PROT_READ | PROT_GROWSDOWN, 0, 0);
 }
 
+/* Stubs are made after the kernel has confined itself (fork, execve of
+ * later processes): through the zygote, under the kernel's filter. */
+static void test_spawn_under_kernel_filter(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sb_kernel k;
+        struct sb_task t;
+        memset(&k, 0, sizeof(k));
+        memset(&t, 0, sizeof(t));
+        t.k = &k;
+        t.mm = calloc(1, sizeof(*t.mm));
+        cerr_t err = NULL;
+        if (sb_mm_init(t.mm, &err) < 0 || sb_zygote_start(&k.zygote, &err) < 0)
+            _exit(2);
+        if (sb_kernel_filter_install(&err) < 0)
+            _exit(3);
+        if (sb_stub_spawn(&k.zygote, t.mm->memfd, t.mm->kbase, &t.stub, &err) < 0)
+            _exit(4);
+        if (sb_mm_map(&t, 0x10000000, 4096, PROT_READ, true) != 0x10000000)
+            _exit(5);
+        sb_stub_kill(&t.stub);
+        syscall(SYS_exit_group, WIFSIGNALED(t.stub.status) ? 0 : 6);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        printf("# status %#x\n", st);
+}
+
 static void test_kernel_filter(void)
 {
     printf("# allowed: %s\n", sb_kernel_filter_list());
@@ -358,5 +391,6 @@ int main(void)
     RUN(test_mm_offsets_reused);
     RUN(test_stub_filter);
     RUN(test_kernel_filter);
+    RUN(test_spawn_under_kernel_filter);
     return UNIT_DONE();
 }

@@ -17,6 +17,7 @@
 #ifndef CELLA_SANDBOX_PLATFORM_H
 #define CELLA_SANDBOX_PLATFORM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -88,9 +89,18 @@ struct sb_stub {
     int dead;
 };
 
-/* Fork a stub process running on `memfd` (whose first SB_STUB_SIZE bytes the
- * kernel has mapped at `kstub`), wait for its first trap. */
-int sb_stub_spawn(int memfd, uint8_t *kstub, struct sb_stub *s, cerr_t *err);
+/* The maker of stub processes (platform_spawn.c), started before the
+ * kernel loads its own filter. */
+struct sb_zygote {
+    pid_t pid;
+    int sock;
+    bool one_cpu; /* the sandbox may use one CPU: nobody spins */
+};
+int sb_zygote_start(struct sb_zygote *z, cerr_t *err);
+void sb_zygote_stop(struct sb_zygote *z);
+/* A new stub process running on `memfd` (whose first SB_STUB_SIZE bytes the
+ * kernel has mapped at `kstub`), the kernel's child; waits for its first trap. */
+int sb_stub_spawn(struct sb_zygote *z, int memfd, uint8_t *kstub, struct sb_stub *s, cerr_t *err);
 /* Wait for the stub's next trap. Returns -1 when the stub died (s->status). */
 int sb_stub_wait(struct sb_stub *s);
 /* Answer the trap with op (SB_OP_RESULT / SB_OP_REGS) and let the stub run. */

@@ -20,8 +20,8 @@ static const char *const allowed[] = {
     "getrandom", "clock_gettime", "gettimeofday", "uname",
     /* memory: the kernel's allocator, the address spaces' memfds */
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate",
-    /* the platform: hand-over with the stubs, their end */
-    "futex", "wait4", "kill",
+    /* the platform: hand-over with the stubs, new ones from the zygote, their end */
+    "futex", "wait4", "kill", "sendmsg",
     /* the kernel's own signals and end */
     "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
 };

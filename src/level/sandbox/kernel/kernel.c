@@ -92,7 +92,9 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
         if (host >= 0)
             sb_fd_install(t->files, host, false, NULL, fd);
     }
-    if (sb_stub_spawn(t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
+    if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
+        return -1;
+    if (sb_stub_spawn(&k->zygote, t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
         return -1;
     return sb_task_load(t, s, err);
 }

@@ -71,7 +71,8 @@ struct sb_files {
 };
 
 struct sb_kernel {
-    int rootfd; /* the sandbox's "/" (O_PATH); every path resolves beneath it */
+    struct sb_zygote zygote; /* makes the stub processes (pid 0: not started) */
+    int rootfd;              /* the sandbox's "/" (O_PATH); every path resolves beneath it */
     char cwd[SB_PATH_MAX];
     const char *hostname;
     uid_t uid;
