@@ -71,6 +71,23 @@ a file in the rootfs
 readable
 not executable
 no such dir" "$out"
+id=$(newid fork)
+srun "$id" /bin/busybox sh -c 'cat /etc/msg; echo "status $?"; false; echo "false: $?"; (cd /etc; pwd); pwd; /bin/probe exit 7; echo "probe: $?"'
+expect_eq "busybox sh runs commands in forked processes (fork, execve, wait4; a subshell's cd stays in it)" \
+    "a file in the rootfs
+status 0
+false: 1
+/etc
+/
+probe: 7" "$out"
+assert_clean "... and nothing is left" "$id"
+srun "$(newid fork)" /bin/busybox sh -c '/bin/probe rawpid; echo "the shell: $$"'
+expect_eq "a forked process has the sandbox's next pid" "pid 2 tid 2
+the shell: 1" "$out"
+srun "$(newid fork)" /bin/busybox sh -c 'i=0; while [ $i -lt 100 ]; do /bin/busybox true || exit 1; i=$((i+1)); done; echo "$i forks"'
+expect_eq "100 forks in a row (more than the kernel's 64 processes at once: the ended are reaped)" "100 forks" "$out"
+srun "$(newid fork)" /bin/busybox sh -c '/bin/probe segv; echo "segv: $?"'
+expect_eq "a child killed by a fault: its parent sees the signal" "segv: 139" "$out"
 srun "$(newid exec)" /bin/probe exec /nonexistent
 expect_eq "execve of a missing file: ENOENT, the caller goes on" "exec: No such file or directory" "$out"
 srun "$(newid exec)" /bin/probe exec /bin/dynamic

@@ -108,7 +108,7 @@ long sb_sys_execve(struct sb_task *t, const uint64_t a[6])
     if (sb_mm_reset(t) < 0 || sb_task_load(t, &s, &err) < 0) {
         cerr_free(&err);
         t->exited = true;
-        t->exit_code = 128 + SIGSEGV;
+        t->exit_status = SIGSEGV; /* as killed by it */
     }
     close(fd);
     strv_free(argv, envp);

@@ -2,7 +2,9 @@
  * kernel's own descriptors (the root, the memfd) are never in it. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "level/sandbox/kernel/kernel.h"
@@ -60,4 +62,19 @@ void sb_files_close_on_exec(struct sb_files *f)
     for (int i = 0; i < SB_MAX_FDS; i++)
         if (f->fd[i].host >= 0 && f->fd[i].cloexec)
             release(&f->fd[i]);
+}
+
+int sb_files_fork(struct sb_files *dst, const struct sb_files *src)
+{
+    for (int i = 0; i < SB_MAX_FDS; i++) {
+        const struct sb_file *e = &src->fd[i];
+        if (e->host < 0)
+            continue;
+        int host = fcntl(e->host, F_DUPFD_CLOEXEC, 3);
+        if (host < 0)
+            return -errno;
+        dst->fd[i] = (struct sb_file){
+            .host = host, .cloexec = e->cloexec, .path = e->path ? strdup(e->path) : NULL};
+    }
+    return 0;
 }

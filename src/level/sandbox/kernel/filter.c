@@ -19,9 +19,9 @@ static const char *const allowed[] = {
     "close", "fstat", "newfstatat", "getdents64", "faccessat2", "poll",
     "getrandom", "clock_gettime", "gettimeofday", "uname",
     /* memory: the kernel's allocator, the address spaces' memfds */
-    "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate",
+    "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
     /* the platform: hand-over with the stubs, new ones from the zygote, their end */
-    "futex", "wait4", "kill", "sendmsg",
+    "futex", "futex_waitv", "wait4", "kill", "sendmsg",
     /* the kernel's own signals and end */
     "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
 };

@@ -36,7 +36,7 @@ static struct sb_file *file(struct sb_task *t, uint64_t fd)
 int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags, int mode,
                  char **abs_out)
 {
-    const char *base = t->k->cwd;
+    const char *base = t->cwd;
     if (path[0] == '\0')
         return -ENOENT;
     if (path[0] != '/' && (int)dirfd != AT_FDCWD) {
@@ -342,7 +342,7 @@ static long set_cwd(struct sb_task *t, uint64_t dirfd, const char *path)
     free(abs);
     if (r < 0)
         return r;
-    strcpy(t->k->cwd, norm);
+    strcpy(t->cwd, norm);
     return 0;
 }
 
@@ -401,9 +401,9 @@ long sb_sys_faccessat2(struct sb_task *t, const uint64_t a[6])
 
 long sb_sys_getcwd(struct sb_task *t, const uint64_t a[6])
 {
-    size_t len = strlen(t->k->cwd) + 1;
+    size_t len = strlen(t->cwd) + 1;
     if (a[1] < len)
         return -ERANGE;
-    int r = sb_copy_out(t->mm, a[0], t->k->cwd, len);
+    int r = sb_copy_out(t->mm, a[0], t->cwd, len);
     return r < 0 ? r : (long)len;
 }

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/futex.h>
 #include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "level/sandbox/kernel/sys.h"
 
 int sb_open_exe(int rootfd, const char *path, cerr_t *err)
@@ -79,6 +82,10 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     t->k = k;
     t->pid = t->tid = 1;
     t->stub.pid = -1;
+    memcpy(t->cwd, k->cwd, sizeof(t->cwd));
+    k->task[0] = t;
+    k->ntask = 1;
+    k->next_pid = 2;
     t->mm = calloc(1, sizeof(*t->mm));
     t->files = calloc(1, sizeof(*t->files));
     if (t->mm == NULL || t->files == NULL)
@@ -112,32 +119,138 @@ void sb_task_free(struct sb_task *t)
     t->mm = NULL;
 }
 
-int sb_task_run(struct sb_task *t)
+/* A task waiting to be served, or NULL after a stub's death was handled. */
+static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
 {
-    for (;;) {
-        struct sb_ctx *c = t->stub.ctx;
-        if (t->set_regs) {
-            memcpy(c->regs, t->regs, sizeof(t->regs));
-            t->set_regs = false;
-            sb_stub_reply(&t->stub, SB_OP_REGS);
+    unsigned long long until = now_ns() + (unsigned long long)spin_ns;
+    for (unsigned round = 1;; round++) {
+        for (int i = 0; i < k->ntask; i++) {
+            struct sb_task *t = k->task[i];
+            if (!t->zombie && !t->parked && !t->stub.dead &&
+                __atomic_load_n(&t->stub.ctx->state, __ATOMIC_ACQUIRE) == SB_TRAPPED)
+                return t;
         }
-        if (sb_stub_wait(&t->stub) < 0)
+        if (spin_ns == 0 || (round % 16 == 0 && now_ns() > until))
             break;
-        /* Read once into the kernel's memory: the workload can change the page. */
-        uint64_t nr = __atomic_load_n(&c->nr, __ATOMIC_RELAXED);
-        memcpy(t->regs, c->regs, sizeof(t->regs));
-        long r = sb_syscall(t, nr);
-        if (t->exited) {
-            sb_stub_kill(&t->stub);
-            return t->exit_code;
-        }
-        if (t->stub.dead)
-            break;
-        if (!t->set_regs) {
-            c->ret = (uint64_t)r;
-            sb_stub_reply(&t->stub, SB_OP_RESULT);
-        }
+        __builtin_ia32_pause();
     }
-    int st = t->stub.status;
-    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+    /* Sleep on every runnable task's state word at once. */
+    struct futex_waitv w[SB_MAX_TASKS];
+    struct sb_task *ready = NULL;
+    unsigned n = 0;
+    for (int i = 0; i < k->ntask; i++) {
+        struct sb_task *t = k->task[i];
+        if (!t->zombie && !t->parked && !t->stub.dead)
+            __atomic_store_n(&t->stub.ctx->kernel_waiting, 1, __ATOMIC_SEQ_CST);
+    }
+    for (int i = 0; i < k->ntask && ready == NULL; i++) {
+        struct sb_task *t = k->task[i];
+        if (t->zombie || t->parked || t->stub.dead)
+            continue;
+        uint32_t v = __atomic_load_n(&t->stub.ctx->state, __ATOMIC_SEQ_CST);
+        if (v == SB_TRAPPED)
+            ready = t;
+        w[n++] = (struct futex_waitv){
+            .val = v, .uaddr = (uintptr_t)&t->stub.ctx->state, .flags = FUTEX_32};
+    }
+    if (ready == NULL && n > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 100000000L; /* then check the stubs are alive */
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+    }
+    for (int i = 0; i < k->ntask; i++)
+        if (!k->task[i]->zombie && !k->task[i]->stub.dead)
+            __atomic_store_n(&k->task[i]->stub.ctx->kernel_waiting, 0, __ATOMIC_RELAXED);
+    if (ready != NULL)
+        return ready;
+    /* Stubs that died (a fault, a kill from outside) end their process. */
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, n == 0 ? 0 : WNOHANG)) > 0) {
+        for (int i = 0; i < k->ntask; i++) {
+            struct sb_task *t = k->task[i];
+            if (t->stub.pid == pid && !t->stub.dead) {
+                t->stub.dead = 1;
+                t->stub.status = st;
+                sb_task_exit(t, st);
+                break;
+            }
+        }
+        if (n == 0)
+            break;
+    }
+    return NULL;
+}
+
+void sb_task_exit(struct sb_task *t, int status)
+{
+    struct sb_kernel *k = t->k;
+    sb_task_free(t);
+    t->zombie = true;
+    t->parked = false;
+    t->wait_status = status;
+    struct sb_task *init = k->task[0];
+    for (int i = 0; i < k->ntask; i++)
+        if (k->task[i]->parent == t)
+            k->task[i]->parent = init == t ? NULL : init;
+    if (t->parent != NULL && t->parent->parked)
+        sb_wait_retry(t->parent);
+    if (init != t && init->parked)
+        sb_wait_retry(init);
+}
+
+/* Serve one trapped call of t and answer it (unless t parked or ended). */
+static void serve(struct sb_task *t)
+{
+    struct sb_ctx *c = t->stub.ctx;
+    /* Read once into the kernel's memory: the workload can change the page. */
+    uint64_t nr = __atomic_load_n(&c->nr, __ATOMIC_RELAXED);
+    memcpy(t->regs, c->regs, sizeof(t->regs));
+    long r = sb_syscall(t, nr);
+    if (t->exited) {
+        sb_task_exit(t, t->exit_status);
+        return;
+    }
+    if (t->stub.dead) {
+        sb_task_exit(t, t->stub.status);
+        return;
+    }
+    if (t->parked)
+        return;
+    if (t->set_regs) {
+        memcpy(c->regs, t->regs, sizeof(t->regs));
+        t->set_regs = false;
+        sb_stub_reply(&t->stub, SB_OP_REGS);
+        return;
+    }
+    c->ret = (uint64_t)r;
+    sb_stub_reply(&t->stub, SB_OP_RESULT);
+}
+
+int sb_task_run(struct sb_task *init)
+{
+    struct sb_kernel *k = init->k;
+    if (init->set_regs) {
+        memcpy(init->stub.ctx->regs, init->regs, sizeof(init->regs));
+        init->set_regs = false;
+        sb_stub_reply(&init->stub, SB_OP_REGS);
+    }
+    while (!init->zombie) {
+        struct sb_task *t = wait_any(k, init->stub.spin_ns);
+        if (t != NULL)
+            serve(t);
+    }
+    /* The first process's end is the sandbox's: every other process ends. */
+    while (k->ntask > 1) {
+        struct sb_task *t = k->task[--k->ntask];
+        sb_task_free(t);
+        free(t);
+    }
+    int st = init->wait_status;
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }

@@ -6,7 +6,7 @@
  *   elf.c      loading a static executable          stack.c  the initial stack
  *   files.c    the descriptor table                 fd.c     dup, fcntl
  *   fs.c       open/read/write/stat, cwd, access
- *   exec.c     execve
+ *   exec.c     execve                               fork.c   fork, clone, wait4
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop
  *   filter.c   the kernel process's own seccomp filter
@@ -36,6 +36,7 @@
 #define SB_NSYSCALLS    512
 #define SB_MAX_FDS      1024
 #define SB_PATH_MAX     4096
+#define SB_MAX_TASKS    64 /* processes at once (futex_waitv waits on up to 128 words) */
 
 struct sb_vma {
     uint64_t start, end; /* page aligned */
@@ -70,10 +71,14 @@ struct sb_files {
     struct sb_file fd[SB_MAX_FDS];
 };
 
+struct sb_task;
+
 struct sb_kernel {
     struct sb_zygote zygote; /* makes the stub processes (pid 0: not started) */
     int rootfd;              /* the sandbox's "/" (O_PATH); every path resolves beneath it */
-    char cwd[SB_PATH_MAX];
+    char cwd[SB_PATH_MAX];   /* the first process's */
+    struct sb_task *task[SB_MAX_TASKS]; /* every process, zombies included */
+    int ntask, next_pid;
     const char *hostname;
     uid_t uid;
     gid_t gid;
@@ -94,9 +99,15 @@ struct sb_task {
     uint64_t regs[SB_NREGS]; /* of the trapped call, copied from the context page */
     bool set_regs;           /* answer with regs instead of a result */
     bool exited;
-    int exit_code;
+    int exit_status; /* as wait4 reports it, once exited */
     uint64_t fs_base, clear_child_tid, sigmask;
     struct sb_sigaction act[64];
+    char cwd[SB_PATH_MAX];
+    struct sb_task *parent; /* NULL: the first process */
+    bool zombie;            /* ended, not yet waited for */
+    int wait_status;        /* as wait4 reports it */
+    bool parked;            /* in wait4: answered when a child ends */
+    uint64_t park_args[6];
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -122,6 +133,10 @@ long sb_mm_protect(struct sb_task *t, uint64_t addr, uint64_t len, int prot);
 /* The kernel's pointers to workload memory [addr, addr+len), which must be
  * mapped with `prot`: up to max pieces into iov. Returns the count or -EFAULT. */
 int sb_mm_iov(struct sb_mm *mm, uint64_t addr, uint64_t len, int prot, struct iovec *iov, int max);
+/* fork: dst (fresh from sb_mm_init) gets a copy of src's mappings and
+ * contents; sb_mm_replay then maps them in t's new stub. */
+int sb_mm_fork(struct sb_mm *dst, const struct sb_mm *src);
+long sb_mm_replay(struct sb_task *t);
 /* How much of [addr, addr+len) is mapped with prot from addr on: the part a
  * read or write reaches before Linux's would fault. */
 uint64_t sb_mm_accessible(const struct sb_mm *mm, uint64_t addr, uint64_t len, int prot);
@@ -162,6 +177,8 @@ int sb_stack_build(const struct sb_stack_in *in, uint8_t *buf, size_t size, uint
 void sb_files_init(struct sb_files *f);
 void sb_files_close_all(struct sb_files *f);
 void sb_files_close_on_exec(struct sb_files *f);
+/* fork: the same open files under the same numbers. */
+int sb_files_fork(struct sb_files *dst, const struct sb_files *src);
 /* Install host fd (owned from then on) at the lowest free workload fd >= min. */
 int sb_fd_install(struct sb_files *f, int host, bool cloexec, char *path, int min);
 struct sb_file *sb_fd_get(struct sb_files *f, uint64_t fd);
@@ -191,6 +208,11 @@ int sb_open_exe(int rootfd, const char *path, cerr_t *err);
 int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err);
 /* Load the program into t's (empty) address space and set its first registers. */
 int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err);
+/* fork.c: a parked wait4 tried again; true when it was answered. */
+bool sb_wait_retry(struct sb_task *t);
+/* A process's end (status as wait4 reports it): its stub killed, its memory
+ * and descriptors released, its parent told. */
+void sb_task_exit(struct sb_task *t, int status);
 /* Serve its system calls until it ends; its status as a shell reports it
  * (the exit code, or 128 + the signal that killed it). */
 int sb_task_run(struct sb_task *t);

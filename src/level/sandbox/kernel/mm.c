@@ -443,3 +443,47 @@ long sb_mm_reset(struct sb_task *t)
     long b = hostcall(t, SYS_munmap, SB_STUB_END, SB_TASK_TOP - SB_STUB_END, 0, 0, 0, 0);
     return a < 0 ? a : b < 0 ? b : 0;
 }
+
+int sb_mm_fork(struct sb_mm *dst, const struct sb_mm *src)
+{
+    for (size_t i = 0; i < src->nvma; i++) {
+        const struct sb_vma *v = &src->vma[i];
+        if (v->prot == PROT_RESERVED)
+            continue;
+        uint64_t len = v->end - v->start;
+        uint64_t off = alloc_off(dst, len);
+        if (off == UINT64_MAX || insert(dst, (struct sb_vma){v->start, v->end, off, v->prot}) < 0)
+            return -ENOMEM;
+        /* Only the pages the parent has: its holes stay holes in the copy. */
+        off_t pos = (off_t)v->off, end = (off_t)(v->off + len);
+        while (pos < end) {
+            off_t data = lseek(src->memfd, pos, SEEK_DATA);
+            if (data < 0 || data >= end)
+                break;
+            off_t hole = lseek(src->memfd, data, SEEK_HOLE);
+            if (hole < 0 || hole > end)
+                hole = end;
+            memcpy(dst->kbase + off + (uint64_t)(data - (off_t)v->off), src->kbase + data,
+                   (size_t)(hole - data));
+            pos = hole;
+        }
+    }
+    dst->brk_start = src->brk_start;
+    dst->brk = src->brk;
+    return 0;
+}
+
+long sb_mm_replay(struct sb_task *t)
+{
+    const struct sb_mm *mm = t->mm;
+    for (size_t i = 0; i < mm->nvma; i++) {
+        const struct sb_vma *v = &mm->vma[i];
+        if (v->prot == PROT_RESERVED)
+            continue;
+        long got = hostcall(t, SYS_mmap, v->start, v->end - v->start, (uint64_t)v->prot,
+                            MAP_SHARED | MAP_FIXED, SB_MEMFD_FD, v->off);
+        if (got != (long)v->start)
+            return got < 0 ? got : -ENOMEM;
+    }
+    return 0;
+}

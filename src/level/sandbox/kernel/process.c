@@ -19,7 +19,7 @@ long sb_sys_exit(struct sb_task *t, const uint64_t a[6])
 long sb_sys_exit_group(struct sb_task *t, const uint64_t a[6])
 {
     t->exited = true;
-    t->exit_code = (int)(a[0] & 0xff);
+    t->exit_status = (int)(a[0] & 0xff) << 8;
     return 0;
 }
 
@@ -33,12 +33,6 @@ long sb_sys_gettid(struct sb_task *t, const uint64_t a[6])
 {
     (void)a;
     return t->tid;
-}
-
-long sb_sys_getppid(struct sb_task *t, const uint64_t a[6])
-{
-    (void)t, (void)a;
-    return 0; /* the first process's parent is outside the sandbox */
 }
 
 long sb_sys_getuid(struct sb_task *t, const uint64_t a[6])

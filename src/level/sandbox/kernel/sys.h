@@ -14,9 +14,11 @@
     /* mmap.c */ \
     X(brk) X(mmap) X(munmap) X(mprotect) \
     /* process.c */ \
-    X(exit) X(exit_group) X(getpid) X(gettid) X(getppid) X(getuid) X(geteuid) X(getgid) X(getegid) X(uname) X(arch_prctl) X(set_tid_address) \
+    X(exit) X(exit_group) X(getpid) X(gettid) X(getuid) X(geteuid) X(getgid) X(getegid) X(uname) X(arch_prctl) X(set_tid_address) \
     /* exec.c */ \
     X(execve) \
+    /* fork.c */ \
+    X(fork) X(vfork) X(clone) X(wait4) X(getppid) \
     /* signal.c */ \
     X(rt_sigaction) X(rt_sigprocmask) \
     /* time.c */ \
