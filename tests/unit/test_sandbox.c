@@ -246,6 +246,9 @@ static void test_run_busybox(void)
     want[n > 0 ? n : 0] = '\0';
     close(fd);
     CHECK_STR(out, want);
+    char *sh[] = {BUSYBOX, "sh", "-c", BUSYBOX " true; echo \"forked: $?\"", NULL};
+    CHECK(run(sh, out, sizeof(out), NULL) == 0);
+    CHECK_STR(out, "forked: 0\n");
     char *id[] = {BUSYBOX, "id", "-u", NULL};
     struct sb_kernel k;
     run(id, out, sizeof(out), &k);

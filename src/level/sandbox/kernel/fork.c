@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -18,6 +19,8 @@
  * for; CLONE_VM|CLONE_VFORK (vfork, posix_spawn) is served as a fork on the
  * given stack. Threads (CLONE_THREAD) are not yet. */
 #define TID_FLAGS (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID)
+
+_Static_assert(sizeof(struct rusage) == 144, "the x86-64 kernel's struct rusage");
 
 static void task_free(struct sb_task *c)
 {
@@ -142,6 +145,12 @@ static long try_wait(struct sb_task *t, const uint64_t a[6])
         int32_t status = c->wait_status;
         if (a[1] != 0) {
             int r = sb_copy_out(t->mm, a[1], &status, sizeof(status));
+            if (r < 0)
+                return r;
+        }
+        if (a[3] != 0) { /* no accounting kept: a zero rusage */
+            static const uint8_t zero[144];
+            int r = sb_copy_out(t->mm, a[3], zero, sizeof(zero));
             if (r < 0)
                 return r;
         }

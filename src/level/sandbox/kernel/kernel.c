@@ -171,6 +171,11 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* Stubs that died (a fault, a kill from outside) end their process. */
     int st;
     pid_t pid;
+    if (n == 0 && waitpid(-1, &st, WNOHANG) < 0) {
+        /* Nothing runnable and no child to end: it would wait forever. */
+        sb_task_exit(k->task[0], SIGKILL);
+        return NULL;
+    }
     while ((pid = waitpid(-1, &st, n == 0 ? 0 : WNOHANG)) > 0) {
         for (int i = 0; i < k->ntask; i++) {
             struct sb_task *t = k->task[i];
