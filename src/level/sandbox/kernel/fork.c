@@ -126,12 +126,12 @@ static void unlink_task(struct sb_kernel *k, struct sb_task *c)
     task_free(c);
 }
 
-/* wait4's work: the pid reaped, 0 (WNOHANG, none ended), -ECHILD, or 1 << 32
- * meaning "wait": t is parked until a child ends. */
-#define WAIT_PARK (1L << 32)
-
-static long try_wait(struct sb_task *t, const uint64_t a[6])
+/* wait4's work: the pid reaped, 0 (WNOHANG, none ended), -ECHILD, or
+ * SB_PARK until a child ends. */
+long sb_sys_wait4(struct sb_task *t, const uint64_t a[6])
 {
+    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD))
+        return -EINVAL;
     struct sb_kernel *k = t->k;
     int64_t want = (int32_t)a[0];
     bool any = false;
@@ -160,29 +160,5 @@ static long try_wait(struct sb_task *t, const uint64_t a[6])
     }
     if (!any)
         return -ECHILD;
-    return a[2] & WNOHANG ? 0 : WAIT_PARK;
-}
-
-long sb_sys_wait4(struct sb_task *t, const uint64_t a[6])
-{
-    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE | __WNOTHREAD))
-        return -EINVAL;
-    long r = try_wait(t, a);
-    if (r == WAIT_PARK) {
-        t->parked = true;
-        memcpy(t->park_args, a, sizeof(t->park_args));
-        return 0;
-    }
-    return r;
-}
-
-bool sb_wait_retry(struct sb_task *t)
-{
-    long r = try_wait(t, t->park_args);
-    if (r == WAIT_PARK)
-        return false;
-    t->parked = false;
-    t->stub.ctx->ret = (uint64_t)r;
-    sb_stub_reply(&t->stub, SB_OP_RESULT);
-    return true;
+    return a[2] & WNOHANG ? 0 : SB_PARK;
 }

@@ -119,6 +119,8 @@ void sb_task_free(struct sb_task *t)
     t->mm = NULL;
 }
 
+static void wake_parked(struct sb_kernel *k);
+
 /* A task waiting to be served, or NULL after a stub's death was handled. */
 static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
 {
@@ -189,6 +191,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
         if (n == 0)
             break;
     }
+    wake_parked(k);
     return NULL;
 }
 
@@ -203,10 +206,28 @@ void sb_task_exit(struct sb_task *t, int status)
     for (int i = 0; i < k->ntask; i++)
         if (k->task[i]->parent == t)
             k->task[i]->parent = init == t ? NULL : init;
-    if (t->parent != NULL && t->parent->parked)
-        sb_wait_retry(t->parent);
-    if (init != t && init->parked)
-        sb_wait_retry(init);
+}
+
+/* Every parked call is made again: whatever the last call changed (a child
+ * ended, a pipe was written or closed) may let it answer now. */
+static void wake_parked(struct sb_kernel *k)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (int i = 0; i < k->ntask; i++) {
+            struct sb_task *t = k->task[i];
+            if (t->zombie || !t->parked)
+                continue;
+            long r = t->park_fn(t, t->park_args);
+            if (r == SB_PARK)
+                continue;
+            t->parked = false;
+            t->stub.ctx->ret = (uint64_t)r;
+            sb_stub_reply(&t->stub, SB_OP_RESULT);
+            again = true; /* it may have changed what others wait for; k->task may have moved */
+            break;
+        }
+    }
 }
 
 /* Serve one trapped call of t and answer it (unless t parked or ended). */
@@ -217,16 +238,14 @@ static void serve(struct sb_task *t)
     uint64_t nr = __atomic_load_n(&c->nr, __ATOMIC_RELAXED);
     memcpy(t->regs, c->regs, sizeof(t->regs));
     long r = sb_syscall(t, nr);
-    if (t->exited) {
+    if (t->exited)
         sb_task_exit(t, t->exit_status);
-        return;
-    }
-    if (t->stub.dead) {
+    else if (t->stub.dead)
         sb_task_exit(t, t->stub.status);
+    if (t->zombie || t->parked) {
+        wake_parked(t->k);
         return;
     }
-    if (t->parked)
-        return;
     if (t->set_regs) {
         memcpy(c->regs, t->regs, sizeof(t->regs));
         t->set_regs = false;
@@ -235,6 +254,7 @@ static void serve(struct sb_task *t)
     }
     c->ret = (uint64_t)r;
     sb_stub_reply(&t->stub, SB_OP_RESULT);
+    wake_parked(t->k);
 }
 
 int sb_task_run(struct sb_task *init)

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -64,6 +65,9 @@ struct sb_mm {
 struct sb_file {
     int host; /* -1: free */
     bool cloexec;
+    /* A pipe the kernel made: its host end is non-blocking and a call that
+     * would block parks the process; `nonblock` is the workload's view. */
+    bool kpipe, nonblock;
     char *path; /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
 };
 
@@ -106,7 +110,8 @@ struct sb_task {
     struct sb_task *parent; /* NULL: the first process */
     bool zombie;            /* ended, not yet waited for */
     int wait_status;        /* as wait4 reports it */
-    bool parked;            /* in wait4: answered when a child ends */
+    bool parked;            /* waiting in a call: it is tried again after every other */
+    long (*park_fn)(struct sb_task *t, const uint64_t a[6]);
     uint64_t park_args[6];
 };
 
@@ -208,8 +213,9 @@ int sb_open_exe(int rootfd, const char *path, cerr_t *err);
 int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err);
 /* Load the program into t's (empty) address space and set its first registers. */
 int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err);
-/* fork.c: a parked wait4 tried again; true when it was answered. */
-bool sb_wait_retry(struct sb_task *t);
+/* What a handler returns to wait: the call is made again, with the same
+ * arguments, after each call any other process makes, until it answers. */
+#define SB_PARK LONG_MIN
 /* A process's end (status as wait4 reports it): its stub killed, its memory
  * and descriptors released, its parent told. */
 void sb_task_exit(struct sb_task *t, int status);

@@ -20,8 +20,15 @@ long sb_syscall(struct sb_task *t, uint64_t nr)
 {
     const uint64_t *r = t->regs;
     const uint64_t a[6] = {r[SB_RDI], r[SB_RSI], r[SB_RDX], r[SB_R10], r[SB_R8], r[SB_R9]};
-    if (nr < SB_NSYSCALLS && table[nr] != NULL)
-        return table[nr](t, a);
+    if (nr < SB_NSYSCALLS && table[nr] != NULL) {
+        long r = table[nr](t, a);
+        if (r == SB_PARK) {
+            t->parked = true;
+            t->park_fn = table[nr];
+            memcpy(t->park_args, a, sizeof(t->park_args));
+        }
+        return r;
+    }
     if (nr < SB_NSYSCALLS)
         t->k->enosys[nr]++;
     else
