@@ -88,6 +88,14 @@ srun "$(newid fork)" /bin/busybox sh -c 'i=0; while [ $i -lt 100 ]; do /bin/busy
 expect_eq "100 forks in a row (more than the kernel's 64 processes at once: the ended are reaped)" "100 forks" "$out"
 srun "$(newid fork)" /bin/busybox sh -c '/bin/probe segv; echo "segv: $?"'
 expect_eq "a child killed by a fault: its parent sees the signal" "segv: 139" "$out"
+id=$(newid pipe)
+srun "$id" /bin/busybox sh -c 'ls /etc | sort -r | tr a-z A-Z'
+expect_eq "a pipeline: ls | sort | tr (pipes between forked processes)" "PASSWD MSG GROUP" "$(echo $out)"
+assert_clean "... and nothing is left" "$id"
+srun "$(newid pipe)" /bin/busybox sh -c 'seq 1 50000 | tail -n 1'
+expect_eq "more than a pipe's buffer through it (the writer waits for the reader)" "50000" "$out"
+srun "$(newid pipe)" /bin/busybox sh -c 'seq 1 1000000 | head -n 2; echo "status $?"'
+expect_eq "a reader that stops early ends the pipeline" "1 2 status 0" "$(echo $out)"
 srun "$(newid exec)" /bin/probe exec /nonexistent
 expect_eq "execve of a missing file: ENOENT, the caller goes on" "exec: No such file or directory" "$out"
 srun "$(newid exec)" /bin/probe exec /bin/dynamic

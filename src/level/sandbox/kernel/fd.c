@@ -25,7 +25,13 @@ static long dup_to(struct sb_task *t, uint64_t fd, int min, int at, bool cloexec
         sb_fd_close(t->files, (uint64_t)at);
         min = at;
     }
-    return sb_fd_install(t->files, host, cloexec, path, min);
+    bool kpipe = f->kpipe, nonblock = f->nonblock;
+    long r = sb_fd_install(t->files, host, cloexec, path, min);
+    if (r >= 0) {
+        t->files->fd[r].kpipe = kpipe;
+        t->files->fd[r].nonblock = nonblock;
+    }
+    return r;
 }
 
 long sb_sys_dup(struct sb_task *t, const uint64_t a[6])
@@ -71,9 +77,15 @@ long sb_sys_fcntl(struct sb_task *t, const uint64_t a[6])
         return 0;
     case F_GETFL: {
         int fl = fcntl(f->host, F_GETFL);
+        if (fl >= 0 && f->kpipe) /* the host end is always non-blocking */
+            fl = (fl & ~O_NONBLOCK) | (f->nonblock ? O_NONBLOCK : 0);
         return fl < 0 ? -errno : fl;
     }
     case F_SETFL:
+        if (f->kpipe) {
+            f->nonblock = a[2] & O_NONBLOCK;
+            return 0;
+        }
         /* The flags Linux lets F_SETFL change that mean something here. */
         return fcntl(f->host, F_SETFL, (int)(a[2] & (O_APPEND | O_NONBLOCK))) < 0 ? -errno : 0;
     default:
@@ -97,9 +109,19 @@ long sb_sys_poll(struct sb_task *t, const uint64_t a[6])
         /* A negative fd is skipped (-1 never matches); a closed one is POLLNVAL. */
         host[i] = (struct pollfd){.fd = f ? f->host : -1, .events = p[i].events};
     }
-    int got = poll(host, (nfds_t)n, (int)a[2]);
+    /* A kernel pipe's other end is the workload's: waiting in the host's
+     * poll would wait for a call the kernel cannot serve meanwhile. Such a
+     * poll parks instead (its timeout is not kept yet: it waits for an event). */
+    bool kpipe = false;
+    for (size_t i = 0; i < n; i++) {
+        struct sb_file *f = p[i].fd < 0 ? NULL : sb_fd_get(t->files, (uint64_t)p[i].fd);
+        kpipe |= f != NULL && f->kpipe;
+    }
+    int got = poll(host, (nfds_t)n, kpipe ? 0 : (int)a[2]);
     if (got < 0)
         return -errno;
+    if (got == 0 && kpipe && (int)a[2] != 0)
+        return SB_PARK;
     got = 0;
     for (size_t i = 0; i < n; i++) {
         p[i].revents = p[i].fd >= 0 && host[i].fd < 0 ? POLLNVAL : host[i].revents;
@@ -107,4 +129,42 @@ long sb_sys_poll(struct sb_task *t, const uint64_t a[6])
     }
     r = sb_copy_out(t->mm, a[0], p, n * sizeof(p[0]));
     return r < 0 ? r : got;
+}
+
+static long make_pipe(struct sb_task *t, uint64_t ufds, uint64_t flags)
+{
+    if (flags & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
+        return -EINVAL;
+    int host[2];
+    if (pipe2(host, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -errno;
+    int fds[2] = {-1, -1};
+    for (int i = 0; i < 2; i++) {
+        fds[i] = sb_fd_install(t->files, host[i], flags & O_CLOEXEC, NULL, 0);
+        if (fds[i] < 0) {
+            if (i == 1)
+                sb_fd_close(t->files, (uint64_t)fds[0]);
+            else
+                close(host[1]);
+            return fds[i];
+        }
+        t->files->fd[fds[i]].kpipe = true;
+        t->files->fd[fds[i]].nonblock = flags & O_NONBLOCK;
+    }
+    int r = sb_copy_out(t->mm, ufds, fds, sizeof(fds));
+    if (r < 0) {
+        sb_fd_close(t->files, (uint64_t)fds[0]);
+        sb_fd_close(t->files, (uint64_t)fds[1]);
+    }
+    return r;
+}
+
+long sb_sys_pipe(struct sb_task *t, const uint64_t a[6])
+{
+    return make_pipe(t, a[0], 0);
+}
+
+long sb_sys_pipe2(struct sb_task *t, const uint64_t a[6])
+{
+    return make_pipe(t, a[0], a[1]);
 }

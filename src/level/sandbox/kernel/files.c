@@ -73,8 +73,14 @@ int sb_files_fork(struct sb_files *dst, const struct sb_files *src)
         int host = fcntl(e->host, F_DUPFD_CLOEXEC, 3);
         if (host < 0)
             return -errno;
-        dst->fd[i] = (struct sb_file){
-            .host = host, .cloexec = e->cloexec, .path = e->path ? strdup(e->path) : NULL};
+        dst->fd[i] = *e;
+        dst->fd[i].host = host;
+        dst->fd[i].path = e->path ? strdup(e->path) : NULL;
     }
     return 0;
+}
+
+long sb_would_block(const struct sb_file *f, long r)
+{
+    return r == -EAGAIN && f->kpipe && !f->nonblock ? SB_PARK : r;
 }

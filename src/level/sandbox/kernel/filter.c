@@ -16,7 +16,7 @@
 static const char *const allowed[] = {
     /* serving the workload's files and standard streams */
     "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "lseek", "openat2",
-    "close", "fstat", "newfstatat", "getdents64", "faccessat2", "poll",
+    "close", "fstat", "newfstatat", "getdents64", "faccessat2", "poll", "pipe2",
     "getrandom", "clock_gettime", "gettimeofday", "uname",
     /* memory: the kernel's allocator, the address spaces' memfds */
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",

@@ -131,7 +131,7 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
         r = out ? pwritev(f->host, iov, n, off) : preadv(f->host, iov, n, off);
     else
         r = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
-    return r < 0 ? -errno : r;
+    return r < 0 ? sb_would_block(f, -errno) : r;
 }
 
 long sb_sys_read(struct sb_task *t, const uint64_t a[6])
@@ -178,7 +178,7 @@ static long iov_io(struct sb_task *t, const uint64_t a[6], bool out)
         total += len;
     }
     ssize_t w = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
-    return w < 0 ? -errno : w;
+    return w < 0 ? sb_would_block(f, -errno) : w;
 }
 
 long sb_sys_readv(struct sb_task *t, const uint64_t a[6])

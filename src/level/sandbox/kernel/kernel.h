@@ -187,6 +187,9 @@ int sb_files_fork(struct sb_files *dst, const struct sb_files *src);
 /* Install host fd (owned from then on) at the lowest free workload fd >= min. */
 int sb_fd_install(struct sb_files *f, int host, bool cloexec, char *path, int min);
 struct sb_file *sb_fd_get(struct sb_files *f, uint64_t fd);
+/* A host call's -EAGAIN on a kernel pipe the workload reads or writes as
+ * blocking: SB_PARK; any other result as it is. */
+long sb_would_block(const struct sb_file *f, long r);
 long sb_fd_close(struct sb_files *f, uint64_t fd);
 
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */

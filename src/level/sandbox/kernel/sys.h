@@ -10,7 +10,7 @@
     /* fs.c */ \
     X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) X(getdents64) X(chdir) X(fchdir) X(access) X(faccessat) X(faccessat2) \
     /* fd.c */ \
-    X(dup) X(dup2) X(dup3) X(fcntl) X(poll) \
+    X(dup) X(dup2) X(dup3) X(fcntl) X(poll) X(pipe) X(pipe2) \
     /* mmap.c */ \
     X(brk) X(mmap) X(munmap) X(mprotect) \
     /* process.c */ \
