@@ -96,6 +96,12 @@ srun "$(newid pipe)" /bin/busybox sh -c 'seq 1 50000 | tail -n 1'
 expect_eq "more than a pipe's buffer through it (the writer waits for the reader)" "50000" "$out"
 srun "$(newid pipe)" /bin/busybox sh -c 'seq 1 1000000 | head -n 2; echo "status $?"'
 expect_eq "a reader that stops early ends the pipeline" "1 2 status 0" "$(echo $out)"
+srun "$(newid sleep)" /bin/probe sleep
+expect_eq "nanosleep lasts (the process is parked, not answered at once)" "nanosleep 0, at least 50 ms" "$out"
+srun "$(newid sleep)" /bin/busybox sh -c 'sleep 0.1 | cat; echo "slept: $?"'
+expect_eq "... while another process runs (clock_nanosleep)" "slept: 0" "$out"
+srun "$(newid dev)" /bin/busybox sh -c 'echo gone > /dev/null; echo "null: $?"; head -c 3 /dev/zero | od -An -tx1; head -c 8 /dev/urandom | wc -c; [ -c /dev/null ] && echo "a character device"'
+expect_eq "/dev/null, /dev/zero, /dev/urandom are the kernel's" "null: 0 00 00 00 8 a character device" "$(echo $out)"
 srun "$(newid exec)" /bin/probe exec /nonexistent
 expect_eq "execve of a missing file: ENOENT, the caller goes on" "exec: No such file or directory" "$out"
 srun "$(newid exec)" /bin/probe exec /bin/dynamic

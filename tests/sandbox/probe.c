@@ -13,6 +13,7 @@
  *   probe stub              reaches for the stub region (0x300000000000): map,
  *                           unmap, mprotect refused; its context page
  *                           scribbled over between system calls
+ *   probe sleep             nanosleep(50 ms): did it last that long?
  *   probe segv              writes to address 0
  *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
@@ -25,6 +26,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 static long raw_syscall0(long nr)
@@ -133,6 +135,13 @@ int main(int argc, char **argv)
         return 1;
     } else if (strcmp(cmd, "stub") == 0) {
         return stub();
+    } else if (strcmp(cmd, "sleep") == 0) {
+        struct timespec a, b, d = {0, 50000000};
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int r = nanosleep(&d, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+        printf("nanosleep %d, %s\n", r, ms >= 50 ? "at least 50 ms" : "too short");
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

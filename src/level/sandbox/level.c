@@ -65,6 +65,7 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     close(s.exe_fd);
     stub_pid = t.stub.pid;
     install_signals();
+    sb_devices_open(&k);
     if (sb_kernel_filter_install(err) < 0) {
         sb_task_free(&t);
         return -1;

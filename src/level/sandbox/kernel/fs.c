@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "level/sandbox/kernel/sys.h"
 
 #define MAX_IO     (1L << 30)
@@ -66,6 +67,37 @@ int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags,
     return fd;
 }
 
+static int normalize(const char *path, char *out, size_t size);
+
+static const char *const devices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                                      "/dev/urandom"};
+
+void sb_devices_open(struct sb_kernel *k)
+{
+    k->ndev = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
+        k->devfd[i] = open(devices[i], O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (k->devfd[i] < 0)
+            return;
+        k->ndev = (int)i + 1;
+    }
+}
+
+/* One of the kernel's devices, when the path names it; else -1. */
+static int device(struct sb_task *t, uint64_t dirfd, const char *path)
+{
+    if (t->k->ndev == 0 || (path[0] != '/' && (int)dirfd != AT_FDCWD))
+        return -1;
+    char joined[SB_PATH_MAX * 2], norm[SB_PATH_MAX];
+    snprintf(joined, sizeof(joined), "%s/%s", path[0] == '/' ? "" : t->cwd, path);
+    if (normalize(joined, norm, sizeof(norm)) < 0)
+        return -1;
+    for (int i = 0; i < t->k->ndev; i++)
+        if (strcmp(norm, devices[i]) == 0)
+            return t->k->devfd[i];
+    return -1;
+}
+
 static long do_open(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t flags,
                     uint64_t mode)
 {
@@ -73,6 +105,11 @@ static long do_open(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t 
     int r = sb_copy_str(t->mm, path, upath, sizeof(path));
     if (r < 0)
         return r;
+    int dev = device(t, dirfd, path);
+    if (dev >= 0) {
+        int host = fcntl(dev, F_DUPFD_CLOEXEC, 3);
+        return host < 0 ? -errno : sb_fd_install(t->files, host, flags & O_CLOEXEC, NULL, 0);
+    }
     char *abs = NULL;
     int host = sb_open_path(t, dirfd, path, (int)flags, (int)mode, &abs);
     if (host < 0)
@@ -230,6 +267,9 @@ static long stat_path(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_
         }
         strcpy(path, ".");
     }
+    int dev = device(t, dirfd, path);
+    if (dev >= 0)
+        return stat_out(t, dev, ubuf);
     int nofollow = flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0;
     int host = sb_open_path(t, dirfd, path, O_PATH | nofollow, 0, NULL);
     if (host < 0)

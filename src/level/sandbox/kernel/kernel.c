@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,30 +156,39 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
         w[n++] = (struct futex_waitv){
             .val = v, .uaddr = (uintptr_t)&t->stub.ctx->state, .flags = FUTEX_32};
     }
-    if (ready == NULL && n > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 100000000L; /* then check the stubs are alive */
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
+    /* At most 100 ms (then check the stubs are alive), less for a sleep's end. */
+    unsigned long long at = now_ns() + 100000000ULL;
+    bool sleeper = false;
+    for (int i = 0; i < k->ntask; i++)
+        if (k->task[i]->parked && k->task[i]->wake_at != 0) {
+            sleeper = true;
+            if (k->task[i]->wake_at < at)
+                at = k->task[i]->wake_at;
         }
+    if (ready == NULL && n > 0) {
+        struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ULL),
+                              .tv_nsec = (long)(at % 1000000000ULL)};
         syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+    } else if (ready == NULL && sleeper) {
+        /* Only sleepers: a timed wait on a word nobody wakes. */
+        static uint32_t nobody;
+        unsigned long long now = now_ns(), left = at > now ? at - now : 0;
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000ULL),
+                              .tv_nsec = (long)(left % 1000000000ULL)};
+        syscall(SYS_futex, &nobody, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
     }
     for (int i = 0; i < k->ntask; i++)
         if (!k->task[i]->zombie && !k->task[i]->stub.dead)
             __atomic_store_n(&k->task[i]->stub.ctx->kernel_waiting, 0, __ATOMIC_RELAXED);
     if (ready != NULL)
         return ready;
-    /* Stubs that died (a fault, a kill from outside) end their process. */
+    /* Stubs that died (a fault, a kill from outside) end their process.
+     * With nothing runnable and nothing asleep, only a death can come: wait
+     * for it, and end the sandbox if no child is left to die. */
+    bool block = n == 0 && !sleeper;
     int st;
     pid_t pid;
-    if (n == 0 && waitpid(-1, &st, WNOHANG) < 0) {
-        /* Nothing runnable and no child to end: it would wait forever. */
-        sb_task_exit(k->task[0], SIGKILL);
-        return NULL;
-    }
-    while ((pid = waitpid(-1, &st, n == 0 ? 0 : WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &st, block ? 0 : WNOHANG)) > 0) {
         for (int i = 0; i < k->ntask; i++) {
             struct sb_task *t = k->task[i];
             if (t->stub.pid == pid && !t->stub.dead) {
@@ -188,9 +198,11 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
                 break;
             }
         }
-        if (n == 0)
+        if (block)
             break;
     }
+    if (block && pid < 0)
+        sb_task_exit(k->task[0], SIGKILL); /* it would wait forever */
     wake_parked(k);
     return NULL;
 }

@@ -82,6 +82,10 @@ struct sb_kernel {
     int rootfd;              /* the sandbox's "/" (O_PATH); every path resolves beneath it */
     char cwd[SB_PATH_MAX];   /* the first process's */
     struct sb_task *task[SB_MAX_TASKS]; /* every process, zombies included */
+    /* /dev/null, zero, full, random, urandom: opened from the container's
+     * /dev before the kernel confines itself, handed out as copies (the
+     * rootfs's /dev is another mount, never reached). ndev 0: none. */
+    int devfd[5], ndev;
     int ntask, next_pid;
     const char *hostname;
     uid_t uid;
@@ -113,6 +117,7 @@ struct sb_task {
     bool parked;            /* waiting in a call: it is tried again after every other */
     long (*park_fn)(struct sb_task *t, const uint64_t a[6]);
     uint64_t park_args[6];
+    unsigned long long wake_at; /* a parked sleep's end (CLOCK_MONOTONIC ns), 0: none */
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -192,6 +197,8 @@ struct sb_file *sb_fd_get(struct sb_files *f, uint64_t fd);
 long sb_would_block(const struct sb_file *f, long r);
 long sb_fd_close(struct sb_files *f, uint64_t fd);
 
+/* fs.c: open the devices handed out for /dev/null... (before the filter). */
+void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */
 int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags, int mode,
                  char **abs_out);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <sys/mman.h>
 
+#include "core/util.h"
 #include "level/sandbox/kernel/sys.h"
 
 long sb_sys_clock_gettime(struct sb_task *t, const uint64_t a[6])
@@ -58,4 +59,44 @@ long sb_sys_getrandom(struct sb_task *t, const uint64_t a[6])
         total += r;
     }
     return total;
+}
+
+/* A sleep parks the process until its end: the kernel's loop wakes for the
+ * nearest one. Nothing interrupts it yet (no signals are delivered). */
+static long sleep_until(struct sb_task *t, clockid_t clock, uint64_t ureq, bool absolute)
+{
+    if (!t->parked) {
+        struct timespec req, now;
+        int r = sb_copy_in(t->mm, &req, ureq, sizeof(req));
+        if (r < 0)
+            return r;
+        if (req.tv_sec < 0 || req.tv_nsec < 0 || req.tv_nsec >= 1000000000L)
+            return -EINVAL;
+        unsigned long long ns =
+            (unsigned long long)req.tv_sec * 1000000000ULL + (unsigned long long)req.tv_nsec;
+        if (absolute) {
+            clock_gettime(clock, &now);
+            unsigned long long at =
+                (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec;
+            ns = ns > at ? ns - at : 0;
+        }
+        t->wake_at = now_ns() + ns;
+    }
+    if (now_ns() >= t->wake_at) {
+        t->wake_at = 0;
+        return 0;
+    }
+    return SB_PARK;
+}
+
+long sb_sys_nanosleep(struct sb_task *t, const uint64_t a[6])
+{
+    return sleep_until(t, CLOCK_MONOTONIC, a[0], false);
+}
+
+long sb_sys_clock_nanosleep(struct sb_task *t, const uint64_t a[6])
+{
+    if (a[0] != CLOCK_MONOTONIC && a[0] != CLOCK_REALTIME && a[0] != CLOCK_BOOTTIME)
+        return -EINVAL;
+    return sleep_until(t, (clockid_t)a[0], a[2], a[1] & TIMER_ABSTIME);
 }
