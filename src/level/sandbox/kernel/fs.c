@@ -168,6 +168,8 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
         r = out ? pwritev(f->host, iov, n, off) : preadv(f->host, iov, n, off);
     else
         r = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
+    if (r < 0 && errno == EPIPE)
+        return sb_epipe(t);
     return r < 0 ? sb_would_block(f, -errno) : r;
 }
 
@@ -215,6 +217,8 @@ static long iov_io(struct sb_task *t, const uint64_t a[6], bool out)
         total += len;
     }
     ssize_t w = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
+    if (w < 0 && errno == EPIPE)
+        return sb_epipe(t);
     return w < 0 ? sb_would_block(f, -errno) : w;
 }
 

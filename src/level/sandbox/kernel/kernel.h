@@ -197,6 +197,8 @@ struct sb_file *sb_fd_get(struct sb_files *f, uint64_t fd);
 long sb_would_block(const struct sb_file *f, long r);
 long sb_fd_close(struct sb_files *f, uint64_t fd);
 
+/* signal.c: a write's EPIPE, with SIGPIPE's default action applied. */
+long sb_epipe(struct sb_task *t);
 /* fs.c: open the devices handed out for /dev/null... (before the filter). */
 void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */

@@ -66,3 +66,16 @@ long sb_sys_rt_sigprocmask(struct sb_task *t, const uint64_t a[6])
     }
     return 0;
 }
+
+long sb_epipe(struct sb_task *t)
+{
+    /* SIGPIPE's default action, the one signal the kernel delivers so far:
+     * a writer to a pipe nobody reads ends, as on Linux, unless it ignores,
+     * catches (not delivered yet: it sees EPIPE) or blocks SIGPIPE. */
+    uint64_t bit = 1ULL << (SIGPIPE - 1);
+    if (t->act[SIGPIPE - 1].handler == 0 /* SIG_DFL */ && !(t->sigmask & bit)) {
+        t->exited = true;
+        t->exit_status = SIGPIPE;
+    }
+    return -EPIPE;
+}
