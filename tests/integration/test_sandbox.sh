@@ -99,6 +99,8 @@ expect_eq "a reader that stops early ends the pipeline" "1 2 status 0" "$(echo $
 srun "$(newid pipe)" /bin/busybox sh -c 'set -o pipefail; yes | head -n 1 > /dev/null; echo "writer: $?"'
 expect_eq "a writer to a pipe nobody reads ends by SIGPIPE (141), as on Linux" "writer: 141" "$out"
 expect_eq "... silently" "" "$(cat "$WORK/serr")"
+srun "$(newid time)" /bin/probe time
+expect_eq "the time system call (what the C library calls without a vDSO)" "time agrees" "$out"
 srun "$(newid sleep)" /bin/probe sleep
 expect_eq "nanosleep lasts (the process is parked, not answered at once)" "nanosleep 0, at least 50 ms" "$out"
 srun "$(newid sleep)" /bin/busybox sh -c 'sleep 0.1 | cat; echo "slept: $?"'

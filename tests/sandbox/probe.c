@@ -14,6 +14,7 @@
  *                           unmap, mprotect refused; its context page
  *                           scribbled over between system calls
  *   probe sleep             nanosleep(50 ms): did it last that long?
+ *   probe time              the time syscall against clock_gettime's seconds
  *   probe segv              writes to address 0
  *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
@@ -142,6 +143,11 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &b);
         long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
         printf("nanosleep %d, %s\n", r, ms >= 50 ? "at least 50 ms" : "too short");
+    } else if (strcmp(cmd, "time") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long t = syscall(SYS_time, NULL);
+        printf("time %s\n", t >= ts.tv_sec && t <= ts.tv_sec + 5 ? "agrees" : "wrong");
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

@@ -22,7 +22,7 @@
     /* signal.c */ \
     X(rt_sigaction) X(rt_sigprocmask) \
     /* time.c */ \
-    X(clock_gettime) X(gettimeofday) X(getrandom) X(nanosleep) X(clock_nanosleep)
+    X(clock_gettime) X(gettimeofday) X(time) X(getrandom) X(nanosleep) X(clock_nanosleep)
 /* clang-format on */
 
 #define SB_DECLARE(name) long sb_sys_##name(struct sb_task *t, const uint64_t a[6]);

@@ -42,6 +42,19 @@ long sb_sys_gettimeofday(struct sb_task *t, const uint64_t a[6])
     return 0;
 }
 
+long sb_sys_time(struct sb_task *t, const uint64_t a[6])
+{
+    struct timespec ts; /* not time(): clock_gettime is the host call the filter keeps */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec;
+    if (a[0] != 0) {
+        int r = sb_copy_out(t->mm, a[0], &now, sizeof(now));
+        if (r < 0)
+            return r;
+    }
+    return now;
+}
+
 long sb_sys_getrandom(struct sb_task *t, const uint64_t a[6])
 {
     if (a[2] & ~(uint64_t)(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
