@@ -192,6 +192,11 @@ cfg "$B" "c['process']['args']=['/bin/probe','enosys']"
 out=$(cella --debug --isolation sandbox run --bundle "$B" "$id" 2> "$WORK/serr")
 expect_eq "an unimplemented call is ENOSYS (ptrace)" "ptrace: -1 Function not implemented" "$out"
 expect_match "--debug lists the unimplemented calls made" "unimplemented system calls.*ptrace\(101\) x1" "$(cat "$WORK/serr")"
+id=$(newid enosyslog)
+out=$(cella --debug --log "$WORK/debug.log" --isolation sandbox run --bundle "$B" "$id" 2> "$WORK/serr")
+expect_eq "... also with --log (the kernel's filter refuses opening the log file: the list goes to stderr)" \
+    "0 ptrace: -1 Function not implemented" "$? $out"
+expect_match "... listed on stderr" "unimplemented system calls.*ptrace\(101\) x1" "$(cat "$WORK/serr")"
 
 for p in /../secret /../../secret ../secret; do
     srun "$(newid escape)" /bin/probe cat "$p"
