@@ -101,6 +101,9 @@ expect_eq "a writer to a pipe nobody reads ends by SIGPIPE (141), as on Linux" "
 expect_eq "... silently" "" "$(cat "$WORK/serr")"
 srun "$(newid time)" /bin/probe time
 expect_eq "the time system call (what the C library calls without a vDSO)" "time agrees" "$out"
+srun "$(newid kill)" /bin/probe kill
+expect_eq "kill: a sleeping child ends by SIGTERM, seen by wait4" "kill: 0, wait: reaped 15" "$out"
+expect_eq "... a process that kills itself with SIGUSR1 ends with it" 138 "$rc"
 srun "$(newid sleep)" /bin/probe sleep
 expect_eq "nanosleep lasts (the process is parked, not answered at once)" "nanosleep 0, at least 50 ms" "$out"
 srun "$(newid sleep)" /bin/busybox sh -c 'sleep 0.1 | cat; echo "slept: $?"'

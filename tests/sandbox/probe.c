@@ -15,6 +15,8 @@
  *                           scribbled over between system calls
  *   probe sleep             nanosleep(50 ms): did it last that long?
  *   probe time              the time syscall against clock_gettime's seconds
+ *   probe kill              a forked child asleep is killed with SIGTERM, then
+ *                           the probe kills itself with SIGUSR1
  *   probe segv              writes to address 0
  *   probe spin              makes system calls until killed */
 #define _GNU_SOURCE
@@ -27,6 +29,8 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,6 +152,20 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_REALTIME, &ts);
         long t = syscall(SYS_time, NULL);
         printf("time %s\n", t >= ts.tv_sec && t <= ts.tv_sec + 5 ? "agrees" : "wrong");
+    } else if (strcmp(cmd, "kill") == 0) {
+        pid_t child = fork();
+        if (child == 0) {
+            struct timespec d = {10, 0};
+            nanosleep(&d, NULL);
+            _exit(0);
+        }
+        int st = 0;
+        printf("kill: %d, ", kill(child, SIGTERM));
+        const char *reaped = waitpid(child, &st, 0) == child ? "reaped" : "lost";
+        printf("wait: %s %d\n", reaped, WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+        fflush(stdout);
+        kill(getpid(), SIGUSR1);
+        printf("still here\n");
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 
 #include "level/sandbox/kernel/sys.h"
 
@@ -78,4 +79,60 @@ long sb_epipe(struct sb_task *t)
         t->exit_status = SIGPIPE;
     }
     return -EPIPE;
+}
+
+/* Signals whose default action is to do nothing. */
+static bool ignored_by_default(int sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+/* kill with the default actions: the target ends (or nothing happens).
+ * What needs more than that — a handler, a blocked signal kept pending, a
+ * stop, a process group — is ENOSYS until signals are delivered. */
+static long send(struct sb_task *t, int64_t pid, uint64_t sig)
+{
+    if (sig > 64)
+        return -EINVAL;
+    if (pid <= 0)
+        return -ENOSYS;
+    struct sb_task *target = NULL;
+    for (int i = 0; i < t->k->ntask; i++)
+        if (t->k->task[i]->pid == pid)
+            target = t->k->task[i];
+    if (target == NULL)
+        return -ESRCH;
+    if (sig == 0 || target->zombie)
+        return 0;
+    uint64_t handler = target->act[sig - 1].handler, bit = 1ULL << (sig - 1);
+    if (sig != SIGKILL &&
+        (handler == 1 /* SIG_IGN */ || (handler == 0 && ignored_by_default((int)sig))))
+        return 0;
+    if (sig != SIGKILL && (handler > 1 || (target->sigmask & bit) || sig == SIGSTOP ||
+                           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+        return -ENOSYS;
+    if (target == t) {
+        t->exited = true;
+        t->exit_status = (int)sig;
+    } else {
+        sb_task_exit(target, (int)sig);
+    }
+    return 0;
+}
+
+long sb_sys_kill(struct sb_task *t, const uint64_t a[6])
+{
+    return send(t, (int32_t)a[0], a[1]);
+}
+
+long sb_sys_tkill(struct sb_task *t, const uint64_t a[6])
+{
+    return send(t, (int32_t)a[0], a[1]); /* one thread per process: tid is pid */
+}
+
+long sb_sys_tgkill(struct sb_task *t, const uint64_t a[6])
+{
+    if ((int32_t)a[0] != (int32_t)a[1])
+        return -ESRCH;
+    return send(t, (int32_t)a[1], a[2]);
 }

@@ -20,7 +20,7 @@
     /* fork.c */ \
     X(fork) X(vfork) X(clone) X(wait4) X(getppid) \
     /* signal.c */ \
-    X(rt_sigaction) X(rt_sigprocmask) \
+    X(rt_sigaction) X(rt_sigprocmask) X(kill) X(tkill) X(tgkill) \
     /* time.c */ \
     X(clock_gettime) X(gettimeofday) X(time) X(getrandom) X(nanosleep) X(clock_nanosleep)
 /* clang-format on */
