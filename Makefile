@@ -19,7 +19,8 @@ BUILD   ?= build
 endif
 
 # src/proto/: the host-guest frames, built into both cella and the agent.
-SRCS := $(wildcard src/core/*.c src/oci/*.c src/proto/*.c src/level/*.c src/level/*/*.c src/cgroup/*.c src/cli/*.c)
+SRCS := $(wildcard src/core/*.c src/oci/*.c src/proto/*.c src/level/*.c src/level/*/*.c \
+	src/level/*/*/*.c src/cgroup/*.c src/cli/*.c)
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)
 # It shares cella's small helpers (errors, whole-file reads).
@@ -54,6 +55,7 @@ $(BUILD)/cella: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 	ln -sf cella $(BUILD)/cella-container
 	ln -sf cella $(BUILD)/cella-qemu
+	ln -sf cella $(BUILD)/cella-sandbox
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,7 +88,7 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
-FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h src/level/*/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c tests/sandbox/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 
@@ -101,6 +103,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-qemu
+	ln -sf cella $(DESTDIR)/usr/local/bin/cella-sandbox
 	if [ -e $(BUILD)/vmlinux ]; then \
 		install -D -m 0644 $(BUILD)/vmlinux $(DESTDIR)/usr/local/lib/cella/vmlinux; \
 	fi

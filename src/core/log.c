@@ -83,6 +83,11 @@ void log_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+bool log_debug_enabled(void)
+{
+    return log_debug_on;
+}
+
 void log_debug(const char *fmt, ...)
 {
     if (!log_debug_on)

@@ -15,5 +15,7 @@ int log_init(const char *file, bool json, bool debug, cerr_t *err);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --debug was given (for code that must print without log_debug's file). */
+bool log_debug_enabled(void);
 
 #endif

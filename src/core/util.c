@@ -373,3 +373,24 @@ int send_fd_msg(int sock, int fd, const void *data, size_t len)
     while (r < 0 && errno == EINTR);
     return r < 0 ? -1 : 0;
 }
+
+/* The fds execve would close: close-on-exec ones at this moment. */
+size_t cloexec_fds(int *fds, size_t max)
+{
+    size_t n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 0;
+    int self = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < max) {
+        long fd;
+        if (parse_long(de->d_name, &fd) < 0 || fd == self)
+            continue;
+        int fl = fcntl((int)fd, F_GETFD);
+        if (fl >= 0 && (fl & FD_CLOEXEC))
+            fds[n++] = (int)fd;
+    }
+    closedir(d);
+    return n;
+}

@@ -42,6 +42,8 @@ unsigned long long proc_start_time(pid_t pid);
 bool proc_alive(pid_t pid, unsigned long long start_time);
 /* Make fds above `keep` close-on-exec (leaving 0..keep). */
 void close_range_cloexec(int keep);
+/* The fds execve would close (close-on-exec ones) at this moment, up to max. */
+size_t cloexec_fds(int *fds, size_t max);
 /* Connect a stream socket to a unix socket path. */
 int unix_connect(const char *path, cerr_t *err);
 /* Send data with one fd attached (SCM_RIGHTS); -1 with errno on failure. */

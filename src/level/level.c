@@ -11,10 +11,8 @@
 #define ISOLATION_ANNOTATION "run.cella.isolation"
 
 static const struct level_entry levels[] = {
-    {"container", &container_level, NULL},
-    {"sandbox", NULL, "the user-space kernel level is not built yet"},
-    {"qemu", &qemu_level, NULL},
-    {"vm", NULL, "cella's own VMM level is not built yet"},
+    {"container", &container_level, NULL}, {"sandbox", &sandbox_level, NULL},
+    {"qemu", &qemu_level, NULL},           {"vm", NULL, "cella's own VMM level is not built yet"},
     {"wasm", &wasm_level, NULL},
 };
 

@@ -87,9 +87,9 @@ cfg "$B" "c['annotations']={'run.cella.isolation':'bogus'}"
 id=$(newid e)
 fails "unknown isolation level from the annotation" "$id" 'unknown isolation level `?bogus`?.*annotation' cella create --bundle "$B" "$id"
 reset
-cfg "$B" "c['annotations']={'run.cella.isolation':'sandbox'}"
+cfg "$B" "c['annotations']={'run.cella.isolation':'vm'}"
 id=$(newid e)
-fails "isolation level sandbox: not built yet" "$id" 'sandbox.*not built' cella create --bundle "$B" "$id"
+fails "isolation level vm: not built yet" "$id" 'vm.*not built' cella create --bundle "$B" "$id"
 reset
 id=$(newid e)
 fails "--isolation bogus" "$id" 'unknown isolation level `?bogus`?.*--isolation' "$CELLA" --root "$ROOT" --isolation bogus create --bundle "$B" "$id"

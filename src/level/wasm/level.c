@@ -12,7 +12,6 @@
  * bound in the container's network namespace), as the wasi fds after the
  * root directory. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -128,27 +127,6 @@ static int wasm_check(const struct spec *s, const struct create_opts *o, cerr_t 
 }
 
 /* ---- in the container ------------------------------------------------------------------ */
-
-/* The fds execve would close: close-on-exec ones at this moment. */
-static size_t cloexec_fds(int *fds, size_t max)
-{
-    size_t n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        return 0;
-    int self = dirfd(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < max) {
-        long fd;
-        if (parse_long(de->d_name, &fd) < 0 || fd == self)
-            continue;
-        int fl = fcntl((int)fd, F_GETFD);
-        if (fl >= 0 && (fl & FD_CLOEXEC))
-            fds[n++] = (int)fd;
-    }
-    closedir(d);
-    return n;
-}
 
 /* As PID 1 of its pid namespace the engine would ignore signals without a
  * handler: end with the status a shell reports for a signal instead. */

@@ -1,0 +1,70 @@
+/* The kernel process's own seccomp filter: once the workload runs, cella's
+ * kernel may make only these host system calls; any other kills it (and so
+ * the sandbox), whatever a workload made it do. docs/sandbox.md says why
+ * each is needed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#include "core/util.h"
+#include "level/sandbox/kernel/kernel.h"
+
+/* clang-format off */
+static const char *const allowed[] = {
+    /* serving the workload's files and standard streams */
+    "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "lseek", "openat2",
+    "close", "fstat", "newfstatat", "getdents64", "faccessat2", "poll", "pipe2",
+    "getrandom", "clock_gettime", "gettimeofday", "uname",
+    /* memory: the kernel's allocator, the address spaces' memfds */
+    "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
+    /* the platform: hand-over with the stubs, new ones from the zygote, their end */
+    "futex", "futex_waitv", "wait4", "kill", "sendmsg",
+    /* the kernel's own signals and end */
+    "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
+};
+/* clang-format on */
+
+const char *sb_kernel_filter_list(void)
+{
+    static char buf[1024];
+    if (buf[0] == '\0')
+        for (size_t i = 0, n = 0; i < ARRAY_SIZE(allowed); i++)
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "", allowed[i]);
+    return buf;
+}
+
+int sb_kernel_filter_install(cerr_t *err)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (ctx == NULL)
+        return cerr_set(err, 0, "sandbox kernel filter: seccomp_init");
+    int rc = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(allowed) && rc == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(allowed[i]);
+        rc = nr < 0 ? -EINVAL : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+    }
+    /* ioctl: the two terminal queries sb_sys_ioctl passes on; fcntl: the
+     * commands fd.c uses. Nothing else of either. */
+    static const struct {
+        int nr;
+        unsigned long cmd;
+    } with_cmd[] = {{SCMP_SYS(ioctl), TCGETS},
+                    {SCMP_SYS(ioctl), TIOCGWINSZ},
+                    {SCMP_SYS(fcntl), F_DUPFD_CLOEXEC},
+                    {SCMP_SYS(fcntl), F_GETFL},
+                    {SCMP_SYS(fcntl), F_SETFL}};
+    for (size_t i = 0; i < ARRAY_SIZE(with_cmd) && rc == 0; i++) {
+        struct scmp_arg_cmp cmp = {
+            .arg = 1, .op = SCMP_CMP_EQ, .datum_a = with_cmd[i].cmd, .datum_b = 0};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, with_cmd[i].nr, 1, &cmp);
+    }
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc < 0)
+        return cerr_set(err, -rc, "sandbox kernel filter: load");
+    return 0;
+}

@@ -1,0 +1,293 @@
+/* Starting the sandbox's first process and serving its system calls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "level/sandbox/kernel/sys.h"
+
+int sb_open_exe(int rootfd, const char *path, cerr_t *err)
+{
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    if (fd < 0)
+        return cerr_set(err, errno, "`%s`", path);
+    if (sb_elf_check(fd, path, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The initial stack, mapped and filled. */
+static int make_stack(struct sb_task *t, const struct sb_start *s, const struct sb_elf *elf,
+                      uint64_t *sp, cerr_t *err)
+{
+    long r =
+        sb_mm_map(t, SB_STACK_TOP - SB_STACK_SIZE, SB_STACK_SIZE, PROT_READ | PROT_WRITE, true);
+    if (r < 0)
+        return cerr_set(err, (int)-r, "sandbox: map the stack");
+    uint8_t random[16];
+    if (getrandom(random, sizeof(random), 0) != sizeof(random))
+        return cerr_set(err, errno, "sandbox: getrandom for AT_RANDOM");
+    const struct sb_stack_in in = {.argv = s->argv,
+                                   .envp = s->envp,
+                                   .elf = elf,
+                                   .uid = s->uid,
+                                   .gid = s->gid,
+                                   .random = random,
+                                   .execfn = s->exe};
+    /* Built in place: the top 256 KiB of the stack, through the kernel's mapping. */
+    const uint64_t size = 256 << 10;
+    struct iovec iov[1];
+    if (sb_mm_iov(t->mm, SB_STACK_TOP - size, size, PROT_WRITE, iov, 1) != 1)
+        return cerr_set(err, 0, "sandbox: the stack is not one mapping");
+    if (sb_stack_build(&in, iov[0].iov_base, size, SB_STACK_TOP, sp) < 0)
+        return cerr_set(err, E2BIG, "sandbox: arguments and environment");
+    return 0;
+}
+
+int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err)
+{
+    struct sb_elf elf;
+    if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0)
+        return -1;
+    t->mm->brk_start = t->mm->brk = SB_PAGE_UP(elf.end);
+    uint64_t sp;
+    if (make_stack(t, s, &elf, &sp, err) < 0)
+        return -1;
+    memset(t->regs, 0, sizeof(t->regs));
+    t->regs[SB_RIP] = elf.entry;
+    t->regs[SB_RSP] = sp;
+    t->regs[SB_EFLAGS] = 0x202; /* IF, and the reserved bit 1 */
+    t->set_regs = true;
+    return 0;
+}
+
+int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err)
+{
+    memset(t, 0, sizeof(*t));
+    t->k = k;
+    t->pid = t->tid = 1;
+    t->stub.pid = -1;
+    memcpy(t->cwd, k->cwd, sizeof(t->cwd));
+    k->task[0] = t;
+    k->ntask = 1;
+    k->next_pid = 2;
+    t->mm = calloc(1, sizeof(*t->mm));
+    t->files = calloc(1, sizeof(*t->files));
+    if (t->mm == NULL || t->files == NULL)
+        return cerr_set(err, ENOMEM, "sandbox");
+    sb_files_init(t->files);
+    t->mm->memfd = -1;
+    if (sb_mm_init(t->mm, err) < 0)
+        return -1;
+    for (int fd = 0; fd < 3; fd++) {
+        int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (host >= 0)
+            sb_fd_install(t->files, host, false, NULL, fd);
+    }
+    if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
+        return -1;
+    if (sb_stub_spawn(&k->zygote, t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
+        return -1;
+    return sb_task_load(t, s, err);
+}
+
+void sb_task_free(struct sb_task *t)
+{
+    sb_stub_kill(&t->stub);
+    if (t->files != NULL)
+        sb_files_close_all(t->files);
+    free(t->files);
+    if (t->mm != NULL)
+        sb_mm_free(t->mm);
+    free(t->mm);
+    t->files = NULL;
+    t->mm = NULL;
+}
+
+static void wake_parked(struct sb_kernel *k);
+
+/* A task waiting to be served, or NULL after a stub's death was handled. */
+static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
+{
+    unsigned long long until = now_ns() + (unsigned long long)spin_ns;
+    for (unsigned round = 1;; round++) {
+        for (int i = 0; i < k->ntask; i++) {
+            struct sb_task *t = k->task[i];
+            if (!t->zombie && !t->parked && !t->stub.dead &&
+                __atomic_load_n(&t->stub.ctx->state, __ATOMIC_ACQUIRE) == SB_TRAPPED)
+                return t;
+        }
+        if (spin_ns == 0 || (round % 16 == 0 && now_ns() > until))
+            break;
+        __builtin_ia32_pause();
+    }
+    /* Sleep on every runnable task's state word at once. */
+    struct futex_waitv w[SB_MAX_TASKS];
+    struct sb_task *ready = NULL;
+    unsigned n = 0;
+    for (int i = 0; i < k->ntask; i++) {
+        struct sb_task *t = k->task[i];
+        if (!t->zombie && !t->parked && !t->stub.dead)
+            __atomic_store_n(&t->stub.ctx->kernel_waiting, 1, __ATOMIC_SEQ_CST);
+    }
+    for (int i = 0; i < k->ntask && ready == NULL; i++) {
+        struct sb_task *t = k->task[i];
+        if (t->zombie || t->parked || t->stub.dead)
+            continue;
+        uint32_t v = __atomic_load_n(&t->stub.ctx->state, __ATOMIC_SEQ_CST);
+        if (v == SB_TRAPPED)
+            ready = t;
+        w[n++] = (struct futex_waitv){
+            .val = v, .uaddr = (uintptr_t)&t->stub.ctx->state, .flags = FUTEX_32};
+    }
+    /* At most 100 ms (then check the stubs are alive), less for a sleep's end. */
+    unsigned long long at = now_ns() + 100000000ULL;
+    bool sleeper = false;
+    for (int i = 0; i < k->ntask; i++)
+        if (k->task[i]->parked && k->task[i]->wake_at != 0) {
+            sleeper = true;
+            if (k->task[i]->wake_at < at)
+                at = k->task[i]->wake_at;
+        }
+    if (ready == NULL && n > 0) {
+        struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ULL),
+                              .tv_nsec = (long)(at % 1000000000ULL)};
+        syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+    } else if (ready == NULL && sleeper) {
+        /* Only sleepers: a timed wait on a word nobody wakes. */
+        static uint32_t nobody;
+        unsigned long long now = now_ns(), left = at > now ? at - now : 0;
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000ULL),
+                              .tv_nsec = (long)(left % 1000000000ULL)};
+        syscall(SYS_futex, &nobody, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    }
+    for (int i = 0; i < k->ntask; i++)
+        if (!k->task[i]->zombie && !k->task[i]->stub.dead)
+            __atomic_store_n(&k->task[i]->stub.ctx->kernel_waiting, 0, __ATOMIC_RELAXED);
+    if (ready != NULL)
+        return ready;
+    /* Stubs that died (a fault, a kill from outside) end their process.
+     * With nothing runnable and nothing asleep, only a death can come: wait
+     * for it, and end the sandbox if no child is left to die. */
+    bool block = n == 0 && !sleeper;
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, block ? 0 : WNOHANG)) > 0) {
+        for (int i = 0; i < k->ntask; i++) {
+            struct sb_task *t = k->task[i];
+            if (t->stub.pid == pid && !t->stub.dead) {
+                t->stub.dead = 1;
+                t->stub.status = st;
+                sb_task_exit(t, st);
+                break;
+            }
+        }
+        if (block)
+            break;
+    }
+    if (block && pid < 0)
+        sb_task_exit(k->task[0], SIGKILL); /* it would wait forever */
+    wake_parked(k);
+    return NULL;
+}
+
+void sb_task_exit(struct sb_task *t, int status)
+{
+    struct sb_kernel *k = t->k;
+    sb_task_free(t);
+    t->zombie = true;
+    t->parked = false;
+    t->wait_status = status;
+    struct sb_task *init = k->task[0];
+    for (int i = 0; i < k->ntask; i++)
+        if (k->task[i]->parent == t)
+            k->task[i]->parent = init == t ? NULL : init;
+}
+
+/* Every parked call is made again: whatever the last call changed (a child
+ * ended, a pipe was written or closed) may let it answer now. */
+static void wake_parked(struct sb_kernel *k)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (int i = 0; i < k->ntask; i++) {
+            struct sb_task *t = k->task[i];
+            if (t->zombie || !t->parked)
+                continue;
+            long r = t->park_fn(t, t->park_args);
+            if (r == SB_PARK)
+                continue;
+            t->parked = false;
+            t->stub.ctx->ret = (uint64_t)r;
+            sb_stub_reply(&t->stub, SB_OP_RESULT);
+            again = true; /* it may have changed what others wait for; k->task may have moved */
+            break;
+        }
+    }
+}
+
+/* Serve one trapped call of t and answer it (unless t parked or ended). */
+static void serve(struct sb_task *t)
+{
+    struct sb_ctx *c = t->stub.ctx;
+    /* Read once into the kernel's memory: the workload can change the page. */
+    uint64_t nr = __atomic_load_n(&c->nr, __ATOMIC_RELAXED);
+    memcpy(t->regs, c->regs, sizeof(t->regs));
+    long r = sb_syscall(t, nr);
+    if (t->exited)
+        sb_task_exit(t, t->exit_status);
+    else if (t->stub.dead)
+        sb_task_exit(t, t->stub.status);
+    if (t->zombie || t->parked) {
+        wake_parked(t->k);
+        return;
+    }
+    if (t->set_regs) {
+        memcpy(c->regs, t->regs, sizeof(t->regs));
+        t->set_regs = false;
+        sb_stub_reply(&t->stub, SB_OP_REGS);
+        return;
+    }
+    c->ret = (uint64_t)r;
+    sb_stub_reply(&t->stub, SB_OP_RESULT);
+    wake_parked(t->k);
+}
+
+int sb_task_run(struct sb_task *init)
+{
+    struct sb_kernel *k = init->k;
+    if (init->set_regs) {
+        memcpy(init->stub.ctx->regs, init->regs, sizeof(init->regs));
+        init->set_regs = false;
+        sb_stub_reply(&init->stub, SB_OP_REGS);
+    }
+    while (!init->zombie) {
+        struct sb_task *t = wait_any(k, init->stub.spin_ns);
+        if (t != NULL)
+            serve(t);
+    }
+    /* The first process's end is the sandbox's: every other process ends. */
+    while (k->ntask > 1) {
+        struct sb_task *t = k->task[--k->ntask];
+        sb_task_free(t);
+        free(t);
+    }
+    int st = init->wait_status;
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}

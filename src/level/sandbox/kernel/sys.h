@@ -1,0 +1,32 @@
+/* The system calls cella's kernel serves: X(name) for each, served by
+ * sb_sys_<name> in the file for its area. syscall.c builds the table. */
+#ifndef CELLA_SANDBOX_SYS_H
+#define CELLA_SANDBOX_SYS_H
+
+#include "level/sandbox/kernel/kernel.h"
+
+/* clang-format off */
+#define SB_SYSCALLS(X) \
+    /* fs.c */ \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) X(getdents64) X(chdir) X(fchdir) X(access) X(faccessat) X(faccessat2) \
+    /* fd.c */ \
+    X(dup) X(dup2) X(dup3) X(fcntl) X(poll) X(pipe) X(pipe2) \
+    /* mmap.c */ \
+    X(brk) X(mmap) X(munmap) X(mprotect) \
+    /* process.c */ \
+    X(exit) X(exit_group) X(getpid) X(gettid) X(getuid) X(geteuid) X(getgid) X(getegid) X(uname) X(arch_prctl) X(set_tid_address) \
+    /* exec.c */ \
+    X(execve) \
+    /* fork.c */ \
+    X(fork) X(vfork) X(clone) X(wait4) X(getppid) \
+    /* signal.c */ \
+    X(rt_sigaction) X(rt_sigprocmask) X(kill) X(tkill) X(tgkill) \
+    /* time.c */ \
+    X(clock_gettime) X(gettimeofday) X(time) X(getrandom) X(nanosleep) X(clock_nanosleep)
+/* clang-format on */
+
+#define SB_DECLARE(name) long sb_sys_##name(struct sb_task *t, const uint64_t a[6]);
+SB_SYSCALLS(SB_DECLARE)
+#undef SB_DECLARE
+
+#endif
