@@ -14,7 +14,7 @@ static const struct level_entry levels[] = {
     {"container", &container_level, NULL},
     {"sandbox", NULL, "the user-space kernel level is not built yet"},
     {"qemu", &qemu_level, NULL},
-    {"vm", NULL, "cella's own VMM level is not built yet"},
+    {"vm", &vm_level, NULL},
     {"wasm", &wasm_level, NULL},
 };
 

@@ -129,5 +129,6 @@ int level_resolve_rootfs(struct container *c, const char *bundle, cerr_t *err);
 extern const struct level_ops container_level;
 extern const struct level_ops wasm_level;
 extern const struct level_ops qemu_level;
+extern const struct level_ops vm_level;
 
 #endif

@@ -49,6 +49,13 @@ struct vm_backend {
      * NULL-terminated: a failed boot's reason is picked from the console by
      * them (after the monitor's, before the agent's and a kernel panic). */
     const char *const *console_marks;
+    /* The VMM stops writing the console log at VM_CONSOLE_MAX bytes itself
+     * (cella's VMM: its guest memory is a memfd, which the RLIMIT_FSIZE
+     * bounding QEMU's log would bound too). */
+    bool console_bounded;
 };
+
+/* The console log's bound: the guest's serial output beyond is dropped. */
+#define VM_CONSOLE_MAX (1 << 20)
 
 #endif

@@ -214,6 +214,25 @@ void vm_config_free(struct vm_config *cfg)
     cfg->tap_fd = -1;
 }
 
+bool vm_host_vmx_svm(void)
+{
+    autofree char *info = read_file("/proc/cpuinfo", NULL, NULL);
+    if (info == NULL)
+        return false;
+    const char *flags = strstr(info, "\nflags");
+    const char *eol = flags ? strchr(flags + 1, '\n') : NULL;
+    if (eol == NULL)
+        return false;
+    autofree char *line = strndup(flags, (size_t)(eol - flags));
+    return line && (strstr(line, " vmx") || strstr(line, " svm"));
+}
+
+char *vm_agent_words(const struct vm_config *cfg)
+{
+    return xasprintf("cella.root=/dev/vda cella.rootfstype=%s%s %s", cfg->fstype,
+                     cfg->readonly ? " cella.readonly=1" : "", cfg->guest_net);
+}
+
 char **vm_config_annotations(const struct vm_config *cfg)
 {
     char **v = calloc(7, sizeof(char *));
