@@ -19,7 +19,7 @@ BUILD   ?= build
 endif
 
 # src/proto/: the host-guest frames, built into both cella and the agent.
-SRCS := $(wildcard src/core/*.c src/oci/*.c src/proto/*.c src/level/*.c src/level/*/*.c src/cgroup/*.c src/cli/*.c)
+SRCS := $(wildcard src/core/*.c src/oci/*.c src/proto/*.c src/level/*.c src/level/*/*.c src/level/vm/virtio/*.c src/cgroup/*.c src/cli/*.c)
 # cella bench: a program of its own, so that cella's start path carries none of it.
 BENCH_SRCS := $(wildcard bench/src/*.c)
 # It shares cella's small helpers (errors, whole-file reads).
@@ -87,7 +87,7 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
-FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h src/level/vm/virtio/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

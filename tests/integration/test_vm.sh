@@ -92,10 +92,13 @@ for m in irqbypass kvm ccp kvm-amd; do insmod /modules/$m.ko || echo "VMTEST ins
 echo "VMTEST L1 up at $(cut -d' ' -f1 /proc/uptime) s, /dev/kvm: $(ls /dev/kvm 2>&1)"
 export CELLA_KERNEL=/cella/vmlinux CELLA_AGENT_INITRD=/cella/cella-agent.cpio
 start=$(cut -d' ' -f1 /proc/uptime)
-timeout 150 /cella/cella --isolation vm run --bundle /bundle t1 > /tmp/out 2> /tmp/err < /dev/null
+timeout 90 /cella/cella --debug --root /run/cella --isolation vm run --bundle /bundle t1 \
+    > /tmp/out 2> /tmp/err < /dev/null
 rc=$?
 echo "VMTEST run rc=$rc in $(echo "$(cut -d' ' -f1 /proc/uptime) $start" | awk '{print $1 - $2}') s"
-sed 's/^/VMTEST stdout: /' /tmp/out; sed 's/^/VMTEST stderr: /' /tmp/err
+sed 's/^/VMTEST stdout: /' /tmp/out; sed 's/^/VMTEST stderr: /' /tmp/err | tail -20
+# A VM that did not end: its console (the monitor keeps it while the VM runs).
+[ -f /run/cella/t1/console.log ] && tail -80 /run/cella/t1/console.log | sed 's/^/VMTEST console: /'
 if [ $rc = 7 ] && grep -qx 'hello from the vm level' /tmp/out; then
     echo "VMTEST RESULT: PASS"
 else

@@ -72,9 +72,28 @@ static const char *accel(const struct vm_config *cfg)
     return "kvm";
 }
 
+/* What exec does for QEMU: the monitor's other descriptors (its report
+ * pipe to create, the control socket, ...) are not the VM's. Held here
+ * they would keep create waiting for the report's end. */
+static void close_inherited(int keep_a, int keep_b)
+{
+    int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
+    unsigned from = 3;
+    for (int k = 0; k < 2; k++) {
+        int keep = k == 0 ? lo : hi;
+        if (keep < 3)
+            continue;
+        if ((unsigned)keep > from)
+            close_range(from, (unsigned)keep - 1, 0);
+        from = (unsigned)keep + 1 > from ? (unsigned)keep + 1 : from;
+    }
+    close_range(from, ~0u, 0);
+}
+
 static void __attribute__((noreturn)) spawn(const struct vm_config *cfg, int agent_fd)
 {
     cerr_t err = NULL;
+    close_inherited(agent_fd, cfg->tap_fd);
     int code = vm_run(cfg, agent_fd, &err);
     if (code < 0)
         dprintf(2, "cella-monitor: %s\n", cerr_msg(err));

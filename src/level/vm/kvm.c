@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,10 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "level/vm/virtio/virtio.h"
 #include "level/vm/vm.h"
 #include "level/vmhost/vm.h"
+#include "proto/protocol.h"
 
 #define CPUID_HYPERVISOR (1u << 31) /* leaf 1, ECX */
 #define CPUID_HTT        (1u << 28) /* leaf 1, EDX */
@@ -75,7 +78,15 @@ struct vmm {
     int code;
     char *why; /* a failure's one line */
     struct serial serial;
+    /* virtio-mmio: the agent's console, the root disk. */
+    struct virtio_dev dev[2];
+    unsigned ndev;
+    pthread_t io;
 };
+
+enum { DEV_CONSOLE, DEV_BLK };
+/* The devices' lines on the PIC/IOAPIC (edge), after the serial port's 4. */
+#define VIRTIO_IRQ0 5
 
 /* The first end wins: the code of the process, and a failure's line. */
 static void vm_end(struct vmm *v, int code, char *why)
@@ -126,6 +137,59 @@ static bool port_io(struct vmm *v, struct kvm_run *run)
     return !reset;
 }
 
+/* One MMIO access: a virtio device's registers; elsewhere reads see
+ * zeros and writes go nowhere. */
+static void mmio(struct vmm *v, struct kvm_run *run)
+{
+    uint64_t a = run->mmio.phys_addr;
+    uint32_t len = run->mmio.len <= 8 ? run->mmio.len : 8;
+    pthread_mutex_lock(&v->lock);
+    struct virtio_dev *d = NULL;
+    for (unsigned i = 0; i < v->ndev; i++)
+        if (a >= v->dev[i].base && a - v->dev[i].base < VIRTIO_MMIO_SIZE)
+            d = &v->dev[i];
+    if (d != NULL && run->mmio.is_write)
+        virtio_mmio_write(d, a - d->base, run->mmio.data, len);
+    else if (d != NULL)
+        virtio_mmio_read(d, a - d->base, run->mmio.data, len);
+    else if (!run->mmio.is_write)
+        memset(run->mmio.data, 0, sizeof(run->mmio.data));
+    pthread_mutex_unlock(&v->lock);
+}
+
+/* A device's interrupt: an edge on its line (the guest's PIC is
+ * edge-triggered for ISA lines). */
+static void pulse_irq(void *ctx, unsigned irq)
+{
+    struct vmm *v = ctx;
+    ioctl(v->vm, KVM_IRQ_LINE, &(struct kvm_irq_level){.irq = irq, .level = 1});
+    ioctl(v->vm, KVM_IRQ_LINE, &(struct kvm_irq_level){.irq = irq, .level = 0});
+}
+
+/* The I/O thread: the agent's bytes into the guest, as they come and as
+ * the guest gives buffers. */
+static void *io_loop(void *arg)
+{
+    struct vmm *v = arg;
+    struct virtio_dev *con = &v->dev[DEV_CONSOLE];
+    for (;;) {
+        int fd, wake;
+        bool want;
+        pthread_mutex_lock(&v->lock);
+        virtio_console_poll_fds(con, &fd, &wake, &want);
+        pthread_mutex_unlock(&v->lock);
+        struct pollfd p[2] = {{.fd = want ? fd : -1, .events = POLLIN},
+                              {.fd = wake, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            return NULL;
+        if (p[1].revents & POLLIN)
+            (void)!read(wake, &(uint64_t){0}, 8);
+        pthread_mutex_lock(&v->lock);
+        virtio_console_io(con);
+        pthread_mutex_unlock(&v->lock);
+    }
+}
+
 static void *vcpu_loop(void *arg)
 {
     struct vcpu *c = arg;
@@ -146,9 +210,7 @@ static void *vcpu_loop(void *arg)
             }
             break;
         case KVM_EXIT_MMIO:
-            /* No device there (virtio-mmio comes here): reads see zeros. */
-            if (!run->mmio.is_write)
-                memset(run->mmio.data, 0, sizeof(run->mmio.data));
+            mmio(v, run);
             break;
         case KVM_EXIT_HLT:
         case KVM_EXIT_INTR:
@@ -272,7 +334,14 @@ static int load_guest(struct vmm *v, const struct vm_config *cfg, struct vm_kern
     if (at == 0)
         return -1;
     memcpy(guest_ptr(&v->mem, at, ilen), initrd, ilen);
-    autofree char *cmdline = vm_kernel_cmdline(cfg, "");
+    autofree char *devices = xstrdup("");
+    for (unsigned i = 0; i < v->ndev; i++) {
+        autofree char *e = virtio_cmdline_entry(&v->dev[i]);
+        char *more = xasprintf("%s%s", devices, e);
+        free(devices);
+        devices = more;
+    }
+    autofree char *cmdline = vm_kernel_cmdline(cfg, devices);
     return vm_boot_info(&v->mem, cmdline, at, ilen, err);
 }
 
@@ -316,9 +385,24 @@ static int vm_make(struct vmm *v, const struct vm_config *cfg, cerr_t *err)
     return memory_make(v, ram, err);
 }
 
+/* The virtio devices, in the order the guest numbers them. */
+static int devices_make(struct vmm *v, const struct vm_config *cfg, int agent_fd, cerr_t *err)
+{
+    for (unsigned i = 0; i < 2; i++)
+        v->dev[i] = (struct virtio_dev){.mem = &v->mem,
+                                        .base = VM_MMIO_BASE + i * VIRTIO_MMIO_SIZE,
+                                        .irq = VIRTIO_IRQ0 + i,
+                                        .interrupt = pulse_irq,
+                                        .ctx = v};
+    if (virtio_console_init(&v->dev[DEV_CONSOLE], agent_fd, AGENT_PORT_NAME, err) < 0 ||
+        virtio_blk_init(&v->dev[DEV_BLK], cfg->image, err) < 0)
+        return -1;
+    v->ndev = 2;
+    return 0;
+}
+
 int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
 {
-    (void)agent_fd;       /* the agent's virtio-console comes next */
     static struct vmm vm; /* lives as long as the process, which is the VM */
     struct vmm *v = &vm;
     *v = (struct vmm){.kvm = -1, .vm = -1, .mem_fd = -1};
@@ -328,7 +412,8 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
     /* One vCPU until the guest is told of more (an MP table, next). */
     v->nvcpus = 1;
     struct vm_kernel k;
-    if (vm_make(v, cfg, err) < 0 || load_guest(v, cfg, &k, err) < 0)
+    if (vm_make(v, cfg, err) < 0 || devices_make(v, cfg, agent_fd, err) < 0 ||
+        load_guest(v, cfg, &k, err) < 0)
         return -1;
     autofree struct kvm_cpuid2 *cpuid = supported_cpuid(v->kvm, err);
     if (cpuid == NULL)
@@ -341,8 +426,11 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
         if (vcpu_make(v, &v->vcpus[i], cpuid, k.pvh_entry, err) < 0)
             return -1;
     }
+    int e = pthread_create(&v->io, NULL, io_loop, v);
+    if (e != 0)
+        return cerr_set(err, e, "I/O thread: pthread_create");
     for (unsigned i = 0; i < v->nvcpus; i++) {
-        int e = pthread_create(&v->vcpus[i].thread, NULL, vcpu_loop, &v->vcpus[i]);
+        e = pthread_create(&v->vcpus[i].thread, NULL, vcpu_loop, &v->vcpus[i]);
         if (e != 0)
             return cerr_set(err, e, "vCPU %u: pthread_create", i);
     }
