@@ -32,10 +32,13 @@ elif [ ! -e /dev/kvm ]; then
 else
     skip "refusal of an unusable /dev/kvm" "this host's /dev/kvm is not PVM"
 fi
-# A network namespace path needs virtio-net, not built yet: refused by check.
-if [ -d /sys/module/kvm_pvm ] || [ ! -e /dev/kvm ]; then
-    skip "network namespace path refused" "refused earlier for /dev/kvm on this host"
-fi
+# More memory than fits below the device window: refused by check, first.
+id=$(newid mem)
+cp -a "$B" "$WORK/bmem"
+cfg "$WORK/bmem" "c['linux'].setdefault('resources', {})['memory'] = {'limit': 4 << 30}"
+fails "4 GiB of guest memory is refused up front" "$id" \
+    'vm level: linux.resources.memory.limit: 4096 MiB, at most 3328 MiB' \
+    cella --isolation vm create --bundle "$WORK/bmem" "$id"
 
 # ---- for real, in a TCG guest with nested SVM ----------------------------------------------
 KV=$(ls /lib/modules 2> /dev/null | grep -- '-amd64$' | sort -V | tail -1)
@@ -80,10 +83,15 @@ copy_prog "$CELLA" cella/cella
 copy_prog "$(command -v mkfs.erofs)" bin/mkfs.erofs
 cp -L "$KERNEL" "$L1/cella/vmlinux"
 cp "$AGENT" "$L1/cella/cella-agent.cpio"
-args "$B" 'echo hello from the vm level; exit 7'
+args "$B" 'echo hello from the vm level; echo to stderr >&2; exit 7'
 cp -a "$B" "$L1/bundle"
+cp -a "$B" "$WORK/b2"
+args "$WORK/b2" 'echo started; exec sleep 600'
+cp -a "$WORK/b2" "$L1/bundle2"
 cat > "$L1/init" <<'EOI'
 #!/bin/sh
+# Inside the TCG guest: one "VMTEST ok - NAME" or "VMTEST not ok - NAME"
+# line per check, "VMTEST figure: ..." lines, "VMTEST done" at the end.
 export PATH=/bin:/sbin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp; mount -t tmpfs run /run; mount -t tmpfs vt /var/tmp
@@ -91,19 +99,60 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 for m in irqbypass kvm ccp kvm-amd; do insmod /modules/$m.ko || echo "VMTEST insmod $m failed"; done
 echo "VMTEST L1 up at $(cut -d' ' -f1 /proc/uptime) s, /dev/kvm: $(ls /dev/kvm 2>&1)"
 export CELLA_KERNEL=/cella/vmlinux CELLA_AGENT_INITRD=/cella/cella-agent.cpio
-start=$(cut -d' ' -f1 /proc/uptime)
-timeout 90 /cella/cella --debug --root /run/cella --isolation vm run --bundle /bundle t1 \
-    > /tmp/out 2> /tmp/err < /dev/null
+c() { timeout 60 /cella/cella --root /run/cella "$@"; }
+up() { cut -d' ' -f1 /proc/uptime; }
+check() { # NAME: the exit status of the command before says
+    if [ $? = 0 ]; then echo "VMTEST ok - $1"; else echo "VMTEST not ok - $1"; fi
+}
+dump() { # the stderr and console of a failure
+    sed 's/^/VMTEST   stderr: /' /tmp/err | tail -5
+    [ -f /run/cella/$1/console.log ] && tail -20 /run/cella/$1/console.log | sed 's/^/VMTEST   console: /'
+}
+status() { c state $1 2>/dev/null | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"'; }
+
+# run in the foreground: stdout, stderr, exit code
+t0=$(up)
+c --isolation vm run --bundle /bundle t1 > /tmp/out 2> /tmp/err < /dev/null
 rc=$?
-echo "VMTEST run rc=$rc in $(echo "$(cut -d' ' -f1 /proc/uptime) $start" | awk '{print $1 - $2}') s"
-sed 's/^/VMTEST stdout: /' /tmp/out; sed 's/^/VMTEST stderr: /' /tmp/err | tail -20
-# A VM that did not end: its console (the monitor keeps it while the VM runs).
-[ -f /run/cella/t1/console.log ] && tail -80 /run/cella/t1/console.log | sed 's/^/VMTEST console: /'
-if [ $rc = 7 ] && grep -qx 'hello from the vm level' /tmp/out; then
-    echo "VMTEST RESULT: PASS"
-else
-    echo "VMTEST RESULT: FAIL"
+echo "VMTEST figure: run (create, boot to READY, the command, delete) $(echo "$(up) $t0" | awk '{print $1 - $2}') s"
+[ $rc = 7 ] && grep -qx 'hello from the vm level' /tmp/out && grep -qx 'to stderr' /tmp/err
+check "vm run: stdout, stderr and exit code 7" || dump t1
+[ ! -e /run/cella/t1 ]; check "vm run: nothing left in the state root"
+
+# create / start / exec / kill / delete
+t0=$(up)
+c --isolation vm create --bundle /bundle2 t2 > /tmp/out2 2> /tmp/err < /dev/null
+check "vm create boots to the agent's READY" || dump t2
+echo "VMTEST figure: create to READY $(echo "$(up) $t0" | awk '{print $1 - $2}') s"
+[ "$(status t2)" = created ]; check "state: created"
+pid=$(c state t2 | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$')
+if [ -n "$pid" ] && [ -r /proc/$pid/smaps_rollup ]; then
+    awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Pss_Shmem:/ {s=$2} END {printf "VMTEST figure: VMM process RSS %d KiB, PSS %d KiB, PSS without guest memory (shmem) %d KiB\n", r, p, p - s}' /proc/$pid/smaps_rollup
+    echo "VMTEST figure: VMM threads $(ls /proc/$pid/task | wc -l)"
 fi
+c start t2 2>> /tmp/err && [ "$(status t2)" = running ]
+check "start: running" || dump t2
+out=$(c exec t2 sh -c 'echo exec-ok; exit 3' 2>> /tmp/err)
+[ $? = 3 ] && [ "$out" = exec-ok ]
+check "exec: stdout and exit code 3" || dump t2
+c kill t2 TERM 2>> /tmp/err
+i=0
+while [ $i -lt 300 ] && [ "$(status t2)" != stopped ]; do i=$((i + 1)); sleep 0.1; done
+[ "$(status t2)" = stopped ]; check "kill TERM: the process ends, the VM stops" || dump t2
+c delete t2 2>> /tmp/err && [ ! -e /run/cella/t2 ] && ! kill -0 "$pid" 2> /dev/null
+check "delete: nothing left (state, VMM process)"
+grep -qx started /tmp/out2; check "create's stdout gets process 0's output"
+
+# A failure inside the VMM (a kernel that is no vmlinux): one line, nothing left
+CELLA_KERNEL=/cella/cella-agent.cpio c --isolation vm create --bundle /bundle2 t3 \
+    > /dev/null 2> /tmp/err3 < /dev/null
+rc=$?
+sed 's/^/VMTEST   stderr: /' /tmp/err3
+[ $rc != 0 ] && [ "$(wc -l < /tmp/err3)" = 1 ] &&
+    grep -q 'cella-monitor: /cella/cella-agent.cpio: not an ELF file' /tmp/err3 &&
+    [ ! -e /run/cella/t3 ] && [ -z "$(ls /sys/fs/cgroup | grep t3)" ]
+check "the VMM's failure: one line naming it, nothing left"
+echo "VMTEST done"
 poweroff -f
 EOI
 chmod +x "$L1/init"
@@ -115,24 +164,19 @@ timeout -k 5 240 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographi
     -append "console=ttyS0 panic=-1 quiet" < /dev/null > "$WORK/l1.log" 2>&1
 rc=$?
 echo "# the L1 guest ran $(($(date +%s) - t0)) s (qemu rc=$rc)"
-grep -a '^VMTEST' "$WORK/l1.log" | sed 's/^/# /'
+tr -d '\r' < "$WORK/l1.log" | grep -a '^VMTEST \(L1\|figure\|  \)' | sed 's/^/# /'
 if ! grep -aq 'VMTEST L1 up.*/dev/kvm: /dev/kvm' "$WORK/l1.log"; then
     not_ok "the TCG guest has a /dev/kvm (nested SVM)"
     tail -20 "$WORK/l1.log" | sed 's/^/# /'
 else
     ok "the TCG guest has a /dev/kvm (nested SVM)"
-    # The guest kernel ran to its init (the agent) and wrote through the
-    # VMM's serial port: the agent's own lines reach the console log.
-    if grep -aq '^VMTEST RESULT: PASS' "$WORK/l1.log" ||
-        grep -aq '^VMTEST stderr: .*cella-agent: ' "$WORK/l1.log"; then
-        ok "the guest kernel boots to the agent under cella's VMM (serial console)"
-    else
-        not_ok "the guest kernel boots to the agent under cella's VMM (serial console)"
-    fi
-    if grep -aq '^VMTEST RESULT: PASS' "$WORK/l1.log"; then
-        ok "cella --isolation vm run under nested SVM: stdout and exit code"
-    else
-        not_ok "cella --isolation vm run under nested SVM: stdout and exit code"
-    fi
+    while IFS= read -r line; do
+        case $line in
+            "VMTEST ok - "*) ok "nested SVM: ${line#VMTEST ok - }" ;;
+            "VMTEST not ok - "*) not_ok "nested SVM: ${line#VMTEST not ok - }" ;;
+        esac
+    done < <(tr -d '\r' < "$WORK/l1.log" | grep -a '^VMTEST \(not \)\?ok - ')
+    grep -aq '^VMTEST done' "$WORK/l1.log" && ok "the test inside the TCG guest ran to its end" ||
+        not_ok "the test inside the TCG guest ran to its end"
 fi
 plan_done

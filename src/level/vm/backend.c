@@ -42,6 +42,11 @@ int vm_kvm_usable(cerr_t *err)
 static int configure(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     (void)s;
+    if ((uint64_t)cfg->mem_mib << 20 > VM_RAM_MAX)
+        return cerr_set(err, 0,
+                        "vm level: linux.resources.memory.limit: %u MiB, at most %llu MiB (the "
+                        "guest's RAM lies below its devices at 0x%llx)",
+                        cfg->mem_mib, VM_RAM_MAX >> 20, VM_RAM_MAX);
     if (vm_kvm_usable(err) < 0)
         return -1;
     cfg->boot_timeout_s = 30; /* nested virtualization boots in seconds */

@@ -160,6 +160,10 @@ static int net_check(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 static int config_host(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     const struct vm_backend *b = cfg->backend;
+    /* The sizes first: the backend may refuse what it cannot give. */
+    cfg->vcpus = spec_vcpus(&s->linux_.resources);
+    cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
+    cfg->readonly = s->root.readonly;
     if (b->configure(cfg, s, err) < 0)
         return -1;
     cfg->kernel = find_guest_file(b, "CELLA_KERNEL", "vmlinux", "guest kernel",
@@ -170,9 +174,6 @@ static int config_host(struct vm_config *cfg, const struct spec *s, cerr_t *err)
                                   "guest agent initramfs", "run `make` to build it", err);
     if (cfg->initrd == NULL)
         return -1;
-    cfg->vcpus = spec_vcpus(&s->linux_.resources);
-    cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
-    cfg->readonly = s->root.readonly;
     return boot_timeout(b, s, &cfg->boot_timeout_s, err);
 }
 
