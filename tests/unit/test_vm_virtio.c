@@ -147,6 +147,7 @@ static void test_mmio_registers(void)
     /* Reset: status 0 clears the queues. */
     wr(&d, 0x070, 0);
     CHECK(rd(&d, 0x070) == 0 && !d.q[0].ready && d.q[0].size == 0);
+    virtio_release(&d);
 }
 
 /* A virtio-blk request: header, data, status. */
@@ -189,6 +190,7 @@ static void test_blk(void)
     CHECK(blk_req(&d, 4, 0, 0, 0) == 0);                  /* FLUSH */
     CHECK(blk_req(&d, 99, 0, 0, 1) == 2);                 /* unsupported */
     CHECK(used_idx(0) == 6);
+    virtio_release(&d);
     unlink(path);
     /* A missing image is create's error, naming it. */
     struct virtio_dev e = {0};
@@ -223,6 +225,7 @@ static void test_broken_ring(void)
     /* An available index running ahead of the ring. */
     d.q[0].last_avail = (uint16_t)(avail[1] - QSIZE - 1);
     CHECK(virtq_pop(&d.q[0], &mem, &ch) == -1);
+    virtio_release(&d);
 }
 
 struct control {
@@ -294,6 +297,7 @@ static void test_console(void)
     bool want;
     virtio_console_poll_fds(&d, &fd, &wake, &want);
     CHECK(fd == sv[1] && want);
+    virtio_release(&d);
     close(sv[0]);
     close(sv[1]);
 }

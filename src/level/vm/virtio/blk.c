@@ -106,6 +106,13 @@ static void notify(struct virtio_dev *d, unsigned q)
     virtio_signal(d);
 }
 
+static void release(struct virtio_dev *d)
+{
+    struct blk *b = d->priv;
+    close(b->fd);
+    free(b);
+}
+
 static const struct virtio_ops blk_ops = {
     .device_id = VIRTIO_ID_BLOCK,
     .features =
@@ -114,6 +121,7 @@ static const struct virtio_ops blk_ops = {
     .config_len = 16,
     .config = config,
     .notify = notify,
+    .release = release,
 };
 
 int virtio_blk_init(struct virtio_dev *d, const char *path, cerr_t *err)

@@ -225,6 +225,15 @@ static void reset(struct virtio_dev *d)
     c->npending = 0;
 }
 
+/* fd is the caller's. */
+static void release(struct virtio_dev *d)
+{
+    struct console *c = CON(d);
+    close(c->wake);
+    free(c->name);
+    free(c);
+}
+
 static const struct virtio_ops console_ops = {
     .device_id = VIRTIO_ID_CONSOLE,
     .features = 1ull << VIRTIO_CONSOLE_F_MULTIPORT,
@@ -234,6 +243,7 @@ static const struct virtio_ops console_ops = {
     .notify = notify,
     .driver_ok = driver_ok,
     .reset = reset,
+    .release = release,
 };
 
 int virtio_console_init(struct virtio_dev *d, int fd, const char *name, cerr_t *err)

@@ -193,6 +193,13 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, 
     }
 }
 
+void virtio_release(struct virtio_dev *d)
+{
+    if (d->ops != NULL && d->ops->release != NULL)
+        d->ops->release(d);
+    d->priv = NULL;
+}
+
 char *virtio_cmdline_entry(const struct virtio_dev *d)
 {
     return xasprintf(" virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)d->base, d->irq);

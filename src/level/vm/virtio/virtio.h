@@ -61,6 +61,7 @@ struct virtio_ops {
     /* After DRIVER_OK (the device may start), and at reset (status 0). */
     void (*driver_ok)(struct virtio_dev *d);
     void (*reset)(struct virtio_dev *d);
+    void (*release)(struct virtio_dev *d); /* frees d->priv */
 };
 
 struct virtio_dev {
@@ -83,6 +84,8 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, 
 void virtio_signal(struct virtio_dev *d);
 /* The driver broke a ring: the device stops until reset. */
 void virtio_broken(struct virtio_dev *d);
+/* Frees the device's state (the VMM's devices live as long as it). */
+void virtio_release(struct virtio_dev *d);
 /* " virtio_mmio.device=4K@0x...:IRQ" for the command line. */
 char *virtio_cmdline_entry(const struct virtio_dev *d);
 
