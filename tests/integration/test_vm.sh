@@ -88,6 +88,23 @@ cp -a "$B" "$L1/bundle"
 cp -a "$B" "$WORK/b2"
 args "$WORK/b2" 'echo started; exec sleep 600'
 cp -a "$WORK/b2" "$L1/bundle2"
+cp -a "$B" "$WORK/b5"
+args "$WORK/b5" 'grep -c ^processor /proc/cpuinfo'
+cfg "$WORK/b5" "c['linux'].setdefault('resources', {})['cpu'] = {'quota': 200000, 'period': 100000}"
+cp -a "$WORK/b5" "$L1/bundle5"
+# A "kernel" whose PVH entry is ud2, with no IDT: the guest triple-faults.
+python3 - "$L1/cella/crash.elf" <<'EOP'
+import struct, sys
+code = b"\x0f\x0b"
+note = struct.pack("<III", 4, 4, 18) + b"Xen\0" + struct.pack("<I", 0x1000000)
+eh = 64; ph = 56
+off_note = eh + 2 * ph; off_code = off_note + len(note)
+ehdr = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack(
+    "<HHIQQQIHHHHHH", 2, 62, 1, 0x1000000, eh, 0, 0, eh, ph, 2, 0, 0, 0)
+load = struct.pack("<IIQQQQQQ", 1, 5, off_code, 0, 0x1000000, len(code), len(code), 0x1000)
+pnote = struct.pack("<IIQQQQQQ", 4, 4, off_note, 0, 0, len(note), len(note), 4)
+open(sys.argv[1], "wb").write(ehdr + load + pnote + note + code)
+EOP
 cat > "$L1/init" <<'EOI'
 #!/bin/sh
 # Inside the TCG guest: one "VMTEST ok - NAME" or "VMTEST not ok - NAME"
@@ -101,8 +118,8 @@ echo "VMTEST L1 up at $(cut -d' ' -f1 /proc/uptime) s, /dev/kvm: $(ls /dev/kvm 2
 export CELLA_KERNEL=/cella/vmlinux CELLA_AGENT_INITRD=/cella/cella-agent.cpio
 c() { timeout 60 /cella/cella --root /run/cella "$@"; }
 up() { cut -d' ' -f1 /proc/uptime; }
-check() { # NAME: the exit status of the command before says
-    if [ $? = 0 ]; then echo "VMTEST ok - $1"; else echo "VMTEST not ok - $1"; fi
+check() { # NAME: the exit status of the command before says; returns it
+    if [ $? = 0 ]; then echo "VMTEST ok - $1"; else echo "VMTEST not ok - $1" && return 1; fi
 }
 dump() { # the stderr and console of a failure
     sed 's/^/VMTEST   stderr: /' /tmp/err | tail -5
@@ -119,6 +136,15 @@ echo "VMTEST figure: run (create, boot to READY, the command, delete) $(echo "$(
 check "vm run: stdout, stderr and exit code 7" || dump t1
 [ ! -e /run/cella/t1 ]; check "vm run: nothing left in the state root"
 
+# two vCPUs (the spec's CPU quota): the guest sees both (the MP table)
+t0=$(up)
+c --isolation vm run --bundle /bundle5 t5 > /tmp/out5 2> /tmp/err5 < /dev/null
+rc=$?
+echo "VMTEST figure: run with 2 vCPUs $(echo "$(up) $t0" | awk '{print $1 - $2}') s"
+[ $rc = 0 ] && [ "$(cat /tmp/out5)" = 2 ]
+check "2 vCPUs: the guest sees 2 processors" ||
+    { sed 's/^/VMTEST   out: /' /tmp/out5; sed 's/^/VMTEST   err: /' /tmp/err5 | tail -5; }
+
 # create / start / exec / kill / delete
 t0=$(up)
 c --isolation vm create --bundle /bundle2 t2 > /tmp/out2 2> /tmp/err < /dev/null
@@ -132,6 +158,12 @@ if [ -n "$pid" ] && [ -r /proc/$pid/smaps_rollup ]; then
 fi
 c start t2 2>> /tmp/err && [ "$(status t2)" = running ]
 check "start: running" || dump t2
+c pause t2 2> /tmp/errp && [ "$(status t2)" = paused ] && c resume t2 2>> /tmp/errp &&
+    [ "$(status t2)" = running ]
+check "pause, resume (the VMM process stopped, then continued)" ||
+    { sed 's/^/VMTEST   pause: /' /tmp/errp; echo "VMTEST   state: $(status t2)";
+      for t in $(cat /sys/fs/cgroup/cella/t2/cgroup.threads); do
+          echo "VMTEST   thread $t $(cat /proc/$t/comm) $(cut -d' ' -f3 /proc/$t/stat)"; done; }
 out=$(c exec t2 sh -c 'echo exec-ok; exit 3' 2>> /tmp/err)
 [ $? = 3 ] && [ "$out" = exec-ok ]
 check "exec: stdout and exit code 3" || dump t2
@@ -152,6 +184,15 @@ sed 's/^/VMTEST   stderr: /' /tmp/err3
     grep -q 'cella-monitor: /cella/cella-agent.cpio: not an ELF file' /tmp/err3 &&
     [ ! -e /run/cella/t3 ] && [ -z "$(ls /sys/fs/cgroup | grep t3)" ]
 check "the VMM's failure: one line naming it, nothing left"
+# A guest that crashes before READY: the VMM's own line says how.
+CELLA_KERNEL=/cella/crash.elf c --isolation vm create --bundle /bundle2 t4 \
+    > /dev/null 2> /tmp/err4 < /dev/null
+rc=$?
+sed 's/^/VMTEST   stderr: /' /tmp/err4
+[ $rc != 0 ] && [ "$(wc -l < /tmp/err4)" = 1 ] &&
+    grep -q 'cella-vm: vCPU 0: the guest reset itself (triple fault)' /tmp/err4 &&
+    [ ! -e /run/cella/t4 ]
+check "a guest that triple-faults: one line naming it, nothing left"
 echo "VMTEST done"
 poweroff -f
 EOI

@@ -338,6 +338,69 @@ static void test_serial_output(void)
     close(p[1]);
 }
 
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s = (uint8_t)(s + p[i]);
+    return s;
+}
+
+/* What Linux's mpparse checks and reads. */
+static void test_mptable(void)
+{
+    struct guest_mem m = mem_new(32 * MIB);
+    cerr_t err = NULL;
+    CHECK(vm_mptable(&m, 3, &err) == 0);
+    const uint8_t *fp = m.host + VM_MPTABLE_ADDR;
+    CHECK(memcmp(fp, "_MP_", 4) == 0 && fp[8] == 1 && fp[9] == 4 && sum(fp, 16) == 0);
+    uint32_t at;
+    memcpy(&at, fp + 4, 4);
+    const uint8_t *cfg = m.host + at;
+    uint16_t len, count;
+    memcpy(&len, cfg + 4, 2);
+    memcpy(&count, cfg + 34, 2);
+    CHECK(memcmp(cfg, "PCMP", 4) == 0 && sum(cfg, len) == 0);
+    CHECK(16u + len == vm_mptable_size(3) && VM_MPTABLE_ADDR + 16 + len <= 0x100000);
+    /* The entries: three processors (the first the BSP), the bus, the
+     * IOAPIC after the APIC ids, 16 ISA interrupts, two local ones. */
+    const uint8_t *e = cfg + 44;
+    unsigned cpus = 0, bsp = 0, ioapic = 0, ints = 0, lints = 0;
+    for (unsigned i = 0; i < count; i++) {
+        switch (e[0]) {
+        case 0:
+            CHECK(e[1] == cpus && (e[3] & 1));
+            bsp += (e[3] & 2) != 0;
+            cpus++;
+            e += 20;
+            continue;
+        case 2:
+            ioapic++;
+            CHECK(e[1] == 3 && (e[3] & 1));
+            break;
+        case 3:
+            CHECK(e[5] == e[7] && e[6] == 3); /* ISA irq n on pin n */
+            ints++;
+            break;
+        case 4:
+            lints++;
+            break;
+        }
+        e += 8;
+    }
+    CHECK(cpus == 3 && bsp == 1 && ioapic == 1 && ints == 16 && lints == 2);
+    CHECK(e == cfg + len);
+    /* The area is reserved in the memory map. */
+    struct vm_e820 map[8];
+    size_t n = vm_e820(32 * MIB, map, 8);
+    bool reserved = false;
+    for (size_t i = 0; i < n; i++)
+        reserved |= map[i].type == E820_RESERVED && map[i].addr <= VM_MPTABLE_ADDR &&
+                    map[i].addr + map[i].size >= VM_MPTABLE_ADDR + vm_mptable_size(3);
+    CHECK(reserved);
+    free(m.host);
+}
+
 static void test_i8042(void)
 {
     CHECK(i8042_in(0x64) == 0); /* input buffer empty: reboot=k goes on */
@@ -359,6 +422,7 @@ int main(void)
     RUN(test_cpuid_filter);
     RUN(test_serial_probe);
     RUN(test_serial_output);
+    RUN(test_mptable);
     RUN(test_i8042);
     return UNIT_DONE();
 }

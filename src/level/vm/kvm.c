@@ -342,6 +342,8 @@ static int load_guest(struct vmm *v, const struct vm_config *cfg, struct vm_kern
         devices = more;
     }
     autofree char *cmdline = vm_kernel_cmdline(cfg, devices);
+    if (v->nvcpus > 1 && vm_mptable(&v->mem, v->nvcpus, err) < 0)
+        return -1;
     return vm_boot_info(&v->mem, cmdline, at, ilen, err);
 }
 
@@ -409,8 +411,8 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
     pthread_mutex_init(&v->lock, NULL);
     pthread_cond_init(&v->ended, NULL);
     serial_init(&v->serial, 1, serial_irq, v);
-    /* One vCPU until the guest is told of more (an MP table, next). */
-    v->nvcpus = 1;
+    /* The guest learns of more than one from the MP table (mptable.c). */
+    v->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
     struct vm_kernel k;
     if (vm_make(v, cfg, err) < 0 || devices_make(v, cfg, agent_fd, err) < 0 ||
         load_guest(v, cfg, &k, err) < 0)

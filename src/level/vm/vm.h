@@ -40,6 +40,7 @@ static inline void *guest_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t 
 #define VM_CMDLINE_ADDR 0x20000ull
 #define VM_CMDLINE_MAX  0x10000ull
 #define VM_LOW_RAM_END  0x9fc00ull /* below the EBDA, as a PC has it */
+#define VM_MPTABLE_ADDR 0xf0000ull /* in the reserved BIOS area */
 #define VM_HIGH_RAM     0x100000ull
 #define VM_MMIO_BASE    0xd0000000ull /* virtio-mmio devices, 4 KiB each */
 #define VM_RAM_MAX      VM_MMIO_BASE
@@ -79,6 +80,10 @@ int vm_boot_info(struct guest_mem *m, const char *cmdline, uint64_t initrd_addr,
 void vm_boot_regs(uint32_t entry, struct kvm_regs *regs, struct kvm_sregs *sregs);
 /* The kernel command line cella's guest needs (the agent's words). */
 char *vm_kernel_cmdline(const struct vm_config *cfg, const char *devices);
+
+/* mptable.c: the MP table of n vCPUs at VM_MPTABLE_ADDR (SMP without ACPI). */
+size_t vm_mptable_size(unsigned ncpus);
+int vm_mptable(struct guest_mem *m, unsigned ncpus, cerr_t *err);
 
 /* kvm.c: CPUID as KVM supports it, adjusted for vCPU `index` of `n`. */
 void vm_cpuid_filter(struct kvm_cpuid2 *c, unsigned index, unsigned n);
