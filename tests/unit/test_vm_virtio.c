@@ -134,6 +134,12 @@ static void test_mmio_registers(void)
     wr(&d, 0x038, 8);
     wr(&d, 0x044, 1);
     CHECK(!d.q[0].ready); /* no rings yet */
+    /* Misaligned rings are refused. */
+    wr(&d, 0x080, DESC + 8);
+    wr(&d, 0x090, AVAIL);
+    wr(&d, 0x0a0, USED + 2);
+    wr(&d, 0x044, 1);
+    CHECK(!d.q[0].ready);
     driver_init(&d, 1);
     CHECK(d.q[0].ready && d.q[0].desc == DESC && d.q[0].used == USED);
     /* A running queue's addresses stay. */

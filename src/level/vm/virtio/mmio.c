@@ -153,7 +153,10 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, 
             q->size = (uint16_t)v;
         break;
     case QUEUE_READY:
-        if (q && v == 1 && q->size && q->desc && q->avail && q->used)
+        /* The rings' alignments (virtio 1.x, 2.7): the VMM reads their
+         * indices with aligned atomic accesses. */
+        if (q && v == 1 && q->size && q->desc && q->avail && q->used && !(q->desc & 15) &&
+            !(q->avail & 1) && !(q->used & 3))
             q->ready = true;
         else if (q && v == 0)
             q->ready = false;
