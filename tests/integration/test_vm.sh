@@ -174,6 +174,12 @@ while [ $i -lt 300 ] && [ "$(status t2)" != stopped ]; do i=$((i + 1)); sleep 0.
 c delete t2 2>> /tmp/err && [ ! -e /run/cella/t2 ] && ! kill -0 "$pid" 2> /dev/null
 check "delete: nothing left (state, VMM process)"
 grep -qx started /tmp/out2; check "create's stdout gets process 0's output"
+# A paused VM is deleted by force: the stopped VMM is killed, nothing left
+c --isolation vm run -d --bundle /bundle2 t6 > /dev/null 2> /tmp/err6 < /dev/null &&
+    pid6=$(c state t6 | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$') &&
+    c pause t6 2>> /tmp/err6 && c delete --force t6 2>> /tmp/err6 && [ ! -e /run/cella/t6 ] &&
+    ! kill -0 "$pid6" 2> /dev/null
+check "delete --force of a paused VM: nothing left" || sed 's/^/VMTEST   err: /' /tmp/err6
 
 # A failure inside the VMM (a kernel that is no vmlinux): one line, nothing left
 CELLA_KERNEL=/cella/cella-agent.cpio c --isolation vm create --bundle /bundle2 t3 \
