@@ -56,6 +56,7 @@ $(BUILD)/cella: $(OBJS)
 	ln -sf cella $(BUILD)/cella-container
 	ln -sf cella $(BUILD)/cella-qemu
 	ln -sf cella $(BUILD)/cella-sandbox
+	ln -sf cella $(BUILD)/cella-vm
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +105,7 @@ install: all
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-qemu
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-sandbox
+	ln -sf cella $(DESTDIR)/usr/local/bin/cella-vm
 	if [ -e $(BUILD)/vmlinux ]; then \
 		install -D -m 0644 $(BUILD)/vmlinux $(DESTDIR)/usr/local/lib/cella/vmlinux; \
 	fi

@@ -14,6 +14,9 @@ PKGS="$PKGS lld wasi-libc libclang-rt-14-dev-wasm32"
 PKGS="$PKGS erofs-utils"
 # The qemu level's VMM (its microvm machine; TCG here, KVM with vmx/svm).
 PKGS="$PKGS qemu-system-x86"
+# The vm level's test (tests/integration/test_vm.sh): a TCG guest running
+# Debian's kernel with kvm-amd (nested SVM) gives cella's VMM a real /dev/kvm.
+PKGS="$PKGS linux-image-amd64 kmod cpio"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
 if [ "${1:-}" = "--only" ]; then
     shift

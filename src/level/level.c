@@ -12,7 +12,7 @@
 
 static const struct level_entry levels[] = {
     {"container", &container_level, NULL}, {"sandbox", &sandbox_level, NULL},
-    {"qemu", &qemu_level, NULL},           {"vm", NULL, "cella's own VMM level is not built yet"},
+    {"qemu", &qemu_level, NULL},           {"vm", &vm_level, NULL},
     {"wasm", &wasm_level, NULL},
 };
 

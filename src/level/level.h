@@ -130,5 +130,6 @@ extern const struct level_ops container_level;
 extern const struct level_ops wasm_level;
 extern const struct level_ops qemu_level;
 extern const struct level_ops sandbox_level;
+extern const struct level_ops vm_level;
 
 #endif

@@ -89,7 +89,12 @@ fails "unknown isolation level from the annotation" "$id" 'unknown isolation lev
 reset
 cfg "$B" "c['annotations']={'run.cella.isolation':'vm'}"
 id=$(newid e)
-fails "isolation level vm: not built yet" "$id" 'vm.*not built' cella create --bundle "$B" "$id"
+if grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    skip "isolation level vm without hardware virtualization is refused" "this host has vmx/svm"
+else
+    fails "isolation level vm without hardware virtualization is refused" "$id" \
+        '^cella: vm level: .*(/dev/kvm|vmx|svm)' cella create --bundle "$B" "$id"
+fi
 reset
 id=$(newid e)
 fails "--isolation bogus" "$id" 'unknown isolation level `?bogus`?.*--isolation' "$CELLA" --root "$ROOT" --isolation bogus create --bundle "$B" "$id"

@@ -23,17 +23,7 @@ static bool host_has_kvm(void)
     const char *force = getenv("CELLA_QEMU_ACCEL");
     if (force != NULL && *force)
         return strcmp(force, "kvm") == 0;
-    if (access("/dev/kvm", R_OK | W_OK) != 0)
-        return false;
-    autofree char *info = read_file("/proc/cpuinfo", NULL, NULL);
-    if (info == NULL)
-        return false;
-    const char *flags = strstr(info, "\nflags");
-    const char *eol = flags ? strchr(flags + 1, '\n') : NULL;
-    if (eol == NULL)
-        return false;
-    autofree char *line = strndup(flags, (size_t)(eol - flags));
-    return line && (strstr(line, " vmx") || strstr(line, " svm"));
+    return access("/dev/kvm", R_OK | W_OK) == 0 && vm_host_vmx_svm();
 }
 
 /* Under TCG the guest's TSC runs at the host's rate; telling the guest that

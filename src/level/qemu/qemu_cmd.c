@@ -63,10 +63,8 @@ char *qemu_kernel_cmdline(const struct vm_config *cfg)
     autofree char *tsc = !q->kvm && q->tsc_khz
                              ? xasprintf(" tsc_early_khz=%lu tsc=reliable", q->tsc_khz)
                              : xstrdup("");
-    return xasprintf("console=ttyS0 reboot=k panic=-1 quiet%s%s cella.root=/dev/vda "
-                     "cella.rootfstype=%s%s %s",
-                     up, tsc, cfg->fstype, cfg->readonly ? " cella.readonly=1" : "",
-                     cfg->guest_net);
+    autofree char *agent = vm_agent_words(cfg);
+    return xasprintf("console=ttyS0 reboot=k panic=-1 quiet%s%s %s", up, tsc, agent);
 }
 
 char **qemu_argv(const struct vm_config *cfg, int agent_fd)

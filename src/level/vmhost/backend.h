@@ -23,8 +23,9 @@ struct vm_backend {
      * (boot-timeout; accel, vcpus, memory in `state`) and "CELLA_QEMU_"
      * (BOOT_TIMEOUT). */
     const char *annotation_prefix, *env_prefix;
-    /* First, from the spec and the host: find the VMM and choose how it
-     * runs. Fills cfg->vmm (the backend's part, freed by release) and the
+    /* First, from the spec and the host (cfg->vcpus, mem_mib and readonly
+     * are set): find the VMM and choose how it runs, refuse what it cannot
+     * give. Fills cfg->vmm (the backend's part, freed by release) and the
      * default cfg->boot_timeout_s. */
     int (*configure)(struct vm_config *cfg, const struct spec *s, cerr_t *err);
     void (*release)(struct vm_config *cfg);
@@ -49,6 +50,13 @@ struct vm_backend {
      * NULL-terminated: a failed boot's reason is picked from the console by
      * them (after the monitor's, before the agent's and a kernel panic). */
     const char *const *console_marks;
+    /* The VMM stops writing the console log at VM_CONSOLE_MAX bytes itself
+     * (cella's VMM: its guest memory is a memfd, which the RLIMIT_FSIZE
+     * bounding QEMU's log would bound too). */
+    bool console_bounded;
 };
+
+/* The console log's bound: the guest's serial output beyond is dropped. */
+#define VM_CONSOLE_MAX (1 << 20)
 
 #endif

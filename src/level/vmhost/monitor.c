@@ -28,7 +28,6 @@
 
 #define MAX_CLIENTS 64
 #define IO_CHUNK    65536
-#define CONSOLE_MAX (1 << 20)
 /* Queued for the agent beyond this, the stdin relays are not read: a guest
  * that reads slowly (or not at all) makes them wait, not the monitor. */
 #define OUT_HIGH (256 * 1024)
@@ -181,8 +180,10 @@ static void __attribute__((noreturn)) exec_vm(struct mon *m, int guest_end, int 
      * kernel's messages): bounded, or a guest writing without end would fill
      * ROOT, a tmpfs (the host's memory). Beyond the bound the VMM's writes
      * fail (EFBIG: SIGXFSZ is ignored) and the output is dropped; the VMM
-     * writes no other file (the image is read-only). */
-    setrlimit(RLIMIT_FSIZE, &(struct rlimit){CONSOLE_MAX, CONSOLE_MAX});
+     * writes no other file (the image is read-only). A VMM that bounds it
+     * itself is spared the limit (backend.h: console_bounded). */
+    if (!m->a->cfg->backend->console_bounded)
+        setrlimit(RLIMIT_FSIZE, &(struct rlimit){VM_CONSOLE_MAX, VM_CONSOLE_MAX});
     signal(SIGXFSZ, SIG_IGN);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0)

@@ -160,6 +160,10 @@ static int net_check(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 static int config_host(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
     const struct vm_backend *b = cfg->backend;
+    /* The sizes first: the backend may refuse what it cannot give. */
+    cfg->vcpus = spec_vcpus(&s->linux_.resources);
+    cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
+    cfg->readonly = s->root.readonly;
     if (b->configure(cfg, s, err) < 0)
         return -1;
     cfg->kernel = find_guest_file(b, "CELLA_KERNEL", "vmlinux", "guest kernel",
@@ -170,9 +174,6 @@ static int config_host(struct vm_config *cfg, const struct spec *s, cerr_t *err)
                                   "guest agent initramfs", "run `make` to build it", err);
     if (cfg->initrd == NULL)
         return -1;
-    cfg->vcpus = spec_vcpus(&s->linux_.resources);
-    cfg->mem_mib = spec_mem_mib(&s->linux_.resources);
-    cfg->readonly = s->root.readonly;
     return boot_timeout(b, s, &cfg->boot_timeout_s, err);
 }
 
@@ -212,6 +213,25 @@ void vm_config_free(struct vm_config *cfg)
         close(cfg->tap_fd);
     memset(cfg, 0, sizeof(*cfg));
     cfg->tap_fd = -1;
+}
+
+bool vm_host_vmx_svm(void)
+{
+    autofree char *info = read_file("/proc/cpuinfo", NULL, NULL);
+    if (info == NULL)
+        return false;
+    const char *flags = strstr(info, "\nflags");
+    const char *eol = flags ? strchr(flags + 1, '\n') : NULL;
+    if (eol == NULL)
+        return false;
+    autofree char *line = strndup(flags, (size_t)(eol - flags));
+    return line && (strstr(line, " vmx") || strstr(line, " svm"));
+}
+
+char *vm_agent_words(const struct vm_config *cfg)
+{
+    return xasprintf("cella.root=/dev/vda cella.rootfstype=%s%s %s", cfg->fstype,
+                     cfg->readonly ? " cella.readonly=1" : "", cfg->guest_net);
 }
 
 char **vm_config_annotations(const struct vm_config *cfg)

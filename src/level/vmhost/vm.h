@@ -40,6 +40,11 @@ void vm_config_free(struct vm_config *cfg);
 /* The absolute path of a program on PATH (or the usual directories when
  * PATH is unset), NULL when missing. */
 char *vm_find_program(const char *name);
+/* Whether the CPU has hardware virtualization (the vmx or svm flag). */
+bool vm_host_vmx_svm(void);
+/* The agent's words of the kernel command line (guest/agent/cmdline.c):
+ * the root disk, its type, read-only, the network (malloc'd). */
+char *vm_agent_words(const struct vm_config *cfg);
 /* The level's annotations for `state` (key, value, ..., NULL; malloc'd). */
 char **vm_config_annotations(const struct vm_config *cfg);
 /* One of the level's annotations, "run.cella.LEVEL.NAME" (malloc'd). */

@@ -66,7 +66,11 @@ static int make_cgroup(struct container *c, cerr_t *err)
         c->st->cgroup = NULL;
         return cerr_wrap(err, "linux.cgroupsPath");
     }
-    if (cgroup_create(c->st->cgroup, NULL, 0, err) < 0)
+    /* The default device rules and /dev/kvm: the VMM opens it from inside
+     * the cgroup (cella's VMM always, QEMU with -accel kvm). */
+    struct spec_dev_cgroup kvm = {true, 'c', 10, 232, (char *)"rw"};
+    struct spec_resources r = {.present = true, .devices = &kvm, .n_devices = 1};
+    if (cgroup_create(c->st->cgroup, &r, 0, err) < 0)
         return -1;
     return state_save(c->dirfd, c->st, err);
 }
