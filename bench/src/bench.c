@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "drivers.h"
+#include "env.h"
 #include "exec_start.h"
 #include "measure.h"
 #include "model.h"
@@ -80,12 +81,10 @@ static void read_env(struct bench_env *e)
     struct utsname u;
     if (uname(&u) == 0)
         snprintf(e->kernel, sizeof(e->kernel), "%.20s %.100s", u.sysname, u.release);
-    if (access("/sys/module/kvm_pvm", F_OK) == 0)
-        snprintf(e->virt, sizeof(e->virt), "PVM (software KVM)");
-    else if (vmx && access("/dev/kvm", F_OK) == 0)
-        snprintf(e->virt, sizeof(e->virt), "hardware KVM");
-    else
-        snprintf(e->virt, sizeof(e->virt), "none");
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm >= 0)
+        close(kvm);
+    env_virt(vmx, kvm >= 0, access("/sys/module/kvm_pvm", F_OK) == 0, e->virt, sizeof(e->virt));
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);

@@ -43,7 +43,7 @@ struct bench_env {
     char cpu_model[128];
     int cores;
     char kernel[128];
-    char virt[64]; /* "hardware KVM", "PVM (software KVM)", "none" */
+    char virt[64]; /* env_virt(): "hardware KVM", "PVM (software KVM)", "none: TCG only" */
     char date[40]; /* RFC 3339 */
 };
 
