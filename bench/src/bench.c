@@ -144,9 +144,11 @@ static int copy_file(const char *from, const char *to)
  * server_cpus: a cpuset for the server ("0"), so that it and the load
  * generator run on different CPUs; NULL: no pinning. wasm: httpd is the
  * wasm32-wasi build, run by cella's wasm level with its listening socket
- * preopened from the annotation run.cella.wasm.tcplisten. */
+ * preopened from the annotation run.cella.wasm.tcplisten. *config: the
+ * config.json text with MEASURE_CGROUP_MARK for linux.cgroupsPath, which the
+ * bench sets for each container (measure.c). */
 static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
-                       const char *server_cpus, cerr_t *err)
+                       const char *server_cpus, char **config, cerr_t *err)
 {
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return cerr_set(err, errno, "mkdir `%s`", dir);
@@ -163,11 +165,10 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
         return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
     if (copy_file(httpd, p) < 0)
         return cerr_set(err, errno, "copy `%s` to `%s`", httpd, p);
-    if (snprintf(p, sizeof(p), "%s/config.json", dir) >= (int)sizeof(p))
-        return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
-    FILE *f = fopen(p, "we");
+    size_t config_len = 0;
+    FILE *f = open_memstream(config, &config_len);
     if (f == NULL)
-        return cerr_set(err, errno, "create `%s`", p);
+        return cerr_set(err, errno, "config of `%s`", dir);
     static const char caps[] = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
     char args[64], annotations[160] = "";
     if (wasm) {
@@ -199,7 +200,8 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
             "    \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
             "   {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
             "    \"options\": [\"nosuid\", \"nodev\", \"size=65536k\"]}],\n"
-            " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},\n"
+            " \"linux\": {\"cgroupsPath\": \"" MEASURE_CGROUP_MARK "\",\n"
+            "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},\n"
             "   {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
             "   \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\"],\n"
             "   \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\"]%s%s%s}}\n",
@@ -207,7 +209,7 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
             server_cpus ? ",\n   \"resources\": {\"cpu\": {\"cpus\": \"" : "",
             server_cpus ? server_cpus : "", server_cpus ? "\"}}" : "");
     if (fclose(f) != 0)
-        return cerr_set(err, errno, "write `%s`", p);
+        return cerr_set(err, errno, "config of `%s`", dir);
     return 0;
 }
 
@@ -448,7 +450,7 @@ static int run(struct options o, cerr_t *err)
                                .quick = o.quick};
     int rc = 1;
     char tmpl[] = "/tmp/cella-bench.XXXXXX";
-    char *dir = NULL;
+    char *dir = NULL, *config = NULL, *wasm_config = NULL;
     if (httpd == NULL) {
         cerr_set(err, 0,
                  "the bench's HTTP server (cella-bench-httpd) is not installed next to %s; set "
@@ -468,8 +470,9 @@ static int run(struct options o, cerr_t *err)
     read_env(&rep.env);
     /* Two or more CPUs: the server on CPU 0, the load generator on the last. */
     const char *cpus = rep.env.cores >= 2 ? "0" : NULL;
-    if (make_bundle(bundle, httpd, false, o.port, cpus, err) < 0 ||
-        (httpd_wasm != NULL && make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, err) < 0))
+    if (make_bundle(bundle, httpd, false, o.port, cpus, &config, err) < 0 ||
+        (httpd_wasm != NULL &&
+         make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, &wasm_config, err) < 0))
         goto out;
     size_t nd;
     const struct driver *ds = drivers_all(o.cella, &nd);
@@ -479,6 +482,8 @@ static int run(struct options o, cerr_t *err)
     size_t np = 0;
     struct measure_opts mo = {.bundle = bundle,
                               .wasm_bundle = httpd_wasm ? wasm_bundle : NULL,
+                              .config = config,
+                              .wasm_config = wasm_config,
                               .httpd = httpd,
                               .port = o.port,
                               .rounds = o.rounds,
@@ -545,6 +550,8 @@ out:
             waitpid(pid, NULL, 0);
     }
     free(rep.rt);
+    free(config);
+    free(wasm_config);
     free(httpd);
     free(httpd_wasm);
     return bench_stop ? 130 : rc;

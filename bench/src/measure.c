@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -262,6 +263,25 @@ static int spawn_bare(const struct measure_opts *o, struct ctr *c, struct cmd *c
     return 0;
 }
 
+/* config.json of the bundle in dir from the template, the cgroup path in
+ * place of MEASURE_CGROUP_MARK. */
+static int write_config(const char *dir, const char *tmpl, const char *cgroup, cerr_t *err)
+{
+    char path[PATH_MAX];
+    const char *mark = strstr(tmpl, MEASURE_CGROUP_MARK);
+    if (mark == NULL)
+        return cerr_set(err, 0, "bundle `%s`: no cgroup mark in the config", dir);
+    if (snprintf(path, sizeof(path), "%s/config.json", dir) >= (int)sizeof(path))
+        return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
+    FILE *f = fopen(path, "we");
+    if (f == NULL)
+        return cerr_set(err, errno, "create `%s`", path);
+    fprintf(f, "%.*s%s%s", (int)(mark - tmpl), tmpl, cgroup, mark + strlen(MEASURE_CGROUP_MARK));
+    if (fclose(f) != 0)
+        return cerr_set(err, errno, "write `%s`", path);
+    return 0;
+}
+
 /* Start a container and wait for its first 200. Returns the time in ms, or
  * -1 with *err set. */
 static double start_container(const struct driver *d, const char *path,
@@ -273,6 +293,11 @@ static double start_container(const struct driver *d, const char *path,
                         "the wasm32-wasi build of the workload (cella-bench-httpd.wasm) "
                         "is not built: no wasm32-wasi toolchain (scripts/deps.sh)");
     const char *args[] = {"run", d->detach_flag, "--bundle", bundle, c->id, NULL};
+    const char *tmpl = d->wasm ? o->wasm_config : o->config;
+    char cgroup[80];
+    snprintf(cgroup, sizeof(cgroup), "/%s", c->id);
+    if (!d->bare && tmpl != NULL && write_config(bundle, tmpl, cgroup, err) < 0)
+        return -1;
     struct cmd cmd;
     double t0 = now_ms();
     if ((d->bare ? spawn_bare(o, c, &cmd) : spawn(d, path, o, args, &cmd)) < 0)

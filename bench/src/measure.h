@@ -11,10 +11,17 @@
 #include "drivers.h"
 #include "model.h"
 
+#define MEASURE_CGROUP_MARK "@CGROUP@"
+
 struct measure_opts {
     const char *bundle;      /* absolute; its config serves on 127.0.0.1:port */
     const char *wasm_bundle; /* the same with the wasm32-wasi server, NULL: not built */
-    const char *httpd;       /* the server itself, for the bare process */
+    /* Their config.json texts, with MEASURE_CGROUP_MARK where each container
+     * gets linux.cgroupsPath "/ID": every runtime's container then sits at the
+     * same place in the cgroup tree (crun's and runc's default; cella's is
+     * /cella/ID, whose CPU weight all cella containers share). */
+    const char *config, *wasm_config;
+    const char *httpd; /* the server itself, for the bare process */
     int port;
     int rounds;        /* for the progress line */
     double duration_s; /* of each load step in a round */

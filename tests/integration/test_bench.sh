@@ -90,19 +90,19 @@ check_json "JSON: failures carry their error" "all(r['ok'] or r['error'] for r i
 check "the Markdown report is written" grep -q '| cella-container' "$WORK/b.md"
 check "the HTML report is one page with SVG charts" grep -q '<svg' "$WORK/b.html"
 expect_eq "nothing is left in the bench's state" "" \
-    "$(ls /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
+    "$(ls /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
 
 # Ctrl-C: the container in flight is removed, exit status 130.
 "$CELLA" bench --runtimes cella-container --runs 200 --port 18732 > "$WORK/int.out" 2>&1 &
 bp=$!
-check "Ctrl-C: a container is in flight" \
-    wait_for 200 sh -c "ls -d /sys/fs/cgroup/*/cella/cella-bench-$bp-*"
+check "Ctrl-C: a container is in flight, at /ID in the cgroup tree as crun's and runc's" \
+    wait_for 200 sh -c "ls -d /sys/fs/cgroup/*/cella-bench-$bp-*"
 kill -INT $bp
 wait $bp
 rc=$?
 expect_eq "Ctrl-C: exit status 130" 130 "$rc"
 expect_eq "Ctrl-C: no container, cgroup or state left" "" \
-    "$(ls -d /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
+    "$(ls -d /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
 check "Ctrl-C: nothing answers on the bench's port any more" sh -c '! (exec 3<>/dev/tcp/127.0.0.1/18732) 2>/dev/null'
 
 plan_done
