@@ -319,6 +319,9 @@ static double start_container(const struct driver *d, const char *path,
             cerr_free(&ignore);
             return t;
         }
+        /* A pause between probes: on two cores a tight probing loop takes
+         * the CPU the starting runtime needs (bench/wasm.sh does the same). */
+        usleep(100);
         if (!exited && waitpid(cmd.pid, &status, WNOHANG) == cmd.pid) {
             exited = true;
             c->bare_pid = 0;
