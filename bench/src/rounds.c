@@ -121,8 +121,11 @@ void rounds_measure(const struct rt_plan *plan, size_t n, const struct measure_o
     }
     for (int r = 0; r < o->rounds && !bench_stop; r++) {
         int k = rounds_cold_share(runs, o->rounds, r);
-        double bare_rps = 0;
-        for (size_t i = 0; i < n && !bench_stop; i++) {
+        /* Each round starts one runtime further (A B C, B C A, C A B, ...):
+         * no runtime always follows the same one (runsc's and a VM's teardown
+         * leave the machine busy for a while) or always comes first. */
+        for (size_t j = 0; j < n && !bench_stop; j++) {
+            size_t i = (j + (size_t)r) % n;
             struct acc *a = &acc[i];
             struct runtime_result *res = plan[i].res;
             if (a->failed)
@@ -153,11 +156,13 @@ void rounds_measure(const struct rt_plan *plan, size_t n, const struct measure_o
             a->idle[a->nround] = rr->mem_idle;
             a->load[a->nround] = rr->mem_load;
             a->nround++;
-            if ((int)i == bare)
-                bare_rps = rr->thr_c10.rps;
-            else if (bare >= 0 && bare_rps > 0)
-                a->ratio[a->nratio++] = rr->thr_c10.rps / bare_rps;
         }
+        /* the ratios once the round is complete: the bare row is not always
+         * measured first any more */
+        double bare_rps = bare >= 0 ? plan[bare].res->round_rps[r] : 0;
+        for (size_t i = 0; i < n && bare_rps > 0; i++)
+            if ((int)i != bare && plan[i].res->round_rps[r] > 0)
+                acc[i].ratio[acc[i].nratio++] = plan[i].res->round_rps[r] / bare_rps;
     }
     for (size_t i = 0; i < n; i++) {
         if (acc[i].cold && acc[i].down && acc[i].rps && acc[i].p50 && acc[i].p99 && acc[i].p999 &&
