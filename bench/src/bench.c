@@ -21,16 +21,18 @@
 
 #include "core/error.h"
 #include "drivers.h"
+#include "env.h"
 #include "exec_start.h"
 #include "measure.h"
 #include "model.h"
 #include "report.h"
+#include "rounds.h"
 
 struct options {
     const char *cella;
     const char *runtimes; /* comma list, NULL: every installed one */
     const char *json, *markdown, *html;
-    int runs;
+    int runs, rounds;
     double duration;
     bool quick;
     bool debian;
@@ -39,14 +41,17 @@ struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: cella bench [--runtimes a,b,c] [--runs N] [--duration SECONDS] [--quick]\n"
-            "                   [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
-            "                   [--debian]   (also size a Debian minbase image: downloads)\n"
-            "Measures cold start, latency, throughput and memory of one small HTTP server\n"
-            "under every runtime present (cella's levels, crun, runc, runsc), side by side.\n"
-            "       cella-bench exec-start --port P [--runs N] [--poll-us U] [--name NAME] CMD...\n"
-            "Cold start of a server command run directly (exec -> first 200), and its PSS.\n");
+    fprintf(
+        f, "usage: cella bench [--runtimes a,b,c] [--runs N] [--rounds N] [--duration SECONDS]\n"
+           "                   [--quick] [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
+           "                   [--debian]   (also size a Debian minbase image: downloads)\n"
+           "Measures cold start, latency, throughput and memory of one small HTTP server\n"
+           "under every runtime present (cella's levels, crun, runc, runsc) and run bare,\n"
+           "in interleaved rounds: --runs cold starts per runtime in all, --rounds rounds\n"
+           "(default 5, --quick 3), each with a warm-up and load steps of --duration\n"
+           "seconds (default 2, --quick 0.5). Figures are medians with their spread.\n"
+           "       cella-bench exec-start --port P [--runs N] [--poll-us U] [--name NAME] CMD...\n"
+           "Cold start of a server command run directly (exec -> first 200), and its PSS.\n");
 }
 
 static void on_signal(int sig)
@@ -80,12 +85,10 @@ static void read_env(struct bench_env *e)
     struct utsname u;
     if (uname(&u) == 0)
         snprintf(e->kernel, sizeof(e->kernel), "%.20s %.100s", u.sysname, u.release);
-    if (access("/sys/module/kvm_pvm", F_OK) == 0)
-        snprintf(e->virt, sizeof(e->virt), "PVM (software KVM)");
-    else if (vmx && access("/dev/kvm", F_OK) == 0)
-        snprintf(e->virt, sizeof(e->virt), "hardware KVM");
-    else
-        snprintf(e->virt, sizeof(e->virt), "none");
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm >= 0)
+        close(kvm);
+    env_virt(vmx, kvm >= 0, access("/sys/module/kvm_pvm", F_OK) == 0, e->virt, sizeof(e->virt));
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -141,9 +144,11 @@ static int copy_file(const char *from, const char *to)
  * server_cpus: a cpuset for the server ("0"), so that it and the load
  * generator run on different CPUs; NULL: no pinning. wasm: httpd is the
  * wasm32-wasi build, run by cella's wasm level with its listening socket
- * preopened from the annotation run.cella.wasm.tcplisten. */
+ * preopened from the annotation run.cella.wasm.tcplisten. *config: the
+ * config.json text with MEASURE_CGROUP_MARK for linux.cgroupsPath, which the
+ * bench sets for each container (measure.c). */
 static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
-                       const char *server_cpus, cerr_t *err)
+                       const char *server_cpus, char **config, cerr_t *err)
 {
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return cerr_set(err, errno, "mkdir `%s`", dir);
@@ -160,11 +165,10 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
         return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
     if (copy_file(httpd, p) < 0)
         return cerr_set(err, errno, "copy `%s` to `%s`", httpd, p);
-    if (snprintf(p, sizeof(p), "%s/config.json", dir) >= (int)sizeof(p))
-        return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
-    FILE *f = fopen(p, "we");
+    size_t config_len = 0;
+    FILE *f = open_memstream(config, &config_len);
     if (f == NULL)
-        return cerr_set(err, errno, "create `%s`", p);
+        return cerr_set(err, errno, "config of `%s`", dir);
     static const char caps[] = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
     char args[64], annotations[160] = "";
     if (wasm) {
@@ -196,7 +200,8 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
             "    \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n"
             "   {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
             "    \"options\": [\"nosuid\", \"nodev\", \"size=65536k\"]}],\n"
-            " \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},\n"
+            " \"linux\": {\"cgroupsPath\": \"" MEASURE_CGROUP_MARK "\",\n"
+            "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"ipc\"},\n"
             "   {\"type\": \"uts\"}, {\"type\": \"mount\"}],\n"
             "   \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\"],\n"
             "   \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\"]%s%s%s}}\n",
@@ -204,7 +209,7 @@ static int make_bundle(const char *dir, const char *httpd, bool wasm, int port,
             server_cpus ? ",\n   \"resources\": {\"cpu\": {\"cpus\": \"" : "",
             server_cpus ? server_cpus : "", server_cpus ? "\"}}" : "");
     if (fclose(f) != 0)
-        return cerr_set(err, errno, "write `%s`", p);
+        return cerr_set(err, errno, "config of `%s`", dir);
     return 0;
 }
 
@@ -349,12 +354,19 @@ static bool wanted(const char *list, const char *name)
 static int parse(int argc, char **argv, struct options *o, cerr_t *err)
 {
     static const struct option opts[] = {
-        {"cella", required_argument, 0, 'c'},    {"runtimes", required_argument, 0, 'r'},
-        {"runs", required_argument, 0, 'n'},     {"duration", required_argument, 0, 'd'},
-        {"quick", no_argument, 0, 'q'},          {"json", required_argument, 0, 'j'},
-        {"markdown", required_argument, 0, 'm'}, {"html", required_argument, 0, 'H'},
-        {"port", required_argument, 0, 'p'},     {"help", no_argument, 0, 'h'},
-        {"debian", no_argument, 0, 'D'},         {0, 0, 0, 0},
+        {"cella", required_argument, 0, 'c'},
+        {"runtimes", required_argument, 0, 'r'},
+        {"runs", required_argument, 0, 'n'},
+        {"duration", required_argument, 0, 'd'},
+        {"quick", no_argument, 0, 'q'},
+        {"json", required_argument, 0, 'j'},
+        {"markdown", required_argument, 0, 'm'},
+        {"html", required_argument, 0, 'H'},
+        {"port", required_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},
+        {"debian", no_argument, 0, 'D'},
+        {"rounds", required_argument, 0, 'R'},
+        {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -373,6 +385,9 @@ static int parse(int argc, char **argv, struct options *o, cerr_t *err)
             break;
         case 'D':
             o->debian = true;
+            break;
+        case 'R':
+            o->rounds = atoi(optarg);
             break;
         case 'q':
             o->quick = true;
@@ -397,31 +412,45 @@ static int parse(int argc, char **argv, struct options *o, cerr_t *err)
             return cerr_set(err, 0, "bad arguments");
         }
     }
-    if (o->runs <= 0 || o->runs > 10000 || o->duration <= 0 || o->port <= 0 || o->port > 65535)
+    /* -1: not given (the defaults depend on --quick) */
+    if ((o->runs != -1 && (o->runs <= 0 || o->runs > 10000)) ||
+        (o->duration != -1 && !(o->duration > 0)) || o->port <= 0 || o->port > 65535 ||
+        (o->rounds != -1 && (o->rounds <= 0 || o->rounds > BENCH_MAX_ROUNDS)))
         return cerr_set(err, 0,
                         "--runs (up to 10000), --duration and --port (up to 65535) must "
-                        "be positive");
+                        "be positive, --rounds 1 to 100");
     return 0;
 }
 
 /* Everything after the options; the exit status (130: interrupted). */
 static int run(struct options o, cerr_t *err)
 {
-    if (o.quick) {
-        if (o.runs == 20)
-            o.runs = 5;
-        if (o.duration == 5)
-            o.duration = 1;
+    if (o.rounds == -1)
+        o.rounds = o.quick ? 3 : 5;
+    if (o.runs == -1)
+        o.runs = o.quick ? 3 : 20;
+    if (o.duration == -1)
+        o.duration = o.quick ? 0.5 : 2;
+    if (o.runs > ROUND_MAX_COLD * o.rounds) {
+        cerr_set(err, 0, "--runs %d over %d rounds: at most %d cold starts per round", o.runs,
+                 o.rounds, ROUND_MAX_COLD);
+        return 2;
     }
+    /* a warm-up before each round's load steps, not recorded */
+    double warmup = o.duration / 4 < 0.1 ? 0.1 : o.duration / 4 > 1 ? 1 : o.duration / 4;
     char self[PATH_MAX];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[sl > 0 ? sl : 0] = '\0';
     char *httpd = find_httpd(self, "CELLA_BENCH_HTTPD", "cella-bench-httpd", X_OK);
     char *httpd_wasm = find_httpd(self, "CELLA_BENCH_HTTPD_WASM", "cella-bench-httpd.wasm", R_OK);
-    struct bench_report rep = {.runs = o.runs, .duration_s = o.duration, .quick = o.quick};
+    struct bench_report rep = {.runs = o.runs,
+                               .rounds = o.rounds,
+                               .duration_s = o.duration,
+                               .warmup_s = warmup,
+                               .quick = o.quick};
     int rc = 1;
     char tmpl[] = "/tmp/cella-bench.XXXXXX";
-    char *dir = NULL;
+    char *dir = NULL, *config = NULL, *wasm_config = NULL;
     if (httpd == NULL) {
         cerr_set(err, 0,
                  "the bench's HTTP server (cella-bench-httpd) is not installed next to %s; set "
@@ -441,36 +470,63 @@ static int run(struct options o, cerr_t *err)
     read_env(&rep.env);
     /* Two or more CPUs: the server on CPU 0, the load generator on the last. */
     const char *cpus = rep.env.cores >= 2 ? "0" : NULL;
-    if (make_bundle(bundle, httpd, false, o.port, cpus, err) < 0 ||
-        (httpd_wasm != NULL && make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, err) < 0))
+    if (make_bundle(bundle, httpd, false, o.port, cpus, &config, err) < 0 ||
+        (httpd_wasm != NULL &&
+         make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, &wasm_config, err) < 0))
         goto out;
     size_t nd;
     const struct driver *ds = drivers_all(o.cella, &nd);
     rep.rt = calloc(nd, sizeof(*rep.rt));
+    struct rt_plan *plan = calloc(nd, sizeof(*plan));
+    char **paths = calloc(nd, sizeof(*paths));
+    size_t np = 0;
     struct measure_opts mo = {.bundle = bundle,
                               .wasm_bundle = httpd_wasm ? wasm_bundle : NULL,
+                              .config = config,
+                              .wasm_config = wasm_config,
+                              .httpd = httpd,
                               .port = o.port,
-                              .runs = o.runs,
+                              .rounds = o.rounds,
                               .duration_s = o.duration,
+                              .warmup_s = warmup,
                               .loadgen_cpu = rep.env.cores >= 2 ? rep.env.cores - 1 : -1,
+                              .server_cpu = cpus ? 0 : -1,
+                              .tag = (int)getpid(),
+                              .root = root,
                               .timeout_ms = 10000};
-    for (size_t i = 0; i < nd && !bench_stop; i++) {
-        if (!wanted(o.runtimes, ds[i].name))
+    if (rep.rt == NULL || plan == NULL || paths == NULL) {
+        cerr_set(err, ENOMEM, "bench");
+        goto out;
+    }
+    /* The bare row is always measured: it is the floor of the report. */
+    for (size_t i = 0; i < nd; i++) {
+        if (!ds[i].bare && !wanted(o.runtimes, ds[i].name))
             continue;
         struct runtime_result *r = &rep.rt[rep.n_rt++];
         snprintf(r->name, sizeof(r->name), "%s", ds[i].name);
         r->boundary = ds[i].boundary;
-        char *path = driver_path(&ds[i]);
+        r->runs = o.runs;
+        r->rounds = o.rounds;
+        char *path = ds[i].bare ? strdup(httpd) : driver_path(&ds[i]);
         if (path == NULL) {
             snprintf(r->error, sizeof(r->error), "not installed");
             continue;
         }
-        runtime_version(path, r->version, sizeof(r->version));
-        fprintf(stderr, "cella bench: %s (%s)...\n", r->name, r->version);
-        mo.root = ds[i].takes_root ? root : NULL; /* runsc keeps its default */
-        measure_runtime(&ds[i], path, &mo, r);
-        free(path);
+        if (ds[i].bare)
+            snprintf(r->version, sizeof(r->version), "cella-bench-httpd, no runtime");
+        else
+            runtime_version(path, r->version, sizeof(r->version));
+        fprintf(stderr, "cella bench: %s (%s)\n", r->name, r->version);
+        paths[np] = path;
+        plan[np++] = (struct rt_plan){.d = &ds[i], .path = path, .res = r};
     }
+    fprintf(stderr, "cella bench: %d interleaved rounds of %zu, %.1f s per load step\n", o.rounds,
+            np, o.duration);
+    rounds_measure(plan, np, &mo, o.runs);
+    for (size_t i = 0; i < np; i++)
+        free(paths[i]);
+    free(paths);
+    free(plan);
     if (!bench_stop)
         measure_images(&rep, dir, bundle, httpd_wasm ? wasm_bundle : NULL, httpd, o.debian);
     report_text(stdout, &rep);
@@ -494,6 +550,8 @@ out:
             waitpid(pid, NULL, 0);
     }
     free(rep.rt);
+    free(config);
+    free(wasm_config);
     free(httpd);
     free(httpd_wasm);
     return bench_stop ? 130 : rc;
@@ -501,7 +559,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct options o = {.runs = 20, .duration = 5, .port = 18480};
+    struct options o = {.port = 18480, .runs = -1, .rounds = -1, .duration = -1};
     cerr_t err = NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

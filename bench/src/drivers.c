@@ -8,6 +8,13 @@
 #include <unistd.h>
 
 static struct driver table[] = {
+    /* The floor every report shows: the same server without any runtime,
+     * on the CPU the bundle's cpuset gives the containers. */
+    {.name = "bare",
+     .detach_flag = "",
+     .boundary = B_NONE,
+     .bare = true,
+     .note = "the server run directly, no runtime"},
     {.name = "cella-container",
      .binary = NULL,
      .global_args = {"--isolation", "container"},

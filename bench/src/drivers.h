@@ -26,6 +26,8 @@ struct driver {
     /* Runs the wasm32-wasi build of the workload (a bundle holding
      * httpd.wasm, its listening socket from run.cella.wasm.tcplisten). */
     bool wasm;
+    /* The floor: the server run directly, no runtime (binary unused). */
+    bool bare;
     const char *note; /* shown with results (e.g. "ptrace platform") */
 };
 

@@ -89,6 +89,8 @@ static bool better(const struct runtime_result *a, const struct runtime_result *
 
 static bool in(const struct runtime_result *x, int b)
 {
+    if (x->boundary == B_NONE) /* the bare process is the floor, not a choice */
+        return false;
     return b == ANY || (b == CONTAINER && x->boundary != B_WASM_SANDBOX) || (int)x->boundary == b;
 }
 
@@ -501,7 +503,7 @@ static void wasm(const struct bench_report *r, struct guide_item *it)
         sb_add(&s, ".");
         int fc = -1;
         for (size_t i = 0; i < r->n_rt; i++)
-            if (r->rt[i].ok && r->rt[i].boundary != B_WASM_SANDBOX && r->rt[i].cold_ms.median > 0 &&
+            if (r->rt[i].ok && in(&r->rt[i], CONTAINER) && r->rt[i].cold_ms.median > 0 &&
                 (fc < 0 || r->rt[i].cold_ms.median < r->rt[fc].cold_ms.median))
                 fc = (int)i;
         if (fc >= 0) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -50,7 +51,7 @@ static int spawn(const struct driver *d, const char *path, const struct measure_
     argv[n++] = path;
     for (size_t i = 0; i < DRIVER_MAX_ARGS && d->global_args[i]; i++)
         argv[n++] = d->global_args[i];
-    if (o->root != NULL) {
+    if (o->root != NULL && d->takes_root) {
         argv[n++] = "--root";
         argv[n++] = o->root;
     }
@@ -196,11 +197,21 @@ bool port_free(int port, int wait_ms)
 struct ctr {
     char id[64];
     bool running;
+    pid_t bare_pid; /* the bare process: the server itself */
 };
 
 static void teardown(const struct driver *d, const char *path, const struct measure_opts *o,
                      struct ctr *c)
 {
+    if (d->bare) {
+        if (c->bare_pid > 0) {
+            kill(c->bare_pid, SIGKILL);
+            waitpid(c->bare_pid, NULL, 0);
+        }
+        c->bare_pid = 0;
+        c->running = false;
+        return;
+    }
     /* The container may be gone already: what matters is that the port is
      * free afterwards, which the caller checks. */
     cerr_t ignore = NULL;
@@ -211,6 +222,64 @@ static void teardown(const struct driver *d, const char *path, const struct meas
     run_cmd(d, path, o, del_args, 20000, &ignore);
     cerr_free(&ignore);
     c->running = false;
+}
+
+/* The bare process: the server forked and exec'd here, on the CPU the
+ * bundle's cpuset gives the containers. */
+static int spawn_bare(const struct measure_opts *o, struct ctr *c, struct cmd *cmd)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", o->port);
+    int ef = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (ef < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(ef);
+        return -1;
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(ef, 2);
+        /* A session of its own, as a daemon has (and as a container's
+         * process has): with autogroup scheduling it would otherwise share
+         * the bench's task group, and the busy load generator's weight. */
+        setsid();
+        if (o->server_cpu >= 0) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(o->server_cpu, &one);
+            sched_setaffinity(0, sizeof(one), &one);
+        }
+        execl(o->httpd, o->httpd, port, (char *)NULL);
+        dprintf(2, "exec %s: %s\n", o->httpd, strerror(errno));
+        _exit(127);
+    }
+    c->bare_pid = pid;
+    cmd->pid = pid;
+    cmd->err_fd = ef;
+    return 0;
+}
+
+/* config.json of the bundle in dir from the template, the cgroup path in
+ * place of MEASURE_CGROUP_MARK. */
+static int write_config(const char *dir, const char *tmpl, const char *cgroup, cerr_t *err)
+{
+    char path[PATH_MAX];
+    const char *mark = strstr(tmpl, MEASURE_CGROUP_MARK);
+    if (mark == NULL)
+        return cerr_set(err, 0, "bundle `%s`: no cgroup mark in the config", dir);
+    if (snprintf(path, sizeof(path), "%s/config.json", dir) >= (int)sizeof(path))
+        return cerr_set(err, ENAMETOOLONG, "bundle `%s`", dir);
+    FILE *f = fopen(path, "we");
+    if (f == NULL)
+        return cerr_set(err, errno, "create `%s`", path);
+    fprintf(f, "%.*s%s%s", (int)(mark - tmpl), tmpl, cgroup, mark + strlen(MEASURE_CGROUP_MARK));
+    if (fclose(f) != 0)
+        return cerr_set(err, errno, "write `%s`", path);
+    return 0;
 }
 
 /* Start a container and wait for its first 200. Returns the time in ms, or
@@ -224,10 +293,15 @@ static double start_container(const struct driver *d, const char *path,
                         "the wasm32-wasi build of the workload (cella-bench-httpd.wasm) "
                         "is not built: no wasm32-wasi toolchain (scripts/deps.sh)");
     const char *args[] = {"run", d->detach_flag, "--bundle", bundle, c->id, NULL};
+    const char *tmpl = d->wasm ? o->wasm_config : o->config;
+    char cgroup[80];
+    snprintf(cgroup, sizeof(cgroup), "/%s", c->id);
+    if (!d->bare && tmpl != NULL && write_config(bundle, tmpl, cgroup, err) < 0)
+        return -1;
     struct cmd cmd;
     double t0 = now_ms();
-    if (spawn(d, path, o, args, &cmd) < 0)
-        return cerr_set(err, errno, "run %s", path);
+    if ((d->bare ? spawn_bare(o, c, &cmd) : spawn(d, path, o, args, &cmd)) < 0)
+        return cerr_set(err, errno, "run %s", d->bare ? o->httpd : path);
     c->running = true;
     bool exited = false;
     int status = 0;
@@ -235,22 +309,29 @@ static double start_container(const struct driver *d, const char *path,
     while (!bench_stop && now_ms() < deadline) {
         if (http_probe(o->port)) {
             double t = now_ms() - t0;
-            /* Served: how `run` itself ended does not matter. */
+            /* Served: how `run` itself ended does not matter (the bare
+             * server's own process runs on). */
             cerr_t ignore = NULL;
-            if (!exited)
+            if (d->bare)
+                close(cmd.err_fd);
+            else if (!exited)
                 finish(&cmd, 10000, &ignore);
             cerr_free(&ignore);
             return t;
         }
+        /* A pause between probes: on two cores a tight probing loop takes
+         * the CPU the starting runtime needs (bench/wasm.sh does the same). */
+        usleep(100);
         if (!exited && waitpid(cmd.pid, &status, WNOHANG) == cmd.pid) {
             exited = true;
+            c->bare_pid = 0;
             char msg[512] = "";
             ssize_t n = pread(cmd.err_fd, msg, sizeof(msg) - 1, 0);
             close(cmd.err_fd);
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            if (d->bare || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 if (n > 0)
                     msg[strcspn(msg, "\n")] = '\0';
-                return cerr_set(err, 0, "`run` failed (status %d): %s",
+                return cerr_set(err, 0, "`%s` failed (status %d): %s", d->bare ? "httpd" : "run",
                                 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                                 n > 0 ? msg : "no message");
             }
@@ -260,6 +341,7 @@ static double start_container(const struct driver *d, const char *path,
         kill(-cmd.pid, SIGKILL);
         waitpid(cmd.pid, NULL, 0);
         close(cmd.err_fd);
+        c->bare_pid = 0;
     }
     if (bench_stop)
         return cerr_set(err, 0, "interrupted");
@@ -267,8 +349,10 @@ static double start_container(const struct driver *d, const char *path,
 }
 
 static pid_t container_pid(const struct driver *d, const char *path, const struct measure_opts *o,
-                           const char *id)
+                           const struct ctr *c)
 {
+    if (d->bare)
+        return c->bare_pid;
     int p[2];
     if (pipe(p) < 0)
         return -1;
@@ -282,12 +366,12 @@ static pid_t container_pid(const struct driver *d, const char *path, const struc
         argv[n++] = path;
         for (size_t i = 0; i < DRIVER_MAX_ARGS && d->global_args[i]; i++)
             argv[n++] = d->global_args[i];
-        if (o->root) {
+        if (o->root && d->takes_root) {
             argv[n++] = "--root";
             argv[n++] = o->root;
         }
         argv[n++] = "state";
-        argv[n++] = id;
+        argv[n++] = c->id;
         argv[n] = NULL;
         execv(path, (char *const *)argv);
         _exit(127);
@@ -309,73 +393,74 @@ static pid_t container_pid(const struct driver *d, const char *path, const struc
     return pid;
 }
 
-static void measure_here(const struct driver *d, const char *path, const struct measure_opts *o,
-                         struct runtime_result *out)
+/* One round of one runtime: ncold cold starts (each but the last torn down
+ * at once), then on the last container: PSS idle, a warm-up at concurrency
+ * 10 that is not recorded, latency at concurrency 1, throughput at 10, PSS
+ * under load, teardown. */
+static void round_here(const struct driver *d, const char *path, const struct measure_opts *o,
+                       int round, int ncold, struct round_result *out)
 {
-    double *cold = calloc((size_t)o->runs, sizeof(double));
-    double *down = calloc((size_t)o->runs, sizeof(double));
     struct ctr c = {0};
     cerr_t err = NULL;
     bool tty = isatty(2);
-    out->runs = o->runs;
     if (!port_free(o->port, 2000)) {
         snprintf(out->error, sizeof(out->error), "port %d is in use", o->port);
         goto done;
     }
-    for (int i = 0; i < o->runs && !bench_stop; i++) {
+    for (int i = 0; i < ncold && !bench_stop; i++) {
         if (tty) /* a progress line, rewritten in place */
-            fprintf(stderr, "\r  %-16s cold start %3d/%d", d->name, i + 1, o->runs);
-        snprintf(c.id, sizeof(c.id), "cella-bench-%d-%d", (int)getpid(), i);
+            fprintf(stderr, "\r  round %d/%d  %-16s cold start %3d/%d", round + 1, o->rounds,
+                    d->name, i + 1, ncold);
+        snprintf(c.id, sizeof(c.id), "cella-bench-%d-%d-%d", o->tag, round, i);
         double t = start_container(d, path, o, &c, &err);
-        double t1 = now_ms();
-        teardown(d, path, o, &c);
-        double td = now_ms() - t1;
         if (t < 0)
             goto done;
-        cold[out->runs_ok] = t;
-        down[out->runs_ok] = td;
-        out->runs_ok++;
+        out->cold[out->ncold] = t;
+        if (i + 1 == ncold) {
+            out->ncold++;
+            break; /* this one serves the load */
+        }
+        double t1 = now_ms();
+        teardown(d, path, o, &c);
+        out->down[out->ncold++] = now_ms() - t1;
         if (!port_free(o->port, 2000)) {
             snprintf(out->error, sizeof(out->error), "port %d still answers after delete", o->port);
             goto done;
         }
     }
-    summarize(cold, (size_t)out->runs_ok, &out->cold_ms);
-    summarize(down, (size_t)out->runs_ok, &out->teardown_ms);
     if (bench_stop) {
         snprintf(out->error, sizeof(out->error), "interrupted");
         goto done;
     }
     if (tty)
-        fprintf(stderr, "\r  %-16s steady state: latency, throughput, memory", d->name);
-    /* Steady state: one container under load. */
-    snprintf(c.id, sizeof(c.id), "cella-bench-%d-load", (int)getpid());
-    if (start_container(d, path, o, &c, &err) < 0)
-        goto done;
+        fprintf(stderr, "\r  round %d/%d  %-16s latency, throughput, memory      ", round + 1,
+                o->rounds, d->name);
     usleep(100000);
-    pid_t pid = container_pid(d, path, o, c.id);
+    pid_t pid = container_pid(d, path, o, &c);
     size_t np = 0;
     pid_t *pids = mem_container_pids(pid, c.id, &np);
     mem_sum(pids, np, &out->mem_idle);
     free(pids);
-    if (loadgen_run("127.0.0.1", o->port, 1, o->duration_s, o->loadgen_cpu, &out->lat_c1, &err) <
+    struct load_result warm;
+    if (loadgen_run("127.0.0.1", o->port, 10, o->warmup_s, o->loadgen_cpu, &warm, &err) < 0 ||
+        loadgen_run("127.0.0.1", o->port, 1, o->duration_s, o->loadgen_cpu, &out->lat_c1, &err) <
             0 ||
         loadgen_run("127.0.0.1", o->port, 10, o->duration_s, o->loadgen_cpu, &out->thr_c10, &err) <
             0) {
         cerr_wrap(&err, "load");
-        teardown(d, path, o, &c);
         goto done;
     }
     if (out->lat_c1.requests == 0 || out->thr_c10.requests == 0) {
         snprintf(out->error, sizeof(out->error), "load: no successful request (%llu errors)",
                  (unsigned long long)(out->lat_c1.errors + out->thr_c10.errors));
-        teardown(d, path, o, &c);
         goto done;
     }
     pids = mem_container_pids(pid, c.id, &np);
     mem_sum(pids, np, &out->mem_load);
     free(pids);
+    double t1 = now_ms();
     teardown(d, path, o, &c);
+    out->down[out->ncold - 1] = now_ms() - t1;
     out->ok = true;
 done:
     /* The runtime's error is a field of its row in the report. */
@@ -386,15 +471,19 @@ done:
         fprintf(stderr, "\r\033[K");
     if (c.running)
         teardown(d, path, o, &c);
-    free(cold);
-    free(down);
 }
 
-void measure_runtime(const struct driver *d, const char *path, const struct measure_opts *o,
-                     struct runtime_result *out)
+void measure_round(const struct driver *d, const char *path, const struct measure_opts *o,
+                   int round, int ncold, struct round_result *out)
 {
+    memset(out, 0, sizeof(*out));
+    if (ncold < 1 || ncold > ROUND_MAX_COLD) {
+        snprintf(out->error, sizeof(out->error), "%d cold starts in a round (1 to %d)", ncold,
+                 ROUND_MAX_COLD);
+        return;
+    }
     if (!d->hide_unified_cgroup) {
-        measure_here(d, path, o, out);
+        round_here(d, path, o, round, ncold, out);
         return;
     }
     /* In a child with a private mount namespace: the host keeps its mounts. */
@@ -408,22 +497,33 @@ void measure_runtime(const struct driver *d, const char *path, const struct meas
         close(p[0]);
         if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
             umount2("/sys/fs/cgroup/unified", MNT_DETACH);
-            measure_here(d, path, o, out);
+            round_here(d, path, o, round, ncold, out);
         } else {
             snprintf(out->error, sizeof(out->error), "private mount namespace: %s",
                      strerror(errno));
         }
-        ssize_t w = write(p[1], out, sizeof(*out));
-        _exit(w == (ssize_t)sizeof(*out) ? 0 : 1);
+        const char *b = (const char *)out;
+        size_t left = sizeof(*out);
+        while (left > 0) {
+            ssize_t w = write(p[1], b, left);
+            if (w <= 0)
+                _exit(1);
+            b += w;
+            left -= (size_t)w;
+        }
+        _exit(0);
     }
     close(p[1]);
-    struct runtime_result r;
-    ssize_t n = child > 0 ? read(p[0], &r, sizeof(r)) : -1;
+    char *b = (char *)out;
+    size_t got = 0;
+    ssize_t n = 0;
+    while (child > 0 && got < sizeof(*out) && (n = read(p[0], b + got, sizeof(*out) - got)) > 0)
+        got += (size_t)n;
     close(p[0]);
     if (child > 0)
         waitpid(child, NULL, 0);
-    if (n == (ssize_t)sizeof(r))
-        *out = r;
-    else
+    if (got != sizeof(*out)) {
+        memset(out, 0, sizeof(*out));
         snprintf(out->error, sizeof(out->error), "measuring process failed");
+    }
 }

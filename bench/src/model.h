@@ -10,12 +10,16 @@
 #include "mem.h"
 #include "stats.h"
 
+/* --rounds: at most this many. */
+#define BENCH_MAX_ROUNDS 100
+
 /* The isolation boundary of a runtime, for the decision guide. */
 enum boundary {
     B_SHARED_KERNEL,         /* namespaces + cgroups + seccomp (runc, crun, cella container) */
     B_SYSCALL_INTERPOSITION, /* user-space kernel (gVisor, cella sandbox) */
     B_HARDWARE_VM,           /* a guest kernel in a VM (Kata/QEMU, Firecracker, cella vm/qemu) */
     B_WASM_SANDBOX,          /* WebAssembly (wasmtime, cella wasm) */
+    B_NONE,                  /* the bare process: the floor of every report */
 };
 
 struct runtime_result {
@@ -24,12 +28,24 @@ struct runtime_result {
     enum boundary boundary;
     bool ok; /* measured; false: error says why */
     char error[512];
-    int runs_ok, runs;
-    struct summary cold_ms;     /* invoke -> first HTTP 200 */
-    struct summary teardown_ms; /* kill + delete */
+    int runs_ok, runs;          /* cold starts, spread over the rounds */
+    int rounds_ok, rounds;      /* interleaved rounds of load */
+    struct summary cold_ms;     /* invoke -> first HTTP 200, every run */
+    struct summary teardown_ms; /* kill + delete, every run */
+    /* Summed over the rounds (requests, errors, seconds, rps = requests /
+     * seconds); the percentiles are the medians of the rounds' ones. */
     struct load_result lat_c1;  /* concurrency 1: latency percentiles */
     struct load_result thr_c10; /* concurrency 10: throughput */
-    struct mem_usage mem_idle, mem_load;
+    /* One sample per round, with the interval of the median. */
+    struct summary rps_c10;                /* req/s at concurrency 10 */
+    struct summary lat_p50_ms, lat_p99_ms; /* at concurrency 1 */
+    /* req/s at c=10 over the bare process's in the same round (paired);
+     * n == 0 when the bare row was not measured. */
+    struct summary rps_vs_bare;
+    struct mem_usage mem_idle, mem_load; /* of the round with the median PSS */
+    /* The samples by round (index: round), 0 where the round failed: the
+     * rounds of every runtime ran side by side, so they can be paired. */
+    double round_rps[BENCH_MAX_ROUNDS], round_lat_p50_ms[BENCH_MAX_ROUNDS];
 };
 
 struct image_size {
@@ -43,14 +59,16 @@ struct bench_env {
     char cpu_model[128];
     int cores;
     char kernel[128];
-    char virt[64]; /* "hardware KVM", "PVM (software KVM)", "none" */
+    char virt[64]; /* env_virt(): "hardware KVM", "PVM (software KVM)", "none: TCG only" */
     char date[40]; /* RFC 3339 */
 };
 
 struct bench_report {
     struct bench_env env;
     int runs;
-    double duration_s;
+    int rounds;
+    double duration_s; /* of each load step in a round */
+    double warmup_s;
     bool quick;
     struct runtime_result *rt;
     size_t n_rt;

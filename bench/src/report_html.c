@@ -51,6 +51,8 @@ static const char *boundary_class(enum boundary b)
         return "b-vm";
     case B_WASM_SANDBOX:
         return "b-wasm";
+    case B_NONE:
+        return "b-none";
     }
     return "b-shared";
 }
@@ -82,7 +84,8 @@ static const char css[] =
     ".tag{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;color:#fff;"
     "white-space:nowrap}\n"
     ".tag.b-shared{background:var(--shared)}.tag.b-interp{background:var(--interp)}"
-    ".tag.b-vm{background:var(--vm)}.tag.b-wasm{background:var(--wasm)}\n"
+    ".tag.b-vm{background:var(--vm)}.tag.b-wasm{background:var(--wasm)}"
+    ".tag.b-none{background:var(--muted)}\n"
     "figure{margin:0;padding:12px;background:var(--card);border:1px solid var(--line);"
     "border-radius:6px}\n"
     "svg.chart{display:block;width:100%;max-width:800px;height:auto}\n"
@@ -93,7 +96,8 @@ static const char css[] =
     "svg.chart .axis{stroke:var(--muted);stroke-width:1}\n"
     "svg.chart .whisker{stroke:var(--fg);stroke-width:1.5}\n"
     ".b-shared{fill:var(--shared)}.b-interp{fill:var(--interp)}.b-vm{fill:var(--vm)}"
-    ".b-wasm{fill:var(--wasm)}.s1{fill:var(--s1)}.s2{fill:var(--s2)}\n"
+    ".b-wasm{fill:var(--wasm)}.b-none{fill:var(--muted)}.s1{fill:var(--s1)}.s2{fill:var(--s2)}\n"
+    ".flag{color:var(--err);font-weight:600}\n"
     ".bar{display:inline-block;height:10px;background:var(--shared);border-radius:2px;"
     "vertical-align:middle;margin-right:8px}\n"
     ".guide{display:grid;gap:12px}\n"
@@ -254,22 +258,21 @@ static double bar_mid(const struct chart *c, int y, int s)
            BAR_H / 2.0;
 }
 
-static void cold_chart(FILE *f, const struct bench_report *r)
+/* One bar per runtime at the median of metric m, a whisker over the 95 %
+ * interval of that median. */
+static void spread_chart(FILE *f, const struct bench_report *r, struct chart *c, enum metric m)
 {
-    static const enum boundary all[] = {B_SHARED_KERNEL, B_SYSCALL_INTERPOSITION, B_HARDWARE_VM,
-                                        B_WASM_SANDBOX};
-    const char *names[4], *cls[4];
+    static const enum boundary all[] = {B_NONE, B_SHARED_KERNEL, B_SYSCALL_INTERPOSITION,
+                                        B_HARDWARE_VM, B_WASM_SANDBOX};
+    const char *names[5], *cls[5];
     int nl = 0;
     double top = 0;
-    struct chart c = {.id = "cold",
-                      .title = "Cold start: median, whisker to p95 (ms)",
-                      .unit = "milliseconds",
-                      .nseries = 1};
 
-    for (size_t k = 0; k < 4; k++) {
+    c->nseries = 1;
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
         for (size_t i = 0; i < r->n_rt; i++) {
             if (r->rt[i].boundary == all[k]) {
-                names[nl] = boundary_name(all[k]);
+                names[nl] = all[k] == B_NONE ? "bare" : boundary_name(all[k]);
                 cls[nl++] = boundary_class(all[k]);
                 break;
             }
@@ -277,37 +280,35 @@ static void cold_chart(FILE *f, const struct bench_report *r)
     }
     for (size_t i = 0; i < r->n_rt; i++)
         if (r->rt[i].ok)
-            top = fmax(top, fmax(r->rt[i].cold_ms.median, r->rt[i].cold_ms.p95));
-    chart_begin(f, &c, top, r->n_rt, nl, names, cls);
+            top =
+                fmax(top, fmax(rep_metric(&r->rt[i], m)->median, rep_metric(&r->rt[i], m)->ci_hi));
+    chart_begin(f, c, top, r->n_rt, nl, names, cls);
     for (size_t i = 0; i < r->n_rt; i++) {
         const struct runtime_result *x = &r->rt[i];
-        int y = row_label(f, &c, i, x);
-        char med[48], p95[48], label[128], tip[160];
+        const struct summary *v = rep_metric(x, m);
+        int y = row_label(f, c, i, x);
+        char label[128], tip[400];
         double wend;
 
         if (!x->ok) {
-            row_error(f, &c, y, x);
+            row_error(f, c, y, x);
             continue;
         }
-        if (!(x->cold_ms.median > 0)) {
-            row_missing(f, &c, y);
+        if (v->n == 0 || !(v->median > 0)) {
+            row_missing(f, c, y);
             continue;
         }
-        rep_ms(med, sizeof(med), x->cold_ms.median);
-        rep_num(p95, sizeof(p95), x->cold_ms.p95);
-        wend = x->cold_ms.p95 > x->cold_ms.median ? xpos(&c, x->cold_ms.p95) : 0;
-        if (x->cold_ms.p95 > 0)
-            snprintf(label, sizeof(label), "%s \xC2\xB7 p95 %s", med, p95);
-        else
-            snprintf(label, sizeof(label), "%s", med);
-        snprintf(tip, sizeof(tip), "median %s, p95 %s ms, %d/%d runs", med, p95, x->runs_ok,
-                 x->runs);
-        bar(f, &c, y, 0, x->cold_ms.median, boundary_class(x->boundary), tip, label, wend);
+        rep_spread(label, sizeof(label), v, m);
+        wend = v->n > 1 && v->ci_hi > v->ci_lo ? xpos(c, v->ci_hi) : 0;
+        snprintf(tip, sizeof(tip), "median %s; %.0f %% interval of the median; %zu samples", label,
+                 100 * v->ci_level, v->n);
+        bar(f, c, y, 0, v->median, boundary_class(x->boundary), tip, label, wend);
         if (wend > 0) {
-            double ym = bar_mid(&c, y, 0), x1 = xpos(&c, x->cold_ms.median);
-            fprintf(
-                f, "<path class=\"whisker\" d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1f\" fill=\"none\"/>\n",
-                x1, ym, wend, wend, ym - 6, ym + 6);
+            double ym = bar_mid(c, y, 0), x1 = xpos(c, v->ci_lo);
+            fprintf(f,
+                    "<path class=\"whisker\" d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fV%.1f\" "
+                    "fill=\"none\"/>\n",
+                    x1, ym - 6, ym + 6, x1, ym, wend, wend, ym - 6, ym + 6);
         }
     }
     fputs("</svg>\n", f);
@@ -394,10 +395,24 @@ static void charts(FILE *f, const struct bench_report *r)
     uint64_t top = 0;
     bool us;
 
+    struct chart cold = {.id = "cold",
+                         .title = "Cold start: median and its 95 % interval (ms)",
+                         .unit = "milliseconds"};
+    struct chart thr = {.id = "thr",
+                        .title = "Throughput at concurrency 10: median and its 95 % interval",
+                        .unit = "requests per second"};
+
     fputs("<h2>Cold start</h2>\n<figure>\n", f);
-    cold_chart(f, r);
-    fputs("<figcaption>From invoking the runtime to the first HTTP 200; bar: median, whisker: "
-          "p95.</figcaption>\n</figure>\n",
+    spread_chart(f, r, &cold, M_COLD);
+    fputs("<figcaption>From invoking the runtime to the first HTTP 200; bar: median of the runs, "
+          "whisker: the 95 % confidence interval of the median.</figcaption>\n</figure>\n",
+          f);
+
+    fputs("<h2>Throughput</h2>\n<figure>\n", f);
+    spread_chart(f, r, &thr, M_RPS);
+    fputs("<figcaption>Requests per second over 10 keep-alive connections; bar: median of the "
+          "rounds, whisker: the 95 % confidence interval of the median.</figcaption>\n"
+          "</figure>\n",
           f);
 
     fputs("<h2>Memory</h2>\n<figure>\n", f);
@@ -438,9 +453,10 @@ static void environment(FILE *f, const struct bench_report *r)
     fputs("</dd>\n<dt>virtualization</dt><dd>", f);
     H_OR(f, r->env.virt, "unknown");
     fprintf(f,
-            "</dd>\n<dt>runs</dt><dd>%d per runtime%s</dd>\n<dt>load</dt><dd>%.1f s per "
-            "step</dd>\n</dl>\n</header>\n",
-            r->runs, r->quick ? " (quick mode)" : "", r->duration_s);
+            "</dd>\n<dt>runs</dt><dd>%d cold starts per runtime over %d interleaved rounds%s</dd>"
+            "\n<dt>load</dt><dd>each round: warm-up %.1f s, %.1f s per step</dd>\n</dl>\n"
+            "</header>\n",
+            r->runs, r->rounds, r->quick ? " (quick mode)" : "", r->warmup_s, r->duration_s);
 }
 
 static void table(FILE *f, const struct bench_report *r)
@@ -453,15 +469,15 @@ static void table(FILE *f, const struct bench_report *r)
         return;
     }
     fputs("<div class=\"scroll\"><table>\n<thead><tr><th>runtime</th><th>isolation</th>"
-          "<th class=\"n\">runs</th><th class=\"n\">cold p50</th><th class=\"n\">cold p95</th>"
+          "<th class=\"n\">runs</th><th class=\"n\">cold p50 (95 % CI)</th>"
           "<th class=\"n\">&times; fastest</th><th class=\"n\">teardown</th>"
-          "<th class=\"n\">lat. p50</th><th class=\"n\">lat. p99</th>"
-          "<th class=\"n\">req/s c=10</th><th class=\"n\">PSS idle</th>"
-          "<th class=\"n\">PSS load</th></tr></thead>\n<tbody>\n",
+          "<th class=\"n\">lat. p50 (95 % CI)</th><th class=\"n\">lat. p99</th>"
+          "<th class=\"n\">req/s c=10 (95 % CI)</th><th class=\"n\">vs bare</th>"
+          "<th class=\"n\">PSS idle</th><th class=\"n\">PSS load</th></tr></thead>\n<tbody>\n",
           f);
     for (size_t i = 0; i < r->n_rt; i++) {
         const struct runtime_result *x = &r->rt[i];
-        char v[9][64], ratio[32] = "-";
+        char v[9][64], ratio[32] = "-", vsb[64] = "-";
 
         fputs("<tr><td class=\"name\">", f);
         H_OR(f, x->name, "?");
@@ -473,19 +489,22 @@ static void table(FILE *f, const struct bench_report *r)
             fputs("</td></tr>\n", f);
             continue;
         }
-        if (fastest >= 0 && x->cold_ms.median > 0)
+        if (fastest >= 0 && x->cold_ms.median > 0 && x->boundary != B_NONE)
             snprintf(ratio, sizeof(ratio), "%.1f&times;",
                      x->cold_ms.median / r->rt[fastest].cold_ms.median);
+        if (x->rps_vs_bare.n > 0)
+            snprintf(vsb, sizeof(vsb),
+                     rep_below_bare(x) ? "<span class=\"flag\">%.2f</span>" : "%.2f",
+                     x->rps_vs_bare.median);
         fprintf(f,
                 "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                 "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                 "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
-                rep_ms(v[0], sizeof(v[0]), x->cold_ms.median),
-                rep_ms(v[1], sizeof(v[1]), x->cold_ms.p95), ratio,
+                rep_spread(v[0], sizeof(v[0]), &x->cold_ms, M_COLD), ratio,
                 rep_ms(v[2], sizeof(v[2]), x->teardown_ms.median),
-                rep_ns_ms(v[3], sizeof(v[3]), x->lat_c1.p50_ns),
+                rep_spread(v[3], sizeof(v[3]), &x->lat_p50_ms, M_LAT50),
                 rep_ns_ms(v[4], sizeof(v[4]), x->lat_c1.p99_ns),
-                rep_rps(v[5], sizeof(v[5]), x->thr_c10.rps),
+                rep_spread(v[5], sizeof(v[5]), &x->rps_c10, M_RPS), vsb,
                 rep_kib(v[6], sizeof(v[6]), x->mem_idle.pss_kb),
                 rep_kib(v[7], sizeof(v[7]), x->mem_load.pss_kb));
     }
@@ -519,6 +538,42 @@ static void table(FILE *f, const struct bench_report *r)
             fprintf(f, ": %llu load errors at concurrency 1, %llu at 10</p>\n",
                     (unsigned long long)x->lat_c1.errors, (unsigned long long)x->thr_c10.errors);
         }
+    }
+}
+
+/* Which runtimes the measurement tells apart, and the flags. */
+static void comparisons(FILE *f, const struct bench_report *r)
+{
+    char line[4096];
+
+    fputs("<h2>Comparisons</h2>\n<p class=\"note\">Medians, best first. &asymp;: the 95 % "
+          "confidence intervals of the two medians overlap, so the measurement does not tell "
+          "them apart; &gt; or &lt;: it does.</p>\n<ul>\n",
+          f);
+    for (int m = 0; m < REP_NMETRIC; m++) {
+        rep_ranking(line, sizeof(line), r, (enum metric)m);
+        if (!*line)
+            continue;
+        fprintf(f, "<li>%s: ", rep_metric_title((enum metric)m));
+        h(f, line);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n", f);
+    if (rep_bare(r) < 0)
+        fputs("<p class=\"note\">The bare process was not measured: no floor to compare "
+              "with.</p>\n",
+              f);
+    for (size_t i = 0; i < r->n_rt; i++) {
+        const struct runtime_result *x = &r->rt[i];
+        char flag[512];
+        rep_bare_flag(flag, sizeof(flag), x);
+        if (!*flag)
+            continue;
+        fprintf(f, "<p class=\"%s\">", rep_below_bare(x) ? "flag" : "note");
+        H(f, x->name);
+        fputs(": ", f);
+        h(f, flag);
+        fputs(".</p>\n", f);
     }
 }
 
@@ -597,6 +652,7 @@ int report_html(FILE *f, const struct bench_report *r)
     environment(f, r);
     fputs("<main>\n", f);
     table(f, r);
+    comparisons(f, r);
     charts(f, r);
     images(f, r);
     guide(f, r);

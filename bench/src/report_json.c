@@ -12,7 +12,7 @@
 #include "report_util.h"
 
 /* Format of the document, bumped when a field changes meaning or goes. */
-#define REPORT_SCHEMA "cella-bench/1"
+#define REPORT_SCHEMA "cella-bench/2"
 
 /* The builders keep going after a failed allocation (a NULL value): set and
  * append record it in ok and release what they were given. */
@@ -49,6 +49,9 @@ static json_t *juint(unsigned long long v)
     return json_integer(v > (unsigned long long)LLONG_MAX ? LLONG_MAX : (json_int_t)v);
 }
 
+static void append(struct jb *b, json_t *arr, json_t *v);
+static json_t *rounds_json(struct jb *b, const double *v, int n);
+
 static json_t *summary_json(struct jb *b, const struct summary *s)
 {
     json_t *o = json_object();
@@ -59,6 +62,9 @@ static json_t *summary_json(struct jb *b, const struct summary *s)
     set(b, o, "p95", jreal(s->p95));
     set(b, o, "max", jreal(s->max));
     set(b, o, "mean", jreal(s->mean));
+    set(b, o, "ci_lo", jreal(s->ci_lo));
+    set(b, o, "ci_hi", jreal(s->ci_hi));
+    set(b, o, "ci_level", jreal(s->ci_level));
     return o;
 }
 
@@ -104,6 +110,50 @@ static json_t *runtime_json(struct jb *b, const struct runtime_result *x)
     set(b, o, "thr_c10", load_json(b, &x->thr_c10));
     set(b, o, "mem_idle", mem_json(b, &x->mem_idle));
     set(b, o, "mem_load", mem_json(b, &x->mem_load));
+    set(b, o, "bare", json_boolean(x->boundary == B_NONE));
+    set(b, o, "rounds_ok", json_integer(x->rounds_ok));
+    set(b, o, "rounds", json_integer(x->rounds));
+    set(b, o, "rps_c10", summary_json(b, &x->rps_c10));
+    set(b, o, "lat_p50_ms", summary_json(b, &x->lat_p50_ms));
+    set(b, o, "lat_p99_ms", summary_json(b, &x->lat_p99_ms));
+    set(b, o, "rps_vs_bare", summary_json(b, &x->rps_vs_bare));
+    set(b, o, "below_bare", json_boolean(rep_below_bare(x)));
+    set(b, o, "round_rps", rounds_json(b, x->round_rps, x->rounds));
+    set(b, o, "round_lat_p50_ms", rounds_json(b, x->round_lat_p50_ms, x->rounds));
+    return o;
+}
+
+/* By round; null where the round failed. */
+static json_t *rounds_json(struct jb *b, const double *v, int n)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; i < n && i < BENCH_MAX_ROUNDS; i++)
+        append(b, a, v[i] > 0 ? jreal(v[i]) : json_null());
+    return a;
+}
+
+/* For each metric, the pairs of runtimes whose median intervals overlap. */
+static json_t *indistinct_json(struct jb *b, const struct bench_report *r)
+{
+    json_t *o = json_object();
+
+    for (int m = 0; m < REP_NMETRIC; m++) {
+        json_t *pairs = json_array();
+        for (size_t i = 0; i < r->n_rt; i++) {
+            for (size_t j = i + 1; j < r->n_rt; j++) {
+                const struct runtime_result *x = &r->rt[i], *y = &r->rt[j];
+                if (!x->ok || !y->ok ||
+                    !summary_overlap(rep_metric(x, (enum metric)m), rep_metric(y, (enum metric)m)))
+                    continue;
+                json_t *p = json_array();
+                append(b, p, JSTR(x->name));
+                append(b, p, JSTR(y->name));
+                append(b, pairs, p);
+            }
+        }
+        set(b, o, rep_metric_key((enum metric)m), pairs);
+    }
     return o;
 }
 
@@ -144,7 +194,9 @@ json_t *report_json_new(const struct bench_report *r)
     set(&b, env, "date", JSTR(r->env.date));
     set(&b, root, "env", env);
     set(&b, root, "runs", json_integer(r->runs));
+    set(&b, root, "rounds", json_integer(r->rounds));
     set(&b, root, "duration_s", jreal(r->duration_s));
+    set(&b, root, "warmup_s", jreal(r->warmup_s));
     set(&b, root, "quick", json_boolean(r->quick));
     for (size_t i = 0; i < r->n_rt; i++)
         append(&b, rts, runtime_json(&b, &r->rt[i]));
@@ -152,6 +204,11 @@ json_t *report_json_new(const struct bench_report *r)
     for (size_t i = 0; i < r->n_img; i++)
         append(&b, imgs, image_json(&b, &r->img[i]));
     set(&b, root, "images", imgs);
+    {
+        int bare = rep_bare(r);
+        set(&b, root, "bare", bare >= 0 ? JSTR(r->rt[bare].name) : json_null());
+    }
+    set(&b, root, "not_distinguishable", indistinct_json(&b, r));
 
     guide_build(r, g);
     for (size_t i = 0; i < GUIDE_N; i++) {

@@ -31,8 +31,43 @@ static void environment(FILE *f, const struct bench_report *r)
     MD(f, r->env.virt, "unknown");
     fputs(" |\n| date | ", f);
     MD(f, r->env.date, "unknown");
-    fprintf(f, " |\n| runs | %d per runtime%s |\n| load | %.1f s per step |\n\n", r->runs,
-            r->quick ? " (quick mode)" : "", r->duration_s);
+    fprintf(f,
+            " |\n| runs | %d cold starts per runtime over %d interleaved rounds%s |\n"
+            "| load | each round: warm-up %.1f s, %.1f s per step |\n\n",
+            r->runs, r->rounds, r->quick ? " (quick mode)" : "", r->warmup_s, r->duration_s);
+}
+
+/* Which runtimes the measurement tells apart, and the flags. */
+static void comparisons(FILE *f, const struct bench_report *r)
+{
+    char line[4096];
+
+    fputs("Comparisons, best first (\xE2\x89\x88: the 95 % intervals of the medians overlap, not "
+          "distinguishable):\n\n",
+          f);
+    for (int m = 0; m < REP_NMETRIC; m++) {
+        rep_ranking(line, sizeof(line), r, (enum metric)m);
+        if (!*line)
+            continue;
+        fprintf(f, "- %s: ", rep_metric_title((enum metric)m));
+        rep_md(f, line);
+        fputs("\n", f);
+    }
+    if (rep_bare(r) < 0)
+        fputs("- the bare process was not measured: no floor to compare with\n", f);
+    for (size_t i = 0; i < r->n_rt; i++) {
+        const struct runtime_result *x = &r->rt[i];
+        char flag[512];
+        rep_bare_flag(flag, sizeof(flag), x);
+        if (!*flag)
+            continue;
+        fputs(rep_below_bare(x) ? "- **flag:** " : "- note: ", f);
+        MD(f, x->name, "?");
+        fputs(": ", f);
+        rep_md(f, flag);
+        fputs("\n", f);
+    }
+    fputs("\n", f);
 }
 
 static void runtimes(FILE *f, const struct bench_report *r)
@@ -44,13 +79,14 @@ static void runtimes(FILE *f, const struct bench_report *r)
         fputs("No runtime was measured.\n\n", f);
         return;
     }
-    fputs("| runtime | isolation | runs | cold start p50 | p95 | x fastest | teardown | "
-          "latency p50 | p99 | req/s (c=10) | PSS idle | PSS under load |\n"
+    fputs("| runtime | isolation | runs | cold start p50 (95 % CI) | x fastest | teardown | "
+          "latency p50 (95 % CI) | p99 | req/s c=10 (95 % CI) | vs bare | PSS idle | "
+          "PSS under load |\n"
           "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
           f);
     for (size_t i = 0; i < r->n_rt; i++) {
         const struct runtime_result *x = &r->rt[i];
-        char v[10][64];
+        char v[10][64], vsb[32] = "-";
 
         fputs("| ", f);
         MD(f, x->name, "?");
@@ -61,24 +97,30 @@ static void runtimes(FILE *f, const struct bench_report *r)
             fputs(" | | | | | | | | |\n", f);
             continue;
         }
-        if (fastest >= 0 && x->cold_ms.median > 0)
+        if (fastest >= 0 && x->cold_ms.median > 0 && x->boundary != B_NONE)
             snprintf(v[2], sizeof(v[2]), "%.1fx",
                      x->cold_ms.median / r->rt[fastest].cold_ms.median);
         else
             snprintf(v[2], sizeof(v[2]), "-");
+        if (x->rps_vs_bare.n > 0)
+            snprintf(vsb, sizeof(vsb), rep_below_bare(x) ? "**%.2f**" : "%.2f",
+                     x->rps_vs_bare.median);
         fprintf(f, "%s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                rep_ms(v[0], sizeof(v[0]), x->cold_ms.median),
-                rep_ms(v[1], sizeof(v[1]), x->cold_ms.p95), v[2],
+                rep_spread(v[0], sizeof(v[0]), &x->cold_ms, M_COLD), v[2],
                 rep_ms(v[3], sizeof(v[3]), x->teardown_ms.median),
-                rep_ns_ms(v[4], sizeof(v[4]), x->lat_c1.p50_ns),
+                rep_spread(v[4], sizeof(v[4]), &x->lat_p50_ms, M_LAT50),
                 rep_ns_ms(v[5], sizeof(v[5]), x->lat_c1.p99_ns),
-                rep_rps(v[6], sizeof(v[6]), x->thr_c10.rps),
+                rep_spread(v[6], sizeof(v[6]), &x->rps_c10, M_RPS), vsb,
                 rep_kib(v[7], sizeof(v[7]), x->mem_idle.pss_kb),
                 rep_kib(v[8], sizeof(v[8]), x->mem_load.pss_kb));
     }
     fputs("\nCold start: invoke to first HTTP 200. Teardown: kill + delete (median). Latency: "
-          "one connection. PSS: host memory of all the container's processes.\n\n",
+          "one connection. Figures are medians over the runs (cold start) or the rounds "
+          "(latency, req/s) with the 95 % confidence interval of the median in parentheses. "
+          "vs bare: req/s over the bare process's in the same round (median). PSS: host memory "
+          "of all the container's processes.\n\n",
           f);
+    comparisons(f, r);
     for (size_t i = 0; i < r->n_rt; i++) {
         const struct runtime_result *x = &r->rt[i];
         if (!x->ok)

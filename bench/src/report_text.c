@@ -88,20 +88,21 @@ enum col {
     C_BOUND,
     C_RUNS,
     C_P50,
-    C_P95,
     C_X,
     C_TEAR,
     C_L50,
     C_L99,
     C_RPS,
+    C_VSB,
     C_MI,
     C_ML,
     NCOL
 };
 
 static const char *const heads[NCOL] = {
-    "runtime",  "isolation", "runs",    "cold p50",  "cold p95", "x fastest",
-    "teardown", "lat p50",   "lat p99", "req/s c10", "PSS idle", "PSS load",
+    "runtime",  "isolation",        "runs",    "cold p50 (95% CI)",  "x fastest",
+    "teardown", "lat p50 (95% CI)", "lat p99", "req/s c10 (95% CI)", "vs bare",
+    "PSS idle", "PSS load",
 };
 
 /* The cells of one runtime (failed: name, boundary, runs only). */
@@ -117,15 +118,17 @@ static void row_cells(const struct bench_report *r, const struct runtime_result 
     snprintf(cells[C_RUNS], REP_STR_MAX, "%d/%d", x->runs_ok, x->runs);
     if (!x->ok)
         return;
-    rep_ms(cells[C_P50], REP_STR_MAX, x->cold_ms.median);
-    rep_ms(cells[C_P95], REP_STR_MAX, x->cold_ms.p95);
-    if (fastest >= 0 && x->cold_ms.median > 0)
+    rep_spread(cells[C_P50], REP_STR_MAX, &x->cold_ms, M_COLD);
+    if (fastest >= 0 && x->cold_ms.median > 0 && x->boundary != B_NONE)
         snprintf(cells[C_X], REP_STR_MAX, "%.1fx",
                  x->cold_ms.median / r->rt[fastest].cold_ms.median);
     rep_ms(cells[C_TEAR], REP_STR_MAX, x->teardown_ms.median);
-    rep_ns_ms(cells[C_L50], REP_STR_MAX, x->lat_c1.p50_ns);
+    rep_spread(cells[C_L50], REP_STR_MAX, &x->lat_p50_ms, M_LAT50);
     rep_ns_ms(cells[C_L99], REP_STR_MAX, x->lat_c1.p99_ns);
-    rep_rps(cells[C_RPS], REP_STR_MAX, x->thr_c10.rps);
+    rep_spread(cells[C_RPS], REP_STR_MAX, &x->rps_c10, M_RPS);
+    if (x->rps_vs_bare.n > 0)
+        snprintf(cells[C_VSB], REP_STR_MAX, "%.2f%s", x->rps_vs_bare.median,
+                 rep_below_bare(x) ? " !" : "");
     rep_kib(cells[C_MI], REP_STR_MAX, x->mem_idle.pss_kb);
     rep_kib(cells[C_ML], REP_STR_MAX, x->mem_load.pss_kb);
 }
@@ -145,8 +148,40 @@ static void header(FILE *f, const struct bench_report *r)
     fprintf(f, "  kernel          %s\n", *s ? s : "unknown");
     REP_FIELD(s, r->env.virt);
     fprintf(f, "  virtualization  %s\n", *s ? s : "unknown");
-    fprintf(f, "  runs            %d per runtime, load %.1f s per step%s\n\n", r->runs,
-            r->duration_s, r->quick ? " (quick mode)" : "");
+    fprintf(f,
+            "  runs            %d cold starts per runtime over %d interleaved rounds; each round: "
+            "warm-up %.1f s, load %.1f s per step%s\n\n",
+            r->runs, r->rounds, r->warmup_s, r->duration_s, r->quick ? " (quick mode)" : "");
+}
+
+/* Which runtimes the measurement tells apart, and the flags. */
+static void comparisons(FILE *f, const struct bench_report *r)
+{
+    char line[4096];
+
+    fputs("comparisons (\xE2\x89\x88: 95 % intervals of the medians overlap, not "
+          "distinguishable)\n",
+          f);
+    for (int m = 0; m < REP_NMETRIC; m++) {
+        rep_ranking(line, sizeof(line), r, (enum metric)m);
+        if (!*line)
+            continue;
+        fprintf(f, "  %s:\n", rep_metric_title((enum metric)m));
+        wrapped(f, line, 4);
+    }
+    if (rep_bare(r) < 0)
+        fputs("  the bare process was not measured: no floor to compare with\n", f);
+    for (size_t i = 0; i < r->n_rt; i++) {
+        const struct runtime_result *x = &r->rt[i];
+        char n[REP_STR_MAX], flag[512], line2[REP_STR_MAX + 600];
+        rep_bare_flag(flag, sizeof(flag), x);
+        if (!*flag)
+            continue;
+        REP_FIELD(n, x->name);
+        snprintf(line2, sizeof(line2), "%s %s: %s", rep_below_bare(x) ? "FLAG:" : "note:", n, flag);
+        wrapped(f, line2, 2);
+    }
+    fputc('\n', f);
 }
 
 /* 0, or -1 when out of memory. */
@@ -212,10 +247,15 @@ static int runtimes(FILE *f, const struct bench_report *r)
             fprintf(f, "note: %s: %llu load errors at concurrency 1, %llu at 10\n", n,
                     (unsigned long long)x->lat_c1.errors, (unsigned long long)x->thr_c10.errors);
     }
-    fputs("cold = invoke to first HTTP 200 (median, p95); teardown = kill + delete (median);\n"
-          "lat = request latency at concurrency 1; PSS = host memory of all the container's "
-          "processes.\n\n",
-          f);
+    fputs(
+        "cold = invoke to first HTTP 200; teardown = kill + delete; lat = request latency at "
+        "concurrency 1;\n"
+        "figures are medians over the runs (cold, teardown) or the rounds (lat, req/s), with the\n"
+        "95 % confidence interval of the median in parentheses (order statistics; min-max below\n"
+        "6 samples); vs bare = req/s over the bare process's in the same round (median);\n"
+        "PSS = host memory of all the container's processes.\n\n",
+        f);
+    comparisons(f, r);
 
     fputs("versions\n", f);
     for (size_t i = 0; i < r->n_rt; i++) {

@@ -1,5 +1,9 @@
 /* Helpers shared by the report writers and the decision guide. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "stats.h"
 
 #include "report.h"
 #include "report_util.h"
@@ -15,6 +19,8 @@ const char *boundary_name(enum boundary b)
         return "hardware VM";
     case B_WASM_SANDBOX:
         return "WASM sandbox";
+    case B_NONE:
+        return "none (bare process)";
     }
     return "unknown";
 }
@@ -30,6 +36,8 @@ const char *boundary_key(enum boundary b)
         return "hardware_vm";
     case B_WASM_SANDBOX:
         return "wasm_sandbox";
+    case B_NONE:
+        return "none";
     }
     return "unknown";
 }
@@ -245,10 +253,146 @@ int rep_fastest(const struct bench_report *r)
 
     for (size_t i = 0; i < r->n_rt; i++) {
         const struct runtime_result *x = &r->rt[i];
-        if (!x->ok || !(x->cold_ms.median > 0))
+        if (!x->ok || x->boundary == B_NONE || !(x->cold_ms.median > 0))
             continue;
         if (best < 0 || x->cold_ms.median < r->rt[best].cold_ms.median)
             best = (int)i;
     }
     return best;
+}
+
+const struct summary *rep_metric(const struct runtime_result *x, enum metric m)
+{
+    switch (m) {
+    case M_RPS:
+        return &x->rps_c10;
+    case M_LAT50:
+        return &x->lat_p50_ms;
+    case M_COLD:
+        break;
+    }
+    return &x->cold_ms;
+}
+
+const char *rep_metric_key(enum metric m)
+{
+    return m == M_RPS ? "rps_c10" : m == M_LAT50 ? "lat_p50_ms" : "cold_ms";
+}
+
+const char *rep_metric_title(enum metric m)
+{
+    return m == M_RPS     ? "throughput (req/s at c=10, higher first)"
+           : m == M_LAT50 ? "latency p50 (c=1, lower first)"
+                          : "cold start (lower first)";
+}
+
+/* The value of a metric alone: req/s as an integer, ms with rep_num. */
+static const char *metric_num(char *buf, size_t n, enum metric m, double v)
+{
+    if (m == M_RPS)
+        return rep_rps(buf, n, v);
+    return rep_num(buf, n, v);
+}
+
+const char *rep_spread(char *buf, size_t n, const struct summary *s, enum metric m)
+{
+    char a[48], b[48], c[48];
+
+    if (s->n == 0 || !(s->median > 0)) {
+        snprintf(buf, n, "-");
+        return buf;
+    }
+    metric_num(a, sizeof(a), m, s->median);
+    if (s->n < 2) {
+        snprintf(buf, n, "%s%s", a, m == M_RPS ? "" : " ms");
+        return buf;
+    }
+    snprintf(buf, n, "%s%s (%s-%s)", a, m == M_RPS ? "" : " ms",
+             metric_num(b, sizeof(b), m, s->ci_lo), metric_num(c, sizeof(c), m, s->ci_hi));
+    return buf;
+}
+
+bool rep_below_bare(const struct runtime_result *x)
+{
+    return x->ok && x->boundary == B_SHARED_KERNEL && x->rps_vs_bare.n > 0 &&
+           x->rps_vs_bare.ci_hi < REP_BARE_FLAG;
+}
+
+bool rep_maybe_below_bare(const struct runtime_result *x)
+{
+    return x->ok && x->boundary == B_SHARED_KERNEL && x->rps_vs_bare.n > 0 &&
+           x->rps_vs_bare.median < REP_BARE_FLAG && !rep_below_bare(x);
+}
+
+int rep_bare(const struct bench_report *r)
+{
+    for (size_t i = 0; i < r->n_rt; i++)
+        if (r->rt[i].boundary == B_NONE && r->rt[i].ok)
+            return (int)i;
+    return -1;
+}
+
+size_t rep_order(const struct bench_report *r, enum metric m, size_t *idx)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_rt; i++)
+        if (r->rt[i].ok && rep_metric(&r->rt[i], m)->n > 0 && rep_metric(&r->rt[i], m)->median > 0)
+            idx[n++] = i;
+    /* insertion sort: a handful of rows */
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0; j--) {
+            double a = rep_metric(&r->rt[idx[j - 1]], m)->median;
+            double b = rep_metric(&r->rt[idx[j]], m)->median;
+            if (m == M_RPS ? a >= b : a <= b)
+                break;
+            size_t t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    }
+    return n;
+}
+
+void rep_ranking(char *buf, size_t len, const struct bench_report *r, enum metric m)
+{
+    size_t *idx = calloc(r->n_rt ? r->n_rt : 1, sizeof(*idx));
+    size_t n = idx ? rep_order(r, m, idx) : 0, o = 0;
+
+    buf[0] = '\0';
+    for (size_t k = 0; k < n && o + 1 < len; k++) {
+        const struct runtime_result *x = &r->rt[idx[k]];
+        char name[REP_STR_MAX], v[48];
+        const char *sep = "";
+        if (k > 0)
+            sep = summary_overlap(rep_metric(&r->rt[idx[k - 1]], m), rep_metric(x, m))
+                      ? " \xE2\x89\x88 " /* ≈ */
+                      : (m == M_RPS ? " > " : " < ");
+        REP_FIELD(name, x->name);
+        int w = snprintf(buf + o, len - o, "%s%s %s%s", sep, name,
+                         metric_num(v, sizeof(v), m, rep_metric(x, m)->median),
+                         m == M_RPS ? "" : " ms");
+        if (w < 0)
+            break;
+        o = o + (size_t)w >= len ? len - 1 : o + (size_t)w;
+    }
+    rep_utf8_trim(buf);
+    free(idx);
+}
+
+void rep_bare_flag(char *buf, size_t len, const struct runtime_result *x)
+{
+    const struct summary *v = &x->rps_vs_bare;
+
+    buf[0] = '\0';
+    if (rep_below_bare(x))
+        snprintf(buf, len,
+                 "throughput %.0f %% below the bare process (req/s ratio %.2f, 95 %% CI "
+                 "%.2f-%.2f)",
+                 100 * (1 - v->median), v->median, v->ci_lo, v->ci_hi);
+    else if (rep_maybe_below_bare(x))
+        snprintf(buf, len,
+                 "median throughput %.0f %% below the bare process (req/s ratio %.2f), but its "
+                 "95 %% CI %.2f-%.2f reaches %.2f: not shown by this measurement",
+                 100 * (1 - v->median), v->median, v->ci_lo, v->ci_hi, REP_BARE_FLAG);
 }

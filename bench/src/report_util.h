@@ -47,7 +47,40 @@ const char *rep_num(char *buf, size_t n, double v);
 uint64_t rep_pss_idle(const struct runtime_result *x);
 uint64_t rep_pss_load(const struct runtime_result *x);
 
-/* Index of the ok runtime with the lowest median cold start (> 0), or -1. */
+/* Index of the ok runtime (not the bare row) with the lowest median cold
+ * start (> 0), or -1. */
 int rep_fastest(const struct bench_report *r);
+
+/* The figures measured once per round (cold start: once per run) whose
+ * medians the reports compare. */
+enum metric { M_RPS, M_LAT50, M_COLD };
+#define REP_NMETRIC 3
+const struct summary *rep_metric(const struct runtime_result *x, enum metric m);
+const char *rep_metric_key(enum metric m);   /* "rps_c10", "lat_p50_ms", "cold_ms" */
+const char *rep_metric_title(enum metric m); /* "throughput (req/s at c=10, ...)" */
+/* "148012 (141230-152311)" or "0.085 ms (0.081-0.090)": the median and the
+ * interval of the median; "-" when not measured. */
+const char *rep_spread(char *buf, size_t n, const struct summary *s, enum metric m);
+/* Indices of the ok runtimes with metric m, best first; returns how many
+ * (idx holds r->n_rt). */
+size_t rep_order(const struct bench_report *r, enum metric m, size_t *idx);
+/* Those runtimes best first, "a 150123 ≈ b 149000 > c 120000": ≈
+ * between neighbours whose median intervals overlap (not distinguishable),
+ * > (or < for times) where they do not. "" when none. */
+void rep_ranking(char *buf, size_t len, const struct bench_report *r, enum metric m);
+
+/* A shared-kernel runtime is flagged when its paired ratio of req/s to the
+ * bare process's (one per round) is below this: rep_below_bare when the
+ * whole 95 % interval of its median is (the measurement shows it),
+ * rep_maybe_below_bare when only the median is (within the noise). */
+#define REP_BARE_FLAG 0.90
+bool rep_below_bare(const struct runtime_result *x);
+bool rep_maybe_below_bare(const struct runtime_result *x);
+/* The flag line of a runtime, "" when neither: "throughput 17 % below the
+ * bare process (req/s ratio 0.83, 95 % CI 0.74-0.88)" or "... median ... but
+ * the 95 % CI 0.56-1.46 reaches 0.90: not shown by this measurement". */
+void rep_bare_flag(char *buf, size_t len, const struct runtime_result *x);
+/* Index of the measured bare row, or -1. */
+int rep_bare(const struct bench_report *r);
 
 #endif

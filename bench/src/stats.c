@@ -48,6 +48,44 @@ double percentile_sorted(const double *v, size_t n, double p)
     return v[nearest_rank(p / 100.0, n) - 1];
 }
 
+/* P(Bin(n, 1/2) <= j), exactly enough for n up to a few thousand. */
+static double binom_half_cdf(size_t n, size_t j)
+{
+    double term = pow(0.5, (double)n), sum = 0; /* C(n,0) / 2^n */
+
+    for (size_t i = 0; i <= j && i <= n; i++) {
+        sum += term;
+        term = term * (double)(n - i) / (double)(i + 1);
+    }
+    return sum;
+}
+
+static void median_ci(const double *v, size_t n, struct summary *out)
+{
+    size_t k = 1; /* 1-based rank of the lower end */
+
+    /* A large n underflows pow(0.5, n): order statistics around the median
+     * then do (normal approximation, +-1.96 sqrt(n)/2). */
+    if (n > 1000) {
+        double h = 1.96 * sqrt((double)n) / 2;
+        k = (size_t)floor((double)n / 2 - h);
+        if (k < 1)
+            k = 1;
+        out->ci_level = 0.95;
+    } else {
+        while (k + 1 <= (n + 1) / 2 && 1 - 2 * binom_half_cdf(n, k) >= 0.95)
+            k++;
+        out->ci_level = 1 - 2 * binom_half_cdf(n, k - 1);
+    }
+    out->ci_lo = v[k - 1];
+    out->ci_hi = v[n - k];
+}
+
+bool summary_overlap(const struct summary *a, const struct summary *b)
+{
+    return a->n > 0 && b->n > 0 && a->ci_lo <= b->ci_hi && b->ci_lo <= a->ci_hi;
+}
+
 void summarize(double *v, size_t n, struct summary *out)
 {
     memset(out, 0, sizeof(*out));
@@ -63,6 +101,7 @@ void summarize(double *v, size_t n, struct summary *out)
     out->median = percentile_sorted(v, n, 50);
     out->p95 = percentile_sorted(v, n, 95);
     out->mean = sum / (double)n;
+    median_ci(v, n, out);
 }
 
 /* ---- histogram ---------------------------------------------------------------- */

@@ -29,7 +29,7 @@ static int rj(const struct bench_report *r, const char *path, char *buf, size_t 
 #define RUNSC_ERR  "runsc create: exit status 1: <sandbox> failed & \"gofer\" | pipe"
 #define UBUNTU_ERR "pull ubuntu: <offline> & 'retry' | later"
 
-static struct runtime_result fake_rt[4];
+static struct runtime_result fake_rt[5];
 static struct image_size fake_img[3];
 static struct bench_report fake;
 
@@ -41,8 +41,24 @@ static void set_env(struct bench_report *r)
     snprintf(r->env.virt, sizeof(r->env.virt), "hardware KVM");
     snprintf(r->env.date, sizeof(r->env.date), "2025-11-27T01:30:00Z");
     r->runs = 20;
+    r->rounds = 5;
+    r->warmup_s = 0.5;
     r->duration_s = 10.0;
     r->quick = false;
+}
+
+/* Five samples around a median, the interval of the median min..max. */
+static void set_spread(struct summary *x, double median, double rel)
+{
+    *x = (struct summary){.n = 5,
+                          .min = median * (1 - rel),
+                          .median = median,
+                          .p95 = median * (1 + rel),
+                          .max = median * (1 + rel),
+                          .mean = median,
+                          .ci_lo = median * (1 - rel),
+                          .ci_hi = median * (1 + rel),
+                          .ci_level = 0.9375};
 }
 
 /* An ok runtime: cold median (ms), PSS idle (KiB), p50 latency (ns), req/s. */
@@ -81,6 +97,17 @@ static void set_rt(struct runtime_result *x, const char *name, enum boundary b, 
                                       .p99_ns = p50 * 12,
                                       .p999_ns = p50 * 30,
                                       .max_ns = p50 * 80};
+    x->rounds_ok = x->rounds = 5;
+    set_spread(&x->rps_c10, rps, 0.03);
+    set_spread(&x->lat_p50_ms, (double)p50 / 1e6, 0.05);
+    set_spread(&x->lat_p99_ms, (double)p50 * 3 / 1e6, 0.1);
+    for (int i = 0; i < 5; i++) {
+        x->round_rps[i] = rps * (0.98 + 0.01 * i);
+        x->round_lat_p50_ms[i] = (double)p50 / 1e6;
+    }
+    x->cold_ms.ci_lo = x->cold_ms.min;
+    x->cold_ms.ci_hi = x->cold_ms.p95;
+    x->cold_ms.ci_level = 0.96;
     x->mem_idle = (struct mem_usage){.pss_kb = pss, .rss_kb = pss + 2048, .nprocs = 1};
     x->mem_load = (struct mem_usage){.pss_kb = pss + 512, .rss_kb = pss + 2560, .nprocs = 1};
 }
@@ -108,7 +135,9 @@ static void set_img(struct image_size *m, const char *name, unsigned long long r
     m->layer_gz_bytes = gz;
 }
 
-/* 4 runtimes (runsc failed), 3 images (ubuntu failed). */
+/* 4 runtimes (runsc failed) and the bare process, 3 images (ubuntu failed).
+ * Against the bare process: crun's median ratio is under 0.90 but its
+ * interval is not (a note), runc's whole interval is (a flag). */
 static void make_fake(void)
 {
     memset(&fake, 0, sizeof(fake));
@@ -120,11 +149,15 @@ static void make_fake(void)
     snprintf(fake_rt[2].error, sizeof(fake_rt[2].error), "run 7: no HTTP 200 within 10 s");
     fake_rt[2].thr_c10.errors = 3;
     set_failed(&fake_rt[3], "runsc", B_SYSCALL_INTERPOSITION, RUNSC_ERR);
+    set_rt(&fake_rt[4], "bare", B_NONE, 1.2, 80, 80000, 48000);
+    set_spread(&fake_rt[0].rps_vs_bare, 0.97, 0.02);
+    set_spread(&fake_rt[1].rps_vs_bare, 0.88, 0.06);
+    set_spread(&fake_rt[2].rps_vs_bare, 0.84, 0.03);
     set_img(&fake_img[0], "distroless", 3145728, 1258291, NULL);
     set_img(&fake_img[1], "alpine", 18874368, 7340032, NULL);
     set_img(&fake_img[2], "ubuntu", 0, 0, UBUNTU_ERR);
     fake.rt = fake_rt;
-    fake.n_rt = 4;
+    fake.n_rt = 5;
     fake.img = fake_img;
     fake.n_img = 3;
 }
@@ -213,7 +246,73 @@ static void test_text(void)
     CHECK(strstr(s, "1 of 20 runs failed") != NULL);
     for (size_t i = 0; i < GUIDE_N; i++)
         CHECK(strstr(s, workloads[i]) != NULL);
+    /* The spread, the floor and what the measurement tells apart. */
+    CHECK(strstr(s, "5 interleaved rounds") != NULL);
+    CHECK(count_lines(s, "bare ") == 1);
+    CHECK(strstr(s, "none (bare process)") != NULL);
+    CHECK(strstr(s, "45679 (44309-47049)") != NULL); /* cella-container req/s, +-3 % */
+    CHECK(strstr(s, "0.085 ms (0.081-0.089)") != NULL);
+    CHECK(strstr(s, "bare 48000 \xE2\x89\x88 cella-container 45679") != NULL);
+    CHECK(strstr(s, "FLAG: runc: throughput 16 % below the bare process") != NULL);
+    CHECK(strstr(s, "FLAG: crun") == NULL);
+    CHECK(strstr(s, "note: crun: median throughput 12 % below the bare process") != NULL);
+    CHECK(strstr(s, "0.84 !") != NULL);
     free(s);
+}
+
+/* Neighbours whose intervals overlap are not distinguishable; others are. */
+static void test_ranking(void)
+{
+    struct runtime_result x[4];
+    struct bench_report r = {.rt = x, .n_rt = 4};
+    char buf[512];
+
+    set_rt(&x[0], "a", B_SHARED_KERNEL, 10, 100, 50000, 1000);
+    set_rt(&x[1], "b", B_SHARED_KERNEL, 10.5, 100, 60000, 1020); /* overlaps a */
+    set_rt(&x[2], "c", B_SHARED_KERNEL, 30, 100, 90000, 500);    /* apart */
+    set_failed(&x[3], "d", B_SHARED_KERNEL, "boom");
+    rep_ranking(buf, sizeof(buf), &r, M_RPS);
+    CHECK_STR(buf, "b 1020 \xE2\x89\x88 a 1000 > c 500");
+    rep_ranking(buf, sizeof(buf), &r, M_LAT50);
+    CHECK_STR(buf, "a 0.050 ms < b 0.060 ms < c 0.090 ms"); /* +-5 %: apart */
+    rep_ranking(buf, sizeof(buf), &r, M_COLD);
+    CHECK_STR(buf, "a 10.0 ms \xE2\x89\x88 b 10.5 ms < c 30.0 ms");
+    /* One sample each: equal values overlap, others do not. */
+    double one = 5, two = 5, three = 6;
+    summarize(&one, 1, &x[0].rps_c10);
+    summarize(&two, 1, &x[1].rps_c10);
+    summarize(&three, 1, &x[2].rps_c10);
+    rep_ranking(buf, sizeof(buf), &r, M_RPS);
+    CHECK_STR(buf, "c 6.0 > a 5.0 \xE2\x89\x88 b 5.0");
+    r.n_rt = 0;
+    rep_ranking(buf, sizeof(buf), &r, M_RPS);
+    CHECK_STR(buf, "");
+}
+
+/* The flag: only a shared-kernel runtime whose whole interval is below. */
+static void test_bare_flag(void)
+{
+    struct runtime_result x;
+    char buf[512];
+
+    set_rt(&x, "k", B_SHARED_KERNEL, 10, 100, 50000, 1000);
+    set_spread(&x.rps_vs_bare, 0.80, 0.05);
+    CHECK(rep_below_bare(&x) && !rep_maybe_below_bare(&x));
+    rep_bare_flag(buf, sizeof(buf), &x);
+    CHECK(strstr(buf, "throughput 20 % below the bare process (req/s ratio 0.80, 95 % CI "
+                      "0.76-0.84)") == buf);
+    set_spread(&x.rps_vs_bare, 0.89, 0.05);
+    CHECK(!rep_below_bare(&x) && rep_maybe_below_bare(&x));
+    set_spread(&x.rps_vs_bare, 0.95, 0.05);
+    CHECK(!rep_below_bare(&x) && !rep_maybe_below_bare(&x));
+    rep_bare_flag(buf, sizeof(buf), &x);
+    CHECK_STR(buf, "");
+    x.boundary = B_SYSCALL_INTERPOSITION; /* gVisor is slower by design */
+    set_spread(&x.rps_vs_bare, 0.10, 0.05);
+    CHECK(!rep_below_bare(&x));
+    x.boundary = B_SHARED_KERNEL;
+    x.rps_vs_bare.n = 0; /* no bare row */
+    CHECK(!rep_below_bare(&x) && !rep_maybe_below_bare(&x));
 }
 
 static json_t *get(json_t *o, const char *path)
@@ -284,7 +383,10 @@ static void test_json(void)
         CHECK(j != NULL);
         return;
     }
-    CHECK(is_str(j, "schema", "cella-bench/1"));
+    CHECK(is_str(j, "schema", "cella-bench/2"));
+    CHECK(is_int(j, "rounds", 5));
+    CHECK(is_real(j, "warmup_s", 0.5));
+    CHECK(is_str(j, "bare", "bare"));
     CHECK(is_str(j, "env.cpu_model", "AMD EPYC 7B13 64-Core Processor"));
     CHECK(is_int(j, "env.cores", 2));
     CHECK(is_str(j, "env.kernel", "6.1.0-28-amd64"));
@@ -293,7 +395,7 @@ static void test_json(void)
     CHECK(is_int(j, "runs", 20));
     CHECK(is_real(j, "duration_s", 10.0));
     CHECK(json_is_false(get(j, "quick")));
-    CHECK(json_array_size(get(j, "runtimes")) == 4);
+    CHECK(json_array_size(get(j, "runtimes")) == 5);
     CHECK(json_array_size(get(j, "images")) == 3);
 
     /* Every field of a runtime, the first one. */
@@ -327,6 +429,33 @@ static void test_json(void)
     CHECK(is_int(j, "runtimes.0.mem_idle.nprocs", 1));
     CHECK(is_int(j, "runtimes.0.mem_load.pss_kb", 7412));
     CHECK(is_int(j, "runtimes.0.mem_load.rss_kb", 6900 + 2560));
+    CHECK(json_is_false(get(j, "runtimes.0.bare")));
+    CHECK(is_int(j, "runtimes.0.rounds_ok", 5));
+    CHECK(is_int(j, "runtimes.0.rounds", 5));
+    CHECK(is_real(j, "runtimes.0.rps_c10.median", 45678.9));
+    CHECK(is_real(j, "runtimes.0.rps_c10.ci_lo", x->rps_c10.ci_lo));
+    CHECK(is_real(j, "runtimes.0.rps_c10.ci_hi", x->rps_c10.ci_hi));
+    CHECK(is_real(j, "runtimes.0.rps_c10.ci_level", 0.9375));
+    CHECK(is_real(j, "runtimes.0.lat_p50_ms.median", 0.085));
+    CHECK(is_real(j, "runtimes.0.lat_p99_ms.ci_hi", x->lat_p99_ms.ci_hi));
+    CHECK(is_real(j, "runtimes.0.cold_ms.ci_lo", x->cold_ms.ci_lo));
+    CHECK(is_real(j, "runtimes.0.rps_vs_bare.median", 0.97));
+    CHECK(json_is_false(get(j, "runtimes.0.below_bare")));
+    CHECK(json_array_size(get(j, "runtimes.0.round_rps")) == 5);
+    CHECK(is_real(j, "runtimes.0.round_rps.2", x->round_rps[2]));
+    CHECK(is_real(j, "runtimes.0.round_lat_p50_ms.4", 0.085));
+    CHECK(json_is_true(get(j, "runtimes.2.below_bare")));
+    CHECK(json_is_false(get(j, "runtimes.1.below_bare")));
+    CHECK(is_str(j, "runtimes.4.boundary", "none"));
+    CHECK(json_is_true(get(j, "runtimes.4.bare")));
+    CHECK(is_int(j, "runtimes.4.rps_vs_bare.n", 0));
+    /* The runtimes the measurement does not tell apart, by metric. */
+    json_t *rps_pairs = get(j, "not_distinguishable.rps_c10");
+    CHECK(json_is_array(rps_pairs) && json_array_size(rps_pairs) > 0);
+    CHECK(is_str(j, "not_distinguishable.rps_c10.0.0", "cella-container"));
+    CHECK(is_str(j, "not_distinguishable.rps_c10.0.1", "crun"));
+    CHECK(json_is_array(get(j, "not_distinguishable.lat_p50_ms")));
+    CHECK(json_is_array(get(j, "not_distinguishable.cold_ms")));
     /* Partial and failed runtimes. */
     CHECK(is_int(j, "runtimes.2.runs_ok", 19));
     CHECK(is_str(j, "runtimes.2.error", "run 7: no HTTP 200 within 10 s"));
@@ -400,6 +529,12 @@ static void test_md(void)
     CHECK(strstr(s, "## Image sizes") != NULL);
     CHECK(strstr(s, "## Decision guide") != NULL);
     CHECK(strstr(s, "| distroless | 3.0 MiB | 1.2 MiB |") != NULL);
+    CHECK(strstr(s, "| bare | none (bare process) | 20/20 |") != NULL);
+    CHECK(strstr(s, "45679 (44309-47049) | 0.97 |") != NULL);
+    CHECK(strstr(s, "**0.84**") != NULL);
+    CHECK(strstr(s, "- **flag:** runc: throughput 16 % below the bare process") != NULL);
+    CHECK(strstr(s, "- note: crun: median throughput") != NULL);
+    CHECK(strstr(s, "- throughput (req/s at c=10, higher first): bare 48000 \xE2\x89\x88") != NULL);
     free(s);
 }
 
@@ -414,8 +549,8 @@ static void test_html(void)
     CHECK(rc == 0);
     CHECK(strncmp(s, "<!DOCTYPE html>", 15) == 0);
     CHECK(strlen(s) > 7 && strcmp(s + strlen(s) - 8, "</html>\n") == 0);
-    CHECK(count(s, "<svg") == 3);
-    CHECK(count(s, "</svg>") == 3);
+    CHECK(count(s, "<svg") == 4); /* cold start, throughput, memory, latency */
+    CHECK(count(s, "</svg>") == 4);
     CHECK(count(s, "<table") == count(s, "</table>"));
     CHECK(count(s, "<tr>") == count(s, "</tr>"));
     CHECK(count(s, "<text") == count(s, "</text>"));
@@ -433,7 +568,12 @@ static void test_html(void)
     for (size_t i = 0; i < fake.n_rt; i++)
         CHECK(strstr(s, fake.rt[i].name) != NULL);
     CHECK(strstr(s, "class=\"whisker\"") != NULL);
-    CHECK(count(s, "class=\"whisker\"") == 3); /* the three ok runtimes */
+    /* cold start and throughput of the four ok rows */
+    CHECK(count(s, "class=\"whisker\"") == 8);
+    CHECK(strstr(s, "<h2>Comparisons</h2>") != NULL);
+    CHECK(strstr(s, "<p class=\"flag\">runc: throughput 16 % below the bare process") != NULL);
+    CHECK(strstr(s, "<span class=\"flag\">0.84</span>") != NULL);
+    CHECK(strstr(s, "tag b-none") != NULL);
     for (size_t i = 0; i < GUIDE_N; i++)
         CHECK(strstr(s, workloads[i]) != NULL);
     free(s);
@@ -546,7 +686,7 @@ static void test_empty(void)
     CHECK(s && rc == 0);
     free(s);
     s = capture(report_html, &r, &rc);
-    CHECK(s && rc == 0 && count(s, "<svg") == 3);
+    CHECK(s && rc == 0 && count(s, "<svg") == 4);
     free(s);
     j = report_json_new(&r);
     CHECK(j && json_array_size(json_object_get(j, "runtimes")) == 0);
@@ -716,6 +856,8 @@ int main(int argc, char **argv)
         return 2;
     }
     RUN(test_text);
+    RUN(test_ranking);
+    RUN(test_bare_flag);
     RUN(test_json);
     RUN(test_md);
     RUN(test_html);

@@ -119,6 +119,51 @@ static void test_summarize_duplicates(void)
     CHECK(s.mean == 2);
 }
 
+/* The median's interval: min..max below n = 6 (with its coverage), the
+ * binomial order statistics from there on. */
+static void test_median_interval(void)
+{
+    double five[] = {5, 1, 4, 2, 3};
+    struct summary s;
+    summarize(five, 5, &s);
+    CHECK(s.ci_lo == 1 && s.ci_hi == 5);
+    CHECK(fabs(s.ci_level - 0.9375) < 1e-12); /* 1 - 2 / 2^5 */
+
+    double nine[9];
+    for (int i = 0; i < 9; i++)
+        nine[i] = 9 - i;
+    summarize(nine, 9, &s);
+    /* [v(2), v(8)]: 1 - 2 P(Bin(9, 1/2) <= 1) = 1 - 20/512 */
+    CHECK(s.ci_lo == 2 && s.ci_hi == 8);
+    CHECK(fabs(s.ci_level - (1 - 20.0 / 512)) < 1e-12);
+
+    double many[100];
+    for (int i = 0; i < 100; i++)
+        many[i] = i + 1;
+    summarize(many, 100, &s);
+    /* the classic table: ranks 40 and 61 for n = 100 */
+    CHECK(s.ci_lo == 40 && s.ci_hi == 61);
+    CHECK(s.ci_level >= 0.95 && s.ci_level < 0.97);
+
+    double one[] = {3};
+    summarize(one, 1, &s);
+    CHECK(s.ci_lo == 3 && s.ci_hi == 3 && s.ci_level == 0);
+}
+
+static void test_overlap(void)
+{
+    double a[] = {10, 11, 12, 13, 14}, b[] = {14, 15, 16, 17, 18}, c[] = {15, 16, 17, 18, 19};
+    struct summary sa, sb, sc, empty;
+    summarize(a, 5, &sa);
+    summarize(b, 5, &sb);
+    summarize(c, 5, &sc);
+    summarize(NULL, 0, &empty);
+    CHECK(summary_overlap(&sa, &sb) && summary_overlap(&sb, &sa)); /* touch at 14 */
+    CHECK(!summary_overlap(&sa, &sc) && !summary_overlap(&sc, &sa));
+    CHECK(summary_overlap(&sb, &sc));
+    CHECK(!summary_overlap(&sa, &empty));
+}
+
 /* ---- histogram ------------------------------------------------------------------- */
 
 static void test_hist_empty(void)
@@ -332,6 +377,8 @@ int main(void)
     RUN(test_summarize_twenty);
     RUN(test_summarize_hundred);
     RUN(test_summarize_duplicates);
+    RUN(test_median_interval);
+    RUN(test_overlap);
     RUN(test_hist_empty);
     RUN(test_hist_small_exact);
     RUN(test_hist_uniform);
