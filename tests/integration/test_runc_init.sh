@@ -222,4 +222,20 @@ cfg "$B" "c['process']['args']=['/bin/rootonly']"
 id=$(newid exe)
 expect_eq "the same program runs for root" "hi" "$(cella run --bundle "$B" "$id" 2>&1)"
 
+# ---- 7. every container process leads a session of its own (runc's setsid) ---------------
+# Field 6 of /proc/PID/stat is the session: 0 when its leader is outside the
+# container's pid namespace (the caller's session, as cella had it).
+reset
+args "$B" 'cut -d" " -f6 /proc/1/stat'
+id=$(newid sid)
+expect_eq "the container's process leads its own session (as runc's)" "1" "$(cella run --bundle "$B" "$id" 2>&1)"
+reset
+args "$B" 'exec sleep 100'
+id=$(newid sid)
+cella run -d --bundle "$B" "$id" > /dev/null 2>&1
+out=$(cella exec "$id" sh -c 'echo "$(cut -d" " -f6 /proc/self/stat) $$"' 2>&1)
+set -- $out
+expect_eq "an exec'd process leads its own session (as runc's)" "${2:-none}" "${1:-}"
+cella delete --force "$id" > /dev/null 2>&1
+
 plan_done

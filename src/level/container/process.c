@@ -224,6 +224,12 @@ int proc_exec(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_process *p = plan->p;
     reset_signals();
+    /* Every container process leads a session of its own, as runc's do
+     * (nsexec's setsid): a terminal's signals to the caller's process group
+     * do not reach it, and /dev/tty is not the caller's. A process with a
+     * terminal already leads one (EPERM). Before the filter: it may deny it. */
+    if (setsid() < 0 && errno != EPERM)
+        return cerr_set(err, errno, "setsid");
     if (p->cwd != NULL && chdir(p->cwd) < 0)
         return cerr_set(err, errno, "process.cwd: chdir `%s`", p->cwd);
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
