@@ -9,8 +9,20 @@ B=$WORK/bundle
 make_bundle "$B"
 args "$B" 'sleep 300'
 
-# cgroup_lines PID: /proc/PID/cgroup, one "hierarchy:path" a line, sorted.
-cgroup_lines() { cut -d: -f2- "/proc/$1/cgroup" 2>/dev/null | sort; }
+# cgroup_lines PID: /proc/PID/cgroup, one "hierarchy:path" a line, sorted, for the
+# hierarchies mounted here (a runtime makes no cgroup in one it cannot see, such as
+# a net_cls hierarchy some other namespace mounted).
+cgroup_lines() {
+    local h rest
+    cut -d: -f2- "/proc/$1/cgroup" 2>/dev/null | sort | while IFS=: read -r h rest; do
+        case $h in
+        '') ;;
+        name=*) [ -d "/sys/fs/cgroup/${h#name=}" ] || continue ;;
+        *) [ -d "/sys/fs/cgroup/$h" ] || continue ;;
+        esac
+        echo "$h:$rest"
+    done
+}
 
 # not_at PATH PID: the hierarchies of PID not at PATH (empty: PID is at PATH in all).
 not_at() { cgroup_lines "$2" | grep -v ":$1\$"; }
@@ -42,13 +54,13 @@ if command -v runc > /dev/null; then
     (cd "$B" && timeout 20 runc --root "$WORK/runc" run --detach "$rid" > /dev/null 2>&1 < /dev/null)
     rpid=$(timeout 10 runc --root "$WORK/runc" state "$rid" 2>/dev/null |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
-    at_root=$(cut -d: -f2- /proc/self/cgroup | grep ':/$' | cut -d: -f1 | sort)
+    at_root=$(cgroup_lines self | grep ':/$' | cut -d: -f1)
     same() { cgroup_lines "$1" | sed "s|:/$2\$|:/ID|" | grep -Fxf <(sed 's|$|:/ID|' <<< "$at_root"); }
     if [ -n "$rpid" ]; then
         expect_eq "where this test is in the root cgroup, cella's place is runc's" \
             "$(same "$rpid" "$rid")" "$(same "$pid" "$id")"
         check "... in $(wc -l <<< "$at_root") hierarchies, each at /ID" test -n "$(same "$pid" "$id")"
-        for h in $(cut -d: -f2- /proc/self/cgroup | grep -v ':/$' | cut -d: -f1); do
+        for h in $(cgroup_lines self | grep -v ':/$' | cut -d: -f1); do
             echo "# $h: this test is not in its root cgroup; runc is at" \
                 "$(cgroup_lines "$rpid" | grep "^$h:" | cut -d: -f2-)," \
                 "cella at $(cgroup_lines "$pid" | grep "^$h:" | cut -d: -f2-)"
