@@ -18,8 +18,8 @@ struct measure_opts {
     const char *wasm_bundle; /* the same with the wasm32-wasi server, NULL: not built */
     /* Their config.json texts, with MEASURE_CGROUP_MARK where each container
      * gets linux.cgroupsPath "/ID": every runtime's container then sits at the
-     * same place in the cgroup tree (crun's and runc's default; cella's is
-     * /cella/ID, whose CPU weight all cella containers share). */
+     * same place in the cgroup tree (crun's and cella's default; runc 1.1 puts
+     * its default under the caller's own cgroup, which need not be the root). */
     const char *config, *wasm_config;
     const char *httpd; /* the server itself, for the bare process */
     int port;

@@ -1,7 +1,7 @@
 /* cgroups, shared by every level: cgroup v1 (legacy), hybrid (v1
  * controllers plus an empty v2 tree at /sys/fs/cgroup/unified) and v2
  * (unified). A container's cgroup is named by one path relative to each
- * hierarchy's root (e.g. "/cella/ID"), stored in state.json.
+ * hierarchy's root (e.g. "/ID"), stored in state.json.
  * common.c: layout and what every kind shares; v1.c, v2.c: each kind's
  * resources and freezer; path.c: naming; devices*.c: device rules. */
 #ifndef CELLA_CGROUP_H
@@ -22,7 +22,7 @@ const char *cgroup_mode_name(enum cgroup_mode m);
 
 /* The cgroup path for a container: linux.cgroupsPath when given (absolute,
  * relative to the hierarchy root; relative, under the root; with systemd, the
- * "slice:prefix:name" form mapped to /slice/prefix-name.scope), else /cella/ID.
+ * "slice:prefix:name" form mapped to /slice/prefix-name.scope), else /ID.
  * Returned string is malloc'd. */
 char *cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, cerr_t *err);
 

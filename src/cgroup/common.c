@@ -764,7 +764,7 @@ int cgroup_destroy(const char *path, cerr_t *err)
         r = cerr_set(err, 0, "cgroup `%s`: processes still running %d ms after SIGKILL", path,
                      KILL_TIMEOUT_MS);
     /* Only the container's own cgroup (and what it made below it) goes: parents such as
-     * /cella may be shared. */
+     * a slice may be shared. */
     for (size_t i = 0; i < l->n; i++) {
         autofree char *dir = xasprintf("%s%s", l->h[i].mnt, path);
         if (rmdir_tree(dir, err) < 0)

@@ -1,5 +1,6 @@
 /* The name of a container's cgroup: linux.cgroupsPath, the systemd
- * slice:prefix:name form mapped to cgroupfs, or /cella/ID. */
+ * slice:prefix:name form mapped to cgroupfs, or /ID as runc 1.1 and crun have it: a
+ * common parent such as /cella would make every container share its one CPU weight. */
 #define _GNU_SOURCE
 #include "cgroup/cgroup.h"
 
@@ -88,7 +89,7 @@ char *cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, ce
     if (systemd)
         return systemd_path(cgroups_path, id, err);
     if (!given)
-        return xasprintf("/cella/%s", id);
+        return xasprintf("/%s", id);
     /* Normalize: drop empty and "." components; ".." is refused. */
     size_t len = strlen(cgroups_path);
     char *out = malloc(len + 2), *w = out;

@@ -208,13 +208,13 @@ leftovers() {
     local id=$1 d p
     [ -e "$ROOT/$id" ] && echo "state dir $ROOT/$id"
     for d in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
-        [ -d "${d}cella/$id" ] && echo "cgroup ${d}cella/$id"
+        [ -d "$d$id" ] && echo "cgroup $d$id"
     done
     # In the container's cgroup, or a cella process (the container's init is
     # one until it execs) still holding the id as an argument.
     for p in /proc/[0-9]*; do
         [ "${p#/proc/}" = $$ ] && continue
-        if grep -qsE ":/cella/$id(/|\$)" "$p/cgroup" 2>/dev/null ||
+        if grep -qsE ":/$id(/|\$)" "$p/cgroup" 2>/dev/null ||
             tr '\0' '\n' 2>/dev/null < "$p/cmdline" | grep -qxF -- "$id"; then
             echo "process ${p#/proc/}: $(tr '\0' ' ' 2>/dev/null < "$p/cmdline")"
         fi
@@ -265,7 +265,7 @@ _cleanup() {
         done
         # Anything that delete could not remove: its cgroups, then the files.
         for id in $(ls "$ROOT" 2>/dev/null); do
-            for c in /sys/fs/cgroup/*/cella/"$id"; do
+            for c in /sys/fs/cgroup/*/"$id"; do
                 [ -d "$c" ] || continue
                 for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
                 rmdir "$c" 2>/dev/null

@@ -12,7 +12,7 @@ make_bundle "$B"
 id=$(newid resume)
 args "$B" 'exec sleep 100'
 cella run -d --bundle "$B" "$id" > /dev/null 2>&1
-fz=/sys/fs/cgroup/freezer/cella/$id/freezer.state
+fz=/sys/fs/cgroup/freezer/$id/freezer.state
 if [ ! -e "$fz" ]; then
     skip "delete warns when resume fails" "no v1 freezer cgroup for the container"
 else

@@ -15,7 +15,7 @@ elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
     MODE=hybrid
 fi
 
-# A cgroup of the test's own, outside /cella, removed at exit.
+# A cgroup of the test's own, removed at exit.
 own_cgroup() {
     local name=$1 d
     for d in $V1/*/ /sys/fs/cgroup/; do
@@ -136,9 +136,9 @@ rm -f "$B/rootfs/tmp/init-cgroup"
 id=$(newid upd)
 args "$B" 'sleep 300'
 cella run --detach --bundle "$B" "$id" >/dev/null 2>&1
-memdir=$V1/memory/cella/$id
-cpudir=$V1/cpu/cella/$id
-if [ "$MODE" = v2 ]; then memdir=$V1/cella/$id; fi
+memdir=$V1/memory/$id
+cpudir=$V1/cpu/$id
+if [ "$MODE" = v2 ]; then memdir=$V1/$id; fi
 if [ -e "$memdir/memory.limit_in_bytes" ] || [ -e "$memdir/memory.max" ]; then
     lim() { cat "$memdir/memory.limit_in_bytes" 2>/dev/null || cat "$memdir/memory.max"; }
     check "update --memory 50M" cella update --memory 50M "$id"

@@ -23,19 +23,19 @@ B=$WORK/bundle
 make_bundle "$B"
 expect_eq "the test sees a pure v2 host" cgroup2fs "$(stat -f -c %T /sys/fs/cgroup)"
 
-# Membership: the process is in /cella/ID of the one hierarchy.
+# Membership: the process is in /ID of the one hierarchy, as under runc.
 id=$(newid v2)
 args "$B" 'cat /proc/self/cgroup; sleep 30'
 cella run --detach --bundle "$B" "$id" >/dev/null 2>&1
 check "run --detach" test "$(state_field "$id" status)" = running
 pid=$(state_field "$id" pid)
-expect_eq "the process is in /cella/ID" "0::/cella/$id" "$(grep "^0::" /proc/$pid/cgroup 2>/dev/null)"
-check "the cgroup directory exists" test -d "/sys/fs/cgroup/cella/$id"
+expect_eq "the process is in /ID" "0::/$id" "$(grep "^0::" /proc/$pid/cgroup 2>/dev/null)"
+check "the cgroup directory exists" test -d "/sys/fs/cgroup/$id"
 
 # pause / resume through cgroup.freeze.
 cella pause "$id" >/dev/null 2>&1
 expect_eq "pause: state paused" paused "$(state_field "$id" status)"
-expect_eq "pause: cgroup.freeze is 1" 1 "$(cat /sys/fs/cgroup/cella/$id/cgroup.freeze 2>/dev/null)"
+expect_eq "pause: cgroup.freeze is 1" 1 "$(cat /sys/fs/cgroup/$id/cgroup.freeze 2>/dev/null)"
 cella resume "$id" >/dev/null 2>&1
 expect_eq "resume: state running" running "$(state_field "$id" status)"
 

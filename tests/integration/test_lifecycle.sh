@@ -144,10 +144,10 @@ print(int(sys.argv[1]) in l, int(sys.argv[2] or 0) in l)' "$pid" "$epid" 2>&1)
 expect_eq "ps --format json lists the init and exec pids" "True True" "$got"
 
 # ---- update ---------------------------------------------------------------------------
-if [ -d /sys/fs/cgroup/memory/cella/"$id" ]; then
+if [ -d /sys/fs/cgroup/memory/"$id" ]; then
     check "update --memory 64M" cella update --memory 67108864 "$id"
     expect_eq "update changed memory.limit_in_bytes (host)" 67108864 \
-        "$(cat /sys/fs/cgroup/memory/cella/"$id"/memory.limit_in_bytes 2>&1)"
+        "$(cat /sys/fs/cgroup/memory/"$id"/memory.limit_in_bytes 2>&1)"
 else
     skip "update --memory 64M" "no v1 memory cgroup for the container"
     skip "update changed memory.limit_in_bytes (host)" "no v1 memory cgroup"
@@ -193,7 +193,7 @@ expect_match "ps lists several processes" '^[3-9]$' "$n"
 check "kill --all KILL" cella kill --all "$id" KILL
 wait_for 30 sh -c "\"$CELLA\" --root \"$ROOT\" state $id | grep -q '\"stopped\"'"
 expect_eq "after kill --all the container is stopped" stopped "$(state_field "$id" status)"
-left=$(cat /sys/fs/cgroup/pids/cella/"$id"/cgroup.procs 2>/dev/null | wc -l)
+left=$(cat /sys/fs/cgroup/pids/"$id"/cgroup.procs 2>/dev/null | wc -l)
 expect_eq "after kill --all no process is left in the cgroup" 0 "$left"
 check "delete after kill --all" cella delete "$id"
 assert_clean "kill --all + delete leaves nothing" "$id"

@@ -162,7 +162,7 @@ c pause t2 2> /tmp/errp && [ "$(status t2)" = paused ] && c resume t2 2>> /tmp/e
     [ "$(status t2)" = running ]
 check "pause, resume (the VMM process stopped, then continued)" ||
     { sed 's/^/VMTEST   pause: /' /tmp/errp; echo "VMTEST   state: $(status t2)";
-      for t in $(cat /sys/fs/cgroup/cella/t2/cgroup.threads); do
+      for t in $(cat /sys/fs/cgroup/t2/cgroup.threads); do
           echo "VMTEST   thread $t $(cat /proc/$t/comm) $(cut -d' ' -f3 /proc/$t/stat)"; done; }
 out=$(c exec t2 sh -c 'echo exec-ok; exit 3' 2>> /tmp/err)
 [ $? = 3 ] && [ "$out" = exec-ok ]
