@@ -17,14 +17,19 @@ if [ ! -e "$fz" ]; then
     skip "delete warns when resume fails" "no v1 freezer cgroup for the container"
 else
     echo FROZEN > "$WORK/frozen"
-    mount --bind "$WORK/frozen" "$fz" && mount -o remount,bind,ro "$fz"
-    on_exit "umount '$fz'"
-    expect_eq "the container reads as paused" paused "$(state_field "$id" status)"
-    out=$(cella delete --force "$id" 2>&1)
+    # In a private mount namespace that ends with the commands: a bind mount
+    # over a file of a cgroup that delete removes could not be unmounted
+    # after (its path is gone), and stayed in the host's mount table.
+    out=$(unshare -m --propagation private sh -c '
+        mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" || exit 99
+        "$3" --root "$4" state "$5" | grep -q "\"paused\"" || echo "not paused"
+        exec "$3" --root "$4" delete --force "$5"' sh "$WORK/frozen" "$fz" "$CELLA" "$ROOT" "$id" 2>&1)
     expect_match "delete warns when resume fails, naming the container" \
         "^cella: warning: delete \`$id\`: resume before destroy: .*freezer.state" "$out"
-    umount "$fz" 2>/dev/null
+    check "the container read as paused while its freezer said FROZEN" \
+        sh -c "! printf '%s' \"\$1\" | grep -q 'not paused'" sh "$out"
     cella delete --force "$id" > /dev/null 2>&1
+    check "no bind mount over freezer.state is left" sh -c "! grep -q '$id/freezer.state' /proc/self/mountinfo"
     assert_clean "delete after a failed resume leaves nothing" "$id"
 fi
 
