@@ -71,7 +71,7 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
     json_t *f = json_pack(
         "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, "
         "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}}",
-        "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
+        "ociVersionMin", SPEC_OCI_VERSION_MIN, "ociVersionMax", SPEC_OCI_VERSION_MAX, "hooks",
         strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
         strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
         strings(ns, ARRAY_SIZE(ns)), "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,

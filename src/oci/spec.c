@@ -645,11 +645,68 @@ static json_t *load_json(const char *text, size_t len, const char *origin, cerr_
     return root;
 }
 
+/* SemVer 2.0.0: MAJOR.MINOR.PATCH, numbers without leading zeros, then an
+ * optional -pre-release and +build of [0-9A-Za-z-.] identifiers. */
+static bool semver_number(const char **p)
+{
+    const char *s = *p;
+    if (*s < '0' || *s > '9')
+        return false;
+    if (*s == '0' && s[1] >= '0' && s[1] <= '9')
+        return false;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    *p = s;
+    return true;
+}
+
+static bool semver_idents(const char **p)
+{
+    const char *s = *p;
+    for (;;) {
+        size_t n = strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-");
+        if (n == 0)
+            return false;
+        s += n;
+        if (*s != '.')
+            break;
+        s++;
+    }
+    *p = s;
+    return true;
+}
+
+bool spec_semver_valid(const char *v)
+{
+    const char *p = v;
+    if (!semver_number(&p) || *p++ != '.' || !semver_number(&p) || *p++ != '.' ||
+        !semver_number(&p))
+        return false;
+    if (*p == '-' && (p++, !semver_idents(&p)))
+        return false;
+    if (*p == '+' && (p++, !semver_idents(&p)))
+        return false;
+    return *p == '\0';
+}
+
+/* The spec's versioning: a major version cella does not implement is a
+ * different format, not one to read as best it can. */
+static int check_oci_version(const char *v, cerr_t *err)
+{
+    if (!spec_semver_valid(v))
+        return cerr_set(err, 0, "ociVersion: `%s` is not a SemVer 2.0.0 version", v);
+    if (strncmp(v, SPEC_OCI_MAJOR ".", strlen(SPEC_OCI_MAJOR ".")) != 0)
+        return cerr_set(err, 0, "ociVersion: `%s`: cella implements runtime-spec %s.x only", v,
+                        SPEC_OCI_MAJOR);
+    return 0;
+}
+
 static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
 {
     json_t *sub;
     if (require(root, "ociVersion", "", err) < 0 ||
-        jget_string(root, "ociVersion", "", &s->oci_version, err) < 0)
+        jget_string(root, "ociVersion", "", &s->oci_version, err) < 0 ||
+        check_oci_version(s->oci_version, err) < 0)
         return -1;
     if (jget_object(root, "root", "", &sub, err) < 0)
         return -1;

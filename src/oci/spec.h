@@ -228,6 +228,13 @@ struct spec {
     struct kv_list annotations;
 };
 
+/* The runtime-spec releases cella implements (`cella features`): ociVersion
+ * must be SemVer with this major version. */
+#define SPEC_OCI_MAJOR       "1"
+#define SPEC_OCI_VERSION_MIN "1.0.0"
+#define SPEC_OCI_VERSION_MAX "1.1.0"
+bool spec_semver_valid(const char *v);
+
 /* Parse config.json text; `origin` names it in messages (e.g. "bundle/config.json"). */
 struct spec *spec_parse(const char *text, size_t len, const char *origin, cerr_t *err);
 /* Read and parse BUNDLE/config.json. */

@@ -1131,8 +1131,8 @@ static void test_invalid_json(void)
     CHECK(starts_with(cerr_msg(err), "config.json: invalid JSON at line 2 column 9: "));
     cerr_free(&err);
     /* The length is honoured: the text need not be NUL-terminated after it. */
-    const char *longer = "{\"ociVersion\": \"1.0\"}GARBAGE";
-    struct spec *s = spec_parse(longer, 21, ORIGIN, &err);
+    const char *longer = "{\"ociVersion\": \"1.0.0\"}GARBAGE";
+    struct spec *s = spec_parse(longer, 23, ORIGIN, &err);
     CHECK(s != NULL && err == NULL);
     spec_free(s);
     cerr_free(&err);
@@ -1164,7 +1164,7 @@ static void test_error_conventions(void)
     char key[1200];
     memset(key, 'k', sizeof(key) - 1);
     key[sizeof(key) - 1] = '\0';
-    char *doc = xasprintf("{\"ociVersion\": \"1\", \"annotations\": {\"%s\": 1}}", key);
+    char *doc = xasprintf("{\"ociVersion\": \"1.0.0\", \"annotations\": {\"%s\": 1}}", key);
     CHECK(spec_parse(doc, strlen(doc), ORIGIN, &err) == NULL);
     const char *m = cerr_msg(err);
     CHECK(starts_with(m, "config.json: annotations.kkkk"));
@@ -1388,8 +1388,32 @@ static void test_runc_devices(void)
                "linux.resources.devices[0].access: `x` has none of r, w, m");
 }
 
+/* ociVersion: SemVer 2.0.0 with a major version cella implements. */
+static void test_oci_version(void)
+{
+    static const char *const good[] = {
+        "1.0.0", "1.1.0", "1.2.1", "1.0.0-rc.1", "1.0.2-dev", "1.3.0+dev", "1.0.0-rc5+build.7"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *doc = xasprintf("{'ociVersion': '%s'}", good[i]);
+        struct spec *s = PARSE_OK(doc);
+        spec_free(s);
+        free(doc);
+    }
+    EXPECT_ERR("{'ociVersion': 'invalid'}", "ociVersion: `invalid` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': ''}", "ociVersion: `` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '1.0'}", "ociVersion: `1.0` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '01.0.0'}", "ociVersion: `01.0.0` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '1.0.0-'}", "ociVersion: `1.0.0-` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '1.0.0 '}", "ociVersion: `1.0.0 ` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '2.0.0'}",
+               "ociVersion: `2.0.0`: cella implements runtime-spec 1.x only");
+    EXPECT_ERR("{'ociVersion': '0.5.0'}",
+               "ociVersion: `0.5.0`: cella implements runtime-spec 1.x only");
+}
+
 int main(void)
 {
+    RUN(test_oci_version);
     RUN(test_full_config);
     RUN(test_minimal);
     RUN(test_wrong_string);

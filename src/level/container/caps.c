@@ -86,19 +86,20 @@ int cap_last(void)
     return last;
 }
 
+/* The spec: a value that cannot be mapped to a kernel interface MUST be an
+ * error (runc 1.1 only warns; a typo would silently grant less than asked). */
 static int parse_list(const struct str_list *l, const char *path, const char *field, uint64_t *out,
                       cerr_t *err)
 {
-    (void)path;
-    (void)field;
-    (void)err;
     *out = 0;
     for (size_t i = 0; i < l->n; i++) {
         int c = cap_from_name_(l->v[i]);
-        /* Unknown names are ignored, as runc and crun do: a newer client may
-         * name capabilities this kernel or this cella does not know. */
-        if (c >= 0 && c <= cap_last())
-            *out |= 1ULL << c;
+        if (c < 0)
+            return cerr_set(err, 0, "%s.%s[%zu]: unknown capability `%s`", path, field, i, l->v[i]);
+        if (c > cap_last())
+            return cerr_set(err, 0, "%s.%s[%zu]: `%s` is not supported by the running kernel", path,
+                            field, i, l->v[i]);
+        *out |= 1ULL << c;
     }
     return 0;
 }
