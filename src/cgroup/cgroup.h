@@ -34,6 +34,10 @@ int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, c
  * it is frozen (the container would stop in it for good); warns, as runc 1.1,
  * when it holds processes. */
 int cgroup_check_existing(const char *path, cerr_t *err);
+/* Refuse what R asks that this host has no controller for (hugetlb,
+ * net_cls, net_prio, unified on a non-v2 host, ...), naming the field and
+ * the controller: called by a level's check, before anything is made. */
+int cgroup_check_resources(const struct spec_resources *r, cerr_t *err);
 /* Move pid into an existing cgroup (exec). */
 int cgroup_enter(const char *path, pid_t pid, cerr_t *err);
 /* Apply resources to an existing cgroup (update). Only fields that are set. */

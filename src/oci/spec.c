@@ -437,6 +437,41 @@ static int parse_dev_cgroup(json_t *o, const char *path, size_t i, void *out, ce
     return d->access != NULL ? normalize_access(d->access, path, err) : 0;
 }
 
+static int parse_hugepage(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_hugepage *h = out;
+    return require(o, "pageSize", path, err) < 0 || require(o, "limit", path, err) < 0 ||
+                   jget_string(o, "pageSize", path, &h->page_size, err) < 0 ||
+                   jget_u64(o, "limit", path, UINT64_MAX, &h->limit, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+static int parse_ifprio(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_ifprio *p = out;
+    uint64_t v = 0;
+    if (require(o, "name", path, err) < 0 || require(o, "priority", path, err) < 0 ||
+        jget_string(o, "name", path, &p->name, err) < 0 ||
+        jget_u64(o, "priority", path, UINT32_MAX, &v, NULL, err) < 0)
+        return -1;
+    p->priority = (uint32_t)v;
+    return 0;
+}
+
+static int parse_network(json_t *o, const char *path, struct spec_resources *r, cerr_t *err)
+{
+    uint64_t v = 0;
+    if (jget_u64(o, "classID", path, UINT32_MAX, &v, &r->network.class_id.set, err) < 0)
+        return -1;
+    r->network.class_id.v = (uint32_t)v;
+    return each_object(o, "priorities", path, sizeof(struct spec_ifprio),
+                       (void **)&r->network.priorities, &r->network.n_priorities, parse_ifprio,
+                       err);
+}
+
 #define GET_I64(obj, key, path, field) jget_i64(obj, key, path, &(field).v, &(field).set, err)
 #define GET_U64(obj, key, path, max, field)                                                        \
     jget_u64(obj, key, path, max, &(field).v, &(field).set, err)
@@ -495,7 +530,13 @@ static int parse_resources(json_t *o, const char *path, struct spec_resources *r
         r->blkio.weight.v = (uint16_t)w;
     }
     if (each_object(o, "devices", path, sizeof(struct spec_dev_cgroup), (void **)&r->devices,
-                    &r->n_devices, parse_dev_cgroup, err) < 0)
+                    &r->n_devices, parse_dev_cgroup, err) < 0 ||
+        each_object(o, "hugepageLimits", path, sizeof(struct spec_hugepage), (void **)&r->hugepages,
+                    &r->n_hugepages, parse_hugepage, err) < 0)
+        return -1;
+    if (jget_object(o, "network", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_network(sub, jpath_key(sp, path, "network"), r, err) < 0)
         return -1;
     return jget_str_map(o, "unified", path, &r->unified, err);
 }
@@ -856,6 +897,12 @@ void spec_resources_clear(struct spec_resources *r)
     for (size_t i = 0; i < r->n_devices; i++)
         free(r->devices[i].access);
     free(r->devices);
+    for (size_t i = 0; i < r->n_hugepages; i++)
+        free(r->hugepages[i].page_size);
+    free(r->hugepages);
+    for (size_t i = 0; i < r->network.n_priorities; i++)
+        free(r->network.priorities[i].name);
+    free(r->network.priorities);
     kv_list_free(&r->unified);
     memset(r, 0, sizeof(*r));
 }

@@ -138,6 +138,19 @@ struct spec_resources {
     } blkio;
     struct spec_dev_cgroup *devices;
     size_t n_devices;
+    struct spec_hugepage {
+        char *page_size; /* "2MB" */
+        uint64_t limit;
+    } * hugepages;
+    size_t n_hugepages;
+    struct {
+        OPT(uint32_t) class_id;
+        struct spec_ifprio {
+            char *name;
+            uint32_t priority;
+        } * priorities;
+        size_t n_priorities;
+    } network;
     struct kv_list unified;
 };
 

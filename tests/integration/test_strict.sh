@@ -26,4 +26,79 @@ cfg "$B" "c['process']['capabilities']['ambient']=['CAP_NET_RAW','CAP_NOT_A_CAP'
 id=$(newid s)
 fails "unknown capability is refused, named with its place" "$id" 'process\.capabilities\.ambient\[1\]: unknown capability `CAP_NOT_A_CAP`' cella create --bundle "$B" "$id"
 
+# ---- linux.resources.network: net_cls / net_prio, cgroup v1 only ------------------------
+has_v1() { grep -qE "^[^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ .* - cgroup [^ ]+ .*[ ,]$1(,| |\$)" /proc/self/mountinfo; }
+reset
+cfg "$B" "c['linux']['resources']['network']={'classID':1048577}"
+id=$(newid s)
+if has_v1 net_cls; then
+    skip "network.classID refused without net_cls" "net_cls is mounted on this host"
+else
+    fails "network.classID refused, naming the field and net_cls" "$id" \
+        'linux\.resources\.network\.classID: no cgroup hierarchy of this host has the `net_cls` controller' \
+        cella create --bundle "$B" "$id"
+fi
+reset
+cfg "$B" "c['linux']['resources']['network']={'priorities':[{'name':'lo','priority':5}]}"
+id=$(newid s)
+if has_v1 net_prio; then
+    skip "network.priorities refused without net_prio" "net_prio is mounted on this host"
+else
+    fails "network.priorities refused, naming the field and net_prio" "$id" \
+        'linux\.resources\.network\.priorities: no cgroup hierarchy of this host has the `net_prio` controller' \
+        cella create --bundle "$B" "$id"
+fi
+# Where the controllers exist they are applied: mount them (a private mount
+# namespace, so the host's layout is untouched) and read the container's files.
+if has_v1 net_cls || has_v1 net_prio; then
+    skip "network applied through net_cls and net_prio" "already mounted on the host"
+else
+    reset
+    cfg "$B" "c['linux']['resources']['network']={'classID':1048577,'priorities':[{'name':'lo','priority':5}]}"
+    id=$(newid s)
+    mkdir -p "$WORK/netcg"
+    got=$(unshare -m --propagation private bash -c '
+        mount -t cgroup -o net_cls,net_prio cgroup "$1" || exit 1
+        timeout 10 "$CELLA" --root "$ROOT" create --bundle "$2" "$3" 2>&1 || { umount "$1"; exit 1; }
+        echo "classid $(cat "$1/cella/$3/net_cls.classid")"
+        grep "^lo " "$1/cella/$3/net_prio.ifpriomap"
+        timeout 10 "$CELLA" --root "$ROOT" delete --force "$3"
+        [ -d "$1/cella/$3" ] && echo "cgroup left"
+        rmdir "$1/cella" 2>/dev/null; umount "$1"' - "$WORK/netcg" "$B" "$id" 2>&1)
+    expect_eq "network applied: net_cls.classid and net_prio.ifpriomap set, removed by delete" \
+        "classid 1048577
+lo 5" "$got"
+fi
+
+# ---- linux.resources.hugepageLimits: on whichever hierarchy has hugetlb -----------------
+reset
+cfg "$B" "c['linux']['resources']['hugepageLimits']=[{'pageSize':'2MB','limit':4194304}]"
+id=$(newid s)
+if has_v1 hugetlb; then
+    check "hugepageLimits applied on the v1 hugetlb hierarchy" cella create --bundle "$B" "$id"
+    expect_eq "hugetlb.2MB.limit_in_bytes" 4194304 "$(cat /sys/fs/cgroup/hugetlb/cella/$id/hugetlb.2MB.limit_in_bytes 2>&1)"
+    cella delete --force "$id"
+elif grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+    check "hugepageLimits applied on the v2 tree of a hybrid host (hugetlb only there)" cella create --bundle "$B" "$id"
+    expect_eq "hugetlb.2MB.max of the container's v2 cgroup" 4194304 "$(cat /sys/fs/cgroup/unified/cella/$id/hugetlb.2MB.max 2>&1)"
+    cella delete --force "$id"
+    assert_clean "hugepageLimits container deleted: nothing left" "$id"
+    # And where no hierarchy has it (the v2 tree hidden): refused, nothing made.
+    id=$(newid s)
+    got=$(unshare -m --propagation private bash -c '
+        umount /sys/fs/cgroup/unified || exit 1
+        timeout 10 "$CELLA" --root "$ROOT" create --bundle "$1" "$2"' - "$B" "$id" 2>&1)
+    expect_match "hugepageLimits refused where no hierarchy has hugetlb" \
+        '^cella: linux\.resources\.hugepageLimits: no cgroup hierarchy of this host has the `hugetlb` controller' "$got"
+    assert_clean "hugepageLimits refused: nothing left" "$id"
+else
+    skip "hugepageLimits applied" "no hierarchy of this host has hugetlb"
+fi
+reset
+cfg "$B" "c['linux']['resources']['hugepageLimits']=[{'pageSize':'3MB','limit':4194304}]"
+id=$(newid s)
+fails "hugepageLimits with a page size the host lacks is refused" "$id" \
+    'linux\.resources\.hugepageLimits\[0\]\.pageSize: `3MB` is not a huge page size of this host' \
+    cella create --bundle "$B" "$id"
+
 plan_done

@@ -230,7 +230,8 @@ int container_check(const struct spec *s, const struct create_opts *o, cerr_t *e
         return cerr_set(err, 0, "process.args: must not be empty");
     struct caps_set caps;
     if (clone_flags(s, err) < 0 || check_sysctl(s, err) < 0 ||
-        caps_parse(&s->process.caps, "process.capabilities", &caps, err) < 0)
+        caps_parse(&s->process.caps, "process.capabilities", &caps, err) < 0 ||
+        cgroup_check_resources(&s->linux_.resources, err) < 0)
         return -1;
     autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
     if (rootfs == NULL)
