@@ -1020,7 +1020,7 @@ static void test_unknown_fields(void)
         " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
         " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
         "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
-        "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': 'x',"
+        "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
         "     'memory': {'limit': 1, 'new': 'x'}},"
         "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
         "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
