@@ -289,6 +289,23 @@ char *state_to_oci_json(const struct cstate *st, enum cstatus status, bool prett
     return text;
 }
 
+char *state_hook_json(const struct cstate *st, enum cstatus status)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "ociVersion", "1.1.0", "id", st->id, "status",
+                          cstatus_name(status));
+    /* Go's omitempty in runc: no pid once stopped. */
+    if (status != ST_STOPPED && st->pid > 0)
+        json_object_set_new(o, "pid", json_integer(st->pid));
+    json_object_set_new(o, "bundle", json_string(st->bundle));
+    json_t *ann = strv_to_obj(st->annotations);
+    for (size_t i = 0; st->extra && st->extra[i] && st->extra[i + 1]; i += 2)
+        json_object_set_new(ann, st->extra[i], json_string(st->extra[i + 1]));
+    json_object_set_new(o, "annotations", ann);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
 /* By ID, as runc lists them (directory order means nothing to a reader). */
 static int cmp_ids(const void *a, const void *b)
 {

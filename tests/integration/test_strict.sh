@@ -101,4 +101,31 @@ fails "hugepageLimits with a page size the host lacks is refused" "$id" \
     'linux\.resources\.hugepageLimits\[0\]\.pageSize: `3MB` is not a huge page size of this host' \
     cella create --bundle "$B" "$id"
 
+# ---- what hooks read on stdin: the runtime-spec State, as runc passes it -----------------
+# Keys exactly ociVersion, id, status, pid, bundle, annotations (no pid once
+# stopped); startContainer runs in the container's root (bind
+# mounted /hk), the others see the host's paths.
+reset
+mkdir -p "$WORK/hk" "$B/rootfs/hk"
+args "$B" 'sleep 0.2'
+cfg "$B" "c['annotations']={'k':'v'}" \
+    "c['mounts'].append({'destination':'/hk','type':'bind','source':os.environ['WORK']+'/hk','options':['rbind']})" \
+    "c['hooks']={k:[{'path':'/bin/sh','args':['sh','-c','cat > '+('/hk/' if k == 'startContainer' else os.environ['WORK']+'/hk/')+k]}] for k in ('prestart','createRuntime','createContainer','startContainer','poststart','poststop')}"
+id=$(newid s)
+cella run --bundle "$B" "$id" > /dev/null 2>&1
+cella delete "$id" > /dev/null 2>&1
+for h in prestart createRuntime createContainer startContainer poststart poststop; do
+    got=$(python3 -c 'import json,sys
+s=json.load(open(sys.argv[1]))
+print(" ".join(sorted(s)), s["status"], s["annotations"])' "$WORK/hk/$h" 2>&1)
+    case $h in
+    prestart | createRuntime | createContainer) st=creating ;;
+    startContainer) st=created ;;
+    poststart) st=running ;;
+    poststop) st=stopped ;;
+    esac
+    if [ $h = poststop ]; then keys="annotations bundle id ociVersion status"; else keys="annotations bundle id ociVersion pid status"; fi
+    expect_eq "$h hook reads the runtime-spec State on stdin" "$keys $st {'k': 'v'}" "$got"
+done
+
 plan_done

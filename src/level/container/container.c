@@ -206,7 +206,7 @@ static int check_sysctl(const struct spec *s, cerr_t *err)
 
 static char *hook_state(struct container *c, enum cstatus status)
 {
-    return state_to_oci_json(c->st, status, false);
+    return state_hook_json(c->st, status);
 }
 
 struct create_fds {
