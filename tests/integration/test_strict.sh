@@ -128,4 +128,38 @@ print(" ".join(sorted(s)), s["status"], s["annotations"])' "$WORK/hk/$h" 2>&1)
     expect_eq "$h hook reads the runtime-spec State on stdin" "$keys $st {'k': 'v'}" "$got"
 done
 
+# ---- no mount namespace: the container shares the host's (as runc and crun) --------------
+# The rootfs is a chroot; the bundle's mounts are made below it in the host's
+# namespace and removed by delete (runc and crun leave them).
+nomnt() {
+    reset
+    cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='mount']" \
+        "c['linux'].pop('maskedPaths',None)" "c['linux'].pop('readonlyPaths',None)" "$@"
+}
+mounts_below() { grep -c " $B/rootfs/" /proc/self/mountinfo; }
+nomnt
+args "$B" 'readlink /proc/self/ns/mnt; cat /etc/passwd | grep -c ^user:; sleep 100'
+before=$(mounts_below)
+id=$(newid s)
+check "no mount namespace: create succeeds" cella create --bundle "$B" "$id"
+check "no mount namespace: start" cella start "$id"
+got=$(cella exec "$id" sh -c 'readlink /proc/self/ns/mnt; grep -c ^user: /etc/passwd; ls /proc/1/root/bin/busybox' 2>&1)
+expect_eq "no mount namespace: the host's mount namespace, the rootfs as root (exec too)" \
+    "$(readlink /proc/self/ns/mnt)
+1
+/proc/1/root/bin/busybox" "$got"
+expect_match "no mount namespace: the bundle's mounts are below the rootfs on the host" '^[1-9]' "$(($(mounts_below) - before))"
+cella delete --force "$id" > /dev/null 2>&1
+expect_eq "no mount namespace: delete removes every mount it made below the rootfs" "$before" "$(mounts_below)"
+assert_clean "no mount namespace: nothing left" "$id"
+for f in "c['linux']['maskedPaths']=['/proc/kcore']" "c['linux']['readonlyPaths']=['/proc/sys']" \
+    "c['root']['readonly']=True" "c['linux']['rootfsPropagation']='private'"; do
+    nomnt "$f"
+    field=$(printf '%s' "$f" | sed -E "s/^c\['([a-z]+)'\](\['([a-zA-Z]+)'\])?=.*/\1.\3/; s/\.$//")
+    id=$(newid s)
+    fails "no mount namespace: $field refused (it would change the host)" "$id" \
+        "^cella: ${field//./\\.}: needs a mount namespace" cella create --bundle "$B" "$id"
+done
+expect_eq "no mount namespace: refused bundles left no mount" "$before" "$(mounts_below)"
+
 plan_done

@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "cgroup/cgroup.h"
 #include "level/container/container.h"
+#include "level/container/hostmounts.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"
 #include "level/container/notify.h"
@@ -150,8 +151,6 @@ static int clone_flags(const struct spec *s, cerr_t *err)
         if (t != NS_CGROUP)
             flags |= ns_clone_flag(t);
     }
-    if (!s->linux_.ns[NS_MOUNT].present)
-        return cerr_set(err, 0, "linux.namespaces: a mount namespace is required");
     if ((s->hostname || s->domainname) && !s->linux_.ns[NS_UTS].present)
         return cerr_set(err, 0, "hostname: setting it requires a uts namespace");
     return flags;
@@ -221,6 +220,26 @@ static bool wants_tty_proxy(const struct spec *s, const struct create_opts *o)
            o->console_master != NULL;
 }
 
+/* Without a mount namespace the host's is the container's (runc, crun): what
+ * would change the host's view of its own files is refused, as runc refuses
+ * masked and read-only paths (it skips a read-only root and the root's
+ * propagation without a word). */
+static int check_host_mount_ns(const struct spec *s, cerr_t *err)
+{
+    const struct spec_linux *l = &s->linux_;
+    const char *field = l->masked_paths.n > 0     ? "linux.maskedPaths"
+                        : l->readonly_paths.n > 0 ? "linux.readonlyPaths"
+                        : s->root.readonly        ? "root.readonly"
+                        : l->rootfs_propagation   ? "linux.rootfsPropagation"
+                                                  : NULL;
+    if (!l->ns[NS_MOUNT].present && field != NULL)
+        return cerr_set(err, 0,
+                        "%s: needs a mount namespace (linux.namespaces has no `mount`: the "
+                        "container shares the host's)",
+                        field);
+    return 0;
+}
+
 /* What the container level refuses before anything exists. */
 int container_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
 {
@@ -229,7 +248,7 @@ int container_check(const struct spec *s, const struct create_opts *o, cerr_t *e
     if (s->process.args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
     struct caps_set caps;
-    if (clone_flags(s, err) < 0 || check_sysctl(s, err) < 0 ||
+    if (clone_flags(s, err) < 0 || check_sysctl(s, err) < 0 || check_host_mount_ns(s, err) < 0 ||
         caps_parse(&s->process.caps, "process.capabilities", &caps, err) < 0 ||
         cgroup_check_resources(&s->linux_.resources, err) < 0)
         return -1;
@@ -413,6 +432,9 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
     int flags = prepare_create(c, o, err);
     if (flags < 0 || open_create_fds(c, o, f, err) < 0 || make_cgroup(c, err) < 0)
         return -1;
+    if (!c->spec->linux_.ns[NS_MOUNT].present &&
+        hostmounts_record(c->dirfd, c->st->rootfs, err) < 0)
+        return -1;
     pid_t pid = clone_child(c, o, f, flags, hooks, err);
     return pid < 0 ? -1 : drive_child(c, o, f, flags, pid, err);
 }
@@ -579,6 +601,8 @@ int container_destroy(struct container *c, cerr_t *err)
             waitpid(c->st->pid, NULL, WNOHANG);
         }
     }
+    if (c->st->rootfs != NULL)
+        hostmounts_release(c->dirfd, c->st->rootfs);
     if (c->st->cgroup != NULL && cgroup_destroy(c->st->cgroup, err) < 0)
         return -1;
     return 0;

@@ -83,6 +83,13 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
         cerr_set(&err, errno, "become root in the container's user namespace");
         goto fail;
     }
+    /* No mount namespace to join: the container's root is a chroot. */
+    char root[40];
+    snprintf(root, sizeof(root), "/proc/%d/root", (int)c->st->pid);
+    if (!c->spec->linux_.ns[NS_MOUNT].present && chroot(root) < 0) {
+        cerr_set(&err, errno, "chroot to the container's root `%s`", root);
+        goto fail;
+    }
     if (chdir("/") < 0) {
         cerr_set(&err, errno, "chdir /");
         goto fail;
