@@ -802,6 +802,25 @@ int cgroup_destroy(const char *path, cerr_t *err)
     return r;
 }
 
+int cgroup_release_shared(const char *path, cerr_t *err)
+{
+    if (check_path(path, err) < 0)
+        return -1;
+    const struct layout *l = cg_layout();
+    int r = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        autofree char *dir = xasprintf("%s%s", l->h[i].mnt, path);
+        struct pidv pv = {0};
+        cerr_t e = NULL;
+        collect_pids(dir, true, &pv, &e);
+        cerr_free(&e);
+        free(pv.v);
+        if (pv.n == 0 && rmdir_tree(dir, err) < 0)
+            r = -1;
+    }
+    return r;
+}
+
 /* ---- freezing ------------------------------------------------------------------------ */
 
 /* The v1 freezer when mounted (v1, hybrid), else the v2 tree. */
@@ -875,5 +894,5 @@ int cgroup_check_existing(const char *path, cerr_t *err)
     /* runc 1.1 warns and goes on (1.2 refuses). */
     if (n > 0)
         log_warn("the cgroup `%s` is not empty: %zu process%s found", path, n, n == 1 ? "" : "es");
-    return 0;
+    return n > 0 ? 1 : 0;
 }

@@ -24,6 +24,7 @@ struct cstate {
     char *cgroup;        /* cgroup path relative to each hierarchy root */
     char *notify_socket; /* NOTIFY_SOCKET given to create: start proxies READY=1 to it */
     bool systemd_cgroup;
+    bool cgroup_shared; /* the cgroup held other processes at create (runc 1.1 allows it) */
     char **annotations; /* key, value, key, value, ..., NULL */
     char **extra;       /* level-specific annotations reported by `state` */
 };

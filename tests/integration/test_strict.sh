@@ -162,4 +162,30 @@ for f in "c['linux']['maskedPaths']=['/proc/kcore']" "c['linux']['readonlyPaths'
 done
 expect_eq "no mount namespace: refused bundles left no mount" "$before" "$(mounts_below)"
 
+# ---- a cgroup shared with other processes (create warns, as runc 1.1) ---------------------
+# delete kills only the container's processes (its pid namespace, through its
+# init); the other ones, and the cgroup holding them, are left alone.
+reset
+shared=/cella-strict-shared-$$
+cgdirs=$(for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do [ -e "${d}cgroup.procs" ] && echo "${d%/}$shared"; done | sort -u | tr '\n' ' ')
+sleep 1000 > /dev/null 2>&1 &
+foreign=$!
+# (cpuset refuses it: its new cgroup has no cpus; the other hierarchies suffice)
+for d in $cgdirs; do mkdir -p "$d" && echo $foreign > "$d/cgroup.procs"; done 2> /dev/null
+on_exit "kill -9 $foreign; wait $foreign; for d in $cgdirs; do rmdir \$d; done"
+cfg "$B" "c['linux']['cgroupsPath']='$shared'"
+args "$B" 'sleep 100 & exec sleep 100'
+id=$(newid s)
+cella run -d --bundle "$B" "$id" > "$WORK/shared.out" 2>&1
+expect_match "create in a non-empty cgroup warns (runc 1.1)" 'warning: the cgroup .* is not empty: 1 process found' "$(cat "$WORK/shared.out")"
+cpids=$(cella ps "$id" 2>/dev/null | tail -n +2 | awk '{print $2}' | grep -v "^$foreign\$" | tr '\n' ' ')
+check "delete --force succeeds while other processes keep the cgroup" cella delete --force "$id"
+alive=""
+# (a zombie is dead: its parent, the host's init, reaps it in its own time)
+for p in $cpids; do [ -n "$(awk '$3 != "Z"' "/proc/$p/stat" 2>/dev/null)" ] && alive="$alive $p"; done
+expect_eq "the container's processes are gone" "" "$alive"
+check "the process that is not the container's is alive" kill -0 $foreign
+check "its cgroup stays" test -d "${cgdirs%% *}"
+expect_eq "the container's state is gone" "" "$(ls "$ROOT" | grep -x "$id")"
+
 plan_done

@@ -315,11 +315,13 @@ static int open_create_fds(struct container *c, const struct create_opts *o, str
  * frozen one is refused (the child would stop in it for good). */
 static int make_cgroup(struct container *c, cerr_t *err)
 {
-    if (cgroup_check_existing(c->st->cgroup, err) < 0) {
+    int used = cgroup_check_existing(c->st->cgroup, err);
+    if (used < 0) {
         free(c->st->cgroup); /* not ours: cleanup must not touch it */
         c->st->cgroup = NULL;
         return cerr_wrap(err, "linux.cgroupsPath");
     }
+    c->st->cgroup_shared = used > 0;
     if (cgroup_create(c->st->cgroup, &c->spec->linux_.resources, 0, err) < 0)
         return -1;
     /* Recorded now: a create killed from here on leaves a state that
@@ -603,6 +605,13 @@ int container_destroy(struct container *c, cerr_t *err)
     }
     if (c->st->rootfs != NULL)
         hostmounts_release(c->dirfd, c->st->rootfs);
+    /* A cgroup shared with processes that are not the container's: with its
+     * own pid namespace, the container's processes died with its init (the
+     * kernel kills the namespace); the others are left alive, and the
+     * cgroup with them, as runc 1.1 does. */
+    const struct spec_namespace *pidns = &c->spec->linux_.ns[NS_PID];
+    if (c->st->cgroup != NULL && c->st->cgroup_shared && pidns->present && pidns->path == NULL)
+        return cgroup_release_shared(c->st->cgroup, err);
     if (c->st->cgroup != NULL && cgroup_destroy(c->st->cgroup, err) < 0)
         return -1;
     return 0;
