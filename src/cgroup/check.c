@@ -56,6 +56,8 @@ static int check_page_size(const char *ps, size_t i, cerr_t *err)
 
 int cg_check_resources(const struct layout *l, const struct spec_resources *r, cerr_t *err)
 {
+    if (spec_refuse_unsupported(&r->unsupported, err) < 0)
+        return -1;
     /* As runc 1.1: unified needs a pure v2 host; on a hybrid one the v2 tree's
      * cgroup.* files alone are not what a spec means to set. */
     if (r->unified.n > 0 && l->mode != CGROUP_V2)

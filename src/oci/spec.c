@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "oci/spec_json.h"
@@ -164,6 +165,22 @@ static int require(json_t *obj, const char *key, const char *path, cerr_t *err)
     return 0;
 }
 
+/* Record in OUT the JSON path of each of KEYS (NULL-terminated) that O sets:
+ * runtime-spec fields cella does not implement, refused by the level. */
+static int note_unsupported(json_t *o, const char *path, const char *const *keys,
+                            struct str_list *out, cerr_t *err)
+{
+    char p[JPATH_MAX];
+    for (; *keys != NULL; keys++) {
+        json_t *v = jfield(o, *keys);
+        if (v == NULL || (json_is_array(v) && json_array_size(v) == 0))
+            continue; /* an empty list asks for nothing */
+        if (str_list_push(out, jpath_key(p, path, *keys)) < 0)
+            return cerr_set(err, 0, "out of memory");
+    }
+    return 0;
+}
+
 /* ---- process --------------------------------------------------------------- */
 
 static int parse_rlimit(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
@@ -235,12 +252,15 @@ static int parse_user(json_t *o, const char *path, struct spec_user *u, cerr_t *
 
 static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
 {
+    static const char *const not_yet[] = {"scheduler", "ioPriority", "execCPUAffinity", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     int64_t i64;
     bool set = false;
 
     p->present = true;
+    if (note_unsupported(o, path, not_yet, &p->unsupported, err) < 0)
+        return -1;
     if (jget_bool(o, "terminal", path, &p->terminal, err) < 0)
         return -1;
     if (jget_object(o, "consoleSize", path, &sub, err) < 0)
@@ -295,6 +315,7 @@ static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t 
     struct spec_mount *m = out;
     if (require(o, "destination", path, err) < 0)
         return -1;
+
     return jget_string(o, "destination", path, &m->destination, err) < 0 ||
                    jget_string(o, "type", path, &m->type, err) < 0 ||
                    jget_string(o, "source", path, &m->source, err) < 0 ||
@@ -478,9 +499,20 @@ static int parse_network(json_t *o, const char *path, struct spec_resources *r, 
 
 static int parse_resources(json_t *o, const char *path, struct spec_resources *r, cerr_t *err)
 {
+    static const char *const not_yet[] = {"rdma", NULL};
+    static const char *const cpu_not_yet[] = {"burst", NULL};
+    static const char *const blkio_not_yet[] = {"leafWeight",
+                                                "weightDevice",
+                                                "throttleReadBpsDevice",
+                                                "throttleWriteBpsDevice",
+                                                "throttleReadIOPSDevice",
+                                                "throttleWriteIOPSDevice",
+                                                NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     r->present = true;
+    if (note_unsupported(o, path, not_yet, &r->unsupported, err) < 0)
+        return -1;
 
     if (jget_object(o, "memory", path, &sub, err) < 0)
         return -1;
@@ -505,6 +537,8 @@ static int parse_resources(json_t *o, const char *path, struct spec_resources *r
         return -1;
     if (sub != NULL) {
         jpath_key(sp, path, "cpu");
+        if (note_unsupported(sub, sp, cpu_not_yet, &r->unsupported, err) < 0)
+            return -1;
         if (GET_U64(sub, "shares", sp, UINT64_MAX, r->cpu.shares) < 0 ||
             GET_I64(sub, "quota", sp, r->cpu.quota) < 0 ||
             GET_U64(sub, "period", sp, UINT64_MAX, r->cpu.period) < 0 ||
@@ -524,7 +558,9 @@ static int parse_resources(json_t *o, const char *path, struct spec_resources *r
     if (sub != NULL) {
         uint64_t w = 0;
         bool set = false;
-        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) < 0)
+        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) <
+                0 ||
+            note_unsupported(sub, sp, blkio_not_yet, &r->unsupported, err) < 0)
             return -1;
         r->blkio.weight.set = set;
         r->blkio.weight.v = (uint16_t)w;
@@ -595,11 +631,14 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
 
 /* ---- linux ------------------------------------------------------------------- */
 
-static int parse_linux(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
+                       cerr_t *err)
 {
+    static const char *const not_yet[] = {"netDevices",  "intelRdt",    "memoryPolicy",
+                                          "personality", "timeOffsets", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
-    if (parse_namespaces(o, path, l, err) < 0)
+    if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
         return -1;
     if (each_object(o, "uidMappings", path, sizeof(struct spec_idmap), (void **)&l->uid_mappings,
                     &l->n_uid_mappings, parse_idmap, err) < 0 ||
@@ -760,13 +799,21 @@ static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
     if (each_object(root, "mounts", "", sizeof(struct spec_mount), (void **)&s->mounts,
                     &s->n_mounts, parse_mount, err) < 0)
         return -1;
+    static const char *const mount_not_yet[] = {"uidMappings", "gidMappings", NULL};
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        char mp[JPATH_MAX];
+        jpath_idx(mp, "mounts", i);
+        if (note_unsupported(json_array_get(json_object_get(root, "mounts"), i), mp, mount_not_yet,
+                             &s->unsupported, err) < 0)
+            return -1;
+    }
     if (jget_object(root, "process", "", &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_process_obj(sub, "process", &s->process, err) < 0)
         return -1;
     if (jget_object(root, "linux", "", &sub, err) < 0)
         return -1;
-    if (sub != NULL && parse_linux(sub, "linux", &s->linux_, err) < 0)
+    if (sub != NULL && parse_linux(sub, "linux", &s->linux_, &s->unsupported, err) < 0)
         return -1;
     if (jget_object(root, "hooks", "", &sub, err) < 0)
         return -1;
@@ -852,6 +899,17 @@ int spec_parse_resources(const char *text, size_t len, const char *origin,
     return r;
 }
 
+int spec_refuse_unsupported(const struct str_list *l, cerr_t *err)
+{
+    if (l->n == 0)
+        return 0;
+    const char *why = "";
+    if (strcmp(l->v[0], "linux.intelRdt") == 0 && access("/sys/fs/resctrl", F_OK) < 0)
+        why = " (and this host has no resctrl filesystem)";
+    return cerr_set(err, 0, "%s: not supported by cella yet%s: refused rather than ignored",
+                    l->v[0], why);
+}
+
 const char *spec_annotation(const struct spec *s, const char *key)
 {
     for (size_t i = 0; i < s->annotations.n; i++)
@@ -879,6 +937,7 @@ void spec_process_clear(struct spec_process *p)
     free(p->rlimits);
     free(p->apparmor_profile);
     free(p->selinux_label);
+    str_list_free(&p->unsupported);
     memset(p, 0, sizeof(*p));
 }
 
@@ -904,6 +963,7 @@ void spec_resources_clear(struct spec_resources *r)
         free(r->network.priorities[i].name);
     free(r->network.priorities);
     kv_list_free(&r->unified);
+    str_list_free(&r->unsupported);
     memset(r, 0, sizeof(*r));
 }
 
@@ -965,5 +1025,6 @@ void spec_free(struct spec *s)
         free(s->hooks[k].v);
     }
     kv_list_free(&s->annotations);
+    str_list_free(&s->unsupported);
     free(s);
 }

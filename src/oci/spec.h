@@ -63,6 +63,7 @@ struct spec_process {
     char *selinux_label;
     bool has_oom_score_adj;
     int oom_score_adj;
+    struct str_list unsupported; /* JSON paths of fields set that cella cannot apply yet */
 };
 
 struct spec_mount {
@@ -152,6 +153,7 @@ struct spec_resources {
         size_t n_priorities;
     } network;
     struct kv_list unified;
+    struct str_list unsupported; /* as in spec_process */
 };
 
 struct spec_seccomp_arg {
@@ -239,6 +241,10 @@ struct spec {
     struct spec_linux linux_;
     struct spec_hooks hooks[HOOK_COUNT];
     struct kv_list annotations;
+    /* Fields of the runtime-spec that are set but that cella does not
+     * implement (JSON paths, "linux.intelRdt"): refused by the level rather
+     * than silently ignored. Those of process and resources are in theirs. */
+    struct str_list unsupported;
 };
 
 /* The runtime-spec releases cella implements (`cella features`): ociVersion
@@ -263,6 +269,8 @@ void spec_free(struct spec *s);
 void spec_process_free(struct spec_process *p);
 void spec_process_clear(struct spec_process *p);
 
+/* The first of the fields L lists (spec.unsupported, ...) as an error. */
+int spec_refuse_unsupported(const struct str_list *l, cerr_t *err);
 const char *spec_annotation(const struct spec *s, const char *key);
 const char *ns_type_name(enum ns_type t); /* "pid", "network", ... */
 const char *ns_proc_name(enum ns_type t); /* "pid", "net", ... (/proc/PID/ns/) */

@@ -1411,9 +1411,42 @@ static void test_oci_version(void)
                "ociVersion: `0.5.0`: cella implements runtime-spec 1.x only");
 }
 
+/* runtime-spec fields cella does not implement: parsed as set, listed by
+ * their JSON path for the level to refuse (never silently dropped). */
+static void test_unsupported(void)
+{
+    struct spec *s = PARSE_OK(
+        "{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
+        "   'ioPriority': {'class': 'IOPRIO_CLASS_RT'}},"
+        " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
+        "   {'destination': '/c', 'gidMappings': []}],"
+        " 'linux': {'personality': {'domain': 'LINUX32'}, 'intelRdt': {}, 'timeOffsets': {},"
+        "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
+        "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
+    if (s == NULL)
+        return;
+    CHECK(LIST_IS(s->process.unsupported, "process.scheduler", "process.ioPriority"));
+    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt", "linux.personality",
+                  "linux.timeOffsets"));
+    CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
+                  "linux.resources.cpu.burst", "linux.resources.blockIO.throttleReadBpsDevice"));
+    cerr_t err = NULL;
+    CHECK(spec_refuse_unsupported(&s->process.unsupported, &err) == -1);
+    CHECK_STR(cerr_msg(err),
+              "process.scheduler: not supported by cella yet: refused rather than ignored");
+    cerr_free(&err);
+    spec_free(s);
+    s = PARSE_OK("{" OV "'process': {'args': ['x']}}");
+    if (s != NULL)
+        CHECK(s->unsupported.n == 0 && s->process.unsupported.n == 0 &&
+              spec_refuse_unsupported(&s->unsupported, &err) == 0);
+    spec_free(s);
+}
+
 int main(void)
 {
     RUN(test_oci_version);
+    RUN(test_unsupported);
     RUN(test_full_config);
     RUN(test_minimal);
     RUN(test_wrong_string);

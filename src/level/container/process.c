@@ -79,6 +79,8 @@ int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc, 
     plan->listener_sock = -1;
     if (p->args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
+    if (spec_refuse_unsupported(&p->unsupported, err) < 0)
+        return -1;
     if (caps_parse(&p->caps, "process.capabilities", &plan->caps, err) < 0)
         return -1;
     if (sc != NULL && sc->present) {
