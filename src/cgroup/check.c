@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 #define F_HUGE "linux.resources.hugepageLimits"
@@ -54,8 +56,42 @@ static int check_page_size(const char *ps, size_t i, cerr_t *err)
     return 0;
 }
 
+/* Linux 5.16 made hierarchical memory accounting permanent. */
+static bool hierarchy_always_on(void)
+{
+    struct utsname u;
+    int major = 0, minor = 0;
+    return uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+           (major > 5 || (major == 5 && minor >= 16));
+}
+
+/* The memory fields that only cgroup v1 has a knob for, and the deprecated one. */
+static int check_memory(const struct layout *l, const struct spec_resources *r, cerr_t *err)
+{
+    if (r->memory.kernel.set && r->memory.kernel.v != 0)
+        log_warn(F_MEM ".kernel: ignored (NOT RECOMMENDED by the runtime-spec; kernel memory "
+                       "limits are gone from Linux 6.x)");
+    if (r->memory.use_hierarchy.set && !r->memory.use_hierarchy.v &&
+        (l->mode == CGROUP_V2 || hierarchy_always_on()))
+        return cerr_set(err, 0,
+                        F_MEM ".useHierarchy: false cannot be applied: hierarchical accounting "
+                              "is always on (cgroup v2, Linux 5.16 and later)");
+    if (l->mode != CGROUP_V2)
+        return 0;
+    const char *field = r->memory.swappiness.set ? "swappiness"
+                        : r->memory.disable_oom_killer.set && r->memory.disable_oom_killer.v
+                            ? "disableOOMKiller"
+                        : r->memory.kernel_tcp.set && r->memory.kernel_tcp.v != 0 ? "kernelTCP"
+                                                                                  : NULL;
+    if (field != NULL)
+        return cerr_set(err, 0, F_MEM ".%s: cgroup v2 has no such setting (cgroup v1 only)", field);
+    return 0;
+}
+
 int cg_check_resources(const struct layout *l, const struct spec_resources *r, cerr_t *err)
 {
+    if (check_memory(l, r, err) < 0)
+        return -1;
     if (spec_refuse_unsupported(&r->unsupported, err) < 0)
         return -1;
     /* As runc 1.1: unified needs a pure v2 host; on a hybrid one the v2 tree's

@@ -225,4 +225,19 @@ fails "update --resources: rdma refused" - 'rdma: not supported by cella yet' ce
 expect_eq "the container still runs" running "$(state_field "$id" status)"
 cella delete --force "$id" > /dev/null 2>&1
 
+# ---- deprecated fields: ignored with a warning when set -------------------------------------
+reset
+cfg "$B" "c['linux']['resources']['memory']={'kernel':67108864}"
+id=$(newid s)
+cella create --bundle "$B" "$id" > /dev/null 2> "$WORK/kmem.err"
+expect_match "memory.kernel: ignored with a warning (NOT RECOMMENDED, gone from Linux 6)" \
+    '^cella: warning: linux\.resources\.memory\.kernel: ignored' "$(cat "$WORK/kmem.err")"
+expect_eq "memory.kernel: the container is created" created "$(state_field "$id" status)"
+cella delete --force "$id" > /dev/null 2>&1
+reset
+cfg "$B" "c['linux']['resources']['memory']={'useHierarchy':False}"
+id=$(newid s)
+fails "memory.useHierarchy false refused (always on since Linux 5.16)" "$id" \
+    'linux\.resources\.memory\.useHierarchy: false cannot be applied' cella create --bundle "$B" "$id"
+
 plan_done

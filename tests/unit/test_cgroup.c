@@ -732,6 +732,28 @@ static void test_v2_on_unified(void)
     cgroup__force_v2(mnt);
     CHECK(cgroup_mode() == CGROUP_V2);
 
+    /* Memory settings only cgroup v1 has: refused up front, not ignored. */
+    struct spec_resources v1only = {.present = true};
+    v1only.memory.swappiness.set = true;
+    v1only.memory.swappiness.v = 10;
+    CHECK(cgroup_check_resources(&v1only, &err) < 0 &&
+          err_has(err, "linux.resources.memory.swappiness: cgroup v2 has no such setting"));
+    cerr_free(&err);
+    v1only.memory.swappiness.set = false;
+    v1only.memory.disable_oom_killer.set = v1only.memory.disable_oom_killer.v = true;
+    CHECK(cgroup_check_resources(&v1only, &err) < 0 &&
+          err_has(err, "linux.resources.memory.disableOOMKiller: cgroup v2"));
+    cerr_free(&err);
+    v1only.memory.disable_oom_killer.v = false; /* the default: nothing asked */
+    v1only.memory.use_hierarchy.set = true;
+    v1only.memory.use_hierarchy.v = false;
+    CHECK(cgroup_check_resources(&v1only, &err) < 0 &&
+          err_has(err, "linux.resources.memory.useHierarchy: false cannot be applied"));
+    cerr_free(&err);
+    v1only.memory.use_hierarchy.v = true;
+    CHECK(cgroup_check_resources(&v1only, &err) == 0);
+    cerr_free(&err);
+
     /* Resources needing a controller the tree lacks: error, nothing left. */
     struct spec_resources m = {.present = true};
     m.memory.limit.set = true;
