@@ -81,6 +81,12 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
         strings(flags, ARRAY_SIZE(flags)), "apparmor", "enabled", 0, "selinux", "enabled", 0,
         "annotations", "run.cella.isolation", "container", "run.cella.levels", levels);
     free(levels);
+    /* What runtime-spec 1.3 lists and cella refuses (docs/spec-conformance.md). */
+    json_t *linux_ = json_object_get(f, "linux");
+    json_object_set_new(json_object_get(linux_, "cgroup"), "rdma", json_false());
+    json_object_set_new(linux_, "intelRdt", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+    json_object_set_new(linux_, "netDevices", json_pack("{s:b}", "enabled", 0));
     /* Each level's own annotations, from the level. */
     json_t *annotations = json_object_get(f, "annotations");
     for (size_t i = 0; i < nl; i++)

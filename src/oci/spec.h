@@ -251,7 +251,7 @@ struct spec {
  * must be SemVer with this major version. */
 #define SPEC_OCI_MAJOR       "1"
 #define SPEC_OCI_VERSION_MIN "1.0.0"
-#define SPEC_OCI_VERSION_MAX "1.1.0"
+#define SPEC_OCI_VERSION_MAX "1.3.0" /* every field of it applied or refused */
 bool spec_semver_valid(const char *v);
 
 /* Parse config.json text; `origin` names it in messages (e.g. "bundle/config.json"). */

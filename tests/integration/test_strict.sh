@@ -240,4 +240,19 @@ id=$(newid s)
 fails "memory.useHierarchy false refused (always on since Linux 5.16)" "$id" \
     'linux\.resources\.memory\.useHierarchy: false cannot be applied' cella create --bundle "$B" "$id"
 
+# ---- features: the version range cella reads, and what it refuses ----------------------------
+got=$(cella features | python3 -c 'import json,sys
+f=json.load(sys.stdin); l=f["linux"]
+print(f["ociVersionMin"], f["ociVersionMax"], l["cgroup"]["rdma"], l["intelRdt"]["enabled"],
+      l["mountExtensions"]["idmap"]["enabled"], l["netDevices"]["enabled"])' 2>&1)
+expect_eq "features: runtime-spec 1.0.0 to 1.3.0; rdma, intelRdt, idmap mounts, netDevices not supported" \
+    "1.0.0 1.3.0 False False False False" "$got"
+for v in ${got%% *} $(echo "$got" | cut -d' ' -f2); do
+    reset
+    cfg "$B" "c['ociVersion']='$v'"
+    id=$(newid s)
+    check "a bundle of ociVersion $v (the features range) is created" cella create --bundle "$B" "$id"
+    cella delete --force "$id" > /dev/null 2>&1
+done
+
 plan_done
