@@ -173,8 +173,9 @@ static int note_unsupported(json_t *o, const char *path, const char *const *keys
     char p[JPATH_MAX];
     for (; *keys != NULL; keys++) {
         json_t *v = jfield(o, *keys);
-        if (v == NULL || (json_is_array(v) && json_array_size(v) == 0))
-            continue; /* an empty list asks for nothing */
+        if (v == NULL || (json_is_array(v) && json_array_size(v) == 0) ||
+            (json_is_string(v) && json_string_length(v) == 0))
+            continue; /* an empty list or label asks for nothing */
         if (str_list_push(out, jpath_key(p, path, *keys)) < 0)
             return cerr_set(err, 0, "out of memory");
     }
@@ -252,7 +253,9 @@ static int parse_user(json_t *o, const char *path, struct spec_user *u, cerr_t *
 
 static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
 {
-    static const char *const not_yet[] = {"scheduler", "ioPriority", "execCPUAffinity", NULL};
+    /* (no LSM: the labels and the profile could only be dropped) */
+    static const char *const not_yet[] = {"scheduler",       "ioPriority",   "execCPUAffinity",
+                                          "apparmorProfile", "selinuxLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     int64_t i64;
@@ -634,8 +637,8 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
 static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
                        cerr_t *err)
 {
-    static const char *const not_yet[] = {"netDevices",  "intelRdt",    "memoryPolicy",
-                                          "personality", "timeOffsets", NULL};
+    static const char *const not_yet[] = {
+        "netDevices", "intelRdt", "memoryPolicy", "personality", "timeOffsets", "mountLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
