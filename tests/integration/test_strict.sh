@@ -243,6 +243,16 @@ id=$(newid s)
 fails "memory.useHierarchy false refused (always on since Linux 5.16)" "$id" \
     'linux\.resources\.memory\.useHierarchy: false cannot be applied' cella create --bundle "$B" "$id"
 
+reset
+cfg "$B" "c['mounts'].append({'destination':'relmnt','type':'tmpfs','source':'tmpfs'})"
+args "$B" 'grep -c " /relmnt " /proc/self/mountinfo'
+id=$(newid s)
+got=$(cella run --bundle "$B" "$id" 2>&1)
+expect_eq "a relative mount destination (deprecated) is mounted below / with a warning" \
+    "cella: warning: mounts[$(python3 -c "import json;print(len(json.load(open('$B/config.json'))['mounts'])-1)")].destination: \`relmnt\` is relative (deprecated by the runtime-spec): taken as relative to /
+1" "$got"
+cella delete --force "$id" > /dev/null 2>&1
+
 # ---- features: the version range cella reads, and what it refuses ----------------------------
 got=$(cella features | python3 -c 'import json,sys
 f=json.load(sys.stdin); l=f["linux"]

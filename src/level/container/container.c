@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/hooks.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "cgroup/cgroup.h"
 #include "level/container/container.h"
@@ -243,6 +244,11 @@ static int check_host_mount_ns(const struct spec *s, cerr_t *err)
 /* What the container level refuses before anything exists. */
 int container_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
 {
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if (s->mounts[i].destination[0] != '/')
+            log_warn("mounts[%zu].destination: `%s` is relative (deprecated by the "
+                     "runtime-spec): taken as relative to /",
+                     i, s->mounts[i].destination);
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
     if (s->process.args.n == 0)
