@@ -253,6 +253,15 @@ expect_eq "a relative mount destination (deprecated) is mounted below / with a w
 1" "$got"
 cella delete --force "$id" > /dev/null 2>&1
 
+# ---- fields applied that no other test reads back -------------------------------------------
+reset
+cfg "$B" "c['domainname']='strict.example'" "c['process']['oomScoreAdj']=123"
+args "$B" 'cat /proc/sys/kernel/domainname /proc/self/oom_score_adj'
+id=$(newid s)
+expect_eq "domainname and process.oomScoreAdj are applied" "strict.example
+123" "$(cella run --bundle "$B" "$id" 2>&1)"
+cella delete --force "$id" > /dev/null 2>&1
+
 # ---- features: the version range cella reads, and what it refuses ----------------------------
 got=$(cella features | python3 -c 'import json,sys
 f=json.load(sys.stdin); l=f["linux"]
