@@ -253,13 +253,12 @@ int container_check(const struct spec *s, const struct create_opts *o, cerr_t *e
         return cerr_set(err, 0, "process: required to create a container");
     if (s->process.args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
-    struct caps_set caps;
     if (spec_refuse_unsupported(&s->unsupported, err) < 0 ||
         spec_refuse_unsupported(&s->process.unsupported, err) < 0 || clone_flags(s, err) < 0 ||
         check_sysctl(s, err) < 0 || check_host_mount_ns(s, err) < 0 ||
-        caps_parse(&s->process.caps, "process.capabilities", &caps, err) < 0 ||
         cgroup_check_resources(&s->linux_.resources, err) < 0)
         return -1;
+    caps_warn_unknown(&s->process.caps, "process.capabilities");
     autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
     if (rootfs == NULL)
         return -1;
