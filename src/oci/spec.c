@@ -251,11 +251,41 @@ static int parse_user(json_t *o, const char *path, struct spec_user *u, cerr_t *
     return 0;
 }
 
+/* process.ioPriority: {"class": "IOPRIO_CLASS_RT|BE|IDLE", "priority": 0..7}. */
+static int parse_ioprio(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
+{
+    static const char *const classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+                                          "IOPRIO_CLASS_IDLE"};
+    char *cls = NULL;
+    char fp[JPATH_MAX];
+    int64_t prio = 0;
+    if (require(o, "class", path, err) < 0 || jget_string(o, "class", path, &cls, err) < 0 ||
+        jget_i64(o, "priority", path, &prio, NULL, err) < 0) {
+        free(cls);
+        return -1;
+    }
+    p->ioprio_class = 0;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(cls, classes[i]) == 0)
+            p->ioprio_class = i + 1;
+    if (p->ioprio_class == 0) {
+        cerr_set(err, 0, "%s: unknown class `%s`", jpath_key(fp, path, "class"), cls);
+        free(cls);
+        return -1;
+    }
+    free(cls);
+    if (prio < 0 || prio > 7)
+        return cerr_set(err, 0, "%s: must be between 0 and 7", jpath_key(fp, path, "priority"));
+    p->ioprio_level = (int)prio;
+    p->has_ioprio = true;
+    return 0;
+}
+
 static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
 {
     /* (no LSM: the labels and the profile could only be dropped) */
-    static const char *const not_yet[] = {"scheduler",       "ioPriority",   "execCPUAffinity",
-                                          "apparmorProfile", "selinuxLabel", NULL};
+    static const char *const not_yet[] = {"scheduler", "execCPUAffinity", "apparmorProfile",
+                                          "selinuxLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     int64_t i64;
@@ -284,6 +314,10 @@ static int parse_process_obj(json_t *o, const char *path, struct spec_process *p
     if (jget_str_list(o, "args", path, &p->args, err) < 0 ||
         jget_str_list(o, "env", path, &p->env, err) < 0 ||
         jget_string(o, "cwd", path, &p->cwd, err) < 0)
+        return -1;
+    if (jget_object(o, "ioPriority", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_ioprio(sub, jpath_key(sp, path, "ioPriority"), p, err) < 0)
         return -1;
     if (jget_object(o, "capabilities", path, &sub, err) < 0)
         return -1;

@@ -63,7 +63,9 @@ struct spec_process {
     char *selinux_label;
     bool has_oom_score_adj;
     int oom_score_adj;
-    struct str_list unsupported; /* JSON paths of fields set that cella cannot apply yet */
+    bool has_ioprio;
+    int ioprio_class, ioprio_level; /* IOPRIO_CLASS_RT = 1, BE = 2, IDLE = 3; 0..7 */
+    struct str_list unsupported;    /* JSON paths of fields set that cella cannot apply yet */
 };
 
 struct spec_mount {

@@ -205,7 +205,6 @@ not_yet() { # FIELD-RE PYTHON...
     fails "not implemented, refused: $re" "$id" "^cella: $re: not supported by cella yet" cella create --bundle "$B" "$id"
 }
 not_yet 'process\.scheduler' "c['process']['scheduler']={'policy':'SCHED_BATCH'}"
-not_yet 'process\.ioPriority' "c['process']['ioPriority']={'class':'IOPRIO_CLASS_IDLE','priority':0}"
 not_yet 'process\.execCPUAffinity' "c['process']['execCPUAffinity']={'initial':'0'}"
 not_yet 'process\.apparmorProfile' "c['process']['apparmorProfile']='docker-default'"
 not_yet 'process\.selinuxLabel' "c['process']['selinuxLabel']='system_u:system_r:container_t:s0'"
@@ -267,6 +266,17 @@ args "$B" 'cat /proc/sys/kernel/domainname /proc/self/oom_score_adj'
 id=$(newid s)
 expect_eq "domainname and process.oomScoreAdj are applied" "strict.example
 123" "$(cella run --bundle "$B" "$id" 2>&1)"
+cella delete --force "$id" > /dev/null 2>&1
+
+# ---- process.ioPriority: applied (ioprio_set), read back from the host ------------------------
+reset
+cfg "$B" "c['process']['ioPriority']={'class':'IOPRIO_CLASS_BE','priority':6}"
+id=$(newid s)
+cella run -d --bundle "$B" "$id" > /dev/null 2>&1
+pid=$(state_field "$id" pid)
+# ioprio_get(IOPRIO_WHO_PROCESS, pid) is syscall 252 on x86_64: class << 13 | level
+got=$(python3 -c 'import ctypes,sys; print(ctypes.CDLL(None, use_errno=True).syscall(252, 1, int(sys.argv[1])))' "$pid" 2>&1)
+expect_eq "process.ioPriority IOPRIO_CLASS_BE 6 is the process's I/O priority" $(((2 << 13) | 6)) "$got"
 cella delete --force "$id" > /dev/null 2>&1
 
 # ---- features: the version range cella reads, and what it refuses ----------------------------

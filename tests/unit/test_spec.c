@@ -1009,22 +1009,23 @@ static void test_hook_timeout_range(void)
 
 static void test_unknown_fields(void)
 {
-    struct spec *s = PARSE_OK(
-        "{" OV "'future': {'a': [1, 2, {'b': null}]}, 'windows': {}, 'solaris': 1,"
-        " 'root': {'path': 'r', 'extra': 1},"
-        " 'process': {'args': ['x'], 'ioPriority': {'class': 'x'}, 'scheduler': {'policy': 'x'},"
-        "   'execCPUAffinity': {'initial': '0'}, 'user': {'uid': 1, 'x': 'y'},"
-        "   'capabilities': {'bounding': [], 'future': 5},"
-        "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
-        " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
-        " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
-        " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
-        "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
-        "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
-        "     'memory': {'limit': 1, 'new': 'x'}},"
-        "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
-        "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
-        "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
+    struct spec *s =
+        PARSE_OK("{" OV "'future': {'a': [1, 2, {'b': null}]}, 'windows': {}, 'solaris': 1,"
+                 " 'root': {'path': 'r', 'extra': 1},"
+                 " 'process': {'args': ['x'], 'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'x': 1}, "
+                 "'scheduler': {'policy': 'x'},"
+                 "   'execCPUAffinity': {'initial': '0'}, 'user': {'uid': 1, 'x': 'y'},"
+                 "   'capabilities': {'bounding': [], 'future': 5},"
+                 "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
+                 " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
+                 " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
+                 " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
+                 "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
+                 "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
+                 "     'memory': {'limit': 1, 'new': 'x'}},"
+                 "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
+                 "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
+                 "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
     if (s == NULL)
         return;
     CHECK_STR(s->root.path, "r");
@@ -1417,7 +1418,7 @@ static void test_unsupported(void)
 {
     struct spec *s = PARSE_OK(
         "{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
-        "   'ioPriority': {'class': 'IOPRIO_CLASS_RT'}},"
+        "   'execCPUAffinity': {'initial': '0'}},"
         " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
         "   {'destination': '/c', 'gidMappings': []}],"
         " 'linux': {'personality': {'domain': 'LINUX32'}, 'intelRdt': {}, 'timeOffsets': {},"
@@ -1425,7 +1426,7 @@ static void test_unsupported(void)
         "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
     if (s == NULL)
         return;
-    CHECK(LIST_IS(s->process.unsupported, "process.scheduler", "process.ioPriority"));
+    CHECK(LIST_IS(s->process.unsupported, "process.scheduler", "process.execCPUAffinity"));
     CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt", "linux.personality",
                   "linux.timeOffsets"));
     CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
@@ -1443,8 +1444,23 @@ static void test_unsupported(void)
     spec_free(s);
 }
 
+static void test_ioprio(void)
+{
+    struct spec *s = PARSE_OK(
+        "{" OV "'process': {'ioPriority': {'class': 'IOPRIO_CLASS_IDLE', 'priority': 7}}}");
+    if (s != NULL)
+        CHECK(s->process.has_ioprio && s->process.ioprio_class == 3 &&
+              s->process.ioprio_level == 7 && s->process.unsupported.n == 0);
+    spec_free(s);
+    EXPECT_ERR("{" OV "'process': {'ioPriority': {'class': 'IOPRIO_CLASS_X'}}}",
+               "process.ioPriority.class: unknown class `IOPRIO_CLASS_X`");
+    EXPECT_ERR("{" OV "'process': {'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'priority': 8}}}",
+               "process.ioPriority.priority: must be between 0 and 7");
+}
+
 int main(void)
 {
+    RUN(test_ioprio);
     RUN(test_oci_version);
     RUN(test_unsupported);
     RUN(test_full_config);
