@@ -32,8 +32,12 @@ char *cgroup_path_for(const char *cgroups_path, const char *id, bool systemd, ce
 int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, cerr_t *err);
 /* For a cgroup that may exist before create (linux.cgroupsPath): fails when
  * it is frozen (the container would stop in it for good); warns, as runc 1.1,
- * when it holds processes. */
+ * when it holds processes, and returns 1 then (0 when empty or missing). */
 int cgroup_check_existing(const char *path, cerr_t *err);
+/* Refuse what R asks that this host has no controller for (hugetlb,
+ * net_cls, net_prio, unified on a non-v2 host, ...), naming the field and
+ * the controller: called by a level's check, before anything is made. */
+int cgroup_check_resources(const struct spec_resources *r, cerr_t *err);
 /* Move pid into an existing cgroup (exec). */
 int cgroup_enter(const char *path, pid_t pid, cerr_t *err);
 /* Apply resources to an existing cgroup (update). Only fields that are set. */
@@ -41,6 +45,10 @@ int cgroup_apply(const char *path, const struct spec_resources *r, cerr_t *err);
 /* Remove the cgroup from every hierarchy; processes left inside are killed
  * with SIGKILL first. Missing cgroups are not an error. */
 int cgroup_destroy(const char *path, cerr_t *err);
+/* For a cgroup that held other processes before create: remove it (and its
+ * sub-cgroups) from the hierarchies where nothing runs in it any more; where
+ * processes remain, it stays. Kills nothing. */
+int cgroup_release_shared(const char *path, cerr_t *err);
 /* Every pid in the cgroup (recursively), from the pids or first v1 hierarchy
  * or from v2. Caller frees *pids. */
 int cgroup_pids(const char *path, pid_t **pids, size_t *n, cerr_t *err);

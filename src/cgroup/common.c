@@ -40,7 +40,8 @@
 /* ---- layout ------------------------------------------------------------------ */
 
 const char *const cg_ctrl_names[C_COUNT] = {
-    "cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio", "name=systemd",
+    "cpu",     "cpuacct", "cpuset",  "memory",  "pids",     "devices",
+    "freezer", "blkio",   "hugetlb", "net_cls", "net_prio", "name=systemd",
 };
 
 static struct layout the_layout;
@@ -545,6 +546,28 @@ int cg_check_usage(const char *dir, const char *file, int64_t limit, cerr_t *err
     return 0;
 }
 
+/* Hybrid: the v2 tree's controllers are off until enabled; turn CTRL on in
+ * every ancestor of PATH, from the root down. */
+static int v2_enable_along(const struct hier *h, const char *path, const char *ctrl,
+                           const char *field, cerr_t *err)
+{
+    autofree char *dir = xasprintf("%s%s", h->mnt, path);
+    autofree char *plus = xasprintf("+%s", ctrl);
+    for (char *s = dir + strlen(h->mnt); s != NULL; s = strchr(s + 1, '/')) {
+        char saved = *s;
+        *s = '\0';
+        autofree char *on = cg_get(dir, "cgroup.subtree_control", err);
+        int r = on == NULL || (!cg_has_word(on, ctrl) &&
+                               cg_put(dir, "cgroup.subtree_control", plus, field, err) < 0)
+                    ? -1
+                    : 0;
+        *s = saved;
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Apply R to PATH. `creating`: also install the device rules when R has none. */
 static int apply(const struct layout *l, const char *path, const struct spec_resources *r,
                  bool creating, cerr_t *err)
@@ -563,6 +586,14 @@ static int apply(const struct layout *l, const char *path, const struct spec_res
     }
     if (have && cgv1_apply(l, path, r, err) < 0)
         return -1;
+    /* A hybrid host may offer hugetlb on the v2 tree only (not mounted as v1). */
+    if (have && r->n_hugepages > 0 && cg_hier_v1(l, C_HUGETLB) == NULL && v2 != NULL) {
+        if (v2_enable_along(v2, path, "hugetlb", "linux.resources.hugepageLimits", err) < 0)
+            return -1;
+        autofree char *dir = xasprintf("%s%s", v2->mnt, path);
+        if (cgv2_hugetlb(dir, r, err) < 0)
+            return -1;
+    }
     if ((creating || (have && r->n_devices > 0)) && cgv1_devices(l, path, have ? r : NULL, err) < 0)
         return -1;
     return 0;
@@ -571,14 +602,12 @@ static int apply(const struct layout *l, const char *path, const struct spec_res
 /* What no host of this kind can apply, refused before anything is made. */
 static int check_resources(const struct layout *l, const struct spec_resources *r, cerr_t *err)
 {
-    /* As runc 1.1: unified needs a pure v2 host; on a hybrid one the v2 tree has no
-     * controllers, and its cgroup.* files alone are not what a spec means to set. */
-    if (r != NULL && r->present && r->unified.n > 0 && l->mode != CGROUP_V2)
-        return cerr_set(err, 0,
-                        "linux.resources.unified: invalid configuration: cannot use unified on "
-                        "cgroup v1 (the host is %s)",
-                        cgroup_mode_name(l->mode));
-    return 0;
+    return r != NULL && r->present ? cg_check_resources(l, r, err) : 0;
+}
+
+int cgroup_check_resources(const struct spec_resources *r, cerr_t *err)
+{
+    return check_resources(cg_layout(), r, err);
 }
 
 /* ---- entering ------------------------------------------------------------------------ */
@@ -773,6 +802,25 @@ int cgroup_destroy(const char *path, cerr_t *err)
     return r;
 }
 
+int cgroup_release_shared(const char *path, cerr_t *err)
+{
+    if (check_path(path, err) < 0)
+        return -1;
+    const struct layout *l = cg_layout();
+    int r = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        autofree char *dir = xasprintf("%s%s", l->h[i].mnt, path);
+        struct pidv pv = {0};
+        cerr_t e = NULL;
+        collect_pids(dir, true, &pv, &e);
+        cerr_free(&e);
+        free(pv.v);
+        if (pv.n == 0 && rmdir_tree(dir, err) < 0)
+            r = -1;
+    }
+    return r;
+}
+
 /* ---- freezing ------------------------------------------------------------------------ */
 
 /* The v1 freezer when mounted (v1, hybrid), else the v2 tree. */
@@ -846,5 +894,5 @@ int cgroup_check_existing(const char *path, cerr_t *err)
     /* runc 1.1 warns and goes on (1.2 refuses). */
     if (n > 0)
         log_warn("the cgroup `%s` is not empty: %zu process%s found", path, n, n == 1 ? "" : "es");
-    return 0;
+    return n > 0 ? 1 : 0;
 }

@@ -25,6 +25,9 @@ enum ctrl {
     C_DEVICES,
     C_FREEZER,
     C_BLKIO,
+    C_HUGETLB,
+    C_NET_CLS,
+    C_NET_PRIO,
     C_SYSTEMD,
     C_COUNT
 };
@@ -99,9 +102,17 @@ int cgv1_freeze(const char *dir, bool freeze, cerr_t *err);
 /* Fill the stats object D (see cgroup_stats) from the v1 hierarchies. */
 int cgv1_stats(const struct layout *l, const char *path, json_t *d, cerr_t *err);
 
+/* ---- what a host can apply (check.c) ---- */
+/* Whether the v2 hierarchy's root offers controller CTRL (hybrid: one not bound to v1). */
+bool cg_v2_offers(const struct layout *l, const char *ctrl);
+/* Every resource of R the host has no controller for, refused naming the field. */
+int cg_check_resources(const struct layout *l, const struct spec_resources *r, cerr_t *err);
+
 /* ---- cgroup v2 (v2.c) ---- */
 /* memory, cpu, cpuset, pids, io and unified of R into the cgroup directory DIR. */
 int cgv2_apply(const char *dir, const struct spec_resources *r, cerr_t *err);
+/* hugepageLimits into the cgroup directory DIR (hugetlb.SIZE.max). */
+int cgv2_hugetlb(const char *dir, const struct spec_resources *r, cerr_t *err);
 /* Enable in DIR's cgroup.subtree_control every controller DIR has. */
 int cgv2_enable_controllers(const char *dir, cerr_t *err);
 int cgv2_freeze(const char *dir, bool freeze, cerr_t *err);

@@ -188,11 +188,43 @@ static int v1_pids_blkio(const struct layout *l, const char *path, const struct 
     return 0;
 }
 
+/* hugepageLimits when hugetlb is a v1 hierarchy (else common.c uses v2);
+ * network: net_cls and net_prio exist on v1 only. */
+static int v1_hugetlb_net(const struct layout *l, const char *path, const struct spec_resources *r,
+                          cerr_t *err)
+{
+    if (r->n_hugepages > 0 && cg_hier_v1(l, C_HUGETLB) != NULL) {
+        autofree char *dir = v1_dir(l, C_HUGETLB, path, "linux.resources.hugepageLimits", err);
+        for (size_t i = 0; i < r->n_hugepages; i++) {
+            autofree char *file = xasprintf("hugetlb.%s.limit_in_bytes", r->hugepages[i].page_size);
+            autofree char *field = xasprintf("linux.resources.hugepageLimits[%zu]", i);
+            if (cg_put_u64(dir, file, r->hugepages[i].limit, field, err) < 0)
+                return -1;
+        }
+    }
+    if (r->network.class_id.set) {
+        const char *field = "linux.resources.network.classID";
+        autofree char *dir = v1_dir(l, C_NET_CLS, path, field, err);
+        if (dir == NULL ||
+            cg_put_u64(dir, "net_cls.classid", r->network.class_id.v, field, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->network.n_priorities; i++) {
+        autofree char *field = xasprintf("linux.resources.network.priorities[%zu]", i);
+        autofree char *dir = v1_dir(l, C_NET_PRIO, path, field, err);
+        autofree char *line = xasprintf("%s %" PRIu32, r->network.priorities[i].name,
+                                        r->network.priorities[i].priority);
+        if (dir == NULL || cg_put(dir, "net_prio.ifpriomap", line, field, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int cgv1_apply(const struct layout *l, const char *path, const struct spec_resources *r,
                cerr_t *err)
 {
     return v1_memory(l, path, r, err) < 0 || v1_cpu(l, path, r, err) < 0 ||
-                   v1_pids_blkio(l, path, r, err) < 0
+                   v1_pids_blkio(l, path, r, err) < 0 || v1_hugetlb_net(l, path, r, err) < 0
                ? -1
                : 0;
 }

@@ -174,9 +174,25 @@ static int unified(const char *dir, const struct spec_resources *r, cerr_t *err)
     return 0;
 }
 
+int cgv2_hugetlb(const char *dir, const struct spec_resources *r, cerr_t *err)
+{
+    if (r->n_hugepages == 0)
+        return 0;
+    if (v2_need(dir, "hugetlb", "linux.resources.hugepageLimits", err) < 0)
+        return -1;
+    for (size_t i = 0; i < r->n_hugepages; i++) {
+        autofree char *file = xasprintf("hugetlb.%s.max", r->hugepages[i].page_size);
+        autofree char *field = xasprintf("linux.resources.hugepageLimits[%zu]", i);
+        if (cg_put_u64(dir, file, r->hugepages[i].limit, field, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int cgv2_apply(const char *dir, const struct spec_resources *r, cerr_t *err)
 {
-    if (v2_memory(dir, r, err) < 0 || v2_cpu(dir, r, err) < 0 || v2_pids_io(dir, r, err) < 0)
+    if (v2_memory(dir, r, err) < 0 || v2_cpu(dir, r, err) < 0 || v2_pids_io(dir, r, err) < 0 ||
+        cgv2_hugetlb(dir, r, err) < 0)
         return -1;
     return unified(dir, r, err);
 }

@@ -71,7 +71,7 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
     json_t *f = json_pack(
         "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b}, "
         "s:{s:b, s:o, s:o, s:o, s:o, s:o}, s:{s:b}, s:{s:b}}, s:{s:s, s:s}}",
-        "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks",
+        "ociVersionMin", SPEC_OCI_VERSION_MIN, "ociVersionMax", SPEC_OCI_VERSION_MAX, "hooks",
         strings(hooks, ARRAY_SIZE(hooks)), "mountOptions",
         strings(mount_opts, ARRAY_SIZE(mount_opts)), "linux", "namespaces",
         strings(ns, ARRAY_SIZE(ns)), "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
@@ -81,6 +81,12 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
         strings(flags, ARRAY_SIZE(flags)), "apparmor", "enabled", 0, "selinux", "enabled", 0,
         "annotations", "run.cella.isolation", "container", "run.cella.levels", levels);
     free(levels);
+    /* What runtime-spec 1.3 lists and cella refuses (docs/spec-conformance.md). */
+    json_t *linux_ = json_object_get(f, "linux");
+    json_object_set_new(json_object_get(linux_, "cgroup"), "rdma", json_false());
+    json_object_set_new(linux_, "intelRdt", json_pack("{s:b}", "enabled", 0));
+    json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
+    json_object_set_new(linux_, "netDevices", json_pack("{s:b}", "enabled", 0));
     /* Each level's own annotations, from the level. */
     json_t *annotations = json_object_get(f, "annotations");
     for (size_t i = 0; i < nl; i++)

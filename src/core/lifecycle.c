@@ -121,7 +121,7 @@ static void run_hooks_warn(struct container *c, enum hook_kind kind, enum cstatu
 {
     if (c->spec->hooks[kind].n == 0)
         return;
-    char *json = state_to_oci_json(c->st, status, false);
+    char *json = state_hook_json(c->st, status);
     cerr_t hook_err = NULL;
     if (hooks_run(c->spec, kind, json, &hook_err) < 0)
         log_warn("%s", cerr_msg(hook_err));

@@ -180,6 +180,8 @@ int state_save(int dirfd, const struct cstate *st, cerr_t *err)
         return cerr_set(err, 0, "cannot encode state of `%s`", st->id);
     if (st->notify_socket)
         json_object_set_new(o, "notifySocket", json_string(st->notify_socket));
+    if (st->cgroup_shared)
+        json_object_set_new(o, "cgroupShared", json_true());
     json_object_set_new(o, "annotations", strv_to_obj(st->annotations));
     json_object_set_new(o, "extra", strv_to_obj(st->extra));
     char *text = json_dumps(o, JSON_COMPACT);
@@ -224,6 +226,7 @@ struct cstate *state_load(int dirfd, const char *id, cerr_t *err)
     st->cgroup = dup_field(o, "cgroup");
     st->notify_socket = dup_field(o, "notifySocket");
     st->systemd_cgroup = json_is_true(json_object_get(o, "systemdCgroup"));
+    st->cgroup_shared = json_is_true(json_object_get(o, "cgroupShared"));
     st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "startTime"));
     json_t *s = json_object_get(o, "status");
@@ -285,6 +288,23 @@ char *state_to_oci_json(const struct cstate *st, enum cstatus status, bool prett
         json_object_set_new(ann, st->extra[i], json_string(st->extra[i + 1]));
     json_object_set_new(o, "annotations", ann);
     char *text = json_dumps(o, pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+char *state_hook_json(const struct cstate *st, enum cstatus status)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "ociVersion", "1.1.0", "id", st->id, "status",
+                          cstatus_name(status));
+    /* Go's omitempty in runc: no pid once stopped. */
+    if (status != ST_STOPPED && st->pid > 0)
+        json_object_set_new(o, "pid", json_integer(st->pid));
+    json_object_set_new(o, "bundle", json_string(st->bundle));
+    json_t *ann = strv_to_obj(st->annotations);
+    for (size_t i = 0; st->extra && st->extra[i] && st->extra[i + 1]; i += 2)
+        json_object_set_new(ann, st->extra[i], json_string(st->extra[i + 1]));
+    json_object_set_new(o, "annotations", ann);
+    char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
 }

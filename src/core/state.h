@@ -24,6 +24,7 @@ struct cstate {
     char *cgroup;        /* cgroup path relative to each hierarchy root */
     char *notify_socket; /* NOTIFY_SOCKET given to create: start proxies READY=1 to it */
     bool systemd_cgroup;
+    bool cgroup_shared; /* the cgroup held other processes at create (runc 1.1 allows it) */
     char **annotations; /* key, value, key, value, ..., NULL */
     char **extra;       /* level-specific annotations reported by `state` */
 };
@@ -51,8 +52,11 @@ void state_free(struct cstate *st);
 /* Status derived from the live process: stopped when it is gone. The level
  * may refine it (paused). */
 enum cstatus state_live_status(const struct cstate *st);
-/* The OCI state JSON (runtime-spec "State"), for `state` and hooks' stdin. */
+/* The state JSON of `state`: runtime-spec "State" plus runc's rootfs, created, owner. */
 char *state_to_oci_json(const struct cstate *st, enum cstatus status, bool pretty);
+/* What hooks read on stdin: the runtime-spec "State" alone (ociVersion, id,
+ * status, pid but once stopped, bundle, annotations), as runc passes it. */
+char *state_hook_json(const struct cstate *st, enum cstatus status);
 
 /* List the ids under root; NULL-terminated, caller frees each and the array. */
 char **state_list_ids(const char *root, cerr_t *err);

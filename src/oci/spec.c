@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "oci/spec_json.h"
@@ -164,6 +165,23 @@ static int require(json_t *obj, const char *key, const char *path, cerr_t *err)
     return 0;
 }
 
+/* Record in OUT the JSON path of each of KEYS (NULL-terminated) that O sets:
+ * runtime-spec fields cella does not implement, refused by the level. */
+static int note_unsupported(json_t *o, const char *path, const char *const *keys,
+                            struct str_list *out, cerr_t *err)
+{
+    char p[JPATH_MAX];
+    for (; *keys != NULL; keys++) {
+        json_t *v = jfield(o, *keys);
+        if (v == NULL || (json_is_array(v) && json_array_size(v) == 0) ||
+            (json_is_string(v) && json_string_length(v) == 0))
+            continue; /* an empty list or label asks for nothing */
+        if (str_list_push(out, jpath_key(p, path, *keys)) < 0)
+            return cerr_set(err, 0, "out of memory");
+    }
+    return 0;
+}
+
 /* ---- process --------------------------------------------------------------- */
 
 static int parse_rlimit(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
@@ -233,14 +251,49 @@ static int parse_user(json_t *o, const char *path, struct spec_user *u, cerr_t *
     return 0;
 }
 
+/* process.ioPriority: {"class": "IOPRIO_CLASS_RT|BE|IDLE", "priority": 0..7}. */
+static int parse_ioprio(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
+{
+    static const char *const classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+                                          "IOPRIO_CLASS_IDLE"};
+    char *cls = NULL;
+    char fp[JPATH_MAX];
+    int64_t prio = 0;
+    if (require(o, "class", path, err) < 0 || jget_string(o, "class", path, &cls, err) < 0 ||
+        jget_i64(o, "priority", path, &prio, NULL, err) < 0) {
+        free(cls);
+        return -1;
+    }
+    p->ioprio_class = 0;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(cls, classes[i]) == 0)
+            p->ioprio_class = i + 1;
+    if (p->ioprio_class == 0) {
+        cerr_set(err, 0, "%s: unknown class `%s`", jpath_key(fp, path, "class"), cls);
+        free(cls);
+        return -1;
+    }
+    free(cls);
+    if (prio < 0 || prio > 7)
+        return cerr_set(err, 0, "%s: must be between 0 and 7", jpath_key(fp, path, "priority"));
+    p->ioprio_level = (int)prio;
+    p->has_ioprio = true;
+    return 0;
+}
+
 static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
 {
+    /* (no LSM: the labels and the profile could only be dropped) */
+    static const char *const not_yet[] = {"scheduler", "execCPUAffinity", "apparmorProfile",
+                                          "selinuxLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     int64_t i64;
     bool set = false;
 
     p->present = true;
+    if (note_unsupported(o, path, not_yet, &p->unsupported, err) < 0)
+        return -1;
     if (jget_bool(o, "terminal", path, &p->terminal, err) < 0)
         return -1;
     if (jget_object(o, "consoleSize", path, &sub, err) < 0)
@@ -261,6 +314,10 @@ static int parse_process_obj(json_t *o, const char *path, struct spec_process *p
     if (jget_str_list(o, "args", path, &p->args, err) < 0 ||
         jget_str_list(o, "env", path, &p->env, err) < 0 ||
         jget_string(o, "cwd", path, &p->cwd, err) < 0)
+        return -1;
+    if (jget_object(o, "ioPriority", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_ioprio(sub, jpath_key(sp, path, "ioPriority"), p, err) < 0)
         return -1;
     if (jget_object(o, "capabilities", path, &sub, err) < 0)
         return -1;
@@ -295,6 +352,7 @@ static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t 
     struct spec_mount *m = out;
     if (require(o, "destination", path, err) < 0)
         return -1;
+
     return jget_string(o, "destination", path, &m->destination, err) < 0 ||
                    jget_string(o, "type", path, &m->type, err) < 0 ||
                    jget_string(o, "source", path, &m->source, err) < 0 ||
@@ -437,15 +495,61 @@ static int parse_dev_cgroup(json_t *o, const char *path, size_t i, void *out, ce
     return d->access != NULL ? normalize_access(d->access, path, err) : 0;
 }
 
+static int parse_hugepage(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_hugepage *h = out;
+    return require(o, "pageSize", path, err) < 0 || require(o, "limit", path, err) < 0 ||
+                   jget_string(o, "pageSize", path, &h->page_size, err) < 0 ||
+                   jget_u64(o, "limit", path, UINT64_MAX, &h->limit, NULL, err) < 0
+               ? -1
+               : 0;
+}
+
+static int parse_ifprio(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_ifprio *p = out;
+    uint64_t v = 0;
+    if (require(o, "name", path, err) < 0 || require(o, "priority", path, err) < 0 ||
+        jget_string(o, "name", path, &p->name, err) < 0 ||
+        jget_u64(o, "priority", path, UINT32_MAX, &v, NULL, err) < 0)
+        return -1;
+    p->priority = (uint32_t)v;
+    return 0;
+}
+
+static int parse_network(json_t *o, const char *path, struct spec_resources *r, cerr_t *err)
+{
+    uint64_t v = 0;
+    if (jget_u64(o, "classID", path, UINT32_MAX, &v, &r->network.class_id.set, err) < 0)
+        return -1;
+    r->network.class_id.v = (uint32_t)v;
+    return each_object(o, "priorities", path, sizeof(struct spec_ifprio),
+                       (void **)&r->network.priorities, &r->network.n_priorities, parse_ifprio,
+                       err);
+}
+
 #define GET_I64(obj, key, path, field) jget_i64(obj, key, path, &(field).v, &(field).set, err)
 #define GET_U64(obj, key, path, max, field)                                                        \
     jget_u64(obj, key, path, max, &(field).v, &(field).set, err)
 
 static int parse_resources(json_t *o, const char *path, struct spec_resources *r, cerr_t *err)
 {
+    static const char *const not_yet[] = {"rdma", NULL};
+    static const char *const cpu_not_yet[] = {"burst", NULL};
+    static const char *const blkio_not_yet[] = {"leafWeight",
+                                                "weightDevice",
+                                                "throttleReadBpsDevice",
+                                                "throttleWriteBpsDevice",
+                                                "throttleReadIOPSDevice",
+                                                "throttleWriteIOPSDevice",
+                                                NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     r->present = true;
+    if (note_unsupported(o, path, not_yet, &r->unsupported, err) < 0)
+        return -1;
 
     if (jget_object(o, "memory", path, &sub, err) < 0)
         return -1;
@@ -470,6 +574,8 @@ static int parse_resources(json_t *o, const char *path, struct spec_resources *r
         return -1;
     if (sub != NULL) {
         jpath_key(sp, path, "cpu");
+        if (note_unsupported(sub, sp, cpu_not_yet, &r->unsupported, err) < 0)
+            return -1;
         if (GET_U64(sub, "shares", sp, UINT64_MAX, r->cpu.shares) < 0 ||
             GET_I64(sub, "quota", sp, r->cpu.quota) < 0 ||
             GET_U64(sub, "period", sp, UINT64_MAX, r->cpu.period) < 0 ||
@@ -489,13 +595,21 @@ static int parse_resources(json_t *o, const char *path, struct spec_resources *r
     if (sub != NULL) {
         uint64_t w = 0;
         bool set = false;
-        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) < 0)
+        if (jget_u64(sub, "weight", jpath_key(sp, path, "blockIO"), UINT16_MAX, &w, &set, err) <
+                0 ||
+            note_unsupported(sub, sp, blkio_not_yet, &r->unsupported, err) < 0)
             return -1;
         r->blkio.weight.set = set;
         r->blkio.weight.v = (uint16_t)w;
     }
     if (each_object(o, "devices", path, sizeof(struct spec_dev_cgroup), (void **)&r->devices,
-                    &r->n_devices, parse_dev_cgroup, err) < 0)
+                    &r->n_devices, parse_dev_cgroup, err) < 0 ||
+        each_object(o, "hugepageLimits", path, sizeof(struct spec_hugepage), (void **)&r->hugepages,
+                    &r->n_hugepages, parse_hugepage, err) < 0)
+        return -1;
+    if (jget_object(o, "network", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_network(sub, jpath_key(sp, path, "network"), r, err) < 0)
         return -1;
     return jget_str_map(o, "unified", path, &r->unified, err);
 }
@@ -554,11 +668,14 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
 
 /* ---- linux ------------------------------------------------------------------- */
 
-static int parse_linux(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
+                       cerr_t *err)
 {
+    static const char *const not_yet[] = {
+        "netDevices", "intelRdt", "memoryPolicy", "personality", "timeOffsets", "mountLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
-    if (parse_namespaces(o, path, l, err) < 0)
+    if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
         return -1;
     if (each_object(o, "uidMappings", path, sizeof(struct spec_idmap), (void **)&l->uid_mappings,
                     &l->n_uid_mappings, parse_idmap, err) < 0 ||
@@ -645,11 +762,68 @@ static json_t *load_json(const char *text, size_t len, const char *origin, cerr_
     return root;
 }
 
+/* SemVer 2.0.0: MAJOR.MINOR.PATCH, numbers without leading zeros, then an
+ * optional -pre-release and +build of [0-9A-Za-z-.] identifiers. */
+static bool semver_number(const char **p)
+{
+    const char *s = *p;
+    if (*s < '0' || *s > '9')
+        return false;
+    if (*s == '0' && s[1] >= '0' && s[1] <= '9')
+        return false;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    *p = s;
+    return true;
+}
+
+static bool semver_idents(const char **p)
+{
+    const char *s = *p;
+    for (;;) {
+        size_t n = strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-");
+        if (n == 0)
+            return false;
+        s += n;
+        if (*s != '.')
+            break;
+        s++;
+    }
+    *p = s;
+    return true;
+}
+
+bool spec_semver_valid(const char *v)
+{
+    const char *p = v;
+    if (!semver_number(&p) || *p++ != '.' || !semver_number(&p) || *p++ != '.' ||
+        !semver_number(&p))
+        return false;
+    if (*p == '-' && (p++, !semver_idents(&p)))
+        return false;
+    if (*p == '+' && (p++, !semver_idents(&p)))
+        return false;
+    return *p == '\0';
+}
+
+/* The spec's versioning: a major version cella does not implement is a
+ * different format, not one to read as best it can. */
+static int check_oci_version(const char *v, cerr_t *err)
+{
+    if (!spec_semver_valid(v))
+        return cerr_set(err, 0, "ociVersion: `%s` is not a SemVer 2.0.0 version", v);
+    if (strncmp(v, SPEC_OCI_MAJOR ".", strlen(SPEC_OCI_MAJOR ".")) != 0)
+        return cerr_set(err, 0, "ociVersion: `%s`: cella implements runtime-spec %s.x only", v,
+                        SPEC_OCI_MAJOR);
+    return 0;
+}
+
 static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
 {
     json_t *sub;
     if (require(root, "ociVersion", "", err) < 0 ||
-        jget_string(root, "ociVersion", "", &s->oci_version, err) < 0)
+        jget_string(root, "ociVersion", "", &s->oci_version, err) < 0 ||
+        check_oci_version(s->oci_version, err) < 0)
         return -1;
     if (jget_object(root, "root", "", &sub, err) < 0)
         return -1;
@@ -662,13 +836,21 @@ static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
     if (each_object(root, "mounts", "", sizeof(struct spec_mount), (void **)&s->mounts,
                     &s->n_mounts, parse_mount, err) < 0)
         return -1;
+    static const char *const mount_not_yet[] = {"uidMappings", "gidMappings", NULL};
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        char mp[JPATH_MAX];
+        jpath_idx(mp, "mounts", i);
+        if (note_unsupported(json_array_get(json_object_get(root, "mounts"), i), mp, mount_not_yet,
+                             &s->unsupported, err) < 0)
+            return -1;
+    }
     if (jget_object(root, "process", "", &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_process_obj(sub, "process", &s->process, err) < 0)
         return -1;
     if (jget_object(root, "linux", "", &sub, err) < 0)
         return -1;
-    if (sub != NULL && parse_linux(sub, "linux", &s->linux_, err) < 0)
+    if (sub != NULL && parse_linux(sub, "linux", &s->linux_, &s->unsupported, err) < 0)
         return -1;
     if (jget_object(root, "hooks", "", &sub, err) < 0)
         return -1;
@@ -754,6 +936,17 @@ int spec_parse_resources(const char *text, size_t len, const char *origin,
     return r;
 }
 
+int spec_refuse_unsupported(const struct str_list *l, cerr_t *err)
+{
+    if (l->n == 0)
+        return 0;
+    const char *why = "";
+    if (strcmp(l->v[0], "linux.intelRdt") == 0 && access("/sys/fs/resctrl", F_OK) < 0)
+        why = " (and this host has no resctrl filesystem)";
+    return cerr_set(err, 0, "%s: not supported by cella yet%s: refused rather than ignored",
+                    l->v[0], why);
+}
+
 const char *spec_annotation(const struct spec *s, const char *key)
 {
     for (size_t i = 0; i < s->annotations.n; i++)
@@ -781,6 +974,7 @@ void spec_process_clear(struct spec_process *p)
     free(p->rlimits);
     free(p->apparmor_profile);
     free(p->selinux_label);
+    str_list_free(&p->unsupported);
     memset(p, 0, sizeof(*p));
 }
 
@@ -799,7 +993,14 @@ void spec_resources_clear(struct spec_resources *r)
     for (size_t i = 0; i < r->n_devices; i++)
         free(r->devices[i].access);
     free(r->devices);
+    for (size_t i = 0; i < r->n_hugepages; i++)
+        free(r->hugepages[i].page_size);
+    free(r->hugepages);
+    for (size_t i = 0; i < r->network.n_priorities; i++)
+        free(r->network.priorities[i].name);
+    free(r->network.priorities);
     kv_list_free(&r->unified);
+    str_list_free(&r->unsupported);
     memset(r, 0, sizeof(*r));
 }
 
@@ -861,5 +1062,6 @@ void spec_free(struct spec *s)
         free(s->hooks[k].v);
     }
     kv_list_free(&s->annotations);
+    str_list_free(&s->unsupported);
     free(s);
 }

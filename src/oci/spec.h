@@ -63,6 +63,9 @@ struct spec_process {
     char *selinux_label;
     bool has_oom_score_adj;
     int oom_score_adj;
+    bool has_ioprio;
+    int ioprio_class, ioprio_level; /* IOPRIO_CLASS_RT = 1, BE = 2, IDLE = 3; 0..7 */
+    struct str_list unsupported;    /* JSON paths of fields set that cella cannot apply yet */
 };
 
 struct spec_mount {
@@ -138,7 +141,21 @@ struct spec_resources {
     } blkio;
     struct spec_dev_cgroup *devices;
     size_t n_devices;
+    struct spec_hugepage {
+        char *page_size; /* "2MB" */
+        uint64_t limit;
+    } * hugepages;
+    size_t n_hugepages;
+    struct {
+        OPT(uint32_t) class_id;
+        struct spec_ifprio {
+            char *name;
+            uint32_t priority;
+        } * priorities;
+        size_t n_priorities;
+    } network;
     struct kv_list unified;
+    struct str_list unsupported; /* as in spec_process */
 };
 
 struct spec_seccomp_arg {
@@ -226,7 +243,18 @@ struct spec {
     struct spec_linux linux_;
     struct spec_hooks hooks[HOOK_COUNT];
     struct kv_list annotations;
+    /* Fields of the runtime-spec that are set but that cella does not
+     * implement (JSON paths, "linux.intelRdt"): refused by the level rather
+     * than silently ignored. Those of process and resources are in theirs. */
+    struct str_list unsupported;
 };
+
+/* The runtime-spec releases cella implements (`cella features`): ociVersion
+ * must be SemVer with this major version. */
+#define SPEC_OCI_MAJOR       "1"
+#define SPEC_OCI_VERSION_MIN "1.0.0"
+#define SPEC_OCI_VERSION_MAX "1.3.0" /* every field of it applied or refused */
+bool spec_semver_valid(const char *v);
 
 /* Parse config.json text; `origin` names it in messages (e.g. "bundle/config.json"). */
 struct spec *spec_parse(const char *text, size_t len, const char *origin, cerr_t *err);
@@ -243,6 +271,8 @@ void spec_free(struct spec *s);
 void spec_process_free(struct spec_process *p);
 void spec_process_clear(struct spec_process *p);
 
+/* The first of the fields L lists (spec.unsupported, ...) as an error. */
+int spec_refuse_unsupported(const struct str_list *l, cerr_t *err);
 const char *spec_annotation(const struct spec *s, const char *key);
 const char *ns_type_name(enum ns_type t); /* "pid", "network", ... */
 const char *ns_proc_name(enum ns_type t); /* "pid", "net", ... (/proc/PID/ns/) */

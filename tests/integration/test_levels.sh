@@ -53,7 +53,7 @@ refused() {
 # ---- container level --------------------------------------------------------------------
 reset
 cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='mount']"
-refused "container: no mount namespace" "linux.namespaces: a mount namespace is required" --
+refused "container: masked paths without a mount namespace" "linux.maskedPaths: needs a mount namespace" --
 reset
 cfg "$B" "c['process']['terminal']=True"
 refused "container: a terminal without --console-socket" "process.terminal is true: use --console-socket" --

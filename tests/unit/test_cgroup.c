@@ -674,8 +674,8 @@ static void test_existing_and_stats(void)
     if (err)
         printf("#   create: %s\n", cerr_msg(err));
     cerr_free(&err);
-    /* Holding a process: a warning, not an error. */
-    CHECK(cgroup_check_existing(path, &err) == 0);
+    /* Holding a process: a warning, not an error; 1 says it is shared. */
+    CHECK(cgroup_check_existing(path, &err) == 1);
     cerr_free(&err);
 
     json_t *d = cgroup_stats(path, &err);
@@ -706,7 +706,7 @@ static void test_existing_and_stats(void)
     cerr_free(&err);
     CHECK(cgroup_freeze(path, false, &err) == 0);
     cerr_free(&err);
-    CHECK(cgroup_check_existing(path, &err) == 0);
+    CHECK(cgroup_check_existing(path, &err) == 1);
     cerr_free(&err);
     CHECK(cgroup_destroy(path, &err) == 0);
     cerr_free(&err);
@@ -731,6 +731,28 @@ static void test_v2_on_unified(void)
 
     cgroup__force_v2(mnt);
     CHECK(cgroup_mode() == CGROUP_V2);
+
+    /* Memory settings only cgroup v1 has: refused up front, not ignored. */
+    struct spec_resources v1only = {.present = true};
+    v1only.memory.swappiness.set = true;
+    v1only.memory.swappiness.v = 10;
+    CHECK(cgroup_check_resources(&v1only, &err) < 0 &&
+          err_has(err, "linux.resources.memory.swappiness: cgroup v2 has no such setting"));
+    cerr_free(&err);
+    v1only.memory.swappiness.set = false;
+    v1only.memory.disable_oom_killer.set = v1only.memory.disable_oom_killer.v = true;
+    CHECK(cgroup_check_resources(&v1only, &err) < 0 &&
+          err_has(err, "linux.resources.memory.disableOOMKiller: cgroup v2"));
+    cerr_free(&err);
+    v1only.memory.disable_oom_killer.v = false; /* the default: nothing asked */
+    v1only.memory.use_hierarchy.set = true;
+    v1only.memory.use_hierarchy.v = false;
+    CHECK(cgroup_check_resources(&v1only, &err) < 0 &&
+          err_has(err, "linux.resources.memory.useHierarchy: false cannot be applied"));
+    cerr_free(&err);
+    v1only.memory.use_hierarchy.v = true;
+    CHECK(cgroup_check_resources(&v1only, &err) == 0);
+    cerr_free(&err);
 
     /* Resources needing a controller the tree lacks: error, nothing left. */
     struct spec_resources m = {.present = true};

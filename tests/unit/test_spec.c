@@ -1009,22 +1009,23 @@ static void test_hook_timeout_range(void)
 
 static void test_unknown_fields(void)
 {
-    struct spec *s = PARSE_OK(
-        "{" OV "'future': {'a': [1, 2, {'b': null}]}, 'windows': {}, 'solaris': 1,"
-        " 'root': {'path': 'r', 'extra': 1},"
-        " 'process': {'args': ['x'], 'ioPriority': {'class': 'x'}, 'scheduler': {'policy': 'x'},"
-        "   'execCPUAffinity': {'initial': '0'}, 'user': {'uid': 1, 'x': 'y'},"
-        "   'capabilities': {'bounding': [], 'future': 5},"
-        "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
-        " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
-        " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
-        " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
-        "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
-        "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': 'x',"
-        "     'memory': {'limit': 1, 'new': 'x'}},"
-        "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
-        "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
-        "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
+    struct spec *s =
+        PARSE_OK("{" OV "'future': {'a': [1, 2, {'b': null}]}, 'windows': {}, 'solaris': 1,"
+                 " 'root': {'path': 'r', 'extra': 1},"
+                 " 'process': {'args': ['x'], 'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'x': 1}, "
+                 "'scheduler': {'policy': 'x'},"
+                 "   'execCPUAffinity': {'initial': '0'}, 'user': {'uid': 1, 'x': 'y'},"
+                 "   'capabilities': {'bounding': [], 'future': 5},"
+                 "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
+                 " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
+                 " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
+                 " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
+                 "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
+                 "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
+                 "     'memory': {'limit': 1, 'new': 'x'}},"
+                 "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
+                 "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
+                 "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
     if (s == NULL)
         return;
     CHECK_STR(s->root.path, "r");
@@ -1131,8 +1132,8 @@ static void test_invalid_json(void)
     CHECK(starts_with(cerr_msg(err), "config.json: invalid JSON at line 2 column 9: "));
     cerr_free(&err);
     /* The length is honoured: the text need not be NUL-terminated after it. */
-    const char *longer = "{\"ociVersion\": \"1.0\"}GARBAGE";
-    struct spec *s = spec_parse(longer, 21, ORIGIN, &err);
+    const char *longer = "{\"ociVersion\": \"1.0.0\"}GARBAGE";
+    struct spec *s = spec_parse(longer, 23, ORIGIN, &err);
     CHECK(s != NULL && err == NULL);
     spec_free(s);
     cerr_free(&err);
@@ -1164,7 +1165,7 @@ static void test_error_conventions(void)
     char key[1200];
     memset(key, 'k', sizeof(key) - 1);
     key[sizeof(key) - 1] = '\0';
-    char *doc = xasprintf("{\"ociVersion\": \"1\", \"annotations\": {\"%s\": 1}}", key);
+    char *doc = xasprintf("{\"ociVersion\": \"1.0.0\", \"annotations\": {\"%s\": 1}}", key);
     CHECK(spec_parse(doc, strlen(doc), ORIGIN, &err) == NULL);
     const char *m = cerr_msg(err);
     CHECK(starts_with(m, "config.json: annotations.kkkk"));
@@ -1388,8 +1389,80 @@ static void test_runc_devices(void)
                "linux.resources.devices[0].access: `x` has none of r, w, m");
 }
 
+/* ociVersion: SemVer 2.0.0 with a major version cella implements. */
+static void test_oci_version(void)
+{
+    static const char *const good[] = {
+        "1.0.0", "1.1.0", "1.2.1", "1.0.0-rc.1", "1.0.2-dev", "1.3.0+dev", "1.0.0-rc5+build.7"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *doc = xasprintf("{'ociVersion': '%s'}", good[i]);
+        struct spec *s = PARSE_OK(doc);
+        spec_free(s);
+        free(doc);
+    }
+    EXPECT_ERR("{'ociVersion': 'invalid'}", "ociVersion: `invalid` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': ''}", "ociVersion: `` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '1.0'}", "ociVersion: `1.0` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '01.0.0'}", "ociVersion: `01.0.0` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '1.0.0-'}", "ociVersion: `1.0.0-` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '1.0.0 '}", "ociVersion: `1.0.0 ` is not a SemVer 2.0.0 version");
+    EXPECT_ERR("{'ociVersion': '2.0.0'}",
+               "ociVersion: `2.0.0`: cella implements runtime-spec 1.x only");
+    EXPECT_ERR("{'ociVersion': '0.5.0'}",
+               "ociVersion: `0.5.0`: cella implements runtime-spec 1.x only");
+}
+
+/* runtime-spec fields cella does not implement: parsed as set, listed by
+ * their JSON path for the level to refuse (never silently dropped). */
+static void test_unsupported(void)
+{
+    struct spec *s = PARSE_OK(
+        "{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
+        "   'execCPUAffinity': {'initial': '0'}},"
+        " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
+        "   {'destination': '/c', 'gidMappings': []}],"
+        " 'linux': {'personality': {'domain': 'LINUX32'}, 'intelRdt': {}, 'timeOffsets': {},"
+        "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
+        "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
+    if (s == NULL)
+        return;
+    CHECK(LIST_IS(s->process.unsupported, "process.scheduler", "process.execCPUAffinity"));
+    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt", "linux.personality",
+                  "linux.timeOffsets"));
+    CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
+                  "linux.resources.cpu.burst", "linux.resources.blockIO.throttleReadBpsDevice"));
+    cerr_t err = NULL;
+    CHECK(spec_refuse_unsupported(&s->process.unsupported, &err) == -1);
+    CHECK_STR(cerr_msg(err),
+              "process.scheduler: not supported by cella yet: refused rather than ignored");
+    cerr_free(&err);
+    spec_free(s);
+    s = PARSE_OK("{" OV "'process': {'args': ['x']}}");
+    if (s != NULL)
+        CHECK(s->unsupported.n == 0 && s->process.unsupported.n == 0 &&
+              spec_refuse_unsupported(&s->unsupported, &err) == 0);
+    spec_free(s);
+}
+
+static void test_ioprio(void)
+{
+    struct spec *s = PARSE_OK(
+        "{" OV "'process': {'ioPriority': {'class': 'IOPRIO_CLASS_IDLE', 'priority': 7}}}");
+    if (s != NULL)
+        CHECK(s->process.has_ioprio && s->process.ioprio_class == 3 &&
+              s->process.ioprio_level == 7 && s->process.unsupported.n == 0);
+    spec_free(s);
+    EXPECT_ERR("{" OV "'process': {'ioPriority': {'class': 'IOPRIO_CLASS_X'}}}",
+               "process.ioPriority.class: unknown class `IOPRIO_CLASS_X`");
+    EXPECT_ERR("{" OV "'process': {'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'priority': 8}}}",
+               "process.ioPriority.priority: must be between 0 and 7");
+}
+
 int main(void)
 {
+    RUN(test_ioprio);
+    RUN(test_oci_version);
+    RUN(test_unsupported);
     RUN(test_full_config);
     RUN(test_minimal);
     RUN(test_wrong_string);

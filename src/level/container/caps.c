@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 static const char *const cap_names[] = {
@@ -86,6 +87,15 @@ int cap_last(void)
     return last;
 }
 
+/* runtime-spec 1.3: a value that cannot be mapped to a kernel interface MUST
+ * be logged as a warning, and the runtime SHOULD NOT fail (runc and crun
+ * skip it too): left out here, warned about by caps_warn_unknown. */
+static bool cap_known(const char *name)
+{
+    int c = cap_from_name_(name);
+    return c >= 0 && c <= cap_last();
+}
+
 static int parse_list(const struct str_list *l, const char *path, const char *field, uint64_t *out,
                       cerr_t *err)
 {
@@ -93,14 +103,27 @@ static int parse_list(const struct str_list *l, const char *path, const char *fi
     (void)field;
     (void)err;
     *out = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        int c = cap_from_name_(l->v[i]);
-        /* Unknown names are ignored, as runc and crun do: a newer client may
-         * name capabilities this kernel or this cella does not know. */
-        if (c >= 0 && c <= cap_last())
-            *out |= 1ULL << c;
-    }
+    for (size_t i = 0; i < l->n; i++)
+        if (cap_known(l->v[i]))
+            *out |= 1ULL << cap_from_name_(l->v[i]);
     return 0;
+}
+
+void caps_warn_unknown(const struct spec_caps *c, const char *path)
+{
+    const struct {
+        const char *name;
+        const struct str_list *l;
+    } sets[] = {{"bounding", &c->bounding},
+                {"effective", &c->effective},
+                {"inheritable", &c->inheritable},
+                {"permitted", &c->permitted},
+                {"ambient", &c->ambient}};
+    for (size_t s = 0; c->present && s < ARRAY_SIZE(sets); s++)
+        for (size_t i = 0; i < sets[s].l->n; i++)
+            if (!cap_known(sets[s].l->v[i]))
+                log_warn("%s.%s[%zu]: `%s` is not a capability of this kernel: ignored", path,
+                         sets[s].name, i, sets[s].l->v[i]);
 }
 
 int caps_parse(const struct spec_caps *c, const char *path, struct caps_set *out, cerr_t *err)

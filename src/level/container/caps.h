@@ -14,9 +14,11 @@ struct caps_set {
     uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
-/* Names like "CAP_NET_ADMIN". Unknown names and names the running kernel
- * does not have are ignored, as runc and crun do. */
+/* Names like "CAP_NET_ADMIN". An unknown name, or one the running kernel
+ * does not have, is left out (runtime-spec 1.3: warn, do not fail). */
 int caps_parse(const struct spec_caps *c, const char *path, struct caps_set *out, cerr_t *err);
+/* One warning line per name caps_parse leaves out, naming PATH.SET[i]. */
+void caps_warn_unknown(const struct spec_caps *c, const char *path);
 int cap_from_name_(const char *name); /* -1 if unknown */
 const char *cap_name_(int cap);
 int cap_last(void);

@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "core/hooks.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "cgroup/cgroup.h"
 #include "level/container/container.h"
+#include "level/container/hostmounts.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"
 #include "level/container/notify.h"
@@ -150,8 +152,6 @@ static int clone_flags(const struct spec *s, cerr_t *err)
         if (t != NS_CGROUP)
             flags |= ns_clone_flag(t);
     }
-    if (!s->linux_.ns[NS_MOUNT].present)
-        return cerr_set(err, 0, "linux.namespaces: a mount namespace is required");
     if ((s->hostname || s->domainname) && !s->linux_.ns[NS_UTS].present)
         return cerr_set(err, 0, "hostname: setting it requires a uts namespace");
     return flags;
@@ -206,7 +206,7 @@ static int check_sysctl(const struct spec *s, cerr_t *err)
 
 static char *hook_state(struct container *c, enum cstatus status)
 {
-    return state_to_oci_json(c->st, status, false);
+    return state_hook_json(c->st, status);
 }
 
 struct create_fds {
@@ -221,15 +221,44 @@ static bool wants_tty_proxy(const struct spec *s, const struct create_opts *o)
            o->console_master != NULL;
 }
 
+/* Without a mount namespace the host's is the container's (runc, crun): what
+ * would change the host's view of its own files is refused, as runc refuses
+ * masked and read-only paths (it skips a read-only root and the root's
+ * propagation without a word). */
+static int check_host_mount_ns(const struct spec *s, cerr_t *err)
+{
+    const struct spec_linux *l = &s->linux_;
+    const char *field = l->masked_paths.n > 0     ? "linux.maskedPaths"
+                        : l->readonly_paths.n > 0 ? "linux.readonlyPaths"
+                        : s->root.readonly        ? "root.readonly"
+                        : l->rootfs_propagation   ? "linux.rootfsPropagation"
+                                                  : NULL;
+    if (!l->ns[NS_MOUNT].present && field != NULL)
+        return cerr_set(err, 0,
+                        "%s: needs a mount namespace (linux.namespaces has no `mount`: the "
+                        "container shares the host's)",
+                        field);
+    return 0;
+}
+
 /* What the container level refuses before anything exists. */
 int container_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
 {
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if (s->mounts[i].destination[0] != '/')
+            log_warn("mounts[%zu].destination: `%s` is relative (deprecated by the "
+                     "runtime-spec): taken as relative to /",
+                     i, s->mounts[i].destination);
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
     if (s->process.args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
-    if (clone_flags(s, err) < 0 || check_sysctl(s, err) < 0)
+    if (spec_refuse_unsupported(&s->unsupported, err) < 0 ||
+        spec_refuse_unsupported(&s->process.unsupported, err) < 0 || clone_flags(s, err) < 0 ||
+        check_sysctl(s, err) < 0 || check_host_mount_ns(s, err) < 0 ||
+        cgroup_check_resources(&s->linux_.resources, err) < 0)
         return -1;
+    caps_warn_unknown(&s->process.caps, "process.capabilities");
     autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
     if (rootfs == NULL)
         return -1;
@@ -293,11 +322,13 @@ static int open_create_fds(struct container *c, const struct create_opts *o, str
  * frozen one is refused (the child would stop in it for good). */
 static int make_cgroup(struct container *c, cerr_t *err)
 {
-    if (cgroup_check_existing(c->st->cgroup, err) < 0) {
+    int used = cgroup_check_existing(c->st->cgroup, err);
+    if (used < 0) {
         free(c->st->cgroup); /* not ours: cleanup must not touch it */
         c->st->cgroup = NULL;
         return cerr_wrap(err, "linux.cgroupsPath");
     }
+    c->st->cgroup_shared = used > 0;
     if (cgroup_create(c->st->cgroup, &c->spec->linux_.resources, 0, err) < 0)
         return -1;
     /* Recorded now: a create killed from here on leaves a state that
@@ -409,6 +440,9 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
 {
     int flags = prepare_create(c, o, err);
     if (flags < 0 || open_create_fds(c, o, f, err) < 0 || make_cgroup(c, err) < 0)
+        return -1;
+    if (!c->spec->linux_.ns[NS_MOUNT].present &&
+        hostmounts_record(c->dirfd, c->st->rootfs, err) < 0)
         return -1;
     pid_t pid = clone_child(c, o, f, flags, hooks, err);
     return pid < 0 ? -1 : drive_child(c, o, f, flags, pid, err);
@@ -587,6 +621,15 @@ int container_destroy(struct container *c, cerr_t *err)
             waitpid(c->st->pid, NULL, WNOHANG);
         }
     }
+    if (c->st->rootfs != NULL)
+        hostmounts_release(c->dirfd, c->st->rootfs);
+    /* A cgroup shared with processes that are not the container's: with its
+     * own pid namespace, the container's processes died with its init (the
+     * kernel kills the namespace); the others are left alive, and the
+     * cgroup with them, as runc 1.1 does. */
+    const struct spec_namespace *pidns = &c->spec->linux_.ns[NS_PID];
+    if (c->st->cgroup != NULL && c->st->cgroup_shared && pidns->present && pidns->path == NULL)
+        return cgroup_release_shared(c->st->cgroup, err);
     if (c->st->cgroup != NULL && cgroup_destroy(c->st->cgroup, err) < 0)
         return -1;
     return 0;

@@ -83,6 +83,13 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
         cerr_set(&err, errno, "become root in the container's user namespace");
         goto fail;
     }
+    /* No mount namespace to join: the container's root is a chroot. */
+    char root[40];
+    snprintf(root, sizeof(root), "/proc/%d/root", (int)c->st->pid);
+    if (!c->spec->linux_.ns[NS_MOUNT].present && chroot(root) < 0) {
+        cerr_set(&err, errno, "chroot to the container's root `%s`", root);
+        goto fail;
+    }
     if (chdir("/") < 0) {
         cerr_set(&err, errno, "chdir /");
         goto fail;
@@ -176,6 +183,7 @@ int container_exec(struct container *c, const struct exec_opts *o, int *status, 
     /* Never the way around a level that owns exec (level.h). */
     if (c->ops != NULL && c->ops->exec != container_exec)
         return cerr_set(err, 0, "exec: the %s level runs its own exec", c->ops->name);
+    caps_warn_unknown(&o->process->caps, "process.capabilities");
     struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1, .tty_recv = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;

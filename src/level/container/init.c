@@ -109,6 +109,7 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
                           .cgroup = a->cgroup,
                           .userns = a->new_userns || a->ns_fds[NS_USER] >= 0,
                           .no_pivot = a->no_pivot,
+                          .host_ns = !s->linux_.ns[NS_MOUNT].present,
                           .source_fds = a->source_fds,
                           .notify_fd = a->notify_fd,
                           .notify_path = a->notify_path};

@@ -634,10 +634,12 @@ static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
 
 int mounts_prepare(const struct mount_ctx *m, cerr_t *err)
 {
-    /* Nothing we mount may propagate back to the host. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    /* Nothing we mount may propagate back to the host. In the host's own
+     * namespace (no mount namespace) neither / nor the rootfs is changed, as
+     * crun does. */
+    if (!m->host_ns && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
         return cerr_set(err, errno, "make / a slave mount");
-    if (mount(m->rootfs, m->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    if (!m->host_ns && mount(m->rootfs, m->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return cerr_set(err, errno, "bind mount rootfs `%s`", m->rootfs);
     int rootfd = open(m->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -763,6 +765,8 @@ static int pivot(const struct mount_ctx *m, cerr_t *err)
 {
     if (chdir(m->rootfs) < 0)
         return cerr_set(err, errno, "chdir to rootfs `%s`", m->rootfs);
+    if (m->host_ns) /* the host's root must stay where it is */
+        return chroot(".") < 0 || chdir("/") < 0 ? cerr_set(err, errno, "chroot to rootfs") : 0;
     if (m->no_pivot) {
         if (hide_host_pseudo_fs(m->rootfs, err) < 0)
             return -1;

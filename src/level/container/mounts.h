@@ -15,6 +15,7 @@ struct mount_ctx {
     const char *cgroup; /* the container's cgroup path, for cgroup mounts */
     bool userns;        /* new user namespace: no mknod, no sysfs without netns */
     bool no_pivot;
+    bool host_ns;            /* no mount namespace: the host's is shared; chroot, not pivot_root */
     const int *source_fds;   /* per mount: bind source opened on the host, or -1 */
     int notify_fd;           /* sd_notify: detached mount of ROOT/ID/notify, or -1 */
     const char *notify_path; /* where it goes: the host's NOTIFY_SOCKET path */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -110,6 +111,8 @@ int proc_plan_make(const struct spec_process *p, const struct spec_seccomp *sc, 
     plan->listener_sock = -1;
     if (p->args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
+    if (spec_refuse_unsupported(&p->unsupported, err) < 0)
+        return -1;
     if (caps_parse(&p->caps, "process.capabilities", &plan->caps, err) < 0)
         return -1;
     if (sc != NULL && sc->present) {
@@ -164,6 +167,10 @@ int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
         if (write_knob("/proc/self/oom_score_adj", v, err) < 0)
             return cerr_wrap(err, "process.oomScoreAdj");
     }
+    /* ioprio_set(IOPRIO_WHO_PROCESS, self, class << IOPRIO_CLASS_SHIFT | level) */
+    if (p->has_ioprio &&
+        syscall(SYS_ioprio_set, 1, 0, (p->ioprio_class << 13) | p->ioprio_level) < 0)
+        return cerr_set(err, errno, "process.ioPriority: ioprio_set");
     return caps_drop_bounding(&plan->caps, err);
 }
 

@@ -165,7 +165,7 @@ static int spawn_monitor(struct container *c, const struct create_opts *o,
 /* Once the VM is up: the hooks of create that run on the host. */
 static int create_hooks(struct container *c, cerr_t *err)
 {
-    autofree char *json = state_to_oci_json(c->st, ST_CREATING, false);
+    autofree char *json = state_hook_json(c->st, ST_CREATING);
     if (hooks_run(c->spec, HOOK_PRESTART, json, err) < 0 ||
         hooks_run(c->spec, HOOK_CREATE_RUNTIME, json, err) < 0)
         return -1;
