@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -166,6 +167,15 @@ int main(int argc, char **argv)
         fflush(stdout);
         kill(getpid(), SIGUSR1);
         printf("still here\n");
+    } else if (strcmp(cmd, "families") == 0) {
+        /* A Unix socket would name host paths; netlink reaches the host's
+         * network configuration: neither is the sandbox's. */
+        static const int fam[] = {AF_INET, AF_INET6, AF_UNIX, AF_NETLINK};
+        static const char *const name[] = {"inet", "inet6", "unix", "netlink"};
+        for (int i = 0; i < 4; i++) {
+            int fd = socket(fam[i], SOCK_STREAM, 0);
+            printf("%s: %s\n", name[i], fd >= 0 ? "ok" : strerror(errno));
+        }
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

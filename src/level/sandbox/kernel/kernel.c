@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <time.h>
@@ -159,16 +160,33 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* At most 100 ms (then check the stubs are alive), less for a sleep's end. */
     unsigned long long at = now_ns() + 100000000ULL;
     bool sleeper = false;
-    for (int i = 0; i < k->ntask; i++)
-        if (k->task[i]->parked && k->task[i]->wake_at != 0) {
+    static struct pollfd pf[SB_MAX_TASKS * SB_WAIT_FDS];
+    nfds_t npf = 0;
+    for (int i = 0; i < k->ntask; i++) {
+        struct sb_task *t = k->task[i];
+        if (t->zombie || !t->parked)
+            continue;
+        if (t->wake_at != 0) {
             sleeper = true;
-            if (k->task[i]->wake_at < at)
-                at = k->task[i]->wake_at;
+            if (t->wake_at < at)
+                at = t->wake_at;
         }
+        for (int j = 0; j < t->nwait; j++)
+            pf[npf++] = t->wait[j];
+    }
+    /* A futex and host descriptors cannot be waited for at once: with
+     * runnable processes the loop looks at the descriptors every ms. */
+    if (ready == NULL && n > 0 && npf > 0 && at > now_ns() + 1000000ULL)
+        at = now_ns() + 1000000ULL;
     if (ready == NULL && n > 0) {
         struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ULL),
                               .tv_nsec = (long)(at % 1000000000ULL)};
         syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+        if (npf > 0)
+            poll(pf, npf, 0);
+    } else if (ready == NULL && npf > 0) {
+        unsigned long long now = now_ns(), left = at > now ? at - now : 0;
+        poll(pf, npf, (int)((left + 999999ULL) / 1000000ULL));
     } else if (ready == NULL && sleeper) {
         /* Only sleepers: a timed wait on a word nobody wakes. */
         static uint32_t nobody;
@@ -185,7 +203,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* Stubs that died (a fault, a kill from outside) end their process.
      * With nothing runnable and nothing asleep, only a death can come: wait
      * for it, and end the sandbox if no child is left to die. */
-    bool block = n == 0 && !sleeper;
+    bool block = n == 0 && !sleeper && npf == 0;
     int st;
     pid_t pid;
     while ((pid = waitpid(-1, &st, block ? 0 : WNOHANG)) > 0) {
@@ -230,6 +248,7 @@ static void wake_parked(struct sb_kernel *k)
             struct sb_task *t = k->task[i];
             if (t->zombie || !t->parked)
                 continue;
+            t->nwait = 0;
             long r = t->park_fn(t, t->park_args);
             if (r == SB_PARK)
                 continue;
