@@ -57,6 +57,7 @@ long sb_sys_rt_sigprocmask(struct sb_task *t, const uint64_t a[6])
             return -EINVAL;
         }
         t->sigmask &= ~UNBLOCKABLE;
+        sb_signal_unblocked(t);
     }
     if (a[2] != 0) {
         int r = sb_copy_out(t->mm, a[2], &old, sizeof(old));
@@ -66,6 +67,27 @@ long sb_sys_rt_sigprocmask(struct sb_task *t, const uint64_t a[6])
         }
     }
     return 0;
+}
+
+/* Signals whose default action is to do nothing. */
+static bool ignored_by_default(int sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+void sb_signal_unblocked(struct sb_task *t)
+{
+    uint64_t due = t->sigpending & ~t->sigmask;
+    if (due == 0)
+        return;
+    int sig = __builtin_ctzll(due) + 1;
+    t->sigpending &= ~(1ULL << (sig - 1));
+    uint64_t handler = t->act[sig - 1].handler;
+    if (handler == 0 && !ignored_by_default(sig)) {
+        t->exited = true;
+        t->exit_status = sig;
+    }
+    /* Ignored since, or caught (not delivered yet): dropped. */
 }
 
 long sb_epipe(struct sb_task *t)
@@ -81,15 +103,9 @@ long sb_epipe(struct sb_task *t)
     return -EPIPE;
 }
 
-/* Signals whose default action is to do nothing. */
-static bool ignored_by_default(int sig)
-{
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
-}
-
-/* kill with the default actions: the target ends (or nothing happens).
- * What needs more than that — a handler, a blocked signal kept pending, a
- * stop, a process group — is ENOSYS until signals are delivered. */
+/* kill with the default actions: the target ends (or nothing happens); a
+ * blocked signal is pending until unblocked. What needs more than that — a
+ * handler, a stop, a process group — is ENOSYS until signals are delivered. */
 static long send(struct sb_task *t, int64_t pid, uint64_t sig)
 {
     if (sig > 64)
@@ -108,9 +124,15 @@ static long send(struct sb_task *t, int64_t pid, uint64_t sig)
     if (sig != SIGKILL &&
         (handler == 1 /* SIG_IGN */ || (handler == 0 && ignored_by_default((int)sig))))
         return 0;
-    if (sig != SIGKILL && (handler > 1 || (target->sigmask & bit) || sig == SIGSTOP ||
-                           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+    if (sig != SIGKILL &&
+        (handler > 1 || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
         return -ENOSYS;
+    if (sig != SIGKILL && (target->sigmask & bit)) {
+        /* Blocked: pending until unblocked (the C library blocks every
+         * signal around fork, so a child just forked often has). */
+        target->sigpending |= bit;
+        return 0;
+    }
     if (target == t) {
         t->exited = true;
         t->exit_status = (int)sig;
