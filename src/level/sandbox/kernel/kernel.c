@@ -228,18 +228,55 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
 void sb_task_exit(struct sb_task *t, int status)
 {
     struct sb_kernel *k = t->k;
+    if (t->zombie)
+        return;
     sb_task_free(t);
     t->zombie = true;
     t->parked = false;
+    t->exited = false;
     t->wait_status = status;
+    if (t->parent != NULL)
+        sb_signal_send(NULL, t->parent, SIGCHLD, WIFSIGNALED(status) ? CLD_KILLED : CLD_EXITED,
+                       t->pid, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     struct sb_task *init = k->task[0];
     for (int i = 0; i < k->ntask; i++)
         if (k->task[i]->parent == t)
             k->task[i]->parent = init == t ? NULL : init;
 }
 
+/* The calls whose parking a caught signal interrupts with a restart when
+ * the handler has SA_RESTART, as Linux's ERESTARTSYS; the others (sleeps,
+ * poll, epoll, sigsuspend) end with EINTR. */
+static bool restartable(uint64_t nr)
+{
+    return nr == SYS_read || nr == SYS_write || nr == SYS_readv || nr == SYS_writev ||
+           nr == SYS_wait4 || nr == SYS_accept || nr == SYS_accept4 || nr == SYS_connect ||
+           nr == SYS_recvfrom || nr == SYS_sendto || nr == SYS_recvmsg || nr == SYS_sendmsg;
+}
+
+/* Answer t's call with r (or its new registers), delivering a caught
+ * pending signal first; t may end instead (a frame it cannot take). */
+static void answer(struct sb_task *t, long r, bool restart)
+{
+    struct sb_ctx *c = t->stub.ctx;
+    sb_signal_deliver(t, r, restart);
+    if (t->exited) {
+        sb_task_exit(t, t->exit_status);
+        return;
+    }
+    if (t->set_regs) {
+        memcpy(c->regs, t->regs, sizeof(t->regs));
+        t->set_regs = false;
+        sb_stub_reply(&t->stub, SB_OP_REGS);
+        return;
+    }
+    c->ret = (uint64_t)r;
+    sb_stub_reply(&t->stub, SB_OP_RESULT);
+}
+
 /* Every parked call is made again: whatever the last call changed (a child
- * ended, a pipe was written or closed) may let it answer now. */
+ * ended, a pipe was written or closed) may let it answer now; a caught
+ * signal interrupts it. */
 static void wake_parked(struct sb_kernel *k)
 {
     for (bool again = true; again;) {
@@ -250,11 +287,17 @@ static void wake_parked(struct sb_kernel *k)
                 continue;
             t->nwait = 0;
             long r = t->park_fn(t, t->park_args);
-            if (r == SB_PARK)
-                continue;
+            bool restart = false;
+            if (r == SB_PARK && !t->exited) {
+                int sig = sb_signal_next(t);
+                if (sig == 0)
+                    continue;
+                restart = restartable(t->park_nr) && (t->act[sig - 1].flags & SA_RESTART);
+                r = restart ? 0 : -EINTR;
+            }
             t->parked = false;
-            t->stub.ctx->ret = (uint64_t)r;
-            sb_stub_reply(&t->stub, SB_OP_RESULT);
+            t->wake_at = 0;
+            answer(t, r, restart);
             again = true; /* it may have changed what others wait for; k->task may have moved */
             break;
         }
@@ -273,18 +316,8 @@ static void serve(struct sb_task *t)
         sb_task_exit(t, t->exit_status);
     else if (t->stub.dead)
         sb_task_exit(t, t->stub.status);
-    if (t->zombie || t->parked) {
-        wake_parked(t->k);
-        return;
-    }
-    if (t->set_regs) {
-        memcpy(c->regs, t->regs, sizeof(t->regs));
-        t->set_regs = false;
-        sb_stub_reply(&t->stub, SB_OP_REGS);
-        return;
-    }
-    c->ret = (uint64_t)r;
-    sb_stub_reply(&t->stub, SB_OP_RESULT);
+    if (!t->zombie && !t->parked)
+        answer(t, r, false);
     wake_parked(t->k);
 }
 

@@ -104,6 +104,10 @@ struct sb_sigaction {
     uint64_t handler, flags, restorer, mask;
 };
 
+struct sb_siginfo {
+    int code, pid, status; /* for the handler's siginfo */
+};
+
 struct sb_task {
     struct sb_kernel *k;
     struct sb_stub stub;
@@ -115,7 +119,11 @@ struct sb_task {
     bool exited;
     int exit_status; /* as wait4 reports it, once exited */
     uint64_t fs_base, clear_child_tid, sigmask;
-    uint64_t sigpending; /* sent while blocked, acted on when unblocked */
+    uint64_t sigpending; /* sent while blocked, or caught and not delivered yet */
+    struct sb_siginfo siginfo[64];
+    uint64_t saved_mask; /* rt_sigsuspend's: restored on the way back */
+    bool has_saved_mask;
+    uint64_t park_nr; /* the parked call's number */
     struct sb_sigaction act[64];
     char cwd[SB_PATH_MAX];
     struct sb_task *parent; /* NULL: the first process */
@@ -221,8 +229,18 @@ long sb_fd_close(struct sb_files *f, uint64_t fd);
 /* signal.c: a write's EPIPE, with SIGPIPE's default action applied. */
 long sb_epipe(struct sb_task *t);
 /* signal.c: the mask changed: a pending signal now unblocked takes its
- * default action (ends t) or, ignored or caught, is dropped. */
+ * default action (ends t), is dropped if ignored, or waits for delivery. */
 void sb_signal_unblocked(struct sb_task *t);
+/* signal.c: send sig to target (self: the sender, which then ends only
+ * when its call is done); code/pid/status for the handler's siginfo. */
+long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int code, int pid,
+                    int status);
+/* signal.c: the caught signal t's next return would deliver, or 0. */
+int sb_signal_next(const struct sb_task *t);
+/* signal.c: t returns to its program with r (or t->regs when set_regs): a
+ * caught pending signal is delivered first (t->regs become the handler's,
+ * set_regs); restart: its call is made again after the handler. */
+void sb_signal_deliver(struct sb_task *t, long r, bool restart);
 /* fs.c: open the devices handed out for /dev/null... (before the filter). */
 void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */

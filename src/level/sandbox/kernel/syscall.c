@@ -27,6 +27,7 @@ long sb_syscall(struct sb_task *t, uint64_t nr)
         if (r == SB_PARK) {
             t->parked = true;
             t->park_fn = table[nr];
+            t->park_nr = nr;
             memcpy(t->park_args, a, sizeof(t->park_args));
         }
         return r;
