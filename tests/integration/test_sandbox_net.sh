@@ -5,13 +5,34 @@
 # workload. Real programs: the bench's static httpd (epoll, accept4,
 # signalfd) serving curl on the host, busybox wget inside fetching from it,
 # busybox nc listening (a blocking accept and read park the process, not
-# the kernel); Unix and netlink sockets are refused.
+# the kernel); Unix and netlink sockets are refused. A blocking read of
+# stdin from outside parks as a socket's does.
 source "$(dirname "$0")/lib.sh"
 
 HTTPD=${HTTPD:-$(dirname "$CELLA")/cella-bench-httpd}
 if ! command -v musl-gcc > /dev/null; then
     skip "sandbox sockets" "no musl-gcc to build the static probe (apt-get install musl-tools)"
-    # cella bench drives the sandbox level through the OCI command line as the
+    # stdin from outside (a FIFO nobody writes yet): cat's blocking read parks
+# it; the kernel's loop keeps serving the other process, which prints.
+mkfifo "$WORK/in"
+setargs /bin/busybox sh -c '(sleep 0.2; echo ticked) & cat; wait'
+id=$(newid stdin)
+cella --isolation sandbox run --bundle "$B" "$id" < "$WORK/in" > "$WORK/stdin.out" 2>&1 &
+pid=$!
+exec 4> "$WORK/in"
+ticked() { grep -q ticked "$WORK/stdin.out"; }
+if wait_for 100 ticked; then
+    ok "a blocking read of stdin (a FIFO) does not stop the other processes"
+else
+    not_ok "a blocking read of stdin (a FIFO) does not stop the other processes" "$(cat "$WORK/stdin.out")"
+fi
+echo "from stdin" >&4
+exec 4>&-
+wait "$pid"
+expect_eq "... and the read gets what comes later" "ticked
+from stdin" "$(cat "$WORK/stdin.out")"
+
+# cella bench drives the sandbox level through the OCI command line as the
 # others: a row with every figure, as syscall interposition.
 BENCH_DIR=$(dirname "$CELLA")
 if [ -x "$BENCH_DIR/cella-bench" ]; then
@@ -36,7 +57,27 @@ plan_done
 fi
 if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
     skip "sandbox sockets" "$BUSYBOX is not static (apt-get install busybox-static)"
-    # cella bench drives the sandbox level through the OCI command line as the
+    # stdin from outside (a FIFO nobody writes yet): cat's blocking read parks
+# it; the kernel's loop keeps serving the other process, which prints.
+mkfifo "$WORK/in"
+setargs /bin/busybox sh -c '(sleep 0.2; echo ticked) & cat; wait'
+id=$(newid stdin)
+cella --isolation sandbox run --bundle "$B" "$id" < "$WORK/in" > "$WORK/stdin.out" 2>&1 &
+pid=$!
+exec 4> "$WORK/in"
+ticked() { grep -q ticked "$WORK/stdin.out"; }
+if wait_for 100 ticked; then
+    ok "a blocking read of stdin (a FIFO) does not stop the other processes"
+else
+    not_ok "a blocking read of stdin (a FIFO) does not stop the other processes" "$(cat "$WORK/stdin.out")"
+fi
+echo "from stdin" >&4
+exec 4>&-
+wait "$pid"
+expect_eq "... and the read gets what comes later" "ticked
+from stdin" "$(cat "$WORK/stdin.out")"
+
+# cella bench drives the sandbox level through the OCI command line as the
 # others: a row with every figure, as syscall interposition.
 BENCH_DIR=$(dirname "$CELLA")
 if [ -x "$BENCH_DIR/cella-bench" ]; then
@@ -61,7 +102,27 @@ plan_done
 fi
 if ! file -L "$HTTPD" 2>/dev/null | grep -q 'statically linked'; then
     skip "sandbox sockets" "no static $HTTPD (make)"
-    # cella bench drives the sandbox level through the OCI command line as the
+    # stdin from outside (a FIFO nobody writes yet): cat's blocking read parks
+# it; the kernel's loop keeps serving the other process, which prints.
+mkfifo "$WORK/in"
+setargs /bin/busybox sh -c '(sleep 0.2; echo ticked) & cat; wait'
+id=$(newid stdin)
+cella --isolation sandbox run --bundle "$B" "$id" < "$WORK/in" > "$WORK/stdin.out" 2>&1 &
+pid=$!
+exec 4> "$WORK/in"
+ticked() { grep -q ticked "$WORK/stdin.out"; }
+if wait_for 100 ticked; then
+    ok "a blocking read of stdin (a FIFO) does not stop the other processes"
+else
+    not_ok "a blocking read of stdin (a FIFO) does not stop the other processes" "$(cat "$WORK/stdin.out")"
+fi
+echo "from stdin" >&4
+exec 4>&-
+wait "$pid"
+expect_eq "... and the read gets what comes later" "ticked
+from stdin" "$(cat "$WORK/stdin.out")"
+
+# cella bench drives the sandbox level through the OCI command line as the
 # others: a row with every figure, as syscall interposition.
 BENCH_DIR=$(dirname "$CELLA")
 if [ -x "$BENCH_DIR/cella-bench" ]; then
@@ -155,6 +216,26 @@ expect_eq "IPv4 and IPv6 sockets; Unix (host paths) and netlink sockets refused"
 inet6: ok
 unix: Address family not supported by protocol
 netlink: Address family not supported by protocol" "$out"
+
+# stdin from outside (a FIFO nobody writes yet): cat's blocking read parks
+# it; the kernel's loop keeps serving the other process, which prints.
+mkfifo "$WORK/in"
+setargs /bin/busybox sh -c '(sleep 0.2; echo ticked) & cat; wait'
+id=$(newid stdin)
+cella --isolation sandbox run --bundle "$B" "$id" < "$WORK/in" > "$WORK/stdin.out" 2>&1 &
+pid=$!
+exec 4> "$WORK/in"
+ticked() { grep -q ticked "$WORK/stdin.out"; }
+if wait_for 100 ticked; then
+    ok "a blocking read of stdin (a FIFO) does not stop the other processes"
+else
+    not_ok "a blocking read of stdin (a FIFO) does not stop the other processes" "$(cat "$WORK/stdin.out")"
+fi
+echo "from stdin" >&4
+exec 4>&-
+wait "$pid"
+expect_eq "... and the read gets what comes later" "ticked
+from stdin" "$(cat "$WORK/stdin.out")"
 
 # cella bench drives the sandbox level through the OCI command line as the
 # others: a row with every figure, as syscall interposition.

@@ -146,6 +146,20 @@ long sb_sys_close(struct sb_task *t, const uint64_t a[6])
     return sb_fd_close(t->files, a[0]);
 }
 
+/* A descriptor from outside (a pipe or terminal on stdin) that is not ready
+ * would block the host call and with it every process: park on it instead.
+ * 0: go ahead. Its blocking mode is the host's, shared with outside. */
+static long outside_wait(struct sb_task *t, const struct sb_file *f, bool out)
+{
+    if (!f->outside)
+        return 0;
+    struct pollfd p = {.fd = f->host, .events = out ? POLLOUT : POLLIN};
+    if (poll(&p, 1, 0) != 0)
+        return 0;
+    int fl = fcntl(f->host, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK) ? 0 : sb_park_on(t, f->host, p.events);
+}
+
 /* read/write-like calls: the workload buffer as the kernel's own pointers. */
 static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool out, long off)
 {
@@ -154,6 +168,9 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
         return -EBADF;
     if (f->signalfd) /* no signal reaches one yet */
         return f->nonblock ? -EAGAIN : SB_PARK;
+    long wait = outside_wait(t, f, out);
+    if (wait != 0)
+        return wait;
     if (len > MAX_IO)
         len = MAX_IO;
     int prot = out ? PROT_READ : PROT_WRITE;
@@ -224,6 +241,9 @@ static long iov_io(struct sb_task *t, const uint64_t a[6], bool out)
         return -EBADF;
     if (f->signalfd)
         return f->nonblock ? -EAGAIN : SB_PARK;
+    long wait = outside_wait(t, f, out);
+    if (wait != 0)
+        return wait;
     struct iovec iov[MAX_PIECES];
     int n = sb_iov_in(t, a[1], a[2], out ? PROT_READ : PROT_WRITE, iov, MAX_PIECES);
     if (n < 0)

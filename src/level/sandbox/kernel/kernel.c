@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -98,8 +99,9 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
         return -1;
     for (int fd = 0; fd < 3; fd++) {
         int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (host >= 0)
-            sb_fd_install(t->files, host, false, NULL, fd);
+        struct stat st;
+        if (host >= 0 && sb_fd_install(t->files, host, false, NULL, fd) == fd)
+            t->files->fd[fd].outside = fstat(host, &st) == 0 && !S_ISREG(st.st_mode);
     }
     if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
         return -1;

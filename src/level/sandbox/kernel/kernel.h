@@ -72,7 +72,10 @@ struct sb_file {
     /* A pipe or socket the kernel made: its host end is non-blocking and a
      * call that would block parks the process; `nonblock` is the workload's view. */
     bool kpipe, nonblock;
-    bool sock;     /* a socket (net.c) */
+    bool sock; /* a socket (net.c) */
+    /* From outside the sandbox (its stdio) and not a regular file: a call
+     * that would block there parks instead of blocking the kernel's loop. */
+    bool outside;
     bool signalfd; /* an empty host epoll standing for a signalfd (never readable) */
     char *path;    /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
 };
