@@ -38,6 +38,10 @@ expect_eq "handlers, sa_mask, sigsuspend + SIGCHLD, sigtimedwait, a forged frame
 expect_eq "... exit 0" 0 "$rc"
 assert_clean "nothing left" "$id"
 
+srun "$(newid restart)" /bin/probe restart
+expect_eq "a blocking read interrupted by a handler with SA_RESTART is made again" \
+    "$("$B/rootfs/bin/probe" restart)" "$out"
+
 srun "$(newid trap)" /bin/busybox sh -c 'trap "echo got USR1" USR1; kill -USR1 $$; echo after'
 expect_eq "busybox sh: trap runs on kill -USR1 \$\$" "got USR1
 after" "$out"

@@ -129,6 +129,42 @@ static void on_tamper(int sig, siginfo_t *si, void *uc)
     ((ucontext_t *)uc)->uc_mcontext.gregs[REG_EFL] |= 0x3000;
 }
 
+static int restart_pipe[2];
+
+static void on_usr1_note(int sig)
+{
+    (void)sig;
+    if (write(restart_pipe[1], "h", 1) != 1)
+        _exit(9);
+}
+
+/* A blocking read interrupted by a handler with SA_RESTART is made again:
+ * the child signals the parent (parked in read, or about to be), waits for
+ * the handler's note, then writes what the read gets. */
+static int restart(void)
+{
+    int data[2];
+    if (pipe(data) < 0 || pipe(restart_pipe) < 0)
+        return 1;
+    struct sigaction sa = {.sa_handler = on_usr1_note, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    pid_t c = fork();
+    if (c == 0) {
+        char h;
+        kill(getppid(), SIGUSR1);
+        if (read(restart_pipe[0], &h, 1) != 1 || write(data[1], "x", 1) != 1)
+            _exit(1);
+        _exit(0);
+    }
+    char buf[4];
+    long r = read(data[0], buf, sizeof(buf));
+    int st;
+    waitpid(c, &st, 0);
+    printf("SA_RESTART: read %ld%s, child %d\n", r, r < 0 ? strerror(errno) : "", WEXITSTATUS(st));
+    return 0;
+}
+
 static void on_usr1_exit(int sig)
 {
     (void)sig;
@@ -254,6 +290,8 @@ int main(int argc, char **argv)
         fflush(stdout);
         kill(getpid(), SIGUSR1);
         printf("still here\n");
+    } else if (strcmp(cmd, "restart") == 0) {
+        return restart();
     } else if (strcmp(cmd, "signals") == 0) {
         return signals();
     } else if (strcmp(cmd, "families") == 0) {

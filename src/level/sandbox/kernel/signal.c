@@ -233,6 +233,7 @@ void sb_signal_deliver(struct sb_task *t, long r, bool restart)
     struct frame f = {0};
     memcpy(f.uc.regs, t->regs, sizeof(f.uc.regs));
     if (restart) { /* the call is made again: its number back, rip on its `syscall` */
+        f.uc.regs[SB_RAX] = t->park_nr;
         f.uc.regs[SB_RIP] -= 2;
     } else if (!t->set_regs) {
         f.uc.regs[SB_RAX] = (uint64_t)r;
