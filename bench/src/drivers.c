@@ -40,6 +40,15 @@ static struct driver table[] = {
      .detach_flag = "--detach",
      .boundary = B_HARDWARE_VM,
      .note = "cella's QEMU microVM level (TCG without vmx/svm)"},
+    /* cella's own user-space kernel serves every system call of the server
+     * (host network: its sockets are the kernel's, in the host's namespace). */
+    {.name = "cella-sandbox",
+     .binary = NULL,
+     .global_args = {"--isolation", "sandbox"},
+     .takes_root = true,
+     .detach_flag = "--detach",
+     .boundary = B_SYSCALL_INTERPOSITION,
+     .note = "cella's user-space kernel (seccomp trap + futex hand-off)"},
     {.name = "crun",
      .binary = "crun",
      .detach_flag = "--detach",

@@ -17,5 +17,9 @@ int cmd_run(const struct globals *g, int argc, char **argv, cerr_t *err)
     int r = lc_run(g, id, &o, &status, err);
     free((char *)o.bundle);
     free((char *)o.pid_file);
+    if (r < 0 && cerr_code(*err) == CERR_EXE_MISSING)
+        return -127;
+    if (r < 0 && cerr_code(*err) == CERR_EXE_CANNOT_RUN)
+        return -126;
     return r < 0 ? -1 : status;
 }

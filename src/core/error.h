@@ -14,7 +14,13 @@ struct cerr {
 };
 typedef struct cerr *cerr_t;
 
-enum { CERR_NOT_FOUND = 1 }; /* e.g. no such container */
+enum {
+    CERR_NOT_FOUND = 1, /* e.g. no such container */
+    /* process.args[0] refused by a level's check: `run` exits as a shell
+     * would, 127 for a program that is not there, 126 for one it cannot run. */
+    CERR_EXE_MISSING = 2,
+    CERR_EXE_CANNOT_RUN = 3,
+};
 
 /* Set *err (if not already set) and return -1. errnum 0 means no errno text. */
 int cerr_set(cerr_t *err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

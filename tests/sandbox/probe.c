@@ -26,12 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static long raw_syscall0(long nr)
@@ -107,6 +109,128 @@ static int memory(void)
     return 0;
 }
 
+static volatile sig_atomic_t sig_order[8], sig_n;
+static volatile int sig_code, sig_pid;
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    sig_order[sig_n++ & 7] = sig;
+    sig_code = si->si_code;
+    sig_pid = si->si_pid;
+    if (sig == SIGUSR1) /* USR2 is in sa_mask: pending until this returns */
+        kill(getpid(), SIGUSR2), sig_order[sig_n++ & 7] = -sig;
+}
+
+/* A forged frame: IOPL 3 in the flags to restore (Linux keeps it 0). */
+static void on_tamper(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)si;
+    ((ucontext_t *)uc)->uc_mcontext.gregs[REG_EFL] |= 0x3000;
+}
+
+static int restart_pipe[2];
+
+static void on_usr1_note(int sig)
+{
+    (void)sig;
+    if (write(restart_pipe[1], "h", 1) != 1)
+        _exit(9);
+}
+
+/* A blocking read interrupted by a handler with SA_RESTART is made again:
+ * the child signals the parent (parked in read, or about to be), waits for
+ * the handler's note, then writes what the read gets. */
+static int restart(void)
+{
+    int data[2];
+    if (pipe(data) < 0 || pipe(restart_pipe) < 0)
+        return 1;
+    struct sigaction sa = {.sa_handler = on_usr1_note, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    pid_t c = fork();
+    if (c == 0) {
+        char h;
+        kill(getppid(), SIGUSR1);
+        if (read(restart_pipe[0], &h, 1) != 1 || write(data[1], "x", 1) != 1)
+            _exit(1);
+        _exit(0);
+    }
+    char buf[4];
+    long r = read(data[0], buf, sizeof(buf));
+    int st;
+    waitpid(c, &st, 0);
+    printf("SA_RESTART: read %ld%s, child %d\n", r, r < 0 ? strerror(errno) : "", WEXITSTATUS(st));
+    return 0;
+}
+
+static void on_usr1_exit(int sig)
+{
+    (void)sig;
+    _exit(5);
+}
+
+/* Handlers, masks, sigsuspend, sigtimedwait, SIGCHLD: one line each. */
+static int signals(void)
+{
+    struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO};
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR2);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR2, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    volatile long kept = 0x1234567;
+    kill(getpid(), SIGUSR1);
+    printf("handler: order %d %d %d, si_code %d, si_pid %s, registers %s\n", sig_order[0],
+           sig_order[1], sig_order[2], sig_code, sig_pid == getpid() ? "self" : "other",
+           kept == 0x1234567 ? "kept" : "lost");
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    sig_n = 0;
+    pid_t c = fork();
+    if (c == 0)
+        _exit(3);
+    while (sig_n == 0)
+        sigsuspend(&old);
+    int st;
+    waitpid(c, &st, 0);
+    printf("sigsuspend: SIGCHLD %s, CLD_EXITED %s, status %d\n",
+           sig_order[0] == SIGCHLD ? "caught" : "missed", sig_code == CLD_EXITED ? "yes" : "no",
+           WEXITSTATUS(st));
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &usr2, NULL);
+    struct timespec zero = {0, 0};
+    int none = sigtimedwait(&usr2, NULL, &zero), e = errno;
+    kill(getpid(), SIGUSR2);
+    siginfo_t si;
+    int got = sigtimedwait(&usr2, &si, NULL);
+    printf("sigtimedwait: nothing %s, then %s\n", none < 0 && e == EAGAIN ? "EAGAIN" : "wrong",
+           got == SIGUSR2 && si.si_pid == getpid() ? "SIGUSR2 from self" : "wrong");
+    sa.sa_sigaction = on_tamper;
+    sigaction(SIGUSR2, &sa, NULL);
+    sigprocmask(SIG_UNBLOCK, &usr2, NULL);
+    kill(getpid(), SIGUSR2);
+    unsigned long fl;
+    __asm__ volatile("pushf; pop %0" : "=r"(fl));
+    printf("a forged frame: IOPL %lu\n", (fl >> 12) & 3);
+    signal(SIGUSR1, on_usr1_exit);
+    c = fork();
+    if (c == 0) {
+        pause();
+        _exit(1);
+    }
+    kill(c, SIGUSR1);
+    waitpid(c, &st, 0);
+    printf("a child's handler: exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "hello";
@@ -166,6 +290,19 @@ int main(int argc, char **argv)
         fflush(stdout);
         kill(getpid(), SIGUSR1);
         printf("still here\n");
+    } else if (strcmp(cmd, "restart") == 0) {
+        return restart();
+    } else if (strcmp(cmd, "signals") == 0) {
+        return signals();
+    } else if (strcmp(cmd, "families") == 0) {
+        /* A Unix socket would name host paths; netlink reaches the host's
+         * network configuration: neither is the sandbox's. */
+        static const int fam[] = {AF_INET, AF_INET6, AF_UNIX, AF_NETLINK};
+        static const char *const name[] = {"inet", "inet6", "unix", "netlink"};
+        for (int i = 0; i < 4; i++) {
+            int fd = socket(fam[i], SOCK_STREAM, 0);
+            printf("%s: %s\n", name[i], fd >= 0 ? "ok" : strerror(errno));
+        }
     } else if (strcmp(cmd, "segv") == 0) {
         *(volatile int *)0 = 1;
     } else if (strcmp(cmd, "spin") == 0) {

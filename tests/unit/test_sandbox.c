@@ -360,27 +360,39 @@ static void test_spawn_under_kernel_filter(void)
         printf("# status %#x\n", st);
 }
 
+/* The kernel's filter: a call outside its list kills the process; socket
+ * only for the families net.c makes (a Unix socket names host paths). */
 static void test_kernel_filter(void)
 {
     printf("# allowed: %s\n", sb_kernel_filter_list());
-    for (int forbidden = 0; forbidden < 2; forbidden++) {
+    static const struct {
+        const char *what;
+        int family; /* 0: an allowed write instead */
+        bool killed;
+    } cases[] = {{"write", 0, false},
+                 {"socket(AF_INET)", AF_INET, false},
+                 {"socket(AF_INET6)", AF_INET6, false},
+                 {"socket(AF_UNIX)", AF_UNIX, true},
+                 {"socket(AF_NETLINK)", AF_NETLINK, true}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         pid_t pid = fork();
         if (pid == 0) {
             cerr_t err = NULL;
             if (sb_kernel_filter_install(&err) < 0)
                 _exit(3);
-            if (forbidden)
-                socket(AF_INET, SOCK_STREAM, 0);
+            if (cases[i].family != 0)
+                socket(cases[i].family, SOCK_STREAM, 0);
             else if (write(1, "", 0) != 0)
                 _exit(4);
             syscall(SYS_exit_group, 0);
         }
         int st;
         waitpid(pid, &st, 0);
-        if (forbidden)
-            CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
-        else
-            CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        bool ok = cases[i].killed ? WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS
+                                  : WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        CHECK(ok);
+        if (!ok)
+            printf("# %s: status %#x\n", cases[i].what, st);
     }
 }
 

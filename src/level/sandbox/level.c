@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "level/container/container.h"
+#include "level/rootfs_exe.h"
 #include "level/sandbox/kernel/kernel.h"
 
 static pid_t stub_pid = -1;
@@ -86,6 +87,45 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     _exit(status);
 }
 
+/* process.args[0] as the kernel will run it: found in the rootfs (as the
+ * container's init finds it), a static x86-64 ELF executable. A script, a
+ * dynamic executable or a missing file fails create, before anything is
+ * made. A program beneath a mount of the spec is only known at run time. */
+static int sandbox_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
+{
+    if (container_check(s, o, err) < 0)
+        return -1;
+    autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
+    if (rootfs == NULL)
+        return -1;
+    autoclose int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return cerr_set(err, errno, "root.path: `%s`", rootfs);
+    const char *name = s->process.args.v[0];
+    autofree char *exe = NULL;
+    int r = rootfs_find_exe(s, rootfd, &exe);
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        int e = errno;
+        bool slash = strchr(name, '/') != NULL;
+        if (slash)
+            cerr_set(err, e, "process.args[0]: `%s` in the rootfs", name);
+        else
+            cerr_set(err, 0, "process.args[0]: `%s` not found in $PATH of the rootfs", name);
+        (*err)->code = !slash || e == ENOENT ? CERR_EXE_MISSING : CERR_EXE_CANNOT_RUN;
+        return -1;
+    }
+    int fd = sb_open_exe(rootfd, exe, err);
+    if (fd < 0) {
+        cerr_wrap(err, "process.args[0]");
+        (*err)->code = CERR_EXE_CANNOT_RUN;
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 static int sandbox_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
     static const struct level_hooks hooks = {.run = sandbox_oci_run};
@@ -104,7 +144,7 @@ static int sandbox_exec(struct container *c, const struct exec_opts *o, int *sta
 const struct level_ops sandbox_level = {
     .name = "sandbox",
     .summary = "cella's own user-space kernel serves every system call (in progress)",
-    .check = container_check,
+    .check = sandbox_check,
     .create = sandbox_create,
     /* Owned here: the container level's would enter the namespaces directly. */
     .exec = sandbox_exec,

@@ -26,6 +26,7 @@
 
 #include "core/util.h"
 #include "level/container/container.h"
+#include "level/rootfs_exe.h"
 #include "level/wasm/program.h"
 
 #define TCPLISTEN_ANNOTATION "run.cella.wasm.tcplisten"
@@ -58,63 +59,19 @@ static void wasm_features(json_t *annotations)
 
 /* ---- check: the module is there -------------------------------------------------------- */
 
-/* A mount of the spec covers `path` (absolute in the container): what is
- * there is only known once the container's mounts are made. */
-static bool under_mount(const struct spec *s, const char *path)
-{
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        const char *d = s->mounts[i].destination;
-        size_t n = d ? strlen(d) : 0;
-        while (n > 1 && d[n - 1] == '/')
-            n--;
-        if (n > 0 && strncmp(path, d, n) == 0 && (path[n] == '/' || path[n] == '\0' || n == 1))
-            return true;
-    }
-    return false;
-}
-
-/* `path` in the rootfs, resolved as the container will (symlinks stay in
- * it): 0 a regular file, else -1 with errno (EISDIR for anything but a file). */
-static int file_in_root(int rootfd, const char *path)
-{
-    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
-    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    int r = fstat(fd, &st);
-    close(fd);
-    if (r == 0 && !S_ISREG(st.st_mode))
-        return errno = EISDIR, -1;
-    return r;
-}
-
 /* process.args[0] found as the container's init will look for it
- * (proc_plan_make): a path with a slash from the root, a bare name on the
- * process's PATH. Not refused when a mount of the spec may provide it. */
+ * (rootfs_find_exe). Not refused when a mount of the spec may provide it. */
 static int module_check(const struct spec *s, const char *rootfs, cerr_t *err)
 {
     const char *name = s->process.args.v[0];
     autoclose int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return cerr_set(err, errno, "root.path: `%s`", rootfs);
-    if (strchr(name, '/') != NULL) {
-        autofree char *abs = name[0] == '/' ? xstrdup(name) : xasprintf("/%s", name);
-        if (under_mount(s, abs) || file_in_root(rootfd, abs) == 0)
-            return 0;
+    autofree char *found = NULL;
+    if (rootfs_find_exe(s, rootfd, &found) >= 0)
+        return 0;
+    if (strchr(name, '/') != NULL)
         return cerr_set(err, errno, "process.args[0]: module `%s` in the rootfs", name);
-    }
-    const char *path = PROC_DEFAULT_PATH;
-    for (size_t i = 0; i < s->process.env.n; i++)
-        if (strncmp(s->process.env.v[i], "PATH=", 5) == 0)
-            path = s->process.env.v[i] + 5;
-    autofree char *copy = xstrdup(path);
-    char *rest = copy;
-    for (char *dir; (dir = strsep(&rest, ":")) != NULL;) {
-        autofree char *cand = xasprintf("/%s/%s", dir, name);
-        if (under_mount(s, cand) || file_in_root(rootfd, cand) == 0)
-            return 0;
-    }
     return cerr_set(err, 0, "process.args[0]: module `%s` not found in $PATH of the rootfs", name);
 }
 

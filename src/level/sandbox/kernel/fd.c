@@ -25,11 +25,14 @@ static long dup_to(struct sb_task *t, uint64_t fd, int min, int at, bool cloexec
         sb_fd_close(t->files, (uint64_t)at);
         min = at;
     }
-    bool kpipe = f->kpipe, nonblock = f->nonblock;
+    struct sb_file copy = *f;
     long r = sb_fd_install(t->files, host, cloexec, path, min);
     if (r >= 0) {
-        t->files->fd[r].kpipe = kpipe;
-        t->files->fd[r].nonblock = nonblock;
+        t->files->fd[r].kpipe = copy.kpipe;
+        t->files->fd[r].nonblock = copy.nonblock;
+        t->files->fd[r].sock = copy.sock;
+        t->files->fd[r].signalfd = copy.signalfd;
+        t->files->fd[r].outside = copy.outside;
     }
     return r;
 }
@@ -93,8 +96,10 @@ long sb_sys_fcntl(struct sb_task *t, const uint64_t a[6])
     }
 }
 
-/* poll on the host descriptors behind the workload's. The kernel waits in
- * it: one process so far, nothing else to serve meanwhile. */
+/* poll on the host descriptors behind the workload's. A kernel pipe's
+ * other end is the workload's and a socket's peer may be far: the kernel
+ * never waits in the host's poll (it would serve no one meanwhile). A poll
+ * with nothing ready parks, waiting for its descriptors and its timeout. */
 long sb_sys_poll(struct sb_task *t, const uint64_t a[6])
 {
     if (a[1] > SB_MAX_FDS)
@@ -109,19 +114,15 @@ long sb_sys_poll(struct sb_task *t, const uint64_t a[6])
         /* A negative fd is skipped (-1 never matches); a closed one is POLLNVAL. */
         host[i] = (struct pollfd){.fd = f ? f->host : -1, .events = p[i].events};
     }
-    /* A kernel pipe's other end is the workload's: waiting in the host's
-     * poll would wait for a call the kernel cannot serve meanwhile. Such a
-     * poll parks instead (its timeout is not kept yet: it waits for an event). */
-    bool kpipe = false;
-    for (size_t i = 0; i < n; i++) {
-        struct sb_file *f = p[i].fd < 0 ? NULL : sb_fd_get(t->files, (uint64_t)p[i].fd);
-        kpipe |= f != NULL && f->kpipe;
-    }
-    int got = poll(host, (nfds_t)n, kpipe ? 0 : (int)a[2]);
+    int got = poll(host, (nfds_t)n, 0);
     if (got < 0)
         return -errno;
-    if (got == 0 && kpipe && (int)a[2] != 0)
+    if (got == 0 && !sb_park_expired(t, (int)a[2])) {
+        for (size_t i = 0; i < n; i++)
+            if (host[i].fd >= 0)
+                sb_park_on(t, host[i].fd, host[i].events);
         return SB_PARK;
+    }
     got = 0;
     for (size_t i = 0; i < n; i++) {
         p[i].revents = p[i].fd >= 0 && host[i].fd < 0 ? POLLNVAL : host[i].revents;

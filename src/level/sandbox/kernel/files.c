@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "level/sandbox/kernel/kernel.h"
 
 void sb_files_init(struct sb_files *f)
@@ -80,7 +81,23 @@ int sb_files_fork(struct sb_files *dst, const struct sb_files *src)
     return 0;
 }
 
-long sb_would_block(const struct sb_file *f, long r)
+long sb_would_block(struct sb_task *t, const struct sb_file *f, long r, short events)
 {
-    return r == -EAGAIN && f->kpipe && !f->nonblock ? SB_PARK : r;
+    return r == -EAGAIN && f->kpipe && !f->nonblock ? sb_park_on(t, f->host, events) : r;
+}
+
+long sb_park_on(struct sb_task *t, int fd, short events)
+{
+    if (t->nwait < SB_WAIT_FDS)
+        t->wait[t->nwait++] = (struct pollfd){.fd = fd, .events = events};
+    return SB_PARK;
+}
+
+bool sb_park_expired(struct sb_task *t, long ms)
+{
+    if (ms == 0)
+        return true;
+    if (!t->parked)
+        t->wake_at = ms > 0 ? now_ns() + (unsigned long long)ms * 1000000ULL : 0;
+    return t->wake_at != 0 && now_ns() >= t->wake_at;
 }

@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "core/util.h"
 #include "level/sandbox/kernel/kernel.h"
@@ -21,7 +22,11 @@ static const char *const allowed[] = {
     /* memory: the kernel's allocator, the address spaces' memfds */
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
     /* the platform: hand-over with the stubs, new ones from the zygote, their end */
-    "futex", "futex_waitv", "wait4", "kill", "sendmsg",
+    "futex", "futex_waitv", "wait4", "kill",
+    /* the workload's sockets (net.c; `socket` itself only for IPv4/IPv6,
+     * below), epoll (epoll.c) */
+    "bind", "listen", "connect", "accept4", "getsockname", "getpeername", "setsockopt",
+    "getsockopt", "shutdown", "sendmsg", "recvmsg", "epoll_create1", "epoll_ctl", "epoll_wait",
     /* the kernel's own signals and end */
     "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
 };
@@ -60,6 +65,13 @@ int sb_kernel_filter_install(cerr_t *err)
         struct scmp_arg_cmp cmp = {
             .arg = 1, .op = SCMP_CMP_EQ, .datum_a = with_cmd[i].cmd, .datum_b = 0};
         rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, with_cmd[i].nr, 1, &cmp);
+    }
+    /* socket: the families net.c makes; a Unix socket would name host paths. */
+    static const int families[] = {AF_INET, AF_INET6};
+    for (size_t i = 0; i < ARRAY_SIZE(families) && rc == 0; i++) {
+        struct scmp_arg_cmp cmp = {
+            .arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)families[i], .datum_b = 0};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &cmp);
     }
     if (rc == 0)
         rc = seccomp_load(ctx);

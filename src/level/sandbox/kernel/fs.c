@@ -146,12 +146,31 @@ long sb_sys_close(struct sb_task *t, const uint64_t a[6])
     return sb_fd_close(t->files, a[0]);
 }
 
+/* A descriptor from outside (a pipe or terminal on stdin) that is not ready
+ * would block the host call and with it every process: park on it instead.
+ * 0: go ahead. Its blocking mode is the host's, shared with outside. */
+static long outside_wait(struct sb_task *t, const struct sb_file *f, bool out)
+{
+    if (!f->outside)
+        return 0;
+    struct pollfd p = {.fd = f->host, .events = out ? POLLOUT : POLLIN};
+    if (poll(&p, 1, 0) != 0)
+        return 0;
+    int fl = fcntl(f->host, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK) ? 0 : sb_park_on(t, f->host, p.events);
+}
+
 /* read/write-like calls: the workload buffer as the kernel's own pointers. */
 static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool out, long off)
 {
     struct sb_file *f = file(t, fd);
     if (f == NULL)
         return -EBADF;
+    if (f->signalfd) /* no signal reaches one yet */
+        return f->nonblock ? -EAGAIN : SB_PARK;
+    long wait = outside_wait(t, f, out);
+    if (wait != 0)
+        return wait;
     if (len > MAX_IO)
         len = MAX_IO;
     int prot = out ? PROT_READ : PROT_WRITE;
@@ -170,7 +189,7 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
         r = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
     if (r < 0 && errno == EPIPE)
         return sb_epipe(t);
-    return r < 0 ? sb_would_block(f, -errno) : r;
+    return r < 0 ? sb_would_block(t, f, -errno, out ? POLLOUT : POLLIN) : r;
 }
 
 long sb_sys_read(struct sb_task *t, const uint64_t a[6])
@@ -190,36 +209,49 @@ long sb_sys_pread64(struct sb_task *t, const uint64_t a[6])
     return io(t, a[0], a[1], a[2], false, (long)a[3]);
 }
 
+int sb_iov_in(struct sb_task *t, uint64_t uvec, uint64_t count, int prot, struct iovec *iov,
+              int max)
+{
+    if (count > 1024)
+        return -EINVAL;
+    struct iovec uv[count ? count : 1];
+    int r = sb_copy_in(t->mm, uv, uvec, count * sizeof(struct iovec));
+    if (r < 0)
+        return r;
+    int n = 0;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t len = uv[i].iov_len;
+        if (len > MAX_IO - total)
+            len = MAX_IO - total;
+        int got = sb_mm_iov(t->mm, (uint64_t)uv[i].iov_base, len, prot, iov + n, max - n);
+        if (got < 0)
+            return got;
+        n += got;
+        total += len;
+    }
+    return n;
+}
+
 /* readv/writev: the workload's iovec array, each turned into kernel pointers. */
 static long iov_io(struct sb_task *t, const uint64_t a[6], bool out)
 {
     struct sb_file *f = file(t, a[0]);
     if (f == NULL)
         return -EBADF;
-    if (a[2] > 1024)
-        return -EINVAL;
-    struct iovec uv[a[2] ? a[2] : 1];
-    int r = sb_copy_in(t->mm, uv, a[1], a[2] * sizeof(struct iovec));
-    if (r < 0)
-        return r;
+    if (f->signalfd)
+        return f->nonblock ? -EAGAIN : SB_PARK;
+    long wait = outside_wait(t, f, out);
+    if (wait != 0)
+        return wait;
     struct iovec iov[MAX_PIECES];
-    int n = 0;
-    uint64_t total = 0;
-    for (uint64_t i = 0; i < a[2]; i++) {
-        uint64_t len = uv[i].iov_len;
-        if (len > MAX_IO - total)
-            len = MAX_IO - total;
-        int got = sb_mm_iov(t->mm, (uint64_t)uv[i].iov_base, len, out ? PROT_READ : PROT_WRITE,
-                            iov + n, MAX_PIECES - n);
-        if (got < 0)
-            return got;
-        n += got;
-        total += len;
-    }
+    int n = sb_iov_in(t, a[1], a[2], out ? PROT_READ : PROT_WRITE, iov, MAX_PIECES);
+    if (n < 0)
+        return n;
     ssize_t w = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
     if (w < 0 && errno == EPIPE)
         return sb_epipe(t);
-    return w < 0 ? sb_would_block(f, -errno) : w;
+    return w < 0 ? sb_would_block(t, f, -errno, out ? POLLOUT : POLLIN) : w;
 }
 
 long sb_sys_readv(struct sb_task *t, const uint64_t a[6])

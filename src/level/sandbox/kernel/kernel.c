@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -97,8 +99,9 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
         return -1;
     for (int fd = 0; fd < 3; fd++) {
         int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (host >= 0)
-            sb_fd_install(t->files, host, false, NULL, fd);
+        struct stat st;
+        if (host >= 0 && sb_fd_install(t->files, host, false, NULL, fd) == fd)
+            t->files->fd[fd].outside = fstat(host, &st) == 0 && !S_ISREG(st.st_mode);
     }
     if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
         return -1;
@@ -159,16 +162,33 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* At most 100 ms (then check the stubs are alive), less for a sleep's end. */
     unsigned long long at = now_ns() + 100000000ULL;
     bool sleeper = false;
-    for (int i = 0; i < k->ntask; i++)
-        if (k->task[i]->parked && k->task[i]->wake_at != 0) {
+    static struct pollfd pf[SB_MAX_TASKS * SB_WAIT_FDS];
+    nfds_t npf = 0;
+    for (int i = 0; i < k->ntask; i++) {
+        struct sb_task *t = k->task[i];
+        if (t->zombie || !t->parked)
+            continue;
+        if (t->wake_at != 0) {
             sleeper = true;
-            if (k->task[i]->wake_at < at)
-                at = k->task[i]->wake_at;
+            if (t->wake_at < at)
+                at = t->wake_at;
         }
+        for (int j = 0; j < t->nwait; j++)
+            pf[npf++] = t->wait[j];
+    }
+    /* A futex and host descriptors cannot be waited for at once: with
+     * runnable processes the loop looks at the descriptors every ms. */
+    if (ready == NULL && n > 0 && npf > 0 && at > now_ns() + 1000000ULL)
+        at = now_ns() + 1000000ULL;
     if (ready == NULL && n > 0) {
         struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ULL),
                               .tv_nsec = (long)(at % 1000000000ULL)};
         syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+        if (npf > 0)
+            poll(pf, npf, 0);
+    } else if (ready == NULL && npf > 0) {
+        unsigned long long now = now_ns(), left = at > now ? at - now : 0;
+        poll(pf, npf, (int)((left + 999999ULL) / 1000000ULL));
     } else if (ready == NULL && sleeper) {
         /* Only sleepers: a timed wait on a word nobody wakes. */
         static uint32_t nobody;
@@ -185,7 +205,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* Stubs that died (a fault, a kill from outside) end their process.
      * With nothing runnable and nothing asleep, only a death can come: wait
      * for it, and end the sandbox if no child is left to die. */
-    bool block = n == 0 && !sleeper;
+    bool block = n == 0 && !sleeper && npf == 0;
     int st;
     pid_t pid;
     while ((pid = waitpid(-1, &st, block ? 0 : WNOHANG)) > 0) {
@@ -210,18 +230,55 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
 void sb_task_exit(struct sb_task *t, int status)
 {
     struct sb_kernel *k = t->k;
+    if (t->zombie)
+        return;
     sb_task_free(t);
     t->zombie = true;
     t->parked = false;
+    t->exited = false;
     t->wait_status = status;
+    if (t->parent != NULL)
+        sb_signal_send(NULL, t->parent, SIGCHLD, WIFSIGNALED(status) ? CLD_KILLED : CLD_EXITED,
+                       t->pid, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     struct sb_task *init = k->task[0];
     for (int i = 0; i < k->ntask; i++)
         if (k->task[i]->parent == t)
             k->task[i]->parent = init == t ? NULL : init;
 }
 
+/* The calls whose parking a caught signal interrupts with a restart when
+ * the handler has SA_RESTART, as Linux's ERESTARTSYS; the others (sleeps,
+ * poll, epoll, sigsuspend) end with EINTR. */
+static bool restartable(uint64_t nr)
+{
+    return nr == SYS_read || nr == SYS_write || nr == SYS_readv || nr == SYS_writev ||
+           nr == SYS_wait4 || nr == SYS_accept || nr == SYS_accept4 || nr == SYS_connect ||
+           nr == SYS_recvfrom || nr == SYS_sendto || nr == SYS_recvmsg || nr == SYS_sendmsg;
+}
+
+/* Answer t's call with r (or its new registers), delivering a caught
+ * pending signal first; t may end instead (a frame it cannot take). */
+static void answer(struct sb_task *t, long r, bool restart)
+{
+    struct sb_ctx *c = t->stub.ctx;
+    sb_signal_deliver(t, r, restart);
+    if (t->exited) {
+        sb_task_exit(t, t->exit_status);
+        return;
+    }
+    if (t->set_regs) {
+        memcpy(c->regs, t->regs, sizeof(t->regs));
+        t->set_regs = false;
+        sb_stub_reply(&t->stub, SB_OP_REGS);
+        return;
+    }
+    c->ret = (uint64_t)r;
+    sb_stub_reply(&t->stub, SB_OP_RESULT);
+}
+
 /* Every parked call is made again: whatever the last call changed (a child
- * ended, a pipe was written or closed) may let it answer now. */
+ * ended, a pipe was written or closed) may let it answer now; a caught
+ * signal interrupts it. */
 static void wake_parked(struct sb_kernel *k)
 {
     for (bool again = true; again;) {
@@ -230,12 +287,19 @@ static void wake_parked(struct sb_kernel *k)
             struct sb_task *t = k->task[i];
             if (t->zombie || !t->parked)
                 continue;
+            t->nwait = 0;
             long r = t->park_fn(t, t->park_args);
-            if (r == SB_PARK)
-                continue;
+            bool restart = false;
+            if (r == SB_PARK && !t->exited) {
+                int sig = sb_signal_next(t);
+                if (sig == 0)
+                    continue;
+                restart = restartable(t->park_nr) && (t->act[sig - 1].flags & SA_RESTART);
+                r = restart ? 0 : -EINTR;
+            }
             t->parked = false;
-            t->stub.ctx->ret = (uint64_t)r;
-            sb_stub_reply(&t->stub, SB_OP_RESULT);
+            t->wake_at = 0;
+            answer(t, r, restart);
             again = true; /* it may have changed what others wait for; k->task may have moved */
             break;
         }
@@ -254,18 +318,8 @@ static void serve(struct sb_task *t)
         sb_task_exit(t, t->exit_status);
     else if (t->stub.dead)
         sb_task_exit(t, t->stub.status);
-    if (t->zombie || t->parked) {
-        wake_parked(t->k);
-        return;
-    }
-    if (t->set_regs) {
-        memcpy(c->regs, t->regs, sizeof(t->regs));
-        t->set_regs = false;
-        sb_stub_reply(&t->stub, SB_OP_REGS);
-        return;
-    }
-    c->ret = (uint64_t)r;
-    sb_stub_reply(&t->stub, SB_OP_RESULT);
+    if (!t->zombie && !t->parked)
+        answer(t, r, false);
     wake_parked(t->k);
 }
 

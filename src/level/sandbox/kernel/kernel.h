@@ -9,6 +9,8 @@
  *   exec.c     execve                               fork.c   fork, clone, wait4
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop
+ *   net.c      sockets (the host's, in the container's network namespace)
+ *   epoll.c    epoll, signalfd
  *   filter.c   the kernel process's own seccomp filter
  * Workload memory and the context page are untrusted input: every value is
  * read once into the kernel's own memory and checked there. */
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -38,6 +41,7 @@
 #define SB_MAX_FDS      1024
 #define SB_PATH_MAX     4096
 #define SB_MAX_TASKS    64 /* processes at once (futex_waitv waits on up to 128 words) */
+#define SB_WAIT_FDS     16 /* host descriptors one parked call waits for */
 
 struct sb_vma {
     uint64_t start, end; /* page aligned */
@@ -65,10 +69,15 @@ struct sb_mm {
 struct sb_file {
     int host; /* -1: free */
     bool cloexec;
-    /* A pipe the kernel made: its host end is non-blocking and a call that
-     * would block parks the process; `nonblock` is the workload's view. */
+    /* A pipe or socket the kernel made: its host end is non-blocking and a
+     * call that would block parks the process; `nonblock` is the workload's view. */
     bool kpipe, nonblock;
-    char *path; /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
+    bool sock; /* a socket (net.c) */
+    /* From outside the sandbox (its stdio) and not a regular file: a call
+     * that would block there parks instead of blocking the kernel's loop. */
+    bool outside;
+    bool signalfd; /* an empty host epoll standing for a signalfd (never readable) */
+    char *path;    /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
 };
 
 struct sb_files {
@@ -98,6 +107,10 @@ struct sb_sigaction {
     uint64_t handler, flags, restorer, mask;
 };
 
+struct sb_siginfo {
+    int code, pid, status; /* for the handler's siginfo */
+};
+
 struct sb_task {
     struct sb_kernel *k;
     struct sb_stub stub;
@@ -109,6 +122,11 @@ struct sb_task {
     bool exited;
     int exit_status; /* as wait4 reports it, once exited */
     uint64_t fs_base, clear_child_tid, sigmask;
+    uint64_t sigpending; /* sent while blocked, or caught and not delivered yet */
+    struct sb_siginfo siginfo[64];
+    uint64_t saved_mask; /* rt_sigsuspend's: restored on the way back */
+    bool has_saved_mask;
+    uint64_t park_nr; /* the parked call's number */
     struct sb_sigaction act[64];
     char cwd[SB_PATH_MAX];
     struct sb_task *parent; /* NULL: the first process */
@@ -118,6 +136,10 @@ struct sb_task {
     long (*park_fn)(struct sb_task *t, const uint64_t a[6]);
     uint64_t park_args[6];
     unsigned long long wake_at; /* a parked sleep's end (CLOCK_MONOTONIC ns), 0: none */
+    /* Host descriptors a parked call waits for (a socket, the host epoll):
+     * the loop polls them when nothing else wakes it. */
+    struct pollfd wait[SB_WAIT_FDS];
+    int nwait;
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -192,13 +214,36 @@ int sb_files_fork(struct sb_files *dst, const struct sb_files *src);
 /* Install host fd (owned from then on) at the lowest free workload fd >= min. */
 int sb_fd_install(struct sb_files *f, int host, bool cloexec, char *path, int min);
 struct sb_file *sb_fd_get(struct sb_files *f, uint64_t fd);
-/* A host call's -EAGAIN on a kernel pipe the workload reads or writes as
- * blocking: SB_PARK; any other result as it is. */
-long sb_would_block(const struct sb_file *f, long r);
+/* A host call's -EAGAIN on a kernel pipe or socket the workload uses as
+ * blocking: SB_PARK, waiting for `events` on it; any other result as it is. */
+long sb_would_block(struct sb_task *t, const struct sb_file *f, long r, short events);
+/* A parked call waits for events on host descriptor fd (as well as being
+ * tried again after every other call); returns SB_PARK. */
+long sb_park_on(struct sb_task *t, int fd, short events);
+/* A call with a timeout in ms (< 0: none) about to park: true when it has
+ * run out (0 at once), else its end is kept in wake_at for the loop. */
+bool sb_park_expired(struct sb_task *t, long ms);
+/* The workload's iovec array [uvec, uvec + count) as kernel pointers into
+ * iov (up to max pieces, MAX bytes in all); the count, or -errno. */
+int sb_iov_in(struct sb_task *t, uint64_t uvec, uint64_t count, int prot, struct iovec *iov,
+              int max);
 long sb_fd_close(struct sb_files *f, uint64_t fd);
 
 /* signal.c: a write's EPIPE, with SIGPIPE's default action applied. */
 long sb_epipe(struct sb_task *t);
+/* signal.c: the mask changed: a pending signal now unblocked takes its
+ * default action (ends t), is dropped if ignored, or waits for delivery. */
+void sb_signal_unblocked(struct sb_task *t);
+/* signal.c: send sig to target (self: the sender, which then ends only
+ * when its call is done); code/pid/status for the handler's siginfo. */
+long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int code, int pid,
+                    int status);
+/* signal.c: the caught signal t's next return would deliver, or 0. */
+int sb_signal_next(const struct sb_task *t);
+/* signal.c: t returns to its program with r (or t->regs when set_regs): a
+ * caught pending signal is delivered first (t->regs become the handler's,
+ * set_regs); restart: its call is made again after the handler. */
+void sb_signal_deliver(struct sb_task *t, long r, bool restart);
 /* fs.c: open the devices handed out for /dev/null... (before the filter). */
 void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */

@@ -1,9 +1,14 @@
-/* Signal dispositions and masks, kept as bookkeeping: nothing is delivered
- * to the workload yet (docs/sandbox.md, next steps). */
+/* Signals: dispositions, masks, pending signals, delivery to handlers with
+ * frames the kernel writes on the workload's stack, rt_sigreturn. A signal
+ * is delivered when its process returns from a system call (or a parked
+ * call is interrupted): a process that makes none is not interrupted. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
 
 #include "level/sandbox/kernel/sys.h"
 
@@ -57,6 +62,7 @@ long sb_sys_rt_sigprocmask(struct sb_task *t, const uint64_t a[6])
             return -EINVAL;
         }
         t->sigmask &= ~UNBLOCKABLE;
+        sb_signal_unblocked(t);
     }
     if (a[2] != 0) {
         int r = sb_copy_out(t->mm, a[2], &old, sizeof(old));
@@ -66,6 +72,28 @@ long sb_sys_rt_sigprocmask(struct sb_task *t, const uint64_t a[6])
         }
     }
     return 0;
+}
+
+/* Signals whose default action is to do nothing. */
+static bool ignored_by_default(int sig)
+{
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+void sb_signal_unblocked(struct sb_task *t)
+{
+    for (uint64_t due = t->sigpending & ~t->sigmask; due != 0; due &= due - 1) {
+        int sig = __builtin_ctzll(due) + 1;
+        uint64_t handler = t->act[sig - 1].handler;
+        if (handler > 1)
+            continue; /* caught: delivered on the way back */
+        t->sigpending &= ~(1ULL << (sig - 1));
+        if (handler == 0 && !ignored_by_default(sig)) {
+            t->exited = true;
+            t->exit_status = sig;
+            return;
+        }
+    }
 }
 
 long sb_epipe(struct sb_task *t)
@@ -81,16 +109,37 @@ long sb_epipe(struct sb_task *t)
     return -EPIPE;
 }
 
-/* Signals whose default action is to do nothing. */
-static bool ignored_by_default(int sig)
+long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int code, int pid,
+                    int status)
 {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+    if (target->zombie)
+        return 0;
+    uint64_t handler = target->act[sig - 1].handler, bit = 1ULL << (sig - 1);
+    if (sig != SIGKILL && (handler == 1 /* SIG_IGN */ || (handler == 0 && ignored_by_default(sig))))
+        return 0;
+    if (sig != SIGKILL && handler == 0 &&
+        (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+        return -ENOSYS;
+    if (sig != SIGKILL && (handler > 1 || (target->sigmask & bit))) {
+        /* Caught (delivered on its way back to its program) or blocked
+         * (the C library blocks every signal around fork, so a child just
+         * forked often has): pending. */
+        target->sigpending |= bit;
+        target->siginfo[sig - 1] = (struct sb_siginfo){.code = code, .pid = pid, .status = status};
+        return 0;
+    }
+    target->sigpending &= ~bit;
+    if (target == self) { /* ends when its call is done */
+        target->exited = true;
+        target->exit_status = sig;
+    } else {
+        sb_task_exit(target, sig);
+    }
+    return 0;
 }
 
-/* kill with the default actions: the target ends (or nothing happens).
- * What needs more than that — a handler, a blocked signal kept pending, a
- * stop, a process group — is ENOSYS until signals are delivered. */
-static long send(struct sb_task *t, int64_t pid, uint64_t sig)
+/* kill, tkill, tgkill: one process (a process group: not yet). */
+static long send(struct sb_task *t, int64_t pid, uint64_t sig, int code)
 {
     if (sig > 64)
         return -EINVAL;
@@ -102,37 +151,215 @@ static long send(struct sb_task *t, int64_t pid, uint64_t sig)
             target = t->k->task[i];
     if (target == NULL)
         return -ESRCH;
-    if (sig == 0 || target->zombie)
+    if (sig == 0)
         return 0;
-    uint64_t handler = target->act[sig - 1].handler, bit = 1ULL << (sig - 1);
-    if (sig != SIGKILL &&
-        (handler == 1 /* SIG_IGN */ || (handler == 0 && ignored_by_default((int)sig))))
-        return 0;
-    if (sig != SIGKILL && (handler > 1 || (target->sigmask & bit) || sig == SIGSTOP ||
-                           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
-        return -ENOSYS;
-    if (target == t) {
-        t->exited = true;
-        t->exit_status = (int)sig;
-    } else {
-        sb_task_exit(target, (int)sig);
-    }
-    return 0;
+    return sb_signal_send(t, target, (int)sig, code, t->pid, 0);
 }
 
 long sb_sys_kill(struct sb_task *t, const uint64_t a[6])
 {
-    return send(t, (int32_t)a[0], a[1]);
+    return send(t, (int32_t)a[0], a[1], SI_USER);
 }
 
 long sb_sys_tkill(struct sb_task *t, const uint64_t a[6])
 {
-    return send(t, (int32_t)a[0], a[1]); /* one thread per process: tid is pid */
+    return send(t, (int32_t)a[0], a[1], SI_TKILL); /* one thread per process: tid is pid */
 }
 
 long sb_sys_tgkill(struct sb_task *t, const uint64_t a[6])
 {
     if ((int32_t)a[0] != (int32_t)a[1])
         return -ESRCH;
-    return send(t, (int32_t)a[1], a[2]);
+    return send(t, (int32_t)a[1], a[2], SI_TKILL);
+}
+
+int sb_signal_next(const struct sb_task *t)
+{
+    for (uint64_t due = t->sigpending & ~t->sigmask; due != 0; due &= due - 1) {
+        int sig = __builtin_ctzll(due) + 1;
+        if (t->act[sig - 1].handler > 1)
+            return sig;
+    }
+    return 0;
+}
+
+/* The frame Linux writes for a handler on x86-64 (struct rt_sigframe, no
+ * FP state): the handler's return address (its restorer), the ucontext
+ * (the registers to return to and the mask to restore), the siginfo. */
+struct frame_uc {
+    uint64_t flags, link;
+    uint64_t ss_sp;
+    int32_t ss_flags, pad;
+    uint64_t ss_size;
+    uint64_t regs[SB_NREGS];
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+    uint64_t sigmask;
+};
+struct frame {
+    uint64_t pretcode;
+    struct frame_uc uc;
+    int32_t info[32]; /* signo, errno, code, pad, then pid, uid, status */
+};
+_Static_assert(sizeof(struct frame_uc) == 304, "ucontext as Linux's");
+_Static_assert(sizeof(struct frame) == 440, "rt_sigframe as Linux's");
+
+#define SA_RESTORER 0x04000000ULL /* the kernel ABI's, not in the C library's headers */
+#define EFLAGS_DF   0x400ULL
+#define EFLAGS_TF   0x100ULL
+#define EFLAGS_RF   0x10000ULL
+/* The flags a frame may change (Linux's FIX_EFLAGS): the arithmetic ones,
+ * direction, trap, alignment check, resume. Nothing privileged (IOPL, IF). */
+#define EFLAGS_FRAME_OK 0x50dd5ULL
+
+static void segv(struct sb_task *t)
+{
+    t->exited = true;
+    t->exit_status = SIGSEGV;
+}
+
+void sb_signal_deliver(struct sb_task *t, long r, bool restart)
+{
+    int sig = sb_signal_next(t);
+    uint64_t mask = t->has_saved_mask ? t->saved_mask : t->sigmask;
+    if (t->has_saved_mask && sig == 0)
+        t->sigmask = t->saved_mask;
+    t->has_saved_mask = false;
+    if (sig == 0)
+        return;
+    struct sb_sigaction *act = &t->act[sig - 1];
+    uint64_t bit = 1ULL << (sig - 1);
+    t->sigpending &= ~bit;
+    struct frame f = {0};
+    memcpy(f.uc.regs, t->regs, sizeof(f.uc.regs));
+    if (restart) { /* the call is made again: its number back, rip on its `syscall` */
+        f.uc.regs[SB_RAX] = t->park_nr;
+        f.uc.regs[SB_RIP] -= 2;
+    } else if (!t->set_regs) {
+        f.uc.regs[SB_RAX] = (uint64_t)r;
+    }
+    if (!(act->flags & SA_RESTORER))
+        return segv(t); /* as Linux on x86-64: no way back */
+    f.pretcode = act->restorer;
+    f.uc.ss_flags = SS_DISABLE;
+    f.uc.cs = 0x33;
+    f.uc.ss = 0x2b;
+    f.uc.oldmask = mask;
+    f.uc.sigmask = mask;
+    const struct sb_siginfo *si = &t->siginfo[sig - 1];
+    f.info[0] = sig;
+    f.info[2] = si->code;
+    f.info[4] = si->pid;
+    f.info[5] = (int32_t)t->k->uid;
+    f.info[6] = si->status;
+    /* Beneath the red zone, 16-byte aligned as after a call. */
+    uint64_t sp = ((f.uc.regs[SB_RSP] - 128 - sizeof(f)) & ~15ULL) - 8;
+    if (sb_copy_out(t->mm, sp, &f, sizeof(f)) < 0)
+        return segv(t);
+    t->regs[SB_RIP] = act->handler;
+    t->regs[SB_RSP] = sp;
+    t->regs[SB_RDI] = (uint64_t)sig;
+    t->regs[SB_RSI] = sp + offsetof(struct frame, info);
+    t->regs[SB_RDX] = sp + offsetof(struct frame, uc);
+    t->regs[SB_RAX] = 0;
+    t->regs[SB_EFLAGS] = f.uc.regs[SB_EFLAGS] & ~(EFLAGS_DF | EFLAGS_TF | EFLAGS_RF);
+    t->set_regs = true;
+    t->sigmask |= act->mask | (act->flags & SA_NODEFER ? 0 : bit);
+    t->sigmask &= ~UNBLOCKABLE;
+    if (act->flags & SA_RESETHAND)
+        act->handler = 0;
+}
+
+/* The handler returned through its restorer: the ucontext is where its
+ * `ret` left %rsp. Everything in it is the workload's to forge: it sets
+ * only its own registers (the flags among Linux's list) and mask. */
+long sb_sys_rt_sigreturn(struct sb_task *t, const uint64_t a[6])
+{
+    (void)a;
+    struct frame_uc uc;
+    if (sb_copy_in(t->mm, &uc, t->regs[SB_RSP], sizeof(uc)) < 0) {
+        segv(t);
+        return 0;
+    }
+    uint64_t flags = t->regs[SB_EFLAGS];
+    memcpy(t->regs, uc.regs, sizeof(uc.regs));
+    t->regs[SB_EFLAGS] = (flags & ~EFLAGS_FRAME_OK) | (uc.regs[SB_EFLAGS] & EFLAGS_FRAME_OK);
+    t->sigmask = uc.sigmask & ~UNBLOCKABLE;
+    t->set_regs = true;
+    sb_signal_unblocked(t);
+    return 0;
+}
+
+/* Wait for a caught signal: -EINTR once one can be delivered (it is, with
+ * the mask from before the call restored when its handler returns). */
+static long suspend(struct sb_task *t)
+{
+    sb_signal_unblocked(t);
+    if (t->exited || sb_signal_next(t) != 0)
+        return -EINTR;
+    return SB_PARK;
+}
+
+long sb_sys_rt_sigsuspend(struct sb_task *t, const uint64_t a[6])
+{
+    if (!t->parked) {
+        if (a[1] != SIGSET_SIZE)
+            return -EINVAL;
+        uint64_t set;
+        int r = sb_copy_in(t->mm, &set, a[0], sizeof(set));
+        if (r < 0)
+            return r;
+        t->saved_mask = t->sigmask;
+        t->has_saved_mask = true;
+        t->sigmask = set & ~UNBLOCKABLE;
+    }
+    return suspend(t);
+}
+
+long sb_sys_pause(struct sb_task *t, const uint64_t a[6])
+{
+    (void)a;
+    return suspend(t);
+}
+
+/* Take a pending signal of `set` without a handler running: its number. */
+long sb_sys_rt_sigtimedwait(struct sb_task *t, const uint64_t a[6])
+{
+    if (a[3] != SIGSET_SIZE)
+        return -EINVAL;
+    uint64_t set;
+    int r = sb_copy_in(t->mm, &set, a[0], sizeof(set));
+    if (r < 0)
+        return r;
+    uint64_t due = t->sigpending & set & ~UNBLOCKABLE;
+    if (due != 0) {
+        int sig = __builtin_ctzll(due) + 1;
+        t->sigpending &= ~(1ULL << (sig - 1));
+        if (a[1] != 0) {
+            int32_t info[32] = {sig,
+                                0,
+                                t->siginfo[sig - 1].code,
+                                0,
+                                t->siginfo[sig - 1].pid,
+                                (int32_t)t->k->uid,
+                                t->siginfo[sig - 1].status};
+            if ((r = sb_copy_out(t->mm, a[1], info, sizeof(info))) < 0)
+                return r;
+        }
+        return sig;
+    }
+    if (sb_signal_next(t) != 0)
+        return -EINTR;
+    long ms = -1;
+    if (a[2] != 0 && !t->parked) {
+        struct timespec ts;
+        if ((r = sb_copy_in(t->mm, &ts, a[2], sizeof(ts))) < 0)
+            return r;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+            return -EINVAL;
+        ms = ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000;
+    }
+    if (sb_park_expired(t, t->parked ? 1 : ms))
+        return -EAGAIN;
+    return SB_PARK;
 }

@@ -21,10 +21,13 @@ long sb_syscall(struct sb_task *t, uint64_t nr)
     const uint64_t *r = t->regs;
     const uint64_t a[6] = {r[SB_RDI], r[SB_RSI], r[SB_RDX], r[SB_R10], r[SB_R8], r[SB_R9]};
     if (nr < SB_NSYSCALLS && table[nr] != NULL) {
+        t->nwait = 0;
+        t->wake_at = 0;
         long r = table[nr](t, a);
         if (r == SB_PARK) {
             t->parked = true;
             t->park_fn = table[nr];
+            t->park_nr = nr;
             memcpy(t->park_args, a, sizeof(t->park_args));
         }
         return r;
