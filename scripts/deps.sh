@@ -14,6 +14,8 @@ PKGS="$PKGS lld wasi-libc libclang-rt-14-dev-wasm32"
 PKGS="$PKGS erofs-utils"
 # The qemu level's VMM (its microvm machine; TCG here, KVM with vmx/svm).
 PKGS="$PKGS qemu-system-x86"
+# The engines that drive cella in the tests (test_docker.sh, test_containerd.sh).
+PKGS="$PKGS docker.io containerd"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"
 if [ "${1:-}" = "--only" ]; then
     shift
