@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Pieces shared by the tests that drive cella through a container engine
 # (test_docker.sh, test_containerd.sh); sourced after lib.sh.
 #
@@ -48,9 +49,9 @@ sys.exit(os.waitstatus_to_exitcode(st))' "$text" "$@"
 }
 
 wait_until() {
-    local secs=$1 i
+    local secs=$1 _
     shift
-    for i in $(seq $((secs * 10))); do
+    for _ in $(seq $((secs * 10))); do
         "$@" > /dev/null 2>&1 && return 0
         sleep 0.1
     done

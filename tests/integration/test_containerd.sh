@@ -57,14 +57,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 EOF
 
 NEW_DIRS=()
-for d in /run/containerd; do
-    [ -e "$d" ] || NEW_DIRS+=("$d")
-done
+[ -e /run/containerd ] || NEW_DIRS+=(/run/containerd)
 
 c() { timeout -k 5 "$TMO" "$CTR" -a "$SOCK" -n cella-test "$@"; }
 
 stop_daemon() {
-    local t pid
+    local t
     if [ -n "${DPID:-}" ] && kill -0 "$DPID" 2> /dev/null; then
         for t in $(c task ls -q 2> /dev/null); do c task kill -s SIGKILL "$t"; done > /dev/null 2>&1
         for t in $(c container ls -q 2> /dev/null); do
@@ -129,17 +127,21 @@ level_checks() {
     crun_ "$id" --rootfs "$T/bb" "$id" sh -c "$LOOP" > "$T/$id.out" 2>&1 &
     bg=$!
     wait_until 30 logged "$T/$id.out" started
-    # The level, as the workload sees it: the host's kernel or a VM's.
-    out=$(c task exec --exec-id e0 "$id" cat /proc/sys/kernel/osrelease 2>&1)
-    if [ "$L" = container ]; then
-        expect_eq "containerd $L: the workload runs on the host's kernel" "$(uname -r)" "$out"
+    if [ -n "${NO_EXEC:-}" ]; then
+        skip "containerd $L: task exec" "$NO_EXEC"
     else
-        expect_match "containerd $L: the workload runs on a guest kernel" "^[0-9]" "$out"
-        [ "$out" != "$(uname -r)" ] || not_ok "containerd $L: the guest kernel is not the host's ($out)"
+        # The level, as the workload sees it: the host's kernel or a VM's.
+        out=$(c task exec --exec-id e0 "$id" cat /proc/sys/kernel/osrelease 2>&1)
+        if [ "$L" = container ]; then
+            expect_eq "containerd $L: the workload runs on the host's kernel" "$(uname -r)" "$out"
+        else
+            expect_match "containerd $L: the workload runs on a guest kernel" "^[0-9]" "$out"
+            [ "$out" != "$(uname -r)" ] || not_ok "containerd $L: the guest kernel is not the host's ($out)"
+        fi
+        out=$(c task exec --exec-id e1 "$id" sh -c 'test -e /bin/busybox && echo exec; exit 5' 2>&1)
+        rc=$?
+        expect_eq "containerd $L: task exec runs in the container, exit code 5" "5 exec" "$rc $out"
     fi
-    out=$(c task exec --exec-id e1 "$id" sh -c 'test -e /bin/busybox && echo exec; exit 5' 2>&1)
-    rc=$?
-    expect_eq "containerd $L: task exec runs in the container, exit code 5" "5 exec" "$rc $out"
     local fz=/sys/fs/cgroup/freezer/$CGPARENT/$id/freezer.state
     c task pause "$id" > /dev/null 2>&1
     out="$(task_status "$id") $(cat "$fz" 2>&1)"
@@ -148,7 +150,12 @@ level_checks() {
     expect_eq "containerd $L: task pause freezes the cgroup, resume thaws it" "PAUSED FROZEN, RUNNING THAWED" "$out"
     c task kill "$id" > /dev/null 2>&1
     wait "$bg"
-    expect_eq "containerd $L: task kill (SIGTERM) handled, ctr run's status 0" 0 $?
+    rc=$?
+    if [ -n "${NO_HANDLER:-}" ]; then
+        skip "containerd $L: task kill (SIGTERM) handled, ctr run's status 0" "$NO_HANDLER (status $rc)"
+    else
+        expect_eq "containerd $L: task kill (SIGTERM) handled, ctr run's status 0" 0 $rc
+    fi
     remove "$id"
     out=""
     "$CELLA" --root "$CSTATE" state "$id" > /dev/null 2>&1 && out="$out cella-state"
@@ -230,6 +237,16 @@ if [ -e "$T/vmlinux" ] && [ -e "$T/cella-agent.cpio" ] && command -v qemu-system
     fi
 else
     skip "containerd qemu: the level's checks" "no guest kernel (make kernel), agent initramfs or qemu-system-x86_64"
+fi
+
+# The levels built: "run.cella.levels": "container, sandbox, ... (built); vm (planned)".
+if "$CELLA" features 2> /dev/null | grep -o '"run.cella.levels": "[^(]*(built)' | grep -qw sandbox; then
+    LOPTS=(--runc-binary "$CELLA" --annotation run.cella.isolation=sandbox)
+    NO_EXEC="exec is not supported at the sandbox level yet" \
+        NO_TTY="the sandbox level does not give the workload the terminal yet" \
+        NO_HANDLER="the sandbox kernel does not deliver signals to handlers yet" \
+        NO_NET="the sandbox kernel has no signalfd yet (the httpd exits 1)" \
+        level_checks sandbox
 fi
 
 if [ $HAVE_WASM = 1 ]; then
