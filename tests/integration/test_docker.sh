@@ -264,6 +264,27 @@ level_checks() {
 
 level_checks container cella
 
+# Docker maps a runtime's error text to run's exit status (127: not found,
+# 126: not executable): cella's must give the same as runc's.
+if command -v runc > /dev/null; then
+    for r in runc cella; do
+        d run -d --name "ce-$r-$$" --runtime="$r" cella-bb:1 sleep 1000 > /dev/null 2>&1
+        d run --rm --runtime="$r" cella-bb:1 /nosuch > /dev/null 2>&1
+        got="$? "
+        d run --rm --runtime="$r" cella-bb:1 /etc > /dev/null 2>&1
+        got="$got$? "
+        d exec "ce-$r-$$" /nosuch > /dev/null 2>&1
+        got="$got$?"
+        d rm -f "ce-$r-$$" > /dev/null 2>&1
+        eval "codes_$r=\$got"
+    done
+    # shellcheck disable=SC2154 # set by the eval above
+    expect_eq "docker container: run of a missing / a non-executable program, exec of a missing one: runc's exit codes ($codes_runc)" \
+        "$codes_runc" "$codes_cella"
+else
+    skip "docker container: the exit codes of a program not found are runc's" "runc not installed"
+fi
+
 if [ -e "$T/vmlinux" ] && [ -e "$T/cella-agent.cpio" ] && command -v qemu-system-x86_64 > /dev/null; then
     NO_TTY="the qemu level refuses process.terminal (not implemented yet)" \
         NO_PUBLISH="a Docker network is attached by libnetwork's prestart hook after the VM has booted at create; the hook fails, and so does create (docs/engines.md)" \
