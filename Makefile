@@ -55,6 +55,7 @@ $(BUILD)/cella: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 	ln -sf cella $(BUILD)/cella-container
 	ln -sf cella $(BUILD)/cella-qemu
+	ln -sf cella $(BUILD)/cella-wasm
 	ln -sf cella $(BUILD)/cella-sandbox
 	ln -sf cella $(BUILD)/cella-vm
 
@@ -104,6 +105,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-qemu
+	ln -sf cella $(DESTDIR)/usr/local/bin/cella-wasm
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-sandbox
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-vm
 	if [ -e $(BUILD)/vmlinux ]; then \

@@ -211,11 +211,11 @@ while IFS='|' read -r argv0 user re; do
     id=$(newid exe)
     fails "create refuses args[0] $argv0 (uid $user)" "$id" "$re" cella create --bundle "$B" "$id"
 done <<'CASES'
-/bin|0|exec: "/bin": [Pp]ermission denied
-/nonexist|0|exec: "/nonexist": stat /nonexist: No such file or directory
+/bin|0|exec: "/bin": permission denied
+/nonexist|0|exec: "/nonexist": stat /nonexist: no such file or directory
 nonexist|0|exec: "nonexist": executable file not found in \$PATH
-/bin/noexec|0|exec: "/bin/noexec": [Pp]ermission denied
-/bin/rootonly|1000|exec: "/bin/rootonly": [Pp]ermission denied
+/bin/noexec|0|exec: "/bin/noexec": permission denied
+/bin/rootonly|1000|exec: "/bin/rootonly": permission denied
 CASES
 reset
 cfg "$B" "c['process']['args']=['/bin/rootonly']"

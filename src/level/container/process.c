@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "level/container/process.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -66,6 +67,24 @@ static int usable(const char *path, int mode)
     return 0;
 }
 
+/* runc's words end in Go's errno text, strerror's with a lower-case first
+ * letter; engines match them case-sensitively (Docker's CLI makes "no such
+ * file or directory" exit 127 and "permission denied" 126). */
+static int exec_error(cerr_t *err, int e, const char *name, bool with_stat)
+{
+    if (*err != NULL)
+        return -1;
+    char text[128];
+    snprintf(text, sizeof(text), "%s", strerror(e));
+    text[0] = (char)tolower((unsigned char)text[0]);
+    if (with_stat)
+        cerr_set(err, 0, "process.args[0]: exec: \"%s\": stat %s: %s", name, name, text);
+    else
+        cerr_set(err, 0, "process.args[0]: exec: \"%s\": %s", name, text);
+    (*err)->errnum = e;
+    return -1;
+}
+
 /* mode: X_OK for a program, R_OK for what a run function reads (a module).
  * The messages are runc's, so that a missing or unusable program is
  * reported by create in the same words. */
@@ -74,10 +93,7 @@ static char *find_exe(const char *name, const char *path, int mode, cerr_t *err)
     if (strchr(name, '/') != NULL) {
         if (usable(name, mode) == 0)
             return xstrdup(name);
-        if (errno == ENOENT || errno == ENOTDIR)
-            cerr_set(err, errno, "process.args[0]: exec: \"%s\": stat %s", name, name);
-        else
-            cerr_set(err, errno, "process.args[0]: exec: \"%s\"", name);
+        exec_error(err, errno, name, errno == ENOENT || errno == ENOTDIR);
         return NULL;
     }
     autofree char *copy = xstrdup(path ? path : PROC_DEFAULT_PATH);
@@ -98,7 +114,7 @@ static char *find_exe(const char *name, const char *path, int mode, cerr_t *err)
 static int check_exe_access(const struct proc_plan *plan, cerr_t *err)
 {
     if (faccessat(AT_FDCWD, plan->exe, plan->run ? R_OK : X_OK, AT_EACCESS) < 0)
-        return cerr_set(err, errno, "process.args[0]: exec: \"%s\"", plan->exe);
+        return exec_error(err, errno, plan->exe, false);
     return 0;
 }
 

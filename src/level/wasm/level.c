@@ -8,9 +8,9 @@
  * Inside the container the engine preopens the root as "/" (the bundle's
  * rootfs with its mounts), passes process.args/env, stdio, and listening
  * sockets: those inherited by socket activation (LISTEN_FDS) and those the
- * annotation run.cella.wasm.tcplisten asks for (ADDR:PORT[,ADDR:PORT...],
- * bound in the container's network namespace), as the wasi fds after the
- * root directory. */
+ * annotation run.cella.wasm.tcplisten (else process.env CELLA_WASM_TCPLISTEN)
+ * asks for (ADDR:PORT[,ADDR:PORT...], bound in the container's network
+ * namespace), as the wasi fds after the root directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +30,7 @@
 #include "level/wasm/program.h"
 
 #define TCPLISTEN_ANNOTATION "run.cella.wasm.tcplisten"
+#define TCPLISTEN_ENV        "CELLA_WASM_TCPLISTEN"
 #define VARIANT_ANNOTATION   "module.wasm.image/variant"
 #define MAX_LISTEN           64
 
@@ -119,6 +120,14 @@ static int listen_fds(const struct proc_plan *plan, int *fds, size_t *n, cerr_t 
         for (long i = 0; i < count && *n < MAX_LISTEN; i++)
             fds[(*n)++] = 3 + (int)i;
     const char *a = plan->spec ? spec_annotation(plan->spec, TCPLISTEN_ANNOTATION) : NULL;
+    const char *origin = "annotation " TCPLISTEN_ANNOTATION;
+    /* Engines that pass no annotations (Docker before 24) pass the process's
+     * environment: `docker run -e CELLA_WASM_TCPLISTEN=ADDR:PORT`. */
+    for (char **e = plan->envp; a == NULL && e && *e; e++)
+        if (strncmp(*e, TCPLISTEN_ENV "=", sizeof(TCPLISTEN_ENV)) == 0) {
+            a = *e + sizeof(TCPLISTEN_ENV);
+            origin = "process.env " TCPLISTEN_ENV;
+        }
     if (a == NULL)
         return 0;
     autofree char *copy = xstrdup(a);
@@ -127,10 +136,10 @@ static int listen_fds(const struct proc_plan *plan, int *fds, size_t *n, cerr_t 
         if (*tok == '\0')
             continue;
         if (*n == MAX_LISTEN)
-            return cerr_set(err, 0, "annotation " TCPLISTEN_ANNOTATION ": too many sockets");
+            return cerr_set(err, 0, "%s: too many sockets", origin);
         int fd = wasm_tcp_listen(tok, err);
         if (fd < 0)
-            return cerr_wrap(err, "annotation " TCPLISTEN_ANNOTATION);
+            return cerr_wrap(err, "%s", origin);
         /* Kept when the fds execve would close are closed (wasm_oci_run). */
         fcntl(fd, F_SETFD, 0);
         fds[(*n)++] = fd;
