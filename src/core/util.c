@@ -374,6 +374,31 @@ int send_fd_msg(int sock, int fd, const void *data, size_t len)
     return r < 0 ? -1 : 0;
 }
 
+int recv_fd_msg(int sock)
+{
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    ssize_t r;
+    do
+        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (c == NULL || c->cmsg_type != SCM_RIGHTS) {
+        if (r >= 0)
+            errno = 0;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
 /* The fds execve would close: close-on-exec ones at this moment. */
 size_t cloexec_fds(int *fds, size_t max)
 {

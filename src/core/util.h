@@ -48,6 +48,9 @@ size_t cloexec_fds(int *fds, size_t max);
 int unix_connect(const char *path, cerr_t *err);
 /* Send data with one fd attached (SCM_RIGHTS); -1 with errno on failure. */
 int send_fd_msg(int sock, int fd, const void *data, size_t len);
+/* Receive one byte with one fd attached (close-on-exec): the fd, or -1 with
+ * errno (0 when the peer sent no fd or closed its end). */
+int recv_fd_msg(int sock);
 /* Write a pid file atomically (--pid-file). */
 int write_pid_file(const char *path, pid_t pid, cerr_t *err);
 /* Join the namespace `nsfd` (of type flag, /proc/self/ns/proc_name) for the

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "level/container/process.h"
 
 int ctl_recv(int sock, struct agent_hdr *h, uint8_t **payload)
 {
@@ -39,9 +38,7 @@ int ctl_send_stdio(int sock, const int fds[3])
 int ctl_recv_stdio(int sock, int fds[3])
 {
     for (int i = 0; i < 3; i++) {
-        cerr_t ignore = NULL;
-        fds[i] = recv_fd(sock, &ignore);
-        cerr_free(&ignore);
+        fds[i] = recv_fd_msg(sock);
         if (fds[i] < 0) {
             while (i-- > 0)
                 close(fds[i]);

@@ -284,23 +284,9 @@ int send_fd(int sock, int fd, cerr_t *err)
 
 int recv_fd(int sock, cerr_t *err)
 {
-    char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    ssize_t r;
-    do
-        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (r < 0 && errno == EINTR);
-    struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-    if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-        return cerr_set(err, r < 0 ? errno : 0, "receive terminal fd");
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    int fd = recv_fd_msg(sock);
+    if (fd < 0)
+        return cerr_set(err, errno, "receive terminal fd");
     return fd;
 }
 

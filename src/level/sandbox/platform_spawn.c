@@ -99,28 +99,6 @@ static void stub_child(int memfd, pid_t kernel)
     __builtin_trap();
 }
 
-static int recv_memfd(int sock)
-{
-    char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    ssize_t r;
-    do
-        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (r < 0 && errno == EINTR);
-    struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
-    if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    return fd;
-}
-
 static void zygote_main(int sock, pid_t kernel)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -129,7 +107,7 @@ static void zygote_main(int sock, pid_t kernel)
     syscall(SYS_close_range, 0, (unsigned)sock - 1, 0);
     syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0);
     for (;;) {
-        int memfd = recv_memfd(sock);
+        int memfd = recv_fd_msg(sock);
         if (memfd < 0)
             _exit(0); /* the kernel is gone */
         pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, NULL, NULL, 0);
