@@ -55,11 +55,26 @@ count() {
     fi
 }
 
+# The host's own device nodes, as a container's /dev gets them: a suite whose
+# containers made their default devices on the host's /dev (a rootfs or a
+# mount that resolved outside the container) re-creates them, which shows in
+# their birth times. Checked after every suite, so the report names it.
+HOST_DEVS="/dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty"
+host_devs() { stat -c '%n %W %a %t:%T' $HOST_DEVS 2>&1; }
+DEVS_BEFORE=$(host_devs)
+
 run_suite() {
     local name=$1; shift
     echo "== $name"
     "$@" > "$LOGDIR/$name.log" 2>&1
     local rc=$?
+    local devs
+    devs=$(host_devs)
+    if [ "$devs" != "$DEVS_BEFORE" ]; then
+        echo "not ok - $name re-created or changed the host's device nodes" >> "$LOGDIR/$name.log"
+        printf '%s\n' "$devs" | sed 's/^/#   now: /' >> "$LOGDIR/$name.log"
+        DEVS_BEFORE=$devs
+    fi
     cat "$LOGDIR/$name.log"
     count "$name" "$LOGDIR/$name.log" $rc
 }
