@@ -110,8 +110,8 @@ expect_eq "a read-only /dev mount works" "ro filled" "$(echo $(cella run --bundl
 
 # ---- 3. signals ---------------------------------------------------------------------
 
-# cella run by a caller that ignores SIGPIPE and SIGHUP and blocks SIGUSR1
-# (conmon ignores SIGPIPE): the container's process starts with none of it.
+# cella run by a caller that ignores SIGPIPE, SIGHUP, 32 and 33 and blocks
+# SIGUSR1 (conmon ignores SIGPIPE): the container's process starts with none of it.
 reset
 cfg "$B" "c['process']['args']=['grep','-E','^Sig(Ign|Blk)','/proc/self/status']"
 id=$(newid sigs)
@@ -119,6 +119,12 @@ out=$(python3 -c 'import os, signal, sys
 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+# 32 and 33, which the C library keeps from sigaction: the raw call ignores them.
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+ign = (ctypes.c_uint64 * 4)(1, 0, 0, 0)
+for sig in (32, 33):
+    libc.syscall(13, sig, ctypes.byref(ign), None, 8)
 os.execvp(sys.argv[1], sys.argv[1:])' timeout 10 "$CELLA" --root "$ROOT" run --bundle "$B" "$id" 2>&1)
 expect_eq "signals ignored or blocked by cella's caller are not the container's" \
     "SigBlk: 0000000000000000 SigIgn: 0000000000000000" "$(echo $out)"

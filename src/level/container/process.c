@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,13 +233,25 @@ static int install_seccomp(const struct proc_plan *plan, cerr_t *err)
 /* Dispositions and the blocked mask survive execve: the container's process
  * starts with the defaults whatever its caller ignored or blocked (conmon
  * ignores SIGPIPE), as runc's. Before the filter: these are our syscalls. */
-static void reset_signals(void)
+/* Default dispositions and an empty mask, whatever cella's caller ignored or
+ * blocked (execve keeps ignored signals ignored). The C library refuses to
+ * touch its own two (32, 33: SIGCANCEL, SIGSETXID) through sigaction; a
+ * caller may still have ignored them, so before an execve the kernel's call
+ * resets them too. Not before a level's in-process run (wasm, sandbox): the
+ * C library still needs them there, and its workload does not inherit them. */
+static void reset_signals(bool before_execve)
 {
     struct sigaction dfl = {.sa_handler = SIG_DFL};
+    struct {
+        uint64_t handler, flags, restorer, mask;
+    } kdfl = {0}; /* the kernel's struct sigaction on x86-64: SIG_DFL is 0 */
     sigset_t none;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL); /* EINVAL for the C library's own: left */
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (sigaction(sig, &dfl, NULL) < 0 && before_execve)
+            syscall(SYS_rt_sigaction, sig, &kdfl, NULL, sizeof(kdfl.mask));
+    }
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -246,7 +259,7 @@ static void reset_signals(void)
 int proc_exec(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_process *p = plan->p;
-    reset_signals();
+    reset_signals(plan->run == NULL);
     /* Every container process leads a session of its own, as runc's do
      * (nsexec's setsid): a terminal's signals to the caller's process group
      * do not reach it, and /dev/tty is not the caller's. A process with a
