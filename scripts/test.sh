@@ -21,6 +21,9 @@ if [ ! -e build/vmlinux ]; then
     echo "building the guest kernel (make kernel; once per machine, several minutes)"
     make -s kernel > /dev/null || echo "make kernel failed: the qemu level's tests will be skipped"
 fi
+# The VM levels look for the kernel next to the binary that runs: the tests
+# run the sanitizer build, and engines (docker, containerd) start it by path.
+[ -e build/vmlinux ] && ln -sf ../build/vmlinux build-san/vmlinux
 
 export CELLA="$PWD/build-san/cella"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
