@@ -668,11 +668,41 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
 
 /* ---- linux ------------------------------------------------------------------- */
 
+/* linux.personality: {"domain": "LINUX|LINUX32", "flags": [...]}. The spec
+ * names no flag, so any flag is refused rather than dropped. */
+static int parse_personality(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    char *dom = NULL;
+    char fp[JPATH_MAX];
+    struct str_list flags = {0};
+    if (require(o, "domain", path, err) < 0 || jget_string(o, "domain", path, &dom, err) < 0 ||
+        jget_str_list(o, "flags", path, &flags, err) < 0) {
+        free(dom);
+        str_list_free(&flags);
+        return -1;
+    }
+    int rc = 0;
+    if (strcmp(dom, "LINUX") == 0)
+        l->personality = 0x0000; /* PER_LINUX */
+    else if (strcmp(dom, "LINUX32") == 0)
+        l->personality = 0x0008; /* PER_LINUX32 */
+    else
+        rc = cerr_set(err, 0, "%s: unknown domain `%s` (LINUX or LINUX32)",
+                      jpath_key(fp, path, "domain"), dom);
+    if (rc == 0 && flags.n > 0)
+        rc = cerr_set(err, 0, "%s: `%s` is not supported (no flag is)",
+                      jpath_key(fp, path, "flags"), flags.v[0]);
+    free(dom);
+    str_list_free(&flags);
+    l->has_personality = rc == 0;
+    return rc;
+}
+
 static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
                        cerr_t *err)
 {
-    static const char *const not_yet[] = {
-        "netDevices", "intelRdt", "memoryPolicy", "personality", "timeOffsets", "mountLabel", NULL};
+    static const char *const not_yet[] = {"netDevices",  "intelRdt",   "memoryPolicy",
+                                          "timeOffsets", "mountLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
@@ -685,6 +715,10 @@ static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct
                     &l->n_devices, parse_device, err) < 0)
         return -1;
     if (jget_string(o, "cgroupsPath", path, &l->cgroups_path, err) < 0)
+        return -1;
+    if (jget_object(o, "personality", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_personality(sub, jpath_key(sp, path, "personality"), l, err) < 0)
         return -1;
     if (jget_object(o, "resources", path, &sub, err) < 0)
         return -1;

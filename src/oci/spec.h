@@ -226,7 +226,8 @@ struct spec_linux {
     struct str_list masked_paths;
     struct str_list readonly_paths;
     char *mount_label;
-    struct kv_list personality; /* unused, kept for completeness */
+    bool has_personality;
+    unsigned long personality; /* linux.personality's domain: PER_LINUX or PER_LINUX32 */
 };
 
 struct spec {

@@ -209,7 +209,6 @@ not_yet 'process\.execCPUAffinity' "c['process']['execCPUAffinity']={'initial':'
 not_yet 'process\.apparmorProfile' "c['process']['apparmorProfile']='docker-default'"
 not_yet 'process\.selinuxLabel' "c['process']['selinuxLabel']='system_u:system_r:container_t:s0'"
 not_yet 'linux\.mountLabel' "c['linux']['mountLabel']='system_u:object_r:container_file_t:s0'"
-not_yet 'linux\.personality' "c['linux']['personality']={'domain':'LINUX32'}"
 not_yet 'linux\.intelRdt' "c['linux']['intelRdt']={'closID':'x'}"
 if [ -d /sys/fs/resctrl ]; then
     skip "intelRdt: the line says resctrl is absent" "this host has /sys/fs/resctrl"

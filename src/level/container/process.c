@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
@@ -188,6 +189,13 @@ int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
         syscall(SYS_ioprio_set, 1, 0, (p->ioprio_class << 13) | p->ioprio_level) < 0)
         return cerr_set(err, errno, "process.ioPriority: ioprio_set");
     return caps_drop_bounding(&plan->caps, err);
+}
+
+int proc_apply_personality(const struct spec_linux *l, cerr_t *err)
+{
+    if (l->has_personality && personality(l->personality) < 0)
+        return cerr_set(err, errno, "linux.personality: personality(0x%lx)", l->personality);
+    return 0;
 }
 
 int proc_apply_user(const struct proc_plan *plan, cerr_t *err)
