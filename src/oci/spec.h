@@ -65,7 +65,13 @@ struct spec_process {
     int oom_score_adj;
     bool has_ioprio;
     int ioprio_class, ioprio_level; /* IOPRIO_CLASS_RT = 1, BE = 2, IDLE = 3; 0..7 */
-    struct str_list unsupported;    /* JSON paths of fields set that cella cannot apply yet */
+    bool has_sched;                 /* process.scheduler, as sched_setattr(2) takes it */
+    unsigned sched_policy;          /* SCHED_OTHER = 0 ... SCHED_DEADLINE = 6 */
+    uint64_t sched_flags;           /* SCHED_FLAG_* bits */
+    int sched_nice;
+    unsigned sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    struct str_list unsupported; /* JSON paths of fields set that cella cannot apply yet */
 };
 
 struct spec_mount {

@@ -204,7 +204,6 @@ not_yet() { # FIELD-RE PYTHON...
     id=$(newid s)
     fails "not implemented, refused: $re" "$id" "^cella: $re: not supported by cella yet" cella create --bundle "$B" "$id"
 }
-not_yet 'process\.scheduler' "c['process']['scheduler']={'policy':'SCHED_BATCH'}"
 not_yet 'process\.execCPUAffinity' "c['process']['execCPUAffinity']={'initial':'0'}"
 not_yet 'process\.apparmorProfile' "c['process']['apparmorProfile']='docker-default'"
 not_yet 'process\.selinuxLabel' "c['process']['selinuxLabel']='system_u:system_r:container_t:s0'"
@@ -226,8 +225,8 @@ not_yet 'linux\.resources\.blockIO\.throttleReadBpsDevice' "c['linux']['resource
 reset
 id=$(newid s)
 cella run -d --bundle "$B" "$id" > /dev/null 2>&1
-printf '{"args":["true"],"cwd":"/","scheduler":{"policy":"SCHED_BATCH"}}' > "$WORK/proc.json"
-fails "exec --process: process.scheduler refused" - 'process\.scheduler: not supported by cella yet' cella exec --process "$WORK/proc.json" "$id"
+printf '{"args":["true"],"cwd":"/","execCPUAffinity":{"initial":"0"}}' > "$WORK/proc.json"
+fails "exec --process: process.execCPUAffinity refused" - 'process\.execCPUAffinity: not supported by cella yet' cella exec --process "$WORK/proc.json" "$id"
 printf '{"rdma":{"mlx5_1":{"hcaHandles":3}}}' > "$WORK/res.json"
 fails "update --resources: rdma refused" - 'rdma: not supported by cella yet' cella update --resources "$WORK/res.json" "$id"
 expect_eq "the container still runs" running "$(state_field "$id" status)"

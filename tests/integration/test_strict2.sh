@@ -40,4 +40,48 @@ cfg "$B" "c['linux']['personality']={'domain':'LINUX','flags':['ADDR_NO_RANDOMIZ
 id=$(newid p)
 fails "linux.personality: a flag refused, named" "$id" 'linux\.personality\.flags: `ADDR_NO_RANDOMIZE` is not supported' cella create --bundle "$B" "$id"
 
+# ---- process.scheduler: sched_setattr, read back from /proc/PID/stat ---------------------------
+# Fields after the command's ")": 19 nice and 41 policy of stat(5) are the 17th and 39th.
+stat_of() { sed 's/.*) //' | awk -v f="$1" '{print $(f - 2)}'; }
+sched_run() { # POLICY-JSON: starts container $id with it; got="policy nice" from the host
+    reset
+    cfg "$B" "c['process']['scheduler']=$1"
+    id=$(newid q)
+    got=
+    cella run -d --bundle "$B" "$id" > "$WORK/sched.out" 2>&1
+    pid=$(state_field "$id" pid)
+    [ -z "$pid" ] || got="$(stat_of 41 < /proc/$pid/stat) $(stat_of 19 < /proc/$pid/stat)"
+}
+sched_run "{'policy':'SCHED_BATCH','nice':7}"
+expect_eq "process.scheduler SCHED_BATCH nice 7: the init's policy is 3, its nice 7" "3 7" "$got"
+cella delete --force "$id" > /dev/null 2>&1
+sched_run "{'policy':'SCHED_IDLE'}"
+expect_eq "process.scheduler SCHED_IDLE: the init's policy is 5" "5 0" "$got"
+# exec --process: the exec'd process reads its own policy
+printf '{"args":["cat","/proc/self/stat"],"cwd":"/","scheduler":{"policy":"SCHED_BATCH","nice":3}}' > "$WORK/proc.json"
+got=$(cella exec --process "$WORK/proc.json" "$id" 2>&1)
+expect_eq "exec --process with process.scheduler SCHED_BATCH nice 3: its policy 3, nice 3" "3 3" \
+    "$(echo "$got" | stat_of 41) $(echo "$got" | stat_of 19)"
+cella delete --force "$id" > /dev/null 2>&1
+# A real-time policy: applied where the host lets the container's cgroup run
+# real-time tasks, else refused in one line naming the field and the errno.
+sched_run "{'policy':'SCHED_FIFO','priority':10}"
+if [ "$got" = "1 0" ]; then
+    ok "process.scheduler SCHED_FIFO 10: the init's policy is 1"
+else
+    expect_match "process.scheduler SCHED_FIFO refused here: one line naming the field" \
+        '^cella: process\.scheduler: sched_setattr \(policy 1\): [A-Z]' "$(cat "$WORK/sched.out")"
+    expect_eq "process.scheduler SCHED_FIFO refused here: one line" 1 "$(wc -l < "$WORK/sched.out")"
+    assert_clean "process.scheduler SCHED_FIFO refused here" "$id"
+fi
+cella delete --force "$id" > /dev/null 2>&1
+reset
+cfg "$B" "c['process']['scheduler']={'policy':'SCHED_NOPE'}"
+id=$(newid q)
+fails "process.scheduler: an unknown policy refused, named" "$id" 'process\.scheduler\.policy: unknown policy `SCHED_NOPE`' cella create --bundle "$B" "$id"
+reset
+cfg "$B" "c['process']['scheduler']={'policy':'SCHED_OTHER','flags':['SCHED_FLAG_NOPE']}"
+id=$(newid q)
+fails "process.scheduler: an unknown flag refused, named" "$id" 'process\.scheduler\.flags\[0\]: unknown flag `SCHED_FLAG_NOPE`' cella create --bundle "$B" "$id"
+
 plan_done
