@@ -735,6 +735,34 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
 
 /* ---- linux ------------------------------------------------------------------- */
 
+/* linux.timeOffsets: {"monotonic"|"boottime": {"secs": s64, "nanosecs": u32}}; the
+ * kernel offsets no other clock, so another name is refused. */
+static int parse_time_offsets(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    static const char *const clocks[] = {"monotonic", "boottime"};
+    const char *k;
+    json_t *v;
+    char kp[JPATH_MAX];
+    json_object_foreach(o, k, v)
+    {
+        size_t i = 0;
+        while (i < ARRAY_SIZE(clocks) && strcmp(k, clocks[i]) != 0)
+            i++;
+        jpath_key(kp, path, k);
+        if (i == ARRAY_SIZE(clocks))
+            return cerr_set(err, 0, "%s: unknown clock (monotonic or boottime)", kp);
+        if (!json_is_object(v))
+            return jtype_error(kp, "object", err);
+        uint64_t ns = 0;
+        if (jget_i64(v, "secs", kp, &l->time_offsets[i].secs, NULL, err) < 0 ||
+            jget_u64(v, "nanosecs", kp, 999999999, &ns, NULL, err) < 0)
+            return -1;
+        l->time_offsets[i].nanosecs = (uint32_t)ns;
+        l->time_offsets[i].set = true;
+    }
+    return 0;
+}
+
 /* linux.personality: {"domain": "LINUX|LINUX32", "flags": [...]}. The spec
  * names no flag, so any flag is refused rather than dropped. */
 static int parse_personality(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
@@ -768,8 +796,8 @@ static int parse_personality(json_t *o, const char *path, struct spec_linux *l, 
 static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
                        cerr_t *err)
 {
-    static const char *const not_yet[] = {"netDevices",  "intelRdt",   "memoryPolicy",
-                                          "timeOffsets", "mountLabel", NULL};
+    static const char *const not_yet[] = {"netDevices", "intelRdt", "memoryPolicy", "mountLabel",
+                                          NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
@@ -782,6 +810,10 @@ static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct
                     &l->n_devices, parse_device, err) < 0)
         return -1;
     if (jget_string(o, "cgroupsPath", path, &l->cgroups_path, err) < 0)
+        return -1;
+    if (jget_object(o, "timeOffsets", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_time_offsets(sub, jpath_key(sp, path, "timeOffsets"), l, err) < 0)
         return -1;
     if (jget_object(o, "personality", path, &sub, err) < 0)
         return -1;

@@ -232,6 +232,13 @@ struct spec_linux {
     struct str_list masked_paths;
     struct str_list readonly_paths;
     char *mount_label;
+    /* linux.timeOffsets: [0] monotonic, [1] boottime (the kernel's clock
+     * names in /proc/PID/timens_offsets) */
+    struct spec_time_offset {
+        bool set;
+        int64_t secs;
+        uint32_t nanosecs;
+    } time_offsets[2];
     bool has_personality;
     unsigned long personality; /* linux.personality's domain: PER_LINUX or PER_LINUX32 */
 };

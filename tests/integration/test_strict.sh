@@ -214,7 +214,6 @@ if [ -d /sys/fs/resctrl ]; then
 else
     expect_match "intelRdt: the line says resctrl is absent" 'no resctrl filesystem' "$(cat "$WORK/err")"
 fi
-not_yet 'linux\.timeOffsets' "c['linux']['timeOffsets']={'monotonic':{'secs':10}}"
 not_yet 'linux\.memoryPolicy' "c['linux']['memoryPolicy']={'mode':'MPOL_BIND','nodes':'0'}"
 not_yet 'linux\.netDevices' "c['linux']['netDevices']={'eth9':{}}"
 not_yet 'mounts\[[0-9]+\]\.uidMappings' "c['mounts'].append({'destination':'/mnt','type':'bind','source':'/tmp','options':['bind'],'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]})"

@@ -84,4 +84,50 @@ cfg "$B" "c['process']['scheduler']={'policy':'SCHED_OTHER','flags':['SCHED_FLAG
 id=$(newid q)
 fails "process.scheduler: an unknown flag refused, named" "$id" 'process\.scheduler\.flags\[0\]: unknown flag `SCHED_FLAG_NOPE`' cella create --bundle "$B" "$id"
 
+# ---- the time namespace with linux.timeOffsets: the container's clocks are shifted -------------
+if [ ! -e /proc/self/ns/time ]; then
+    skip "time namespace: boottime offset shifts /proc/uptime" "this kernel has no time namespace"
+else
+    # An offset of 10 days: inside minus outside is it, whatever ran in between
+    # (a second's slack each way for the two reads).
+    reset
+    args "$B" 'cat /proc/uptime'
+    cfg "$B" "c['linux']['namespaces'].append({'type':'time'})" \
+        "c['linux']['timeOffsets']={'boottime':{'secs':864000},'monotonic':{'secs':-5,'nanosecs':7}}"
+    id=$(newid t)
+    before=$(cut -d. -f1 /proc/uptime)
+    inside=$(cella run --bundle "$B" "$id" 2>&1 | cut -d. -f1)
+    after=$(cut -d. -f1 /proc/uptime)
+    case $inside in '' | *[!0-9]*) d1=0 d2=0 ;; *) d1=$((inside - after)) d2=$((inside - before)) ;; esac
+    check "time namespace: /proc/uptime inside is shifted by linux.timeOffsets.boottime (864000 s; got $inside, host $before..$after)" \
+        test "$d1" -ge 863999 -a "$d2" -le 864001
+    cella delete --force "$id" > /dev/null 2>&1
+    # exec joins the same namespace; the offsets are the kernel's record of it
+    args "$B" 'exec sleep 100'
+    cfg "$B" "c['hooks']={'poststart':[{'path':'/bin/sh','args':['sh','-c','readlink /proc/self/ns/time > $WORK/hook.ns']}]}"
+    id=$(newid t)
+    cella run -d --bundle "$B" "$id" > /dev/null 2>&1
+    expect_eq "time namespace: the container's offsets as the kernel holds them" \
+        "monotonic -5 7
+boottime 864000 0" "$(cella exec "$id" cat /proc/self/timens_offsets 2>&1 | tr -s ' ')"
+    pid=$(state_field "$id" pid)
+    check "time namespace: the container's init is in a time namespace of its own" \
+        test -n "$pid" -a "$(readlink /proc/$pid/ns/time)" != "$(readlink /proc/self/ns/time)"
+    expect_eq "time namespace: a hook cella runs after it stays on the host's clocks" \
+        "$(readlink /proc/self/ns/time)" "$(cat "$WORK/hook.ns" 2>&1)"
+    cella delete --force "$id" > /dev/null 2>&1
+fi
+reset
+cfg "$B" "c['linux']['timeOffsets']={'boottime':{'secs':10}}"
+id=$(newid t)
+fails "linux.timeOffsets without a new time namespace refused" "$id" '^cella: linux\.timeOffsets: needs a new time namespace' cella create --bundle "$B" "$id"
+reset
+cfg "$B" "c['linux']['namespaces'].append({'type':'time'})" "c['linux']['timeOffsets']={'realtime':{'secs':10}}"
+id=$(newid t)
+fails "linux.timeOffsets: a clock the kernel cannot offset refused, named" "$id" 'linux\.timeOffsets\.realtime: unknown clock' cella create --bundle "$B" "$id"
+
+# ---- features: the time namespace is listed ---------------------------------------------------
+expect_eq "features: linux.namespaces lists time" True \
+    "$(cella features | python3 -c 'import json,sys; print("time" in json.load(sys.stdin)["linux"]["namespaces"])' 2>&1)"
+
 plan_done

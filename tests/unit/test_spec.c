@@ -1423,13 +1423,13 @@ static void test_unsupported(void)
                  "   'execCPUAffinity': {'initial': '0'}},"
                  " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
                  "   {'destination': '/c', 'gidMappings': []}],"
-                 " 'linux': {'intelRdt': {}, 'timeOffsets': {},"
+                 " 'linux': {'intelRdt': {},"
                  "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
                  "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
     if (s == NULL)
         return;
     CHECK(LIST_IS(s->process.unsupported, "process.execCPUAffinity"));
-    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt", "linux.timeOffsets"));
+    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt"));
     CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
                   "linux.resources.cpu.burst", "linux.resources.blockIO.throttleReadBpsDevice"));
     cerr_t err = NULL;
