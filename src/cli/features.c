@@ -32,7 +32,8 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
         "nostrictatime", "nosuid",  "private", "rbind",       "relatime", "remount", "ro",
         "rprivate",      "rshared", "rslave",  "runbindable", "rw",       "shared",  "slave",
         "strictatime",   "suid",    "sync",    "unbindable"};
-    static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
+    static const char *const ns[] = {"cgroup", "ipc",  "mount", "network",
+                                     "pid",    "time", "user",  "uts"};
     static const char *const actions[] = {
         "SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS",
         "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};

@@ -281,11 +281,74 @@ static int parse_ioprio(json_t *o, const char *path, struct spec_process *p, cer
     return 0;
 }
 
+/* process.scheduler: the policy's name is its value for sched_setattr(2)
+ * (its index here), each flag name its bit. */
+static int parse_sched(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
+{
+    static const char *const policies[] = {"SCHED_OTHER",   "SCHED_FIFO", "SCHED_RR",
+                                           "SCHED_BATCH",   "SCHED_ISO",  "SCHED_IDLE",
+                                           "SCHED_DEADLINE"};
+    static const char *const flag_names[] = {
+        "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",     "SCHED_FLAG_DL_OVERRUN",
+        "SCHED_FLAG_KEEP_POLICY",   "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
+        "SCHED_FLAG_UTIL_CLAMP_MAX"};
+    char *pol = NULL;
+    char fp[JPATH_MAX];
+    struct str_list flags = {0};
+    int64_t nice = 0, prio = 0;
+    int rc = 0;
+    if (require(o, "policy", path, err) < 0 || jget_string(o, "policy", path, &pol, err) < 0 ||
+        jget_i64(o, "nice", path, &nice, NULL, err) < 0 ||
+        jget_i64(o, "priority", path, &prio, NULL, err) < 0 ||
+        jget_u64(o, "runtime", path, UINT64_MAX, &p->sched_runtime, NULL, err) < 0 ||
+        jget_u64(o, "deadline", path, UINT64_MAX, &p->sched_deadline, NULL, err) < 0 ||
+        jget_u64(o, "period", path, UINT64_MAX, &p->sched_period, NULL, err) < 0 ||
+        jget_str_list(o, "flags", path, &flags, err) < 0) {
+        rc = -1;
+        goto out;
+    }
+    p->sched_policy = ARRAY_SIZE(policies);
+    for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
+        if (strcmp(pol, policies[i]) == 0)
+            p->sched_policy = (unsigned)i;
+    if (p->sched_policy == ARRAY_SIZE(policies)) {
+        rc = cerr_set(err, 0, "%s: unknown policy `%s`", jpath_key(fp, path, "policy"), pol);
+        goto out;
+    }
+    if (nice < -20 || nice > 19) {
+        rc = cerr_set(err, 0, "%s: must be between -20 and 19", jpath_key(fp, path, "nice"));
+        goto out;
+    }
+    if (prio < 0 || prio > 99) {
+        rc = cerr_set(err, 0, "%s: must be between 0 and 99", jpath_key(fp, path, "priority"));
+        goto out;
+    }
+    for (size_t i = 0; i < flags.n; i++) {
+        size_t b = 0;
+        while (b < ARRAY_SIZE(flag_names) && strcmp(flags.v[i], flag_names[b]) != 0)
+            b++;
+        if (b == ARRAY_SIZE(flag_names)) {
+            char ip[JPATH_MAX];
+            rc = cerr_set(err, 0, "%s: unknown flag `%s`",
+                          jpath_idx(ip, jpath_key(fp, path, "flags"), i), flags.v[i]);
+            goto out;
+        }
+        p->sched_flags |= 1ULL << b;
+    }
+    p->sched_nice = (int)nice;
+    p->sched_priority = (unsigned)prio;
+    p->has_sched = true;
+out:
+    free(pol);
+    str_list_free(&flags);
+    return rc;
+}
+
 static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
 {
     /* (no LSM: the labels and the profile could only be dropped) */
-    static const char *const not_yet[] = {"scheduler", "execCPUAffinity", "apparmorProfile",
-                                          "selinuxLabel", NULL};
+    static const char *const not_yet[] = {"execCPUAffinity", "apparmorProfile", "selinuxLabel",
+                                          NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     int64_t i64;
@@ -318,6 +381,10 @@ static int parse_process_obj(json_t *o, const char *path, struct spec_process *p
     if (jget_object(o, "ioPriority", path, &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_ioprio(sub, jpath_key(sp, path, "ioPriority"), p, err) < 0)
+        return -1;
+    if (jget_object(o, "scheduler", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_sched(sub, jpath_key(sp, path, "scheduler"), p, err) < 0)
         return -1;
     if (jget_object(o, "capabilities", path, &sub, err) < 0)
         return -1;
@@ -668,11 +735,69 @@ static int parse_seccomp(json_t *o, const char *path, struct spec_seccomp *s, ce
 
 /* ---- linux ------------------------------------------------------------------- */
 
+/* linux.timeOffsets: {"monotonic"|"boottime": {"secs": s64, "nanosecs": u32}}; the
+ * kernel offsets no other clock, so another name is refused. */
+static int parse_time_offsets(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    static const char *const clocks[] = {"monotonic", "boottime"};
+    const char *k;
+    json_t *v;
+    char kp[JPATH_MAX];
+    json_object_foreach(o, k, v)
+    {
+        size_t i = 0;
+        while (i < ARRAY_SIZE(clocks) && strcmp(k, clocks[i]) != 0)
+            i++;
+        jpath_key(kp, path, k);
+        if (i == ARRAY_SIZE(clocks))
+            return cerr_set(err, 0, "%s: unknown clock (monotonic or boottime)", kp);
+        if (!json_is_object(v))
+            return jtype_error(kp, "object", err);
+        uint64_t ns = 0;
+        if (jget_i64(v, "secs", kp, &l->time_offsets[i].secs, NULL, err) < 0 ||
+            jget_u64(v, "nanosecs", kp, 999999999, &ns, NULL, err) < 0)
+            return -1;
+        l->time_offsets[i].nanosecs = (uint32_t)ns;
+        l->time_offsets[i].set = true;
+    }
+    return 0;
+}
+
+/* linux.personality: {"domain": "LINUX|LINUX32", "flags": [...]}. The spec
+ * names no flag, so any flag is refused rather than dropped. */
+static int parse_personality(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    char *dom = NULL;
+    char fp[JPATH_MAX];
+    struct str_list flags = {0};
+    if (require(o, "domain", path, err) < 0 || jget_string(o, "domain", path, &dom, err) < 0 ||
+        jget_str_list(o, "flags", path, &flags, err) < 0) {
+        free(dom);
+        str_list_free(&flags);
+        return -1;
+    }
+    int rc = 0;
+    if (strcmp(dom, "LINUX") == 0)
+        l->personality = 0x0000; /* PER_LINUX */
+    else if (strcmp(dom, "LINUX32") == 0)
+        l->personality = 0x0008; /* PER_LINUX32 */
+    else
+        rc = cerr_set(err, 0, "%s: unknown domain `%s` (LINUX or LINUX32)",
+                      jpath_key(fp, path, "domain"), dom);
+    if (rc == 0 && flags.n > 0)
+        rc = cerr_set(err, 0, "%s: `%s` is not supported (no flag is)",
+                      jpath_key(fp, path, "flags"), flags.v[0]);
+    free(dom);
+    str_list_free(&flags);
+    l->has_personality = rc == 0;
+    return rc;
+}
+
 static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
                        cerr_t *err)
 {
-    static const char *const not_yet[] = {
-        "netDevices", "intelRdt", "memoryPolicy", "personality", "timeOffsets", "mountLabel", NULL};
+    static const char *const not_yet[] = {"netDevices", "intelRdt", "memoryPolicy", "mountLabel",
+                                          NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
@@ -685,6 +810,14 @@ static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct
                     &l->n_devices, parse_device, err) < 0)
         return -1;
     if (jget_string(o, "cgroupsPath", path, &l->cgroups_path, err) < 0)
+        return -1;
+    if (jget_object(o, "timeOffsets", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_time_offsets(sub, jpath_key(sp, path, "timeOffsets"), l, err) < 0)
+        return -1;
+    if (jget_object(o, "personality", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_personality(sub, jpath_key(sp, path, "personality"), l, err) < 0)
         return -1;
     if (jget_object(o, "resources", path, &sub, err) < 0)
         return -1;

@@ -65,7 +65,13 @@ struct spec_process {
     int oom_score_adj;
     bool has_ioprio;
     int ioprio_class, ioprio_level; /* IOPRIO_CLASS_RT = 1, BE = 2, IDLE = 3; 0..7 */
-    struct str_list unsupported;    /* JSON paths of fields set that cella cannot apply yet */
+    bool has_sched;                 /* process.scheduler, as sched_setattr(2) takes it */
+    unsigned sched_policy;          /* SCHED_OTHER = 0 ... SCHED_DEADLINE = 6 */
+    uint64_t sched_flags;           /* SCHED_FLAG_* bits */
+    int sched_nice;
+    unsigned sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+    struct str_list unsupported; /* JSON paths of fields set that cella cannot apply yet */
 };
 
 struct spec_mount {
@@ -226,7 +232,15 @@ struct spec_linux {
     struct str_list masked_paths;
     struct str_list readonly_paths;
     char *mount_label;
-    struct kv_list personality; /* unused, kept for completeness */
+    /* linux.timeOffsets: [0] monotonic, [1] boottime (the kernel's clock
+     * names in /proc/PID/timens_offsets) */
+    struct spec_time_offset {
+        bool set;
+        int64_t secs;
+        uint32_t nanosecs;
+    } time_offsets[2];
+    bool has_personality;
+    unsigned long personality; /* linux.personality's domain: PER_LINUX or PER_LINUX32 */
 };
 
 struct spec {

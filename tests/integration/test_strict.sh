@@ -204,19 +204,16 @@ not_yet() { # FIELD-RE PYTHON...
     id=$(newid s)
     fails "not implemented, refused: $re" "$id" "^cella: $re: not supported by cella yet" cella create --bundle "$B" "$id"
 }
-not_yet 'process\.scheduler' "c['process']['scheduler']={'policy':'SCHED_BATCH'}"
 not_yet 'process\.execCPUAffinity' "c['process']['execCPUAffinity']={'initial':'0'}"
 not_yet 'process\.apparmorProfile' "c['process']['apparmorProfile']='docker-default'"
 not_yet 'process\.selinuxLabel' "c['process']['selinuxLabel']='system_u:system_r:container_t:s0'"
 not_yet 'linux\.mountLabel' "c['linux']['mountLabel']='system_u:object_r:container_file_t:s0'"
-not_yet 'linux\.personality' "c['linux']['personality']={'domain':'LINUX32'}"
 not_yet 'linux\.intelRdt' "c['linux']['intelRdt']={'closID':'x'}"
 if [ -d /sys/fs/resctrl ]; then
     skip "intelRdt: the line says resctrl is absent" "this host has /sys/fs/resctrl"
 else
     expect_match "intelRdt: the line says resctrl is absent" 'no resctrl filesystem' "$(cat "$WORK/err")"
 fi
-not_yet 'linux\.timeOffsets' "c['linux']['timeOffsets']={'monotonic':{'secs':10}}"
 not_yet 'linux\.memoryPolicy' "c['linux']['memoryPolicy']={'mode':'MPOL_BIND','nodes':'0'}"
 not_yet 'linux\.netDevices' "c['linux']['netDevices']={'eth9':{}}"
 not_yet 'mounts\[[0-9]+\]\.uidMappings' "c['mounts'].append({'destination':'/mnt','type':'bind','source':'/tmp','options':['bind'],'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]})"
@@ -227,8 +224,8 @@ not_yet 'linux\.resources\.blockIO\.throttleReadBpsDevice' "c['linux']['resource
 reset
 id=$(newid s)
 cella run -d --bundle "$B" "$id" > /dev/null 2>&1
-printf '{"args":["true"],"cwd":"/","scheduler":{"policy":"SCHED_BATCH"}}' > "$WORK/proc.json"
-fails "exec --process: process.scheduler refused" - 'process\.scheduler: not supported by cella yet' cella exec --process "$WORK/proc.json" "$id"
+printf '{"args":["true"],"cwd":"/","execCPUAffinity":{"initial":"0"}}' > "$WORK/proc.json"
+fails "exec --process: process.execCPUAffinity refused" - 'process\.execCPUAffinity: not supported by cella yet' cella exec --process "$WORK/proc.json" "$id"
 printf '{"rdma":{"mlx5_1":{"hcaHandles":3}}}' > "$WORK/res.json"
 fails "update --resources: rdma refused" - 'rdma: not supported by cella yet' cella update --resources "$WORK/res.json" "$id"
 expect_eq "the container still runs" running "$(state_field "$id" status)"

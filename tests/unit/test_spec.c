@@ -422,7 +422,7 @@ static void check_full_linux(const struct spec_linux *l)
     CHECK(LIST_IS(l->masked_paths, "/proc/acpi", "/proc/kcore", "/sys/firmware"));
     CHECK(LIST_IS(l->readonly_paths, "/proc/bus", "/proc/sys"));
     CHECK_STR(l->mount_label, "system_u:object_r:container_file_t:s0:c1,c2");
-    CHECK(l->personality.n == 0);
+    CHECK(l->has_personality && l->personality == 0x0000 /* PER_LINUX */);
 }
 
 static void test_full_config(void)
@@ -1009,28 +1009,30 @@ static void test_hook_timeout_range(void)
 
 static void test_unknown_fields(void)
 {
-    struct spec *s =
-        PARSE_OK("{" OV "'future': {'a': [1, 2, {'b': null}]}, 'windows': {}, 'solaris': 1,"
-                 " 'root': {'path': 'r', 'extra': 1},"
-                 " 'process': {'args': ['x'], 'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'x': 1}, "
-                 "'scheduler': {'policy': 'x'},"
-                 "   'execCPUAffinity': {'initial': '0'}, 'user': {'uid': 1, 'x': 'y'},"
-                 "   'capabilities': {'bounding': [], 'future': 5},"
-                 "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
-                 " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
-                 " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
-                 " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
-                 "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
-                 "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
-                 "     'memory': {'limit': 1, 'new': 'x'}},"
-                 "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
-                 "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
-                 "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
+    struct spec *s = PARSE_OK(
+        "{" OV "'future': {'a': [1, 2, {'b': null}]}, 'windows': {}, 'solaris': 1,"
+        " 'root': {'path': 'r', 'extra': 1},"
+        " 'process': {'args': ['x'], 'ioPriority': {'class': 'IOPRIO_CLASS_BE', 'x': 1}, "
+        "'scheduler': {'policy': 'SCHED_BATCH', 'flags': ['SCHED_FLAG_RESET_ON_FORK'], 'x': 1},"
+        "   'execCPUAffinity': {'initial': '0'}, 'user': {'uid': 1, 'x': 'y'},"
+        "   'capabilities': {'bounding': [], 'future': 5},"
+        "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
+        " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
+        " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
+        " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
+        "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
+        "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
+        "     'memory': {'limit': 1, 'new': 'x'}},"
+        "   'seccomp': {'defaultAction': 'A', 'futureSeccompField': 1,"
+        "     'syscalls': [{'names': ['x'], 'action': 'B', 'comment': 'c',"
+        "       'args': [{'index': 0, 'value': 1, 'op': 'EQ', 'x': 'y'}]}]}}}");
     if (s == NULL)
         return;
     CHECK_STR(s->root.path, "r");
     CHECK(LIST_IS(s->process.args, "x"));
     CHECK(s->process.user.uid == 1);
+    CHECK(s->process.has_sched && s->process.sched_policy == 3 /* SCHED_BATCH */ &&
+          s->process.sched_flags == 1 /* SCHED_FLAG_RESET_ON_FORK */);
     CHECK(s->process.caps.present && s->process.caps.bounding.n == 0);
     CHECK(s->process.n_rlimits == 1 && s->process.rlimits[0].hard == 2);
     CHECK(s->n_mounts == 1);
@@ -1416,25 +1418,24 @@ static void test_oci_version(void)
  * their JSON path for the level to refuse (never silently dropped). */
 static void test_unsupported(void)
 {
-    struct spec *s = PARSE_OK(
-        "{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
-        "   'execCPUAffinity': {'initial': '0'}},"
-        " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
-        "   {'destination': '/c', 'gidMappings': []}],"
-        " 'linux': {'personality': {'domain': 'LINUX32'}, 'intelRdt': {}, 'timeOffsets': {},"
-        "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
-        "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
+    struct spec *s =
+        PARSE_OK("{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
+                 "   'execCPUAffinity': {'initial': '0'}},"
+                 " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
+                 "   {'destination': '/c', 'gidMappings': []}],"
+                 " 'linux': {'intelRdt': {},"
+                 "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
+                 "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
     if (s == NULL)
         return;
-    CHECK(LIST_IS(s->process.unsupported, "process.scheduler", "process.execCPUAffinity"));
-    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt", "linux.personality",
-                  "linux.timeOffsets"));
+    CHECK(LIST_IS(s->process.unsupported, "process.execCPUAffinity"));
+    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt"));
     CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
                   "linux.resources.cpu.burst", "linux.resources.blockIO.throttleReadBpsDevice"));
     cerr_t err = NULL;
     CHECK(spec_refuse_unsupported(&s->process.unsupported, &err) == -1);
     CHECK_STR(cerr_msg(err),
-              "process.scheduler: not supported by cella yet: refused rather than ignored");
+              "process.execCPUAffinity: not supported by cella yet: refused rather than ignored");
     cerr_free(&err);
     spec_free(s);
     s = PARSE_OK("{" OV "'process': {'args': ['x']}}");

@@ -145,8 +145,12 @@ static int clone_flags(const struct spec *s, cerr_t *err)
     for (int t = 0; t < NS_COUNT; t++) {
         if (!s->linux_.ns[t].present || s->linux_.ns[t].path != NULL)
             continue;
-        if (t == NS_TIME)
-            return cerr_set(err, 0, "linux.namespaces: creating a time namespace is not supported");
+        /* The time namespace is made before clone (see time_ns_make). */
+        if (t == NS_TIME) {
+            if (access("/proc/self/ns/time", F_OK) < 0)
+                return cerr_set(err, 0, "linux.namespaces: this kernel has no time namespace");
+            continue;
+        }
         /* The cgroup namespace is made by the child once it is in its cgroup:
          * a namespace's root is the cgroup of the process that makes it. */
         if (t != NS_CGROUP)
@@ -154,6 +158,12 @@ static int clone_flags(const struct spec *s, cerr_t *err)
     }
     if ((s->hostname || s->domainname) && !s->linux_.ns[NS_UTS].present)
         return cerr_set(err, 0, "hostname: setting it requires a uts namespace");
+    const struct spec_namespace *tns = &s->linux_.ns[NS_TIME];
+    if ((s->linux_.time_offsets[0].set || s->linux_.time_offsets[1].set) &&
+        (!tns->present || tns->path != NULL))
+        return cerr_set(err, 0,
+                        "linux.timeOffsets: needs a new time namespace (linux.namespaces "
+                        "type time without a path)");
     return flags;
 }
 
@@ -336,6 +346,38 @@ static int make_cgroup(struct container *c, cerr_t *err)
     return state_save(c->dirfd, c->st, err);
 }
 
+/* A time namespace holds its clock offsets from before its first process:
+ * the kernel takes /proc/PID/timens_offsets only until a process is in it,
+ * and unshare(CLONE_NEWTIME) puts only the caller's future children there.
+ * So cella makes it here, writes the offsets, and clones the init into it;
+ * the caller's own time_for_children is restored right after clone
+ * (time_ns_leave) so that hooks cella runs stay on the host's clocks.
+ * Returns the caller's time namespace to restore, or -2 when none is made. */
+static int time_ns_make(const struct spec_linux *l, cerr_t *err)
+{
+    static const char *const clocks[] = {"monotonic", "boottime"};
+    if (!l->ns[NS_TIME].present || l->ns[NS_TIME].path != NULL)
+        return -2;
+    int own = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+    if (own < 0)
+        return cerr_set(err, errno, "linux.namespaces: open /proc/self/ns/time_for_children");
+    if (unshare(ns_clone_flag(NS_TIME)) < 0) {
+        close(own);
+        return cerr_set(err, errno, "linux.namespaces: unshare the time namespace");
+    }
+    char buf[128];
+    int n = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(clocks); i++)
+        if (l->time_offsets[i].set)
+            n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s %lld %u\n", clocks[i],
+                          (long long)l->time_offsets[i].secs, l->time_offsets[i].nanosecs);
+    if (n > 0 && write_knob("/proc/self/timens_offsets", buf, err) < 0) {
+        ns_restore(own, ns_clone_flag(NS_TIME));
+        return cerr_wrap(err, "linux.timeOffsets");
+    }
+    return own;
+}
+
 static pid_t clone_child(struct container *c, const struct create_opts *o, struct create_fds *f,
                          int flags, const struct level_hooks *hooks, cerr_t *err)
 {
@@ -363,10 +405,19 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
                              s->linux_.ns[t].path);
         }
     }
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
-    if (pid != 0)
+    int own_time = time_ns_make(&s->linux_, err);
+    if (own_time == -1) {
         for (size_t i = 0; i < ARRAY_SIZE(here); i++)
             ns_restore(own[here[i]], ns_clone_flag(here[i]));
+        return -1;
+    }
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid != 0) {
+        for (size_t i = 0; i < ARRAY_SIZE(here); i++)
+            ns_restore(own[here[i]], ns_clone_flag(here[i]));
+        if (own_time >= 0)
+            ns_restore(own_time, ns_clone_flag(NS_TIME));
+    }
     if (pid < 0)
         return cerr_set(err, errno, "clone the container process");
     if (pid == 0) {

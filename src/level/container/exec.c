@@ -97,6 +97,7 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
     if (o->process->terminal && proc_setup_terminal(o->process, f->console, &err) < 0)
         goto fail;
     if (proc_plan_make(o->process, &c->spec->linux_.seccomp, NULL, &plan, &err) < 0 ||
+        proc_apply_personality(&c->spec->linux_, &err) < 0 ||
         proc_apply_privileged(&plan, &err) < 0 || proc_apply_user(&plan, &err) < 0)
         goto fail;
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);

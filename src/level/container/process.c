@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
@@ -169,6 +170,35 @@ void proc_plan_setenv(struct proc_plan *plan, const char *kv)
     nv[n + 1] = NULL;
 }
 
+/* sched_setattr(2)'s argument, the first version (SCHED_ATTR_SIZE_VER0):
+ * glibc has no wrapper and the uapi header clashes with <sched.h>. */
+struct sched_attr_v0 {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+};
+
+/* Before the user switch: a real-time policy needs CAP_SYS_NICE (or
+ * RLIMIT_RTPRIO), which the process may not keep. */
+static int apply_sched(const struct spec_process *p, cerr_t *err)
+{
+    if (!p->has_sched)
+        return 0;
+    struct sched_attr_v0 a = {.size = sizeof(a),
+                              .policy = p->sched_policy,
+                              .flags = p->sched_flags,
+                              .nice = p->sched_nice,
+                              .priority = p->sched_priority,
+                              .runtime = p->sched_runtime,
+                              .deadline = p->sched_deadline,
+                              .period = p->sched_period};
+    if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+        return cerr_set(err, errno, "process.scheduler: sched_setattr (policy %u)", a.policy);
+    return 0;
+}
+
 int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_process *p = plan->p;
@@ -188,7 +218,16 @@ int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err)
     if (p->has_ioprio &&
         syscall(SYS_ioprio_set, 1, 0, (p->ioprio_class << 13) | p->ioprio_level) < 0)
         return cerr_set(err, errno, "process.ioPriority: ioprio_set");
+    if (apply_sched(p, err) < 0)
+        return -1;
     return caps_drop_bounding(&plan->caps, err);
+}
+
+int proc_apply_personality(const struct spec_linux *l, cerr_t *err)
+{
+    if (l->has_personality && personality(l->personality) < 0)
+        return cerr_set(err, errno, "linux.personality: personality(0x%lx)", l->personality);
+    return 0;
 }
 
 int proc_apply_user(const struct proc_plan *plan, cerr_t *err)

@@ -64,6 +64,9 @@ void proc_plan_setenv(struct proc_plan *plan, const char *kv);
 
 /* Before the user switch: rlimits, oom score, bounding set, cwd creation. */
 int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err);
+/* linux.personality (the execution domain), inherited by what the process
+ * execs and by its children. */
+int proc_apply_personality(const struct spec_linux *l, cerr_t *err);
 /* Groups, gid, uid (keeping capabilities), then capability sets and umask. */
 int proc_apply_user(const struct proc_plan *plan, cerr_t *err);
 /* no_new_privs and seccomp, chdir, then execve (or plan->run). Returns only
