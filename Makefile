@@ -36,7 +36,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit format format-check clean install fuzz-wasm fuzz-wasm-instantiate
+.PHONY: all check unit format format-check clean install fuzz fuzz-wasm fuzz-wasm-instantiate
 all: $(BUILD)/cella $(BUILD)/cella-bench $(BUILD)/cella-bench-httpd
 
 $(BUILD)/cella-bench: $(BENCH_OBJS)
@@ -83,6 +83,31 @@ fuzz-wasm-instantiate: tests/conformance/fuzz_instantiate.c $(FUZZ_INST_SRCS) sr
 	clang -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -Isrc -o build/fuzz_instantiate $^ -lm
 
+# make fuzz: the parsers of untrusted input (config.json, state.json, the
+# agent's frames and RUN fields), each fuzzed FUZZ_SECONDS from its seeds
+# (tests/fuzz/seeds/NAME/) and the corpus it grew before (build/fuzz/NAME/);
+# a crash stops it, the input in build/fuzz/crash-NAME-* (docs/reliability.md).
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := spec state proto
+FUZZ_CC := clang -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Isrc -I.
+FUZZ_LIBS := $(shell pkg-config --libs jansson)
+build/fuzz/fuzz_spec: tests/fuzz/fuzz_spec.c src/oci/spec.c src/oci/spec_json.c src/core/error.c src/core/util.c
+build/fuzz/fuzz_state: tests/fuzz/fuzz_state.c src/core/state.c src/core/error.c src/core/util.c
+build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/proto/protocol.c guest/agent/spawn.c
+build/fuzz/fuzz_%:
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -o $@ $(filter-out guest/%,$(filter %.c,$^)) $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/$$t; echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/crash-$$t- build/fuzz/$$t tests/fuzz/seeds/$$t \
+			2>build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+		grep -E '^(stat::number_of_executed_units|Done)' build/fuzz/$$t.log; \
+	done
+
 unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 
 # The README's test command: installs what is missing, builds with gcc,
@@ -90,7 +115,7 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
-FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h src/level/*/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/wasm/*.c tests/sandbox/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h src/level/*/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/fuzz/*.c tests/wasm/*.c tests/sandbox/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

@@ -206,9 +206,15 @@ struct cstate *state_load(int dirfd, const char *id, cerr_t *err)
     char *text = read_file_at(dirfd, "state.json", &len, err);
     if (text == NULL)
         return NULL;
+    struct cstate *st = state_parse(text, len, id, err);
+    free(text);
+    return st;
+}
+
+struct cstate *state_parse(const char *text, size_t len, const char *id, cerr_t *err)
+{
     json_error_t je;
     json_t *o = json_loadb(text, len, 0, &je);
-    free(text);
     if (!json_is_object(o)) {
         json_decref(o);
         cerr_set(err, 0, "state of container `%s` is corrupt", id);

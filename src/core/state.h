@@ -48,6 +48,8 @@ int state_dir_remove(const char *root, const char *id, int dirfd);
 
 int state_save(int dirfd, const struct cstate *st, cerr_t *err);
 struct cstate *state_load(int dirfd, const char *id, cerr_t *err);
+/* state_load's parser of a state.json text (untrusted: the file is on disk). */
+struct cstate *state_parse(const char *text, size_t len, const char *id, cerr_t *err);
 void state_free(struct cstate *st);
 /* Status derived from the live process: stopped when it is gone. The level
  * may refine it (paused). */
