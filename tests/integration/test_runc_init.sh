@@ -244,4 +244,21 @@ set -- $out
 expect_eq "an exec'd process leads its own session (as runc's)" "${2:-none}" "${1:-}"
 cella delete --force "$id" > /dev/null 2>&1
 
+# ---- 8. /dev bound from elsewhere: its nodes are the source's --------------------------
+# crun's test_devices binds the host's /dev: cella made its default nodes in
+# it, unlinking and re-creating the host's /dev/null and the rest. Here the
+# source is a directory of the test's: its `null` must stay the file it is.
+reset
+FAKEDEV=$WORK/fakedev
+mkdir -p "$FAKEDEV"
+echo "not a device" > "$FAKEDEV/null"
+cfg "$B" "c['mounts']=[m for m in c['mounts'] if not m['destination'].startswith('/dev')]" \
+    "c['mounts'].append({'destination':'/dev','type':'bind','source':'$FAKEDEV','options':['rbind','rw']})" \
+    "c['process']['args']=['cat','/dev/null']"
+id=$(newid devbind)
+expect_eq "a bound /dev is the source's: the container reads its null" "not a device" \
+    "$(cella run --bundle "$B" "$id" 2>&1)"
+check "... and cella made no node in the source (as runc: needsSetupDev)" \
+    sh -c "[ -f '$FAKEDEV/null' ] && [ ! -e '$FAKEDEV/zero' ] && [ ! -e '$FAKEDEV/ptmx' ]"
+
 plan_done

@@ -594,9 +594,28 @@ static bool spec_mounts(const struct spec *s, const char *dest)
     return false;
 }
 
+/* /dev is a bind mount (the host's /dev, as crun's test_devices does, or a
+ * directory of the user's): what is there is the source's, and making the
+ * default nodes would unlink and re-create the source's own — the host's
+ * /dev/null. runc makes no device, link or ptmx then (needsSetupDev). */
+static bool dev_is_bound(const struct spec *s)
+{
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const char *d = s->mounts[i].destination;
+        size_t n = d ? strlen(d) : 0;
+        while (n > 1 && d[n - 1] == '/')
+            n--;
+        if (n == 4 && strncmp(d, "/dev", 4) == 0 && is_bind(&s->mounts[i]))
+            return true;
+    }
+    return false;
+}
+
 static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
 {
     const struct spec *s = m->spec;
+    if (dev_is_bound(s))
+        return 0;
     if (spec_mounts(s, "/dev")) {
         for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
             if (make_device(rootfd, &default_devices[i], m->userns, err) < 0)
