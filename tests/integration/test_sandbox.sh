@@ -6,34 +6,15 @@
 # are ENOSYS (and listed with --debug), `..` stops at the root, and nothing is
 # left behind.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/sandbox_lib.sh"
 
-if ! command -v musl-gcc > /dev/null; then
-    skip "sandbox level" "no musl-gcc to build the static probe (apt-get install musl-tools)"
-    plan_done
-    exit 0
-fi
-if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
-    skip "sandbox level" "$BUSYBOX is not static (apt-get install busybox-static)"
-    plan_done
-    exit 0
-fi
-
-B=$WORK/b
-make_bundle "$B"
-musl-gcc -static -O2 -o "$B/rootfs/bin/probe" "$REPO_ROOT/tests/sandbox/probe.c" || { echo "Bail out! probe"; exit 1; }
+sandbox_bundle "sandbox level" busybox
 echo "a file in the rootfs" > "$B/rootfs/etc/msg"
 echo "the host's secret" > "$B/secret" # beside the rootfs, outside the sandbox
 cfg "$B" "c['hostname']='sandboxed'"
 
 # srun NAME ARGS...: `cella --isolation sandbox run` of ARGS in a new container;
 # stdout in $out, exit code in $rc, stderr in $WORK/serr.
-srun() {
-    local id=$1
-    shift
-    cfg "$B" "c['process']['args']=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")"
-    out=$(cella --isolation sandbox run --bundle "$B" "$id" 2> "$WORK/serr")
-    rc=$?
-}
 
 id=$(newid hello)
 srun "$id" /bin/probe hello

@@ -5,21 +5,13 @@
 # with one line and leaves nothing; `run` then exits as a shell would: 127
 # for a program that is not there, 126 for one the kernel cannot run.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/sandbox_lib.sh"
 
-if ! command -v musl-gcc > /dev/null; then
-    skip "sandbox check" "no musl-gcc to build the static probe (apt-get install musl-tools)"
-    plan_done
-    exit 0
-fi
-
-B=$WORK/b
-make_bundle "$B"
-musl-gcc -static -O2 -o "$B/rootfs/bin/probe" "$REPO_ROOT/tests/sandbox/probe.c" || { echo "Bail out! probe"; exit 1; }
+sandbox_bundle "sandbox check"
 printf '#!/bin/sh\necho a script\n' > "$B/rootfs/bin/script"
 chmod +x "$B/rootfs/bin/script"
 cp /bin/ls "$B/rootfs/bin/dynamic"
 ln -s /bin/probe "$B/rootfs/bin/plink"
-setargs() { cfg "$B" "c['process']['args']=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")"; }
 
 # refused NAME RE RC ARGS...: create fails with one line matching RE, run exits RC.
 refused() {

@@ -8,34 +8,21 @@
 # the kernel); Unix and netlink sockets are refused. A blocking read of
 # stdin from outside parks as a socket's does.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/sandbox_lib.sh"
 
 HTTPD=${HTTPD:-$(dirname "$CELLA")/cella-bench-httpd}
-if ! command -v musl-gcc > /dev/null; then
-    skip "sandbox sockets" "no musl-gcc to build the static probe (apt-get install musl-tools)"
-    plan_done
-    exit 0
-fi
-if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
-    skip "sandbox sockets" "$BUSYBOX is not static (apt-get install busybox-static)"
-    plan_done
-    exit 0
-fi
 if ! file -L "$HTTPD" 2>/dev/null | grep -q 'statically linked'; then
     skip "sandbox sockets" "no static $HTTPD (make)"
     plan_done
     exit 0
 fi
-
-B=$WORK/b
-make_bundle "$B"
-musl-gcc -static -O2 -o "$B/rootfs/bin/probe" "$REPO_ROOT/tests/sandbox/probe.c" || { echo "Bail out! probe"; exit 1; }
+sandbox_bundle "sandbox sockets" busybox
 cp "$HTTPD" "$B/rootfs/httpd" # not bin/httpd: busybox's applet link
 # Host network: no network namespace of its own.
 cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
     "c['process']['env'].append('RUNTIME_NAME=the sandbox')"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-setargs() { cfg "$B" "c['process']['args']=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")"; }
 # listening PORT: a socket listens on 127.0.0.1/0.0.0.0:PORT (bounded wait).
 listening() {
     local i

@@ -6,29 +6,10 @@
 # prints the same lines in the sandbox as on the host's Linux; busybox sh's
 # trap and `wait` for a background job work.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/sandbox_lib.sh"
 
-if ! command -v musl-gcc > /dev/null; then
-    skip "sandbox signals" "no musl-gcc to build the static probe (apt-get install musl-tools)"
-    plan_done
-    exit 0
-fi
-if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
-    skip "sandbox signals" "$BUSYBOX is not static (apt-get install busybox-static)"
-    plan_done
-    exit 0
-fi
+sandbox_bundle "sandbox signals" busybox
 
-B=$WORK/b
-make_bundle "$B"
-musl-gcc -static -O2 -o "$B/rootfs/bin/probe" "$REPO_ROOT/tests/sandbox/probe.c" || { echo "Bail out! probe"; exit 1; }
-
-srun() {
-    local id=$1
-    shift
-    cfg "$B" "c['process']['args']=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@")"
-    out=$(cella --isolation sandbox run --bundle "$B" "$id" 2> "$WORK/serr")
-    rc=$?
-}
 
 native=$("$B/rootfs/bin/probe" signals)
 id=$(newid sig)
