@@ -449,7 +449,12 @@ static int run(struct options o, cerr_t *err)
                                .warmup_s = warmup,
                                .quick = o.quick};
     int rc = 1;
-    char tmpl[] = "/tmp/cella-bench.XXXXXX";
+    /* Under $TMPDIR as mkdtemp(1): two benches, or a test beside a user's bench, each find
+     * only their own directory. */
+    const char *tmpdir = getenv("TMPDIR");
+    char tmpl[PATH_MAX];
+    snprintf(tmpl, sizeof(tmpl), "%s/cella-bench.XXXXXX",
+             tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
     char *dir = NULL, *config = NULL, *wasm_config = NULL;
     if (httpd == NULL) {
         cerr_set(err, 0,

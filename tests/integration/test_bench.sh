@@ -22,9 +22,21 @@ command -v qemu-system-x86_64 >/dev/null && [ -r "$CELLA_KERNEL" ] && [ -r "$CEL
 for r in runc crun runsc; do
     command -v "$r" >/dev/null 2>&1 || [ -x "/usr/sbin/$r" ] && list="$list,$r"
 done
-out=$(timeout 600 "$CELLA" bench --quick --runs 3 --duration 0.5 --port 18731 --runtimes "$list" \
-    --json "$WORK/b.json" --markdown "$WORK/b.md" --html "$WORK/b.html" 2> "$WORK/err")
+# The bench's own temp dir and cgroups only (its pid names them): another bench may run
+# on this machine at the same time.
+mkdir -p "$WORK/tmp"
+export TMPDIR=$WORK/tmp
+timeout 600 "$CELLA" bench --quick --runs 3 --duration 0.5 --port 18731 \
+    --runtimes "$list" --json "$WORK/b.json" --markdown "$WORK/b.md" --html "$WORK/b.html" \
+    > "$WORK/out" 2> "$WORK/err" &
+bp=$!
+wait $bp
 rc=$?
+out=$(cat "$WORK/out")
+left() { # PID: the bench's temp dir and cgroups still there
+    ls -d "$WORK"/tmp/cella-bench.* 2>/dev/null
+    for d in /sys/fs/cgroup/*/cella-bench-"$1"-*; do [ -d "$d" ] && echo "$d"; done
+}
 expect_eq "cella bench --quick exits 0" 0 "$rc"
 for r in bare ${list//,/ }; do
     expect_match "the table has a row for $r" "^$r " "$out"
@@ -89,20 +101,20 @@ check_json "JSON: a recommendation for each of the 5 workload classes" "len(d['g
 check_json "JSON: failures carry their error" "all(r['ok'] or r['error'] for r in d['runtimes'])"
 check "the Markdown report is written" grep -q '| cella-container' "$WORK/b.md"
 check "the HTML report is one page with SVG charts" grep -q '<svg' "$WORK/b.html"
-expect_eq "nothing is left in the bench's state" "" \
-    "$(ls /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
+expect_eq "nothing is left in the bench's state" "" "$(left $bp)"
 
 # Ctrl-C: the container in flight is removed, exit status 130.
 "$CELLA" bench --runtimes cella-container --runs 200 --port 18732 > "$WORK/int.out" 2>&1 &
 bp=$!
 check "Ctrl-C: a container is in flight, at /ID in the cgroup tree as crun's and runc's" \
     wait_for 200 sh -c "ls -d /sys/fs/cgroup/*/cella-bench-$bp-*"
+check "Ctrl-C: its bundles and state are under \$TMPDIR, as mkdtemp(1)'s" \
+    sh -c "ls -d '$WORK'/tmp/cella-bench.* >/dev/null 2>&1"
 kill -INT $bp
 wait $bp
 rc=$?
 expect_eq "Ctrl-C: exit status 130" 130 "$rc"
-expect_eq "Ctrl-C: no container, cgroup or state left" "" \
-    "$(ls -d /tmp/cella-bench.* 2>/dev/null; for d in /sys/fs/cgroup/*/cella-bench-*; do [ -d "$d" ] && echo "$d"; done)"
+expect_eq "Ctrl-C: no container, cgroup or state left" "" "$(left $bp)"
 check "Ctrl-C: nothing answers on the bench's port any more" sh -c '! (exec 3<>/dev/tcp/127.0.0.1/18732) 2>/dev/null'
 
 plan_done
