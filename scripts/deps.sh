@@ -17,6 +17,8 @@ PKGS="$PKGS qemu-system-x86"
 # The vm level's test (tests/integration/test_vm.sh): a TCG guest running
 # Debian's kernel with kvm-amd (nested SVM) gives cella's VMM a real /dev/kvm.
 PKGS="$PKGS linux-image-amd64 kmod cpio"
+# The sandbox level's Go workload (test_sandbox_threads.sh): a static Go program.
+PKGS="$PKGS golang-go"
 # The engines that drive cella in the tests (test_docker.sh, test_containerd.sh).
 PKGS="$PKGS docker.io containerd"
 [ "${1:-}" = "--with-bench-extras" ] && PKGS="$PKGS debootstrap"

@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -327,6 +328,15 @@ static void test_stub_filter(void)
     expect_stub_killed(SYS_futex, SB_STUB_BASE + SB_SLOT_SIZE, 6 /* FUTEX_LOCK_PI */, 0, 0, 0);
     expect_stub_killed(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, 0, 0, 0, 0);
     expect_stub_killed(SYS_mprotect, 0x10000000, 4096, PROT_READ | PROT_GROWSDOWN, 0, 0);
+    /* clone: only a thread with the stub's flags, its stack and its cleared
+     * word in the thread slots (platform_thread.c) */
+    const uint64_t slot = SB_STUB_BASE + 2 * SB_SLOT_SIZE;
+    expect_stub_killed(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    expect_stub_killed(SYS_clone, SB_THREAD_CLONE_FLAGS | CLONE_NEWUSER, slot, 0, slot, 0);
+    expect_stub_killed(SYS_clone, SB_THREAD_CLONE_FLAGS & ~CLONE_SETTLS, slot, 0, slot, 0);
+    expect_stub_killed(SYS_clone, SB_THREAD_CLONE_FLAGS, 0x10000000, 0, slot, 0);
+    expect_stub_killed(SYS_clone, SB_THREAD_CLONE_FLAGS, slot, 0, 0x10000000, 0);
+    expect_stub_killed(SYS_clone3, 0x10000000, 88, 0, 0, 0);
 }
 
 /* Stubs are made after the kernel has confined itself (fork, execve of

@@ -65,6 +65,7 @@ enum {
 #define SB_OP_RESULT   1 /* rax = ret, return to the workload */
 #define SB_OP_REGS     2 /* replace the registers with regs, return there */
 #define SB_OP_HOSTCALL 3 /* make system call args[0] with args[1..6], ret = result */
+#define SB_OP_CLONE    4 /* the same for the host clone of a new thread (platform_thread.c) */
 
 /* One thread's context page. Everything in it is written by the workload's
  * process too: the kernel reads each field once and trusts none. */
@@ -78,6 +79,9 @@ struct sb_ctx {
     uint64_t args[7];
     uint64_t ret;
     uint32_t spin; /* pause loops the stub spins before sleeping (0: sleeps at once) */
+    /* Nonzero while a host thread made for this slot may run: the host
+     * kernel clears it when the thread ends (CLONE_CHILD_CLEARTID). */
+    uint32_t thread_live;
 };
 
 /* A stub process as the kernel sees it. */
@@ -109,6 +113,19 @@ void sb_stub_reply(struct sb_stub *s, uint32_t op);
 int sb_stub_hostcall(struct sb_stub *s, long nr, const uint64_t a[6], long *ret);
 /* Kill and reap the stub. */
 void sb_stub_kill(struct sb_stub *s);
+/* A new host thread in s's process for thread slot `slot` (1..63; its
+ * context page is kstub + SB_SLOT_SIZE * (1 + slot), which must not be
+ * live), starting at the workload registers `regs` with TLS base `tls`:
+ * made by s's thread, which must be waiting in a trap. *out is the new
+ * thread's stub; returns the host tid, or -errno. */
+long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t regs[SB_NREGS],
+                    uint64_t tls, struct sb_stub *out);
+/* End the calling thread of s (waiting in a trap) on the host: no answer. */
+void sb_stub_thread_exit(struct sb_stub *s);
+/* The flags of that host clone: a thread sharing the stub's memory and
+ * signal handlers, its TLS set, its slot's thread_live cleared at its end. */
+#define SB_THREAD_CLONE_FLAGS                                                                      \
+    (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SETTLS | CLONE_CHILD_CLEARTID)
 
 /* The stub's code: copied to the code page, entered at sb_stub_entry. */
 extern const char sb_stub_code_start[], sb_stub_code_end[];

@@ -14,6 +14,7 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -29,7 +30,7 @@
 #define ARG_HI(i) (ARG_LO(i) + 4)
 #define PROT_RWX  (PROT_READ | PROT_WRITE | PROT_EXEC)
 
-static struct sock_filter f[96];
+static struct sock_filter f[128];
 static unsigned n;
 
 static void emit(struct sock_filter s)
@@ -146,6 +147,16 @@ void sb_stub_filter(struct sock_fprog *prog)
     require(ARG_HI(0), 0);
     block_end(b);
     b = block_start(SYS_exit);
+    block_end(b);
+    /* clone: a thread of this process (platform_thread.c), exactly these
+     * flags, its stack and the word cleared at its end in the thread slots. */
+    b = block_start(SYS_clone);
+    require(ARG_LO(0), SB_THREAD_CLONE_FLAGS);
+    require(ARG_HI(0), 0);
+    require(ARG_HI(1), (unsigned)(SB_STUB_BASE >> 32));
+    require_range(ARG_LO(1), (unsigned)SB_STUB_BASE + SB_SLOT_SIZE, (unsigned)SB_STUB_END);
+    require(ARG_HI(3), (unsigned)(SB_STUB_BASE >> 32));
+    require_range(ARG_LO(3), (unsigned)SB_STUB_BASE + SB_SLOT_SIZE, (unsigned)SB_STUB_END);
     block_end(b);
     ret(SECCOMP_RET_TRAP);
     prog->len = (unsigned short)n;

@@ -10,7 +10,10 @@
  *   Copies the call number and registers into the context page, marks it
  *   TRAPPED, wakes the kernel if it sleeps, spins a bounded while, then sleeps
  *   on the futex until REPLIED; performs host calls as asked and loops; writes
- *   the result (rax) or the whole register set into uc and returns.
+ *   the result (rax) or the whole register set into uc and returns. A new
+ *   thread (SB_OP_CLONE) is a host clone onto a frame the kernel wrote in the
+ *   new slot: the child's rt_sigreturn gives it the workload's registers, its
+ *   signal mask (SIGSYS open) and its slot's signal stack.
  * sb_stub_restorer: rt_sigreturn. */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -48,7 +51,8 @@ _Static_assert(offsetof(struct sb_ctx, state) == 0 &&
                    offsetof(struct sb_ctx, regs) == 24 && offsetof(struct sb_ctx, args) == 168 &&
                    offsetof(struct sb_ctx, ret) == 224 && offsetof(struct sb_ctx, spin) == 232,
                "context layout");
-_Static_assert(SB_TRAPPED == 1 && SB_OP_RESULT == 1 && SB_OP_REGS == 2 && SB_OP_HOSTCALL == 3,
+_Static_assert(SB_TRAPPED == 1 && SB_OP_RESULT == 1 && SB_OP_REGS == 2 && SB_OP_HOSTCALL == 3 &&
+                   SB_OP_CLONE == 4,
                "protocol numbers");
 
 /* clang-format off */
@@ -127,6 +131,8 @@ __asm__(
     "  je 7f\n"
     "  cmp $2, %eax\n"
     "  je 8f\n"
+    "  cmp $4, %eax\n"
+    "  je 10f\n"
     "  cmp $3, %eax\n"
     "  jne 9b\n"
     "  mov 168(%r12), %rax\n"
@@ -149,6 +155,23 @@ __asm__(
     "  mov $" S(SB_NREGS) ", %ecx\n"
     "  rep movsq\n"
     "  ret\n"
+    "10:\n" /* a thread's host clone; the child starts on its frame (rsp) */
+    "  mov 168(%r12), %rax\n"
+    "  mov 176(%r12), %rdi\n"
+    "  mov 184(%r12), %rsi\n"
+    "  mov 192(%r12), %rdx\n"
+    "  mov 200(%r12), %r10\n"
+    "  mov 208(%r12), %r8\n"
+    "  mov 216(%r12), %r9\n"
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jz 11f\n"
+    "  mov %rax, 224(%r12)\n"
+    "  jmp 1b\n"
+    "11:\n"
+    "  mov $" S(SYS_rt_sigreturn) ", %eax\n"
+    "  syscall\n"
+    "  ud2\n"
 
     "sb_stub_restorer:\n"
     "  mov $" S(SYS_rt_sigreturn) ", %eax\n"

@@ -89,7 +89,17 @@ long sb_sys_execve(struct sb_task *t, const uint64_t a[6])
         strv_free(argv, envp);
         return e;
     }
-    /* The point of no return. */
+    /* The point of no return. The other threads end first (the caller's
+     * carries on as the process's first thread, t from here). */
+    struct sb_task *caller = t;
+    if (sb_thread_exec(&t) < 0) {
+        t->exited = true;
+        t->exit_status = SIGSEGV;
+        close(fd);
+        strv_free(argv, envp);
+        sb_thread_exec_done(caller, t);
+        return 0;
+    }
     sb_files_close_on_exec(t->files);
     for (int i = 0; i < 64; i++)
         if (t->act[i].handler > 1) /* neither SIG_DFL nor SIG_IGN */
@@ -112,5 +122,6 @@ long sb_sys_execve(struct sb_task *t, const uint64_t a[6])
     }
     close(fd);
     strv_free(argv, envp);
+    sb_thread_exec_done(caller, t);
     return 0;
 }

@@ -17,7 +17,7 @@
 
 /* The clone flags served: fork's, with the tid writes the C libraries ask
  * for; CLONE_VM|CLONE_VFORK (vfork, posix_spawn) is served as a fork on the
- * given stack. Threads (CLONE_THREAD) are not yet. */
+ * given stack. Threads (CLONE_THREAD) are thread.c's. */
 #define TID_FLAGS (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID)
 
 _Static_assert(sizeof(struct rusage) == 144, "the x86-64 kernel's struct rusage");
@@ -67,7 +67,7 @@ static long do_fork(struct sb_task *t, uint64_t flags, uint64_t newsp, uint64_t 
         return r;
     }
     c->pid = c->tid = k->next_pid++;
-    c->parent = t;
+    c->parent = sb_leader(t); /* a child of the process, whichever thread forked */
     c->fs_base = t->fs_base;
     c->sigmask = t->sigmask;
     memcpy(c->act, t->act, sizeof(c->act));
@@ -105,6 +105,8 @@ long sb_sys_vfork(struct sb_task *t, const uint64_t a[6])
 long sb_sys_clone(struct sb_task *t, const uint64_t a[6])
 {
     uint64_t flags = a[0], rest = flags & ~(uint64_t)(CSIGNAL | TID_FLAGS);
+    if (flags & CLONE_THREAD)
+        return sb_thread_clone(t, a);
     if ((flags & CSIGNAL) != SIGCHLD || (rest != 0 && rest != (CLONE_VM | CLONE_VFORK)))
         return -ENOSYS; /* threads and namespaces: not yet */
     return do_fork(t, flags, a[1], a[2], a[3]);
@@ -113,7 +115,8 @@ long sb_sys_clone(struct sb_task *t, const uint64_t a[6])
 long sb_sys_getppid(struct sb_task *t, const uint64_t a[6])
 {
     (void)a;
-    return t->parent ? t->parent->pid : 0; /* the first process's parent is outside */
+    struct sb_task *l = sb_leader(t);
+    return l->parent ? l->parent->pid : 0; /* the first process's parent is outside */
 }
 
 static void unlink_task(struct sb_kernel *k, struct sb_task *c)
@@ -123,6 +126,7 @@ static void unlink_task(struct sb_kernel *k, struct sb_task *c)
             k->task[i] = k->task[--k->ntask];
             break;
         }
+    sb_thread_reap(k); /* its threads' tasks, which name it as their leader */
     task_free(c);
 }
 
@@ -137,7 +141,7 @@ long sb_sys_wait4(struct sb_task *t, const uint64_t a[6])
     bool any = false;
     for (int i = 0; i < k->ntask; i++) {
         struct sb_task *c = k->task[i];
-        if (c->parent != t || (want > 0 && c->pid != want))
+        if (c->parent != sb_leader(t) || (want > 0 && c->pid != want))
             continue; /* process groups are not kept: 0 and < -1 wait for any child */
         any = true;
         if (!c->zombie)

@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <time.h>
@@ -105,6 +106,9 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     }
     if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
         return -1;
+    cpu_set_t cpus; /* for sched_getaffinity, read while the host call is still allowed */
+    if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+        memcpy(k->cpus, &cpus, sizeof(k->cpus) < sizeof(cpus) ? sizeof(k->cpus) : sizeof(cpus));
     if (sb_stub_spawn(&k->zygote, t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
         return -1;
     return sb_task_load(t, s, err);
@@ -125,6 +129,12 @@ void sb_task_free(struct sb_task *t)
 
 static void wake_parked(struct sb_kernel *k);
 
+/* Waiting for its next call: neither ended nor parked. */
+static bool runnable(const struct sb_task *t)
+{
+    return !t->zombie && !t->parked && !t->stub.dead && !t->thread_gone;
+}
+
 /* A task waiting to be served, or NULL after a stub's death was handled. */
 static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
 {
@@ -132,8 +142,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     for (unsigned round = 1;; round++) {
         for (int i = 0; i < k->ntask; i++) {
             struct sb_task *t = k->task[i];
-            if (!t->zombie && !t->parked && !t->stub.dead &&
-                __atomic_load_n(&t->stub.ctx->state, __ATOMIC_ACQUIRE) == SB_TRAPPED)
+            if (runnable(t) && __atomic_load_n(&t->stub.ctx->state, __ATOMIC_ACQUIRE) == SB_TRAPPED)
                 return t;
         }
         if (spin_ns == 0 || (round % 16 == 0 && now_ns() > until))
@@ -146,12 +155,12 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     unsigned n = 0;
     for (int i = 0; i < k->ntask; i++) {
         struct sb_task *t = k->task[i];
-        if (!t->zombie && !t->parked && !t->stub.dead)
+        if (runnable(t))
             __atomic_store_n(&t->stub.ctx->kernel_waiting, 1, __ATOMIC_SEQ_CST);
     }
     for (int i = 0; i < k->ntask && ready == NULL; i++) {
         struct sb_task *t = k->task[i];
-        if (t->zombie || t->parked || t->stub.dead)
+        if (!runnable(t))
             continue;
         uint32_t v = __atomic_load_n(&t->stub.ctx->state, __ATOMIC_SEQ_CST);
         if (v == SB_TRAPPED)
@@ -230,6 +239,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
 void sb_task_exit(struct sb_task *t, int status)
 {
     struct sb_kernel *k = t->k;
+    t = sb_thread_group_end(t); /* the process: every thread ends */
     if (t->zombie)
         return;
     sb_task_free(t);
@@ -238,8 +248,9 @@ void sb_task_exit(struct sb_task *t, int status)
     t->exited = false;
     t->wait_status = status;
     if (t->parent != NULL)
-        sb_signal_send(NULL, t->parent, SIGCHLD, WIFSIGNALED(status) ? CLD_KILLED : CLD_EXITED,
-                       t->pid, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        sb_signal_send(NULL, sb_thread_for_signal(t->parent, SIGCHLD), SIGCHLD,
+                       WIFSIGNALED(status) ? CLD_KILLED : CLD_EXITED, t->pid,
+                       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     struct sb_task *init = k->task[0];
     for (int i = 0; i < k->ntask; i++)
         if (k->task[i]->parent == t)
@@ -270,10 +281,12 @@ static void answer(struct sb_task *t, long r, bool restart)
         memcpy(c->regs, t->regs, sizeof(t->regs));
         t->set_regs = false;
         sb_stub_reply(&t->stub, SB_OP_REGS);
+        sb_thread_share(t);
         return;
     }
     c->ret = (uint64_t)r;
     sb_stub_reply(&t->stub, SB_OP_RESULT);
+    sb_thread_share(t);
 }
 
 /* Every parked call is made again: whatever the last call changed (a child
@@ -318,7 +331,7 @@ static void serve(struct sb_task *t)
         sb_task_exit(t, t->exit_status);
     else if (t->stub.dead)
         sb_task_exit(t, t->stub.status);
-    if (!t->zombie && !t->parked)
+    if (!t->zombie && !t->parked && !t->thread_gone)
         answer(t, r, false);
     wake_parked(t->k);
 }
@@ -332,6 +345,7 @@ int sb_task_run(struct sb_task *init)
         sb_stub_reply(&init->stub, SB_OP_REGS);
     }
     while (!init->zombie) {
+        sb_thread_reap(k);
         struct sb_task *t = wait_any(k, init->stub.spin_ns);
         if (t != NULL)
             serve(t);
@@ -339,7 +353,8 @@ int sb_task_run(struct sb_task *init)
     /* The first process's end is the sandbox's: every other process ends. */
     while (k->ntask > 1) {
         struct sb_task *t = k->task[--k->ntask];
-        sb_task_free(t);
+        if (sb_leader(t) == t) /* a thread's memory and files are its process's */
+            sb_task_free(t);
         free(t);
     }
     int st = init->wait_status;

@@ -11,6 +11,7 @@
  *   time.c     clocks, getrandom                    kernel.c the run loop
  *   net.c      sockets (the host's, in the container's network namespace)
  *   epoll.c    epoll, signalfd
+ *   thread.c   threads (CLONE_THREAD), futex, robust lists
  *   filter.c   the kernel process's own seccomp filter
  * Workload memory and the context page are untrusted input: every value is
  * read once into the kernel's own memory and checked there. */
@@ -101,6 +102,7 @@ struct sb_kernel {
     gid_t gid;
     uint64_t enosys[SB_NSYSCALLS]; /* unimplemented calls made, by number */
     uint64_t enosys_other;         /* ... with a number beyond the table */
+    uint64_t cpus[16]; /* the CPUs the sandbox may use (sched_getaffinity), read at start */
 };
 
 struct sb_sigaction {
@@ -140,6 +142,15 @@ struct sb_task {
      * the loop polls them when nothing else wakes it. */
     struct pollfd wait[SB_WAIT_FDS];
     int nwait;
+    /* Threads (thread.c): every thread is a task; those of one process
+     * share mm and files and keep copies of the dispositions and cwd that
+     * thread.c keeps equal. pid is the thread group's, tid the thread's. */
+    struct sb_task *leader; /* the thread group's first thread; NULL: itself */
+    int slot;               /* its thread slot in the stub region */
+    bool thread_gone;       /* the thread ended, its process lives on: not run, not answered */
+    uint64_t robust_list, robust_len;
+    uint64_t futex_addr, futex_bitset, futex_seq; /* a FUTEX_WAIT parked here */
+    bool futex_woken;
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -249,6 +260,38 @@ void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */
 int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags, int mode,
                  char **abs_out);
+
+/* thread.c */
+static inline struct sb_task *sb_leader(struct sb_task *t)
+{
+    return t->leader != NULL ? t->leader : t;
+}
+/* clone with CLONE_THREAD (a = clone's arguments). */
+long sb_thread_clone(struct sb_task *t, const uint64_t a[6]);
+/* exit: t's thread ends (the process when it is the last). */
+long sb_thread_exit(struct sb_task *t, int code);
+/* The process of t ends: its other threads are marked ended (zombie, no
+ * memory) for sb_thread_reap; returns the thread group's leader. */
+struct sb_task *sb_thread_group_end(struct sb_task *t);
+/* Free the tasks of threads that ended (at the loop's top, where no task
+ * pointer is held). */
+void sb_thread_reap(struct sb_kernel *k);
+/* After a call: the dispositions and cwd t may have changed, copied to the
+ * other threads of its process. */
+void sb_thread_share(struct sb_task *t);
+/* The thread of leader's process a process-directed signal goes to. */
+struct sb_task *sb_thread_for_signal(struct sb_task *leader, int sig);
+/* The live thread with this tid (and this tgid when tgid > 0), or NULL. */
+struct sb_task *sb_thread_find(struct sb_kernel *k, int64_t tgid, int64_t tid);
+/* execve's de_thread: the other threads of *t's process end (with its host
+ * process: a new stub and address space for the leader); *t becomes the
+ * leader, alone. -1 when no new stub could be made. */
+int sb_thread_exec(struct sb_task **t);
+/* After execve: when the caller's thread was not the leader, the leader
+ * (which carries on) is answered with its new registers. */
+void sb_thread_exec_done(struct sb_task *caller, struct sb_task *leader);
+/* futex wake of up to n waiters on addr in mm (bitset matching); the count. */
+int sb_futex_wake(struct sb_kernel *k, struct sb_mm *mm, uint64_t addr, int n, uint32_t bitset);
 
 /* filter.c */
 int sb_kernel_filter_install(cerr_t *err);

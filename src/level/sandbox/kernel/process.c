@@ -12,8 +12,7 @@
 
 long sb_sys_exit(struct sb_task *t, const uint64_t a[6])
 {
-    /* One thread per process so far: the thread's end is the process's. */
-    return sb_sys_exit_group(t, a);
+    return sb_thread_exit(t, (int)a[0]);
 }
 
 long sb_sys_exit_group(struct sb_task *t, const uint64_t a[6])

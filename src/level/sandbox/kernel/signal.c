@@ -147,13 +147,26 @@ static long send(struct sb_task *t, int64_t pid, uint64_t sig, int code)
         return -ENOSYS;
     struct sb_task *target = NULL;
     for (int i = 0; i < t->k->ntask; i++)
-        if (t->k->task[i]->pid == pid)
+        if (t->k->task[i]->pid == pid && sb_leader(t->k->task[i]) == t->k->task[i])
             target = t->k->task[i];
     if (target == NULL)
         return -ESRCH;
     if (sig == 0)
         return 0;
-    return sb_signal_send(t, target, (int)sig, code, t->pid, 0);
+    return sb_signal_send(t, sb_thread_for_signal(target, (int)sig), (int)sig, code, t->pid, 0);
+}
+
+/* tkill, tgkill: one thread (tgid 0: of any process). */
+static long send_thread(struct sb_task *t, int64_t tgid, int64_t tid, uint64_t sig)
+{
+    if (sig > 64 || tid <= 0)
+        return -EINVAL;
+    struct sb_task *target = sb_thread_find(t->k, tgid, tid);
+    if (target == NULL)
+        return -ESRCH;
+    if (sig == 0)
+        return 0;
+    return sb_signal_send(t, target, (int)sig, SI_TKILL, t->pid, 0);
 }
 
 long sb_sys_kill(struct sb_task *t, const uint64_t a[6])
@@ -163,14 +176,14 @@ long sb_sys_kill(struct sb_task *t, const uint64_t a[6])
 
 long sb_sys_tkill(struct sb_task *t, const uint64_t a[6])
 {
-    return send(t, (int32_t)a[0], a[1], SI_TKILL); /* one thread per process: tid is pid */
+    return send_thread(t, 0, (int32_t)a[0], a[1]);
 }
 
 long sb_sys_tgkill(struct sb_task *t, const uint64_t a[6])
 {
-    if ((int32_t)a[0] != (int32_t)a[1])
-        return -ESRCH;
-    return send(t, (int32_t)a[1], a[2], SI_TKILL);
+    if ((int32_t)a[0] <= 0)
+        return -EINVAL;
+    return send_thread(t, (int32_t)a[0], (int32_t)a[1], a[2]);
 }
 
 int sb_signal_next(const struct sb_task *t)

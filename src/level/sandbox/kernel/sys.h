@@ -26,7 +26,9 @@
     /* epoll.c */ \
     X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(signalfd) X(signalfd4) \
     /* time.c */ \
-    X(clock_gettime) X(gettimeofday) X(time) X(getrandom) X(nanosleep) X(clock_nanosleep)
+    X(clock_gettime) X(gettimeofday) X(time) X(getrandom) X(nanosleep) X(clock_nanosleep) \
+    /* thread.c */ \
+    X(clone3) X(futex) X(set_robust_list) X(get_robust_list) X(sched_yield) X(sched_getaffinity)
 /* clang-format on */
 
 #define SB_DECLARE(name) long sb_sys_##name(struct sb_task *t, const uint64_t a[6]);

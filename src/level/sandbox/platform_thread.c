@@ -1,0 +1,78 @@
+/* A workload thread's host thread in its stub process (docs/sandbox.md,
+ * "Threads"). The kernel asks a thread of the process, waiting in a trap, to
+ * make a host clone (SB_OP_CLONE: the one clone the stub's filter allows);
+ * the child starts in the stub's code page with a stack pointer on a frame
+ * the kernel wrote into the new thread slot, and its first act is
+ * rt_sigreturn: the host kernel then sets the workload thread's registers,
+ * the stub's signal mask (everything blocked but SIGSYS, not the parent's
+ * all-blocked mask of the SIGSYS handler it was cloned from) and the slot's
+ * signal stack (a clone with CLONE_VM starts with none) in one call, with
+ * nothing of the stub's running on the workload's stack. */
+#define _GNU_SOURCE
+#include "level/sandbox/platform.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+
+#define UC_SIGCONTEXT_SS     0x2 /* the kernel ABI's, not in the C library's headers */
+#define UC_STRICT_RESTORE_SS 0x4
+#define FRAME_AT             2048 /* below the slot's end: the frame's place on its signal stack */
+
+_Static_assert(sizeof(ucontext_t) + 8 <= FRAME_AT, "the frame fits");
+
+long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t regs[SB_NREGS],
+                    uint64_t tls, struct sb_stub *out)
+{
+    if (slot < 1 || slot >= SB_MAX_THREADS)
+        return -EINVAL;
+    uint64_t at = SB_SLOT_SIZE * (1 + (uint64_t)slot); /* offset in the region and the memfd */
+    struct sb_ctx *c = (struct sb_ctx *)(kstub + at);
+    memset(c, 0, sizeof(*c));
+    c->spin = s->ctx->spin;
+    c->thread_live = 1;
+    /* rt_sigreturn's frame: the return address slot, then the ucontext. */
+    uint64_t frame = at + SB_SLOT_SIZE - FRAME_AT;
+    ucontext_t *uc = (ucontext_t *)(kstub + frame + 8);
+    memset(uc, 0, sizeof(*uc));
+    uc->uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+    uc->uc_stack.ss_sp = (void *)(SB_STUB_BASE + at + 4096);
+    uc->uc_stack.ss_size = SB_SLOT_SIZE - 4096;
+    memcpy(uc->uc_mcontext.gregs, regs, SB_NREGS * sizeof(uint64_t));
+    uc->uc_mcontext.gregs[REG_CSGSFS] = 0x33 | (0x2bLL << 48); /* user cs and ss */
+    uc->uc_mcontext.fpregs = NULL;                             /* a fresh FPU state */
+    uint64_t mask = ~(1ULL << (SIGSYS - 1));
+    memcpy(&uc->uc_sigmask, &mask, sizeof(mask));
+    c->args[0] = SYS_clone;
+    c->args[1] = SB_THREAD_CLONE_FLAGS;
+    c->args[2] = SB_STUB_BASE + frame + 8; /* rt_sigreturn finds the frame 8 below */
+    c->args[3] = 0;
+    c->args[4] = SB_STUB_BASE + at + offsetof(struct sb_ctx, thread_live);
+    c->args[5] = tls;
+    c->args[6] = 0;
+    memcpy(s->ctx->args, c->args, sizeof(c->args));
+    sb_stub_reply(s, SB_OP_CLONE);
+    if (sb_stub_wait(s) < 0) {
+        c->thread_live = 0;
+        return -ESRCH;
+    }
+    long r = (long)__atomic_load_n(&s->ctx->ret, __ATOMIC_RELAXED);
+    if (r <= 0) {
+        c->thread_live = 0;
+        return r < 0 ? r : -EAGAIN;
+    }
+    *out = *s;
+    out->ctx = c;
+    return r;
+}
+
+void sb_stub_thread_exit(struct sb_stub *s)
+{
+    s->ctx->args[0] = SYS_exit;
+    memset(&s->ctx->args[1], 0, 6 * sizeof(uint64_t));
+    sb_stub_reply(s, SB_OP_HOSTCALL);
+}
