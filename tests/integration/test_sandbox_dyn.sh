@@ -78,6 +78,14 @@ srun "$(newid dyn)" /bin/probe exec /bin/dynprobe hello
 expect_eq "execve of a dynamic executable from a static one" "hello from a dynamic executable" "$out"
 srun "$(newid dyn)" /bin/busybox sh -c '/bin/cat /data | /bin/busybox wc -c; /bin/ls /d | /bin/busybox tr "\n" " "'
 expect_eq "dynamic programs forked from a shell, in pipelines" "16389 a b c" "$(echo $out)"
+# As in a Debian rootfs: the interpreter an absolute symlink (resolved in the root).
+real=$(readlink -f $LDSO)
+mkdir -p "$R$(dirname "$real")"
+cp "$R$LDSO" "$R$real"
+[ "$R$real" = "$R$LDSO" ] || ln -sf "$real" "$R$LDSO"
+srun "$(newid dyn)" /bin/dynprobe hello
+expect_eq "an interpreter reached through an absolute symlink in the rootfs" \
+    "hello from a dynamic executable" "$out"
 srun "$(newid dyn)" $LDSO /bin/dynprobe hello
 expect_eq "the interpreter run as the program, loading one itself" "hello from a dynamic executable" "$out"
 if printf '#include <stdio.h>\nint main(void){puts("static-pie");return 4;}\n' |

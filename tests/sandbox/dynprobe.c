@@ -108,6 +108,9 @@ static int mem(void)
     /* MADV_DONTNEED: private anonymous pages read zero again. */
     char *m = fill(4, 20);
     printf("madvise DONTNEED: %s\n", err(madvise(m + PG, 2 * PG, MADV_DONTNEED)));
+    unsigned char gone[4];
+    mincore(m, 4 * PG, gone);
+    printf("  pages kept: %d %d %d %d\n", gone[0] & 1, gone[1] & 1, gone[2] & 1, gone[3] & 1);
     firsts("  contents", m, 4);
     printf("madvise unmapped: %s\n", err(madvise(unmapped(), PG, MADV_DONTNEED)));
     printf("madvise unaligned: %s\n", err(madvise(m + 1, PG, MADV_NORMAL)));
