@@ -96,6 +96,20 @@ else
     skip "a glibc static-pie program" "gcc -static-pie failed (no libc.a?)"
 fi
 
+# musl's dynamic linker is its libc.so (Debian's musl: a relative symlink to it).
+MUSL_LD=/lib/ld-musl-x86_64.so.1
+if [ -e $MUSL_LD ] &&
+    printf '#include <stdio.h>\nint main(void){puts("musl, dynamic");return 6;}\n' |
+    musl-gcc -O2 -x c -o "$R/bin/mdyn" - 2> /dev/null && file "$R/bin/mdyn" | grep -q "interpreter $MUSL_LD"; then
+    mkdir -p "$R/lib/x86_64-linux-musl"
+    cp -L $MUSL_LD "$R/lib/x86_64-linux-musl/libc.so"
+    ln -sf x86_64-linux-musl/libc.so "$R$MUSL_LD"
+    srun "$(newid dyn)" /bin/mdyn
+    expect_eq "a musl dynamic program (its interpreter through a relative symlink)" "musl, dynamic 6" "$out $rc"
+else
+    skip "a musl dynamic program" "no $MUSL_LD, or musl-gcc makes no dynamic executable"
+fi
+
 # Missing interpreter: refused at create naming it, 127 from run, ENOENT from execve.
 gcc -O2 -Wl,--dynamic-linker=/lib/ld-missing.so.2 -o "$R/bin/noldso" "$REPO_ROOT/tests/sandbox/dynprobe.c" ||
     { echo "Bail out! noldso"; exit 1; }
