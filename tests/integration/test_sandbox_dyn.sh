@@ -72,6 +72,8 @@ srun "$(newid dyn)" /bin/dynprobe rlimit
 expect_eq "getrlimit, setrlimit, prlimit64 on the process itself" \
     "getrlimit STACK: ok setrlimit CORE: ok now 1000 2000 soft above hard: Invalid argument prlimit64 on itself: ok 1000 2000 a bad resource: Invalid argument another process: No such process" \
     "$(echo $out)"
+same "sysinfo: the host's memory as it was at the start (sysconf's physical pages)" \
+    /bin/dynprobe sysinfo -- "$WORK/dynprobe" sysinfo
 srun "$(newid dyn)" /bin/busybox sh -c 'ulimit -c 77; /bin/dynprobe rlimit > /dev/null; ulimit -c'
 expect_eq "a limit set by a shell is its child's" 77 "$out"
 srun "$(newid dyn)" /bin/probe exec /bin/dynprobe hello

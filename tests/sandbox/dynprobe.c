@@ -6,6 +6,7 @@
  *   filemap FILE     file mappings (FILE: at least 3 pages, written by the test)
  *   dlopen LIB SYM   dlopen a library, call SYM(0.0) as double(double)
  *   rlimit           getrlimit/setrlimit/prlimit64 on itself
+ *   sysinfo          sysinfo's memory, as sysconf reports it
  *   exit N           exit N
  *   exec PROG ARGS   execv, its error if it fails */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #define PG 4096UL
@@ -218,6 +220,17 @@ static int rlimit(void)
     return 0;
 }
 
+static int sysinfo_(void)
+{
+    struct sysinfo si;
+    printf("sysinfo: %s\n", err(sysinfo(&si)));
+    printf("  physical pages %ld, total RAM the same: %d\n", sysconf(_SC_PHYS_PAGES),
+           (unsigned long long)si.totalram * si.mem_unit ==
+               (unsigned long long)sysconf(_SC_PHYS_PAGES) * PG);
+    printf("  processes counted: %d\n", si.procs > 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -232,13 +245,16 @@ int main(int argc, char **argv)
         return dl(argv[2], argv[3]);
     if (strcmp(cmd, "rlimit") == 0)
         return rlimit();
+    if (strcmp(cmd, "sysinfo") == 0)
+        return sysinfo_();
     if (strcmp(cmd, "exit") == 0 && argc > 2)
         return atoi(argv[2]);
     if (strcmp(cmd, "exec") == 0 && argc > 2) {
         execv(argv[2], argv + 2);
         return printf("exec: %s\n", strerror(errno)), 1;
     }
-    fprintf(stderr,
-            "usage: dynprobe hello|mem|filemap FILE|dlopen LIB SYM|rlimit|exit N|exec ...\n");
+    fprintf(
+        stderr,
+        "usage: dynprobe hello|mem|filemap FILE|dlopen LIB SYM|rlimit|sysinfo|exit N|exec ...\n");
     return 2;
 }

@@ -103,6 +103,7 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     if (sb_mm_init(t->mm, err) < 0)
         return -1;
     sb_rlimit_init(t->mm);
+    sb_sysinfo_init(k);
     for (int fd = 0; fd < 3; fd++) {
         int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         struct stat st;

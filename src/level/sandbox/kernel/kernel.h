@@ -5,6 +5,7 @@
  *   mmap.c     brk/mmap/munmap/mprotect             mem.c    mremap, madvise, msync, mlock
  *   elf.c      loading an executable                stack.c  the initial stack
  *   interp.c   a dynamic executable's interpreter   rlimit.c resource limits
+ *   sysinfo.c  sysinfo
  *   files.c    the descriptor table                 fd.c     dup, fcntl
  *   fs.c       open/read/write/stat, cwd, access
  *   exec.c     execve                               fork.c   fork, clone, wait4
@@ -114,6 +115,9 @@ struct sb_kernel {
     gid_t gid;
     uint64_t enosys[SB_NSYSCALLS]; /* unimplemented calls made, by number */
     uint64_t enosys_other;         /* ... with a number beyond the table */
+    /* sysinfo.c: the host's memory and swap at the start (bytes), the start. */
+    uint64_t sysinfo_mem[6];
+    unsigned long long start_ns;
 };
 
 struct sb_sigaction {
@@ -235,6 +239,8 @@ int sb_interp_load(struct sb_task *t, const struct sb_start *s, struct sb_elf *e
 
 /* rlimit.c: mm's limits from the kernel process's own (the spec's). */
 void sb_rlimit_init(struct sb_mm *mm);
+/* sysinfo.c: the figures sysinfo reports, taken before the kernel's filter. */
+void sb_sysinfo_init(struct sb_kernel *k);
 
 /* stack.c */
 struct sb_stack_in {
