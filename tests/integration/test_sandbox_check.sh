@@ -1,9 +1,11 @@
 #!/bin/bash
 # The sandbox level's check at create: process.args[0], found in the rootfs
-# as the container's init finds it, must be a static x86-64 executable. A
-# missing file, a script, a dynamic executable or a directory fails create
+# as the container's init finds it, must be an x86-64 ELF executable whose
+# interpreter, if it names one, is in the rootfs. A missing file, a script,
+# a dynamic executable without its interpreter or a directory fails create
 # with one line and leaves nothing; `run` then exits as a shell would: 127
-# for a program that is not there, 126 for one the kernel cannot run.
+# for a program (or interpreter) that is not there, 126 for one the kernel
+# cannot run. Dynamic executables that run: test_sandbox_dyn.sh.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/sandbox_lib.sh"
 
@@ -30,7 +32,7 @@ refused "a missing file is named" 'process.args\[0\]: `/bin/nope` in the rootfs:
 refused "a name not on PATH" 'process.args\[0\]: `nope` not found in \$PATH of the rootfs' 127 nope
 refused "a script" '`/bin/script`: a script' 126 /bin/script
 refused "a script found on PATH" '`/bin/script`: a script' 126 script
-refused "a dynamic executable" '`/bin/dynamic`: a dynamically linked executable' 126 /bin/dynamic
+refused "a dynamic executable whose interpreter is missing" '`/bin/dynamic`: its interpreter `/lib64/ld-linux-x86-64.so.2` in the rootfs: No such file or directory$' 127 /bin/dynamic
 refused "a directory" '`/etc` in the rootfs: Is a directory' 126 /etc
 
 setargs probe hello

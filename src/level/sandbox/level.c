@@ -88,9 +88,10 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
 }
 
 /* process.args[0] as the kernel will run it: found in the rootfs (as the
- * container's init finds it), a static x86-64 ELF executable. A script, a
- * dynamic executable or a missing file fails create, before anything is
- * made. A program beneath a mount of the spec is only known at run time. */
+ * container's init finds it), an x86-64 ELF executable whose interpreter, if
+ * it names one, is in the rootfs. A script, a missing interpreter or a
+ * missing file fails create, before anything is made. A program beneath a
+ * mount of the spec is only known at run time. */
 static int sandbox_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
 {
     if (container_check(s, o, err) < 0)
@@ -119,7 +120,8 @@ static int sandbox_check(const struct spec *s, const struct create_opts *o, cerr
     int fd = sb_open_exe(rootfd, exe, err);
     if (fd < 0) {
         cerr_wrap(err, "process.args[0]");
-        (*err)->code = CERR_EXE_CANNOT_RUN;
+        if ((*err)->code != CERR_EXE_MISSING) /* a dynamic one's interpreter */
+            (*err)->code = CERR_EXE_CANNOT_RUN;
         return -1;
     }
     close(fd);

@@ -80,8 +80,14 @@ long sb_sys_execve(struct sb_task *t, const uint64_t a[6])
             e = fd;
     }
     cerr_t err = NULL;
+    char interp[SB_PATH_MAX];
+    int ifd = -1;
     if (e == 0 && sb_elf_check(fd, path, &err) < 0)
-        e = -ENOEXEC; /* scripts and dynamic executables: not yet */
+        e = -ENOEXEC; /* scripts: not yet */
+    else if (e == 0 && sb_interp_open(t->k->rootfd, t->cwd, fd, path, interp, &ifd, &err) < 0)
+        e = cerr_code(err) == CERR_EXE_MISSING ? -ENOENT : err->errnum ? -err->errnum : -ENOEXEC;
+    if (ifd >= 0)
+        close(ifd); /* opened again by the load, past the point of no return */
     cerr_free(&err);
     if (e < 0) {
         if (fd >= 0)

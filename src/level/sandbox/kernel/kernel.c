@@ -28,10 +28,15 @@ int sb_open_exe(int rootfd, const char *path, cerr_t *err)
     int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
     if (fd < 0)
         return cerr_set(err, errno, "`%s`", path);
-    if (sb_elf_check(fd, path, err) < 0) {
+    char interp[SB_PATH_MAX];
+    int ifd;
+    if (sb_elf_check(fd, path, err) < 0 ||
+        sb_interp_open(rootfd, "/", fd, path, interp, &ifd, err) < 0) {
         close(fd);
         return -1;
     }
+    if (ifd >= 0)
+        close(ifd);
     return fd;
 }
 
@@ -66,14 +71,14 @@ static int make_stack(struct sb_task *t, const struct sb_start *s, const struct 
 int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err)
 {
     struct sb_elf elf;
-    if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0)
+    if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0 || sb_interp_load(t, s, &elf, err) < 0)
         return -1;
     t->mm->brk_start = t->mm->brk = SB_PAGE_UP(elf.end);
     uint64_t sp;
     if (make_stack(t, s, &elf, &sp, err) < 0)
         return -1;
     memset(t->regs, 0, sizeof(t->regs));
-    t->regs[SB_RIP] = elf.entry;
+    t->regs[SB_RIP] = elf.interp ? elf.interp_entry : elf.entry;
     t->regs[SB_RSP] = sp;
     t->regs[SB_EFLAGS] = 0x202; /* IF, and the reserved bit 1 */
     t->set_regs = true;
@@ -98,6 +103,8 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     t->mm->memfd = -1;
     if (sb_mm_init(t->mm, err) < 0)
         return -1;
+    sb_rlimit_init(t->mm);
+    sb_sysinfo_init(k);
     for (int fd = 0; fd < 3; fd++) {
         int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         struct stat st;

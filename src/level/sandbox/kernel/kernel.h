@@ -2,8 +2,10 @@
  * workload and the pieces that serve its system calls, one area per file:
  *   syscall.c  the table, dispatch, ENOSYS counting
  *   mm.c       address spaces: the memfd, mappings, brk, access to workload memory
- *   mmap.c     brk/mmap/munmap/mprotect
- *   elf.c      loading a static executable          stack.c  the initial stack
+ *   mmap.c     brk/mmap/munmap/mprotect             mem.c    mremap, madvise, msync, mlock
+ *   elf.c      loading an executable                stack.c  the initial stack
+ *   interp.c   a dynamic executable's interpreter   rlimit.c resource limits
+ *   sysinfo.c  sysinfo
  *   files.c    the descriptor table                 fd.c     dup, fcntl
  *   fs.c       open/read/write/stat, cwd, access
  *   exec.c     execve                               fork.c   fork, clone, wait4
@@ -48,7 +50,13 @@ struct sb_vma {
     uint64_t start, end; /* page aligned */
     uint64_t off;        /* memfd offset of start */
     int prot;
+    int flags; /* SB_VMA_* */
 };
+/* Not private anonymous memory (a file's copy, MAP_SHARED): MADV_DONTNEED
+ * leaves its pages as they are instead of zeroing them. */
+#define SB_VMA_BACKED 1
+/* A shared mapping of a file opened read-only: never made writable (EACCES). */
+#define SB_VMA_NOWRITE 2
 
 struct sb_range {
     uint64_t off, len;
@@ -65,6 +73,12 @@ struct sb_mm {
     struct sb_vma *vma;
     size_t nvma, cap;
     uint64_t brk_start, brk;
+    /* The process's resource limits (rlimit.c), kept here because they go
+     * where the address space goes: per process, copied by fork, kept by
+     * execve, shared by threads. */
+    struct sb_rlimit {
+        uint64_t cur, max;
+    } rlim[16];
 };
 
 struct sb_file {
@@ -103,6 +117,9 @@ struct sb_kernel {
     uint64_t enosys[SB_NSYSCALLS]; /* unimplemented calls made, by number */
     uint64_t enosys_other;         /* ... with a number beyond the table */
     uint64_t cpus[16]; /* the CPUs the sandbox may use (sched_getaffinity), read at start */
+    /* sysinfo.c: the host's memory and swap at the start (bytes), the start. */
+    uint64_t sysinfo_mem[6];
+    unsigned long long start_ns;
 };
 
 struct sb_sigaction {
@@ -180,6 +197,18 @@ int sb_mm_iov(struct sb_mm *mm, uint64_t addr, uint64_t len, int prot, struct io
  * contents; sb_mm_replay then maps them in t's new stub. */
 int sb_mm_fork(struct sb_mm *dst, const struct sb_mm *src);
 long sb_mm_replay(struct sb_task *t);
+/* The vmas of [addr, addr+len) get flags (SB_VMA_*) added. */
+void sb_mm_set_flags(struct sb_mm *mm, uint64_t addr, uint64_t len, int flags);
+/* mremap's work, its arguments checked (page aligned, lengths not 0). */
+long sb_mm_remap(struct sb_task *t, uint64_t old, uint64_t olen, uint64_t nlen, uint64_t flags,
+                 uint64_t naddr);
+/* MADV_DONTNEED: private anonymous pages of [addr, addr+len) are zero
+ * again; -ENOMEM when part of it is not mapped (the rest done, as Linux). */
+long sb_mm_discard(struct sb_mm *mm, uint64_t addr, uint64_t len);
+/* [addr, addr+len) is mapped throughout: 0, else -ENOMEM. */
+long sb_mm_covered(const struct sb_mm *mm, uint64_t addr, uint64_t len);
+/* mincore: one byte per page of [addr, addr+len) into vec (1: has a page). */
+void sb_mm_resident(const struct sb_mm *mm, uint64_t addr, uint64_t len, uint8_t *vec);
 /* How much of [addr, addr+len) is mapped with prot from addr on: the part a
  * read or write reaches before Linux's would fault. */
 uint64_t sb_mm_accessible(const struct sb_mm *mm, uint64_t addr, uint64_t len, int prot);
@@ -193,12 +222,36 @@ struct sb_elf {
     uint64_t entry, phdr, phnum, phent;
     uint64_t bias; /* added to every p_vaddr (ET_DYN) */
     uint64_t end;  /* end of the highest segment: where brk starts */
+    /* With an interpreter (interp.c): where it was loaded (AT_BASE) and
+     * its entry point, where the program starts. */
+    bool interp;
+    uint64_t interp_base, interp_entry;
 };
 /* Check the header of the executable open at fd ("path" names it in errors):
- * a static x86-64 ELF executable. */
+ * an x86-64 ELF executable. */
 int sb_elf_check(int fd, const char *path, cerr_t *err);
-/* Map its segments into t's address space. */
+/* Its interpreter's path (PT_INTERP) into interp: 1, 0 when it has none. */
+int sb_elf_interp(int fd, const char *path, char *interp, size_t size, cerr_t *err);
+/* Map its segments into t's address space (ET_DYN at SB_PIE_BASE). */
 int sb_elf_load(struct sb_task *t, int fd, const char *path, struct sb_elf *out, cerr_t *err);
+/* The same, an ET_DYN one where free memory is (an interpreter). */
+int sb_elf_load_anywhere(struct sb_task *t, int fd, const char *path, struct sb_elf *out,
+                         cerr_t *err);
+
+struct sb_start;
+/* interp.c: the interpreter the program at exe_fd names (its path into
+ * interp), opened beneath rootfd (relative to cwd) and checked: *ifd, or -1
+ * when it names none. A missing one is an error with code CERR_EXE_MISSING. */
+int sb_interp_open(int rootfd, const char *cwd, int exe_fd, const char *exe,
+                   char interp[SB_PATH_MAX], int *ifd, cerr_t *err);
+/* interp.c: load the program's interpreter, if it names one, into t's
+ * address space beside the program (elf: the program, as loaded). */
+int sb_interp_load(struct sb_task *t, const struct sb_start *s, struct sb_elf *elf, cerr_t *err);
+
+/* rlimit.c: mm's limits from the kernel process's own (the spec's). */
+void sb_rlimit_init(struct sb_mm *mm);
+/* sysinfo.c: the figures sysinfo reports, taken before the kernel's filter. */
+void sb_sysinfo_init(struct sb_kernel *k);
 
 /* stack.c */
 struct sb_stack_in {

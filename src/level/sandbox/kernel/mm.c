@@ -39,7 +39,8 @@ static int insert(struct sb_mm *mm, struct sb_vma v)
     /* Merge with a neighbour continuing it in address, offset and protection. */
     if (i > 0) {
         struct sb_vma *p = &mm->vma[i - 1];
-        if (p->end == v.start && p->prot == v.prot && p->off + (p->end - p->start) == v.off) {
+        if (p->end == v.start && p->prot == v.prot && p->flags == v.flags &&
+            p->off + (p->end - p->start) == v.off) {
             p->end = v.end;
             return 0;
         }
@@ -70,7 +71,7 @@ int sb_mm_init(struct sb_mm *mm, cerr_t *err)
     }
     mm->kbase = p;
     mm->next_off = SB_STUB_SIZE;
-    insert(mm, (struct sb_vma){SB_STUB_BASE, SB_STUB_END, 0, PROT_RESERVED});
+    insert(mm, (struct sb_vma){SB_STUB_BASE, SB_STUB_END, 0, PROT_RESERVED, 0});
     return 0;
 }
 
@@ -104,11 +105,11 @@ static int carve(struct sb_mm *mm, uint64_t s, uint64_t e, struct sb_vma **out, 
             continue;
         }
         if (v.start < s)
-            nv[k++] = (struct sb_vma){v.start, s, v.off, v.prot};
+            nv[k++] = (struct sb_vma){v.start, s, v.off, v.prot, v.flags};
         uint64_t a = v.start > s ? v.start : s, b = v.end < e ? v.end : e;
-        rm[r++] = (struct sb_vma){a, b, v.off + (a - v.start), v.prot};
+        rm[r++] = (struct sb_vma){a, b, v.off + (a - v.start), v.prot, v.flags};
         if (v.end > e)
-            nv[k++] = (struct sb_vma){e, v.end, v.off + (e - v.start), v.prot};
+            nv[k++] = (struct sb_vma){e, v.end, v.off + (e - v.start), v.prot, v.flags};
     }
     free(mm->vma);
     mm->vma = nv;
@@ -252,7 +253,7 @@ long sb_mm_map(struct sb_task *t, uint64_t addr, uint64_t len, int prot, bool fi
         hostcall(t, SYS_mmap, addr, len, (uint64_t)prot, MAP_SHARED | MAP_FIXED, SB_MEMFD_FD, off);
     if (got != (long)addr) {
         /* Punched all the same: a stub that lied may have written there. */
-        struct sb_vma v = {addr, addr + len, off, prot};
+        struct sb_vma v = {addr, addr + len, off, prot, 0};
         release(mm, &v, 1);
         return got < 0 ? got : -ENOMEM;
     }
@@ -262,7 +263,7 @@ long sb_mm_map(struct sb_task *t, uint64_t addr, uint64_t len, int prot, bool fi
         return -ENOMEM;
     release(mm, old, nold);
     free(old);
-    if (insert(mm, (struct sb_vma){addr, addr + len, off, prot}) < 0)
+    if (insert(mm, (struct sb_vma){addr, addr + len, off, prot, 0}) < 0)
         return -ENOMEM;
     return (long)addr;
 }
@@ -302,6 +303,11 @@ long sb_mm_protect(struct sb_task *t, uint64_t addr, uint64_t len, int prot)
             cur = mm->vma[i].end;
     if (cur < addr + len)
         return -ENOMEM;
+    if (prot & PROT_WRITE)
+        for (size_t i = 0; i < mm->nvma; i++)
+            if (mm->vma[i].flags & SB_VMA_NOWRITE &&
+                overlaps(mm->vma[i].start, mm->vma[i].end, addr, addr + len))
+                return -EACCES;
     long h = hostcall(t, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
     if (h < 0)
         return h;
@@ -452,7 +458,8 @@ int sb_mm_fork(struct sb_mm *dst, const struct sb_mm *src)
             continue;
         uint64_t len = v->end - v->start;
         uint64_t off = alloc_off(dst, len);
-        if (off == UINT64_MAX || insert(dst, (struct sb_vma){v->start, v->end, off, v->prot}) < 0)
+        if (off == UINT64_MAX ||
+            insert(dst, (struct sb_vma){v->start, v->end, off, v->prot, v->flags}) < 0)
             return -ENOMEM;
         /* Only the pages the parent has: its holes stay holes in the copy. */
         off_t pos = (off_t)v->off, end = (off_t)(v->off + len);
@@ -470,6 +477,7 @@ int sb_mm_fork(struct sb_mm *dst, const struct sb_mm *src)
     }
     dst->brk_start = src->brk_start;
     dst->brk = src->brk;
+    memcpy(dst->rlim, src->rlim, sizeof(dst->rlim));
     return 0;
 }
 
@@ -486,4 +494,173 @@ long sb_mm_replay(struct sb_task *t)
             return got < 0 ? got : -ENOMEM;
     }
     return 0;
+}
+
+/* Re-insert carved pieces (their flags or place changed). */
+static int reinsert(struct sb_mm *mm, struct sb_vma *pieces, size_t n)
+{
+    int r = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r == 0)
+            r = insert(mm, pieces[i]);
+    free(pieces);
+    return r;
+}
+
+void sb_mm_set_flags(struct sb_mm *mm, uint64_t addr, uint64_t len, int flags)
+{
+    struct sb_vma *pieces;
+    size_t n;
+    if (carve(mm, addr, addr + len, &pieces, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        pieces[i].flags |= flags;
+    reinsert(mm, pieces, n);
+}
+
+long sb_mm_covered(const struct sb_mm *mm, uint64_t addr, uint64_t len)
+{
+    uint64_t cur = addr;
+    while (cur < addr + len) {
+        const struct sb_vma *v = find(mm, cur);
+        if (v == NULL || v->prot == PROT_RESERVED)
+            return -ENOMEM;
+        cur = v->end;
+    }
+    return 0;
+}
+
+/* Moving keeps the pages where they are in the memfd: the stub maps the same
+ * offsets at the new address, nothing is copied. Growing adds fresh pages
+ * (another vma: their offsets do not continue the old ones). */
+long sb_mm_remap(struct sb_task *t, uint64_t old, uint64_t olen, uint64_t nlen, uint64_t flags,
+                 uint64_t naddr)
+{
+    struct sb_mm *mm = t->mm;
+    if (old > SB_TASK_TOP || olen > SB_TASK_TOP - old || sb_mm_covered(mm, old, olen) < 0)
+        return -EFAULT;
+    bool fixed = flags & MREMAP_FIXED, dontunmap = flags & MREMAP_DONTUNMAP;
+    if (fixed) {
+        if (overlaps(old, old + olen, naddr, naddr + nlen))
+            return -EINVAL;
+        int r = check_range(mm, naddr, nlen);
+        if (r < 0)
+            return r == -EPERM ? -EINVAL : r;
+    }
+    const struct sb_vma *last = find(mm, old + olen - 1);
+    int prot = last->prot, vflags = last->flags;
+    if (!fixed && !dontunmap) {
+        if (nlen <= olen) {
+            long r = nlen < olen ? sb_mm_unmap(t, old + nlen, olen - nlen) : 0;
+            return r < 0 ? r : (long)old;
+        }
+        if (nlen <= SB_TASK_TOP - old && sb_mm_is_free(mm, old + olen, nlen - olen)) {
+            long r = sb_mm_map(t, old + olen, nlen - olen, prot, true);
+            if (r < 0)
+                return r;
+            sb_mm_set_flags(mm, old + olen, nlen - olen, vflags);
+            return (long)old;
+        }
+        if (!(flags & MREMAP_MAYMOVE))
+            return -ENOMEM;
+        naddr = find_free(mm, nlen);
+        if (naddr == 0)
+            return -ENOMEM;
+    }
+    if (nlen < olen) {
+        long r = sb_mm_unmap(t, old + nlen, olen - nlen);
+        if (r < 0)
+            return r;
+        olen = nlen;
+    }
+    if (fixed) {
+        long r = sb_mm_unmap(t, naddr, nlen);
+        if (r < 0)
+            return r;
+    }
+    struct sb_vma *pieces;
+    size_t n;
+    if (carve(mm, old, old + olen, &pieces, &n) < 0)
+        return -ENOMEM;
+    /* A host call fails only for a stub that is dead or lying: the pages
+     * are its own either way. */
+    long r = 0;
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        uint64_t to = naddr + (pieces[i].start - old), len = pieces[i].end - pieces[i].start;
+        r = hostcall(t, SYS_mmap, to, len, (uint64_t)pieces[i].prot, MAP_SHARED | MAP_FIXED,
+                     SB_MEMFD_FD, pieces[i].off);
+        if (r >= 0) {
+            pieces[i].start = to;
+            pieces[i].end = to + len;
+        }
+    }
+    if (reinsert(mm, pieces, n) < 0 || r < 0)
+        return r < 0 ? r : -ENOMEM;
+    r = hostcall(t, SYS_munmap, old, olen, 0, 0, 0, 0);
+    if (r >= 0 && nlen > olen) {
+        r = sb_mm_map(t, naddr + olen, nlen - olen, prot, true);
+        sb_mm_set_flags(mm, naddr + olen, nlen - olen, vflags);
+    }
+    /* MREMAP_DONTUNMAP: the old range stays, empty (olen == nlen). */
+    for (uint64_t cur = naddr; r >= 0 && dontunmap && cur < naddr + olen;) {
+        const struct sb_vma *v = find(mm, cur);
+        uint64_t end = v->end < naddr + olen ? v->end : naddr + olen;
+        int p = v->prot, f = v->flags;
+        r = sb_mm_map(t, old + (cur - naddr), end - cur, p, true);
+        sb_mm_set_flags(mm, old + (cur - naddr), end - cur, f);
+        cur = end;
+    }
+    return r < 0 ? r : (long)naddr;
+}
+
+long sb_mm_discard(struct sb_mm *mm, uint64_t addr, uint64_t len)
+{
+    uint64_t cur = addr;
+    long r = 0;
+    while (cur < addr + len) {
+        const struct sb_vma *v = find(mm, cur);
+        if (v == NULL || v->prot == PROT_RESERVED) {
+            r = -ENOMEM;
+            /* on to the next mapping in the range */
+            uint64_t next = addr + len;
+            for (size_t i = 0; i < mm->nvma; i++)
+                if (mm->vma[i].start > cur && mm->vma[i].start < next)
+                    next = mm->vma[i].start;
+            cur = next;
+            continue;
+        }
+        uint64_t end = v->end < addr + len ? v->end : addr + len;
+        /* The stub maps these memfd pages shared: punched, they read zero there at once. */
+        if (!(v->flags & SB_VMA_BACKED))
+            fallocate(mm->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      (off_t)(v->off + (cur - v->start)), (off_t)(end - cur));
+        cur = end;
+    }
+    return r;
+}
+
+void sb_mm_resident(const struct sb_mm *mm, uint64_t addr, uint64_t len, uint8_t *vec)
+{
+    memset(vec, 0, len / SB_PAGE);
+    for (uint64_t cur = addr; cur < addr + len;) {
+        const struct sb_vma *v = find(mm, cur);
+        if (v == NULL)
+            return;
+        uint64_t end = v->end < addr + len ? v->end : addr + len;
+        off_t pos = (off_t)(v->off + (cur - v->start)), stop = (off_t)(v->off + (end - v->start));
+        while (pos < stop) {
+            off_t data = lseek(mm->memfd, pos, SEEK_DATA);
+            if (data < 0 || data >= stop)
+                break;
+            off_t hole = lseek(mm->memfd, data, SEEK_HOLE);
+            if (hole < 0 || hole > stop)
+                hole = stop;
+            uint64_t first = cur + (uint64_t)(data - (off_t)(v->off + (cur - v->start)));
+            uint64_t last = cur + (uint64_t)(hole - (off_t)(v->off + (cur - v->start)));
+            for (uint64_t p = SB_PAGE_DOWN(first); p < last; p += SB_PAGE)
+                vec[(p - addr) / SB_PAGE] = 1;
+            pos = hole;
+        }
+        cur = end;
+    }
 }

@@ -1,7 +1,15 @@
-/* The memory system calls: brk, mmap, munmap, mprotect (mm.c does the work). */
+/* The memory system calls: brk, mmap, munmap, mprotect (mm.c does the work).
+ * A file mapping is a copy of the file's pages taken when it is made: private
+ * ones as Linux's until written; shared ones only when read-only (the file
+ * opened read-only or the mapping never writable), and without seeing later
+ * writes to the file. A shared writable file mapping would need the file's
+ * own pages in the stub (docs/sandbox.md, "Next"). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,13 +46,31 @@ long sb_sys_mmap(struct sb_task *t, const uint64_t a[6])
         return -EINVAL;
     if (len == 0 || off % SB_PAGE != 0)
         return -EINVAL;
+    if (len > SB_TASK_TOP)
+        return -ENOMEM;
+    if (!(flags & MAP_ANONYMOUS) && off + SB_PAGE_UP(len) < off)
+        return -EOVERFLOW;
     struct sb_file *f = NULL;
+    int vflags = type == MAP_SHARED ? SB_VMA_BACKED : 0;
     if (!(flags & MAP_ANONYMOUS)) {
         f = sb_fd_get(t->files, a[4]);
-        if (f == NULL)
+        int fl = f == NULL ? -1 : fcntl(f->host, F_GETFL);
+        struct stat st;
+        if (f == NULL || fl < 0 || (fl & O_PATH))
             return -EBADF;
-        if (type == MAP_SHARED && (prot & PROT_WRITE))
-            return -ENODEV; /* shared writable file mappings: not yet */
+        if (fstat(f->host, &st) < 0)
+            return -errno;
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5))
+            f = NULL; /* /dev/zero: anonymous memory */
+        else if (!S_ISREG(st.st_mode))
+            return -ENODEV;
+        else if ((fl & O_ACCMODE) == O_WRONLY)
+            return -EACCES;
+        else if (type == MAP_SHARED && (prot & PROT_WRITE))
+            return (fl & O_ACCMODE) != O_RDWR || (fl & O_APPEND) ? -EACCES : -ENODEV;
+        else
+            vflags = SB_VMA_BACKED |
+                     (type == MAP_SHARED && (fl & O_ACCMODE) != O_RDWR ? SB_VMA_NOWRITE : 0);
     }
     bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     if (flags & MAP_FIXED_NOREPLACE && !sb_mm_is_free(t->mm, addr, SB_PAGE_UP(len)))
@@ -56,20 +82,34 @@ long sb_sys_mmap(struct sb_task *t, const uint64_t a[6])
         if (!fixed)
             addr = 0;
     }
-    if (f == NULL)
-        return sb_mm_map(t, addr, len, prot, fixed);
-    /* A file: a private copy of its contents (pages past the end stay zero). */
+    if (f == NULL) {
+        long at = sb_mm_map(t, addr, len, prot, fixed);
+        if (at >= 0 && vflags)
+            sb_mm_set_flags(t->mm, (uint64_t)at, len, vflags);
+        return at;
+    }
+    /* A file: a copy of its contents (pages past the end stay zero). */
     long at = sb_mm_map(t, addr, len, PROT_READ | PROT_WRITE, fixed);
     if (at < 0)
         return at;
-    struct iovec iov[64];
-    int n = sb_mm_iov(t->mm, (uint64_t)at, len, PROT_WRITE, iov, 64);
-    ssize_t r = n < 0 ? n : preadv(f->host, iov, n, (off_t)off);
-    long p = r < 0 ? (n < 0 ? n : -errno) : sb_mm_protect(t, (uint64_t)at, len, prot);
+    long p = 0;
+    for (uint64_t done = 0; done < len;) {
+        struct iovec iov[16];
+        int n = sb_mm_iov(t->mm, (uint64_t)at + done, len - done, PROT_WRITE, iov, 16);
+        ssize_t r = n < 0 ? -1 : preadv(f->host, iov, n, (off_t)(off + done));
+        if (r < 0)
+            p = n < 0 ? n : -errno;
+        if (r <= 0)
+            break; /* an error, or the end of the file */
+        done += (uint64_t)r;
+    }
+    if (p == 0)
+        p = sb_mm_protect(t, (uint64_t)at, len, prot);
     if (p < 0) {
         sb_mm_unmap(t, (uint64_t)at, len);
         return p;
     }
+    sb_mm_set_flags(t->mm, (uint64_t)at, len, vflags);
     return at;
 }
 

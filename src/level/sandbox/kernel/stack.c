@@ -61,7 +61,7 @@ int sb_stack_build(const struct sb_stack_in *in, uint8_t *buf, size_t size, uint
         {AT_PHENT, in->elf->phent},
         {AT_PHNUM, in->elf->phnum},
         {AT_PAGESZ, SB_PAGE},
-        {AT_BASE, 0},
+        {AT_BASE, in->elf->interp ? in->elf->interp_base : 0},
         {AT_FLAGS, 0},
         {AT_ENTRY, in->elf->entry},
         {AT_UID, in->uid},

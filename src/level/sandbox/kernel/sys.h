@@ -12,7 +12,7 @@
     /* fd.c */ \
     X(dup) X(dup2) X(dup3) X(fcntl) X(poll) X(pipe) X(pipe2) \
     /* mmap.c */ \
-    X(brk) X(mmap) X(munmap) X(mprotect) \
+    X(brk) X(mmap) X(munmap) X(mprotect) /* mem.c */ X(mremap) X(madvise) X(msync) X(mincore) X(mlock) X(mlock2) X(munlock) X(mlockall) X(munlockall) /* rlimit.c */ X(getrlimit) X(setrlimit) X(prlimit64) /* sysinfo.c */ X(sysinfo) \
     /* process.c */ \
     X(exit) X(exit_group) X(getpid) X(gettid) X(getuid) X(geteuid) X(getgid) X(getegid) X(uname) X(arch_prctl) X(set_tid_address) \
     /* exec.c */ \

@@ -1,0 +1,69 @@
+/* Dynamic executables: the interpreter a program names (PT_INTERP, as
+ * /lib64/ld-linux-x86-64.so.2) is found beneath the sandbox's root, never
+ * the host's, and loaded where free memory is, as Linux's binfmt_elf does;
+ * the program starts at its entry with AT_BASE saying where it is, and the
+ * interpreter maps the libraries itself with open and mmap. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "level/sandbox/kernel/kernel.h"
+
+int sb_interp_open(int rootfd, const char *cwd, int exe_fd, const char *exe,
+                   char interp[SB_PATH_MAX], int *ifd, cerr_t *err)
+{
+    char abs[SB_PATH_MAX * 2];
+    *ifd = -1;
+    int has = sb_elf_interp(exe_fd, exe, interp, SB_PATH_MAX, err);
+    if (has <= 0)
+        return has;
+    /* Relative: to the cwd, as Linux opens it. */
+    snprintf(abs, sizeof(abs), "%s%s%s", interp[0] == '/' ? "" : cwd, interp[0] == '/' ? "" : "/",
+             interp);
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, rootfd, abs, &how, sizeof(how));
+    if (fd < 0) {
+        int e = errno == EXDEV ? EACCES : errno;
+        cerr_set(err, e, "`%s`: its interpreter `%s` in the rootfs", exe, interp);
+        (*err)->code = e == ENOENT || e == ENOTDIR ? CERR_EXE_MISSING : 0;
+        return -1;
+    }
+    /* An ELF of its own without an interpreter (Linux: ELIBBAD otherwise). */
+    char again[8];
+    cerr_t why = NULL;
+    int r = sb_elf_interp(fd, interp, again, sizeof(again), &why);
+    if (r != 0) {
+        cerr_set(err, ELIBBAD, "`%s`: its interpreter `%s`: %s", exe, interp,
+                 r < 0 ? cerr_msg(why) : "names an interpreter itself");
+        cerr_free(&why);
+        close(fd);
+        return -1;
+    }
+    *ifd = fd;
+    return 0;
+}
+
+int sb_interp_load(struct sb_task *t, const struct sb_start *s, struct sb_elf *elf, cerr_t *err)
+{
+    char name[SB_PATH_MAX];
+    int fd;
+    if (sb_interp_open(t->k->rootfd, t->cwd, s->exe_fd, s->exe, name, &fd, err) < 0)
+        return -1;
+    if (fd < 0)
+        return 0; /* static */
+    struct sb_elf in;
+    int r = sb_elf_load_anywhere(t, fd, name, &in, err);
+    close(fd);
+    if (r < 0)
+        return -1;
+    elf->interp = true;
+    elf->interp_base = in.bias;
+    elf->interp_entry = in.entry;
+    return 0;
+}
