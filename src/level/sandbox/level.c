@@ -20,27 +20,6 @@
 #include "level/rootfs_exe.h"
 #include "level/sandbox/kernel/kernel.h"
 
-static pid_t stub_pid = -1;
-
-/* The kernel is PID 1 of its pid namespace, which ignores signals without a
- * handler: end the sandbox as a shell reports a signal. */
-static void on_signal(int sig)
-{
-    if (stub_pid > 0)
-        kill(stub_pid, SIGKILL);
-    syscall(SYS_exit_group, 128 + sig); /* see sandbox_oci_run's end */
-}
-
-static void install_signals(void)
-{
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigfillset(&sa.sa_mask);
-    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-        sigaction(sigs[i], &sa, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE for the workload */
-}
-
 static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
 {
     int before[1024];
@@ -64,10 +43,8 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
         return -1;
     }
     close(s.exe_fd);
-    stub_pid = t.stub.pid;
-    install_signals();
     sb_devices_open(&k);
-    if (sb_kernel_filter_install(err) < 0) {
+    if (sb_hostsig_install(&k, err) < 0 || sb_kernel_filter_install(err) < 0) {
         sb_task_free(&t);
         return -1;
     }
@@ -143,6 +120,34 @@ static int sandbox_exec(struct container *c, const struct exec_opts *o, int *sta
                     c->id);
 }
 
+/* `kill --all` (runc's -a) signals every process of the workload: the
+ * kernel process is told so by the signal's value, since the stubs are
+ * host processes that take no signal but from the kernel. SIGKILL needs
+ * no telling: the kernel's end is every stub's (PDEATHSIG). */
+static int sandbox_kill(struct container *c, int sig, bool all, cerr_t *err)
+{
+    if (!all || sig == SIGKILL || sig == 0)
+        return container_kill(c, sig, all, err);
+    if (c->st->pid <= 0)
+        return cerr_set(err, 0, "container `%s` has no process yet", c->id);
+    int pfd = (int)syscall(SYS_pidfd_open, c->st->pid, 0);
+    if (pfd < 0 || !proc_alive(c->st->pid, c->st->start_time)) {
+        if (pfd >= 0)
+            close(pfd);
+        return cerr_set(err, 0, "container `%s` is not running", c->id);
+    }
+    siginfo_t si = {.si_signo = sig, .si_code = SI_QUEUE};
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = SB_SIGNAL_ALL;
+    int r = (int)syscall(SYS_pidfd_send_signal, pfd, sig, &si, 0);
+    int e = errno;
+    close(pfd);
+    if (r < 0)
+        return cerr_set(err, e, "kill container `%s` (pid %d)", c->id, c->st->pid);
+    return 0;
+}
+
 const struct level_ops sandbox_level = {
     .name = "sandbox",
     .summary = "cella's own user-space kernel serves every system call (in progress)",
@@ -150,5 +155,14 @@ const struct level_ops sandbox_level = {
     .create = sandbox_create,
     /* Owned here: the container level's would enter the namespaces directly. */
     .exec = sandbox_exec,
-    CONTAINER_LEVEL_OPS,
+    /* CONTAINER_LEVEL_OPS but kill, which is the level's own. */
+    .start = container_start,
+    .await_ready = container_await_ready,
+    .kill = sandbox_kill,
+    .destroy = container_destroy,
+    .pause = container_pause,
+    .resume = container_resume,
+    .paused = container_paused,
+    .update = container_update,
+    .pids = container_pids,
 };

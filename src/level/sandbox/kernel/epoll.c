@@ -2,44 +2,36 @@
  * the host descriptors behind the workload's (the event's data passes
  * through untouched: it is the workload's own cookie). epoll_wait never
  * waits in the host: with nothing ready it parks, waiting for the host
- * epoll to become readable or its timeout. signalfd: no signal reaches the
- * workload's descriptors yet (a signal sent to the sandbox from outside
- * ends it), so a signalfd is an empty host epoll, never readable. */
+ * epoll to become readable or its timeout. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "level/sandbox/kernel/sys.h"
 
 #define MAX_EVENTS 256
 
-static long new_epoll(struct sb_task *t, bool cloexec, bool nonblock, bool signalfd)
+static long new_epoll(struct sb_task *t, bool cloexec)
 {
     int host = epoll_create1(EPOLL_CLOEXEC);
     if (host < 0)
         return -errno;
-    long fd = sb_fd_install(t->files, host, cloexec, NULL, 0);
-    if (fd >= 0) {
-        t->files->fd[fd].signalfd = signalfd;
-        t->files->fd[fd].nonblock = nonblock;
-    }
-    return fd;
+    return sb_fd_install(t->files, host, cloexec, NULL, 0);
 }
 
 long sb_sys_epoll_create(struct sb_task *t, const uint64_t a[6])
 {
-    return (int)a[0] <= 0 ? -EINVAL : new_epoll(t, false, false, false);
+    return (int)a[0] <= 0 ? -EINVAL : new_epoll(t, false);
 }
 
 long sb_sys_epoll_create1(struct sb_task *t, const uint64_t a[6])
 {
     if (a[0] & ~(uint64_t)EPOLL_CLOEXEC)
         return -EINVAL;
-    return new_epoll(t, a[0] & EPOLL_CLOEXEC, false, false);
+    return new_epoll(t, a[0] & EPOLL_CLOEXEC);
 }
 
 long sb_sys_epoll_ctl(struct sb_task *t, const uint64_t a[6])
@@ -91,21 +83,4 @@ long sb_sys_epoll_wait(struct sb_task *t, const uint64_t a[6])
 long sb_sys_epoll_pwait(struct sb_task *t, const uint64_t a[6])
 {
     return wait_events(t, a);
-}
-
-long sb_sys_signalfd4(struct sb_task *t, const uint64_t a[6])
-{
-    if (a[3] & ~(uint64_t)(SFD_CLOEXEC | SFD_NONBLOCK) || a[2] != 8)
-        return -EINVAL;
-    if ((int)a[0] != -1) {
-        struct sb_file *f = sb_fd_get(t->files, a[0]);
-        return f == NULL ? -EBADF : !f->signalfd ? -EINVAL : (long)a[0];
-    }
-    return new_epoll(t, a[3] & SFD_CLOEXEC, a[3] & SFD_NONBLOCK, true);
-}
-
-long sb_sys_signalfd(struct sb_task *t, const uint64_t a[6])
-{
-    const uint64_t b[6] = {a[0], a[1], a[2], 0, 0, 0};
-    return sb_sys_signalfd4(t, b);
 }

@@ -32,6 +32,9 @@ static long dup_to(struct sb_task *t, uint64_t fd, int min, int at, bool cloexec
         t->files->fd[r].nonblock = copy.nonblock;
         t->files->fd[r].sock = copy.sock;
         t->files->fd[r].signalfd = copy.signalfd;
+        t->files->fd[r].sfd_mask = copy.sfd_mask;
+        t->files->fd[r].sfd_ready = copy.sfd_ready;
+        t->files->fd[r].timerfd = copy.timerfd;
         t->files->fd[r].outside = copy.outside;
     }
     return r;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -71,11 +72,14 @@ int sb_files_fork(struct sb_files *dst, const struct sb_files *src)
         const struct sb_file *e = &src->fd[i];
         if (e->host < 0)
             continue;
-        int host = fcntl(e->host, F_DUPFD_CLOEXEC, 3);
+        /* A signalfd reads its own process's signals: its own eventfd. */
+        int host = e->signalfd ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)
+                               : fcntl(e->host, F_DUPFD_CLOEXEC, 3);
         if (host < 0)
             return -errno;
         dst->fd[i] = *e;
         dst->fd[i].host = host;
+        dst->fd[i].sfd_ready = false;
         dst->fd[i].path = e->path ? strdup(e->path) : NULL;
     }
     return 0;

@@ -27,6 +27,8 @@ static const char *const allowed[] = {
      * below), epoll (epoll.c) */
     "bind", "listen", "connect", "accept4", "getsockname", "getpeername", "setsockopt",
     "getsockopt", "shutdown", "sendmsg", "recvmsg", "epoll_create1", "epoll_ctl", "epoll_wait",
+    /* the workload's eventfds and timerfds, the eventfd behind a signalfd (eventfd.c, signalfd.c) */
+    "eventfd2", "timerfd_create", "timerfd_settime", "timerfd_gettime",
     /* the kernel's own signals and end */
     "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
 };

@@ -166,8 +166,8 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
     struct sb_file *f = file(t, fd);
     if (f == NULL)
         return -EBADF;
-    if (f->signalfd) /* no signal reaches one yet */
-        return f->nonblock ? -EAGAIN : SB_PARK;
+    if (f->signalfd)
+        return sb_signalfd_read(t, f, buf, len, out);
     long wait = outside_wait(t, f, out);
     if (wait != 0)
         return wait;

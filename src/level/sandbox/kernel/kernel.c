@@ -157,7 +157,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
         __builtin_ia32_pause();
     }
     /* Sleep on every runnable task's state word at once. */
-    struct futex_waitv w[SB_MAX_TASKS];
+    struct futex_waitv w[SB_MAX_TASKS + 1];
     struct sb_task *ready = NULL;
     unsigned n = 0;
     for (int i = 0; i < k->ntask; i++) {
@@ -178,7 +178,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* At most 100 ms (then check the stubs are alive), less for a sleep's end. */
     unsigned long long at = now_ns() + 100000000ULL;
     bool sleeper = false;
-    static struct pollfd pf[SB_MAX_TASKS * SB_WAIT_FDS];
+    static struct pollfd pf[SB_MAX_TASKS * SB_WAIT_FDS + 1];
     nfds_t npf = 0;
     for (int i = 0; i < k->ntask; i++) {
         struct sb_task *t = k->task[i];
@@ -196,35 +196,31 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
      * runnable processes the loop looks at the descriptors every ms. */
     if (ready == NULL && n > 0 && npf > 0 && at > now_ns() + 1000000ULL)
         at = now_ns() + 1000000ULL;
+    /* A signal from outside (or a stub's end) changes this word and writes
+     * to this descriptor: every wait below ends for it. */
+    w[n] = (struct futex_waitv){.val = 0, .uaddr = (uintptr_t)sb_hostsig_word(), .flags = FUTEX_32};
+    pf[npf] = (struct pollfd){.fd = sb_hostsig_fd(), .events = POLLIN};
     if (ready == NULL && n > 0) {
         struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ULL),
                               .tv_nsec = (long)(at % 1000000000ULL)};
-        syscall(SYS_futex_waitv, w, n, 0, &ts, CLOCK_MONOTONIC);
+        syscall(SYS_futex_waitv, w, n + 1, 0, &ts, CLOCK_MONOTONIC);
         if (npf > 0)
             poll(pf, npf, 0);
-    } else if (ready == NULL && npf > 0) {
+    } else if (ready == NULL && (npf > 0 || sleeper)) {
         unsigned long long now = now_ns(), left = at > now ? at - now : 0;
-        poll(pf, npf, (int)((left + 999999ULL) / 1000000ULL));
-    } else if (ready == NULL && sleeper) {
-        /* Only sleepers: a timed wait on a word nobody wakes. */
-        static uint32_t nobody;
-        unsigned long long now = now_ns(), left = at > now ? at - now : 0;
-        struct timespec ts = {.tv_sec = (time_t)(left / 1000000000ULL),
-                              .tv_nsec = (long)(left % 1000000000ULL)};
-        syscall(SYS_futex, &nobody, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+        poll(pf, npf + 1, (int)((left + 999999ULL) / 1000000ULL));
+    } else if (ready == NULL) {
+        poll(pf, npf + 1, -1); /* nothing to do until a signal or a stub's end */
     }
     for (int i = 0; i < k->ntask; i++)
         if (!k->task[i]->zombie && !k->task[i]->stub.dead)
             __atomic_store_n(&k->task[i]->stub.ctx->kernel_waiting, 0, __ATOMIC_RELAXED);
     if (ready != NULL)
         return ready;
-    /* Stubs that died (a fault, a kill from outside) end their process.
-     * With nothing runnable and nothing asleep, only a death can come: wait
-     * for it, and end the sandbox if no child is left to die. */
-    bool block = n == 0 && !sleeper && npf == 0;
+    /* Stubs that died (a fault, a kill from outside) end their process. */
     int st;
     pid_t pid;
-    while ((pid = waitpid(-1, &st, block ? 0 : WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
         for (int i = 0; i < k->ntask; i++) {
             struct sb_task *t = k->task[i];
             if (t->stub.pid == pid && !t->stub.dead) {
@@ -234,11 +230,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
                 break;
             }
         }
-        if (block)
-            break;
     }
-    if (block && pid < 0)
-        sb_task_exit(k->task[0], SIGKILL); /* it would wait forever */
     wake_parked(k);
     return NULL;
 }
@@ -353,6 +345,10 @@ int sb_task_run(struct sb_task *init)
     }
     while (!init->zombie) {
         sb_thread_reap(k);
+        if (sb_hostsig_take(k)) {
+            wake_parked(k);
+            continue;
+        }
         struct sb_task *t = wait_any(k, init->stub.spin_ns);
         if (t != NULL)
             serve(t);

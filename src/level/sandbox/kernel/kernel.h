@@ -91,8 +91,11 @@ struct sb_file {
     /* From outside the sandbox (its stdio) and not a regular file: a call
      * that would block there parks instead of blocking the kernel's loop. */
     bool outside;
-    bool signalfd; /* an empty host epoll standing for a signalfd (never readable) */
-    char *path;    /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
+    bool signalfd; /* signalfd.c: a host eventfd, readable while one of its signals is pending */
+    bool sfd_ready;
+    uint64_t sfd_mask;
+    bool timerfd; /* eventfd.c: a host timerfd */
+    char *path;   /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
 };
 
 struct sb_files {
@@ -120,6 +123,8 @@ struct sb_kernel {
     /* sysinfo.c: the host's memory and swap at the start (bytes), the start. */
     uint64_t sysinfo_mem[6];
     unsigned long long start_ns;
+    bool pidns_init; /* the kernel is PID 1 of a pid namespace: its first process is init */
+    int nsignalfd;   /* signalfds made: none, nothing to keep readable */
 };
 
 struct sb_sigaction {
@@ -128,6 +133,7 @@ struct sb_sigaction {
 
 struct sb_siginfo {
     int code, pid, status; /* for the handler's siginfo */
+    uint64_t addr;         /* a fault's */
 };
 
 struct sb_task {
@@ -308,6 +314,14 @@ int sb_signal_next(const struct sb_task *t);
  * caught pending signal is delivered first (t->regs become the handler's,
  * set_regs); restart: its call is made again after the handler. */
 void sb_signal_deliver(struct sb_task *t, long r, bool restart);
+/* signalfd.c: make t's signalfds readable while one of their signals is
+ * pending, and not after; called where t->sigpending changes. */
+void sb_signalfd_update(struct sb_task *t);
+/* signalfd.c: read (or write: EINVAL) of a signalfd. */
+long sb_signalfd_read(struct sb_task *t, struct sb_file *f, uint64_t buf, uint64_t len, bool out);
+/* signal.c: the siginfo of t's pending sig as a signalfd reads it. */
+struct signalfd_siginfo;
+void sb_signal_siginfo(const struct sb_task *t, int sig, struct signalfd_siginfo *out);
 /* fs.c: open the devices handed out for /dev/null... (before the filter). */
 void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */
@@ -345,6 +359,16 @@ int sb_thread_exec(struct sb_task **t);
 void sb_thread_exec_done(struct sb_task *caller, struct sb_task *leader);
 /* futex wake of up to n waiters on addr in mm (bitset matching); the count. */
 int sb_futex_wake(struct sb_kernel *k, struct sb_mm *mm, uint64_t addr, int n, uint32_t bitset);
+/* hostsig.c: signals from outside the sandbox. `cella kill --all` sends
+ * them as SI_QUEUE with this value: to every process, not the first only. */
+#define SB_SIGNAL_ALL 0x63656c6c
+/* Catch them (before the kernel's filter). */
+int sb_hostsig_install(struct sb_kernel *k, cerr_t *err);
+/* A word that changes from 0 and a descriptor that becomes readable when one comes. */
+uint32_t *sb_hostsig_word(void);
+int sb_hostsig_fd(void);
+/* Send the ones that came on to the workload; false when none came. */
+bool sb_hostsig_take(struct sb_kernel *k);
 
 /* filter.c */
 int sb_kernel_filter_install(cerr_t *err);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 
 #include "level/sandbox/kernel/sys.h"
@@ -88,12 +89,15 @@ void sb_signal_unblocked(struct sb_task *t)
         if (handler > 1)
             continue; /* caught: delivered on the way back */
         t->sigpending &= ~(1ULL << (sig - 1));
-        if (handler == 0 && !ignored_by_default(sig)) {
+        /* A pid namespace's init drops what it has no handler for (Linux's
+         * get_signal, SIGNAL_UNKILLABLE). */
+        if (handler == 0 && !ignored_by_default(sig) && !(t->pid == 1 && t->k->pidns_init)) {
             t->exited = true;
             t->exit_status = sig;
-            return;
+            break;
         }
     }
+    sb_signalfd_update(t);
 }
 
 long sb_epipe(struct sb_task *t)
@@ -115,7 +119,10 @@ long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int c
     if (target->zombie)
         return 0;
     uint64_t handler = target->act[sig - 1].handler, bit = 1ULL << (sig - 1);
-    if (sig != SIGKILL && (handler == 1 /* SIG_IGN */ || (handler == 0 && ignored_by_default(sig))))
+    /* Ignored, unless blocked: a blocked signal is kept (for a signalfd,
+     * sigtimedwait, or a handler set by then), as Linux's sig_ignored. */
+    if (sig != SIGKILL && !(target->sigmask & bit) &&
+        (handler == 1 /* SIG_IGN */ || (handler == 0 && ignored_by_default(sig))))
         return 0;
     if (sig != SIGKILL && handler == 0 &&
         (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
@@ -126,6 +133,7 @@ long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int c
          * forked often has): pending. */
         target->sigpending |= bit;
         target->siginfo[sig - 1] = (struct sb_siginfo){.code = code, .pid = pid, .status = status};
+        sb_signalfd_update(target);
         return 0;
     }
     target->sigpending &= ~bit;
@@ -225,6 +233,36 @@ _Static_assert(sizeof(struct frame) == 440, "rt_sigframe as Linux's");
  * direction, trap, alignment check, resume. Nothing privileged (IOPL, IF). */
 #define EFLAGS_FRAME_OK 0x50dd5ULL
 
+/* The siginfo Linux gives for t's pending sig (struct siginfo's layout):
+ * a fault's address, or the sender's pid and uid (and a child's status). */
+static void fill_info(const struct sb_task *t, int sig, int32_t info[32])
+{
+    const struct sb_siginfo *si = &t->siginfo[sig - 1];
+    memset(info, 0, 32 * sizeof(int32_t));
+    info[0] = sig;
+    info[2] = si->code;
+    if (si->code > 0 &&
+        (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP)) {
+        memcpy(&info[4], &si->addr, sizeof(si->addr));
+        return;
+    }
+    info[4] = si->pid;
+    info[5] = (int32_t)t->k->uid;
+    info[6] = si->status;
+}
+
+void sb_signal_siginfo(const struct sb_task *t, int sig, struct signalfd_siginfo *out)
+{
+    const struct sb_siginfo *si = &t->siginfo[sig - 1];
+    memset(out, 0, sizeof(*out));
+    out->ssi_signo = (uint32_t)sig;
+    out->ssi_code = si->code;
+    out->ssi_pid = (uint32_t)si->pid;
+    out->ssi_uid = t->k->uid;
+    out->ssi_status = si->status;
+    out->ssi_addr = si->addr;
+}
+
 static void segv(struct sb_task *t)
 {
     t->exited = true;
@@ -243,6 +281,7 @@ void sb_signal_deliver(struct sb_task *t, long r, bool restart)
     struct sb_sigaction *act = &t->act[sig - 1];
     uint64_t bit = 1ULL << (sig - 1);
     t->sigpending &= ~bit;
+    sb_signalfd_update(t);
     struct frame f = {0};
     memcpy(f.uc.regs, t->regs, sizeof(f.uc.regs));
     if (restart) { /* the call is made again: its number back, rip on its `syscall` */
@@ -259,12 +298,7 @@ void sb_signal_deliver(struct sb_task *t, long r, bool restart)
     f.uc.ss = 0x2b;
     f.uc.oldmask = mask;
     f.uc.sigmask = mask;
-    const struct sb_siginfo *si = &t->siginfo[sig - 1];
-    f.info[0] = sig;
-    f.info[2] = si->code;
-    f.info[4] = si->pid;
-    f.info[5] = (int32_t)t->k->uid;
-    f.info[6] = si->status;
+    fill_info(t, sig, f.info);
     /* Beneath the red zone, 16-byte aligned as after a call. */
     uint64_t sp = ((f.uc.regs[SB_RSP] - 128 - sizeof(f)) & ~15ULL) - 8;
     if (sb_copy_out(t->mm, sp, &f, sizeof(f)) < 0)
@@ -348,14 +382,10 @@ long sb_sys_rt_sigtimedwait(struct sb_task *t, const uint64_t a[6])
     if (due != 0) {
         int sig = __builtin_ctzll(due) + 1;
         t->sigpending &= ~(1ULL << (sig - 1));
+        sb_signalfd_update(t);
         if (a[1] != 0) {
-            int32_t info[32] = {sig,
-                                0,
-                                t->siginfo[sig - 1].code,
-                                0,
-                                t->siginfo[sig - 1].pid,
-                                (int32_t)t->k->uid,
-                                t->siginfo[sig - 1].status};
+            int32_t info[32];
+            fill_info(t, sig, info);
             if ((r = sb_copy_out(t->mm, a[1], info, sizeof(info))) < 0)
                 return r;
         }
@@ -375,4 +405,13 @@ long sb_sys_rt_sigtimedwait(struct sb_task *t, const uint64_t a[6])
     if (sb_park_expired(t, t->parked ? 1 : ms))
         return -EAGAIN;
     return SB_PARK;
+}
+
+/* The pending signals it blocks (an unblocked one would have acted). */
+long sb_sys_rt_sigpending(struct sb_task *t, const uint64_t a[6])
+{
+    if (a[1] > SIGSET_SIZE)
+        return -EINVAL;
+    uint64_t set = t->sigpending & t->sigmask;
+    return sb_copy_out(t->mm, a[0], &set, a[1]);
 }

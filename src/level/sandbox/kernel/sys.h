@@ -20,11 +20,13 @@
     /* fork.c */ \
     X(fork) X(vfork) X(clone) X(wait4) X(getppid) \
     /* signal.c */ \
-    X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(rt_sigsuspend) X(rt_sigtimedwait) X(pause) X(kill) X(tkill) X(tgkill) \
+    X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(rt_sigsuspend) X(rt_sigtimedwait) X(pause) X(kill) X(tkill) X(tgkill) X(rt_sigpending) \
     /* net.c */ \
     X(socket) X(bind) X(listen) X(connect) X(accept) X(accept4) X(getsockname) X(getpeername) X(setsockopt) X(getsockopt) X(shutdown) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) \
-    /* epoll.c */ \
+    /* epoll.c (signalfd: signalfd.c) */ \
     X(epoll_create) X(epoll_create1) X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(signalfd) X(signalfd4) \
+    /* eventfd.c */ \
+    X(eventfd) X(eventfd2) X(timerfd_create) X(timerfd_settime) X(timerfd_gettime) \
     /* time.c */ \
     X(clock_gettime) X(gettimeofday) X(time) X(getrandom) X(nanosleep) X(clock_nanosleep) \
     /* thread.c */ \
