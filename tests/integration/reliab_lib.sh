@@ -26,6 +26,7 @@ _host_procs() {
         cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline")
         case "$exe" in
         "$CELLA_REAL" | "$WORK"/*) ;;
+        # create, run and exec run from a sealed copy of cella (self_exe.h).
         *) case "$cmd" in
             *"$ROOT"* | *"$ID_MARK"*) ;;
             *) grep -qsF -- "$ID_MARK" "$p/cgroup" || continue ;;
