@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -75,6 +76,9 @@ void self_exe_seal(char **argv)
     if (from != NULL) {
         strncpy(self_path, from, sizeof(self_path) - 1);
         unsetenv(SELF_ENV);
+        /* The kernel named the copy for its fd ("3"): ps shows cella. */
+        const char *slash = strrchr(argv[0], '/');
+        prctl(PR_SET_NAME, slash ? slash + 1 : argv[0], 0, 0, 0);
         return;
     }
     /* A binary on a read-only mount cannot be written through any path:
