@@ -12,8 +12,9 @@
 # `-$$-`), its $ROOT or $WORK, or run from $CELLA or a rootfs under $WORK;
 # tap devices and ingress qdiscs named cellaN (the VM levels' taps); files in
 # /tmp, /run, /var/run and /dev/shm whose name says cella, less the caches
-# cella documents (/var/cache/cella is not in these) and the test harness's
-# own directories (cella-it-*, cella-tests.*, cella-crun-suite).
+# cella documents (/var/cache/cella is not in these) and the test harnesses'
+# own (cella-it-*, cella-tests.*, cella-crun-suite, cella-bench*, and any
+# mktemp name cella-WORD.XXXXXX: other suites' work directories).
 
 ID_MARK="-$$-"
 CELLA_REAL=$(readlink -f "$CELLA")
@@ -56,7 +57,7 @@ host_snapshot() {
         ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^cella[0-9]/ {print "tap " $2}'
         tc qdisc show 2>/dev/null | grep -E 'dev cella[0-9]' | sed 's/^/qdisc /'
         ls -1d /tmp/*cella* /run/*cella* /var/run/*cella* /dev/shm/*cella* /run/cella/* \
-            2>/dev/null | grep -vE '/(cella-it-|cella-tests\.|cella-crun-suite|cella-bench)' | sed 's/^/file /'
+            2>/dev/null | grep -vE '/(cella-it-|cella-tests\.|cella-crun-suite|cella-bench|cella-[a-z-]+\.[A-Za-z0-9]{6}$)' | sed 's/^/file /'
         _host_procs
     } | sort -u
 }
