@@ -6,10 +6,11 @@
 # also swapped while create runs (CVE-2021-30465); fds of cella leaked into
 # the process and a process.cwd through them (CVE-2024-21626). The wasm
 # level: a symlink swapped under a preopen while the module opens it, loads
-# past linear memory (JIT and interpreter), a huge memory.grow. The other
+# past linear memory (JIT and interpreter), a huge memory.grow. The sandbox
+# level: symlinks (absolute, climbing) and `..` out of its root. The other
 # attacks have their cases where their level is tested (docs/reliability.md):
-# `..` and symlinks out of a preopen (test_wasm.sh), out of the sandbox's
-# root, its stub region and a forged signal frame (test_sandbox*.sh), a
+# `..` and symlinks out of a preopen (test_wasm.sh), the sandbox's stub
+# region and a forged signal frame (test_sandbox*.sh), a
 # guest's oversized frame and console flood (test_qemu.sh, test_agent.c).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/reliab_lib.sh"
@@ -130,6 +131,25 @@ for n in 3 4 5 6 7 8 9; do
     *) not_ok "process.cwd /proc/self/fd/$n: a directory from outside the container" "$out" ;;
     esac
 done
+
+# ---- sandbox: symlinks and `..` out of the root ----------------------------------------------
+# cella's kernel resolves every path beneath the rootfs: a symlink to a host
+# path, one that climbs with `..`, and `..` itself stop at the root.
+if file -L "$BUSYBOX" 2> /dev/null | grep -q 'statically linked'; then
+    reset
+    mkdir -p "$WORK/outside"
+    echo secret > "$WORK/outside/secret.txt"
+    ln -sfn "$WORK/outside/secret.txt" "$B/rootfs/abs-secret"
+    ln -sfn "../../../../../../../..$WORK/outside/secret.txt" "$B/rootfs/rel-secret"
+    ln -sfn "$WORK/outside" "$B/rootfs/abs-dir"
+    for p in /abs-secret /rel-secret /abs-dir/secret.txt "/../../../../../../..$WORK/outside/secret.txt"; do
+        cfg "$B" "c['process']['args']=['/bin/busybox','cat','$p']"
+        out=$(cella --isolation sandbox run --bundle "$B" "$(newid sbx)" 2>&1)
+        expect_nomatch "sandbox: $p does not reach the host's file ($out)" "^secret$" "$out"
+    done
+else
+    skip "sandbox level escapes" "$BUSYBOX is not static"
+fi
 
 # ---- wasm: a symlink swapped under a preopen --------------------------------------------------
 WASI_CC=(clang --target=wasm32-wasi --sysroot=/usr)
