@@ -36,7 +36,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit format format-check clean install fuzz fuzz-wasm fuzz-wasm-instantiate
+.PHONY: all check soak unit format format-check clean install fuzz fuzz-wasm fuzz-wasm-instantiate
 all: $(BUILD)/cella $(BUILD)/cella-bench $(BUILD)/cella-bench-httpd
 
 $(BUILD)/cella-bench: $(BENCH_OBJS)
@@ -115,7 +115,28 @@ unit: $(UNIT_BINS) $(BENCH_TEST_BINS) $(BUILD)/tests/wasm_spec
 check:
 	scripts/test.sh
 
-FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h src/level/*/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/fuzz/*.c tests/wasm/*.c tests/sandbox/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
+# make soak: the reliability suites (leaks, load, faults, escapes) at full
+# size, against SOAK_CELLA (the gcc build): SOAK_CYCLES create/start/kill/
+# delete per level (SOAK_QEMU_CYCLES at the qemu level), SOAK_PARALLEL
+# containers at once per level, every fault point at every level. make check
+# runs the same files at quick sizes. Figures: docs/reliability.md.
+SOAK_CELLA ?= $(CURDIR)/build/cella
+SOAK_CYCLES ?= 1000
+SOAK_QEMU_CYCLES ?= 10
+SOAK_PARALLEL ?= 200
+SOAK_SUITES ?= leaks load faults escapes
+soak: all
+	@fail=0; for t in $(SOAK_SUITES); do \
+		echo "== $$t"; start=$$(date +%s); \
+		CELLA=$(SOAK_CELLA) CELLA_CYCLES=$(SOAK_CYCLES) CELLA_QEMU_CYCLES=$(SOAK_QEMU_CYCLES) \
+			CELLA_PARALLEL=$(SOAK_PARALLEL) CELLA_SOAK=1 bash tests/integration/test_$$t.sh \
+			> build/soak-$$t.log 2>&1; \
+		grep -vE '^ok ' build/soak-$$t.log; \
+		echo "$$t: $$(grep -cE '^ok ' build/soak-$$t.log) ok, $$(grep -cE '^not ok ' build/soak-$$t.log) not ok, $$(($$(date +%s) - start)) s"; \
+		grep -qE '^not ok ' build/soak-$$t.log && fail=1; \
+	done; exit $$fail
+
+FORMAT_FILES = $(SRCS) $(BENCH_SRCS) $(wildcard src/*/*.h src/level/*/*.h src/level/*/*/*.h bench/src/*.h tests/unit/*.[ch] tests/bench/*.c tests/conformance/*.[ch] tests/fuzz/*.c tests/wasm/*.c tests/sandbox/*.c tests/escapes/*.c bench/*.c bench/compute/*.c guest/*/*.c guest/*/*.h tests/agent_client.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

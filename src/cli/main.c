@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "core/self_exe.h"
 #include "core/util.h"
 
 static const struct {
@@ -181,6 +182,12 @@ int main(int argc, char **argv)
         g.isolation = prog + 6;
         g.isolation_origin = "program name";
     }
+    /* getopt may permute argv: the re-exec gets it as given. */
+    static char **given;
+    given = calloc((size_t)argc + 1, sizeof(char *));
+    if (given == NULL)
+        abort();
+    memcpy(given, argv, (size_t)argc * sizeof(char *));
     int first = parse_globals(argc, argv, &g, &err);
     /* Absolute, as runc makes them: create works from the bundle directory. */
     static char root[PATH_MAX], log_file[PATH_MAX];
@@ -193,6 +200,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *name = argv[first];
+    if (strcmp(name, "create") == 0 || strcmp(name, "run") == 0 || strcmp(name, "exec") == 0)
+        self_exe_seal(given);
     if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
         status = help_command(argc - first, argv + first, &err);
         if (status >= 0)

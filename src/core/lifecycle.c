@@ -135,7 +135,9 @@ static void remove_container(const struct globals *g, struct container *c,
                              const struct level_ops *l)
 {
     cerr_t ignore = NULL;
-    if (l != NULL && l->destroy(c, &ignore) < 0)
+    /* No state yet (its config.json copy failed: a full --root): the
+     * level made nothing, and its destroy has no state to read. */
+    if (l != NULL && c->st != NULL && l->destroy(c, &ignore) < 0)
         log_warn("cleanup of `%s`: %s", c->id, cerr_msg(ignore));
     cerr_free(&ignore);
     state_dir_remove(g->root, c->id, c->dirfd);
@@ -162,11 +164,13 @@ static int do_create(const struct globals *g, struct container *c, const struct 
     c->dirfd = state_dir_create(g->root, c->id, err);
     if (c->dirfd < 0)
         return -1;
+    fault_kill("create.after-state-dir");
     *lp = l;
     c->ops = l;
     autofree char *copy = xasprintf("/proc/self/fd/%d/config.json", c->dirfd);
     if (write_file(copy, text, len, 0600, err) < 0)
         return -1;
+    fault_kill("create.after-config");
     c->st = calloc(1, sizeof(*c->st));
     if (c->st == NULL)
         abort();
@@ -178,8 +182,10 @@ static int do_create(const struct globals *g, struct container *c, const struct 
     c->st->annotations = annotations_of(c->spec);
     if (save(c, ST_CREATING, err) < 0)
         return -1;
+    fault_kill("create.after-state");
     if (l->create(c, o, err) < 0)
         return -1;
+    fault_kill("create.after-level");
     /* What conmon or a shim reaps for the exit status: the supervisor when
      * the workload has one (level/supervisor.h). */
     pid_t reap = supervisor_pid(c->dirfd);
@@ -205,10 +211,13 @@ static int start_locked(struct container *c, cerr_t *err)
     if (s != ST_CREATED)
         return cerr_set(err, 0, "cannot start container `%s`: it is %s, not created", c->id,
                         cstatus_name(s));
+    fault_kill("start.before");
     if (c->ops->start(c, err) < 0)
         return -1;
+    fault_kill("start.after-level");
     if (save(c, ST_RUNNING, err) < 0)
         return -1;
+    fault_kill("start.before-poststart");
     run_hooks_warn(c, HOOK_POSTSTART, ST_RUNNING);
     return 0;
 }
@@ -316,9 +325,11 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err)
 {
     struct container c;
     if (container_open(g, id, &c, err) < 0) {
-        /* `delete --force` of a missing container is not an error (runc). */
+        /* `delete --force` of a missing container is not an error (runc);
+         * what a create killed before its first state left is removed. */
         if (force && cerr_code(*err) == CERR_NOT_FOUND) {
             cerr_free(err);
+            state_dir_remove_unborn(g->root, id);
             return 0;
         }
         return -1;
@@ -336,9 +347,12 @@ int lc_delete(const struct globals *g, const char *id, bool force, cerr_t *err)
         log_warn("delete `%s`: resume before destroy: %s", id, cerr_msg(*err));
         cerr_free(err);
     }
+    fault_kill("delete.before-destroy");
     if (l->destroy(&c, err) < 0)
         goto out;
+    fault_kill("delete.after-destroy");
     run_hooks_warn(&c, HOOK_POSTSTOP, ST_STOPPED);
+    fault_kill("delete.after-poststop");
     state_dir_remove(g->root, id, c.dirfd);
     r = 0;
 out:

@@ -128,6 +128,20 @@ void state_dir_unlock(int dirfd)
     flock(dirfd, LOCK_UN);
 }
 
+int state_dir_remove_unborn(const char *root, const char *id)
+{
+    if (state_check_id(id, NULL) < 0)
+        return 0;
+    autofree char *path = xasprintf("%s/%s", root, id);
+    autoclose int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || lock_dir(fd, id, NULL) < 0)
+        return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_nlink == 0 || faccessat(fd, "state.json", F_OK, 0) == 0)
+        return 0;
+    return rm_rf(path) < 0 ? 0 : 1;
+}
+
 int state_dir_remove(const char *root, const char *id, int dirfd)
 {
     (void)dirfd;

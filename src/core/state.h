@@ -44,6 +44,10 @@ int state_dir_peek(const char *root, const char *id, cerr_t *err);
 /* Release the lock of state_dir_open / state_dir_create; the fd stays open. */
 void state_dir_unlock(int dirfd);
 /* Remove ROOT/ID (the caller holds the lock through dirfd). */
+/* A state directory without state.json, left by a create killed before it
+ * wrote one (no command sees such a container): removed once its lock shows
+ * that no create is still at work in it. 1 when one was removed, else 0. */
+int state_dir_remove_unborn(const char *root, const char *id);
 int state_dir_remove(const char *root, const char *id, int dirfd);
 
 int state_save(int dirfd, const struct cstate *st, cerr_t *err);

@@ -171,8 +171,10 @@ int write_knob(const char *path, const char *value, cerr_t *err)
 int write_file_atomic(const char *path, const char *data, size_t len, cerr_t *err)
 {
     autofree char *tmp = xasprintf("%s.tmp", path);
-    if (write_file(tmp, data, len, 0600, err) < 0)
+    if (write_file(tmp, data, len, 0600, err) < 0) {
+        unlink(tmp); /* a full file system: no half-written file left */
         return -1;
+    }
     if (rename(tmp, path) < 0) {
         int e = errno;
         unlink(tmp);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/hooks.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -470,17 +471,22 @@ static int drive_child(struct container *c, const struct create_opts *o, struct 
     if (cgroup_enter(c->st->cgroup, pid, err) < 0 ||
         sync_send(f->sync[0], SYNC_CGROUP, NULL, err) < 0)
         return -1;
+    fault_kill("create.after-cgroup-enter");
     if (init_needs_hook_sync(s)) {
         if (sync_recv(f->sync[0], SYNC_MOUNTED, NULL, err) < 0)
             return -1;
+        fault_kill("create.before-hooks");
         autofree char *json = hook_state(c, ST_CREATING);
         if (hooks_run(s, HOOK_PRESTART, json, err) < 0 ||
-            hooks_run(s, HOOK_CREATE_RUNTIME, json, err) < 0 ||
-            sync_send(f->sync[0], SYNC_HOOKS, json, err) < 0)
+            hooks_run(s, HOOK_CREATE_RUNTIME, json, err) < 0)
+            return -1;
+        fault_kill("create.after-hooks");
+        if (sync_send(f->sync[0], SYNC_HOOKS, json, err) < 0)
             return -1;
     }
     if (sync_recv(f->sync[0], SYNC_READY, NULL, err) < 0)
         return -1;
+    fault_kill("create.after-ready");
     if (f->tty_recv >= 0 && (*o->console_master = recv_fd(f->tty_recv, err)) < 0)
         return -1;
     return 0;
@@ -490,13 +496,20 @@ static int do_create(struct container *c, const struct create_opts *o, struct cr
                      const struct level_hooks *hooks, cerr_t *err)
 {
     int flags = prepare_create(c, o, err);
-    if (flags < 0 || open_create_fds(c, o, f, err) < 0 || make_cgroup(c, err) < 0)
+    if (flags < 0 || open_create_fds(c, o, f, err) < 0)
         return -1;
+    fault_kill("create.after-exec-sock");
+    if (make_cgroup(c, err) < 0)
+        return -1;
+    fault_kill("create.after-cgroup");
     if (!c->spec->linux_.ns[NS_MOUNT].present &&
         hostmounts_record(c->dirfd, c->st->rootfs, err) < 0)
         return -1;
     pid_t pid = clone_child(c, o, f, flags, hooks, err);
-    return pid < 0 ? -1 : drive_child(c, o, f, flags, pid, err);
+    if (pid < 0)
+        return -1;
+    fault_kill("create.after-clone");
+    return drive_child(c, o, f, flags, pid, err);
 }
 
 int container_create(struct container *c, const struct create_opts *o,
@@ -672,6 +685,7 @@ int container_destroy(struct container *c, cerr_t *err)
             waitpid(c->st->pid, NULL, WNOHANG);
         }
     }
+    fault_kill("delete.after-kill");
     if (c->st->rootfs != NULL)
         hostmounts_release(c->dirfd, c->st->rootfs);
     /* A cgroup shared with processes that are not the container's: with its

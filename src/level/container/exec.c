@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/tty_proxy.h"
 #include "core/util.h"
 #include "core/wait.h"
@@ -147,11 +148,13 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
         close(f->console); /* the child's copy only: a child that fails ends recv_fd */
         f->console = -1;
     }
+    fault_kill("exec.after-fork");
     if (cgroup_enter(c->st->cgroup, pid, err) < 0 || write_all(f->go[1], "g", 1) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         return -1;
     }
+    fault_kill("exec.after-cgroup");
     char msg[4096];
     ssize_t n = read_all(f->errp[0], msg, sizeof(msg) - 1);
     if (n > 0) {

@@ -15,6 +15,7 @@
 #include <linux/keyctl.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/hooks.h"
 #include "core/util.h"
 #include "level/container/mounts.h"
@@ -95,6 +96,7 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
         return -1;
     if (join_namespaces(a, err) < 0)
         return -1;
+    fault_kill("init.after-namespaces");
     if (a->new_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
         return cerr_set(err, errno, "become root in the user namespace (check uidMappings)");
     if (set_names(s, err) < 0)
@@ -135,6 +137,7 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
     }
     if (mounts_pivot(&m, err) < 0 || apply_sysctl(s, err) < 0 || mounts_protect(&m, err) < 0)
         return -1;
+    fault_kill("init.after-mounts");
     if (s->process.terminal && proc_setup_terminal(&s->process, a->console_fd, err) < 0)
         return -1;
     if (a->console_fd >= 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/self_exe.h"
 #include "core/util.h"
 #include "level/vmhost/tap.h"
 
@@ -48,9 +49,8 @@ static char *find_guest_file(const struct vm_backend *b, const char *env, const 
         return cerr_set(err, errno, "%s level: %s `%s` (from $%s)", b->level, what, e, env), NULL;
     }
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    autofree char *beside = xasprintf("%s/%s", n > 0 ? dirname(exe) : ".", name);
+    snprintf(exe, sizeof(exe), "%s", self_exe_path());
+    autofree char *beside = xasprintf("%s/%s", exe[0] ? dirname(exe) : ".", name);
     if (access(beside, R_OK) == 0)
         return realpath(beside, NULL);
     autofree char *lib = xasprintf(LIB_DIR "/%s", name);
