@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -661,17 +662,29 @@ int container_kill(struct container *c, int sig, bool all, cerr_t *err)
     return 0;
 }
 
+/* SIGKILL through a pidfd taken while the start time still matches, and a
+ * wait on it (readable once the process has exited, bounded at 1 s) instead
+ * of polling /proc with sleeps: delete returns as soon as the process is
+ * gone. */
+static void kill_wait(pid_t pid, unsigned long long start_time)
+{
+    if (pid <= 0)
+        return;
+    autoclose int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0 || !proc_alive(pid, start_time))
+        return;
+    if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0) {
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
+        while (poll(&p, 1, 1000) < 0 && errno == EINTR)
+            ;
+    }
+    /* Reap it if it is ours (run, or a failed create). */
+    waitpid(pid, NULL, WNOHANG);
+}
+
 int container_destroy(struct container *c, cerr_t *err)
 {
-    if (c->st->pid > 0 && proc_alive(c->st->pid, c->st->start_time)) {
-        kill(c->st->pid, SIGKILL);
-        /* Reap it if it is ours (run, or a failed create). */
-        waitpid(c->st->pid, NULL, WNOHANG);
-        for (int i = 0; i < 500 && proc_alive(c->st->pid, c->st->start_time); i++) {
-            usleep(2000);
-            waitpid(c->st->pid, NULL, WNOHANG);
-        }
-    }
+    kill_wait(c->st->pid, c->st->start_time);
     if (c->st->rootfs != NULL)
         hostmounts_release(c->dirfd, c->st->rootfs);
     /* A cgroup shared with processes that are not the container's: with its
