@@ -40,6 +40,14 @@ int cgroup_check_existing(const char *path, cerr_t *err);
 int cgroup_check_resources(const struct spec_resources *r, cerr_t *err);
 /* Move pid into an existing cgroup (exec). */
 int cgroup_enter(const char *path, pid_t pid, cerr_t *err);
+/* The same in two halves, for a container's process: it moves itself into
+ * the v1 hierarchies (the caller must be single-threaded; no RCU grace
+ * period, unlike cgroup_enter), and is put into the v2 one by clone3's
+ * CLONE_INTO_CGROUP with the directory cgroup_open_v2 opened (-1 without
+ * a v2 hierarchy), or else by cgroup_enter_v2 (nothing without one). */
+int cgroup_enter_self_v1(const char *path, cerr_t *err);
+int cgroup_open_v2(const char *path);
+int cgroup_enter_v2(const char *path, pid_t pid, cerr_t *err);
 /* Apply resources to an existing cgroup (update). Only fields that are set. */
 int cgroup_apply(const char *path, const struct spec_resources *r, cerr_t *err);
 /* Remove the cgroup from every hierarchy; processes left inside are killed

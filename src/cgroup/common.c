@@ -673,6 +673,51 @@ int cgroup_enter(const char *path, pid_t pid, cerr_t *err)
     return enter_all(l, path, pid, err);
 }
 
+/* A thread that moves itself (`0` written to a v1 `tasks` file) takes no
+ * global lock; a write to cgroup.procs takes cgroup_threadgroup_rwsem for
+ * writing, which waits for an RCU grace period: 5-15 ms on this machine,
+ * the largest part of a container's create. The caller is single-threaded
+ * (a container's process before exec), so its thread is all of it. */
+int cgroup_enter_self_v1(const char *path, cerr_t *err)
+{
+    if (check_path(path, err) < 0)
+        return -1;
+    const struct layout *l = cg_layout();
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->h[i].v2)
+            continue;
+        autofree char *dir = xasprintf("%s%s", l->h[i].mnt, path);
+        if (cg_put(dir, "tasks", "0", NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cgroup_open_v2(const char *path)
+{
+    const struct hier *h = cg_hier_v2(cg_layout());
+    cerr_t ignore = NULL;
+    if (h == NULL || check_path(path, &ignore) < 0) {
+        cerr_free(&ignore);
+        return -1;
+    }
+    autofree char *dir = xasprintf("%s%s", h->mnt, path);
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int cgroup_enter_v2(const char *path, pid_t pid, cerr_t *err)
+{
+    if (check_path(path, err) < 0)
+        return -1;
+    const struct hier *h = cg_hier_v2(cg_layout());
+    if (h == NULL)
+        return 0;
+    char b[24];
+    snprintf(b, sizeof(b), "%d", (int)pid);
+    autofree char *dir = xasprintf("%s%s", h->mnt, path);
+    return cg_put(dir, "cgroup.procs", b, NULL, err);
+}
+
 int cgroup_create(const char *path, const struct spec_resources *r, pid_t pid, cerr_t *err)
 {
     if (check_path(path, err) < 0)

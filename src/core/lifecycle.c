@@ -194,15 +194,29 @@ static int do_create(const struct globals *g, struct container *c, const struct 
     return save(c, ST_CREATED, err);
 }
 
+/* Create, leaving *c open and locked on success (run starts it without
+ * reading back what it just wrote). */
+static int create_open(const struct globals *g, const char *id, const struct create_opts *o,
+                       struct container *c, cerr_t *err)
+{
+    *c = (struct container){.g = g, .dirfd = -1, .ready_fd = -1, .id = xstrdup(id)};
+    const struct level_ops *l = NULL;
+    int r = do_create(g, c, o, &l, err);
+    if (r < 0) {
+        if (c->dirfd >= 0)
+            remove_container(g, c, l);
+        container_close(c);
+    }
+    return r;
+}
+
 int lc_create(const struct globals *g, const char *id, const struct create_opts *o, cerr_t *err)
 {
-    struct container c = {.g = g, .dirfd = -1, .ready_fd = -1, .id = xstrdup(id)};
-    const struct level_ops *l = NULL;
-    int r = do_create(g, &c, o, &l, err);
-    if (r < 0 && c.dirfd >= 0)
-        remove_container(g, &c, l);
+    struct container c;
+    if (create_open(g, id, o, &c, err) < 0)
+        return -1;
     container_close(&c);
-    return r;
+    return 0;
 }
 
 static int start_locked(struct container *c, cerr_t *err)
@@ -264,14 +278,17 @@ int lc_run(const struct globals *g, const char *id, const struct create_opts *op
     struct create_opts o_copy = *opts;
     const struct create_opts *o = &o_copy;
     o_copy.console_master = opts->foreground ? &master : NULL;
-    if (lc_create(g, id, o, err) < 0) {
+    struct container c;
+    if (create_open(g, id, o, &c, err) < 0) {
         if (master >= 0)
             close(master);
         return -1;
     }
-    struct container c;
-    if (fault_at("run.after-create", err) < 0 || container_open(g, id, &c, err) < 0)
+    /* The lock is kept from create to start: nothing else can come in between. */
+    if (fault_at("run.after-create", err) < 0) {
+        container_close(&c);
         return run_failed(g, id, master);
+    }
     pid_t pid = c.st->pid;
     /* Asked before await_ready, which gives up the state directory. */
     bool supervised = supervisor_recorded(c.dirfd);

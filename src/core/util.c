@@ -175,6 +175,18 @@ int write_file_atomic(const char *path, const char *data, size_t len, cerr_t *er
         unlink(tmp); /* a full file system: no half-written file left */
         return -1;
     }
+    /* Exchange, then drop the old copy: ext4 (auto_da_alloc, the default)
+     * starts writing the new file back to disk at a rename that replaces
+     * one, a block write per state save on a host whose /run is ext4;
+     * an exchange does not, and readers still see one whole file or the
+     * other. A first write, a target that is not a file, or a filesystem
+     * without exchange: rename. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+        unlink(tmp);
+        return 0;
+    }
     if (rename(tmp, path) < 0) {
         int e = errno;
         unlink(tmp);

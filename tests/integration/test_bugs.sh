@@ -69,8 +69,8 @@ fails "an overlapping uid map is refused in one line" "$id" \
     cella create --bundle "$UB" "$id"
 
 # ---- a run that fails after its create ----------------------------------------------------
-# Only a concurrent delete or a corrupted state makes run fail between its create and
-# its start, so the fault is injected (src/core/fault.h): the container create made
+# run keeps the container locked from its create to its start, so nothing but an
+# injected fault (src/core/fault.h) makes it fail in between: the container create made
 # must go with the failure (run returned and left it created).
 RB=$WORK/runfail
 make_bundle "$RB"

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -222,7 +223,8 @@ static char *hook_state(struct container *c, enum cstatus status)
 
 struct create_fds {
     int sync[2], exec, console, tty_recv, notify, ns[NS_COUNT];
-    int *sources; /* bind mount sources, with a user namespace */
+    int *sources;   /* bind mount sources, with a user namespace */
+    bool cgroup_v2; /* the child was cloned into its v2 cgroup */
 };
 
 /* foreground `run` with a terminal and no console socket: cella holds the pty. */
@@ -379,6 +381,36 @@ static int time_ns_make(const struct spec_linux *l, cerr_t *err)
     return own;
 }
 
+/* clone3's arguments up to `cgroup` (CLONE_ARGS_SIZE_VER2), declared here:
+ * <linux/sched.h> would redefine glibc's CLONE_* flags. */
+struct clone_args_v2 {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
+};
+#define CELLA_CLONE_INTO_CGROUP 0x200000000ULL
+
+/* Clone the child straight into its v2 cgroup when there is one: it then
+ * needs no migration, whose write to cgroup.procs would wait for an RCU
+ * grace period (cgroup/cgroup.h). Without clone3 or CLONE_INTO_CGROUP
+ * (Linux < 5.7), or when the kernel refuses the cgroup, a plain clone:
+ * cgroup_enter_v2 then moves it and says why it cannot. */
+static pid_t clone_into_cgroup(int flags, const char *cgroup, bool *in_v2)
+{
+    *in_v2 = false;
+    autoclose int dir = cgroup != NULL ? cgroup_open_v2(cgroup) : -1;
+    if (dir >= 0) {
+        struct clone_args_v2 args = {.flags = (uint64_t)(unsigned)flags | CELLA_CLONE_INTO_CGROUP,
+                                     .exit_signal = SIGCHLD,
+                                     .cgroup = (uint64_t)dir};
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        if (pid >= 0) {
+            *in_v2 = true;
+            return pid;
+        }
+    }
+    return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+}
+
 static pid_t clone_child(struct container *c, const struct create_opts *o, struct create_fds *f,
                          int flags, const struct level_hooks *hooks, cerr_t *err)
 {
@@ -412,7 +444,7 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
             ns_restore(own[here[i]], ns_clone_flag(here[i]));
         return -1;
     }
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+    pid_t pid = clone_into_cgroup(flags, c->st->cgroup, &f->cgroup_v2);
     if (pid != 0) {
         for (size_t i = 0; i < ARRAY_SIZE(here); i++)
             ns_restore(own[here[i]], ns_clone_flag(here[i]));
@@ -461,14 +493,16 @@ static int drive_child(struct container *c, const struct create_opts *o, struct 
         (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
          write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
         return -1;
-    /* The child sets itself up while we move it into the cgroup: the first
-     * migration of a task waits for an RCU grace period (several ms), which
-     * this overlaps. Nothing of the container runs before it is in the
-     * cgroup: hooks wait for SYNC_HOOKS, sent after the move, and the user
-     * process waits for `start`, which can only come after create returned. */
+    /* The child moves itself into the v1 hierarchies first thing after
+     * SYNC_GO, and was cloned into the v2 one: no grace period on this path
+     * (clone_into_cgroup). Without CLONE_INTO_CGROUP we move it into v2
+     * while it sets itself up, overlapping that wait. Nothing of the
+     * container runs before it is in the cgroup: hooks wait for SYNC_HOOKS,
+     * sent after the move, and the user process waits for `start`, which
+     * can only come after create returned. */
     if (sync_send(f->sync[0], SYNC_GO, NULL, err) < 0)
         return -1;
-    if (cgroup_enter(c->st->cgroup, pid, err) < 0 ||
+    if ((!f->cgroup_v2 && cgroup_enter_v2(c->st->cgroup, pid, err) < 0) ||
         sync_send(f->sync[0], SYNC_CGROUP, NULL, err) < 0)
         return -1;
     fault_kill("create.after-cgroup-enter");
@@ -674,17 +708,29 @@ int container_kill(struct container *c, int sig, bool all, cerr_t *err)
     return 0;
 }
 
+/* SIGKILL through a pidfd taken while the start time still matches, and a
+ * wait on it (readable once the process has exited, bounded at 1 s) instead
+ * of polling /proc with sleeps: delete returns as soon as the process is
+ * gone. */
+static void kill_wait(pid_t pid, unsigned long long start_time)
+{
+    if (pid <= 0)
+        return;
+    autoclose int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0 || !proc_alive(pid, start_time))
+        return;
+    if (syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) == 0) {
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
+        while (poll(&p, 1, 1000) < 0 && errno == EINTR)
+            ;
+    }
+    /* Reap it if it is ours (run, or a failed create). */
+    waitpid(pid, NULL, WNOHANG);
+}
+
 int container_destroy(struct container *c, cerr_t *err)
 {
-    if (c->st->pid > 0 && proc_alive(c->st->pid, c->st->start_time)) {
-        kill(c->st->pid, SIGKILL);
-        /* Reap it if it is ours (run, or a failed create). */
-        waitpid(c->st->pid, NULL, WNOHANG);
-        for (int i = 0; i < 500 && proc_alive(c->st->pid, c->st->start_time); i++) {
-            usleep(2000);
-            waitpid(c->st->pid, NULL, WNOHANG);
-        }
-    }
+    kill_wait(c->st->pid, c->st->start_time);
     fault_kill("delete.after-kill");
     if (c->st->rootfs != NULL)
         hostmounts_release(c->dirfd, c->st->rootfs);

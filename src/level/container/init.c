@@ -15,6 +15,7 @@
 #include <linux/keyctl.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "core/fault.h"
 #include "core/hooks.h"
 #include "core/util.h"
@@ -93,6 +94,9 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
 {
     const struct spec *s = a->spec;
     if (sync_recv(a->sync_fd, SYNC_GO, NULL, err) < 0)
+        return -1;
+    /* Into the v1 hierarchies first, by the host's paths (cgroup/cgroup.h). */
+    if (a->cgroup != NULL && cgroup_enter_self_v1(a->cgroup, err) < 0)
         return -1;
     if (join_namespaces(a, err) < 0)
         return -1;
