@@ -221,7 +221,6 @@ fi
 
 if [ -e "$T/vmlinux" ] && [ -e "$T/cella-agent.cpio" ] && command -v qemu-system-x86_64 > /dev/null; then
     NO_TTY="the qemu level refuses process.terminal (not implemented yet)" \
-        NO_PUBLISH="a Docker network is attached by libnetwork's prestart hook after the VM has booted at create; the hook fails, and so does create (docs/engines.md)" \
         level_checks qemu cella-qemu
 else
     skip "docker qemu: the level's checks" "no guest kernel (make kernel), agent initramfs or qemu-system-x86_64"
@@ -259,6 +258,35 @@ if [ $HAVE_WASM = 1 ]; then
     else
         skip "docker wasm: -p publishes httpd.wasm's port" "no build/cella-bench-httpd.wasm or bridge network"
     fi
+    # A module that sleeps: logs, the cgroup's limits, pause, kill, rm.
+    c=cwl-$$
+    d run -d --name "$c" --runtime=cella-wasm --memory 64m --cpus 0.5 cella-wasm:1 /probe.wasm sleep 1000 > /dev/null 2>&1
+    if wait_until 30 logged "$c" sleeping; then ok "docker wasm: run -d, docker logs shows the module's output"; else
+        not_ok "docker wasm: run -d, docker logs shows the module's output" "$(state "$c")" "$(d logs "$c" 2>&1)"; fi
+    id=$(d inspect -f '{{.Id}}' "$c" 2> /dev/null)
+    out="$(cat "/sys/fs/cgroup/memory/$CGPARENT/$id/memory.limit_in_bytes" 2>&1) $(cat "/sys/fs/cgroup/cpu/$CGPARENT/$id/cpu.cfs_quota_us" 2>&1)/$(cat "/sys/fs/cgroup/cpu/$CGPARENT/$id/cpu.cfs_period_us" 2>&1)"
+    expect_eq "docker wasm: --memory 64m --cpus 0.5 set the container's cgroup" "67108864 50000/100000" "$out"
+    fz=/sys/fs/cgroup/freezer/$CGPARENT/$id/freezer.state
+    d pause "$c" > /dev/null 2>&1
+    out="$(d inspect -f '{{.State.Paused}}' "$c" 2>&1) $(cat "$fz" 2>&1)"
+    d unpause "$c" > /dev/null 2>&1
+    out="$out, $(d inspect -f '{{.State.Paused}}' "$c" 2>&1) $(cat "$fz" 2>&1)"
+    expect_eq "docker wasm: pause freezes the container's cgroup, unpause thaws it" "true FROZEN, false THAWED" "$out"
+    # exec runs a native program; a module is not one (the image holds no other).
+    out=$(d exec "$c" /probe.wasm args 2>&1)
+    expect_match "docker wasm: exec of a module is refused (exec format error, 126)" "^126 .*[Ee]xec format error" "$? $out"
+    d kill "$c" > /dev/null 2>&1
+    wait_until 10 is_state "$c" exited
+    expect_eq "docker wasm: kill, exit 137" "exited 137" "$(state "$c")"
+    d rm "$c" > /dev/null 2>&1
+    if ! d inspect "$c" > /dev/null 2>&1 && [ -z "$(new_cgroups "$CGPARENT/$id")" ]; then
+        ok "docker wasm: rm removes the container (docker, cgroup)"
+    else
+        not_ok "docker wasm: rm removes the container (docker, cgroup)" "$(new_cgroups "$CGPARENT/$id")"
+    fi
+    # Docker makes a terminal for the container (the module gets its stdio).
+    out=$(pty_run 30 '' "$DOCKER" -H "unix://$SOCK" run -it --rm --runtime=cella-wasm cella-wasm:1 /probe.wasm exit 3 2>&1)
+    expect_eq "docker wasm: run -it (stdio on a terminal): runs, exit code 3" 3 $?
 else
     skip "docker wasm: the level's checks" "no C to wasm32-wasi toolchain (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)"
 fi
