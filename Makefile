@@ -149,6 +149,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cella $(DESTDIR)/usr/local/bin/cella
 	install -D -m 0755 $(BUILD)/cella-bench $(DESTDIR)/usr/local/bin/cella-bench
 	install -D -m 0755 $(BUILD)/cella-bench-httpd $(DESTDIR)/usr/local/bin/cella-bench-httpd
+	install -D -m 0755 scripts/dockerd.sh $(DESTDIR)/usr/local/lib/cella/dockerd.sh
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-container
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-qemu
 	ln -sf cella $(DESTDIR)/usr/local/bin/cella-wasm

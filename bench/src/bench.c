@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "drivers.h"
+#include "engine.h"
 #include "env.h"
 #include "exec_start.h"
 #include "measure.h"
@@ -36,6 +37,7 @@ struct options {
     double duration;
     bool quick;
     bool debian;
+    const char *engine; /* "docker", NULL: the runtimes' OCI command lines */
     int port;
 };
 
@@ -45,11 +47,15 @@ static void usage(FILE *f)
         f, "usage: cella bench [--runtimes a,b,c] [--runs N] [--rounds N] [--duration SECONDS]\n"
            "                   [--quick] [--json FILE] [--markdown FILE] [--html FILE] [--port P]\n"
            "                   [--debian]   (also size a Debian minbase image: downloads)\n"
+           "                   [--engine docker]\n"
            "Measures cold start, latency, throughput and memory of one small HTTP server\n"
            "under every runtime present (cella's levels, crun, runc, runsc) and run bare,\n"
            "in interleaved rounds: --runs cold starts per runtime in all, --rounds rounds\n"
            "(default 5, --quick 3), each with a warm-up and load steps of --duration\n"
            "seconds (default 2, --quick 0.5). Figures are medians with their spread.\n"
+           "--engine docker: the levels as Docker runs them (docker run --runtime=cella-LEVEL,\n"
+           "a bridge network) against Docker's default runtime runc, in a dockerd of the\n"
+           "bench's own (scripts/dockerd.sh); rows docker-runc, docker-cella, ...\n"
            "       cella-bench exec-start --port P [--runs N] [--poll-us U] [--name NAME] CMD...\n"
            "Cold start of a server command run directly (exec -> first 200), and its PSS.\n");
 }
@@ -322,6 +328,29 @@ static void measure_images(struct bench_report *rep, const char *dir, const char
         size_rootfs(root, &imgs[2]);
 }
 
+/* ---- --engine docker ------------------------------------------------------------------ */
+
+/* The bench's dockerd and the bundles' rootfs as its images; on failure
+ * error says why (the engine's rows show it). */
+static void start_engine(struct engine *e, const char *dir, const char *self, const char *cella,
+                         const char *bundle, const char *wasm_bundle, int port, char *error,
+                         size_t len)
+{
+    char edir[PATH_MAX], rootfs[PATH_MAX], cmd[64];
+    cerr_t err = NULL;
+    fmt(edir, sizeof(edir), "%s/docker", dir);
+    snprintf(cmd, sizeof(cmd), "[\"/httpd\", \"%d\"]", port);
+    fprintf(stderr, "cella bench: starting a dockerd of its own in %s\n", edir);
+    int r = engine_start(e, edir, self, cella, &err);
+    if (r == 0 && fmt(rootfs, sizeof(rootfs), "%s/rootfs", bundle))
+        r = engine_import(e, rootfs, "cella-bench-httpd:1", cmd, &err);
+    if (r == 0 && wasm_bundle != NULL && fmt(rootfs, sizeof(rootfs), "%s/rootfs", wasm_bundle))
+        r = engine_import(e, rootfs, "cella-bench-httpd-wasm:1", NULL, &err);
+    if (r < 0)
+        snprintf(error, len, "%s", cerr_msg(err));
+    cerr_free(&err);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 static int write_with(const char *path, int (*writer)(FILE *, const struct bench_report *),
@@ -354,19 +383,13 @@ static bool wanted(const char *list, const char *name)
 static int parse(int argc, char **argv, struct options *o, cerr_t *err)
 {
     static const struct option opts[] = {
-        {"cella", required_argument, 0, 'c'},
-        {"runtimes", required_argument, 0, 'r'},
-        {"runs", required_argument, 0, 'n'},
-        {"duration", required_argument, 0, 'd'},
-        {"quick", no_argument, 0, 'q'},
-        {"json", required_argument, 0, 'j'},
-        {"markdown", required_argument, 0, 'm'},
-        {"html", required_argument, 0, 'H'},
-        {"port", required_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'},
-        {"debian", no_argument, 0, 'D'},
-        {"rounds", required_argument, 0, 'R'},
-        {0, 0, 0, 0},
+        {"cella", required_argument, 0, 'c'},    {"runtimes", required_argument, 0, 'r'},
+        {"runs", required_argument, 0, 'n'},     {"duration", required_argument, 0, 'd'},
+        {"quick", no_argument, 0, 'q'},          {"json", required_argument, 0, 'j'},
+        {"markdown", required_argument, 0, 'm'}, {"html", required_argument, 0, 'H'},
+        {"port", required_argument, 0, 'p'},     {"help", no_argument, 0, 'h'},
+        {"debian", no_argument, 0, 'D'},         {"rounds", required_argument, 0, 'R'},
+        {"engine", required_argument, 0, 'E'},   {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -388,6 +411,11 @@ static int parse(int argc, char **argv, struct options *o, cerr_t *err)
             break;
         case 'R':
             o->rounds = atoi(optarg);
+            break;
+        case 'E':
+            if (strcmp(optarg, "docker") != 0)
+                return cerr_set(err, 0, "--engine `%s`: only docker is known", optarg);
+            o->engine = optarg;
             break;
         case 'q':
             o->quick = true;
@@ -449,6 +477,8 @@ static int run(struct options o, cerr_t *err)
                                .warmup_s = warmup,
                                .quick = o.quick};
     int rc = 1;
+    struct engine eng = {.started = false};
+    char engine_err[512] = "";
     /* Under $TMPDIR as mkdtemp(1): two benches, or a test beside a user's bench, each find
      * only their own directory. */
     const char *tmpdir = getenv("TMPDIR");
@@ -479,6 +509,12 @@ static int run(struct options o, cerr_t *err)
         (httpd_wasm != NULL &&
          make_bundle(wasm_bundle, httpd_wasm, true, o.port, cpus, &wasm_config, err) < 0))
         goto out;
+    if (o.engine != NULL) {
+        snprintf(rep.engine, sizeof(rep.engine), "%s", o.engine);
+        snprintf(rep.baseline, sizeof(rep.baseline), "docker-runc");
+        start_engine(&eng, dir, self, o.cella, bundle, httpd_wasm ? wasm_bundle : NULL, o.port,
+                     engine_err, sizeof(engine_err));
+    }
     size_t nd;
     const struct driver *ds = drivers_all(o.cella, &nd);
     rep.rt = calloc(nd, sizeof(*rep.rt));
@@ -498,21 +534,35 @@ static int run(struct options o, cerr_t *err)
                               .server_cpu = cpus ? 0 : -1,
                               .tag = (int)getpid(),
                               .root = root,
-                              .timeout_ms = 10000};
+                              .engine_host = eng.host,
+                              .engine_net = eng.net,
+                              .engine_ip = eng.ip,
+                              .engine_mac = eng.mac,
+                              .image = "cella-bench-httpd:1",
+                              .wasm_image = "cella-bench-httpd-wasm:1",
+                              /* a VM's boot under TCG behind Docker's setup */
+                              .timeout_ms = o.engine ? 60000 : 10000};
     if (rep.rt == NULL || plan == NULL || paths == NULL) {
         cerr_set(err, ENOMEM, "bench");
         goto out;
     }
     /* The bare row is always measured: it is the floor of the report. */
     for (size_t i = 0; i < nd; i++) {
-        if (!ds[i].bare && !wanted(o.runtimes, ds[i].name))
+        if (!ds[i].bare && (!wanted(o.runtimes, ds[i].name) ||
+                            (ds[i].engine_runtime != NULL) != (o.engine != NULL)))
             continue;
         struct runtime_result *r = &rep.rt[rep.n_rt++];
         snprintf(r->name, sizeof(r->name), "%s", ds[i].name);
         r->boundary = ds[i].boundary;
         r->runs = o.runs;
         r->rounds = o.rounds;
-        char *path = ds[i].bare ? strdup(httpd) : driver_path(&ds[i]);
+        if (ds[i].engine_runtime != NULL && engine_err[0] != '\0') {
+            snprintf(r->error, sizeof(r->error), "%s", engine_err);
+            continue;
+        }
+        char *path = ds[i].bare             ? strdup(httpd)
+                     : ds[i].engine_runtime ? strdup(eng.docker)
+                                            : driver_path(&ds[i]);
         if (path == NULL) {
             snprintf(r->error, sizeof(r->error), "not installed");
             continue;
@@ -521,6 +571,11 @@ static int run(struct options o, cerr_t *err)
             snprintf(r->version, sizeof(r->version), "cella-bench-httpd, no runtime");
         else
             runtime_version(path, r->version, sizeof(r->version));
+        if (ds[i].engine_runtime != NULL) {
+            size_t vl = strlen(r->version);
+            snprintf(r->version + vl, sizeof(r->version) - vl, ", --runtime=%s",
+                     ds[i].engine_runtime);
+        }
         fprintf(stderr, "cella bench: %s (%s)\n", r->name, r->version);
         paths[np] = path;
         plan[np++] = (struct rt_plan){.d = &ds[i], .path = path, .res = r};
@@ -544,6 +599,7 @@ static int run(struct options o, cerr_t *err)
     if (o.html && write_with(o.html, report_html, &rep, err) < 0)
         rc = 1;
 out:
+    engine_stop(&eng);
     /* the state dir and bundle: everything the bench made */
     if (dir != NULL) {
         pid_t pid = fork();

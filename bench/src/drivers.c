@@ -68,6 +68,35 @@ static struct driver table[] = {
      .detach_flag = "-detach",
      .boundary = B_SYSCALL_INTERPOSITION,
      .note = "gVisor, ptrace platform, host network"},
+    /* --engine docker: each level as Docker runs it (containerd's runc v2
+     * shim, a bridge network), against Docker's own default, runc, in the
+     * same daemon and rounds: the baseline of that report. */
+    {.name = "docker-runc",
+     .binary = "docker",
+     .engine_runtime = "runc",
+     .boundary = B_SHARED_KERNEL,
+     .note = "Docker's default runtime: the baseline"},
+    {.name = "docker-cella",
+     .binary = "docker",
+     .engine_runtime = "cella",
+     .boundary = B_SHARED_KERNEL,
+     .note = "cella's container level under Docker"},
+    {.name = "docker-cella-wasm",
+     .binary = "docker",
+     .engine_runtime = "cella-wasm",
+     .boundary = B_WASM_SANDBOX,
+     .wasm = true,
+     .note = "cella's wasm level under Docker"},
+    {.name = "docker-cella-qemu",
+     .binary = "docker",
+     .engine_runtime = "cella-qemu",
+     .boundary = B_HARDWARE_VM,
+     .note = "cella's qemu level under Docker"},
+    {.name = "docker-cella-sandbox",
+     .binary = "docker",
+     .engine_runtime = "cella-sandbox",
+     .boundary = B_SYSCALL_INTERPOSITION,
+     .note = "cella's sandbox level under Docker"},
 };
 
 static const char *cella_path;

@@ -28,11 +28,17 @@ struct driver {
     bool wasm;
     /* The floor: the server run directly, no runtime (binary unused). */
     bool bare;
+    /* Driven through Docker (`cella bench --engine docker`): `docker run
+     * --runtime=engine_runtime` against the bench's own dockerd, which has
+     * cella's levels registered under these names; binary is the client. */
+    const char *engine_runtime;
     const char *note; /* shown with results (e.g. "ptrace platform") */
 };
 
 /* Every driver; *n set to the count. `cella` is the path of the cella binary
- * (for the entries of cella's own levels). */
+ * (for the entries of cella's own levels). The entries driven through an
+ * engine (engine_runtime set) are measured instead of the others with
+ * --engine, the bare row with both. */
 const struct driver *drivers_all(const char *cella, size_t *n);
 /* The absolute path of the driver's binary, or NULL when not installed. */
 char *driver_path(const struct driver *d);

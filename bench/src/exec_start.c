@@ -98,7 +98,7 @@ static double one_run(const struct xs_opts *o, double *pss_kib, cerr_t *err)
     }
     bool reaped = false;
     for (;;) {
-        if (http_probe(o->port)) {
+        if (http_probe("127.0.0.1", o->port)) {
             t = now_ms() - t0;
             struct mem_usage m = {0};
             mem_sum(&pid, 1, &m);
@@ -123,7 +123,7 @@ static double one_run(const struct xs_opts *o, double *pss_kib, cerr_t *err)
         kill(-pid, SIGKILL);
         waitpid(pid, NULL, 0);
     }
-    if (t >= 0 && !port_free(o->port, 5000))
+    if (t >= 0 && !port_free("127.0.0.1", o->port, 5000))
         return cerr_set(err, 0, "%s: port %d still answers after the server was killed", o->name,
                         o->port);
     return t;
@@ -134,7 +134,7 @@ int exec_start_main(int argc, char **argv, cerr_t *err)
     struct xs_opts o;
     if (parse_xs(argc, argv, &o, err) < 0)
         return 2;
-    if (!port_free(o.port, 2000))
+    if (!port_free("127.0.0.1", o.port, 2000))
         return cerr_set(err, 0, "exec-start: something already listens on 127.0.0.1:%d", o.port), 1;
     double *ms = calloc((size_t)o.runs, sizeof(*ms));
     double *pss = calloc((size_t)o.runs, sizeof(*pss));

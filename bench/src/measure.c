@@ -46,7 +46,7 @@ struct cmd {
 static int spawn(const struct driver *d, const char *path, const struct measure_opts *o,
                  const char *const *args, struct cmd *c)
 {
-    const char *argv[32];
+    const char *argv[48];
     size_t n = 0;
     argv[n++] = path;
     for (size_t i = 0; i < DRIVER_MAX_ARGS && d->global_args[i]; i++)
@@ -55,7 +55,11 @@ static int spawn(const struct driver *d, const char *path, const struct measure_
         argv[n++] = "--root";
         argv[n++] = o->root;
     }
-    for (size_t i = 0; args[i] && n < 31; i++)
+    if (d->engine_runtime != NULL) {
+        argv[n++] = "-H";
+        argv[n++] = o->engine_host;
+    }
+    for (size_t i = 0; args[i] && n < 47; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
     /* The runtime's stderr goes to an unnamed file, not a pipe: the
@@ -136,13 +140,18 @@ void runtime_version(const char *path, char *buf, size_t len)
         _exit(127);
     }
     close(p[1]);
+    /* A pipe's read may return part of the line (docker's came in pieces). */
     char out[512];
-    ssize_t n = pid > 0 ? read(p[0], out, sizeof(out) - 1) : -1;
+    size_t got = 0;
+    ssize_t n;
+    while (pid > 0 && got < sizeof(out) - 1 &&
+           (n = read(p[0], out + got, sizeof(out) - 1 - got)) > 0)
+        got += (size_t)n;
     close(p[0]);
     if (pid > 0)
         waitpid(pid, NULL, 0);
-    if (n > 0) {
-        out[n] = '\0';
+    if (got > 0) {
+        out[got] = '\0';
         out[strcspn(out, "\n")] = '\0';
         copy_str(buf, len, out);
     }
@@ -150,18 +159,41 @@ void runtime_version(const char *path, char *buf, size_t len)
 
 /* ---- HTTP probing ------------------------------------------------------------------ */
 
-/* 1: answered 200; 0: not (yet); the connection is refused or closed. */
-int http_probe(int port)
+/* connect() that gives up after ms: a SYN to an address whose container is
+ * not attached yet (or no longer) is dropped, and a blocking connect would
+ * wait for TCP's retransmissions (1 s, then more). 0 when connected. */
+static int connect_within(int fd, const struct sockaddr_in *sa, int ms)
 {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -1;
+    int r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+    if (r < 0 && errno == EINPROGRESS) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int e = 0;
+        socklen_t el = sizeof(e);
+        r = poll(&p, 1, ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0
+                ? 0
+                : -1;
+    }
+    if (r == 0 && fcntl(fd, F_SETFL, fl) < 0)
+        return -1;
+    return r;
+}
+
+/* 1: answered 200; 0: not (yet); the connection is refused or closed. */
+int http_probe(const char *host, int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return 0;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     int ok = 0;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+    if (connect_within(fd, &sa, 20) == 0) {
         static const char req[] = "GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
         char buf[64];
         if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) > 0) {
@@ -176,14 +208,15 @@ int http_probe(int port)
     return ok;
 }
 
-bool port_free(int port, int wait_ms)
+bool port_free(const char *host, int port, int wait_ms)
 {
     double deadline = now_ms() + wait_ms;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return false;
     do {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+        int r = connect_within(fd, &sa, 200);
         close(fd);
         if (r < 0)
             return true;
@@ -200,6 +233,12 @@ struct ctr {
     pid_t bare_pid; /* the bare process: the server itself */
 };
 
+/* Where the container's server is reached. */
+static const char *server_host(const struct driver *d, const struct measure_opts *o)
+{
+    return d->engine_runtime != NULL ? o->engine_ip : "127.0.0.1";
+}
+
 static void teardown(const struct driver *d, const char *path, const struct measure_opts *o,
                      struct ctr *c)
 {
@@ -215,6 +254,13 @@ static void teardown(const struct driver *d, const char *path, const struct meas
     /* The container may be gone already: what matters is that the port is
      * free afterwards, which the caller checks. */
     cerr_t ignore = NULL;
+    if (d->engine_runtime != NULL) {
+        const char *rm_args[] = {"rm", "--force", c->id, NULL};
+        run_cmd(d, path, o, rm_args, 30000, &ignore);
+        cerr_free(&ignore);
+        c->running = false;
+        return;
+    }
     const char *kill_args[] = {"kill", c->id, "KILL", NULL};
     const char *del_args[] = {"delete", "--force", c->id, NULL};
     run_cmd(d, path, o, kill_args, 10000, &ignore);
@@ -292,12 +338,38 @@ static double start_container(const struct driver *d, const char *path,
         return cerr_set(err, 0,
                         "the wasm32-wasi build of the workload (cella-bench-httpd.wasm) "
                         "is not built: no wasm32-wasi toolchain (scripts/deps.sh)");
-    const char *args[] = {"run", d->detach_flag, "--bundle", bundle, c->id, NULL};
+    const char *oci_args[] = {"run", d->detach_flag, "--bundle", bundle, c->id, NULL};
+    const char *const *args = oci_args;
     const char *tmpl = d->wasm ? o->wasm_config : o->config;
-    char cgroup[80];
+    char cgroup[80], cpus[16], listen[48];
     snprintf(cgroup, sizeof(cgroup), "/%s", c->id);
-    if (!d->bare && tmpl != NULL && write_config(bundle, tmpl, cgroup, err) < 0)
+    if (!d->bare && d->engine_runtime == NULL && tmpl != NULL &&
+        write_config(bundle, tmpl, cgroup, err) < 0)
         return -1;
+    /* The bundle's settings as docker run options: the server's CPU, and for
+     * the wasm module its listening socket (Docker 20.10 passes no
+     * annotations; the wasm level reads CELLA_WASM_TCPLISTEN instead). */
+    snprintf(cpus, sizeof(cpus), "%d", o->server_cpu);
+    snprintf(listen, sizeof(listen), "CELLA_WASM_TCPLISTEN=0.0.0.0:%d", o->port);
+    const char *engine_args[24];
+    if (d->engine_runtime != NULL) {
+        size_t k = 0;
+        const char *fixed[] = {
+            "run",       "--detach",    "--name", c->id,        "--runtime",     d->engine_runtime,
+            "--network", o->engine_net, "--ip",   o->engine_ip, "--mac-address", o->engine_mac,
+            "--env",     listen};
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+            engine_args[k++] = fixed[i];
+        if (o->server_cpu >= 0) {
+            engine_args[k++] = "--cpuset-cpus";
+            engine_args[k++] = cpus;
+        }
+        engine_args[k++] = d->wasm ? o->wasm_image : o->image;
+        if (d->wasm)
+            engine_args[k++] = "/httpd.wasm";
+        engine_args[k] = NULL;
+        args = engine_args;
+    }
     struct cmd cmd;
     double t0 = now_ms();
     if ((d->bare ? spawn_bare(o, c, &cmd) : spawn(d, path, o, args, &cmd)) < 0)
@@ -307,7 +379,7 @@ static double start_container(const struct driver *d, const char *path,
     int status = 0;
     double deadline = t0 + o->timeout_ms;
     while (!bench_stop && now_ms() < deadline) {
-        if (http_probe(o->port)) {
+        if (http_probe(server_host(d, o), o->port)) {
             double t = now_ms() - t0;
             /* Served: how `run` itself ended does not matter (the bare
              * server's own process runs on). */
@@ -348,11 +420,48 @@ static double start_container(const struct driver *d, const char *path,
     return cerr_set(err, 0, "no HTTP 200 within %d ms", o->timeout_ms);
 }
 
+/* `docker inspect` of an engine's container: its pid, and its full id. */
+static pid_t engine_pid(const char *path, const struct measure_opts *o, const struct ctr *c,
+                        char full[65])
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return -1;
+    pid_t child = fork();
+    if (child == 0) {
+        dup2(p[1], 1);
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 2);
+        execl(path, path, "-H", o->engine_host, "inspect", "--format", "{{.State.Pid}} {{.Id}}",
+              c->id, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[256];
+    size_t got = 0;
+    ssize_t n;
+    while (child > 0 && got < sizeof(buf) - 1 &&
+           (n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+        got += (size_t)n;
+    close(p[0]);
+    if (child > 0)
+        waitpid(child, NULL, 0);
+    buf[got] = '\0';
+    int pid = -1;
+    if (sscanf(buf, "%d %64s", &pid, full) != 2)
+        full[0] = '\0';
+    return pid > 0 ? (pid_t)pid : -1;
+}
+
+/* The container's pid; for an engine's container also its full id in
+ * full[65] (the shim's command line names it, not the container's name). */
 static pid_t container_pid(const struct driver *d, const char *path, const struct measure_opts *o,
-                           const struct ctr *c)
+                           const struct ctr *c, char full[65])
 {
     if (d->bare)
         return c->bare_pid;
+    if (d->engine_runtime != NULL)
+        return engine_pid(path, o, c, full);
     int p[2];
     if (pipe(p) < 0)
         return -1;
@@ -403,7 +512,7 @@ static void round_here(const struct driver *d, const char *path, const struct me
     struct ctr c = {0};
     cerr_t err = NULL;
     bool tty = isatty(2);
-    if (!port_free(o->port, 2000)) {
+    if (!port_free(server_host(d, o), o->port, 2000)) {
         snprintf(out->error, sizeof(out->error), "port %d is in use", o->port);
         goto done;
     }
@@ -423,7 +532,7 @@ static void round_here(const struct driver *d, const char *path, const struct me
         double t1 = now_ms();
         teardown(d, path, o, &c);
         out->down[out->ncold++] = now_ms() - t1;
-        if (!port_free(o->port, 2000)) {
+        if (!port_free(server_host(d, o), o->port, 2000)) {
             snprintf(out->error, sizeof(out->error), "port %d still answers after delete", o->port);
             goto done;
         }
@@ -436,17 +545,18 @@ static void round_here(const struct driver *d, const char *path, const struct me
         fprintf(stderr, "\r  round %d/%d  %-16s latency, throughput, memory      ", round + 1,
                 o->rounds, d->name);
     usleep(100000);
-    pid_t pid = container_pid(d, path, o, &c);
+    char full[65] = "";
+    pid_t pid = container_pid(d, path, o, &c, full);
+    const char *mem_id = full[0] ? full : c.id;
     size_t np = 0;
-    pid_t *pids = mem_container_pids(pid, c.id, &np);
+    pid_t *pids = mem_container_pids(pid, mem_id, &np);
     mem_sum(pids, np, &out->mem_idle);
     free(pids);
     struct load_result warm;
-    if (loadgen_run("127.0.0.1", o->port, 10, o->warmup_s, o->loadgen_cpu, &warm, &err) < 0 ||
-        loadgen_run("127.0.0.1", o->port, 1, o->duration_s, o->loadgen_cpu, &out->lat_c1, &err) <
-            0 ||
-        loadgen_run("127.0.0.1", o->port, 10, o->duration_s, o->loadgen_cpu, &out->thr_c10, &err) <
-            0) {
+    const char *host = server_host(d, o);
+    if (loadgen_run(host, o->port, 10, o->warmup_s, o->loadgen_cpu, &warm, &err) < 0 ||
+        loadgen_run(host, o->port, 1, o->duration_s, o->loadgen_cpu, &out->lat_c1, &err) < 0 ||
+        loadgen_run(host, o->port, 10, o->duration_s, o->loadgen_cpu, &out->thr_c10, &err) < 0) {
         cerr_wrap(&err, "load");
         goto done;
     }
@@ -455,7 +565,7 @@ static void round_here(const struct driver *d, const char *path, const struct me
                  (unsigned long long)(out->lat_c1.errors + out->thr_c10.errors));
         goto done;
     }
-    pids = mem_container_pids(pid, c.id, &np);
+    pids = mem_container_pids(pid, mem_id, &np);
     mem_sum(pids, np, &out->mem_load);
     free(pids);
     double t1 = now_ms();

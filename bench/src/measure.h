@@ -32,6 +32,14 @@ struct measure_opts {
     int timeout_ms;    /* for the first HTTP 200 */
     bool verbose;
     const char *root; /* state directory for the runtimes that take --root, NULL: theirs */
+    /* --engine docker: the bench's dockerd (scripts/dockerd.sh), for the
+     * drivers with engine_runtime. Their containers run on its bridge network
+     * `engine_net` at the address `engine_ip` (one at a time), where the
+     * bench reaches them directly: docker-proxy (-p) would be measured too. */
+    const char *engine_host;            /* "unix://DIR/docker.sock" */
+    const char *engine_net, *engine_ip; /* network name, the containers' IPv4 */
+    const char *engine_mac;             /* and MAC (the bridge's neighbour entry) */
+    const char *image, *wasm_image;     /* docker import of the bundles' rootfs */
 };
 
 /* Set by SIGINT/SIGTERM: measuring stops, the container in flight is removed. */
@@ -54,10 +62,10 @@ struct round_result {
 /* Round `round` of one runtime with ncold cold starts (1..ROUND_MAX_COLD). */
 void measure_round(const struct driver *d, const char *path, const struct measure_opts *o,
                    int round, int ncold, struct round_result *out);
-/* 1 when 127.0.0.1:port answers `GET /` with 200, else 0. */
-int http_probe(int port);
-/* True once nothing accepts connections on 127.0.0.1:port (within wait_ms). */
-bool port_free(int port, int wait_ms);
+/* 1 when host:port (IPv4 dotted) answers `GET /` with 200, else 0. */
+int http_probe(const char *host, int port);
+/* True once nothing accepts connections on host:port (within wait_ms). */
+bool port_free(const char *host, int port, int wait_ms);
 /* First line of `path --version`, "" if none. */
 void runtime_version(const char *path, char *buf, size_t len);
 

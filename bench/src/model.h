@@ -70,6 +70,11 @@ struct bench_report {
     double duration_s; /* of each load step in a round */
     double warmup_s;
     bool quick;
+    /* --engine docker: "docker", the rows' runtimes driven through it, and
+     * the row every other one is compared with (Docker's default, runc);
+     * "" without --engine. */
+    char engine[16];
+    char baseline[64];
     struct runtime_result *rt;
     size_t n_rt;
     struct image_size *img;

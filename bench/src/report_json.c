@@ -123,6 +123,20 @@ static json_t *runtime_json(struct jb *b, const struct runtime_result *x)
     return o;
 }
 
+/* x / the baseline row (--engine), null when not compared. */
+static json_t *vs_json(struct jb *b, const struct bench_report *r, const struct runtime_result *x)
+{
+    struct vs_base v;
+    if (!rep_vs_baseline(r, x, &v))
+        return json_null();
+    json_t *o = json_object();
+    set(b, o, "cold_ms", jreal(v.cold));
+    set(b, o, "rps_c10", summary_json(b, &v.rps));
+    set(b, o, "lat_p50_ms", jreal(v.lat_p50));
+    set(b, o, "pss_idle", jreal(v.pss_idle));
+    return o;
+}
+
 /* By round; null where the round failed. */
 static json_t *rounds_json(struct jb *b, const double *v, int n)
 {
@@ -198,8 +212,14 @@ json_t *report_json_new(const struct bench_report *r)
     set(&b, root, "duration_s", jreal(r->duration_s));
     set(&b, root, "warmup_s", jreal(r->warmup_s));
     set(&b, root, "quick", json_boolean(r->quick));
-    for (size_t i = 0; i < r->n_rt; i++)
-        append(&b, rts, runtime_json(&b, &r->rt[i]));
+    set(&b, root, "engine", r->engine[0] ? JSTR(r->engine) : json_null());
+    set(&b, root, "baseline", r->baseline[0] ? JSTR(r->baseline) : json_null());
+    for (size_t i = 0; i < r->n_rt; i++) {
+        json_t *o = runtime_json(&b, &r->rt[i]);
+        if (o != NULL)
+            set(&b, o, "vs_baseline", vs_json(&b, r, &r->rt[i]));
+        append(&b, rts, o);
+    }
     set(&b, root, "runtimes", rts);
     for (size_t i = 0; i < r->n_img; i++)
         append(&b, imgs, image_json(&b, &r->img[i]));

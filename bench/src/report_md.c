@@ -68,6 +68,26 @@ static void comparisons(FILE *f, const struct bench_report *r)
         fputs("\n", f);
     }
     fputs("\n", f);
+    if (r->baseline[0] == '\0')
+        return;
+    fputs("Against ", f);
+    MD(f, r->baseline, "?");
+    fputs(" (the engine's default runtime, same daemon, same rounds; x / it, req/s paired by "
+          "round):\n\n",
+          f);
+    for (size_t i = 0; i < r->n_rt; i++) {
+        const struct runtime_result *x = &r->rt[i];
+        char line[256];
+        rep_vs_line(line, sizeof(line), r, x);
+        if (!*line)
+            continue;
+        fputs("- ", f);
+        MD(f, x->name, "?");
+        fputs(": ", f);
+        rep_md(f, line);
+        fputs("\n", f);
+    }
+    fputs("\n", f);
 }
 
 static void runtimes(FILE *f, const struct bench_report *r)

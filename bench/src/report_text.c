@@ -184,6 +184,36 @@ static void comparisons(FILE *f, const struct bench_report *r)
     fputc('\n', f);
 }
 
+/* --engine: every row against the engine's own default runtime. */
+static void vs_baseline(FILE *f, const struct bench_report *r)
+{
+    char n[REP_STR_MAX], b[REP_STR_MAX], line[REP_STR_MAX + 256];
+
+    if (r->baseline[0] == '\0')
+        return;
+    REP_FIELD(b, r->baseline);
+    fprintf(f,
+            "vs %s (%s's default runtime, same daemon, same rounds; x / %s: below 1 is "
+            "faster for cold and lat, above 1 more req/s; req/s paired by round)\n",
+            b, r->engine, b);
+    if (rep_baseline(r) < 0) {
+        fprintf(f, "  %s was not measured: no ratios\n\n", b);
+        return;
+    }
+    for (size_t i = 0; i < r->n_rt; i++) {
+        const struct runtime_result *x = &r->rt[i];
+        if (x->boundary == B_NONE || (int)i == rep_baseline(r))
+            continue;
+        REP_FIELD(n, x->name);
+        rep_vs_line(line, sizeof(line), r, x);
+        if (*line)
+            fprintf(f, "  %-22s %s\n", n, line);
+        else
+            fprintf(f, "  %-22s not measured\n", n);
+    }
+    fputc('\n', f);
+}
+
 /* 0, or -1 when out of memory. */
 static int runtimes(FILE *f, const struct bench_report *r)
 {
@@ -256,6 +286,7 @@ static int runtimes(FILE *f, const struct bench_report *r)
         "PSS = host memory of all the container's processes.\n\n",
         f);
     comparisons(f, r);
+    vs_baseline(f, r);
 
     fputs("versions\n", f);
     for (size_t i = 0; i < r->n_rt; i++) {

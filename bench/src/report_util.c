@@ -396,3 +396,50 @@ void rep_bare_flag(char *buf, size_t len, const struct runtime_result *x)
                  "95 %% CI %.2f-%.2f reaches %.2f: not shown by this measurement",
                  100 * (1 - v->median), v->median, v->ci_lo, v->ci_hi, REP_BARE_FLAG);
 }
+
+int rep_baseline(const struct bench_report *r)
+{
+    for (size_t i = 0; r->baseline[0] != '\0' && i < r->n_rt; i++)
+        if (r->rt[i].ok && strncmp(r->rt[i].name, r->baseline, sizeof(r->rt[i].name)) == 0)
+            return (int)i;
+    return -1;
+}
+
+static double ratio(double a, double b)
+{
+    return a > 0 && b > 0 ? a / b : 0;
+}
+
+bool rep_vs_baseline(const struct bench_report *r, const struct runtime_result *x,
+                     struct vs_base *out)
+{
+    int b = rep_baseline(r);
+    memset(out, 0, sizeof(*out));
+    if (b < 0 || x == &r->rt[b] || !x->ok || x->boundary == B_NONE)
+        return false;
+    const struct runtime_result *y = &r->rt[b];
+    out->cold = ratio(x->cold_ms.median, y->cold_ms.median);
+    out->lat_p50 = ratio(x->lat_p50_ms.median, y->lat_p50_ms.median);
+    out->pss_idle = ratio((double)rep_pss_idle(x), (double)rep_pss_idle(y));
+    double v[BENCH_MAX_ROUNDS];
+    size_t n = 0;
+    for (int i = 0; i < x->rounds && i < BENCH_MAX_ROUNDS; i++)
+        if (x->round_rps[i] > 0 && y->round_rps[i] > 0)
+            v[n++] = x->round_rps[i] / y->round_rps[i];
+    summarize(v, n, &out->rps);
+    return true;
+}
+
+void rep_vs_line(char *buf, size_t len, const struct bench_report *r,
+                 const struct runtime_result *x)
+{
+    struct vs_base v;
+    buf[0] = '\0';
+    if (!rep_vs_baseline(r, x, &v))
+        return;
+    char rps[96] = "-";
+    if (v.rps.n > 0)
+        snprintf(rps, sizeof(rps), "%.2fx (%.2f-%.2f)", v.rps.median, v.rps.ci_lo, v.rps.ci_hi);
+    snprintf(buf, len, "cold %.2fx, req/s %s, lat p50 %.2fx, PSS idle %.2fx", v.cold, rps,
+             v.lat_p50, v.pss_idle);
+}

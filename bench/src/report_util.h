@@ -83,4 +83,22 @@ void rep_bare_flag(char *buf, size_t len, const struct runtime_result *x);
 /* Index of the measured bare row, or -1. */
 int rep_bare(const struct bench_report *r);
 
+/* A runtime against the report's baseline (r->baseline, --engine docker:
+ * Docker's default runc in the same daemon and rounds). Ratios of the
+ * medians (x / baseline; 0: not measured); req/s paired by round, as
+ * rps_vs_bare. */
+struct vs_base {
+    double cold, lat_p50, pss_idle;
+    struct summary rps;
+};
+/* Index of the measured baseline row, or -1 (none asked for, or it failed). */
+int rep_baseline(const struct bench_report *r);
+/* false when x cannot be compared (no baseline, x is it or the bare row, x failed). */
+bool rep_vs_baseline(const struct bench_report *r, const struct runtime_result *x,
+                     struct vs_base *out);
+/* "cold 1.17x, req/s 0.87x (0.80-0.95), lat p50 1.14x, PSS idle 0.99x", or
+ * "" when rep_vs_baseline is false. */
+void rep_vs_line(char *buf, size_t len, const struct bench_report *r,
+                 const struct runtime_result *x);
+
 #endif

@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "cgroup/cgroup.h"
 #include "level/ctl.h"
 #include "level/supervisor.h"
+#include "level/vmhost/tap.h"
 
 #define MAX_CLIENTS 64
 #define IO_CHUNK    65536
@@ -165,13 +168,68 @@ static void __attribute__((noreturn)) boot_failed(struct mon *m, const char *wha
     _exit(1);
 }
 
+/* An interface besides lo in our network namespace. */
+static bool has_interface(void)
+{
+    struct if_nameindex *ifs = if_nameindex();
+    bool found = false;
+    for (size_t i = 0; ifs != NULL && ifs[i].if_index != 0; i++)
+        found = found || strcmp(ifs[i].if_name, "lo") != 0;
+    if (ifs != NULL)
+        if_freenameindex(ifs);
+    return found;
+}
+
+/* cfg->hooked_netns (monitor.h), in the VMM's process before it execs:
+ * a namespace of its own (a byte on `ready` once in it) for create's hooks
+ * to fill, then, on the go byte, its interface joined to a tap. Without an
+ * interface (Docker's network "none") the VMM's own network from the host's
+ * namespace. Failures go to the console log, which boot_failed quotes. */
+static void hooked_network(struct mon *m, int ready)
+{
+    struct vm_config *cfg = m->a->cfg;
+    int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host < 0 || unshare(CLONE_NEWNET) < 0) {
+        dprintf(2, "cella-monitor: cannot make the network namespace: %s\n", strerror(errno));
+        _exit(126);
+    }
+    char go = 'R';
+    if (write(ready, &go, 1) != 1 || read(m->a->go, &go, 1) != 1)
+        _exit(126); /* create failed: it cleans up */
+    close(ready);
+    close(m->a->go);
+    if (!has_interface()) {
+        if (setns(host, CLONE_NEWNET) < 0) {
+            dprintf(2, "cella-monitor: cannot return to the host's network namespace: %s\n",
+                    strerror(errno));
+            _exit(126);
+        }
+        close(host);
+        return;
+    }
+    close(host);
+    cerr_t err = NULL;
+    char *dev = NULL, *user_net = cfg->guest_net;
+    cfg->guest_net = NULL;
+    /* named as the hooks saw it */
+    autofree char *ns = xasprintf("/proc/%d/ns/net", (int)getpid());
+    if (vm_tap_make(cfg, ns, &dev, &err) < 0) {
+        dprintf(2, "cella-monitor: the hooks' network: %s\n", cerr_msg(err));
+        _exit(126);
+    }
+    free(user_net);
+    free(dev);
+}
+
 /* The child: the VMM in the container's cgroup, dying with its monitor. */
-static void __attribute__((noreturn)) exec_vm(struct mon *m, int guest_end, int console)
+static void __attribute__((noreturn)) exec_vm(struct mon *m, int guest_end, int console, int ready)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     cerr_t err = NULL;
     if (dup2(console, 1) < 0 || dup2(console, 2) < 0)
         _exit(126);
+    if (m->a->go >= 0)
+        hooked_network(m, ready);
     if (m->a->cgroup != NULL && cgroup_enter(m->a->cgroup, getpid(), &err) < 0) {
         dprintf(2, "cella-monitor: %s\n", cerr_msg(err));
         _exit(126);
@@ -199,18 +257,21 @@ static void __attribute__((noreturn)) exec_vm(struct mon *m, int guest_end, int 
     m->a->cfg->backend->spawn(m->a->cfg, guest_end);
 }
 
+static void vm_ended(struct mon *m) __attribute__((noreturn));
+
 static void spawn_vm(struct mon *m)
 {
-    int sv[2];
+    int sv[2], ready[2] = {-1, -1};
     int console =
         openat(m->dir, MONITOR_CONSOLE, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (console < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    if (console < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+        (m->a->go >= 0 && pipe2(ready, O_CLOEXEC) < 0))
         boot_failed(m, "cannot make the console log or the agent channel");
     pid_t pid = fork();
     if (pid < 0)
         boot_failed(m, "fork");
     if (pid == 0)
-        exec_vm(m, sv[1], console);
+        exec_vm(m, sv[1], console, ready[1]);
     close(sv[1]);
     close(console);
     /* The VMM's is the tap's last fd: the device goes with it. */
@@ -223,6 +284,16 @@ static void spawn_vm(struct mon *m)
     if (m->pidfd < 0)
         boot_failed(m, "pidfd_open");
     report(m, "PID %d %llu\n", (int)pid, proc_start_time(pid));
+    if (m->a->go >= 0) {
+        /* The VMM's process is in its namespace: create runs the hooks. */
+        char r;
+        close(ready[1]);
+        close(m->a->go);
+        if (read(ready[0], &r, 1) != 1)
+            vm_ended(m);
+        close(ready[0]);
+        report(m, "NET\n");
+    }
 }
 
 /* ---- talking to the agent and the commands ---------------------------------------- */

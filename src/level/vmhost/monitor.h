@@ -14,11 +14,17 @@
 #include "level/vmhost/vm.h"
 
 struct monitor_args {
-    const struct vm_config *cfg;
-    int dirfd;          /* the state directory (the locked fd of create: not kept) */
-    const char *cgroup; /* the VMM's cgroup */
-    int report;         /* to create: "PID vmm-pid start-time\n", then "OK\n" or "ERR msg\n" */
-    bool relay_stdin;   /* fd 0 becomes process 0's stdin (else it gets EOF) */
+    struct vm_config *cfg; /* the monitor's copy: the network may be made late */
+    int dirfd;             /* the state directory (the locked fd of create: not kept) */
+    const char *cgroup;    /* the VMM's cgroup */
+    int report;            /* to create: "PID vmm-pid start-time\n", then "OK\n" or "ERR msg\n" */
+    bool relay_stdin;      /* fd 0 becomes process 0's stdin (else it gets EOF) */
+    /* cfg->hooked_netns: the VMM's process enters a new network namespace
+     * before it execs, and the monitor reports "NET\n" after its PID line;
+     * that process waits for one byte on go (create has run the hooks)
+     * before it makes the tap and execs the VMM; EOF instead: create failed.
+     * -1 otherwise. */
+    int go;
 };
 
 /* Runs in the forked child of create; never returns. */

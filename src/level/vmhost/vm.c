@@ -136,8 +136,11 @@ static int net_make(struct vm_config *cfg, const struct spec *s, cerr_t *err)
     const char *nspath = ns->present ? ns->path : NULL;
     if (cfg->backend->user_net(cfg, s, nspath, err) < 0)
         return -1;
-    if (nspath == NULL)
+    if (nspath == NULL) {
+        cfg->hooked_netns =
+            ns->present && (s->hooks[HOOK_PRESTART].n > 0 || s->hooks[HOOK_CREATE_RUNTIME].n > 0);
         return 0;
+    }
     if (vm_tap_make(cfg, nspath, &cfg->netns_dev, err) < 0)
         return -1;
     cfg->netns = xstrdup(nspath);

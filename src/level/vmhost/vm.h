@@ -24,7 +24,13 @@ struct vm_config {
     char *netns; /* with a tap: the namespace's path and its interface, for delete */
     char *netns_dev;
     char *guest_net; /* the agent's network words for the kernel command line */
-    bool readonly;   /* root.readonly: the guest mounts no writable layer */
+    /* A new network namespace that the spec's create hooks fill (Docker's
+     * libnetwork moves the container's veth in from its prestart hook): the
+     * monitor makes it, create runs the hooks, then the monitor joins its
+     * interface to a tap before the VMM starts; with no interface there (a
+     * network "none"), the VMM's own network from the host's namespace. */
+    bool hooked_netns;
+    bool readonly; /* root.readonly: the guest mounts no writable layer */
     unsigned boot_timeout_s;
     void *vmm; /* the backend's part */
 };

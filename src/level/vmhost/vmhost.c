@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,32 +124,105 @@ static bool relay_stdin(const struct create_opts *o)
     return o->foreground || !isatty(0);
 }
 
-static int spawn_monitor(struct container *c, const struct create_opts *o,
-                         const struct vm_config *cfg, cerr_t *err)
+/* Once the VM is up (or, with cfg->hooked_netns, before it boots): the
+ * hooks of create that run on the host. */
+static int create_hooks(struct container *c, cerr_t *err)
 {
-    int rep[2];
+    autofree char *json = state_hook_json(c->st, ST_CREATING);
+    if (hooks_run(c->spec, HOOK_PRESTART, json, err) < 0 ||
+        hooks_run(c->spec, HOOK_CREATE_RUNTIME, json, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* One line of the monitor's report (without its newline). */
+static void report_line(int rep, char *line, size_t len)
+{
+    size_t n = 0;
+    while (n < len - 1) {
+        ssize_t r = read(rep, line + n, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+}
+
+/* cfg->hooked_netns: "PID vmm-pid start" (that process is in the new
+ * namespace, not yet QEMU: the hooks see the pid the state keeps, as runc's
+ * see the container's init), "NET", the hooks, then the go byte. */
+static int hooks_before_boot(struct container *c, int rep, int go, cerr_t *err)
+{
+    char line[4096];
+    int pid;
+    unsigned long long start;
+    report_line(rep, line, sizeof(line));
+    if (sscanf(line, "PID %d %llu", &pid, &start) == 2) {
+        c->st->pid = pid;
+        c->st->start_time = start;
+        if (state_save(c->dirfd, c->st, err) < 0)
+            return -1;
+        report_line(rep, line, sizeof(line));
+    }
+    if (strncmp(line, "ERR ", 4) == 0)
+        return cerr_set(err, 0, "%s", line + 4);
+    if (strcmp(line, "NET") != 0)
+        return cerr_set(err, 0, "%s level: the VM monitor ended before the hooks", c->ops->name);
+    if (create_hooks(c, err) < 0)
+        return -1;
+    if (send(go, "G", 1, MSG_NOSIGNAL) != 1)
+        return cerr_set(err, errno, "%s level: start the VM", c->ops->name);
+    return 0;
+}
+
+static int spawn_monitor(struct container *c, const struct create_opts *o, struct vm_config *cfg,
+                         cerr_t *err)
+{
+    int rep[2], go[2] = {-1, -1};
     if (pipe2(rep, O_CLOEXEC) < 0)
         return cerr_set(err, errno, "pipe");
+    /* a socket: a send to a VMM's process that died is EPIPE, not SIGPIPE */
+    if (cfg->hooked_netns && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0) {
+        int e = errno;
+        close(rep[0]);
+        close(rep[1]);
+        return cerr_set(err, e, "pipe");
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(rep[0]);
         close(rep[1]);
+        if (go[0] >= 0) {
+            close(go[0]);
+            close(go[1]);
+        }
         return cerr_set(err, e, "fork the VM monitor");
     }
     if (pid == 0) {
         close(rep[0]);
+        if (go[1] >= 0)
+            close(go[1]);
         struct monitor_args a = {.cfg = cfg,
                                  .dirfd = c->dirfd,
                                  .cgroup = c->st->cgroup,
                                  .report = rep[1],
-                                 .relay_stdin = relay_stdin(o)};
+                                 .relay_stdin = relay_stdin(o),
+                                 .go = go[0]};
         monitor_main(&a);
     }
     close(rep[1]);
+    if (go[0] >= 0)
+        close(go[0]);
     bool ending = false;
     int r = supervisor_record(c->dirfd, pid, err);
+    if (r == 0 && go[1] >= 0)
+        r = hooks_before_boot(c, rep[0], go[1], err);
+    if (go[1] >= 0)
+        close(go[1]);
     if (r == 0)
         r = read_report(c, rep[0], &ending, err);
     close(rep[0]);
@@ -160,16 +234,6 @@ static int spawn_monitor(struct container *c, const struct create_opts *o,
     if (r < 0)
         supervisor_end(pid, ending ? 1000 : 0);
     return r;
-}
-
-/* Once the VM is up: the hooks of create that run on the host. */
-static int create_hooks(struct container *c, cerr_t *err)
-{
-    autofree char *json = state_hook_json(c->st, ST_CREATING);
-    if (hooks_run(c->spec, HOOK_PRESTART, json, err) < 0 ||
-        hooks_run(c->spec, HOOK_CREATE_RUNTIME, json, err) < 0)
-        return -1;
-    return 0;
 }
 
 #define NETWORK_FILE "network"
@@ -218,7 +282,7 @@ int vmhost_create(struct container *c, const struct create_opts *o, const struct
         goto out;
     log_debug("%s level: VM configured, image ready, cgroup made", b->level);
     c->st->extra = vm_config_annotations(&cfg);
-    if (spawn_monitor(c, o, &cfg, err) < 0 || create_hooks(c, err) < 0)
+    if (spawn_monitor(c, o, &cfg, err) < 0 || (!cfg.hooked_netns && create_hooks(c, err) < 0))
         goto out;
     r = 0;
 out:
