@@ -110,6 +110,22 @@ grep -q 'vm level: queue notifies by ioeventfd (the I/O thread), device interrup
     /run/cella/t2/console.log
 check "--debug: notifies by ioeventfd, interrupts by irqfd" ||
     grep 'vm level: queue' /run/cella/t2/console.log | sed 's/^/VMTEST   /'
+# Confinement: every thread of the VMM under its seccomp filter, no
+# capabilities, its own namespaces.
+n=0 bad=""
+for t in /proc/$pid/task/*; do
+    n=$((n + 1))
+    grep -q '^Seccomp:[[:space:]]*2$' $t/status && grep -q '^CapEff:[[:space:]]*0*$' $t/status &&
+        grep -q '^CapPrm:[[:space:]]*0*$' $t/status || bad="$bad $(grep -E '^(Name|Seccomp|CapEff):' $t/status | tr '\n' ' ')"
+done
+[ -n "$pid" ] && [ $n -ge 3 ] && [ -z "$bad" ]
+check "every VMM thread ($n) has Seccomp: 2 and CapEff/CapPrm 0" || echo "VMTEST   $bad"
+same=""
+for ns in mnt net ipc uts; do
+    [ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ] || same="$same $ns"
+done
+[ -n "$pid" ] && [ -z "$same" ]
+check "the VMM has its own mount, network, IPC and UTS namespaces" || echo "VMTEST   shared:$same"
 c start t2 2>> /tmp/err && [ "$(status t2)" = running ]
 check "start: running" || dump t2
 c pause t2 2> /tmp/errp && [ "$(status t2)" = paused ] && c resume t2 2>> /tmp/errp &&

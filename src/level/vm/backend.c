@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "level/vm/level.h"
 #include "level/vm/vm.h"
@@ -98,7 +99,14 @@ static void __attribute__((noreturn)) spawn(const struct vm_config *cfg, int age
 {
     cerr_t err = NULL;
     close_inherited(agent_fd, cfg->tap_fd);
-    int code = vm_run(cfg, agent_fd, &err);
+    int code = vm_confine_process(&err) < 0 ? -1 : 0;
+    static const char *const kind[] = {"vCPU threads", "the I/O thread", "the main thread"};
+    for (int k = VM_THREAD_VCPU; code == 0 && log_debug_enabled() && k <= VM_THREAD_MAIN; k++) {
+        autofree char *l = vm_confine_list((enum vm_thread)k);
+        log_debug("vm level: seccomp filter of %s: %s", kind[k], l);
+    }
+    if (code == 0)
+        code = vm_run(cfg, agent_fd, &err);
     if (code < 0)
         vm_say("cella-monitor: %s", cerr_msg(err));
     _exit(code < 0 ? 1 : code);

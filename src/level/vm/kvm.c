@@ -249,6 +249,12 @@ static void eventfds_make(struct vmm *v)
 static void *io_loop(void *arg)
 {
     struct vmm *v = arg;
+    cerr_t err = NULL;
+    if (vm_confine_thread(VM_THREAD_IO, &err) < 0) {
+        vm_end(v, 1, xstrdup(cerr_msg(err)));
+        cerr_free(&err);
+        return NULL;
+    }
     struct virtio_dev *con = &v->dev[DEV_CONSOLE],
                       *net = v->ndev > DEV_NET ? &v->dev[DEV_NET] : NULL;
     struct pollfd p[4 + ARRAY_SIZE(v->dev) * VIRTIO_MAX_QUEUES];
@@ -293,6 +299,12 @@ static void *vcpu_loop(void *arg)
 {
     struct vcpu *c = arg;
     struct vmm *v = c->vmm;
+    cerr_t err = NULL;
+    if (vm_confine_thread(VM_THREAD_VCPU, &err) < 0) {
+        vm_end(v, 1, xasprintf("vCPU %u: %s", c->index, cerr_msg(err)));
+        cerr_free(&err);
+        return NULL;
+    }
     for (;;) {
         if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN)
@@ -539,6 +551,9 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
         if (e != 0)
             return cerr_set(err, e, "vCPU %u: pthread_create", i);
     }
+    /* After the threads (a filter is inherited by the threads made after it). */
+    if (vm_confine_thread(VM_THREAD_MAIN, err) < 0)
+        return -1;
     pthread_mutex_lock(&v->lock);
     while (!v->done)
         pthread_cond_wait(&v->ended, &v->lock);
