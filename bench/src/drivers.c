@@ -40,6 +40,16 @@ static struct driver table[] = {
      .detach_flag = "--detach",
      .boundary = B_HARDWARE_VM,
      .note = "cella's QEMU microVM level (TCG without vmx/svm)"},
+    /* cella's own VMM on /dev/kvm. Where /dev/kvm cannot run a guest (no
+     * /dev/kvm, no vmx/svm, the PVM module) create fails at once with the
+     * level's one line, which is the row's reason. */
+    {.name = "cella-vm",
+     .binary = NULL,
+     .global_args = {"--isolation", "vm"},
+     .takes_root = true,
+     .detach_flag = "--detach",
+     .boundary = B_HARDWARE_VM,
+     .note = "cella's own VMM on /dev/kvm (virtio-mmio, PVH boot)"},
     /* cella's own user-space kernel serves every system call of the server
      * (host network: its sockets are the kernel's, in the host's namespace). */
     {.name = "cella-sandbox",

@@ -8,10 +8,8 @@
 # bundle inside it; the guest prints one VMTEST marker line that this side
 # greps. Mode: nested SVM under TCG.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vm_lib.sh"
 
-BUILD_DIR=$(dirname "$CELLA")
-KERNEL=${CELLA_KERNEL:-$REPO_ROOT/build/vmlinux}
-AGENT=${CELLA_AGENT_INITRD:-$REPO_ROOT/build/cella-agent.cpio}
 B=$WORK/bundle
 make_bundle "$B"
 
@@ -41,15 +39,7 @@ fails "4 GiB of guest memory is refused up front" "$id" \
     cella --isolation vm create --bundle "$WORK/bmem" "$id"
 
 # ---- for real, in a TCG guest with nested SVM ----------------------------------------------
-KV=$(ls /lib/modules 2> /dev/null | grep -- '-amd64$' | sort -V | tail -1)
-why=""
-command -v qemu-system-x86_64 > /dev/null || why="qemu-system-x86_64 is not installed (scripts/deps.sh)"
-[ -n "$why" ] || { [ -n "$KV" ] && [ -r "/boot/vmlinuz-$KV" ]; } ||
-    why="no Debian kernel for the TCG guest (apt-get install linux-image-amd64)"
-[ -n "$why" ] || [ -r "$KERNEL" ] || why="no guest kernel $KERNEL (make kernel)"
-[ -n "$why" ] || [ -r "$AGENT" ] || why="no guest agent initramfs $AGENT (make)"
-[ -n "$why" ] || command -v mkfs.erofs > /dev/null || why="no mkfs.erofs (scripts/deps.sh)"
-[ -n "$why" ] || [ -x /bin/busybox ] || why="no static busybox (apt-get install busybox-static)"
+why=$(vm_nested_why)
 if [ -n "$why" ]; then
     skip "vm level under nested SVM" "$why"
     plan_done
@@ -60,29 +50,7 @@ fi
 # libraries, mkfs.erofs (the rootfs image), the guest kernel and agent, the
 # bundle.
 L1=$WORK/l1
-mkdir -p "$L1"/{bin,sbin,proc,sys,dev,tmp,run,etc,modules,cella,var/tmp}
-cp /bin/busybox "$L1/bin/"
-for a in $("$L1/bin/busybox" --list); do [ -e "$L1/bin/$a" ] || ln -s busybox "$L1/bin/$a"; done
-for m in irqbypass kvm ccp kvm-amd; do
-    f=$(modinfo -k "$KV" -n "$m")
-    case $f in
-        *.xz) xz -dc "$f" > "$L1/modules/$m.ko" ;;
-        *.zst) zstd -dc "$f" > "$L1/modules/$m.ko" ;;
-        *) cp "$f" "$L1/modules/$m.ko" ;;
-    esac
-done
-copy_prog() { # PROG DEST: the program and every library it loads
-    local lib
-    cp "$1" "$L1/$2"
-    for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
-        mkdir -p "$L1$(dirname "$lib")"
-        cp -L "$lib" "$L1$lib"
-    done
-}
-copy_prog "$CELLA" cella/cella
-copy_prog "$(command -v mkfs.erofs)" bin/mkfs.erofs
-cp -L "$KERNEL" "$L1/cella/vmlinux"
-cp "$AGENT" "$L1/cella/cella-agent.cpio"
+vm_l1_make
 args "$B" 'echo hello from the vm level; echo to stderr >&2; exit 7'
 cp -a "$B" "$L1/bundle"
 cp -a "$B" "$WORK/b2"
@@ -105,28 +73,9 @@ load = struct.pack("<IIQQQQQQ", 1, 5, off_code, 0, 0x1000000, len(code), len(cod
 pnote = struct.pack("<IIQQQQQQ", 4, 4, off_note, 0, 0, len(note), len(note), 4)
 open(sys.argv[1], "wb").write(ehdr + load + pnote + note + code)
 EOP
-cat > "$L1/init" <<'EOI'
-#!/bin/sh
-# Inside the TCG guest: one "VMTEST ok - NAME" or "VMTEST not ok - NAME"
-# line per check, "VMTEST figure: ..." lines, "VMTEST done" at the end.
-export PATH=/bin:/sbin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-mount -t tmpfs tmp /tmp; mount -t tmpfs run /run; mount -t tmpfs vt /var/tmp
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
-for m in irqbypass kvm ccp kvm-amd; do insmod /modules/$m.ko || echo "VMTEST insmod $m failed"; done
-echo "VMTEST L1 up at $(cut -d' ' -f1 /proc/uptime) s, /dev/kvm: $(ls /dev/kvm 2>&1)"
-export CELLA_KERNEL=/cella/vmlinux CELLA_AGENT_INITRD=/cella/cella-agent.cpio
-c() { timeout 60 /cella/cella --root /run/cella "$@"; }
-up() { cut -d' ' -f1 /proc/uptime; }
-check() { # NAME: the exit status of the command before says; returns it
-    if [ $? = 0 ]; then echo "VMTEST ok - $1"; else echo "VMTEST not ok - $1" && return 1; fi
-}
-dump() { # the stderr and console of a failure
-    sed 's/^/VMTEST   stderr: /' /tmp/err | tail -5
-    [ -f /run/cella/$1/console.log ] && tail -20 /run/cella/$1/console.log | sed 's/^/VMTEST   console: /'
-}
-status() { c state $1 2>/dev/null | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"'; }
-
+{
+    vm_l1_init_head
+    cat <<'EOI'
 # run in the foreground: stdout, stderr, exit code
 t0=$(up)
 c --isolation vm run --bundle /bundle t1 > /tmp/out 2> /tmp/err < /dev/null
@@ -147,7 +96,7 @@ check "2 vCPUs: the guest sees 2 processors" ||
 
 # create / start / exec / kill / delete
 t0=$(up)
-c --isolation vm create --bundle /bundle2 t2 > /tmp/out2 2> /tmp/err < /dev/null
+c --debug --isolation vm create --bundle /bundle2 t2 > /tmp/out2 2> /tmp/err < /dev/null
 check "vm create boots to the agent's READY" || dump t2
 echo "VMTEST figure: create to READY $(echo "$(up) $t0" | awk '{print $1 - $2}') s"
 [ "$(status t2)" = created ]; check "state: created"
@@ -156,6 +105,27 @@ if [ -n "$pid" ] && [ -r /proc/$pid/smaps_rollup ]; then
     awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Pss_Shmem:/ {s=$2} END {printf "VMTEST figure: VMM process RSS %d KiB, PSS %d KiB, PSS without guest memory (shmem) %d KiB\n", r, p, p - s}' /proc/$pid/smaps_rollup
     echo "VMTEST figure: VMM threads $(ls /proc/$pid/task | wc -l)"
 fi
+# The data path in KVM: --debug names it in the console (the VMM's stderr).
+grep -q 'vm level: queue notifies by ioeventfd (the I/O thread), device interrupts by irqfd' \
+    /run/cella/t2/console.log
+check "--debug: notifies by ioeventfd, interrupts by irqfd" ||
+    grep 'vm level: queue' /run/cella/t2/console.log | sed 's/^/VMTEST   /'
+# Confinement: every thread of the VMM under its seccomp filter, no
+# capabilities, its own namespaces.
+n=0 bad=""
+for t in /proc/$pid/task/*; do
+    n=$((n + 1))
+    grep -q '^Seccomp:[[:space:]]*2$' $t/status && grep -q '^CapEff:[[:space:]]*0*$' $t/status &&
+        grep -q '^CapPrm:[[:space:]]*0*$' $t/status || bad="$bad $(grep -E '^(Name|Seccomp|CapEff):' $t/status | tr '\n' ' ')"
+done
+[ -n "$pid" ] && [ $n -ge 3 ] && [ -z "$bad" ]
+check "every VMM thread ($n) has Seccomp: 2 and CapEff/CapPrm 0" || echo "VMTEST   $bad"
+same=""
+for ns in mnt net ipc uts; do
+    [ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ] || same="$same $ns"
+done
+[ -n "$pid" ] && [ -z "$same" ]
+check "the VMM has its own mount, network, IPC and UTS namespaces" || echo "VMTEST   shared:$same"
 c start t2 2>> /tmp/err && [ "$(status t2)" = running ]
 check "start: running" || dump t2
 c pause t2 2> /tmp/errp && [ "$(status t2)" = paused ] && c resume t2 2>> /tmp/errp &&
@@ -202,28 +172,6 @@ check "a guest that triple-faults: one line naming it, nothing left"
 echo "VMTEST done"
 poweroff -f
 EOI
-chmod +x "$L1/init"
-(cd "$L1" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/l1.cpio.gz"
-
-t0=$(date +%s)
-timeout -k 5 240 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot \
-    -nodefaults -serial stdio -kernel "/boot/vmlinuz-$KV" -initrd "$WORK/l1.cpio.gz" \
-    -append "console=ttyS0 panic=-1 quiet" < /dev/null > "$WORK/l1.log" 2>&1
-rc=$?
-echo "# the L1 guest ran $(($(date +%s) - t0)) s (qemu rc=$rc)"
-tr -d '\r' < "$WORK/l1.log" | grep -a '^VMTEST \(L1\|figure\|  \)' | sed 's/^/# /'
-if ! grep -aq 'VMTEST L1 up.*/dev/kvm: /dev/kvm' "$WORK/l1.log"; then
-    not_ok "the TCG guest has a /dev/kvm (nested SVM)"
-    tail -20 "$WORK/l1.log" | sed 's/^/# /'
-else
-    ok "the TCG guest has a /dev/kvm (nested SVM)"
-    while IFS= read -r line; do
-        case $line in
-            "VMTEST ok - "*) ok "nested SVM: ${line#VMTEST ok - }" ;;
-            "VMTEST not ok - "*) not_ok "nested SVM: ${line#VMTEST not ok - }" ;;
-        esac
-    done < <(tr -d '\r' < "$WORK/l1.log" | grep -a '^VMTEST \(not \)\?ok - ')
-    grep -aq '^VMTEST done' "$WORK/l1.log" && ok "the test inside the TCG guest ran to its end" ||
-        not_ok "the test inside the TCG guest ran to its end"
-fi
+} > "$L1/init"
+vm_l1_boot
 plan_done

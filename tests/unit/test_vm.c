@@ -6,7 +6,12 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -409,6 +414,52 @@ static void test_i8042(void)
     CHECK(i8042_out(0x64, 0xfe));
 }
 
+/* In a child: the kind's filter, then `what`; how the child ended: its
+ * exit code, or 128 + the signal that killed it. */
+static int filtered(enum vm_thread kind, int what)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        cerr_t err = NULL;
+        int fd = open("/dev/null", O_RDWR);
+        if (vm_confine_thread(kind, &err) < 0)
+            _exit(99);
+        long r = 0;
+        switch (what) {
+        case 0: /* KVM_RUN on a file that is no vCPU: allowed, fails */
+            r = syscall(SYS_ioctl, fd, KVM_RUN, 0);
+            break;
+        case 1: /* a terminal ioctl: not in any list */
+            r = syscall(SYS_ioctl, fd, TCGETS, &(struct termios){0});
+            break;
+        case 2: /* a new file: no thread opens one */
+            r = syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY);
+            break;
+        case 3: /* the I/O thread's wait */
+            r = syscall(SYS_ppoll, NULL, 0, &(struct timespec){0}, NULL, 0);
+            break;
+        }
+        syscall(SYS_exit_group, r < 0 ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static void test_confine_filters(void)
+{
+    CHECK(filtered(VM_THREAD_VCPU, 0) == 1); /* ENOTTY, not killed */
+    CHECK(filtered(VM_THREAD_VCPU, 1) == 128 + SIGSYS);
+    CHECK(filtered(VM_THREAD_VCPU, 2) == 128 + SIGSYS);
+    CHECK(filtered(VM_THREAD_MAIN, 0) == 128 + SIGSYS); /* KVM_RUN is the vCPUs' */
+    CHECK(filtered(VM_THREAD_IO, 3) == 0);
+    CHECK(filtered(VM_THREAD_VCPU, 3) == 128 + SIGSYS);
+    autofree char *l = vm_confine_list(VM_THREAD_VCPU);
+    CHECK(strstr(l, "ioctl(KVM_RUN)") != NULL && strstr(l, "futex") != NULL);
+    autofree char *m = vm_confine_list(VM_THREAD_MAIN);
+    CHECK(strstr(m, "KVM_RUN") == NULL);
+}
+
 int main(void)
 {
     RUN(test_elf_load);
@@ -424,5 +475,6 @@ int main(void)
     RUN(test_serial_output);
     RUN(test_mptable);
     RUN(test_i8042);
+    RUN(test_confine_filters);
     return UNIT_DONE();
 }

@@ -2,7 +2,8 @@
  * Linux's drivers drive them: the MMIO transport's registers and feature
  * negotiation, split virtqueues (and what a broken ring does), virtio-blk's
  * reads, refused writes and bounds, virtio-console's multiport handshake
- * naming the agent's port and its bytes both ways. */
+ * naming the agent's port and its bytes both ways, virtio-net's headers
+ * and frames both ways over a datagram socket standing in for the tap. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -308,12 +309,100 @@ static void test_console(void)
     close(sv[1]);
 }
 
+/* A transmit chain of the given buffers (driver-readable), offered on
+ * queue 1 and notified. */
+static void net_tx(struct virtio_dev *d, const uint8_t *bytes, const uint32_t *lens, unsigned n)
+{
+    uint64_t at = DATA + 0x4000;
+    for (unsigned i = 0; i < n; i++) {
+        memcpy(mem.host + at, bytes, lens[i]);
+        *desc_at(1, i) = (struct desc){at, lens[i], 0, 0};
+        bytes += lens[i];
+        at += lens[i] + 16;
+    }
+    offer(1, 0, n);
+    wr(d, 0x050, 1);
+}
+
+static void test_net(void)
+{
+    mem_reset();
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) == 0);
+    struct virtio_dev d = {.mem = &mem, .interrupt = count_irq};
+    cerr_t err = NULL;
+    CHECK(virtio_net_init(&d, sv[1], "52:54:00:ab:cd:ef", &err) == 0);
+    CHECK(rd(&d, 0x008) == 1 && (rd(&d, 0x010) & (1u << 5))); /* VIRTIO_NET_F_MAC */
+    uint8_t mac[6] = {0};
+    for (unsigned i = 0; i < 6; i++) /* as Linux reads it: a byte at a time */
+        virtio_mmio_read(&d, 0x100 + i, &mac[i], 1);
+    CHECK(memcmp(mac, "\x52\x54\x00\xab\xcd\xef", 6) == 0);
+    driver_init(&d, 2);
+    int fd, wake;
+    bool want;
+    virtio_net_poll_fds(&d, &fd, &wake, &want);
+    CHECK(fd == sv[1] && !want); /* no receive buffers: the tap is not read */
+
+    /* Transmit: the header (zeros) stripped, the frame in one write, split
+     * across descriptors anywhere (here inside the header). */
+    uint8_t pkt[12 + 100];
+    memset(pkt, 0, 12);
+    for (unsigned i = 0; i < 100; i++)
+        pkt[12 + i] = (uint8_t)i;
+    net_tx(&d, pkt, (const uint32_t[]){8, 30, 74}, 3);
+    uint8_t got[2048];
+    CHECK(read(sv[0], got, sizeof(got)) == 100 && memcmp(got, pkt + 12, 100) == 0);
+    CHECK(used_idx(1) == 1 && irqs == 1);
+    /* A chain shorter than the header: given back, nothing sent. */
+    net_tx(&d, pkt, (const uint32_t[]){10}, 1);
+    CHECK(used_idx(1) == 2);
+    CHECK(recv(sv[0], got, sizeof(got), MSG_DONTWAIT) < 0);
+
+    /* Receive: a frame waits in the tap until the driver gives a buffer. */
+    CHECK(write(sv[0], pkt + 12, 60) == 60);
+    virtio_net_io(&d);
+    CHECK(used_idx(0) == 0);
+    *desc_at(0, 0) = (struct desc){DATA, 1526, 2, 0};
+    offer(0, 0, 1);
+    virtio_net_poll_fds(&d, &fd, &wake, &want);
+    CHECK(want);
+    virtio_net_io(&d);
+    CHECK(used_idx(0) == 1 && used_len(0, 0) == 72);
+    /* num_buffers 1, the rest of the header zero, then the frame */
+    CHECK(mem.host[DATA + 10] == 1 && mem.host[DATA] == 0 && mem.host[DATA + 11] == 0);
+    CHECK(memcmp(mem.host + DATA + 12, pkt + 12, 60) == 0);
+    /* A buffer split in two (header and frame apart) takes the frame too. */
+    CHECK(write(sv[0], pkt + 12, 100) == 100);
+    *desc_at(0, 1) = (struct desc){DATA + 0x800, 12, 2, 0};
+    *desc_at(0, 2) = (struct desc){DATA + 0x1000, 1514, 2, 0};
+    offer(0, 1, 2);
+    virtio_net_io(&d);
+    CHECK(used_idx(0) == 2 && used_len(0, 1) == 112 && mem.host[DATA + 0x800 + 10] == 1 &&
+          memcmp(mem.host + DATA + 0x1000, pkt + 12, 100) == 0);
+    /* A frame larger than the driver's buffer is dropped, the buffer given back empty. */
+    CHECK(write(sv[0], pkt + 12, 100) == 100);
+    *desc_at(0, 3) = (struct desc){DATA + 0x2000, 64, 2, 0};
+    offer(0, 3, 1);
+    virtio_net_io(&d);
+    CHECK(used_idx(0) == 3 && used_len(0, 2) == 0);
+    virtio_release(&d);
+    close(sv[0]);
+    close(sv[1]);
+
+    /* A MAC that is not one is create's error, naming it. */
+    struct virtio_dev e = {0};
+    CHECK(virtio_net_init(&e, 0, "52:54:00:zz:00:01", &err) < 0);
+    CHECK_STR(cerr_msg(err), "virtio-net: MAC address `52:54:00:zz:00:01`");
+    cerr_free(&err);
+}
+
 int main(void)
 {
     RUN(test_mmio_registers);
     RUN(test_blk);
     RUN(test_broken_ring);
     RUN(test_console);
+    RUN(test_net);
     free(mem.host);
     return UNIT_DONE();
 }

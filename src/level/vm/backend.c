@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "level/vm/level.h"
 #include "level/vm/vm.h"
@@ -58,16 +59,15 @@ static void release(struct vm_config *cfg)
     cfg->vmm = NULL;
 }
 
-/* No network of the VMM's own; virtio-net on the namespace's tap is next. */
+/* No network of the VMM's own: with a namespace path the guest gets a
+ * virtio-net card on vmhost's tap there (virtio/net.c); without one, no
+ * network at all. */
 static int user_net(struct vm_config *cfg, const struct spec *s, const char *nspath, cerr_t *err)
 {
     (void)s;
-    if (nspath != NULL)
-        return cerr_set(err, 0,
-                        "vm level: linux.namespaces: network namespace `%s`: the vm level has "
-                        "no virtio-net yet",
-                        nspath);
-    cfg->guest_net = xstrdup("");
+    (void)err;
+    if (nspath == NULL)
+        cfg->guest_net = xstrdup("");
     return 0;
 }
 
@@ -99,9 +99,16 @@ static void __attribute__((noreturn)) spawn(const struct vm_config *cfg, int age
 {
     cerr_t err = NULL;
     close_inherited(agent_fd, cfg->tap_fd);
-    int code = vm_run(cfg, agent_fd, &err);
+    int code = vm_confine_process(&err) < 0 ? -1 : 0;
+    static const char *const kind[] = {"vCPU threads", "the I/O thread", "the main thread"};
+    for (int k = VM_THREAD_VCPU; code == 0 && log_debug_enabled() && k <= VM_THREAD_MAIN; k++) {
+        autofree char *l = vm_confine_list((enum vm_thread)k);
+        log_debug("vm level: seccomp filter of %s: %s", kind[k], l);
+    }
+    if (code == 0)
+        code = vm_run(cfg, agent_fd, &err);
     if (code < 0)
-        dprintf(2, "cella-monitor: %s\n", cerr_msg(err));
+        vm_say("cella-monitor: %s", cerr_msg(err));
     _exit(code < 0 ? 1 : code);
 }
 

@@ -9,13 +9,16 @@
 #include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/util.h"
 #include "level/vm/virtio/virtio.h"
 #include "level/vm/vm.h"
@@ -78,15 +81,37 @@ struct vmm {
     int code;
     char *why; /* a failure's one line */
     struct serial serial;
-    /* virtio-mmio: the agent's console, the root disk. */
-    struct virtio_dev dev[2];
+    /* virtio-mmio: the agent's console, the root disk, the tap's card. */
+    struct virtio_dev dev[3];
     unsigned ndev;
+    /* The data path in the kernel where KVM allows: a queue's notify
+     * signals an eventfd (KVM_IOEVENTFD) that the I/O thread polls instead
+     * of exiting to a vCPU thread, and a device's interrupt is a write to
+     * an eventfd (KVM_IRQFD) instead of two KVM_IRQ_LINE ioctls. -1: the
+     * MMIO exit and KVM_IRQ_LINE (the fallback). */
+    int notify_fd[3][VIRTIO_MAX_QUEUES];
+    int irq_fd[3];
     pthread_t io;
 };
 
-enum { DEV_CONSOLE, DEV_BLK };
+enum { DEV_CONSOLE, DEV_BLK, DEV_NET };
 /* The devices' lines on the PIC/IOAPIC (edge), after the serial port's 4. */
 #define VIRTIO_IRQ0 5
+
+void vm_say(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof(line) - 2)
+        n = sizeof(line) - 2;
+    line[n] = '\n';
+    (void)!write(2, line, (size_t)n + 1);
+}
 
 /* The first end wins: the code of the process, and a failure's line. */
 static void vm_end(struct vmm *v, int code, char *why)
@@ -158,34 +183,114 @@ static void mmio(struct vmm *v, struct kvm_run *run)
 }
 
 /* A device's interrupt: an edge on its line (the guest's PIC is
- * edge-triggered for ISA lines). */
+ * edge-triggered for ISA lines): its irqfd (KVM raises and lowers the line)
+ * or the line raised and lowered here. */
 static void pulse_irq(void *ctx, unsigned irq)
 {
     struct vmm *v = ctx;
+    unsigned i = irq - VIRTIO_IRQ0;
+    if (i < ARRAY_SIZE(v->irq_fd) && v->irq_fd[i] >= 0 &&
+        write(v->irq_fd[i], &(uint64_t){1}, 8) == 8)
+        return;
     ioctl(v->vm, KVM_IRQ_LINE, &(struct kvm_irq_level){.irq = irq, .level = 1});
     ioctl(v->vm, KVM_IRQ_LINE, &(struct kvm_irq_level){.irq = irq, .level = 0});
 }
 
-/* The I/O thread: the agent's bytes into the guest, as they come and as
- * the guest gives buffers. */
+/* The eventfds of the data path (notify_fd, irq_fd). A KVM that refuses
+ * them leaves the MMIO exit and KVM_IRQ_LINE, which always work; --debug
+ * says which ran. */
+static void eventfds_make(struct vmm *v)
+{
+    bool ioeventfd = true, irqfd = true;
+    for (unsigned i = 0; i < ARRAY_SIZE(v->irq_fd); i++) {
+        v->irq_fd[i] = -1;
+        for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+            v->notify_fd[i][q] = -1;
+    }
+    for (unsigned i = 0; i < v->ndev; i++) {
+        struct virtio_dev *d = &v->dev[i];
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        struct kvm_irqfd irqfd_req = {.fd = (uint32_t)fd, .gsi = d->irq};
+        if (fd >= 0 && ioctl(v->vm, KVM_IRQFD, &irqfd_req) == 0) {
+            v->irq_fd[i] = fd;
+        } else {
+            irqfd = false;
+            if (fd >= 0)
+                close(fd);
+        }
+        for (unsigned q = 0; q < d->ops->nqueues && ioeventfd; q++) {
+            fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+            struct kvm_ioeventfd io = {.datamatch = q,
+                                       .addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+                                       .len = 4,
+                                       .fd = fd,
+                                       .flags = KVM_IOEVENTFD_FLAG_DATAMATCH};
+            if (fd >= 0 && ioctl(v->vm, KVM_IOEVENTFD, &io) == 0) {
+                v->notify_fd[i][q] = fd;
+                continue;
+            }
+            ioeventfd = false;
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+    if (!ioeventfd) /* all or none: the notifies that were taken stay in KVM, unused */
+        for (unsigned i = 0; i < v->ndev; i++)
+            for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+                v->notify_fd[i][q] = -1;
+    log_debug("vm level: queue notifies by %s, device interrupts by %s",
+              ioeventfd ? "ioeventfd (the I/O thread)" : "MMIO exits (the vCPU threads)",
+              irqfd ? "irqfd" : "KVM_IRQ_LINE");
+}
+
+/* The I/O thread: the agent's bytes and the tap's frames into the guest,
+ * as they come and as the guest gives buffers; the queues' notifies that
+ * KVM signals (ioeventfd). */
 static void *io_loop(void *arg)
 {
     struct vmm *v = arg;
-    struct virtio_dev *con = &v->dev[DEV_CONSOLE];
+    cerr_t err = NULL;
+    if (vm_confine_thread(VM_THREAD_IO, &err) < 0) {
+        vm_end(v, 1, xstrdup(cerr_msg(err)));
+        cerr_free(&err);
+        return NULL;
+    }
+    struct virtio_dev *con = &v->dev[DEV_CONSOLE],
+                      *net = v->ndev > DEV_NET ? &v->dev[DEV_NET] : NULL;
+    struct pollfd p[4 + ARRAY_SIZE(v->dev) * VIRTIO_MAX_QUEUES];
+    unsigned nnotify = 0, notify_dev[ARRAY_SIZE(v->dev) * VIRTIO_MAX_QUEUES],
+             notify_q[ARRAY_SIZE(p)];
+    for (unsigned i = 0; i < v->ndev; i++)
+        for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+            if (v->notify_fd[i][q] >= 0) {
+                p[4 + nnotify] = (struct pollfd){.fd = v->notify_fd[i][q], .events = POLLIN};
+                notify_dev[nnotify] = i;
+                notify_q[nnotify++] = q;
+            }
     for (;;) {
-        int fd, wake;
-        bool want;
+        int fd[2] = {-1, -1}, wake[2] = {-1, -1};
+        bool want[2] = {false, false};
         pthread_mutex_lock(&v->lock);
-        virtio_console_poll_fds(con, &fd, &wake, &want);
+        virtio_console_poll_fds(con, &fd[0], &wake[0], &want[0]);
+        if (net != NULL)
+            virtio_net_poll_fds(net, &fd[1], &wake[1], &want[1]);
         pthread_mutex_unlock(&v->lock);
-        struct pollfd p[2] = {{.fd = want ? fd : -1, .events = POLLIN},
-                              {.fd = wake, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        p[0] = (struct pollfd){.fd = want[0] ? fd[0] : -1, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = wake[0], .events = POLLIN};
+        p[2] = (struct pollfd){.fd = want[1] ? fd[1] : -1, .events = POLLIN};
+        p[3] = (struct pollfd){.fd = wake[1], .events = POLLIN};
+        if (poll(p, 4 + nnotify, -1) < 0 && errno != EINTR)
             return NULL;
-        if (p[1].revents & POLLIN)
-            (void)!read(wake, &(uint64_t){0}, 8);
+        for (unsigned i = 1; i < 4; i += 2)
+            if (p[i].revents & POLLIN)
+                (void)!read(p[i].fd, &(uint64_t){0}, 8);
         pthread_mutex_lock(&v->lock);
+        for (unsigned k = 0; k < nnotify; k++)
+            if ((p[4 + k].revents & POLLIN) && read(p[4 + k].fd, &(uint64_t){0}, 8) == 8)
+                virtio_notify(&v->dev[notify_dev[k]], notify_q[k]);
         virtio_console_io(con);
+        if (net != NULL)
+            virtio_net_io(net);
         pthread_mutex_unlock(&v->lock);
     }
 }
@@ -194,6 +299,12 @@ static void *vcpu_loop(void *arg)
 {
     struct vcpu *c = arg;
     struct vmm *v = c->vmm;
+    cerr_t err = NULL;
+    if (vm_confine_thread(VM_THREAD_VCPU, &err) < 0) {
+        vm_end(v, 1, xasprintf("vCPU %u: %s", c->index, cerr_msg(err)));
+        cerr_free(&err);
+        return NULL;
+    }
     for (;;) {
         if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN)
@@ -217,7 +328,7 @@ static void *vcpu_loop(void *arg)
             break;
         case KVM_EXIT_SHUTDOWN:
             /* A triple fault: a PC resets; the guest's end here as well. */
-            dprintf(2, "cella-vm: vCPU %u: the guest reset itself (triple fault)\n", c->index);
+            vm_say("cella-vm: vCPU %u: the guest reset itself (triple fault)", c->index);
             vm_end(v, 0, NULL);
             return NULL;
         case KVM_EXIT_SYSTEM_EVENT:
@@ -387,19 +498,22 @@ static int vm_make(struct vmm *v, const struct vm_config *cfg, cerr_t *err)
     return memory_make(v, ram, err);
 }
 
-/* The virtio devices, in the order the guest numbers them. */
+/* The virtio devices, in the order the guest numbers them: the network
+ * card only on a tap (a spec naming a network namespace). */
 static int devices_make(struct vmm *v, const struct vm_config *cfg, int agent_fd, cerr_t *err)
 {
-    for (unsigned i = 0; i < 2; i++)
+    unsigned n = cfg->tap_fd >= 0 ? 3 : 2;
+    for (unsigned i = 0; i < n; i++)
         v->dev[i] = (struct virtio_dev){.mem = &v->mem,
                                         .base = VM_MMIO_BASE + i * VIRTIO_MMIO_SIZE,
                                         .irq = VIRTIO_IRQ0 + i,
                                         .interrupt = pulse_irq,
                                         .ctx = v};
     if (virtio_console_init(&v->dev[DEV_CONSOLE], agent_fd, AGENT_PORT_NAME, err) < 0 ||
-        virtio_blk_init(&v->dev[DEV_BLK], cfg->image, err) < 0)
+        virtio_blk_init(&v->dev[DEV_BLK], cfg->image, err) < 0 ||
+        (n > DEV_NET && virtio_net_init(&v->dev[DEV_NET], cfg->tap_fd, cfg->mac, err) < 0))
         return -1;
-    v->ndev = 2;
+    v->ndev = n;
     return 0;
 }
 
@@ -417,6 +531,7 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
     if (vm_make(v, cfg, err) < 0 || devices_make(v, cfg, agent_fd, err) < 0 ||
         load_guest(v, cfg, &k, err) < 0)
         return -1;
+    eventfds_make(v);
     autofree struct kvm_cpuid2 *cpuid = supported_cpuid(v->kvm, err);
     if (cpuid == NULL)
         return -1;
@@ -436,6 +551,9 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
         if (e != 0)
             return cerr_set(err, e, "vCPU %u: pthread_create", i);
     }
+    /* After the threads (a filter is inherited by the threads made after it). */
+    if (vm_confine_thread(VM_THREAD_MAIN, err) < 0)
+        return -1;
     pthread_mutex_lock(&v->lock);
     while (!v->done)
         pthread_cond_wait(&v->ended, &v->lock);

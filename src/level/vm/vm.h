@@ -112,6 +112,19 @@ void serial_flush(struct serial *s);
 bool i8042_out(uint16_t port, uint8_t v);
 uint8_t i8042_in(uint16_t port);
 
+/* confine.c: the VMM's confinement (docs/vm-level.md). The process, before
+ * the VM is made: own mount, IPC, UTS and network namespaces, no
+ * capabilities, no new privileges. Then each thread, once made, its kind's
+ * seccomp filter. */
+enum vm_thread { VM_THREAD_VCPU, VM_THREAD_IO, VM_THREAD_MAIN };
+int vm_confine_process(cerr_t *err);
+int vm_confine_thread(enum vm_thread kind, cerr_t *err);
+/* What a kind's filter allows, as one line (malloc'd). */
+char *vm_confine_list(enum vm_thread kind);
+
+/* kvm.c: one line to the console log (stderr), in one write: no stdio,
+ * whose stream set-up (fstat) the seccomp filters do not allow. */
+void vm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* kvm.c: runs the VM of cfg in this process; returns the process's exit
  * code when the guest ends (0: it rebooted), or -1 with *err. */
 int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err);

@@ -70,6 +70,12 @@ void virtio_broken(struct virtio_dev *d)
     d->interrupt(d->ctx, d->irq);
 }
 
+void virtio_notify(struct virtio_dev *d, uint32_t q)
+{
+    if (q < d->ops->nqueues && d->q[q].ready && (d->status & VIRTIO_STATUS_DRIVER_OK))
+        d->ops->notify(d, q);
+}
+
 void virtio_mmio_read(struct virtio_dev *d, uint64_t off, uint8_t *data, uint32_t len)
 {
     memset(data, 0, len);
@@ -162,8 +168,7 @@ void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const uint8_t *data, 
             q->ready = false;
         break;
     case QUEUE_NOTIFY:
-        if (v < d->ops->nqueues && d->q[v].ready && (d->status & VIRTIO_STATUS_DRIVER_OK))
-            d->ops->notify(d, v);
+        virtio_notify(d, v);
         break;
     case INTERRUPT_ACK:
         d->isr &= ~v;

@@ -60,6 +60,15 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct vq_chain *c)
     return 1;
 }
 
+bool virtq_has_avail(const struct virtq *q, const struct guest_mem *m)
+{
+    if (!q->ready || q->size == 0)
+        return false;
+    const uint8_t *avail = guest_ptr(m, q->avail, 4);
+    return avail != NULL &&
+           __atomic_load_n((const uint16_t *)(avail + 2), __ATOMIC_ACQUIRE) != q->last_avail;
+}
+
 int virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)
 {
     uint8_t *used = guest_ptr(m, q->used, 4 + 8ull * q->size);
