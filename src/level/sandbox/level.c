@@ -67,6 +67,14 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     stub_pid = t.stub.pid;
     install_signals();
     sb_devices_open(&k);
+    sb_mounts_init(&k, plan->spec);
+    /* The workload's umask is the kernel's to apply: the host's becomes 0. */
+    k.umask = umask(0);
+    t.umask = k.umask;
+    const struct spec_resources *res = plan->spec ? &plan->spec->linux_.resources : NULL;
+    sb_procfs_init(&k, res && res->memory.limit.set && res->memory.limit.v > 0
+                           ? (unsigned long long)res->memory.limit.v
+                           : 0);
     if (sb_kernel_filter_install(err) < 0) {
         sb_task_free(&t);
         return -1;

@@ -6,6 +6,9 @@
  *   elf.c      loading a static executable          stack.c  the initial stack
  *   files.c    the descriptor table                 fd.c     dup, fcntl
  *   fs.c       open/read/write/stat, cwd, access
+ *   fsops.c    mkdir, unlink, rename, links, chmod, utimes, statx, locks...
+ *   procfs.c   /proc and /dev of the sandbox's own
+ *   mount.c    the spec's mounts, path resolution across them
  *   exec.c     execve                               fork.c   fork, clone, wait4
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop
@@ -22,6 +25,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -78,6 +83,10 @@ struct sb_file {
     bool outside;
     bool signalfd; /* an empty host epoll standing for a signalfd (never readable) */
     char *path;    /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
+    /* One of the kernel's own files (/proc, /dev: procfs.c): `path` names
+     * it; the host fd is a memfd of its contents (a directory's: its
+     * linux_dirent64 records). Never written. */
+    bool synth;
 };
 
 struct sb_files {
@@ -85,6 +94,15 @@ struct sb_files {
 };
 
 struct sb_task;
+
+/* mount.c: one of the spec's mounts, opened before the filter. */
+struct sb_mount {
+    char *path; /* normalized destination */
+    char *type, *source;
+    int fd; /* O_PATH of its root */
+    bool dir, ro;
+    bool hidden; /* a later mount on the same path */
+};
 
 struct sb_kernel {
     struct sb_zygote zygote; /* makes the stub processes (pid 0: not started) */
@@ -95,6 +113,17 @@ struct sb_kernel {
      * /dev before the kernel confines itself, handed out as copies (the
      * rootfs's /dev is another mount, never reached). ndev 0: none. */
     int devfd[5], ndev;
+    /* procfs.c: the controlling terminal for /dev/tty (<= 0: none); the
+     * start (CLOCK_MONOTONIC) for uptime; MemTotal in bytes (the spec's
+     * limit or the host's); the host's cpuinfo and CPU count, read before
+     * the filter. */
+    int ttyfd;
+    unsigned long long start_ns, mem_total;
+    char *cpuinfo;
+    long ncpu;
+    mode_t umask;            /* the first process's (the host's is 0: the kernel applies it) */
+    struct sb_mount *mounts; /* mount.c */
+    int nmounts;
     int ntask, next_pid;
     const char *hostname;
     uid_t uid;
@@ -140,6 +169,13 @@ struct sb_task {
      * the loop polls them when nothing else wakes it. */
     struct pollfd wait[SB_WAIT_FDS];
     int nwait;
+    /* procfs.c: what /proc/PID shows (set at exec, copied at fork) */
+    mode_t umask;
+    char comm[16];
+    char exe[SB_PATH_MAX];
+    char cmdline[4096]; /* the arguments, each ending with its NUL */
+    size_t cmdline_len;
+    unsigned long long start_ns;
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -244,11 +280,51 @@ int sb_signal_next(const struct sb_task *t);
  * caught pending signal is delivered first (t->regs become the handler's,
  * set_regs); restart: its call is made again after the handler. */
 void sb_signal_deliver(struct sb_task *t, long r, bool restart);
-/* fs.c: open the devices handed out for /dev/null... (before the filter). */
+/* procfs.c: open the devices handed out for /dev/null... (before the filter). */
 void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */
 int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags, int mode,
                  char **abs_out);
+
+/* fs.c: the absolute path (lexically normalized) a workload path names
+ * relative to dirfd or the cwd, into out (SB_PATH_MAX); 0 or -errno. */
+int sb_path_abs(struct sb_task *t, uint64_t dirfd, const char *path, char *out);
+/* fs.c: `path` (absolute) with ".", ".." and repeated slashes taken out. */
+int sb_path_normalize(const char *path, char *out, size_t size);
+
+/* procfs.c: /proc and /dev are the kernel's own, named lexically. */
+struct sb_vnode;
+/* Before the filter: /dev/tty, the host's cpuinfo and memory size. */
+void sb_procfs_init(struct sb_kernel *k, unsigned long long mem_limit);
+/* A path under /proc or /dev (kernel's: true). */
+bool sb_vfs_owned(struct sb_task *t, uint64_t dirfd, const char *path);
+/* open/stat/access/readlink/chdir of a path the kernel may own: 1 when it
+ * does not (resolve it in the rootfs, as *real names, the target of a link
+ * out of /proc or /dev); else the call's answer. */
+long sb_vfs_open(struct sb_task *t, uint64_t dirfd, const char *path, int flags, char *real);
+long sb_vfs_stat(struct sb_task *t, uint64_t dirfd, const char *path, bool follow, struct stat *st,
+                 char *real);
+long sb_vfs_readlink(struct sb_task *t, uint64_t dirfd, const char *path, char *buf, size_t size,
+                     size_t *len, char *real);
+long sb_vfs_chdir(struct sb_task *t, uint64_t dirfd, const char *path, char *real);
+/* fstat and getdents64 of one of the kernel's files. */
+long sb_vfs_fstat(struct sb_task *t, const struct sb_file *f, struct stat *st);
+long sb_vfs_getdents(struct sb_task *t, struct sb_file *f, uint64_t ubuf, uint64_t len);
+/* exec and fork: what /proc/PID shows. */
+void sb_proc_exec(struct sb_task *t, const char *exe, char *const *argv);
+void sb_proc_fork(struct sb_task *child, const struct sb_task *parent);
+
+/* mount.c: the table from the spec (before the filter); open abs (the
+ * workload's path joined to its base) beneath the root, crossing into the
+ * table's mounts only (-errno, EXDEV for any other mount); /proc/mounts'
+ * lines. */
+struct spec;
+void sb_mounts_init(struct sb_kernel *k, const struct spec *s);
+int sb_mount_open(const struct sb_kernel *k, const char *abs, uint64_t flags, uint64_t mode);
+void sb_mounts_list(const struct sb_kernel *k, FILE *f);
+
+/* fsops.c: fcntl's record locks (F_GETLK, F_SETLK[W], F_OFD_*). */
+long sb_fcntl_lock(struct sb_task *t, struct sb_file *f, int cmd, uint64_t arg);
 
 /* filter.c */
 int sb_kernel_filter_install(cerr_t *err);
