@@ -82,7 +82,7 @@ id=$(newid mounts)
 srun "$id" sh -c 'ls /data; cat /data/file /ro/file /etc/bound; echo new > /data/new; echo t > /scratch/t; cat /scratch/t;
 cd /data/sub && cd .. && cd .. && pwd; cat /data/../etc/marker /data/sub/../file /data/abs /data/sub/up;
 ln -s /data/sub /tmp/dsub; touch /tmp/dsub/made; ls /data/sub; ln -s ../../../.. /data/top; ls /data/top/etc/marker;
-mv /data/new /tmp/moved && cat /tmp/moved; rm -r /data/top /data/sub/made /tmp/dsub /tmp/moved; grep " /data \| /ro \| /scratch \| /etc/bound " /proc/mounts'
+mv /data/new /tmp/moved && cat /tmp/moved; rm -r /data/top /data/sub/made /tmp/dsub /tmp/moved; echo kept > /data/kept; grep " /data \| /ro \| /scratch \| /etc/bound " /proc/mounts'
 expect_eq "bind mounts (a directory, a file) and a tmpfs of the spec are seen; .. at a mount's root is its parent; symlinks in a mount resolve from the sandbox's root; mv across mounts" \
     "abs
 file
@@ -104,7 +104,8 @@ $WORK/shared /data bind rw 0 0
 $WORK/ro /ro bind ro 0 0
 tmpfs /scratch tmpfs rw 0 0
 $WORK/bound /etc/bound bind ro 0 0" "$out"
-expect_eq "... the host's directory got the new file, and only it (then moved away)" "abs file sub" "$(ls "$WORK/shared" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "... the host's directory holds what the sandbox left there, and only that" "abs file kept sub kept" \
+    "$(ls "$WORK/shared" | tr '\n' ' ')$(cat "$WORK/shared/kept")"
 srun "$(newid romount)" sh -c 'echo x > /ro/new; rm /ro/file; mkdir /ro/d; echo x > /etc/bound; touch /ro/file; ls /sys; cat /hostproc/self/status'
 expect_eq "read-only mounts refuse writes (EROFS); /sys and a proc the spec mounts elsewhere (the kernel process's) stay out of reach" \
     "sh: can't create /ro/new: Read-only file system
@@ -175,5 +176,24 @@ crw-rw-rw-
 expect_eq "... /dev/full is full, nothing there is removed" \
     "sh: write error: No space left on device
 rm: can't remove '/dev/null': Permission denied" "$(cat "$WORK/serr")"
+
+# /dev/tty: the terminal of `run` with a console socket (console.py receives
+# the pty master and records what the sandbox writes to it).
+cfg "$B" "c['process']['terminal']=True" \
+    "c['process']['args']=['sh','-c','ls /dev | grep -x tty; echo via-dev-tty > /dev/tty; test -t 0 && echo stdin-tty']"
+rm -f "$WORK/tty.sock"
+python3 "$LIB_DIR/console.py" "$WORK/tty.sock" --out "$WORK/tty.out" --timeout 15 2> "$WORK/tty.err" &
+lpid=$!
+wait_for 50 test -S "$WORK/tty.sock" || not_ok "console.py listens" "$(cat "$WORK/tty.err")"
+id=$(newid tty)
+cella --isolation sandbox run -d --console-socket "$WORK/tty.sock" --bundle "$B" "$id" > /dev/null 2>&1
+wait $lpid
+expect_eq "/dev/tty is the controlling terminal with process.terminal (listed, written)" \
+    "tty
+via-dev-tty
+stdin-tty" "$(tr -d '\r' < "$WORK/tty.out")"
+cella delete --force "$id" > /dev/null 2>&1
+assert_clean "... nothing left" "$id"
+cfg "$B" "c['process']['terminal']=False"
 
 plan_done
