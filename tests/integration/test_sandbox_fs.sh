@@ -116,6 +116,11 @@ touch: /ro/file: Read-only file system
 ls: /sys: Permission denied
 cat: can't open '/hostproc/self/status': Permission denied" "$(cat "$WORK/serr")"
 assert_clean "... nothing left" "$id"
+cp "$B/rootfs/bin/probe" "$WORK/ro/probe"
+srun "$(newid mntexe)" /ro/probe hello
+expect_eq "the first program may be beneath a mount" "hello from the sandbox" "$out"
+srun "$(newid mntexe)" sh -c 'cd /ro && ./probe exec /ro/probe hello'
+expect_eq "... and execve reaches one there" "hello from the sandbox" "$out"
 cfg "$B" "c['mounts'] = [m for m in c['mounts'] if m['destination'] not in ('/data', '/ro', '/scratch', '/etc/bound', '/hostproc')]"
 
 # ---- /proc of the sandbox's own ---------------------------------------------

@@ -56,7 +56,8 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     k.gid = plan->p->user.gid;
     struct sb_start s = {
         .exe = plan->exe, .argv = plan->p->args.v, .envp = plan->envp, .uid = k.uid, .gid = k.gid};
-    s.exe_fd = sb_open_exe(k.rootfd, plan->exe, err);
+    sb_mounts_init(&k, plan->spec);
+    s.exe_fd = sb_mount_open_exe(&k, plan->exe, err);
     if (s.exe_fd < 0)
         return -1;
     if (sb_task_start(&t, &k, &s, err) < 0) {
@@ -67,7 +68,6 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     stub_pid = t.stub.pid;
     install_signals();
     sb_devices_open(&k);
-    sb_mounts_init(&k, plan->spec);
     /* The workload's umask is the kernel's to apply: the host's becomes 0. */
     k.umask = umask(0);
     t.umask = k.umask;

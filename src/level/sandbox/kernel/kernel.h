@@ -322,6 +322,8 @@ struct spec;
 void sb_mounts_init(struct sb_kernel *k, const struct spec *s);
 int sb_mount_open(const struct sb_kernel *k, const char *abs, uint64_t flags, uint64_t mode);
 void sb_mounts_list(const struct sb_kernel *k, FILE *f);
+/* sb_open_exe with the table: the first program may be beneath a mount. */
+int sb_mount_open_exe(const struct sb_kernel *k, const char *path, cerr_t *err);
 
 /* fsops.c: fcntl's record locks (F_GETLK, F_SETLK[W], F_OFD_*). */
 long sb_fcntl_lock(struct sb_task *t, struct sb_file *f, int cmd, uint64_t arg);

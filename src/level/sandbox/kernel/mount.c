@@ -290,6 +290,18 @@ int sb_mount_open(const struct sb_kernel *k, const char *abs, uint64_t flags, ui
     return fd;
 }
 
+int sb_mount_open_exe(const struct sb_kernel *k, const char *path, cerr_t *err)
+{
+    int fd = sb_mount_open(k, path, O_RDONLY, 0);
+    if (fd < 0)
+        return cerr_set(err, fd == -EXDEV ? EACCES : -fd, "`%s`", path);
+    if (sb_elf_check(fd, path, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 void sb_mounts_list(const struct sb_kernel *k, FILE *f)
 {
     for (int i = 0; i < k->nmounts; i++) {
