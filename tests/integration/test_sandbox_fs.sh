@@ -116,6 +116,17 @@ touch: /ro/file: Read-only file system
 ls: /sys: Permission denied
 cat: can't open '/hostproc/self/status': Permission denied" "$(cat "$WORK/serr")"
 assert_clean "... nothing left" "$id"
+# A directory holding a proc mount moved to where a file mount's name was:
+# the name leads to another mount now, which is not crossed into.
+mkdir -p "$B/rootfs/a/bound"
+cfg "$B" "c['mounts'].append({'destination': '/a/bound', 'type': 'proc', 'source': 'proc'})"
+srun "$(newid moved)" sh -c 'mv /etc /e2 && mv /a /etc && ls /etc/bound; cat /etc/bound/self/status; mv /etc /a; mv /e2 /etc; cat /etc/bound'
+expect_eq "a mount moved under a file mount's name is not reached through it" \
+    "ls: /etc/bound: Permission denied
+cat: can't open '/etc/bound/self/status': Permission denied" "$(cat "$WORK/serr")"
+expect_eq "... and the file mount is reached again once back" "a bound file" "$out"
+cfg "$B" "c['mounts'] = [m for m in c['mounts'] if m['destination'] != '/a/bound']"
+rm -rf "$B/rootfs/a"
 cp "$B/rootfs/bin/probe" "$WORK/ro/probe"
 srun "$(newid mntexe)" /ro/probe hello
 expect_eq "the first program may be beneath a mount" "hello from the sandbox" "$out"

@@ -99,7 +99,9 @@ struct sb_task;
 struct sb_mount {
     char *path; /* normalized destination */
     char *type, *source;
-    int fd; /* O_PATH of its root */
+    int fd;    /* O_PATH of its root */
+    dev_t dev; /* and its root's identity: a file mount is reached by */
+    ino_t ino; /* its name, which must still lead to it */
     bool dir, ro;
     bool hidden; /* a later mount on the same path */
 };

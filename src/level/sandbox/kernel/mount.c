@@ -95,7 +95,8 @@ void sb_mounts_init(struct sb_kernel *k, const struct spec *s)
             continue;
         }
         struct sb_mount *e = &k->mounts[k->nmounts];
-        *e = (struct sb_mount){.fd = fd, .dir = S_ISDIR(st.st_mode)};
+        *e = (struct sb_mount){
+            .fd = fd, .dev = st.st_dev, .ino = st.st_ino, .dir = S_ISDIR(st.st_mode)};
         e->path = strdup(path);
         e->type = strdup(m->type ? m->type : "none");
         e->source = strdup(m->source ? m->source : "none");
@@ -168,6 +169,13 @@ static int open_in(const struct sb_kernel *k, const char *path, uint64_t flags, 
         int fd = openat2_in(pfd, slash + 1, flags, mode,
                             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         close(pfd);
+        /* The workload may have moved a directory holding another mount to
+         * where the name is (rename of its parent): only this one is crossed into. */
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != m->dev || st.st_ino != m->ino)) {
+            close(fd);
+            return -EXDEV;
+        }
         return fd;
     }
     return openat2_in(m ? m->fd : k->rootfd, rel[0] ? rel : ".", flags, mode, RESOLVE | extra);
