@@ -186,8 +186,9 @@ for p in /../secret /../../secret ../secret; do
     srun "$(newid escape)" /bin/probe cat "$p"
     expect_eq "no escape from the root: $p" "$p: No such file or directory" "$out"
 done
-srun "$(newid proc)" /bin/probe cat /proc/self/status
-expect_eq "the host's /proc (the kernel process's) is not reachable" "/proc/self/status: Permission denied" "$out"
+srun "$(newid proc)" /bin/probe cat /proc/self/mountinfo
+expect_eq "the host's /proc (the kernel process's) is not reachable: the sandbox's has no mountinfo" \
+    "/proc/self/mountinfo: No such file or directory" "$out"
 
 # The lifecycle through the level interface, chosen by the program name.
 ln -sf "$CELLA" "$WORK/cella-sandbox"

@@ -35,7 +35,8 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     k.gid = plan->p->user.gid;
     struct sb_start s = {
         .exe = plan->exe, .argv = plan->p->args.v, .envp = plan->envp, .uid = k.uid, .gid = k.gid};
-    s.exe_fd = sb_open_exe(k.rootfd, plan->exe, err);
+    sb_mounts_init(&k, plan->spec);
+    s.exe_fd = sb_mount_open_exe(&k, plan->exe, err);
     if (s.exe_fd < 0)
         return -1;
     if (sb_task_start(&t, &k, &s, err) < 0) {
@@ -44,6 +45,13 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     }
     close(s.exe_fd);
     sb_devices_open(&k);
+    /* The workload's umask is the kernel's to apply: the host's becomes 0. */
+    k.umask = umask(0);
+    t.umask = k.umask;
+    const struct spec_resources *res = plan->spec ? &plan->spec->linux_.resources : NULL;
+    sb_procfs_init(&k, res && res->memory.limit.set && res->memory.limit.v > 0
+                           ? (unsigned long long)res->memory.limit.v
+                           : 0);
     if (sb_hostsig_install(&k, err) < 0 || sb_kernel_filter_install(err) < 0) {
         sb_task_free(&t);
         return -1;

@@ -36,6 +36,7 @@ static long dup_to(struct sb_task *t, uint64_t fd, int min, int at, bool cloexec
         t->files->fd[r].sfd_ready = copy.sfd_ready;
         t->files->fd[r].timerfd = copy.timerfd;
         t->files->fd[r].outside = copy.outside;
+        t->files->fd[r].synth = copy.synth;
     }
     return r;
 }
@@ -94,6 +95,13 @@ long sb_sys_fcntl(struct sb_task *t, const uint64_t a[6])
         }
         /* The flags Linux lets F_SETFL change that mean something here. */
         return fcntl(f->host, F_SETFL, (int)(a[2] & (O_APPEND | O_NONBLOCK))) < 0 ? -errno : 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+        return sb_fcntl_lock(t, f, (int)a[1], a[2]);
     default:
         return -EINVAL;
     }

@@ -18,6 +18,11 @@ static const char *const allowed[] = {
     /* serving the workload's files and standard streams */
     "read", "write", "readv", "writev", "preadv", "pwritev", "pread64", "lseek", "openat2",
     "close", "fstat", "newfstatat", "getdents64", "faccessat2", "poll", "pipe2",
+    /* the workload's file tree (fsops.c): always on a directory opened
+     * beneath the root and one name, or on a descriptor */
+    "mkdirat", "unlinkat", "renameat2", "linkat", "symlinkat", "readlinkat", "fchmod",
+    "fchmodat2", "fchown", "fchownat", "fsync", "fdatasync", "syncfs", "utimensat", "fstatfs",
+    "statx", "sendfile", "copy_file_range", "flock",
     "getrandom", "clock_gettime", "gettimeofday", "uname",
     /* memory: the kernel's allocator, the address spaces' memfds */
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
@@ -36,7 +41,7 @@ static const char *const allowed[] = {
 
 const char *sb_kernel_filter_list(void)
 {
-    static char buf[1024];
+    static char buf[2048];
     if (buf[0] == '\0')
         for (size_t i = 0, n = 0; i < ARRAY_SIZE(allowed); i++)
             n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "", allowed[i]);
@@ -58,11 +63,10 @@ int sb_kernel_filter_install(cerr_t *err)
     static const struct {
         int nr;
         unsigned long cmd;
-    } with_cmd[] = {{SCMP_SYS(ioctl), TCGETS},
-                    {SCMP_SYS(ioctl), TIOCGWINSZ},
-                    {SCMP_SYS(fcntl), F_DUPFD_CLOEXEC},
-                    {SCMP_SYS(fcntl), F_GETFL},
-                    {SCMP_SYS(fcntl), F_SETFL}};
+    } with_cmd[] = {{SCMP_SYS(ioctl), TCGETS},          {SCMP_SYS(ioctl), TIOCGWINSZ},
+                    {SCMP_SYS(fcntl), F_DUPFD_CLOEXEC}, {SCMP_SYS(fcntl), F_GETFL},
+                    {SCMP_SYS(fcntl), F_SETFL},         {SCMP_SYS(fcntl), F_OFD_GETLK},
+                    {SCMP_SYS(fcntl), F_OFD_SETLK}};
     for (size_t i = 0; i < ARRAY_SIZE(with_cmd) && rc == 0; i++) {
         struct scmp_arg_cmp cmp = {
             .arg = 1, .op = SCMP_CMP_EQ, .datum_a = with_cmd[i].cmd, .datum_b = 0};

@@ -72,6 +72,7 @@ static long do_fork(struct sb_task *t, uint64_t flags, uint64_t newsp, uint64_t 
     c->sigmask = t->sigmask;
     memcpy(c->act, t->act, sizeof(c->act));
     memcpy(c->cwd, t->cwd, sizeof(c->cwd));
+    sb_proc_fork(c, t);
     uint32_t tid = (uint32_t)c->tid;
     if (flags & CLONE_CHILD_SETTID)
         sb_copy_out(c->mm, ctid, &tid, sizeof(tid));

@@ -3,8 +3,9 @@
  * symlinks stop at the root. RESOLVE_NO_XDEV keeps resolution on the root's
  * own filesystem, so the host's /proc, /sys and /dev mounted in the kernel
  * process's view (a /proc/self/mem of the kernel's!) are never reached;
- * RESOLVE_NO_MAGICLINKS refuses /proc-style magic links. The spec's mounts
- * come with the kernel's own mount table (docs/sandbox.md). */
+ * RESOLVE_NO_MAGICLINKS refuses /proc-style magic links. /proc and /dev
+ * are the kernel's own (procfs.c), asked first. The spec's mounts come with
+ * the kernel's own mount table (docs/sandbox.md). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@
 #define MAX_PIECES 64
 #define OPEN_FLAGS                                                                                 \
     (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DIRECTORY |     \
-     O_NOFOLLOW | O_PATH)
+     O_NOFOLLOW | O_PATH | O_TMPFILE | O_SYNC | O_DSYNC | O_NOATIME)
 
 _Static_assert(sizeof(struct stat) == 144, "struct stat is the x86-64 kernel's");
 
@@ -51,51 +52,19 @@ int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags,
     char *abs = path[0] == '/' ? strdup(path) : NULL;
     if (abs == NULL && (path[0] == '/' || asprintf(&abs, "%s/%s", base, path) < 0))
         return -ENOMEM;
-    struct open_how how = {.flags = (uint64_t)(flags & OPEN_FLAGS) | O_CLOEXEC,
-                           .mode = flags & O_CREAT ? (uint64_t)(mode & 07777) : 0,
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, t->k->rootfd, abs, &how, sizeof(how));
+    uint64_t cmode = flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE
+                         ? (uint64_t)(mode & 07777 & ~t->umask)
+                         : 0;
+    int fd = sb_mount_open(t->k, abs, (uint64_t)(flags & OPEN_FLAGS), cmode);
     if (fd < 0) {
-        int e = errno;
         free(abs);
-        return e == EXDEV ? -EACCES : -e;
+        return fd == -EXDEV ? -EACCES : fd;
     }
     if (abs_out != NULL)
         *abs_out = abs;
     else
         free(abs);
     return fd;
-}
-
-static int normalize(const char *path, char *out, size_t size);
-
-static const char *const devices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-                                      "/dev/urandom"};
-
-void sb_devices_open(struct sb_kernel *k)
-{
-    k->ndev = 0;
-    for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
-        k->devfd[i] = open(devices[i], O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (k->devfd[i] < 0)
-            return;
-        k->ndev = (int)i + 1;
-    }
-}
-
-/* One of the kernel's devices, when the path names it; else -1. */
-static int device(struct sb_task *t, uint64_t dirfd, const char *path)
-{
-    if (t->k->ndev == 0 || (path[0] != '/' && (int)dirfd != AT_FDCWD))
-        return -1;
-    char joined[SB_PATH_MAX * 2], norm[SB_PATH_MAX];
-    snprintf(joined, sizeof(joined), "%s/%s", path[0] == '/' ? "" : t->cwd, path);
-    if (normalize(joined, norm, sizeof(norm)) < 0)
-        return -1;
-    for (int i = 0; i < t->k->ndev; i++)
-        if (strcmp(norm, devices[i]) == 0)
-            return t->k->devfd[i];
-    return -1;
 }
 
 static long do_open(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t flags,
@@ -105,13 +74,14 @@ static long do_open(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t 
     int r = sb_copy_str(t->mm, path, upath, sizeof(path));
     if (r < 0)
         return r;
-    int dev = device(t, dirfd, path);
-    if (dev >= 0) {
-        int host = fcntl(dev, F_DUPFD_CLOEXEC, 3);
-        return host < 0 ? -errno : sb_fd_install(t->files, host, flags & O_CLOEXEC, NULL, 0);
-    }
+    char real[SB_PATH_MAX];
+    long v = sb_vfs_open(t, dirfd, path, (int)flags, real);
+    if (v != 1)
+        return v;
+    if (real[0] != '\0')
+        dirfd = (uint64_t)AT_FDCWD;
     char *abs = NULL;
-    int host = sb_open_path(t, dirfd, path, (int)flags, (int)mode, &abs);
+    int host = sb_open_path(t, dirfd, real[0] ? real : path, (int)flags, (int)mode, &abs);
     if (host < 0)
         return host;
     /* Regular files, directories and (O_PATH) symlinks only: a device node
@@ -165,6 +135,8 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
 {
     struct sb_file *f = file(t, fd);
     if (f == NULL)
+        return -EBADF;
+    if (f->synth && out)
         return -EBADF;
     if (f->signalfd)
         return sb_signalfd_read(t, f, buf, len, out);
@@ -239,6 +211,8 @@ static long iov_io(struct sb_task *t, const uint64_t a[6], bool out)
     struct sb_file *f = file(t, a[0]);
     if (f == NULL)
         return -EBADF;
+    if (f->synth && out)
+        return -EBADF;
     if (f->signalfd)
         return f->nonblock ? -EAGAIN : SB_PARK;
     long wait = outside_wait(t, f, out);
@@ -284,7 +258,14 @@ static long stat_out(struct sb_task *t, int host, uint64_t ubuf)
 long sb_sys_fstat(struct sb_task *t, const uint64_t a[6])
 {
     struct sb_file *f = file(t, a[0]);
-    return f == NULL ? -EBADF : stat_out(t, f->host, a[1]);
+    if (f == NULL)
+        return -EBADF;
+    if (f->synth) {
+        struct stat st;
+        long r = sb_vfs_fstat(t, f, &st);
+        return r < 0 ? r : sb_copy_out(t->mm, a[1], &st, sizeof(st));
+    }
+    return stat_out(t, f->host, a[1]);
 }
 
 static long stat_path(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t ubuf,
@@ -298,14 +279,20 @@ static long stat_path(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_
         return r;
     if (path[0] == '\0' && (flags & AT_EMPTY_PATH)) {
         if ((int)dirfd != AT_FDCWD) {
-            struct sb_file *f = file(t, dirfd);
-            return f == NULL ? -EBADF : stat_out(t, f->host, ubuf);
+            const uint64_t fa[6] = {dirfd, ubuf};
+            return sb_sys_fstat(t, fa);
         }
         strcpy(path, ".");
     }
-    int dev = device(t, dirfd, path);
-    if (dev >= 0)
-        return stat_out(t, dev, ubuf);
+    struct stat st;
+    char real[SB_PATH_MAX];
+    long v = sb_vfs_stat(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &st, real);
+    if (v != 1)
+        return v < 0 ? v : sb_copy_out(t->mm, ubuf, &st, sizeof(st));
+    if (real[0] != '\0') {
+        dirfd = (uint64_t)AT_FDCWD;
+        strcpy(path, real);
+    }
     int nofollow = flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0;
     int host = sb_open_path(t, dirfd, path, O_PATH | nofollow, 0, NULL);
     if (host < 0)
@@ -358,6 +345,8 @@ long sb_sys_getdents64(struct sb_task *t, const uint64_t a[6])
     struct sb_file *f = file(t, a[0]);
     if (f == NULL)
         return -EBADF;
+    if (f->synth)
+        return sb_vfs_getdents(t, f, a[1], a[2]);
     char buf[32768];
     size_t len = a[2] < sizeof(buf) ? a[2] : sizeof(buf);
     if (sb_mm_accessible(t->mm, a[1], len, PROT_WRITE) < len)
@@ -369,8 +358,7 @@ long sb_sys_getdents64(struct sb_task *t, const uint64_t a[6])
     return r < 0 ? r : n;
 }
 
-/* `path` (absolute) with ".", ".." and repeated slashes taken out, into out. */
-static int normalize(const char *path, char *out, size_t size)
+int sb_path_normalize(const char *path, char *out, size_t size)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -408,13 +396,21 @@ static int normalize(const char *path, char *out, size_t size)
  * normalized: a symlink in it is resolved again at each use). */
 static long set_cwd(struct sb_task *t, uint64_t dirfd, const char *path)
 {
+    char real[SB_PATH_MAX];
+    long v = sb_vfs_chdir(t, dirfd, path, real);
+    if (v != 1)
+        return v;
+    if (real[0] != '\0') {
+        dirfd = (uint64_t)AT_FDCWD;
+        path = real;
+    }
     char *abs = NULL;
     int fd = sb_open_path(t, dirfd, path, O_PATH | O_DIRECTORY, 0, &abs);
     if (fd < 0)
         return fd;
     close(fd);
     char norm[SB_PATH_MAX];
-    int r = normalize(abs, norm, sizeof(norm));
+    int r = sb_path_normalize(abs, norm, sizeof(norm));
     free(abs);
     if (r < 0)
         return r;
@@ -436,7 +432,9 @@ long sb_sys_fchdir(struct sb_task *t, const uint64_t a[6])
         return -EBADF;
     if (f->path == NULL)
         return -ENOTDIR;
-    return set_cwd(t, (uint64_t)AT_FDCWD, f->path);
+    char path[SB_PATH_MAX];
+    snprintf(path, sizeof(path), "%s", f->path);
+    return set_cwd(t, (uint64_t)AT_FDCWD, path);
 }
 
 static long access_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t mode,
@@ -449,6 +447,17 @@ static long access_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_
     int r = sb_copy_str(t->mm, path, upath, sizeof(path));
     if (r < 0)
         return r;
+    struct stat st;
+    char real[SB_PATH_MAX];
+    long v = sb_vfs_stat(t, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), &st, real);
+    if (v < 0)
+        return v;
+    if (v == 0) /* the kernel's files are never written; a device or descriptor may be */
+        return mode & W_OK && (S_ISDIR(st.st_mode) || !(st.st_mode & 0222)) ? -EACCES : 0;
+    if (real[0] != '\0') {
+        dirfd = (uint64_t)AT_FDCWD;
+        strcpy(path, real);
+    }
     int host = sb_open_path(t, dirfd, path, O_PATH | (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0),
                             0, NULL);
     if (host < 0)
@@ -482,4 +491,20 @@ long sb_sys_getcwd(struct sb_task *t, const uint64_t a[6])
         return -ERANGE;
     int r = sb_copy_out(t->mm, a[0], t->cwd, len);
     return r < 0 ? r : (long)len;
+}
+
+int sb_path_abs(struct sb_task *t, uint64_t dirfd, const char *path, char *out)
+{
+    const char *base = t->cwd;
+    if (path[0] != '/' && (int)dirfd != AT_FDCWD) {
+        struct sb_file *d = file(t, dirfd);
+        if (d == NULL)
+            return -EBADF;
+        if (d->path == NULL)
+            return -ENOTDIR;
+        base = d->path;
+    }
+    char joined[SB_PATH_MAX * 2 + 2];
+    snprintf(joined, sizeof(joined), "%s/%s", path[0] == '/' ? "" : base, path);
+    return sb_path_normalize(joined, out, SB_PATH_MAX);
 }

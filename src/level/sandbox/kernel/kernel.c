@@ -74,6 +74,7 @@ int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err)
     if (sb_elf_load(t, s->exe_fd, s->exe, &elf, err) < 0 || sb_interp_load(t, s, &elf, err) < 0)
         return -1;
     t->mm->brk_start = t->mm->brk = SB_PAGE_UP(elf.end);
+    sb_proc_exec(t, s->exe, s->argv);
     uint64_t sp;
     if (make_stack(t, s, &elf, &sp, err) < 0)
         return -1;
@@ -92,6 +93,7 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     t->pid = t->tid = 1;
     t->stub.pid = -1;
     memcpy(t->cwd, k->cwd, sizeof(t->cwd));
+    t->umask = k->umask;
     k->task[0] = t;
     k->ntask = 1;
     k->next_pid = 2;
@@ -104,7 +106,6 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     if (sb_mm_init(t->mm, err) < 0)
         return -1;
     sb_rlimit_init(t->mm);
-    sb_sysinfo_init(k);
     for (int fd = 0; fd < 3; fd++) {
         int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         struct stat st;

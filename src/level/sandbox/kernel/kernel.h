@@ -5,9 +5,11 @@
  *   mmap.c     brk/mmap/munmap/mprotect             mem.c    mremap, madvise, msync, mlock
  *   elf.c      loading an executable                stack.c  the initial stack
  *   interp.c   a dynamic executable's interpreter   rlimit.c resource limits
- *   sysinfo.c  sysinfo
  *   files.c    the descriptor table                 fd.c     dup, fcntl
  *   fs.c       open/read/write/stat, cwd, access
+ *   fsops.c    mkdir, unlink, rename, links, chmod, utimes, statx, locks...
+ *   procfs.c   /proc and /dev of the sandbox's own
+ *   mount.c    the spec's mounts, path resolution across them
  *   exec.c     execve                               fork.c   fork, clone, wait4
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop
@@ -25,6 +27,8 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -96,6 +100,10 @@ struct sb_file {
     uint64_t sfd_mask;
     bool timerfd; /* eventfd.c: a host timerfd */
     char *path;   /* the path it was opened by, for *at() relative to it (NULL: not a directory) */
+    /* One of the kernel's own files (/proc, /dev: procfs.c): `path` names
+     * it; the host fd is a memfd of its contents (a directory's: its
+     * linux_dirent64 records). Never written. */
+    bool synth;
 };
 
 struct sb_files {
@@ -103,6 +111,17 @@ struct sb_files {
 };
 
 struct sb_task;
+
+/* mount.c: one of the spec's mounts, opened before the filter. */
+struct sb_mount {
+    char *path; /* normalized destination */
+    char *type, *source;
+    int fd;    /* O_PATH of its root */
+    dev_t dev; /* and its root's identity: a file mount is reached by */
+    ino_t ino; /* its name, which must still lead to it */
+    bool dir, ro;
+    bool hidden; /* a later mount on the same path */
+};
 
 struct sb_kernel {
     struct sb_zygote zygote; /* makes the stub processes (pid 0: not started) */
@@ -113,6 +132,17 @@ struct sb_kernel {
      * /dev before the kernel confines itself, handed out as copies (the
      * rootfs's /dev is another mount, never reached). ndev 0: none. */
     int devfd[5], ndev;
+    /* procfs.c: the controlling terminal for /dev/tty (<= 0: none); the
+     * start (CLOCK_MONOTONIC) for uptime; MemTotal in bytes (the spec's
+     * limit or the host's); the host's cpuinfo and CPU count, read before
+     * the filter. */
+    int ttyfd;
+    unsigned long long start_ns, mem_total;
+    char *cpuinfo;
+    long ncpu;
+    mode_t umask;            /* the first process's (the host's is 0: the kernel applies it) */
+    struct sb_mount *mounts; /* mount.c */
+    int nmounts;
     int ntask, next_pid;
     const char *hostname;
     uid_t uid;
@@ -120,9 +150,6 @@ struct sb_kernel {
     uint64_t enosys[SB_NSYSCALLS]; /* unimplemented calls made, by number */
     uint64_t enosys_other;         /* ... with a number beyond the table */
     uint64_t cpus[16]; /* the CPUs the sandbox may use (sched_getaffinity), read at start */
-    /* sysinfo.c: the host's memory and swap at the start (bytes), the start. */
-    uint64_t sysinfo_mem[6];
-    unsigned long long start_ns;
     bool pidns_init; /* the kernel is PID 1 of a pid namespace: its first process is init */
     int nsignalfd;   /* signalfds made: none, nothing to keep readable */
 };
@@ -174,6 +201,13 @@ struct sb_task {
     uint64_t robust_list, robust_len;
     uint64_t futex_addr, futex_bitset, futex_seq; /* a FUTEX_WAIT parked here */
     bool futex_woken;
+    /* procfs.c: what /proc/PID shows (set at exec, copied at fork) */
+    mode_t umask;
+    char comm[16];
+    char exe[SB_PATH_MAX];
+    char cmdline[4096]; /* the arguments, each ending with its NUL */
+    size_t cmdline_len;
+    unsigned long long start_ns;
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -256,8 +290,6 @@ int sb_interp_load(struct sb_task *t, const struct sb_start *s, struct sb_elf *e
 
 /* rlimit.c: mm's limits from the kernel process's own (the spec's). */
 void sb_rlimit_init(struct sb_mm *mm);
-/* sysinfo.c: the figures sysinfo reports, taken before the kernel's filter. */
-void sb_sysinfo_init(struct sb_kernel *k);
 
 /* stack.c */
 struct sb_stack_in {
@@ -322,7 +354,7 @@ long sb_signalfd_read(struct sb_task *t, struct sb_file *f, uint64_t buf, uint64
 /* signal.c: the siginfo of t's pending sig as a signalfd reads it. */
 struct signalfd_siginfo;
 void sb_signal_siginfo(const struct sb_task *t, int sig, struct signalfd_siginfo *out);
-/* fs.c: open the devices handed out for /dev/null... (before the filter). */
+/* procfs.c: open the devices handed out for /dev/null... (before the filter). */
 void sb_devices_open(struct sb_kernel *k);
 /* fs.c: resolve a workload path (relative to dirfd or the cwd) beneath the root. */
 int sb_open_path(struct sb_task *t, uint64_t dirfd, const char *path, int flags, int mode,
@@ -369,6 +401,48 @@ uint32_t *sb_hostsig_word(void);
 int sb_hostsig_fd(void);
 /* Send the ones that came on to the workload; false when none came. */
 bool sb_hostsig_take(struct sb_kernel *k);
+
+/* fs.c: the absolute path (lexically normalized) a workload path names
+ * relative to dirfd or the cwd, into out (SB_PATH_MAX); 0 or -errno. */
+int sb_path_abs(struct sb_task *t, uint64_t dirfd, const char *path, char *out);
+/* fs.c: `path` (absolute) with ".", ".." and repeated slashes taken out. */
+int sb_path_normalize(const char *path, char *out, size_t size);
+
+/* procfs.c: /proc and /dev are the kernel's own, named lexically. */
+struct sb_vnode;
+/* Before the filter: /dev/tty, the host's cpuinfo and memory size. */
+void sb_procfs_init(struct sb_kernel *k, unsigned long long mem_limit);
+/* A path under /proc or /dev (kernel's: true). */
+bool sb_vfs_owned(struct sb_task *t, uint64_t dirfd, const char *path);
+/* open/stat/access/readlink/chdir of a path the kernel may own: 1 when it
+ * does not (resolve it in the rootfs, as *real names, the target of a link
+ * out of /proc or /dev); else the call's answer. */
+long sb_vfs_open(struct sb_task *t, uint64_t dirfd, const char *path, int flags, char *real);
+long sb_vfs_stat(struct sb_task *t, uint64_t dirfd, const char *path, bool follow, struct stat *st,
+                 char *real);
+long sb_vfs_readlink(struct sb_task *t, uint64_t dirfd, const char *path, char *buf, size_t size,
+                     size_t *len, char *real);
+long sb_vfs_chdir(struct sb_task *t, uint64_t dirfd, const char *path, char *real);
+/* fstat and getdents64 of one of the kernel's files. */
+long sb_vfs_fstat(struct sb_task *t, const struct sb_file *f, struct stat *st);
+long sb_vfs_getdents(struct sb_task *t, struct sb_file *f, uint64_t ubuf, uint64_t len);
+/* exec and fork: what /proc/PID shows. */
+void sb_proc_exec(struct sb_task *t, const char *exe, char *const *argv);
+void sb_proc_fork(struct sb_task *child, const struct sb_task *parent);
+
+/* mount.c: the table from the spec (before the filter); open abs (the
+ * workload's path joined to its base) beneath the root, crossing into the
+ * table's mounts only (-errno, EXDEV for any other mount); /proc/mounts'
+ * lines. */
+struct spec;
+void sb_mounts_init(struct sb_kernel *k, const struct spec *s);
+int sb_mount_open(const struct sb_kernel *k, const char *abs, uint64_t flags, uint64_t mode);
+void sb_mounts_list(const struct sb_kernel *k, FILE *f);
+/* sb_open_exe with the table: the first program may be beneath a mount. */
+int sb_mount_open_exe(const struct sb_kernel *k, const char *path, cerr_t *err);
+
+/* fsops.c: fcntl's record locks (F_GETLK, F_SETLK[W], F_OFD_*). */
+long sb_fcntl_lock(struct sb_task *t, struct sb_file *f, int cmd, uint64_t arg);
 
 /* filter.c */
 int sb_kernel_filter_install(cerr_t *err);

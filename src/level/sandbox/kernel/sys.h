@@ -5,14 +5,22 @@
 
 #include "level/sandbox/kernel/kernel.h"
 
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452 /* Linux 6.6; older C library headers lack it */
+#endif
+
 /* clang-format off */
 #define SB_SYSCALLS(X) \
     /* fs.c */ \
     X(read) X(write) X(readv) X(writev) X(pread64) X(lseek) X(open) X(openat) X(close) X(fstat) X(newfstatat) X(stat) X(lstat) X(ioctl) X(getcwd) X(getdents64) X(chdir) X(fchdir) X(access) X(faccessat) X(faccessat2) \
+    /* fsops.c */ \
+    X(mkdir) X(mkdirat) X(unlink) X(unlinkat) X(rmdir) X(rename) X(renameat) X(renameat2) X(link) X(linkat) X(symlink) X(symlinkat) X(readlink) X(readlinkat) X(chmod) X(fchmod) X(fchmodat) X(fchmodat2) X(chown) X(lchown) X(fchown) X(fchownat) X(umask) X(truncate) X(ftruncate) X(fsync) X(fdatasync) X(sync) X(syncfs) X(utimensat) X(utimes) X(futimesat) X(utime) X(statfs) X(fstatfs) X(statx) X(creat) X(fallocate) X(sendfile) X(copy_file_range) X(flock) \
+    /* procfs.c */ \
+    X(sysinfo) X(prctl) \
     /* fd.c */ \
     X(dup) X(dup2) X(dup3) X(fcntl) X(poll) X(pipe) X(pipe2) \
     /* mmap.c */ \
-    X(brk) X(mmap) X(munmap) X(mprotect) /* mem.c */ X(mremap) X(madvise) X(msync) X(mincore) X(mlock) X(mlock2) X(munlock) X(mlockall) X(munlockall) /* rlimit.c */ X(getrlimit) X(setrlimit) X(prlimit64) /* sysinfo.c */ X(sysinfo) \
+    X(brk) X(mmap) X(munmap) X(mprotect) /* mem.c */ X(mremap) X(madvise) X(msync) X(mincore) X(mlock) X(mlock2) X(munlock) X(mlockall) X(munlockall) /* rlimit.c */ X(getrlimit) X(setrlimit) X(prlimit64) \
     /* process.c */ \
     X(exit) X(exit_group) X(getpid) X(gettid) X(getuid) X(geteuid) X(getgid) X(getegid) X(uname) X(arch_prctl) X(set_tid_address) \
     /* exec.c */ \
