@@ -63,7 +63,7 @@ qemu=0
 command -v qemu-system-x86_64 > /dev/null && [ -e "$BENCH_DIR/vmlinux" ] && [ -e "$BENCH_DIR/cella-agent.cpio" ] &&
     qemu=1 && list=$list,docker-cella-qemu
 out=$(timeout 1200 "$CELLA" bench --engine docker --quick --runs 3 --duration 0.5 --port 18742 \
-    --runtimes "$list" --json "$WORK/b.json" --markdown "$WORK/b.md" 2> "$WORK/err")
+    --runtimes "$list" --json "$WORK/b.json" --markdown "$WORK/b.md" --html "$WORK/b.html" 2> "$WORK/err")
 rc=$?
 if grep -q '"error": "dockerd: ' "$WORK/b.json" 2> /dev/null; then
     skip "bench --engine docker: the report" "dockerd cannot start here: $(grep -o '"error": "dockerd: [^"]*' "$WORK/b.json" | head -1 | cut -c11-)"
@@ -87,6 +87,7 @@ check_json "JSON: a docker row that was not measured says why" \
     "all(x['error'] for x in r.values() if not x['ok'])"
 expect_match "the text report has the ratios to docker-runc" "^  docker-cella +cold [0-9.]+x, req/s [0-9.]+x \([0-9.]+-[0-9.]+\), lat p50 [0-9.]+x, PSS idle [0-9.]+x" "$out"
 expect_match "the Markdown report has them too" "^- docker-cella: cold [0-9.]+x" "$(cat "$WORK/b.md")"
+expect_match "the HTML report has them too" "<h2>Against docker-runc</h2>.*<li>docker-cella: cold [0-9.]+x" "$(tr -d '\n' < "$WORK/b.html")"
 if [ $wasm = 1 ]; then
     check_json "JSON: docker-cella-wasm serves httpd.wasm under Docker (-e CELLA_WASM_TCPLISTEN)" "r['docker-cella-wasm']['ok']"
 else
