@@ -94,6 +94,7 @@ CASES=(
     "wasm: --network host, HTTP through run.cella.wasm.tcplisten, rm -f|t_wasm_http"
     "qemu (cella-qemu): run, output, exit code|t_qemu_run"
     "qemu: run -d, exec (output, exit code), stop, rm|t_qemu_lifecycle"
+    "qemu: logs, pause / unpause, kill (137)|t_qemu_signals"
     "sandbox (annotation): run sh -c with a pipeline, exit code|t_sandbox_run"
     "sandbox: run -d, logs, kill (137), rm|t_sandbox_kill"
     "sandbox: exec|t_sandbox_exec"
@@ -550,6 +551,32 @@ t_qemu_lifecycle() {
     if [ $r -eq 0 ] && [ "$(state cq)" != "exited 0" ]; then fail "after stop: \`$(state cq)\`, want \`exited 0\`"; r=1; fi
     local o=$OUT
     gone cq || return
+    OUT=$o
+    return $r
+}
+
+t_qemu_signals() {
+    qemu_ready || return
+    local RT=$T/cella-qemu r=0 _ st
+    p run -d --name cqs "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sh -c 'echo started; while :; do sleep 1; done'
+    [ $RC -eq 0 ] || fail "run -d exit status $RC" || { gone cqs; return 1; }
+    for _ in $(seq 100); do
+        pod logs cqs 2> /dev/null | grep -q started && break
+        sleep 0.1
+    done
+    p logs cqs
+    [ "$(out)" = started ] || { fail "logs: want \`started\`"; r=1; }
+    [ $r -eq 0 ] && p pause cqs
+    st=$(state cqs)
+    [ $r -eq 0 ] && [ "${st% *}" != paused ] && { fail "state after pause \`$st\`, want paused"; r=1; }
+    [ $r -eq 0 ] && p unpause cqs
+    st=$(state cqs)
+    [ $r -eq 0 ] && [ "${st% *}" != running ] && { fail "state after unpause \`$st\`, want running"; r=1; }
+    [ $r -eq 0 ] && p kill cqs
+    [ $r -eq 0 ] && { wait_status cqs exited || { fail "not exited after kill: $(state cqs)"; r=1; }; }
+    [ $r -eq 0 ] && [ "$(state cqs)" != "exited 137" ] && { fail "state \`$(state cqs)\`, want \`exited 137\`"; r=1; }
+    local o=$OUT
+    gone cqs || return
     OUT=$o
     return $r
 }
