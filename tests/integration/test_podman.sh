@@ -92,6 +92,7 @@ CASES=(
     "run --network ns:PATH joins that network namespace|t_netns_path"
     "wasm (annotation): run a module, its output and exit code|t_wasm_run"
     "wasm: --network host, HTTP through run.cella.wasm.tcplisten, rm -f|t_wasm_http"
+    "wasm: logs, pause / unpause, stop (143), kill (137)|t_wasm_signals"
     "qemu (cella-qemu): run, output, exit code|t_qemu_run"
     "qemu: run -d, exec (output, exit code), stop, rm|t_qemu_lifecycle"
     "qemu: logs, pause / unpause, kill (137)|t_qemu_signals"
@@ -504,6 +505,38 @@ t_wasm_run() {
         fail "want the module's arguments, one a line" || return
     p run --rm "${WASMOPTS[@]}" /probe.wasm exit 9
     [ $RC -eq 9 ] || fail "exit status $RC, want 9"
+}
+
+t_wasm_signals() {
+    [ -e "$WASM/probe.wasm" ] || { REASON="no C to wasm32-wasi toolchain (clang lld wasi-libc)"; return 77; }
+    local r=0 _ st c
+    for c in cws cwk; do
+        p run -d --name "$c" "${WASMOPTS[@]}" /probe.wasm sleep 1000
+        [ $RC -eq 0 ] || { fail "run -d exit status $RC"; gone "$c"; return 1; }
+    done
+    for _ in $(seq 100); do
+        pod logs cws 2> /dev/null | grep -q sleeping && break
+        sleep 0.1
+    done
+    p logs cws
+    [ "$(out)" = sleeping ] || { fail "logs: want \`sleeping\`"; r=1; }
+    [ $r -eq 0 ] && p pause cws
+    st=$(state cws)
+    [ $r -eq 0 ] && [ "${st% *}" != paused ] && { fail "state after pause \`$st\`, want paused"; r=1; }
+    [ $r -eq 0 ] && p unpause cws
+    st=$(state cws)
+    [ $r -eq 0 ] && [ "${st% *}" != running ] && { fail "state after unpause \`$st\`, want running"; r=1; }
+    # WASI has no signal handlers: SIGTERM ends the module (143).
+    [ $r -eq 0 ] && p stop -t 10 cws
+    [ $r -eq 0 ] && [ "$(state cws)" != "exited 143" ] && { fail "after stop: \`$(state cws)\`, want \`exited 143\`"; r=1; }
+    [ $r -eq 0 ] && p kill cwk
+    [ $r -eq 0 ] && { wait_status cwk exited || { fail "not exited after kill: $(state cwk)"; r=1; }; }
+    [ $r -eq 0 ] && [ "$(state cwk)" != "exited 137" ] && { fail "after kill: \`$(state cwk)\`, want \`exited 137\`"; r=1; }
+    local o=$OUT
+    gone cws || { gone cwk; return 1; }
+    gone cwk || return
+    OUT=$o
+    return $r
 }
 
 http_get() {
