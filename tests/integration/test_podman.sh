@@ -89,6 +89,7 @@ CASES=(
     "exec -t: process has a tty|t_exec_tty"
     "pause / unpause|t_pause"
     "kill: SIGKILL, Exited (137)|t_kill"
+    "run --memory 64m --cpus 0.5: the container's cgroup limits|t_limits"
     "run --network ns:PATH joins that network namespace|t_netns_path"
     "wasm (annotation): run a module, its output and exit code|t_wasm_run"
     "wasm: --network host, HTTP through run.cella.wasm.tcplisten, rm -f|t_wasm_http"
@@ -96,6 +97,7 @@ CASES=(
     "qemu (cella-qemu): run, output, exit code|t_qemu_run"
     "qemu: run -d, exec (output, exit code), stop, rm|t_qemu_lifecycle"
     "qemu: logs, pause / unpause, kill (137)|t_qemu_signals"
+    "qemu: run --memory 192m --cpus 2 size the VM|t_qemu_limits"
     "sandbox (annotation): run sh -c with a pipeline, exit code|t_sandbox_run"
     "sandbox: run -d, logs, kill (137), rm|t_sandbox_kill"
     "sandbox: exec|t_sandbox_exec"
@@ -462,6 +464,23 @@ t_kill() {
     [ "$st" = "exited 137" ] || fail "state \`$st\`, want \`exited 137\`"
 }
 
+# cgroup_file PID CONTROLLER FILE: FILE of PID's v1 cgroup of CONTROLLER.
+cgroup_file() {
+    local path
+    path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+    cat "/sys/fs/cgroup/$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $2 }' "/proc/$1/cgroup")$path/$3" 2>&1
+}
+
+t_limits() {
+    local pid got
+    p run -d --name clim "${RUNOPTS[@]}" --memory 64m --cpus 0.5 --rootfs "$ROOTFS" sleep 1000
+    [ $RC -eq 0 ] || { fail "run -d exit status $RC"; gone clim; return 1; }
+    pid=$(pod inspect -f '{{.State.Pid}}' clim 2> /dev/null)
+    got="$(cgroup_file "$pid" memory memory.limit_in_bytes) $(cgroup_file "$pid" cpu cpu.cfs_quota_us)/$(cgroup_file "$pid" cpu cpu.cfs_period_us)"
+    gone clim || return
+    [ "$got" = "67108864 50000/100000" ] || fail "memory limit, cpu quota/period: \`$got\`, want \`67108864 50000/100000\`"
+}
+
 t_netns_path() {
     command -v ip > /dev/null 2>&1 || { REASON="ip (iproute2) not installed"; return 77; }
     NETNS=cella-podman-$$
@@ -612,6 +631,15 @@ t_qemu_signals() {
     gone cqs || return
     OUT=$o
     return $r
+}
+
+t_qemu_limits() {
+    qemu_ready || return
+    local RT=$T/cella-qemu
+    p run --rm "${RUNOPTS[@]}" --memory 192m --cpus 2 --rootfs "$ROOTFS" /bin/sh -c \
+        'm=$(awk "/MemTotal/ { print \$2 }" /proc/meminfo); [ "$m" -gt 131072 ] && [ "$m" -le 196608 ] && echo 192m-vm; nproc'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out | tr '\n' ' ')" = "192m-vm 2 " ] || fail "want the guest's MemTotal in 128-192 MiB and 2 CPUs"
 }
 
 sandbox_built() {
