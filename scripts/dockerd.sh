@@ -85,6 +85,14 @@ _dockerd_client() {
     if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else command -v docker; fi
 }
 
+# dockerd_tag DIR: what names the daemon's bridge (cdkTAG), network
+# (cella-net-TAG) and cgroup parent (cella-docker-TAG): the checksum of DIR,
+# short (an interface name has at most 15 characters) and known to whoever
+# knows DIR.
+dockerd_tag() {
+    printf '%s' "$1" | cksum | cut -d' ' -f1
+}
+
 # dockerd_start DIR CELLA: 0, or 1 with the reason on stderr and nothing left.
 dockerd_start() {
     local T=$1 cella=$2 dockerd docker cdir l f tag subnet
@@ -98,8 +106,7 @@ dockerd_start() {
     }
     mkdir -p "$T" || return 1
     T=$(cd "$T" && pwd)
-    # Short and unique: interface names have at most 15 characters.
-    tag=$$
+    tag=$(dockerd_tag "$T")
     cat > "$T/env" << EOF
 DOCKER=$docker
 SOCK=$T/docker.sock

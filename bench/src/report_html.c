@@ -575,6 +575,26 @@ static void comparisons(FILE *f, const struct bench_report *r)
         h(f, flag);
         fputs(".</p>\n", f);
     }
+    if (r->baseline[0] == '\0')
+        return;
+    fputs("<h2>Against ", f);
+    H(f, r->baseline);
+    fputs("</h2>\n<p class=\"note\">The engine's default runtime, same daemon, same rounds: "
+          "each figure over its (req/s paired by round).</p>\n<ul>\n",
+          f);
+    for (size_t i = 0; i < r->n_rt; i++) {
+        const struct runtime_result *x = &r->rt[i];
+        char line[256];
+        rep_vs_line(line, sizeof(line), r, x);
+        if (!*line)
+            continue;
+        fputs("<li>", f);
+        H(f, x->name);
+        fputs(": ", f);
+        h(f, line);
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n", f);
 }
 
 static void images(FILE *f, const struct bench_report *r)

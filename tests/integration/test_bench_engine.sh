@@ -28,19 +28,20 @@ PY
     expect_eq "$1" True "$got"
 }
 
-# Left by a bench: its daemon (its command line names the bench's directory
-# /tmp/cella-bench.*), bridges and cgroup parents named for its dockerd.sh.
+# Left by the bench whose stderr is FILE: its directory (named there), a
+# process naming it (its dockerd), the bridge and cgroups named for it
+# (dockerd_tag).
 leftovers() {
-    local left=""
-    [ -n "$(our_pids /tmp/cella-bench.)" ] && left="$left processes:$(our_pids /tmp/cella-bench. | tr '\n' ' ')"
-    ls -d /tmp/cella-bench.* > /dev/null 2>&1 && left="$left dirs:$(ls -d /tmp/cella-bench.* | tr '\n' ' ')"
-    for b in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep '^cdk'); do
-        grep -qx "$b" "$WORK/bridges-before" || left="$left bridge:$b"
-    done
+    local dir left="" tag
+    dir=$(sed -n 's/^cella bench: starting a dockerd of its own in \(.*\)\/docker$/\1/p' "$1")
+    [ -n "$dir" ] || { echo "no bench directory in $1"; return; }
+    tag=$(dockerd_tag "$dir/docker")
+    [ -e "$dir" ] && left="$left dir:$dir"
+    [ -n "$(our_pids "$dir/")" ] && left="$left processes:$(our_pids "$dir/" | tr '\n' ' ')"
+    ip link show "cdk$tag" > /dev/null 2>&1 && left="$left bridge:cdk$tag"
+    [ -n "$(new_cgroups "cella-docker-$tag")" ] && left="$left cgroups:cella-docker-$tag"
     echo "$left"
 }
-ip -o link show type bridge | awk -F': ' '{print $2}' > "$WORK/bridges-before"
-[ -z "$(leftovers)" ] || echo "# before the bench: $(leftovers)"
 
 # ---- dockerd cannot start: the rows say why --------------------------------------------
 # Without /usr/sbin on PATH there is no dockerd (Debian installs it there).
@@ -52,6 +53,7 @@ expect_match "the table's docker rows say why: dockerd is not installed" \
 check_json "JSON: engine docker, baseline docker-runc, both docker rows failed with the reason" \
     "d['engine'] == 'docker' and d['baseline'] == 'docker-runc' and all(not r[n]['ok'] and 'dockerd not installed' in r[n]['error'] for n in ('docker-runc', 'docker-cella')) and r['bare']['ok']"
 expect_match "the ratios section says the baseline was not measured" "docker-runc was not measured: no ratios" "$out"
+expect_eq "bench --engine docker without dockerd: nothing left (directory)" "" "$(leftovers "$WORK/err0")"
 
 # ---- a --quick docker bench --------------------------------------------------------------
 list=docker-runc,docker-cella,docker-cella-sandbox
@@ -61,11 +63,11 @@ qemu=0
 command -v qemu-system-x86_64 > /dev/null && [ -e "$BENCH_DIR/vmlinux" ] && [ -e "$BENCH_DIR/cella-agent.cpio" ] &&
     qemu=1 && list=$list,docker-cella-qemu
 out=$(timeout 1200 "$CELLA" bench --engine docker --quick --runs 3 --duration 0.5 --port 18742 \
-    --runtimes "$list" --json "$WORK/b.json" --markdown "$WORK/b.md" 2> "$WORK/err")
+    --runtimes "$list" --json "$WORK/b.json" --markdown "$WORK/b.md" --html "$WORK/b.html" 2> "$WORK/err")
 rc=$?
 if grep -q '"error": "dockerd: ' "$WORK/b.json" 2> /dev/null; then
     skip "bench --engine docker: the report" "dockerd cannot start here: $(grep -o '"error": "dockerd: [^"]*' "$WORK/b.json" | head -1 | cut -c11-)"
-    expect_eq "bench --engine docker: nothing left (daemon, directory, bridge)" "" "$(leftovers)"
+    expect_eq "bench --engine docker: nothing left (daemon, directory, bridge, cgroups)" "" "$(leftovers "$WORK/err")"
     plan_done
     exit 0
 fi
@@ -85,17 +87,18 @@ check_json "JSON: a docker row that was not measured says why" \
     "all(x['error'] for x in r.values() if not x['ok'])"
 expect_match "the text report has the ratios to docker-runc" "^  docker-cella +cold [0-9.]+x, req/s [0-9.]+x \([0-9.]+-[0-9.]+\), lat p50 [0-9.]+x, PSS idle [0-9.]+x" "$out"
 expect_match "the Markdown report has them too" "^- docker-cella: cold [0-9.]+x" "$(cat "$WORK/b.md")"
+expect_match "the HTML report has them too" "<h2>Against docker-runc</h2>.*<li>docker-cella: cold [0-9.]+x" "$(tr -d '\n' < "$WORK/b.html")"
 if [ $wasm = 1 ]; then
     check_json "JSON: docker-cella-wasm serves httpd.wasm under Docker (-e CELLA_WASM_TCPLISTEN)" "r['docker-cella-wasm']['ok']"
 else
     skip "JSON: docker-cella-wasm" "no wasm32-wasi build of the server"
 fi
 if [ $qemu = 1 ]; then
-    # Measured, or the row carries the engine's refusal.
-    check_json "JSON: docker-cella-qemu measured or failed with Docker's reason" \
-        "r['docker-cella-qemu']['ok'] or 'docker' in r['docker-cella-qemu']['error'].lower()"
+    # On Docker's bridge network: the VM takes the container's address.
+    check_json "JSON: docker-cella-qemu measured (the VM on Docker's network), as a hardware VM" \
+        "r['docker-cella-qemu']['ok'] and r['docker-cella-qemu']['boundary'] == 'hardware_vm' and r['docker-cella-qemu']['vs_baseline']['rps_c10']['n'] == 3"
 else
     skip "JSON: docker-cella-qemu" "no qemu-system-x86_64, guest kernel (make kernel) or agent initramfs"
 fi
-expect_eq "bench --engine docker: nothing left (daemon, directory, bridge)" "" "$(leftovers)"
+expect_eq "bench --engine docker: nothing left (daemon, directory, bridge, cgroups)" "" "$(leftovers "$WORK/err")"
 plan_done

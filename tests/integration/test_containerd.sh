@@ -259,6 +259,40 @@ if [ $HAVE_WASM = 1 ]; then
         --runc-binary "$CELLA" --annotation run.cella.isolation=wasm --rootfs "$T/bb" "$id" \
         /probe.wasm args one 2>&1)
     expect_eq "containerd wasm: the module's output" "argv[0]=/probe.wasm argv[1]=args argv[2]=one" "$(printf '%s' "$out" | tr '\n' ' ' | sed 's/ $//')"
+    # A module that sleeps: its cgroup's limits, pause, SIGTERM, SIGKILL, rm.
+    LOPTS=(--runc-binary "$CELLA" --annotation run.cella.isolation=wasm)
+    id=cwl-$$
+    crun_ "$id" --memory-limit 67108864 --cpus 0.5 --rootfs "$T/bb" "$id" /probe.wasm sleep 1000 > "$T/$id.out" 2>&1 &
+    bg=$!
+    wait_until 30 logged "$T/$id.out" sleeping
+    out="$(cat "/sys/fs/cgroup/memory/$CGPARENT/$id/memory.limit_in_bytes" "/sys/fs/cgroup/cpu/$CGPARENT/$id/cpu.cfs_quota_us" 2>&1 | tr '\n' ' ')"
+    expect_eq "containerd wasm: --memory-limit 64 MiB --cpus 0.5 set the container's cgroup" "67108864 50000 " "$out"
+    fz=/sys/fs/cgroup/freezer/$CGPARENT/$id/freezer.state
+    c task pause "$id" > /dev/null 2>&1
+    out="$(task_status "$id") $(cat "$fz" 2>&1)"
+    c task resume "$id" > /dev/null 2>&1
+    out="$out, $(task_status "$id") $(cat "$fz" 2>&1)"
+    expect_eq "containerd wasm: task pause freezes the cgroup, resume thaws it" "PAUSED FROZEN, RUNNING THAWED" "$out"
+    # exec runs a native program; a module is not one.
+    out=$(c task exec --exec-id e0 "$id" /probe.wasm args 2>&1)
+    expect_match "containerd wasm: task exec of a module is refused (exec format error)" "[Ee]xec format error" "$? $out"
+    # WASI has no signal handlers: SIGTERM ends the module (the shell's 143).
+    c task kill "$id" > /dev/null 2>&1
+    wait "$bg"
+    expect_eq "containerd wasm: task kill (SIGTERM) ends the module, ctr run's status 143" 143 $?
+    remove "$id"
+    out=""
+    "$CELLA" --root "$CSTATE" state "$id" > /dev/null 2>&1 && out="$out cella-state"
+    [ -n "$(new_cgroups "$CGPARENT/$id")" ] && out="$out cgroup"
+    expect_eq "containerd wasm: task rm + container rm leave no cella state, no cgroup" "" "$out"
+    id=cwk-$$
+    crun_ "$id" --rootfs "$T/bb" "$id" /probe.wasm sleep 1000 > "$T/$id.out" 2>&1 &
+    bg=$!
+    wait_until 30 logged "$T/$id.out" sleeping
+    c task kill -s SIGKILL "$id" > /dev/null 2>&1
+    wait "$bg"
+    expect_eq "containerd wasm: task kill -s SIGKILL, ctr run's status 137" 137 $?
+    remove "$id"
 else
     skip "containerd wasm: the level's checks" "no C to wasm32-wasi toolchain"
 fi

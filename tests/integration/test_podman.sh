@@ -89,11 +89,15 @@ CASES=(
     "exec -t: process has a tty|t_exec_tty"
     "pause / unpause|t_pause"
     "kill: SIGKILL, Exited (137)|t_kill"
+    "run --memory 64m --cpus 0.5: the container's cgroup limits|t_limits"
     "run --network ns:PATH joins that network namespace|t_netns_path"
     "wasm (annotation): run a module, its output and exit code|t_wasm_run"
     "wasm: --network host, HTTP through run.cella.wasm.tcplisten, rm -f|t_wasm_http"
+    "wasm: logs, pause / unpause, stop (143), kill (137)|t_wasm_signals"
     "qemu (cella-qemu): run, output, exit code|t_qemu_run"
     "qemu: run -d, exec (output, exit code), stop, rm|t_qemu_lifecycle"
+    "qemu: logs, pause / unpause, kill (137)|t_qemu_signals"
+    "qemu: run --memory 192m --cpus 2 size the VM|t_qemu_limits"
     "sandbox (annotation): run sh -c with a pipeline, exit code|t_sandbox_run"
     "sandbox: run -d, logs, kill (137), rm|t_sandbox_kill"
     "sandbox: exec|t_sandbox_exec"
@@ -460,6 +464,23 @@ t_kill() {
     [ "$st" = "exited 137" ] || fail "state \`$st\`, want \`exited 137\`"
 }
 
+# cgroup_file PID CONTROLLER FILE: FILE of PID's v1 cgroup of CONTROLLER.
+cgroup_file() {
+    local path
+    path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+    cat "/sys/fs/cgroup/$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $2 }' "/proc/$1/cgroup")$path/$3" 2>&1
+}
+
+t_limits() {
+    local pid got
+    p run -d --name clim "${RUNOPTS[@]}" --memory 64m --cpus 0.5 --rootfs "$ROOTFS" sleep 1000
+    [ $RC -eq 0 ] || { fail "run -d exit status $RC"; gone clim; return 1; }
+    pid=$(pod inspect -f '{{.State.Pid}}' clim 2> /dev/null)
+    got="$(cgroup_file "$pid" memory memory.limit_in_bytes) $(cgroup_file "$pid" cpu cpu.cfs_quota_us)/$(cgroup_file "$pid" cpu cpu.cfs_period_us)"
+    gone clim || return
+    [ "$got" = "67108864 50000/100000" ] || fail "memory limit, cpu quota/period: \`$got\`, want \`67108864 50000/100000\`"
+}
+
 t_netns_path() {
     command -v ip > /dev/null 2>&1 || { REASON="ip (iproute2) not installed"; return 77; }
     NETNS=cella-podman-$$
@@ -503,6 +524,38 @@ t_wasm_run() {
         fail "want the module's arguments, one a line" || return
     p run --rm "${WASMOPTS[@]}" /probe.wasm exit 9
     [ $RC -eq 9 ] || fail "exit status $RC, want 9"
+}
+
+t_wasm_signals() {
+    [ -e "$WASM/probe.wasm" ] || { REASON="no C to wasm32-wasi toolchain (clang lld wasi-libc)"; return 77; }
+    local r=0 _ st c
+    for c in cws cwk; do
+        p run -d --name "$c" "${WASMOPTS[@]}" /probe.wasm sleep 1000
+        [ $RC -eq 0 ] || { fail "run -d exit status $RC"; gone "$c"; return 1; }
+    done
+    for _ in $(seq 100); do
+        pod logs cws 2> /dev/null | grep -q sleeping && break
+        sleep 0.1
+    done
+    p logs cws
+    [ "$(out)" = sleeping ] || { fail "logs: want \`sleeping\`"; r=1; }
+    [ $r -eq 0 ] && p pause cws
+    st=$(state cws)
+    [ $r -eq 0 ] && [ "${st% *}" != paused ] && { fail "state after pause \`$st\`, want paused"; r=1; }
+    [ $r -eq 0 ] && p unpause cws
+    st=$(state cws)
+    [ $r -eq 0 ] && [ "${st% *}" != running ] && { fail "state after unpause \`$st\`, want running"; r=1; }
+    # WASI has no signal handlers: SIGTERM ends the module (143).
+    [ $r -eq 0 ] && p stop -t 10 cws
+    [ $r -eq 0 ] && [ "$(state cws)" != "exited 143" ] && { fail "after stop: \`$(state cws)\`, want \`exited 143\`"; r=1; }
+    [ $r -eq 0 ] && p kill cwk
+    [ $r -eq 0 ] && { wait_status cwk exited || { fail "not exited after kill: $(state cwk)"; r=1; }; }
+    [ $r -eq 0 ] && [ "$(state cwk)" != "exited 137" ] && { fail "after kill: \`$(state cwk)\`, want \`exited 137\`"; r=1; }
+    local o=$OUT
+    gone cws || { gone cwk; return 1; }
+    gone cwk || return
+    OUT=$o
+    return $r
 }
 
 http_get() {
@@ -552,6 +605,41 @@ t_qemu_lifecycle() {
     gone cq || return
     OUT=$o
     return $r
+}
+
+t_qemu_signals() {
+    qemu_ready || return
+    local RT=$T/cella-qemu r=0 _ st
+    p run -d --name cqs "${RUNOPTS[@]}" --rootfs "$ROOTFS" /bin/sh -c 'echo started; while :; do sleep 1; done'
+    [ $RC -eq 0 ] || fail "run -d exit status $RC" || { gone cqs; return 1; }
+    for _ in $(seq 100); do
+        pod logs cqs 2> /dev/null | grep -q started && break
+        sleep 0.1
+    done
+    p logs cqs
+    [ "$(out)" = started ] || { fail "logs: want \`started\`"; r=1; }
+    [ $r -eq 0 ] && p pause cqs
+    st=$(state cqs)
+    [ $r -eq 0 ] && [ "${st% *}" != paused ] && { fail "state after pause \`$st\`, want paused"; r=1; }
+    [ $r -eq 0 ] && p unpause cqs
+    st=$(state cqs)
+    [ $r -eq 0 ] && [ "${st% *}" != running ] && { fail "state after unpause \`$st\`, want running"; r=1; }
+    [ $r -eq 0 ] && p kill cqs
+    [ $r -eq 0 ] && { wait_status cqs exited || { fail "not exited after kill: $(state cqs)"; r=1; }; }
+    [ $r -eq 0 ] && [ "$(state cqs)" != "exited 137" ] && { fail "state \`$(state cqs)\`, want \`exited 137\`"; r=1; }
+    local o=$OUT
+    gone cqs || return
+    OUT=$o
+    return $r
+}
+
+t_qemu_limits() {
+    qemu_ready || return
+    local RT=$T/cella-qemu
+    p run --rm "${RUNOPTS[@]}" --memory 192m --cpus 2 --rootfs "$ROOTFS" /bin/sh -c \
+        'm=$(awk "/MemTotal/ { print \$2 }" /proc/meminfo); [ "$m" -gt 131072 ] && [ "$m" -le 196608 ] && echo 192m-vm; nproc'
+    [ $RC -eq 0 ] || fail "exit status $RC" || return
+    [ "$(out | tr '\n' ' ')" = "192m-vm 2 " ] || fail "want the guest's MemTotal in 128-192 MiB and 2 CPUs"
 }
 
 sandbox_built() {
