@@ -4,6 +4,7 @@
  * pthreads would see (never a tid or a time, which differ by nature). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fenv.h>
 #include <limits.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -626,6 +627,24 @@ static int futex_case(void)
     return 0;
 }
 
+/* A new thread inherits its creator's floating-point environment. */
+static void *rounding(void *arg)
+{
+    volatile double one = 1, three = 3;
+    printf("thread: rounding %s, 1/3 = %.17g, -1/3 = %.17g\n",
+           fegetround() == FE_DOWNWARD ? "downward" : "other", one / three, -one / three);
+    return arg;
+}
+
+static int fenv_case(void)
+{
+    fesetround(FE_DOWNWARD);
+    pthread_t t;
+    pthread_create(&t, NULL, rounding, NULL);
+    pthread_join(t, NULL);
+    return 0;
+}
+
 /* Threads that wait for ever, for a look at them from the host. */
 static int hang(void)
 {
@@ -636,6 +655,7 @@ static int hang(void)
     fflush(stdout);
     for (;;)
         pause();
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -673,6 +693,8 @@ int main(int argc, char **argv)
         return futex_case();
     if (strcmp(c, "hang") == 0)
         return hang();
+    if (strcmp(c, "fenv") == 0)
+        return fenv_case();
     fprintf(stderr, "threads: unknown case %s\n", c);
     return 2;
 }
