@@ -77,14 +77,14 @@ long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t 
                                                             : NULL; /* NULL: a fresh state */
     uint64_t mask = ~(1ULL << (SIGSYS - 1));
     memcpy(&uc->uc_sigmask, &mask, sizeof(mask));
-    c->args[0] = SYS_clone;
-    c->args[1] = SB_THREAD_CLONE_FLAGS;
-    c->args[2] = SB_STUB_BASE + frame + 8; /* rt_sigreturn finds the frame 8 below */
-    c->args[3] = 0;
-    c->args[4] = SB_STUB_BASE + at + offsetof(struct sb_ctx, thread_live);
-    c->args[5] = tls;
-    c->args[6] = 0;
-    memcpy(s->ctx->args, c->args, sizeof(c->args));
+    uint64_t *a = s->ctx->args;
+    a[0] = SYS_clone;
+    a[1] = SB_THREAD_CLONE_FLAGS;
+    a[2] = SB_STUB_BASE + frame + 8; /* rt_sigreturn finds the frame 8 below */
+    a[3] = 0;
+    a[4] = SB_STUB_BASE + at + offsetof(struct sb_ctx, thread_live);
+    a[5] = tls;
+    a[6] = 0;
     sb_stub_reply(s, SB_OP_CLONE);
     if (sb_stub_wait(s) < 0) {
         c->thread_live = 0;
