@@ -4,7 +4,9 @@
 # variables and a timed wait, a thread ending while others run, detached
 # threads, identities, exit_group and a fault from a thread, fork and
 # execve from a thread, tgkill to one thread's handler, a robust mutex whose
-# owner died, the main thread ending first. The static probe
+# owner died, the main thread ending first, a new thread's inherited
+# rounding mode; the futex calls themselves
+# (values, timeouts, bitsets, requeues, WAKE_OP, EINTR, errors). The static probe
 # (tests/sandbox/threads.c) prints the same lines and exits with the same
 # status in the sandbox as on the host's Linux.
 source "$(dirname "$0")/lib.sh"
@@ -12,11 +14,11 @@ source "$(dirname "$0")/sandbox_lib.sh"
 
 sandbox_bundle "sandbox threads"
 
-cases="sum cond exitwhile detach ids exitgroup fault fork exec tgkill robust mainexit"
-musl-gcc -static -O2 -o "$B/rootfs/bin/threads-musl" "$REPO_ROOT/tests/sandbox/threads.c" -lpthread ||
+cases="sum cond exitwhile detach ids exitgroup fault fork exec tgkill robust mainexit futex fenv"
+musl-gcc -static -O2 -o "$B/rootfs/bin/threads-musl" "$REPO_ROOT/tests/sandbox/threads.c" -lpthread -lm ||
     { echo "Bail out! threads probe (musl)"; exit 1; }
 libcs=musl
-if gcc -static -O2 -o "$B/rootfs/bin/threads-glibc" "$REPO_ROOT/tests/sandbox/threads.c" -lpthread \
+if gcc -static -O2 -o "$B/rootfs/bin/threads-glibc" "$REPO_ROOT/tests/sandbox/threads.c" -lpthread -lm \
     2> "$WORK/gcc.err"; then
     libcs="musl glibc"
 else
@@ -38,6 +40,31 @@ done
 # Many threads at once (the stub's slots): 15 adders.
 srun "$(newid many)" /bin/threads-musl sum 15
 expect_eq "15 threads at once" "threads 15 counter 240000 joined 1050 distinct tids yes" "$out"
+
+# On the host: each workload thread is a host thread of the stub process,
+# every one under the stub's filter with no_new_privs; cella kill ends all.
+id=$(newid hang)
+setargs /bin/threads-musl hang
+cella --isolation sandbox run --bundle "$B" "$id" > "$WORK/hang.out" 2>&1 &
+runner=$!
+waiting() { grep -q 'threads waiting' "$WORK/hang.out"; }
+check "four threads waiting" wait_for 100 waiting
+kpid=$(state_field "$id" pid)
+stub=
+for c in $(cat "/proc/$kpid/task/$kpid/children" 2>/dev/null); do
+    grep -q 'memfd:cella-sandbox-mm' "/proc/$c/maps" 2>/dev/null &&
+        ! grep -q "$(readlink -f "$CELLA")" "/proc/$c/maps" && stub=$c
+done
+expect_eq "the stub process has one host thread per workload thread" 4 \
+    "$(ls "/proc/$stub/task" 2>/dev/null | wc -l)"
+expect_eq "... each under the filter with no_new_privs" "2 1
+2 1
+2 1
+2 1" "$(for t in /proc/"$stub"/task/*; do awk '/^Seccomp:/ {s=$2} /^NoNewPrivs/ {n=$2} END {print s, n}' "$t/status"; done 2>&1)"
+cella kill "$id" TERM
+wait $runner
+expect_eq "cella kill TERM ends every thread (143)" 143 "$?"
+assert_clean "... and nothing is left" "$id"
 
 # ENOSYS is not how any of it is served.
 setargs /bin/threads-musl sum 4

@@ -4,6 +4,9 @@
  * pthreads would see (never a tid or a time, which differ by nature). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fenv.h>
+#include <limits.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -429,6 +432,232 @@ static int mainexit(void)
     pthread_exit(NULL);
 }
 
+/* The futex calls themselves, raw (musl-gcc has no kernel headers). */
+enum {
+    FUTEX_WAIT = 0,
+    FUTEX_WAKE = 1,
+    FUTEX_REQUEUE = 3,
+    FUTEX_CMP_REQUEUE = 4,
+    FUTEX_WAKE_OP = 5,
+    FUTEX_WAIT_BITSET = 9,
+    FUTEX_WAKE_BITSET = 10,
+    FUTEX_WAIT_PRIVATE = 128,
+    FUTEX_CLOCK_REALTIME = 256,
+    FUTEX_OP_SET = 0,
+    FUTEX_OP_ADD = 1,
+    FUTEX_OP_OR = 2,
+    FUTEX_OP_OPARG_SHIFT = 8,
+    FUTEX_OP_CMP_EQ = 0,
+    FUTEX_OP_CMP_GT = 4,
+};
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffU
+#define FUTEX_OP(op, oparg, cmp, cmparg)                                                           \
+    ((((op)&0xf) << 28) | (((cmp)&0xf) << 24) | (((oparg)&0xfff) << 12) | ((cmparg)&0xfff))
+static uint32_t fa, fb;
+
+static long fx(uint32_t *a, int op, uint32_t v, const void *ts_or_n, uint32_t *a2, uint32_t v3)
+{
+    long r = syscall(SYS_futex, a, op, v, ts_or_n, a2, v3);
+    return r < 0 ? -errno : r;
+}
+
+/* How many wait on w, without waking them: a requeue onto itself. */
+static long waiters(uint32_t *w)
+{
+    return fx(w, FUTEX_CMP_REQUEUE, 0, (void *)(uintptr_t)INT_MAX, w,
+              __atomic_load_n(w, __ATOMIC_SEQ_CST));
+}
+
+static const char *err(long r)
+{
+    static char buf[32];
+    if (r >= 0) {
+        snprintf(buf, sizeof(buf), "%ld", r);
+        return buf;
+    }
+    return r == -EAGAIN      ? "EAGAIN"
+           : r == -EINVAL    ? "EINVAL"
+           : r == -ETIMEDOUT ? "ETIMEDOUT"
+           : r == -EINTR     ? "EINTR"
+           : r == -EFAULT    ? "EFAULT"
+           : r == -ENOSYS    ? "ENOSYS"
+           : r == -ESRCH     ? "ESRCH"
+                             : strerror((int)-r);
+}
+
+struct fwait {
+    uint32_t *w;
+    uint32_t bitset;
+    long r;
+};
+
+static void *futex_waiter(void *arg)
+{
+    struct fwait *f = arg;
+    f->r = f->bitset ? fx(f->w, FUTEX_WAIT_BITSET, 0, NULL, NULL, f->bitset)
+                     : fx(f->w, FUTEX_WAIT, 0, NULL, NULL, 0);
+    return NULL;
+}
+
+static volatile int interrupted_done;
+static pthread_t main_thread;
+
+static void on_usr2(int sig)
+{
+    (void)sig;
+}
+
+static void *interrupter(void *arg)
+{
+    (void)arg;
+    struct timespec ms = {0, 1000000};
+    while (!__atomic_load_n(&interrupted_done, __ATOMIC_SEQ_CST)) {
+        pthread_kill(main_thread, SIGUSR2);
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+static int futex_case(void)
+{
+    struct timespec ten_ms = {0, 10000000}, abs;
+    printf("wait, another value: %s\n", err(fx(&fa, FUTEX_WAIT, 1, NULL, NULL, 0)));
+    printf("wait, misaligned: %s\n",
+           err(fx((uint32_t *)((char *)&fa + 1), FUTEX_WAIT, 0, NULL, NULL, 0)));
+    printf("wait, unmapped: %s\n", err(fx((uint32_t *)4096, FUTEX_WAIT, 0, NULL, NULL, 0)));
+    printf("wait 10 ms: %s\n", err(fx(&fa, FUTEX_WAIT_PRIVATE, 0, &ten_ms, NULL, 0)));
+    clock_gettime(CLOCK_MONOTONIC, &abs);
+    printf("wait_bitset, a past monotonic time: %s\n",
+           err(fx(&fa, FUTEX_WAIT_BITSET, 0, &abs, NULL, FUTEX_BITSET_MATCH_ANY)));
+    clock_gettime(CLOCK_REALTIME, &abs);
+    abs.tv_nsec += 10000000;
+    if (abs.tv_nsec >= 1000000000) {
+        abs.tv_sec++;
+        abs.tv_nsec -= 1000000000;
+    }
+    printf("wait_bitset, realtime in 10 ms: %s\n",
+           err(fx(&fa, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 0, &abs, NULL, ~0U)));
+    printf("wait with CLOCK_REALTIME: %s\n",
+           err(fx(&fa, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 0, &ten_ms, NULL, 0)));
+    printf("wait_bitset, bitset 0: %s\n", err(fx(&fa, FUTEX_WAIT_BITSET, 0, NULL, NULL, 0)));
+    struct timespec bad = {0, 1000000000};
+    printf("wait, bad timeout: %s\n", err(fx(&fa, FUTEX_WAIT, 0, &bad, NULL, 0)));
+    printf("wake, nobody: %s\n", err(fx(&fa, FUTEX_WAKE, 1, NULL, NULL, 0)));
+    printf("an unknown op: %s\n", err(fx(&fa, 42, 0, NULL, NULL, 0)));
+
+    /* Bitsets: only the matching waiter wakes. */
+    struct fwait w[3] = {{&fa, 1, 99}, {&fa, 2, 99}, {&fa, 4, 99}};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&th[i], NULL, futex_waiter, &w[i]);
+    while (waiters(&fa) < 3)
+        sched_yield();
+    printf("wake_bitset 2: %s\n", err(fx(&fa, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 2)));
+    pthread_join(th[1], NULL);
+    printf("wake_bitset 8: %s\n", err(fx(&fa, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 8)));
+    printf("wake_bitset 5: %s\n", err(fx(&fa, FUTEX_WAKE_BITSET, INT_MAX, NULL, NULL, 5)));
+    pthread_join(th[0], NULL);
+    pthread_join(th[2], NULL);
+    printf("woken: %ld %ld %ld\n", w[0].r, w[1].r, w[2].r);
+
+    /* Requeue: three waiters moved from a to b, then woken in steps. */
+    for (int i = 0; i < 3; i++) {
+        w[i] = (struct fwait){&fa, 0, 99};
+        pthread_create(&th[i], NULL, futex_waiter, &w[i]);
+    }
+    long moved = 0;
+    while (moved < 3)
+        moved += fx(&fa, FUTEX_CMP_REQUEUE, 0, (void *)(uintptr_t)INT_MAX, &fb, 0);
+    printf("cmp_requeue, another value: %s\n",
+           err(fx(&fb, FUTEX_CMP_REQUEUE, 0, (void *)1, &fa, 7)));
+    printf("waiters on b: %ld, on a: %ld\n", waiters(&fb), waiters(&fa));
+    printf("wake b 1: %s\n", err(fx(&fb, FUTEX_WAKE, 1, NULL, NULL, 0)));
+    printf("requeue b -> a, 1 woken, 1 moved: %s\n",
+           err(fx(&fb, FUTEX_REQUEUE, 1, (void *)1, &fa, 0)));
+    printf("wake a: %s\n", err(fx(&fa, FUTEX_WAKE, INT_MAX, NULL, NULL, 0)));
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    printf("woken: %ld %ld %ld\n", w[0].r, w[1].r, w[2].r);
+
+    /* WAKE_OP: b += 1, then its waiter woken when b was 0. */
+    w[0] = (struct fwait){&fb, 0, 99};
+    pthread_create(&th[0], NULL, futex_waiter, &w[0]);
+    while (waiters(&fb) < 1)
+        sched_yield();
+    printf("wake_op add 1, if b was 0: %s\n",
+           err(fx(&fa, FUTEX_WAKE_OP, 1, (void *)1, &fb,
+                  FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0))));
+    pthread_join(th[0], NULL);
+    printf("b %u, waiter %ld\n", fb, w[0].r);
+    printf("wake_op set 5, if b was 0: %s\n",
+           err(fx(&fa, FUTEX_WAKE_OP, 1, (void *)1, &fb,
+                  FUTEX_OP(FUTEX_OP_SET, 5, FUTEX_OP_CMP_EQ, 0))));
+    printf("wake_op or 1<<4 (shift): %s\n",
+           err(fx(&fa, FUTEX_WAKE_OP, 1, (void *)1, &fb,
+                  FUTEX_OP(FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, 4, FUTEX_OP_CMP_GT, 0))));
+    printf("b %u\n", fb);
+    printf("wake_op, a bad comparison: %s\n",
+           err(fx(&fa, FUTEX_WAKE_OP, 1, (void *)1, &fb, (FUTEX_OP_ADD << 28) | (9 << 24))));
+
+    /* A caught signal interrupts a wait (EINTR). */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_usr2;
+    sigaction(SIGUSR2, &sa, NULL);
+    main_thread = pthread_self();
+    pthread_t in;
+    pthread_create(&in, NULL, interrupter, NULL);
+    struct timespec long_wait = {20, 0};
+    fa = 0;
+    printf("wait interrupted by a handler: %s\n", err(fx(&fa, FUTEX_WAIT, 0, &long_wait, NULL, 0)));
+    __atomic_store_n(&interrupted_done, 1, __ATOMIC_SEQ_CST);
+    pthread_join(in, NULL);
+
+    /* The robust list calls. */
+    void *head;
+    size_t len = 0;
+    long r = syscall(SYS_get_robust_list, 0, &head, &len) < 0 ? -errno : 0;
+    printf("get_robust_list: %s, len %zu\n", err(r), len);
+    printf("set_robust_list, bad len: %s\n",
+           err(syscall(SYS_set_robust_list, head, 7) < 0 ? -errno : 0));
+    printf("get_robust_list, no such tid: %s\n",
+           err(syscall(SYS_get_robust_list, 999999, &head, &len) < 0 ? -errno : 0));
+    cpu_set_t cpus;
+    printf("sched_getaffinity, 1 byte: %s\n",
+           err(syscall(SYS_sched_getaffinity, 0, 1, &cpus) < 0 ? -errno : 0));
+    return 0;
+}
+
+/* A new thread inherits its creator's floating-point environment. */
+static void *rounding(void *arg)
+{
+    volatile double one = 1, three = 3;
+    printf("thread: rounding %s, 1/3 = %.17g, -1/3 = %.17g\n",
+           fegetround() == FE_DOWNWARD ? "downward" : "other", one / three, -one / three);
+    return arg;
+}
+
+static int fenv_case(void)
+{
+    fesetround(FE_DOWNWARD);
+    pthread_t t;
+    pthread_create(&t, NULL, rounding, NULL);
+    pthread_join(t, NULL);
+    return 0;
+}
+
+/* Threads that wait for ever, for a look at them from the host. */
+static int hang(void)
+{
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, sleeper, NULL);
+    printf("threads waiting\n");
+    fflush(stdout);
+    for (;;)
+        pause();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "sum";
@@ -460,6 +689,12 @@ int main(int argc, char **argv)
         return robust_case();
     if (strcmp(c, "mainexit") == 0)
         return mainexit();
+    if (strcmp(c, "futex") == 0)
+        return futex_case();
+    if (strcmp(c, "hang") == 0)
+        return hang();
+    if (strcmp(c, "fenv") == 0)
+        return fenv_case();
     fprintf(stderr, "threads: unknown case %s\n", c);
     return 2;
 }

@@ -82,6 +82,7 @@ struct sb_ctx {
     /* Nonzero while a host thread made for this slot may run: the host
      * kernel clears it when the thread ends (CLONE_CHILD_CLEARTID). */
     uint32_t thread_live;
+    uint64_t uc; /* the handler's ucontext: a new thread's FPU state is copied from it */
 };
 
 /* A stub process as the kernel sees it. */

@@ -49,7 +49,8 @@ _Static_assert(offsetof(struct sb_ctx, state) == 0 &&
                    offsetof(struct sb_ctx, stub_waiting) == 8 &&
                    offsetof(struct sb_ctx, op) == 12 && offsetof(struct sb_ctx, nr) == 16 &&
                    offsetof(struct sb_ctx, regs) == 24 && offsetof(struct sb_ctx, args) == 168 &&
-                   offsetof(struct sb_ctx, ret) == 224 && offsetof(struct sb_ctx, spin) == 232,
+                   offsetof(struct sb_ctx, ret) == 224 && offsetof(struct sb_ctx, spin) == 232 &&
+                   offsetof(struct sb_ctx, uc) == 240,
                "context layout");
 _Static_assert(SB_TRAPPED == 1 && SB_OP_RESULT == 1 && SB_OP_REGS == 2 && SB_OP_HOSTCALL == 3 &&
                    SB_OP_CLONE == 4,
@@ -83,6 +84,7 @@ __asm__(
     "  mov %rsp, %r12\n"
     "  and $" S(A_SLOT_MASK) ", %r12\n" /* r12 = the context page */
     "  mov %rdx, %r13\n"                /* r13 = uc */
+    "  mov %rdx, 240(%r12)\n"
     "  cld\n"
     "  movslq " S(A_SI_SYSCALL) "(%rsi), %rax\n"
     "  mov %rax, 16(%r12)\n"

@@ -6,14 +6,16 @@
  * rt_sigreturn: the host kernel then sets the workload thread's registers,
  * the stub's signal mask (everything blocked but SIGSYS, not the parent's
  * all-blocked mask of the SIGSYS handler it was cloned from) and the slot's
- * signal stack (a clone with CLONE_VM starts with none) in one call, with
- * nothing of the stub's running on the workload's stack. */
+ * signal stack (a clone with CLONE_VM starts with none) and its creator's
+ * floating-point environment in one call, with nothing of the stub's
+ * running on the workload's stack. */
 #define _GNU_SOURCE
 #include "level/sandbox/platform.h"
 
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -23,7 +25,33 @@
 #define UC_STRICT_RESTORE_SS 0x4
 #define FRAME_AT             2048 /* below the slot's end: the frame's place on its signal stack */
 
-_Static_assert(sizeof(ucontext_t) + 8 <= FRAME_AT, "the frame fits");
+#define FXSAVE_SIZE    512 /* the legacy FPU area: x87 and SSE state, MXCSR */
+#define FX_SW_RESERVED 464 /* where an xsave frame's extension header starts */
+
+_Static_assert(((sizeof(ucontext_t) + 8 + 63) & ~63UL) + FXSAVE_SIZE <= FRAME_AT, "the frame fits");
+
+/* The FPU state of the thread making the clone (x87 control word, MXCSR:
+ * the floating-point environment a new thread inherits on Linux), copied
+ * from its SIGSYS frame into `to`. The frame is in the workload's memory:
+ * its pointers are checked to lie in the parent's slot; the values are the
+ * host kernel's to sanitize at rt_sigreturn. False when there is none. */
+static bool copy_fpu(const struct sb_stub *s, uint8_t *kstub, uint8_t *to)
+{
+    uint64_t slot = SB_STUB_BASE + (uint64_t)((uint8_t *)s->ctx - kstub);
+    uint64_t lo = slot + 4096, hi = slot + SB_SLOT_SIZE;
+    uint64_t uc = __atomic_load_n(&s->ctx->uc, __ATOMIC_RELAXED);
+    if (uc < lo || uc > hi - sizeof(ucontext_t))
+        return false;
+    const ucontext_t *puc = (const ucontext_t *)(kstub + (uc - SB_STUB_BASE));
+    uint64_t fp = (uint64_t)(uintptr_t)puc->uc_mcontext.fpregs;
+    if (fp < lo || fp > hi - FXSAVE_SIZE || (fp & 15) != 0)
+        return false;
+    memcpy(to, kstub + (fp - SB_STUB_BASE), FXSAVE_SIZE);
+    /* Only the legacy area: no xsave header claims more (the rest starts
+     * in its initial state). */
+    memset(to + FX_SW_RESERVED, 0, FXSAVE_SIZE - FX_SW_RESERVED);
+    return true;
+}
 
 long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t regs[SB_NREGS],
                     uint64_t tls, struct sb_stub *out)
@@ -44,17 +72,19 @@ long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t 
     uc->uc_stack.ss_size = SB_SLOT_SIZE - 4096;
     memcpy(uc->uc_mcontext.gregs, regs, SB_NREGS * sizeof(uint64_t));
     uc->uc_mcontext.gregs[REG_CSGSFS] = 0x33 | (0x2bLL << 48); /* user cs and ss */
-    uc->uc_mcontext.fpregs = NULL;                             /* a fresh FPU state */
+    uint64_t fx = (frame + 8 + sizeof(ucontext_t) + 63) & ~63ULL;
+    uc->uc_mcontext.fpregs = copy_fpu(s, kstub, kstub + fx) ? (void *)(SB_STUB_BASE + fx)
+                                                            : NULL; /* NULL: a fresh state */
     uint64_t mask = ~(1ULL << (SIGSYS - 1));
     memcpy(&uc->uc_sigmask, &mask, sizeof(mask));
-    c->args[0] = SYS_clone;
-    c->args[1] = SB_THREAD_CLONE_FLAGS;
-    c->args[2] = SB_STUB_BASE + frame + 8; /* rt_sigreturn finds the frame 8 below */
-    c->args[3] = 0;
-    c->args[4] = SB_STUB_BASE + at + offsetof(struct sb_ctx, thread_live);
-    c->args[5] = tls;
-    c->args[6] = 0;
-    memcpy(s->ctx->args, c->args, sizeof(c->args));
+    uint64_t *a = s->ctx->args;
+    a[0] = SYS_clone;
+    a[1] = SB_THREAD_CLONE_FLAGS;
+    a[2] = SB_STUB_BASE + frame + 8; /* rt_sigreturn finds the frame 8 below */
+    a[3] = 0;
+    a[4] = SB_STUB_BASE + at + offsetof(struct sb_ctx, thread_live);
+    a[5] = tls;
+    a[6] = 0;
     sb_stub_reply(s, SB_OP_CLONE);
     if (sb_stub_wait(s) < 0) {
         c->thread_live = 0;

@@ -109,7 +109,7 @@ long sb_sys_clone(struct sb_task *t, const uint64_t a[6])
     if (flags & CLONE_THREAD)
         return sb_thread_clone(t, a);
     if ((flags & CSIGNAL) != SIGCHLD || (rest != 0 && rest != (CLONE_VM | CLONE_VFORK)))
-        return -ENOSYS; /* threads and namespaces: not yet */
+        return -ENOSYS; /* namespaces, CLONE_VM without a thread or vfork: not yet */
     return do_fork(t, flags, a[1], a[2], a[3]);
 }
 

@@ -209,8 +209,11 @@ static long futex_wait(struct sb_task *t, const uint64_t a[6], uint32_t bitset, 
             return r;
         if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
             return -EINVAL;
+        /* Beyond ~146 years: as good as none (Linux clamps at KTIME_MAX). */
         unsigned long long ns =
-            (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+            ts.tv_sec > (1LL << 32)
+                ? 1ULL << 62
+                : (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
         unsigned long long mono = now_ns();
         if (!absolute) {
             at = mono + ns;
@@ -261,7 +264,7 @@ static long futex_wake_op(struct sb_task *t, const uint64_t a[6])
     uint32_t enc = (uint32_t)a[5];
     unsigned op = (enc >> 28) & 7, cmp = (enc >> 24) & 15;
     int32_t oparg = (int32_t)(enc << 8) >> 20, cmparg = (int32_t)(enc << 20) >> 20;
-    if (enc & (FUTEX_OP_OPARG_SHIFT << 28))
+    if (enc & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28))
         oparg = (int32_t)(1U << (oparg & 31));
     if ((a[0] & 3) != 0 || (a[4] & 3) != 0)
         return -EINVAL;
