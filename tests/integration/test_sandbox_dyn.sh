@@ -68,6 +68,8 @@ same "mremap (in place, moved, shrunk, fixed, dontunmap), madvise, msync, mlock,
     /bin/dynprobe mem -- "$WORK/dynprobe" mem
 same "file mappings: an offset, private copies, shared read-only, refusals (EACCES, ENODEV, EBADF)" \
     /bin/dynprobe filemap /data -- "$WORK/dynprobe" filemap "$WORK/data"
+same "mmap's flags: MAP_32BIT placed low, MAP_LOCKED, MAP_GROWSDOWN, unknown ones ignored unless MAP_SHARED_VALIDATE" \
+    /bin/dynprobe mapflags /data -- "$WORK/dynprobe" mapflags "$WORK/data"
 srun "$(newid dyn)" /bin/dynprobe rlimit
 expect_eq "getrlimit, setrlimit, prlimit64 on the process itself" \
     "getrlimit STACK: ok setrlimit CORE: ok now 1000 2000 soft above hard: Invalid argument prlimit64 on itself: ok 1000 2000 a bad resource: Invalid argument another process: No such process" \

@@ -173,6 +173,8 @@ void sb_mm_free(struct sb_mm *mm);
 /* Map [addr, addr+len) (fixed) or somewhere free (addr 0) in the workload;
  * returns the address or -errno. */
 long sb_mm_map(struct sb_task *t, uint64_t addr, uint64_t len, int prot, bool fixed);
+/* The highest free range of len bytes within [lo, hi), or 0. */
+uint64_t sb_mm_free_below(const struct sb_mm *mm, uint64_t len, uint64_t lo, uint64_t hi);
 /* No mapping in [addr, addr+len). */
 bool sb_mm_is_free(const struct sb_mm *mm, uint64_t addr, uint64_t len);
 long sb_mm_unmap(struct sb_task *t, uint64_t addr, uint64_t len);
