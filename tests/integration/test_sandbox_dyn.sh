@@ -146,7 +146,8 @@ expect_eq "an interpreter path never leaves the root" "exec: No such file or dir
 # Debian's python3 with its standard library, copied into the rootfs.
 PY=/usr/bin/python3.11
 if [ -x $PY ] && [ -d /usr/lib/python3.11 ]; then
-    with_libs $PY
+    # The libraries of two extension modules; not OpenSSL's (see the skip below).
+    with_libs $PY /usr/lib/python3.11/lib-dynload/_sqlite3.*.so /usr/lib/python3.11/lib-dynload/_ctypes.*.so
     mkdir -p "$R/usr/lib"
     tar -C / --exclude=python3.11/test --exclude=python3.11/idlelib --exclude=python3.11/tkinter \
         -cf - usr/lib/python3.11 | tar -C "$R" -xf -
@@ -163,6 +164,21 @@ print(collections.Counter("sandbox").most_common(2))'
     same "a python script: json, re, hashlib, os, collections" /usr/bin/python3 /s.py -- $PY "$WORK/s.py"
     srun "$(newid dyn)" /usr/bin/python3 -c 'import subprocess, sys; r = subprocess.run(["/bin/cat", "/d/a"]); print("child", r.returncode); sys.exit(5)'
     expect_eq "python3's subprocess runs a dynamic child; sys.exit's code" "child 0 5" "$(echo $out) $rc"
+    code='import sqlite3; c = sqlite3.connect(":memory:"); c.execute("create table t(x)")
+c.executemany("insert into t values (?)", [(i,) for i in range(100)]); print(c.execute("select sum(x), count(*) from t").fetchone())'
+    same "python3's sqlite3 (an extension module and libsqlite3 loaded by dlopen)" \
+        /usr/bin/python3 -c "$code" -- $PY -c "$code"
+    code='import ctypes, os; print(ctypes.CDLL("libc.so.6").getpid() == os.getpid())'
+    same "python3's ctypes calling into libc" /usr/bin/python3 -c "$code" -- $PY -c "$code"
+    # What python3 needs from the other parts of the kernel (issue 10), by the
+    # call the sandbox answered ENOSYS (cella --debug lists them):
+    skip "python3 threading" "clone3/CLONE_THREAD: threads are not served yet"
+    skip "python3 ssl, hashlib through OpenSSL" "OpenSSL's initialisation waits on a futex (glibc aborts: 'The futex facility returned an unexpected error code'): futex is not served yet (threads)"
+    skip "python3 asyncio" "time.get_clock_info calls clock_getres: not served yet (time.c)"
+    skip "python3 tempfile, shutil.copy" "unlink, chmod (and sendfile, which falls back) are not served yet (files)"
+    skip "python3 multiprocessing" "sem_open needs /dev/shm and its pool threads (files, threads)"
+    skip "python3 signal.alarm" "alarm is not served yet (signals)"
+    skip "python3 reading /proc/self" "no /proc of the sandbox's own yet (EACCES)"
 else
     skip "python3 in the sandbox" "no Debian $PY with its standard library"
 fi
