@@ -135,7 +135,7 @@ srun "$(newid dyn)" /bin/dynprobe exec /bin/badldso hello
 expect_eq "an interpreter that is not ELF: execve fails (ELIBBAD)" "exec: Accessing a corrupted shared library" "$out"
 setargs /bin/badldso
 id=$(newid badldso)
-fails "... and create refuses it" "$id" '`/bin/badldso`: its interpreter `/data`: `/data`: not an ELF executable' \
+fails "... and create refuses it" "$id" '^cella: process.args\[0\]: `/bin/badldso`: its interpreter `/data`: `/data`: not an ELF executable$' \
     cella --isolation sandbox create --bundle "$B" "$id"
 # The interpreter resolves beneath the root: an absolute symlink out of it stays in.
 ln -s /../../../../lib64 "$R/escape"

@@ -143,6 +143,13 @@ static void test_interp_lookup(void)
     make_elf("host", "/l/libc.so.6", 13, 1);
     CHECK(lookup("host", &ifd, why, sizeof(why), &code) < 0 && code == CERR_EXE_MISSING);
     unlink(link);
+    /* A directory is no program (Linux: EACCES). */
+    char sub[256];
+    snprintf(sub, sizeof(sub), "%s/sub", dir);
+    CHECK(mkdir(sub, 0755) == 0);
+    make_elf("isdir", "/sub", 5, 1);
+    CHECK(lookup("isdir", &ifd, why, sizeof(why), &code) < 0);
+    CHECK_STR(why, "`isdir`: its interpreter `/sub`: Permission denied");
     /* A static program names none: no descriptor, no error. */
     make_elf("static", "", 0, 0);
     CHECK(lookup("static", &ifd, why, sizeof(why), &code) == 0 && ifd == -1);

@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,13 +35,21 @@ int sb_interp_open(int rootfd, const char *cwd, int exe_fd, const char *exe,
         (*err)->code = e == ENOENT || e == ENOTDIR ? CERR_EXE_MISSING : 0;
         return -1;
     }
-    /* An ELF of its own without an interpreter (Linux: ELIBBAD otherwise). */
+    /* A regular file (Linux's open_exec: EACCES), an ELF of its own
+     * without an interpreter (ELIBBAD otherwise). */
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        cerr_set(err, EACCES, "`%s`: its interpreter `%s`", exe, interp);
+        close(fd);
+        return -1;
+    }
     char again[8];
     cerr_t why = NULL;
     int r = sb_elf_interp(fd, interp, again, sizeof(again), &why);
     if (r != 0) {
-        cerr_set(err, ELIBBAD, "`%s`: its interpreter `%s`: %s", exe, interp,
+        cerr_set(err, 0, "`%s`: its interpreter `%s`: %s", exe, interp,
                  r < 0 ? cerr_msg(why) : "names an interpreter itself");
+        (*err)->errnum = ELIBBAD; /* execve's error; the message has the reason */
         cerr_free(&why);
         close(fd);
         return -1;
