@@ -78,6 +78,11 @@ same "sysinfo: the host's memory as it was at the start (sysconf's physical page
     /bin/dynprobe sysinfo -- "$WORK/dynprobe" sysinfo
 srun "$(newid dyn)" /bin/busybox sh -c 'ulimit -c 77; /bin/dynprobe rlimit > /dev/null; ulimit -c'
 expect_eq "a limit set by a shell is its child's" 77 "$out"
+cfg "$B" "c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'soft': 100, 'hard': 200}, {'type': 'RLIMIT_STACK', 'soft': 4194304, 'hard': 8388608}]"
+srun "$(newid dyn)" /bin/busybox sh -c 'ulimit -n; ulimit -Hn; ulimit -s; ulimit -n 300 2>/dev/null || echo "raising the hard limit refused"; ulimit -n 150; ulimit -n'
+expect_eq "the spec's rlimits are the workload's; a hard limit is not raised" \
+    "100 200 4096 raising the hard limit refused 150" "$(echo $out)"
+cfg "$B" "c['process'].pop('rlimits', None)"
 srun "$(newid dyn)" /bin/probe exec /bin/dynprobe hello
 expect_eq "execve of a dynamic executable from a static one" "hello from a dynamic executable" "$out"
 srun "$(newid dyn)" /bin/busybox sh -c '/bin/cat /data | /bin/busybox wc -c; /bin/ls /d | /bin/busybox tr "\n" " "'
