@@ -104,7 +104,7 @@ static int lookup(const char *name, int *ifd, char *why, size_t whylen, int *cod
     int fd = open_in(name);
     char interp[SB_PATH_MAX];
     cerr_t err = NULL;
-    int r = sb_interp_open(root, "/", fd, name, interp, ifd, &err);
+    int r = sb_interp_open(NULL, root, fd, name, interp, ifd, &err);
     snprintf(why, whylen, "%s", err ? cerr_msg(err) : "");
     *code = cerr_code(err);
     cerr_free(&err);

@@ -231,9 +231,10 @@ int sb_elf_load_anywhere(struct sb_task *t, int fd, const char *path, struct sb_
 
 struct sb_start;
 /* interp.c: the interpreter the program at exe_fd names (its path into
- * interp), opened beneath rootfd (relative to cwd) and checked: *ifd, or -1
- * when it names none. A missing one is an error with code CERR_EXE_MISSING. */
-int sb_interp_open(int rootfd, const char *cwd, int exe_fd, const char *exe,
+ * interp), opened as t opens a path (NULL: beneath rootfd, from "/") and
+ * checked: *ifd, or -1 when it names none. A missing one is an error with
+ * code CERR_EXE_MISSING. */
+int sb_interp_open(struct sb_task *t, int rootfd, int exe_fd, const char *exe,
                    char interp[SB_PATH_MAX], int *ifd, cerr_t *err);
 /* interp.c: load the program's interpreter, if it names one, into t's
  * address space beside the program (elf: the program, as loaded). */
