@@ -68,6 +68,8 @@ same "mremap (in place, moved, shrunk, fixed, dontunmap), madvise, msync, mlock,
     /bin/dynprobe mem -- "$WORK/dynprobe" mem
 same "file mappings: an offset, private copies, shared read-only, refusals (EACCES, ENODEV, EBADF)" \
     /bin/dynprobe filemap /data -- "$WORK/dynprobe" filemap "$WORK/data"
+same "mmap's flags: MAP_32BIT placed low, MAP_LOCKED, MAP_GROWSDOWN, unknown ones ignored unless MAP_SHARED_VALIDATE" \
+    /bin/dynprobe mapflags /data -- "$WORK/dynprobe" mapflags "$WORK/data"
 srun "$(newid dyn)" /bin/dynprobe rlimit
 expect_eq "getrlimit, setrlimit, prlimit64 on the process itself" \
     "getrlimit STACK: ok setrlimit CORE: ok now 1000 2000 soft above hard: Invalid argument prlimit64 on itself: ok 1000 2000 a bad resource: Invalid argument another process: No such process" \
@@ -76,6 +78,11 @@ same "sysinfo: the host's memory as it was at the start (sysconf's physical page
     /bin/dynprobe sysinfo -- "$WORK/dynprobe" sysinfo
 srun "$(newid dyn)" /bin/busybox sh -c 'ulimit -c 77; /bin/dynprobe rlimit > /dev/null; ulimit -c'
 expect_eq "a limit set by a shell is its child's" 77 "$out"
+cfg "$B" "c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'soft': 100, 'hard': 200}, {'type': 'RLIMIT_STACK', 'soft': 4194304, 'hard': 8388608}]"
+srun "$(newid dyn)" /bin/busybox sh -c 'ulimit -n; ulimit -Hn; ulimit -s; ulimit -n 300 2>/dev/null || echo "raising the hard limit refused"; ulimit -n 150; ulimit -n'
+expect_eq "the spec's rlimits are the workload's; a hard limit is not raised" \
+    "100 200 4096 raising the hard limit refused 150" "$(echo $out)"
+cfg "$B" "c['process'].pop('rlimits', None)"
 srun "$(newid dyn)" /bin/probe exec /bin/dynprobe hello
 expect_eq "execve of a dynamic executable from a static one" "hello from a dynamic executable" "$out"
 srun "$(newid dyn)" /bin/busybox sh -c '/bin/cat /data | /bin/busybox wc -c; /bin/ls /d | /bin/busybox tr "\n" " "'
@@ -133,7 +140,7 @@ srun "$(newid dyn)" /bin/dynprobe exec /bin/badldso hello
 expect_eq "an interpreter that is not ELF: execve fails (ELIBBAD)" "exec: Accessing a corrupted shared library" "$out"
 setargs /bin/badldso
 id=$(newid badldso)
-fails "... and create refuses it" "$id" '`/bin/badldso`: its interpreter `/data`: `/data`: not an ELF executable' \
+fails "... and create refuses it" "$id" '^cella: process.args\[0\]: `/bin/badldso`: its interpreter `/data`: `/data`: not an ELF executable$' \
     cella --isolation sandbox create --bundle "$B" "$id"
 # The interpreter resolves beneath the root: an absolute symlink out of it stays in.
 ln -s /../../../../lib64 "$R/escape"
@@ -144,7 +151,8 @@ expect_eq "an interpreter path never leaves the root" "exec: No such file or dir
 # Debian's python3 with its standard library, copied into the rootfs.
 PY=/usr/bin/python3.11
 if [ -x $PY ] && [ -d /usr/lib/python3.11 ]; then
-    with_libs $PY
+    # The libraries of two extension modules; not OpenSSL's (see the skip below).
+    with_libs $PY /usr/lib/python3.11/lib-dynload/_sqlite3.*.so /usr/lib/python3.11/lib-dynload/_ctypes.*.so
     mkdir -p "$R/usr/lib"
     tar -C / --exclude=python3.11/test --exclude=python3.11/idlelib --exclude=python3.11/tkinter \
         -cf - usr/lib/python3.11 | tar -C "$R" -xf -
@@ -161,6 +169,21 @@ print(collections.Counter("sandbox").most_common(2))'
     same "a python script: json, re, hashlib, os, collections" /usr/bin/python3 /s.py -- $PY "$WORK/s.py"
     srun "$(newid dyn)" /usr/bin/python3 -c 'import subprocess, sys; r = subprocess.run(["/bin/cat", "/d/a"]); print("child", r.returncode); sys.exit(5)'
     expect_eq "python3's subprocess runs a dynamic child; sys.exit's code" "child 0 5" "$(echo $out) $rc"
+    code='import sqlite3; c = sqlite3.connect(":memory:"); c.execute("create table t(x)")
+c.executemany("insert into t values (?)", [(i,) for i in range(100)]); print(c.execute("select sum(x), count(*) from t").fetchone())'
+    same "python3's sqlite3 (an extension module and libsqlite3 loaded by dlopen)" \
+        /usr/bin/python3 -c "$code" -- $PY -c "$code"
+    code='import ctypes, os; print(ctypes.CDLL("libc.so.6").getpid() == os.getpid())'
+    same "python3's ctypes calling into libc" /usr/bin/python3 -c "$code" -- $PY -c "$code"
+    # What python3 needs from the other parts of the kernel (issue 10), by the
+    # call the sandbox answered ENOSYS (cella --debug lists them):
+    skip "python3 threading" "clone3/CLONE_THREAD: threads are not served yet"
+    skip "python3 ssl, hashlib through OpenSSL" "OpenSSL's initialisation waits on a futex (glibc aborts: 'The futex facility returned an unexpected error code'): futex is not served yet (threads)"
+    skip "python3 asyncio" "time.get_clock_info calls clock_getres: not served yet (time.c)"
+    skip "python3 tempfile, shutil.copy" "unlink, chmod (and sendfile, which falls back) are not served yet (files)"
+    skip "python3 multiprocessing" "sem_open needs /dev/shm and its pool threads (files, threads)"
+    skip "python3 signal.alarm" "alarm is not served yet (signals)"
+    skip "python3 reading /proc/self" "no /proc of the sandbox's own yet (EACCES)"
 else
     skip "python3 in the sandbox" "no Debian $PY with its standard library"
 fi

@@ -7,6 +7,7 @@
  *   dlopen LIB SYM   dlopen a library, call SYM(0.0) as double(double)
  *   rlimit           getrlimit/setrlimit/prlimit64 on itself
  *   sysinfo          sysinfo's memory, as sysconf reports it
+ *   mapflags FILE    mmap's flags: MAP_32BIT, MAP_LOCKED, unknown ones
  *   exit N           exit N
  *   exec PROG ARGS   execv, its error if it fails */
 #define _GNU_SOURCE
@@ -220,6 +221,32 @@ static int rlimit(void)
     return 0;
 }
 
+static const char *mapped(void *p)
+{
+    return p == MAP_FAILED ? strerror(errno) : "ok";
+}
+
+static int mapflags(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    const int anon = MAP_PRIVATE | MAP_ANONYMOUS, rw = PROT_READ | PROT_WRITE;
+    char *low = mmap(NULL, PG, rw, anon | MAP_32BIT, -1, 0);
+    printf("MAP_32BIT: %s, in the second GiB %d\n", mapped(low),
+           (uintptr_t)low >= 0x40000000 && (uintptr_t)low < 0x80000000);
+    printf("MAP_LOCKED: %s\n", mapped(mmap(NULL, PG, rw, anon | MAP_LOCKED, -1, 0)));
+    printf("MAP_GROWSDOWN: %s\n", mapped(mmap(NULL, PG, rw, anon | MAP_GROWSDOWN, -1, 0)));
+    printf("an unknown flag: %s\n", mapped(mmap(NULL, PG, rw, anon | 0x800000, -1, 0)));
+    const int validate = MAP_SHARED_VALIDATE;
+    printf("MAP_SHARED_VALIDATE of a file: %s\n",
+           mapped(mmap(NULL, PG, PROT_READ, validate, fd, 0)));
+    printf("... an unknown flag: %s\n",
+           mapped(mmap(NULL, PG, PROT_READ, validate | 0x800000, fd, 0)));
+    printf("... MAP_SYNC: %s\n", mapped(mmap(NULL, PG, PROT_READ, validate | MAP_SYNC, fd, 0)));
+    printf("... anonymous: %s\n", mapped(mmap(NULL, PG, rw, validate | MAP_ANONYMOUS, -1, 0)));
+    printf("a bad type: %s\n", mapped(mmap(NULL, PG, rw, 0x0c | MAP_ANONYMOUS, -1, 0)));
+    return 0;
+}
+
 static int sysinfo_(void)
 {
     struct sysinfo si;
@@ -247,14 +274,15 @@ int main(int argc, char **argv)
         return rlimit();
     if (strcmp(cmd, "sysinfo") == 0)
         return sysinfo_();
+    if (strcmp(cmd, "mapflags") == 0 && argc > 2)
+        return mapflags(argv[2]);
     if (strcmp(cmd, "exit") == 0 && argc > 2)
         return atoi(argv[2]);
     if (strcmp(cmd, "exec") == 0 && argc > 2) {
         execv(argv[2], argv + 2);
         return printf("exec: %s\n", strerror(errno)), 1;
     }
-    fprintf(
-        stderr,
-        "usage: dynprobe hello|mem|filemap FILE|dlopen LIB SYM|rlimit|sysinfo|exit N|exec ...\n");
+    fprintf(stderr, "usage: dynprobe hello|mem|filemap FILE|dlopen LIB "
+                    "SYM|rlimit|sysinfo|mapflags FILE|exit N|exec ...\n");
     return 2;
 }

@@ -84,7 +84,7 @@ long sb_sys_execve(struct sb_task *t, const uint64_t a[6])
     int ifd = -1;
     if (e == 0 && sb_elf_check(fd, path, &err) < 0)
         e = -ENOEXEC; /* scripts: not yet */
-    else if (e == 0 && sb_interp_open(t->k->rootfd, t->cwd, fd, path, interp, &ifd, &err) < 0)
+    else if (e == 0 && sb_interp_open(t, -1, fd, path, interp, &ifd, &err) < 0)
         e = cerr_code(err) == CERR_EXE_MISSING ? -ENOENT : err->errnum ? -err->errnum : -ENOEXEC;
     if (ifd >= 0)
         close(ifd); /* opened again by the load, past the point of no return */

@@ -7,40 +7,52 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "level/sandbox/kernel/kernel.h"
 
-int sb_interp_open(int rootfd, const char *cwd, int exe_fd, const char *exe,
+int sb_interp_open(struct sb_task *t, int rootfd, int exe_fd, const char *exe,
                    char interp[SB_PATH_MAX], int *ifd, cerr_t *err)
 {
-    char abs[SB_PATH_MAX * 2];
     *ifd = -1;
     int has = sb_elf_interp(exe_fd, exe, interp, SB_PATH_MAX, err);
     if (has <= 0)
         return has;
-    /* Relative: to the cwd, as Linux opens it. */
-    snprintf(abs, sizeof(abs), "%s%s%s", interp[0] == '/' ? "" : cwd, interp[0] == '/' ? "" : "/",
-             interp);
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, rootfd, abs, &how, sizeof(how));
+    /* As every path of the process (relative: to its cwd, as Linux opens
+     * it); before there is one, beneath rootfd with the same rules. */
+    int fd;
+    if (t != NULL) {
+        fd = sb_open_path(t, (uint64_t)AT_FDCWD, interp, O_RDONLY, 0, NULL);
+    } else {
+        struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+                               .resolve =
+                                   RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+        fd = (int)syscall(SYS_openat2, rootfd, interp, &how, sizeof(how));
+        fd = fd < 0 ? (errno == EXDEV ? -EACCES : -errno) : fd;
+    }
     if (fd < 0) {
-        int e = errno == EXDEV ? EACCES : errno;
-        cerr_set(err, e, "`%s`: its interpreter `%s` in the rootfs", exe, interp);
-        (*err)->code = e == ENOENT || e == ENOTDIR ? CERR_EXE_MISSING : 0;
+        cerr_set(err, -fd, "`%s`: its interpreter `%s` in the rootfs", exe, interp);
+        (*err)->code = fd == -ENOENT || fd == -ENOTDIR ? CERR_EXE_MISSING : 0;
         return -1;
     }
-    /* An ELF of its own without an interpreter (Linux: ELIBBAD otherwise). */
+    /* A regular file (Linux's open_exec: EACCES), an ELF of its own
+     * without an interpreter (ELIBBAD otherwise). */
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        cerr_set(err, EACCES, "`%s`: its interpreter `%s`", exe, interp);
+        close(fd);
+        return -1;
+    }
     char again[8];
     cerr_t why = NULL;
     int r = sb_elf_interp(fd, interp, again, sizeof(again), &why);
     if (r != 0) {
-        cerr_set(err, ELIBBAD, "`%s`: its interpreter `%s`: %s", exe, interp,
+        cerr_set(err, 0, "`%s`: its interpreter `%s`: %s", exe, interp,
                  r < 0 ? cerr_msg(why) : "names an interpreter itself");
+        (*err)->errnum = ELIBBAD; /* execve's error; the message has the reason */
         cerr_free(&why);
         close(fd);
         return -1;
@@ -53,7 +65,7 @@ int sb_interp_load(struct sb_task *t, const struct sb_start *s, struct sb_elf *e
 {
     char name[SB_PATH_MAX];
     int fd;
-    if (sb_interp_open(t->k->rootfd, t->cwd, s->exe_fd, s->exe, name, &fd, err) < 0)
+    if (sb_interp_open(t, -1, s->exe_fd, s->exe, name, &fd, err) < 0)
         return -1;
     if (fd < 0)
         return 0; /* static */

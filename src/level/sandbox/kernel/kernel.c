@@ -31,7 +31,7 @@ int sb_open_exe(int rootfd, const char *path, cerr_t *err)
     char interp[SB_PATH_MAX];
     int ifd;
     if (sb_elf_check(fd, path, err) < 0 ||
-        sb_interp_open(rootfd, "/", fd, path, interp, &ifd, err) < 0) {
+        sb_interp_open(NULL, rootfd, fd, path, interp, &ifd, err) < 0) {
         close(fd);
         return -1;
     }

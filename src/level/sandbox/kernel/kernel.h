@@ -224,6 +224,8 @@ void sb_mm_free(struct sb_mm *mm);
 /* Map [addr, addr+len) (fixed) or somewhere free (addr 0) in the workload;
  * returns the address or -errno. */
 long sb_mm_map(struct sb_task *t, uint64_t addr, uint64_t len, int prot, bool fixed);
+/* The highest free range of len bytes within [lo, hi), or 0. */
+uint64_t sb_mm_free_below(const struct sb_mm *mm, uint64_t len, uint64_t lo, uint64_t hi);
 /* No mapping in [addr, addr+len). */
 bool sb_mm_is_free(const struct sb_mm *mm, uint64_t addr, uint64_t len);
 long sb_mm_unmap(struct sb_task *t, uint64_t addr, uint64_t len);
@@ -280,9 +282,10 @@ int sb_elf_load_anywhere(struct sb_task *t, int fd, const char *path, struct sb_
 
 struct sb_start;
 /* interp.c: the interpreter the program at exe_fd names (its path into
- * interp), opened beneath rootfd (relative to cwd) and checked: *ifd, or -1
- * when it names none. A missing one is an error with code CERR_EXE_MISSING. */
-int sb_interp_open(int rootfd, const char *cwd, int exe_fd, const char *exe,
+ * interp), opened as t opens a path (NULL: beneath rootfd, from "/") and
+ * checked: *ifd, or -1 when it names none. A missing one is an error with
+ * code CERR_EXE_MISSING. */
+int sb_interp_open(struct sb_task *t, int rootfd, int exe_fd, const char *exe,
                    char interp[SB_PATH_MAX], int *ifd, cerr_t *err);
 /* interp.c: load the program's interpreter, if it names one, into t's
  * address space beside the program (elf: the program, as loaded). */

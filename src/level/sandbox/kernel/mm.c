@@ -194,19 +194,23 @@ static void release(struct sb_mm *mm, const struct sb_vma *v, size_t n)
     }
 }
 
-/* The highest free range of len bytes below SB_MMAP_TOP, or 0. */
-static uint64_t find_free(const struct sb_mm *mm, uint64_t len)
+uint64_t sb_mm_free_below(const struct sb_mm *mm, uint64_t len, uint64_t lo, uint64_t hi)
 {
-    uint64_t hi = SB_MMAP_TOP;
     for (size_t i = mm->nvma; i-- > 0;) {
         const struct sb_vma *v = &mm->vma[i];
         if (v->start >= hi)
             continue;
         if (v->end <= hi && hi - v->end >= len)
-            return hi - len;
+            return hi - len >= lo ? hi - len : 0;
         hi = v->start;
     }
-    return hi >= SB_MMAP_MIN + len ? hi - len : 0;
+    return hi >= lo + len ? hi - len : 0;
+}
+
+/* The highest free range of len bytes below SB_MMAP_TOP, or 0. */
+static uint64_t find_free(const struct sb_mm *mm, uint64_t len)
+{
+    return sb_mm_free_below(mm, len, SB_MMAP_MIN, SB_MMAP_TOP);
 }
 
 static long hostcall(struct sb_task *t, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,

@@ -33,19 +33,35 @@ long sb_sys_brk(struct sb_task *t, const uint64_t a[6])
     return (long)want;
 }
 
-#define IGNORED_FLAGS (MAP_NORESERVE | MAP_POPULATE | MAP_STACK | MAP_DENYWRITE | MAP_EXECUTABLE)
+#ifndef MAP_UNINITIALIZED
+#define MAP_UNINITIALIZED 0x4000000
+#endif
+/* The flags Linux knows besides the type (LEGACY_MAP_MASK, MAP_SYNC,
+ * MAP_FIXED_NOREPLACE): others are ignored, as Linux ignores them, unless
+ * the type is MAP_SHARED_VALIDATE. MAP_LOCKED and MAP_GROWSDOWN map
+ * ordinary memory (nothing is paged out; a growsdown mapping does not grow). */
+#define KNOWN_FLAGS                                                                                \
+    (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK |  \
+     MAP_DENYWRITE | MAP_EXECUTABLE | MAP_NONBLOCK | MAP_LOCKED | MAP_GROWSDOWN | MAP_32BIT |      \
+     MAP_HUGETLB | MAP_UNINITIALIZED | ((uint64_t)0x3f << MAP_HUGE_SHIFT))
 
 long sb_sys_mmap(struct sb_task *t, const uint64_t a[6])
 {
     uint64_t addr = a[0], len = a[1], flags = a[3], off = a[5];
     int prot = (int)a[2];
     uint64_t type = flags & MAP_TYPE;
-    if (type != MAP_PRIVATE && type != MAP_SHARED)
+    if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
-    if (flags & ~(MAP_TYPE | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_ANONYMOUS | IGNORED_FLAGS))
-        return -EINVAL;
+    if (type == MAP_SHARED_VALIDATE && flags & MAP_ANONYMOUS)
+        return -EINVAL; /* as Linux: a file's type only */
+    if (type == MAP_SHARED_VALIDATE && flags & ~(MAP_TYPE | KNOWN_FLAGS))
+        return -EOPNOTSUPP; /* MAP_SYNC among them: no DAX file here */
+    if (type == MAP_SHARED_VALIDATE)
+        type = MAP_SHARED;
     if (len == 0 || off % SB_PAGE != 0)
         return -EINVAL;
+    if (flags & MAP_HUGETLB && flags & MAP_ANONYMOUS)
+        return -ENOMEM; /* no huge pages reserved, as a host with none */
     if (len > SB_TASK_TOP)
         return -ENOMEM;
     if (!(flags & MAP_ANONYMOUS) && off + SB_PAGE_UP(len) < off)
@@ -75,7 +91,13 @@ long sb_sys_mmap(struct sb_task *t, const uint64_t a[6])
     bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
     if (flags & MAP_FIXED_NOREPLACE && !sb_mm_is_free(t->mm, addr, SB_PAGE_UP(len)))
         return -EEXIST;
-    if (!fixed && addr != 0) {
+    if (!fixed && flags & MAP_32BIT) {
+        /* x86-64's MAP_32BIT: in the second GiB, as Linux places it. */
+        addr = sb_mm_free_below(t->mm, SB_PAGE_UP(len), 0x40000000, 0x80000000);
+        if (addr == 0)
+            return -ENOMEM;
+        fixed = true;
+    } else if (!fixed && addr != 0) {
         /* A hint is taken when it is free. */
         addr = SB_PAGE_DOWN(addr);
         fixed = addr >= SB_MMAP_MIN && sb_mm_is_free(t->mm, addr, SB_PAGE_UP(len));
