@@ -37,6 +37,13 @@ cfg "$WORK/bmem" "c['linux'].setdefault('resources', {})['memory'] = {'limit': 4
 fails "4 GiB of guest memory is refused up front" "$id" \
     'vm level: linux.resources.memory.limit: 4096 MiB, at most 3328 MiB' \
     cella --isolation vm create --bundle "$WORK/bmem" "$id"
+# The data path's setting: on or off, anything else refused up front.
+id=$(newid ev)
+cp -a "$B" "$WORK/bev"
+cfg "$WORK/bev" "c['annotations']={'run.cella.vm.eventfds':'maybe'}"
+fails "run.cella.vm.eventfds=maybe is refused up front" "$id" \
+    'vm level: annotation run.cella.vm.eventfds: expected on or off, got .maybe.' \
+    cella --isolation vm create --bundle "$WORK/bev" "$id"
 
 # ---- for real, in a TCG guest with nested SVM ----------------------------------------------
 why=$(vm_nested_why)

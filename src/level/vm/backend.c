@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -40,9 +41,22 @@ int vm_kvm_usable(cerr_t *err)
     return 0;
 }
 
+/* run.cella.vm.eventfds: on (the default) or off. */
+static int eventfds_setting(const struct spec *s, bool *on, cerr_t *err)
+{
+    autofree char *key = vm_annotation(&vm_backend, "eventfds");
+    const char *v = spec_annotation(s, key);
+    *on = v == NULL || strcmp(v, "on") == 0;
+    if (v != NULL && !*on && strcmp(v, "off") != 0)
+        return cerr_set(err, 0, "vm level: annotation %s: expected on or off, got `%s`", key, v);
+    return 0;
+}
+
 static int configure(struct vm_config *cfg, const struct spec *s, cerr_t *err)
 {
-    (void)s;
+    bool eventfds;
+    if (eventfds_setting(s, &eventfds, err) < 0)
+        return -1;
     if ((uint64_t)cfg->mem_mib << 20 > VM_RAM_MAX)
         return cerr_set(err, 0,
                         "vm level: linux.resources.memory.limit: %u MiB, at most %llu MiB (the "
@@ -51,11 +65,17 @@ static int configure(struct vm_config *cfg, const struct spec *s, cerr_t *err)
     if (vm_kvm_usable(err) < 0)
         return -1;
     cfg->boot_timeout_s = 30; /* nested virtualization boots in seconds */
+    struct vm_opts *o = calloc(1, sizeof(*o));
+    if (o == NULL)
+        abort();
+    o->eventfds = eventfds;
+    cfg->vmm = o;
     return 0;
 }
 
 static void release(struct vm_config *cfg)
 {
+    free(cfg->vmm);
     cfg->vmm = NULL;
 }
 
@@ -109,7 +129,10 @@ static void __attribute__((noreturn)) spawn(const struct vm_config *cfg, int age
         code = vm_run(cfg, agent_fd, &err);
     if (code < 0)
         vm_say("cella-monitor: %s", cerr_msg(err));
-    _exit(code < 0 ? 1 : code);
+    /* The system call itself: the main thread is under its filter, and a
+     * sanitizer build's _exit does more (the VM died of SIGSYS there). */
+    syscall(SYS_exit_group, code < 0 ? 1 : code);
+    _exit(1);
 }
 
 static void kill_vm(pid_t vm)

@@ -77,6 +77,7 @@ struct vmm {
     size_t run_size;
     pthread_mutex_t lock; /* the devices, the end */
     pthread_cond_t ended;
+    pthread_cond_t never; /* what a thread that is done waits on */
     bool done;
     int code;
     char *why; /* a failure's one line */
@@ -199,15 +200,15 @@ static void pulse_irq(void *ctx, unsigned irq)
 /* The eventfds of the data path (notify_fd, irq_fd). A KVM that refuses
  * them leaves the MMIO exit and KVM_IRQ_LINE, which always work; --debug
  * says which ran. */
-static void eventfds_make(struct vmm *v)
+static void eventfds_make(struct vmm *v, bool want)
 {
-    bool ioeventfd = true, irqfd = true;
+    bool ioeventfd = want, irqfd = want;
     for (unsigned i = 0; i < ARRAY_SIZE(v->irq_fd); i++) {
         v->irq_fd[i] = -1;
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
             v->notify_fd[i][q] = -1;
     }
-    for (unsigned i = 0; i < v->ndev; i++) {
+    for (unsigned i = 0; i < v->ndev && want; i++) {
         struct virtio_dev *d = &v->dev[i];
         int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         struct kvm_irqfd irqfd_req = {.fd = (uint32_t)fd, .gsi = d->irq};
@@ -238,22 +239,39 @@ static void eventfds_make(struct vmm *v)
         for (unsigned i = 0; i < v->ndev; i++)
             for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
                 v->notify_fd[i][q] = -1;
-    log_debug("vm level: queue notifies by %s, device interrupts by %s",
+    log_debug("vm level: queue notifies by %s, device interrupts by %s%s",
               ioeventfd ? "ioeventfd (the I/O thread)" : "MMIO exits (the vCPU threads)",
-              irqfd ? "irqfd" : "KVM_IRQ_LINE");
+              irqfd ? "irqfd" : "KVM_IRQ_LINE", want ? "" : " (run.cella.vm.eventfds=off)");
+}
+
+/* A thread's end: it waits until the process exits. Its return would make
+ * system calls its seccomp filter does not allow (the C library's and the
+ * sanitizers' thread clean-up), and nothing is left for it to do. */
+static void *thread_done(struct vmm *v)
+{
+    pthread_mutex_lock(&v->lock);
+    for (;;)
+        pthread_cond_wait(&v->never, &v->lock);
+    return NULL;
 }
 
 /* The I/O thread: the agent's bytes and the tap's frames into the guest,
  * as they come and as the guest gives buffers; the queues' notifies that
  * KVM signals (ioeventfd). */
+static void io_run(struct vmm *v);
 static void *io_loop(void *arg)
 {
-    struct vmm *v = arg;
+    io_run(arg);
+    return thread_done(arg);
+}
+
+static void io_run(struct vmm *v)
+{
     cerr_t err = NULL;
     if (vm_confine_thread(VM_THREAD_IO, &err) < 0) {
         vm_end(v, 1, xstrdup(cerr_msg(err)));
         cerr_free(&err);
-        return NULL;
+        return;
     }
     struct virtio_dev *con = &v->dev[DEV_CONSOLE],
                       *net = v->ndev > DEV_NET ? &v->dev[DEV_NET] : NULL;
@@ -280,7 +298,7 @@ static void *io_loop(void *arg)
         p[2] = (struct pollfd){.fd = want[1] ? fd[1] : -1, .events = POLLIN};
         p[3] = (struct pollfd){.fd = wake[1], .events = POLLIN};
         if (poll(p, 4 + nnotify, -1) < 0 && errno != EINTR)
-            return NULL;
+            return;
         for (unsigned i = 1; i < 4; i += 2)
             if (p[i].revents & POLLIN)
                 (void)!read(p[i].fd, &(uint64_t){0}, 8);
@@ -295,29 +313,36 @@ static void *io_loop(void *arg)
     }
 }
 
+static void vcpu_run(struct vcpu *c);
 static void *vcpu_loop(void *arg)
 {
     struct vcpu *c = arg;
+    vcpu_run(c);
+    return thread_done(c->vmm);
+}
+
+static void vcpu_run(struct vcpu *c)
+{
     struct vmm *v = c->vmm;
     cerr_t err = NULL;
     if (vm_confine_thread(VM_THREAD_VCPU, &err) < 0) {
         vm_end(v, 1, xasprintf("vCPU %u: %s", c->index, cerr_msg(err)));
         cerr_free(&err);
-        return NULL;
+        return;
     }
     for (;;) {
         if (ioctl(c->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
             vm_end(v, 1, xasprintf("vCPU %u: KVM_RUN: %s", c->index, strerror(errno)));
-            return NULL;
+            return;
         }
         struct kvm_run *run = c->run;
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
             if (!port_io(v, run)) {
                 vm_end(v, 0, NULL);
-                return NULL;
+                return;
             }
             break;
         case KVM_EXIT_MMIO:
@@ -330,25 +355,25 @@ static void *vcpu_loop(void *arg)
             /* A triple fault: a PC resets; the guest's end here as well. */
             vm_say("cella-vm: vCPU %u: the guest reset itself (triple fault)", c->index);
             vm_end(v, 0, NULL);
-            return NULL;
+            return;
         case KVM_EXIT_SYSTEM_EVENT:
             vm_end(v, 0, NULL);
-            return NULL;
+            return;
         case KVM_EXIT_FAIL_ENTRY:
             vm_end(v, 1,
                    xasprintf("vCPU %u: KVM_RUN: entry failed, hardware reason 0x%llx", c->index,
                              (unsigned long long)run->fail_entry.hardware_entry_failure_reason));
-            return NULL;
+            return;
         case KVM_EXIT_INTERNAL_ERROR:
             vm_end(v, 1,
                    xasprintf("vCPU %u: KVM_RUN: KVM internal error, suberror %u", c->index,
                              run->internal.suberror));
-            return NULL;
+            return;
         default:
             vm_end(v, 1,
                    xasprintf("vCPU %u: KVM_RUN: unexpected exit reason %u", c->index,
                              run->exit_reason));
-            return NULL;
+            return;
         }
     }
 }
@@ -524,6 +549,7 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
     *v = (struct vmm){.kvm = -1, .vm = -1, .mem_fd = -1};
     pthread_mutex_init(&v->lock, NULL);
     pthread_cond_init(&v->ended, NULL);
+    pthread_cond_init(&v->never, NULL);
     serial_init(&v->serial, 1, serial_irq, v);
     /* The guest learns of more than one from the MP table (mptable.c). */
     v->nvcpus = cfg->vcpus ? cfg->vcpus : 1;
@@ -531,7 +557,8 @@ int vm_run(const struct vm_config *cfg, int agent_fd, cerr_t *err)
     if (vm_make(v, cfg, err) < 0 || devices_make(v, cfg, agent_fd, err) < 0 ||
         load_guest(v, cfg, &k, err) < 0)
         return -1;
-    eventfds_make(v);
+    const struct vm_opts *o = cfg->vmm;
+    eventfds_make(v, o == NULL || o->eventfds);
     autofree struct kvm_cpuid2 *cpuid = supported_cpuid(v->kvm, err);
     if (cpuid == NULL)
         return -1;

@@ -122,6 +122,15 @@ int vm_confine_thread(enum vm_thread kind, cerr_t *err);
 /* What a kind's filter allows, as one line (malloc'd). */
 char *vm_confine_list(enum vm_thread kind);
 
+/* The backend's part of the VM's configuration (cfg->vmm). */
+struct vm_opts {
+    /* The data path through ioeventfd and irqfd where KVM has them (the
+     * default); false: the MMIO exit and KVM_IRQ_LINE, the fallback, as
+     * the annotation run.cella.vm.eventfds=off asks (to compare them, or
+     * to test the fallback on a KVM that has both). */
+    bool eventfds;
+};
+
 /* kvm.c: one line to the console log (stderr), in one write: no stdio,
  * whose stream set-up (fstat) the seccomp filters do not allow. */
 void vm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
