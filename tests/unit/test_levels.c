@@ -3,6 +3,7 @@
  * the way into a container whose level owns exec. */
 #include "core/error.h"
 #include "level/container/container.h"
+#include "level/fields.h"
 #include "level/level.h"
 #include "unit.h"
 
@@ -69,8 +70,45 @@ static void test_exec_owned(void)
     cerr_free(&err);
 }
 
+/* The line a level's check gives for a field it cannot apply, or "" when
+ * the fields of `which` are all absent. */
+static const char *refusal(const char *json, const char *level, unsigned which)
+{
+    static char line[256];
+    struct spec *s = parse(json);
+    cerr_t err = NULL;
+    line[0] = '\0';
+    if (s != NULL && level_refuse_fields(s, level, which, &err) < 0)
+        snprintf(line, sizeof(line), "%s", cerr_msg(err));
+    cerr_free(&err);
+    spec_free(s);
+    return s ? line : "(unparsed)";
+}
+
+#define PROC "\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\""
+static void test_refuse_fields(void)
+{
+    CHECK_STR(refusal(HEAD PROC "}}", "vm", LF_VM_LEVELS), "");
+    CHECK_STR(refusal(HEAD PROC "}, \"linux\": {\"personality\": {\"domain\": \"LINUX\"}}}", "vm",
+                      LF_VM_LEVELS),
+              "linux.personality: not supported at the vm level");
+    CHECK_STR(refusal(HEAD PROC ", \"oomScoreAdj\": 5}}", "qemu", LF_VM_LEVELS),
+              "process.oomScoreAdj: not supported at the qemu level");
+    CHECK_STR(refusal(HEAD PROC ", \"apparmorProfile\": \"x\"}}", "vm", LF_VM_LEVELS),
+              "process.apparmorProfile: not supported by cella yet: refused rather than ignored");
+    /* The sandbox keeps domain LINUX and refuses LINUX32 only. */
+    CHECK_STR(refusal(HEAD PROC "}, \"linux\": {\"personality\": {\"domain\": \"LINUX\"}}}",
+                      "sandbox", LF_SANDBOX_LEVEL),
+              "");
+    CHECK_STR(refusal(HEAD PROC "}, \"linux\": {\"personality\": {\"domain\": \"LINUX32\"}}}",
+                      "sandbox", LF_SANDBOX_LEVEL),
+              "linux.personality: not supported at the sandbox level (domain LINUX32: its kernel "
+              "answers uname as x86_64)");
+}
+
 int main(void)
 {
+    RUN(test_refuse_fields);
     RUN(test_level_choice);
     RUN(test_exec_owned);
     return UNIT_DONE();

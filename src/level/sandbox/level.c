@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "level/container/container.h"
+#include "level/fields.h"
 #include "level/rootfs_exe.h"
 #include "level/sandbox/kernel/kernel.h"
 
@@ -79,7 +80,8 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
  * mount of the spec is only known at run time. */
 static int sandbox_check(const struct spec *s, const struct create_opts *o, cerr_t *err)
 {
-    if (container_check(s, o, err) < 0)
+    if (container_check(s, o, err) < 0 ||
+        level_refuse_fields(s, "sandbox", LF_SANDBOX_LEVEL, err) < 0)
         return -1;
     autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
     if (rootfs == NULL)

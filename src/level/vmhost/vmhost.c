@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "cgroup/cgroup.h"
 #include "level/container/container.h"
+#include "level/fields.h"
 #include "level/supervisor.h"
 #include "level/vmhost/monitor.h"
 #include "level/vmhost/rootfs.h"
@@ -40,7 +41,9 @@ static int refuse(const struct spec *s, const char *level, cerr_t *err)
         return cerr_set(err, 0, "hooks.createContainer: not supported by the %s level", level);
     if (s->hooks[HOOK_START_CONTAINER].n > 0)
         return cerr_set(err, 0, "hooks.startContainer: not supported by the %s level", level);
-    return 0;
+    /* Before the host is asked about QEMU, kernels or /dev/kvm: the same
+     * refusal on every host. */
+    return level_refuse_fields(s, level, LF_VM_LEVELS, err);
 }
 
 int vmhost_check(const struct spec *s, const struct create_opts *o, const struct vm_backend *b,
