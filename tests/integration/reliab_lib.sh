@@ -56,7 +56,9 @@ host_snapshot() {
             sed 's/^/mount /'
         ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^cella[0-9]/ {print "tap " $2}'
         tc qdisc show 2>/dev/null | grep -E 'dev cella[0-9]' | sed 's/^/qdisc /'
-        ls -1d /tmp/*cella* /run/*cella* /var/run/*cella* /dev/shm/*cella* /run/cella/* \
+        # /run/cella is cella's default --root: what is there is other users'
+        # containers, unless named by this suite's ids.
+        ls -1d /tmp/*cella* /run/*cella* /var/run/*cella* /dev/shm/*cella* /run/cella/*"$ID_MARK"* \
             2>/dev/null | grep -vE '/(cella-it-|cella-tests\.|cella-crun-suite|cella-bench|cella-[a-z-]+\.[A-Za-z0-9]{6}$)' | sed 's/^/file /'
         _host_procs
     } | sort -u
