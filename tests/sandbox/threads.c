@@ -627,6 +627,40 @@ static int futex_case(void)
     return 0;
 }
 
+/* The signal thread of many daemons: every thread blocks SIGUSR1, one
+ * takes it with sigwait when the process is sent it. */
+static volatile int got_signal;
+
+static void *signal_thread(void *arg)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    int sig = 0;
+    sigwait(&set, &sig);
+    printf("sigwait in a thread: %s\n", sig == SIGUSR1 ? "SIGUSR1" : "other");
+    __atomic_store_n(&got_signal, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+
+static int sigwait_case(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, signal_thread, NULL);
+    /* Sent until taken: the thread may not be waiting yet. */
+    struct timespec ms = {0, 1000000};
+    while (!__atomic_load_n(&got_signal, __ATOMIC_SEQ_CST)) {
+        kill(getpid(), SIGUSR1);
+        nanosleep(&ms, NULL);
+    }
+    pthread_join(t, NULL);
+    return 0;
+}
+
 /* A new thread inherits its creator's floating-point environment. */
 static void *rounding(void *arg)
 {
@@ -695,6 +729,8 @@ int main(int argc, char **argv)
         return hang();
     if (strcmp(c, "fenv") == 0)
         return fenv_case();
+    if (strcmp(c, "sigwait") == 0)
+        return sigwait_case();
     fprintf(stderr, "threads: unknown case %s\n", c);
     return 2;
 }
