@@ -77,6 +77,12 @@ int sb_stub_hostcall(struct sb_stub *s, long nr, const uint64_t a[6], long *ret)
     return 0;
 }
 
+void sb_stub_kick(struct sb_stub *s)
+{
+    if (!s->dead && s->pid > 0 && __atomic_load_n(&s->ctx->state, __ATOMIC_SEQ_CST) != SB_TRAPPED)
+        kill(s->pid, SB_KICK_SIG);
+}
+
 void sb_stub_kill(struct sb_stub *s)
 {
     if (s->dead || s->pid <= 0)

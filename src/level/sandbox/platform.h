@@ -57,6 +57,9 @@ enum {
     SB_EFLAGS
 };
 
+/* The host signal the kernel sends a stub to interrupt its workload (SIGUSR2). */
+#define SB_KICK_SIG 12
+
 /* ctx.state, the futex word both sides wait on. */
 #define SB_TRAPPED 1 /* stub -> kernel: a system call (or a host call's result) */
 #define SB_REPLIED 2 /* kernel -> stub: ctx.op says what to do */
@@ -78,6 +81,17 @@ struct sb_ctx {
     uint64_t args[7];
     uint64_t ret;
     uint32_t spin; /* pause loops the stub spins before sleeping (0: sleeps at once) */
+    /* The host signal the stub's handler runs for: SIGSYS (a system call),
+     * SB_KICK_SIG (the kernel interrupts the workload to deliver a signal)
+     * or a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP: the workload's
+     * own); its si_code and si_addr; the host's ucontext on the signal stack,
+     * which holds the workload's FP state (the kernel copies it into and out
+     * of the workload's signal frames). */
+    uint32_t sig;
+    int32_t code;
+    uint32_t pad_;
+    uint64_t addr;
+    uint64_t uc;
 };
 
 /* A stub process as the kernel sees it. */
@@ -107,6 +121,9 @@ int sb_stub_wait(struct sb_stub *s);
 void sb_stub_reply(struct sb_stub *s, uint32_t op);
 /* Have the stub make a host system call; -1 when it died, else 0 and *ret. */
 int sb_stub_hostcall(struct sb_stub *s, long nr, const uint64_t a[6], long *ret);
+/* Interrupt the workload running in the stub (a signal is to be delivered):
+ * it traps with SB_KICK_SIG. Nothing when it is in the kernel's hands. */
+void sb_stub_kick(struct sb_stub *s);
 /* Kill and reap the stub. */
 void sb_stub_kill(struct sb_stub *s);
 
