@@ -2,7 +2,10 @@
 # The sandbox level's signals, the rest (issue 10): signals from outside
 # (`cella kill`, `kill --all`) reach the workload as Linux sends them from an
 # ancestor pid namespace to a container's processes — the same exit codes as
-# the container level with the same bundle and commands.
+# the container level with the same bundle and commands; signalfd, eventfd,
+# timerfd, a loop without system calls interrupted, faults to handlers,
+# sigaltstack, FP state across signals and fork, process groups: the static
+# tests/sandbox/sigprobe.c prints the same lines in the sandbox as on the host.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/sandbox_lib.sh"
 
@@ -27,6 +30,7 @@ same "faults to the workload's handlers (siglongjmp out): a null store, a read-o
 same "sigaltstack: SA_ONSTACK runs the handler on it (SS_ONSTACK there, EPERM to change it), not without SA_ONSTACK, ENOMEM, EINVAL, SS_DISABLE" altstack
 same "FP registers of a loop on doubles kept across 20 signals whose handler clobbers every xmm register" fpu
 same "fork: the child's FP control state (rounding mode) is its parent's" fpfork
+same "a handler starts from the default FP state (rounding to nearest), the interrupted code gets its own back" fphandler
 same "process groups and sessions: setsid, getsid/getpgrp/getpgid, setpgid (EPERM, ESRCH, EINVAL), kill(-pgid), kill(0) reaching the caller and its group" pgrp
 
 # start LEVEL ID SCRIPT: busybox sh -c SCRIPT in the background at LEVEL,

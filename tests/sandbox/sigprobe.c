@@ -480,6 +480,29 @@ static int fpfork(void)
     return 0;
 }
 
+static volatile int handler_round;
+
+static void on_usr1_round(int sig)
+{
+    (void)sig;
+    handler_round = fegetround();
+    fesetround(FE_DOWNWARD);
+}
+
+/* A handler starts from the default FP state; the code it interrupted gets
+ * its own back. */
+static int fphandler(void)
+{
+    struct sigaction sa = {.sa_handler = on_usr1_round};
+    sigaction(SIGUSR1, &sa, NULL);
+    fesetround(FE_UPWARD);
+    raise(SIGUSR1);
+    printf("the handler's rounding: %s; after it: %s\n",
+           handler_round == FE_TONEAREST ? "to nearest" : "another",
+           fegetround() == FE_UPWARD ? "upward again" : "another");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
@@ -506,6 +529,8 @@ int main(int argc, char **argv)
         return pgrp();
     if (strcmp(cmd, "fpfork") == 0)
         return fpfork();
+    if (strcmp(cmd, "fphandler") == 0)
+        return fphandler();
     fprintf(stderr, "sigprobe: unknown command %s\n", cmd);
     return 2;
 }

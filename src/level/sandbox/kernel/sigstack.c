@@ -10,7 +10,8 @@
  * it when the handler returns. Delivering a signal copies it into the
  * workload's frame; rt_sigreturn copies the frame's back into the host
  * frame, so the interrupted code gets its registers back even when a signal
- * interrupted it between system calls. */
+ * interrupted it between system calls. The handler itself starts from the
+ * initial FP state, as Linux's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -137,6 +138,17 @@ int sb_sigframe_place(struct sb_task *t, uint64_t sa_flags, uint64_t sp, size_t 
             return -1;
         out->fpstate = sp;
         out->uc_flags |= xsave ? UC_FP_XSTATE : 0;
+        /* The handler starts from the initial FP state, as on Linux (its
+         * rounding mode is the default whatever the code it interrupted
+         * set): x87 control word 0x37f, MXCSR 0x1f80, no component in use. */
+        uint16_t fcw = 0x37f;
+        uint32_t mxcsr = 0x1f80;
+        memset(fp, 0, 24);
+        memset(fp + 32, 0, FP_SW_BYTES - 32);
+        memcpy(fp, &fcw, 2);
+        memcpy(fp + 24, &mxcsr, 4);
+        if (xsave)
+            memset(fp + FP_LEGACY, 0, 8); /* XSTATE_BV */
     }
     sp = ((sp - frame_size) & ~15ULL) - 8;
     if ((entering || nested) && !on_stack(t, sp))
