@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -70,6 +71,25 @@ out:
     return fd;
 }
 
+/* The binary itself on a detached read-only bind mount of it (open_tree's
+ * clone, made read-only before anything can see it): a process running it
+ * shows that mount in /proc/PID/exe, and any open for writing through it is
+ * EROFS, so no copy is needed. Nothing is attached anywhere: the mount lives
+ * while a process runs from it, and goes with the last. Needs CAP_SYS_ADMIN
+ * (root); -1 otherwise, and the caller copies. */
+static int readonly_self(void)
+{
+    int fd = open_tree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 void self_exe_seal(char **argv)
 {
     const char *from = getenv(SELF_ENV);
@@ -86,7 +106,9 @@ void self_exe_seal(char **argv)
     struct statvfs vfs;
     if (statvfs("/proc/self/exe", &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
         return;
-    int fd = sealed_copy();
+    int fd = readonly_self();
+    if (fd < 0)
+        fd = sealed_copy();
     if (fd < 0) {
         log_warn("cannot seal a copy of cella's binary (%s): a container may reach the host's",
                  strerror(errno));
