@@ -244,8 +244,6 @@ if "$CELLA" features 2> /dev/null | grep -o '"run.cella.levels": "[^(]*(built)' 
     LOPTS=(--runc-binary "$CELLA" --annotation run.cella.isolation=sandbox)
     NO_EXEC="exec is not supported at the sandbox level yet" \
         NO_TTY="the sandbox level does not give the workload the terminal yet" \
-        NO_HANDLER="the sandbox kernel does not deliver signals to handlers yet" \
-        NO_NET="the sandbox kernel has no signalfd yet (the httpd exits 1)" \
         level_checks sandbox
 fi
 

@@ -230,9 +230,6 @@ fi
 if "$CELLA" features 2> /dev/null | grep -o '"run.cella.levels": "[^(]*(built)' | grep -qw sandbox; then
     NO_EXEC="exec is not supported at the sandbox level yet" \
         NO_TTY="the sandbox level does not give the workload the terminal yet (tty: not a tty)" \
-        NO_HANDLER="the sandbox kernel does not deliver signals to handlers yet (the shell ends with 143)" \
-        NO_IGNORE="BUG to fix in the sandbox level: a shell with trap '' TERM ends on SIGTERM" \
-        NO_PUBLISH="the sandbox kernel has no signalfd yet (the httpd exits 1)" \
         level_checks sandbox cella-sandbox
 fi
 

@@ -31,7 +31,6 @@ for level in qemu vm; do
     refused $level process.scheduler '' "c['process']['scheduler'] = {'policy': 'SCHED_BATCH'}"
     refused $level process.ioPriority '' \
         "c['process']['ioPriority'] = {'class': 'IOPRIO_CLASS_BE', 'priority': 4}"
-    refused $level process.oomScoreAdj '' "c['process']['oomScoreAdj'] = 100"
     refused $level linux.timeOffsets '' \
         "c['linux']['namespaces'].append({'type': 'time'})" \
         "c['linux']['timeOffsets'] = {'monotonic': {'secs': 10, 'nanosecs': 0}}"
@@ -52,6 +51,32 @@ done
 refused sandbox linux.personality '^cella: linux\.personality: not supported at the sandbox level \(domain LINUX32: its kernel answers uname as x86_64\)$' \
     "c['linux']['personality'] = {'domain': 'LINUX32'}"
 refused sandbox domainname '' "c['domainname'] = 'example.org'"
+
+# The VM levels apply process.oomScoreAdj on the host, to the VM's monitor and
+# VMM (what the host's OOM killer sees of the container; Docker sets it on every
+# container): at the qemu level, where it boots here.
+QK=${CELLA_KERNEL:-$REPO_ROOT/build/vmlinux}
+QA=${CELLA_AGENT_INITRD:-$REPO_ROOT/build/cella-agent.cpio}
+if ! command -v qemu-system-x86_64 > /dev/null || [ ! -r "$QK" ] || [ ! -r "$QA" ]; then
+    skip "qemu: process.oomScoreAdj on the VM's host processes" "no QEMU, guest kernel or agent initramfs"
+else
+    rm -rf "$WORK/q"
+    cp -a "$B" "$WORK/q"
+    cfg "$WORK/q" "c['process']['args'] = ['sleep', '60']" "c['process']['oomScoreAdj'] = 321"
+    id=$(newid oom)
+    if CELLA_KERNEL=$QK CELLA_AGENT_INITRD=$QA CELLA_TIMEOUT=90 \
+        cella --isolation qemu run -d --bundle "$WORK/q" "$id" > /dev/null 2> "$WORK/qerr"; then
+        vmm=$(cella state "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+        mon=$(cat "$ROOT/$id/monitor.pid" 2> /dev/null | cut -d' ' -f1)
+        expect_eq "qemu: oomScoreAdj 321 on the VMM ($vmm) and the monitor ($mon), not on cella" \
+            "321 321 $(cat /proc/self/oom_score_adj)" \
+            "$(cat /proc/$vmm/oom_score_adj 2>&1) $(cat /proc/$mon/oom_score_adj 2>&1) $(cat /proc/self/oom_score_adj)"
+    else
+        not_ok "qemu: a bundle with oomScoreAdj runs" "$(cat "$WORK/qerr")"
+    fi
+    cella delete --force "$id" > /dev/null 2>&1
+    assert_clean "qemu: delete leaves nothing" "$id"
+fi
 
 # ... and what it keeps: the container's setup makes cella's kernel process, whose
 # scheduler, I/O priority and OOM score its stubs (the workload) inherit.

@@ -193,8 +193,32 @@ static int spawn_monitor(struct container *c, const struct create_opts *o, struc
         close(rep[1]);
         return cerr_set(err, e, "pipe");
     }
+    /* process.oomScoreAdj is the VM's as the host's OOM killer sees it:
+     * the monitor and the VMM inherit it from create, which keeps its own. */
+    char old_oom[16] = "";
+    if (c->spec->process.has_oom_score_adj) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", c->spec->process.oom_score_adj);
+        autofree char *was = read_file("/proc/self/oom_score_adj", NULL, err);
+        if (was != NULL)
+            snprintf(old_oom, sizeof(old_oom), "%.*s", (int)strcspn(was, "\n"), was);
+        if (was == NULL || write_knob("/proc/self/oom_score_adj", v, err) < 0) {
+            close(rep[0]);
+            close(rep[1]);
+            if (go[0] >= 0) {
+                close(go[0]);
+                close(go[1]);
+            }
+            return cerr_wrap(err, "process.oomScoreAdj");
+        }
+    }
     fflush(NULL);
     pid_t pid = fork();
+    if (old_oom[0] != '\0' && pid != 0) {
+        cerr_t ignored = NULL; /* best effort: create's own score, not the VM's */
+        write_knob("/proc/self/oom_score_adj", old_oom, &ignored);
+        cerr_free(&ignored);
+    }
     if (pid < 0) {
         int e = errno;
         close(rep[0]);
