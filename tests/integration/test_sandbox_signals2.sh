@@ -85,6 +85,26 @@ for lvl in container sandbox; do
         "$? $(grep sleep: "$WORK/$id.out")"
 done
 
+# pause and resume (the cgroup freezer interrupts whatever the kernel waits
+# in, a timed wait among them), then a trap handler on TERM: the workload
+# lived through both, as Docker's pause, unpause and stop drive it.
+for lvl in container sandbox; do
+    id=$(newid "$lvl-pause")
+    start $lvl "$id" 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do echo tick; sleep 0.1; done'
+    started "$id"
+    cella pause "$id"
+    cella resume "$id"
+    n=$(lines "$id")
+    wait_for 100 more_lines "$id" $((n + 1))
+    for _ in 1 2 3 4 5; do # a TERM while the loop's timed waits go on
+        cella kill "$id" TERM 2> /dev/null || break
+        wait_for 10 sh -c "! kill -0 $runner 2> /dev/null"
+    done
+    wait $runner
+    expect_eq "$lvl: after pause and resume, a trap handler runs on cella kill TERM (exit 7)" "7 got TERM" \
+        "$? $(grep got "$WORK/$id.out" | head -1)"
+done
+
 # A loop without system calls, signalled from outside: its handler runs.
 for lvl in container sandbox; do
     id=$(newid "$lvl-spin")

@@ -38,6 +38,10 @@ static const char *const allowed[] = {
     "eventfd2", "timerfd_create", "timerfd_settime", "timerfd_gettime",
     /* the kernel's own signals and end */
     "rt_sigreturn", "rt_sigprocmask", "exit", "exit_group",
+    /* how the host resumes a timed wait (poll, futex, nanosleep) that a
+     * signal from outside or the cgroup freezer interrupted: without it a
+     * `cella kill` or `pause` while the loop waits with a timeout is SIGSYS */
+    "restart_syscall",
 };
 /* clang-format on */
 
