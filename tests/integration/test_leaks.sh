@@ -57,14 +57,28 @@ flat() {
     local name=$1 pid=$2 n=$3 warm=$4 i fd0 rss0 fd1 rss1 bad=""
     shift 4
     for ((i = 0; i < warm; i++)); do "$@" > /dev/null 2>&1; done
-    fd0=$(fd_count "$pid") rss0=$(rss_kb "$pid")
+    # A run's connection may still be closing as the next sample is taken:
+    # the baseline is the fewest fds seen over a moment, and after the
+    # runs the count is waited for (bounded) to come back down to it.
+    fd0=$(fd_count "$pid")
+    for ((i = 0; i < 20; i++)); do
+        sleep 0.05
+        fd1=$(fd_count "$pid")
+        [ "$fd1" -lt "$fd0" ] && fd0=$fd1
+    done
+    rss0=$(rss_kb "$pid")
     for ((i = 0; i < n; i++)); do
         if ! "$@" > "$WORK/flat.out" 2>&1; then
             bad="run $i: $(cat "$WORK/flat.out")"
             break
         fi
     done
-    fd1=$(fd_count "$pid") rss1=$(rss_kb "$pid")
+    for ((i = 0; i < 100; i++)); do
+        fd1=$(fd_count "$pid")
+        [ "$fd1" -le "$fd0" ] && break
+        sleep 0.05
+    done
+    rss1=$(rss_kb "$pid")
     echo "# $name: fds $fd0 -> $fd1, RSS $rss0 -> $rss1 kB over $n runs"
     if [ -n "$bad" ] || [ -z "$rss1" ]; then
         not_ok "$name: $n runs against pid $pid" "${bad:-the process is gone}"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,6 +628,40 @@ static int futex_case(void)
     return 0;
 }
 
+/* The signal thread of many daemons: every thread blocks SIGUSR1, one
+ * takes it with sigwait when the process is sent it. */
+static volatile int got_signal;
+
+static void *signal_thread(void *arg)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    int sig = 0;
+    sigwait(&set, &sig);
+    printf("sigwait in a thread: %s\n", sig == SIGUSR1 ? "SIGUSR1" : "other");
+    __atomic_store_n(&got_signal, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+
+static int sigwait_case(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, signal_thread, NULL);
+    /* Sent until taken: the thread may not be waiting yet. */
+    struct timespec ms = {0, 1000000};
+    while (!__atomic_load_n(&got_signal, __ATOMIC_SEQ_CST)) {
+        kill(getpid(), SIGUSR1);
+        nanosleep(&ms, NULL);
+    }
+    pthread_join(t, NULL);
+    return 0;
+}
+
 /* A new thread inherits its creator's floating-point environment. */
 static void *rounding(void *arg)
 {
@@ -646,6 +681,77 @@ static int fenv_case(void)
 }
 
 /* Threads that wait for ever, for a look at them from the host. */
+/* A fault in a thread that is not the first goes to the process's handler,
+ * in that thread (the stub thread takes its host fault as the first does). */
+static sigjmp_buf tfault_jmp;
+static volatile pid_t tfault_in;
+
+static void on_segv(int sig)
+{
+    (void)sig;
+    tfault_in = tid();
+    siglongjmp(tfault_jmp, 1);
+}
+
+static void *segv_thread(void *arg)
+{
+    pid_t *me = arg;
+    *me = tid();
+    if (sigsetjmp(tfault_jmp, 1) == 0)
+        *(volatile int *)8 = 1;
+    return NULL;
+}
+
+static int threadfault_case(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_segv;
+    sigaction(SIGSEGV, &sa, NULL);
+    pid_t ttid = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, segv_thread, &ttid);
+    pthread_join(t, NULL);
+    printf("a thread's fault went to the handler in that thread: %s\n",
+           tfault_in != 0 && tfault_in == ttid ? "yes" : "no");
+    return 0;
+}
+
+/* A thread spinning in its own code (no system call) is interrupted for a
+ * signal sent to it: its handler ends the spin. */
+static volatile sig_atomic_t spin_stop;
+
+static void on_spin_usr2(int sig)
+{
+    (void)sig;
+    spin_stop = 1;
+}
+
+static void *spinner(void *arg)
+{
+    __atomic_store_n((int *)arg, 1, __ATOMIC_SEQ_CST);
+    unsigned long n = 0;
+    while (!spin_stop && n < 4000000000UL) /* bounded: a failure ends */
+        n++;
+    return (void *)(uintptr_t)(spin_stop != 0);
+}
+
+static int threadspin_case(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_spin_usr2;
+    sigaction(SIGUSR2, &sa, NULL);
+    int started = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, spinner, &started);
+    while (!__atomic_load_n(&started, __ATOMIC_SEQ_CST))
+        sched_yield();
+    pthread_kill(t, SIGUSR2);
+    void *r;
+    pthread_join(t, &r);
+    printf("a spinning thread was interrupted by its signal: %s\n", r ? "yes" : "no");
+    return 0;
+}
+
 static int hang(void)
 {
     pthread_t t[3];
@@ -695,6 +801,12 @@ int main(int argc, char **argv)
         return hang();
     if (strcmp(c, "fenv") == 0)
         return fenv_case();
+    if (strcmp(c, "sigwait") == 0)
+        return sigwait_case();
+    if (strcmp(c, "threadfault") == 0)
+        return threadfault_case();
+    if (strcmp(c, "threadspin") == 0)
+        return threadspin_case();
     fprintf(stderr, "threads: unknown case %s\n", c);
     return 2;
 }

@@ -77,6 +77,13 @@ int sb_stub_hostcall(struct sb_stub *s, long nr, const uint64_t a[6], long *ret)
     return 0;
 }
 
+void sb_stub_kick(struct sb_stub *s)
+{
+    if (!s->dead && s->pid > 0 && __atomic_load_n(&s->ctx->state, __ATOMIC_SEQ_CST) != SB_TRAPPED)
+        syscall(SYS_tgkill, s->pid, s->tid > 0 ? s->tid : s->pid,
+                SB_KICK_SIG); /* that thread only */
+}
+
 void sb_stub_kill(struct sb_stub *s)
 {
     if (s->dead || s->pid <= 0)

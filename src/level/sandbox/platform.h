@@ -57,6 +57,25 @@ enum {
     SB_EFLAGS
 };
 
+/* The host signal the kernel sends a stub to interrupt its workload (SIGUSR2). */
+#define SB_KICK_SIG 12
+/* The host signals a stub thread takes, in the stub's handler: a system
+ * call, the kick, the workload's faults. Every other one is blocked in
+ * every stub thread, the first (platform_spawn.c) and later ones
+ * (platform_thread.c) alike. */
+#define SB_STUB_SIGNALS                                                                            \
+    {                                                                                              \
+        31 /* SIGSYS */, SB_KICK_SIG, 11, 7, 4, 8, 5 /* SEGV BUS ILL FPE TRAP */                   \
+    }
+static inline uint64_t sb_stub_sigmask(void)
+{
+    static const int sigs[] = SB_STUB_SIGNALS;
+    uint64_t mask = ~0ULL;
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        mask &= ~(1ULL << (sigs[i] - 1));
+    return mask;
+}
+
 /* ctx.state, the futex word both sides wait on. */
 #define SB_TRAPPED 1 /* stub -> kernel: a system call (or a host call's result) */
 #define SB_REPLIED 2 /* kernel -> stub: ctx.op says what to do */
@@ -79,16 +98,28 @@ struct sb_ctx {
     uint64_t args[7];
     uint64_t ret;
     uint32_t spin; /* pause loops the stub spins before sleeping (0: sleeps at once) */
+    /* The host signal the stub's handler runs for: SIGSYS (a system call),
+     * SB_KICK_SIG (the kernel interrupts the workload to deliver a signal)
+     * or a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP: the workload's
+     * own); its si_code and si_addr; the host's ucontext on the signal stack,
+     * which holds the workload's FP state (the kernel copies it into and out
+     * of the workload's signal frames). */
+    uint32_t sig;
+    int32_t code;
+    uint32_t pad_;
+    uint64_t addr;
+    uint64_t uc;
     /* Nonzero while a host thread made for this slot may run: the host
-     * kernel clears it when the thread ends (CLONE_CHILD_CLEARTID). */
+     * kernel clears it when the thread ends (CLONE_CHILD_CLEARTID). A new
+     * thread's FPU state is copied from uc. */
     uint32_t thread_live;
-    uint64_t uc; /* the handler's ucontext: a new thread's FPU state is copied from it */
 };
 
 /* A stub process as the kernel sees it. */
 struct sb_stub {
     long spin_ns; /* how long the kernel spins before sleeping; 0 on one CPU */
     pid_t pid;
+    pid_t tid;          /* a later thread's host thread (kicked by tgkill); 0: the first */
     struct sb_ctx *ctx; /* the kernel's mapping of slot 0's context page */
     int status;         /* wait status once dead */
     int dead;
@@ -112,6 +143,9 @@ int sb_stub_wait(struct sb_stub *s);
 void sb_stub_reply(struct sb_stub *s, uint32_t op);
 /* Have the stub make a host system call; -1 when it died, else 0 and *ret. */
 int sb_stub_hostcall(struct sb_stub *s, long nr, const uint64_t a[6], long *ret);
+/* Interrupt the workload running in the stub (a signal is to be delivered):
+ * it traps with SB_KICK_SIG. Nothing when it is in the kernel's hands. */
+void sb_stub_kick(struct sb_stub *s);
 /* Kill and reap the stub. */
 void sb_stub_kill(struct sb_stub *s);
 /* A new host thread in s's process for thread slot `slot` (1..63; its

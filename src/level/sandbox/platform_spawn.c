@@ -75,11 +75,20 @@ static void stub_child(int memfd, pid_t kernel)
                              .flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
                              .restorer = base + off_restorer,
                              .mask = ~0ULL};
-    if (syscall(SYS_rt_sigaction, SIGSYS, &sa, NULL, 8) < 0)
-        _exit(127);
-    /* Every other signal blocked: a fault is then fatal (the kernel sees the
-     * stub die), and nothing asynchronous runs host code in the stub. */
-    uint64_t mask = ~(1ULL << (SIGSYS - 1));
+    /* The same handler for the kernel's kick and the workload's faults
+     * (reported to the kernel, which delivers them to the workload's
+     * handlers); inside it every signal is blocked, so a fault there is
+     * fatal (the kernel sees the stub die). */
+    static const int sigs[] = SB_STUB_SIGNALS;
+    _Static_assert(SIGSYS == 31 && SIGSEGV == 11 && SIGBUS == 7 && SIGILL == 4 && SIGFPE == 8 &&
+                       SIGTRAP == 5,
+                   "SB_STUB_SIGNALS' numbers");
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (syscall(SYS_rt_sigaction, sigs[i], &sa, NULL, 8) < 0)
+            _exit(127);
+    uint64_t mask = sb_stub_sigmask();
+    /* Every other signal blocked: nothing asynchronous runs host code in
+     * the stub. */
     if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8) < 0)
         _exit(127);
     /* No capability either: the filter is the boundary, this is depth. */
@@ -170,7 +179,12 @@ int sb_stub_spawn(struct sb_zygote *z, int memfd, uint8_t *kstub, struct sb_stub
     if (pid < 0)
         return cerr_set(err, 0, "sandbox: the stub zygote could not clone");
     s->pid = pid;
-    if (sb_stub_wait(s) < 0)
+    int first = sb_stub_wait(s);
+    if (first == 0 && s->ctx->sig != SIGSYS) { /* a fault in the stub's entry */
+        sb_stub_kill(s);
+        return cerr_set(err, 0, "sandbox: the stub process faulted before its first system call");
+    }
+    if (first < 0)
         return cerr_set(err, 0,
                         "sandbox: the stub process died before its first system call (%s %d)",
                         WIFSIGNALED(s->status) ? "signal" : "exit",

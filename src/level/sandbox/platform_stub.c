@@ -5,9 +5,10 @@
  *
  * sb_stub_entry: unmap everything but the stub region, then make a system call
  *   the filter traps: the kernel answers it with the program's first registers.
- * sb_stub_handler(sig, info, uc): the SIGSYS handler, on the thread slot's
- *   signal stack; the slot (and its context page) is %rsp rounded down.
- *   Copies the call number and registers into the context page, marks it
+ * sb_stub_handler(sig, info, uc): the SIGSYS handler (and the kick's and the
+ *   faults'), on the thread slot's signal stack; the slot (and its context
+ *   page) is %rsp rounded down. Copies the signal, its code and address, the
+ *   call number and registers into the context page, marks it
  *   TRAPPED, wakes the kernel if it sleeps, spins a bounded while, then sleeps
  *   on the futex until REPLIED; performs host calls as asked and loops; writes
  *   the result (rax) or the whole register set into uc and returns. A new
@@ -50,8 +51,12 @@ _Static_assert(offsetof(struct sb_ctx, state) == 0 &&
                    offsetof(struct sb_ctx, op) == 12 && offsetof(struct sb_ctx, nr) == 16 &&
                    offsetof(struct sb_ctx, regs) == 24 && offsetof(struct sb_ctx, args) == 168 &&
                    offsetof(struct sb_ctx, ret) == 224 && offsetof(struct sb_ctx, spin) == 232 &&
-                   offsetof(struct sb_ctx, uc) == 240,
+                   offsetof(struct sb_ctx, sig) == 236 && offsetof(struct sb_ctx, code) == 240 &&
+                   offsetof(struct sb_ctx, addr) == 248 && offsetof(struct sb_ctx, uc) == 256 &&
+                   offsetof(struct sb_ctx, thread_live) == 264,
                "context layout");
+_Static_assert(SB_KICK_SIG == SIGUSR2, "kick signal");
+_Static_assert(offsetof(siginfo_t, si_code) == 8 && offsetof(siginfo_t, si_addr) == 16, "siginfo");
 _Static_assert(SB_TRAPPED == 1 && SB_OP_RESULT == 1 && SB_OP_REGS == 2 && SB_OP_HOSTCALL == 3 &&
                    SB_OP_CLONE == 4,
                "protocol numbers");
@@ -84,8 +89,13 @@ __asm__(
     "  mov %rsp, %r12\n"
     "  and $" S(A_SLOT_MASK) ", %r12\n" /* r12 = the context page */
     "  mov %rdx, %r13\n"                /* r13 = uc */
-    "  mov %rdx, 240(%r12)\n"
     "  cld\n"
+    "  mov %edi, 236(%r12)\n" /* sig, si_code, si_addr, uc: what trapped */
+    "  mov 8(%rsi), %eax\n"
+    "  mov %eax, 240(%r12)\n"
+    "  mov 16(%rsi), %rax\n"
+    "  mov %rax, 248(%r12)\n"
+    "  mov %r13, 256(%r12)\n"
     "  movslq " S(A_SI_SYSCALL) "(%rsi), %rax\n"
     "  mov %rax, 16(%r12)\n"
     "  lea " S(A_UC_GREGS) "(%r13), %rsi\n"

@@ -4,7 +4,7 @@
  * the child starts in the stub's code page with a stack pointer on a frame
  * the kernel wrote into the new thread slot, and its first act is
  * rt_sigreturn: the host kernel then sets the workload thread's registers,
- * the stub's signal mask (everything blocked but SIGSYS, not the parent's
+ * the stub's signal mask (everything blocked but SB_STUB_SIGNALS, not the parent's
  * all-blocked mask of the SIGSYS handler it was cloned from) and the slot's
  * signal stack (a clone with CLONE_VM starts with none) and its creator's
  * floating-point environment in one call, with nothing of the stub's
@@ -75,7 +75,7 @@ long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t 
     uint64_t fx = (frame + 8 + sizeof(ucontext_t) + 63) & ~63ULL;
     uc->uc_mcontext.fpregs = copy_fpu(s, kstub, kstub + fx) ? (void *)(SB_STUB_BASE + fx)
                                                             : NULL; /* NULL: a fresh state */
-    uint64_t mask = ~(1ULL << (SIGSYS - 1));
+    uint64_t mask = sb_stub_sigmask(); /* the kick and faults open too, as in the first */
     memcpy(&uc->uc_sigmask, &mask, sizeof(mask));
     uint64_t *a = s->ctx->args;
     a[0] = SYS_clone;
@@ -97,6 +97,7 @@ long sb_stub_thread(struct sb_stub *s, uint8_t *kstub, int slot, const uint64_t 
     }
     *out = *s;
     out->ctx = c;
+    out->tid = (pid_t)r;
     return r;
 }
 

@@ -114,6 +114,7 @@ long sb_sys_execve(struct sb_task *t, const uint64_t a[6])
     long ignored;
     sb_stub_hostcall(&t->stub, SYS_arch_prctl, fs0, &ignored);
     t->fs_base = 0;
+    t->ss_sp = t->ss_size = t->ss_flags = 0; /* no alternate stack, as Linux's execve */
     t->clear_child_tid = 0;
     struct sb_start s = {.exe = path,
                          .exe_fd = fd,

@@ -28,6 +28,8 @@ static const char *const allowed[] = {
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
     /* the platform: hand-over with the stubs, new ones from the zygote, their end */
     "futex", "futex_waitv", "wait4", "kill",
+    /* the kick of one stub thread (a workload thread running its own code) */
+    "tgkill",
     /* the workload's sockets (net.c; `socket` itself only for IPv4/IPv6,
      * below), epoll (epoll.c) */
     "bind", "listen", "connect", "accept4", "getsockname", "getpeername", "setsockopt",

@@ -71,6 +71,9 @@ static long do_fork(struct sb_task *t, uint64_t flags, uint64_t newsp, uint64_t 
     c->fs_base = t->fs_base;
     c->sigmask = t->sigmask;
     memcpy(c->act, t->act, sizeof(c->act));
+    c->ss_sp = t->ss_sp, c->ss_size = t->ss_size, c->ss_flags = t->ss_flags;
+    c->pgid = t->pgid, c->sid = t->sid;
+    sb_fpu_fork(c, t);
     memcpy(c->cwd, t->cwd, sizeof(c->cwd));
     sb_proc_fork(c, t);
     uint32_t tid = (uint32_t)c->tid;

@@ -91,6 +91,7 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     memset(t, 0, sizeof(*t));
     t->k = k;
     t->pid = t->tid = 1;
+    t->pgid = t->sid = 1;
     t->stub.pid = -1;
     memcpy(t->cwd, k->cwd, sizeof(t->cwd));
     t->umask = k->umask;
@@ -331,8 +332,14 @@ static void serve(struct sb_task *t)
     struct sb_ctx *c = t->stub.ctx;
     /* Read once into the kernel's memory: the workload can change the page. */
     uint64_t nr = __atomic_load_n(&c->nr, __ATOMIC_RELAXED);
+    uint32_t sig = __atomic_load_n(&c->sig, __ATOMIC_RELAXED);
     memcpy(t->regs, c->regs, sizeof(t->regs));
-    long r = sb_syscall(t, nr);
+    long r = 0;
+    if (sig == SIGSYS)
+        r = sb_syscall(t, nr);
+    else /* no system call: interrupted for a signal, or a fault */
+        sb_signal_trap(t, (int)sig, __atomic_load_n(&c->code, __ATOMIC_RELAXED),
+                       __atomic_load_n(&c->addr, __ATOMIC_RELAXED));
     if (t->exited)
         sb_task_exit(t, t->exit_status);
     else if (t->stub.dead)

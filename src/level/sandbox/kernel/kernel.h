@@ -182,6 +182,9 @@ struct sb_task {
     bool has_saved_mask;
     uint64_t park_nr; /* the parked call's number */
     struct sb_sigaction act[64];
+    int pgid, sid;           /* pgrp.c */
+    uint64_t ss_sp, ss_size; /* sigaltstack (size 0: none) */
+    uint32_t ss_flags;       /* SS_AUTODISARM */
     char cwd[SB_PATH_MAX];
     struct sb_task *parent; /* NULL: the first process */
     bool zombie;            /* ended, not yet waited for */
@@ -348,6 +351,28 @@ void sb_signal_unblocked(struct sb_task *t);
  * when its call is done); code/pid/status for the handler's siginfo. */
 long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int code, int pid,
                     int status);
+/* signal.c: t's stub trapped without a system call (sig: the host signal):
+ * kicked for a pending signal, or a fault of the workload, which is sent to
+ * it as Linux's force_sig_fault (a handler runs; blocked or ignored, it
+ * dies). t returns to its registers or a handler. */
+void sb_signal_trap(struct sb_task *t, int sig, int code, uint64_t addr);
+/* sigstack.c: for a handler's frame of frame_size bytes: where it goes
+ * (on the alternate stack with SA_ONSTACK), the ucontext's uc_flags,
+ * uc_stack and fpstate (the FP state, copied there from the stub's host
+ * frame). -1: no room (the process gets SIGSEGV). */
+struct sb_frame_place {
+    uint64_t sp, uc_flags, ss_sp, ss_size, fpstate;
+    int32_t ss_flags;
+};
+int sb_sigframe_place(struct sb_task *t, uint64_t sa_flags, uint64_t sp, size_t frame_size,
+                      struct sb_frame_place *out);
+/* sigstack.c: rt_sigreturn: the alternate stack and FP state from the frame. */
+int sb_sigframe_restore(struct sb_task *t, uint64_t ss_sp, int32_t ss_flags, uint64_t ss_size,
+                        uint64_t fpstate);
+/* pgrp.c: kill(0), kill(-1), kill(-pgid) of t: every process they name. */
+long sb_signal_group(struct sb_task *t, int64_t pid, int sig, int code);
+/* sigstack.c: fork: the child's FP state (its stub's) is the parent's. */
+void sb_fpu_fork(struct sb_task *child, struct sb_task *parent);
 /* signal.c: the caught signal t's next return would deliver, or 0. */
 int sb_signal_next(const struct sb_task *t);
 /* signal.c: t returns to its program with r (or t->regs when set_regs): a

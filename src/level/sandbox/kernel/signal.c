@@ -130,6 +130,9 @@ long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int c
         target->sigpending |= bit;
         target->siginfo[sig - 1] = (struct sb_siginfo){.code = code, .pid = pid, .status = status};
         sb_signalfd_update(target);
+        /* Running its own code (no system call to return from): interrupted. */
+        if (target != self && !target->parked && sb_signal_next(target) != 0)
+            sb_stub_kick(&target->stub);
         return 0;
     }
     target->sigpending &= ~bit;
@@ -142,13 +145,15 @@ long sb_signal_send(struct sb_task *self, struct sb_task *target, int sig, int c
     return 0;
 }
 
-/* kill, tkill, tgkill: one process (a process group: not yet). */
+/* kill, tkill, tgkill: one process, or a group (kill only). */
 static long send(struct sb_task *t, int64_t pid, uint64_t sig, int code)
 {
     if (sig > 64)
         return -EINVAL;
+    if (pid <= 0 && code == SI_USER && pid != INT32_MIN)
+        return sb_signal_group(t, pid, (int)sig, code);
     if (pid <= 0)
-        return -ENOSYS;
+        return code == SI_USER ? -ESRCH : -EINVAL;
     struct sb_task *target = NULL;
     for (int i = 0; i < t->k->ntask; i++)
         if (t->k->task[i]->pid == pid && sb_leader(t->k->task[i]) == t->k->task[i])
@@ -288,15 +293,21 @@ void sb_signal_deliver(struct sb_task *t, long r, bool restart)
     }
     if (!(act->flags & SA_RESTORER))
         return segv(t); /* as Linux on x86-64: no way back */
+    struct sb_frame_place at;
+    if (sb_sigframe_place(t, act->flags, f.uc.regs[SB_RSP], sizeof(f), &at) < 0)
+        return segv(t);
     f.pretcode = act->restorer;
-    f.uc.ss_flags = SS_DISABLE;
+    f.uc.flags = at.uc_flags;
+    f.uc.ss_sp = at.ss_sp;
+    f.uc.ss_flags = at.ss_flags;
+    f.uc.ss_size = at.ss_size;
+    f.uc.fpstate = at.fpstate;
     f.uc.cs = 0x33;
     f.uc.ss = 0x2b;
     f.uc.oldmask = mask;
     f.uc.sigmask = mask;
     fill_info(t, sig, f.info);
-    /* Beneath the red zone, 16-byte aligned as after a call. */
-    uint64_t sp = ((f.uc.regs[SB_RSP] - 128 - sizeof(f)) & ~15ULL) - 8;
+    uint64_t sp = at.sp;
     if (sb_copy_out(t->mm, sp, &f, sizeof(f)) < 0)
         return segv(t);
     t->regs[SB_RIP] = act->handler;
@@ -324,6 +335,10 @@ long sb_sys_rt_sigreturn(struct sb_task *t, const uint64_t a[6])
         segv(t);
         return 0;
     }
+    if (sb_sigframe_restore(t, uc.ss_sp, uc.ss_flags, uc.ss_size, uc.fpstate) < 0) {
+        segv(t);
+        return 0;
+    }
     uint64_t flags = t->regs[SB_EFLAGS];
     memcpy(t->regs, uc.regs, sizeof(uc.regs));
     t->regs[SB_EFLAGS] = (flags & ~EFLAGS_FRAME_OK) | (uc.regs[SB_EFLAGS] & EFLAGS_FRAME_OK);
@@ -331,6 +346,27 @@ long sb_sys_rt_sigreturn(struct sb_task *t, const uint64_t a[6])
     t->set_regs = true;
     sb_signal_unblocked(t);
     return 0;
+}
+
+void sb_signal_trap(struct sb_task *t, int sig, int code, uint64_t addr)
+{
+    t->set_regs = true; /* back where it was, unless a handler is due */
+    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE && sig != SIGTRAP)
+        return; /* the kick: a pending signal is delivered on the way back */
+    struct sb_sigaction *act = &t->act[sig - 1];
+    uint64_t bit = 1ULL << (sig - 1);
+    if (act->handler == 1 || (t->sigmask & bit)) { /* it would fault again: the default */
+        act->handler = 0;
+        t->sigmask &= ~bit;
+    }
+    if (act->handler == 0) {
+        t->exited = true;
+        t->exit_status = sig;
+        return;
+    }
+    t->sigpending |= bit;
+    t->siginfo[sig - 1] = (struct sb_siginfo){.code = code, .addr = addr};
+    sb_signalfd_update(t);
 }
 
 /* Wait for a caught signal: -EINTR once one can be delivered (it is, with

@@ -29,6 +29,10 @@
     X(fork) X(vfork) X(clone) X(wait4) X(getppid) \
     /* signal.c */ \
     X(rt_sigaction) X(rt_sigprocmask) X(rt_sigreturn) X(rt_sigsuspend) X(rt_sigtimedwait) X(pause) X(kill) X(tkill) X(tgkill) X(rt_sigpending) \
+    /* sigstack.c */ \
+    X(sigaltstack) \
+    /* pgrp.c */ \
+    X(setpgid) X(getpgid) X(getpgrp) X(getsid) X(setsid) \
     /* net.c */ \
     X(socket) X(bind) X(listen) X(connect) X(accept) X(accept4) X(getsockname) X(getpeername) X(setsockopt) X(getsockopt) X(shutdown) X(sendto) X(recvfrom) X(sendmsg) X(recvmsg) /* unixpair.c */ X(socketpair) \
     /* epoll.c (signalfd: signalfd.c) */ \

@@ -518,25 +518,35 @@ void sb_thread_share(struct sb_task *t)
     }
 }
 
+/* x waits in sigwait (rt_sigtimedwait) for a set holding bit. */
+static bool sigwaits_for(struct sb_task *x, uint64_t bit)
+{
+    uint64_t set;
+    return x->parked && x->park_nr == SYS_rt_sigtimedwait &&
+           sb_copy_in(x->mm, &set, x->park_args[0], sizeof(set)) == 0 && (set & bit);
+}
+
 struct sb_task *sb_thread_for_signal(struct sb_task *leader, int sig)
 {
     struct sb_kernel *k = leader->k;
     uint64_t bit = 1ULL << (sig - 1);
-    if (!alive(leader) || (leader->sigmask & bit)) {
-        struct sb_task *any = NULL;
-        for (int i = 0; i < k->ntask; i++) {
-            struct sb_task *x = k->task[i];
-            if (x == leader || sb_leader(x) != leader || !alive(x))
-                continue;
-            if (!(x->sigmask & bit))
-                return x;
-            if (any == NULL)
-                any = x;
-        }
-        if (!alive(leader) && any != NULL)
-            return any;
+    if (alive(leader) && !(leader->sigmask & bit))
+        return leader;
+    /* Another thread that does not block it, else one waiting for it in
+     * sigwait (the signal thread of many daemons), else any. */
+    struct sb_task *any = alive(leader) ? leader : NULL, *waiter = NULL;
+    for (int i = 0; i < k->ntask; i++) {
+        struct sb_task *x = k->task[i];
+        if (sb_leader(x) != leader || !alive(x))
+            continue;
+        if (!(x->sigmask & bit))
+            return x;
+        if (waiter == NULL && sigwaits_for(x, bit))
+            waiter = x;
+        if (any == NULL)
+            any = x;
     }
-    return leader;
+    return waiter != NULL ? waiter : any != NULL ? any : leader;
 }
 
 struct sb_task *sb_thread_find(struct sb_kernel *k, int64_t tgid, int64_t tid)
