@@ -204,7 +204,7 @@ if __name__ == "__main__":
         p = mp.Process(target=child, args=(w, 1000)); p.start(); w.close()
         print(duplex, r.recv()); p.join(); print("exitcode", p.exitcode)'
     skip "python3 multiprocessing's Pool, Queue, Lock" "sem_open needs /dev/shm (a tmpfs of the kernel's: ENOENT) and a MAP_SHARED writable mapping of its file shared across fork (ENODEV: file mappings are copies; docs/sandbox.md Next 3 and 5)"
-    pysame "python3 signal.alarm, setitimer, getitimer (SIGALRM interrupts a sleep)" 'import signal, time
+    pysame "python3 signal.alarm, setitimer, getitimer (SIGALRM interrupts a sleep, a pause, a busy loop)" 'import signal, time
 got = []
 signal.signal(signal.SIGALRM, lambda s, f: got.append(s))
 print(signal.alarm(1), signal.alarm(0), signal.alarm(0))
@@ -213,11 +213,32 @@ while not got: time.sleep(5)
 print("alarm", got, time.monotonic() - t < 4)
 signal.setitimer(signal.ITIMER_REAL, 0.02, 0.02)
 while len(got) < 4: signal.pause()
+while len(got) < 6: pass
 print(len(got), signal.getitimer(signal.ITIMER_REAL)[1]); signal.setitimer(signal.ITIMER_REAL, 0)
 print(signal.getitimer(signal.ITIMER_REAL), signal.getitimer(signal.ITIMER_VIRTUAL))'
     srun "$(newid dyn)" /usr/bin/python3 -c 'import signal, time
 signal.alarm(1); time.sleep(5); print("not reached")'
     expect_eq "python3 killed by SIGALRM's default action (142)" " 142" "$out $rc"
+    # The new calls' answers and errors, as on the host (not the host file
+    # system's xattrs: the sandbox's files have none).
+    code='import os, signal, socket, time
+def err(f, *a):
+    try: return f(*a)
+    except OSError as e: return os.strerror(e.errno)
+p = os.environ.get("TMPF", "/tmp/errs.f"); open(p, "w").close()
+print(err(os.listxattr, "/nope"), err(os.getxattr, "/nope", "user.x"), err(os.getxattr, p, ""), err(os.getxattr, p, "user." + "x" * 300))
+print(err(os.setxattr, p, "user.x", b"v", 4), err(os.setxattr, p, "user.x", b"v" * 70000), err(os.listxattr, 999), err(os.removexattr, "/nope", "user.x"))
+print([time.clock_getres(c) for c in (time.CLOCK_REALTIME, time.CLOCK_MONOTONIC, 6, time.CLOCK_BOOTTIME)], err(time.clock_getres, 99))
+print(err(signal.setitimer, 7, 1), err(signal.setitimer, signal.ITIMER_REAL, -1), signal.alarm(3), signal.alarm(0))
+signal.setitimer(signal.ITIMER_REAL, 30, 2); v = signal.getitimer(signal.ITIMER_REAL); signal.setitimer(signal.ITIMER_REAL, 0); print(29 < v[0] <= 30, v[1])
+print(err(socket.socketpair, socket.AF_INET), err(socket.socketpair, 12345), [s.type for s in socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)])
+r, w = os.pipe(); a, b = socket.socketpair(); f = os.open(p, os.O_RDONLY)
+print(err(os.posix_fadvise, r, 0, 0, 1), err(os.posix_fadvise, f, 0, -1, 1), err(os.posix_fadvise, f, 0, 0, 9), err(os.posix_fadvise, a.fileno(), 0, 0, 1), err(os.posix_fadvise, f, 0, 0, 1), err(os.posix_fadvise, 999, 0, 0, 1))
+os.set_blocking(r, False); print(err(os.read, r, 1), os.get_blocking(r))
+fds = [os.dup(f) for _ in range(4)]; os.closerange(fds[0], fds[-1] + 1); print([err(os.fstat, x) for x in fds][0])
+os.unlink(p)'
+    same "xattr calls' checks, clock_getres, setitimer/alarm values and errors, socketpair, fadvise64, O_NONBLOCK, close_range" \
+        /usr/bin/python3 -c "$code" -- env TMPF="$WORK/errs.f" $PY -c "$code"
     code='import os
 print(open("/proc/self/status").read().splitlines()[0], os.readlink("/proc/self/exe"))
 print(open("/proc/self/cmdline").read().split("\0")[:2], open("/proc/self/stat").read().split()[1:3])

@@ -189,14 +189,14 @@ long sb_sys_pwrite64(struct sb_task *t, const uint64_t a[6])
 }
 
 /* Advice about a file's use: nothing is cached by the kernel to act on, so
- * only Linux's checks (a pipe or socket: ESPIPE). */
+ * only Linux's checks (a pipe or FIFO: ESPIPE; a socket takes any). */
 long sb_sys_fadvise64(struct sb_task *t, const uint64_t a[6])
 {
     struct sb_file *f = file(t, a[0]);
     if (f == NULL)
         return -EBADF;
     struct stat st;
-    if (f->kpipe || f->sock || (fstat(f->host, &st) == 0 && S_ISFIFO(st.st_mode)))
+    if ((f->kpipe && !f->sock) || (fstat(f->host, &st) == 0 && S_ISFIFO(st.st_mode)))
         return -ESPIPE;
     if ((int64_t)a[2] < 0 || a[3] > POSIX_FADV_NOREUSE)
         return -EINVAL;

@@ -13,19 +13,20 @@
 
 long sb_sys_socketpair(struct sb_task *t, const uint64_t a[6])
 {
-    if (a[0] == AF_INET || a[0] == AF_INET6)
+    int family = (int)a[0], type = (int)a[1]; /* ints to Linux: the upper halves ignored */
+    if (family == AF_INET || family == AF_INET6)
         return -EOPNOTSUPP; /* their protocols have no socketpair */
-    if (a[0] != AF_UNIX)
+    if (family != AF_UNIX)
         return -EAFNOSUPPORT;
-    const uint64_t flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
-    if (a[1] & ~(flags | 0xf))
+    const int flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    if (type & ~(flags | 0xf))
         return -EINVAL;
     int host[2]; /* the type and protocol checked by the host */
-    if (socketpair(AF_UNIX, (int)(a[1] & 0xf) | (int)flags, (int)a[2], host) < 0)
+    if (socketpair(AF_UNIX, (type & 0xf) | flags, (int)a[2], host) < 0)
         return -errno;
     int sv[2];
     for (int i = 0; i < 2; i++) {
-        sv[i] = sb_fd_install(t->files, host[i], a[1] & SOCK_CLOEXEC, NULL, 0);
+        sv[i] = sb_fd_install(t->files, host[i], type & SOCK_CLOEXEC, NULL, 0);
         if (sv[i] < 0) { /* host[i] closed by sb_fd_install */
             if (i == 0)
                 close(host[1]);
@@ -35,7 +36,7 @@ long sb_sys_socketpair(struct sb_task *t, const uint64_t a[6])
         }
         struct sb_file *f = &t->files->fd[sv[i]];
         f->kpipe = f->sock = true;
-        f->nonblock = a[1] & SOCK_NONBLOCK;
+        f->nonblock = type & SOCK_NONBLOCK;
     }
     long r = sb_copy_out(t->mm, a[3], sv, sizeof(sv));
     if (r < 0) {
