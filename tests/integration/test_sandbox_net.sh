@@ -22,17 +22,6 @@ cp "$HTTPD" "$B/rootfs/httpd" # not bin/httpd: busybox's applet link
 cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
     "c['process']['env'].append('RUNTIME_NAME=the sandbox')"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# listening PORT: a socket listens on 127.0.0.1/0.0.0.0:PORT (bounded wait).
-listening() {
-    local i
-    for i in $(seq 200); do
-        ss -Hltn "sport = :$1" | grep -q LISTEN && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 P=$(free_port)
 id=$(newid httpd)
 setargs /httpd "$P"

@@ -82,8 +82,7 @@ fi
 # loopback (host network).
 if ! command -v go > /dev/null; then
     skip "Go: goroutines, a channel, a sleep, net/http" "no go (apt-get install golang-go)"
-elif ! CGO_ENABLED=0 GO111MODULE=off GOCACHE="$WORK/gocache" GOPATH="$WORK/gopath" \
-    go build -o "$B/rootfs/bin/goprobe" "$REPO_ROOT/tests/sandbox/goprobe.go" 2> "$WORK/go.err"; then
+elif ! go_static "$B/rootfs/bin/goprobe" "$REPO_ROOT/tests/sandbox/goprobe.go" 2> "$WORK/go.err"; then
     not_ok "Go: the probe builds" "$(head -3 "$WORK/go.err")"
 else
     cfg "$B" "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']"

@@ -378,18 +378,24 @@ static void test_kernel_filter(void)
         const char *what;
         int family; /* 0: an allowed write instead */
         bool killed;
-    } cases[] = {{"write", 0, false},
-                 {"socket(AF_INET)", AF_INET, false},
-                 {"socket(AF_INET6)", AF_INET6, false},
-                 {"socket(AF_UNIX)", AF_UNIX, true},
-                 {"socket(AF_NETLINK)", AF_NETLINK, true}};
+        bool pair; /* socketpair instead of socket */
+    } cases[] = {{"write", 0, false, false},
+                 {"socket(AF_INET)", AF_INET, false, false},
+                 {"socket(AF_INET6)", AF_INET6, false, false},
+                 {"socket(AF_UNIX)", AF_UNIX, true, false},
+                 {"socket(AF_NETLINK)", AF_NETLINK, true, false},
+                 {"socketpair(AF_UNIX)", AF_UNIX, false, true},
+                 {"socketpair(AF_NETLINK)", AF_NETLINK, true, true}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         pid_t pid = fork();
         if (pid == 0) {
             cerr_t err = NULL;
             if (sb_kernel_filter_install(&err) < 0)
                 _exit(3);
-            if (cases[i].family != 0)
+            int sv[2];
+            if (cases[i].pair && socketpair(cases[i].family, SOCK_STREAM, 0, sv) < 0)
+                _exit(5);
+            else if (cases[i].family != 0 && !cases[i].pair)
                 socket(cases[i].family, SOCK_STREAM, 0);
             else if (write(1, "", 0) != 0)
                 _exit(4);

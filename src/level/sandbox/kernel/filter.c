@@ -23,7 +23,7 @@ static const char *const allowed[] = {
     "mkdirat", "unlinkat", "renameat2", "linkat", "symlinkat", "readlinkat", "fchmod",
     "fchmodat2", "fchown", "fchownat", "fsync", "fdatasync", "syncfs", "utimensat", "fstatfs",
     "statx", "sendfile", "copy_file_range", "flock",
-    "getrandom", "clock_gettime", "gettimeofday", "uname",
+    "getrandom", "clock_gettime", "clock_getres", "gettimeofday", "uname",
     /* memory: the kernel's allocator, the address spaces' memfds */
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
     /* the platform: hand-over with the stubs, new ones from the zygote, their end */
@@ -84,6 +84,11 @@ int sb_kernel_filter_install(cerr_t *err)
         struct scmp_arg_cmp cmp = {
             .arg = 0, .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)families[i], .datum_b = 0};
         rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, &cmp);
+    }
+    /* socketpair: an unnamed Unix pair (unixpair.c), reaching only itself. */
+    if (rc == 0) {
+        struct scmp_arg_cmp cmp = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, &cmp);
     }
     if (rc == 0)
         rc = seccomp_load(ctx);

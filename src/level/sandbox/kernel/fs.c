@@ -181,6 +181,28 @@ long sb_sys_pread64(struct sb_task *t, const uint64_t a[6])
     return io(t, a[0], a[1], a[2], false, (long)a[3]);
 }
 
+long sb_sys_pwrite64(struct sb_task *t, const uint64_t a[6])
+{
+    if ((int64_t)a[3] < 0)
+        return -EINVAL;
+    return io(t, a[0], a[1], a[2], true, (long)a[3]);
+}
+
+/* Advice about a file's use: nothing is cached by the kernel to act on, so
+ * only Linux's checks (a pipe or FIFO: ESPIPE; a socket takes any). */
+long sb_sys_fadvise64(struct sb_task *t, const uint64_t a[6])
+{
+    struct sb_file *f = file(t, a[0]);
+    if (f == NULL)
+        return -EBADF;
+    struct stat st;
+    if ((f->kpipe && !f->sock) || (fstat(f->host, &st) == 0 && S_ISFIFO(st.st_mode)))
+        return -ESPIPE;
+    if ((int64_t)a[2] < 0 || a[3] > POSIX_FADV_NOREUSE)
+        return -EINVAL;
+    return 0;
+}
+
 int sb_iov_in(struct sb_task *t, uint64_t uvec, uint64_t count, int prot, struct iovec *iov,
               int max)
 {
@@ -335,6 +357,23 @@ long sb_sys_ioctl(struct sb_task *t, const uint64_t a[6])
         if (ioctl(f->host, TIOCGWINSZ, &ws) < 0)
             return -errno;
         return sb_copy_out(t->mm, a[2], &ws, sizeof(ws));
+    }
+    if (a[1] == FIOCLEX || a[1] == FIONCLEX) {
+        f->cloexec = a[1] == FIOCLEX;
+        return 0;
+    }
+    if (a[1] == FIONBIO) { /* as F_SETFL's O_NONBLOCK (fd.c), for any file */
+        int on;
+        long r = sb_copy_in(t->mm, &on, a[2], sizeof(on));
+        if (r < 0)
+            return r;
+        if (f->kpipe) {
+            f->nonblock = on != 0;
+            return 0;
+        }
+        int fl = fcntl(f->host, F_GETFL);
+        fl = fl < 0 ? fl : fcntl(f->host, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+        return fl < 0 ? -errno : 0;
     }
     return -ENOTTY;
 }

@@ -70,6 +70,32 @@ static int parent_at(struct sb_task *t, uint64_t dirfd, const char *path, char *
     return sb_open_path(t, dirfd, dir, O_PATH | O_DIRECTORY, 0, NULL);
 }
 
+/* A path in /proc or /dev followed as Linux follows its magic links: a
+ * /proc/PID/fd/N of a regular file or directory is that file (glibc's
+ * fchmodat(AT_SYMLINK_NOFOLLOW) without fchmodat2 changes a file through
+ * /proc/self/fd/N), cwd and exe the rootfs's; the kernel's own files and
+ * devices are never changed (EACCES). */
+static int proc_target(struct sb_task *t, uint64_t dirfd, const char *path)
+{
+    char real[SB_PATH_MAX];
+    long v = sb_vfs_open(t, dirfd, path, O_PATH | O_CLOEXEC, real);
+    if (v < 0)
+        return (int)v;
+    if (v == 1 && real[0] != '\0')
+        return sb_open_path(t, (uint64_t)AT_FDCWD, real, O_PATH, 0, NULL);
+    struct sb_file *f = sb_fd_get(t->files, (uint64_t)v);
+    struct stat st;
+    int h = -EACCES;
+    if (f != NULL && !f->synth && fstat(f->host, &st) == 0 &&
+        (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        h = fcntl(f->host, F_DUPFD_CLOEXEC, 3);
+        if (h < 0)
+            h = -errno;
+    }
+    sb_fd_close(t->files, (uint64_t)v);
+    return h;
+}
+
 /* The file path names opened beneath the root (O_PATH, following the last
  * symlink unless nofollow); AT_EMPTY_PATH with "" names dirfd itself. */
 static int target_at(struct sb_task *t, uint64_t dirfd, const char *path, bool nofollow,
@@ -87,7 +113,7 @@ static int target_at(struct sb_task *t, uint64_t dirfd, const char *path, bool n
         return h < 0 ? -errno : h;
     }
     if (sb_vfs_owned(t, dirfd, path))
-        return -EACCES;
+        return nofollow ? -EACCES : proc_target(t, dirfd, path);
     return sb_open_path(t, dirfd, path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0, NULL);
 }
 

@@ -194,6 +194,12 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
         for (int j = 0; j < t->nwait; j++)
             pf[npf++] = t->wait[j];
     }
+    unsigned long long timer = sb_itimer_next(k); /* SIGALRM's time (itimer.c) */
+    if (timer != 0) {
+        sleeper = true;
+        if (timer < at)
+            at = timer;
+    }
     /* A futex and host descriptors cannot be waited for at once: with
      * runnable processes the loop looks at the descriptors every ms. */
     if (ready == NULL && n > 0 && npf > 0 && at > now_ns() + 1000000ULL)
@@ -353,7 +359,8 @@ int sb_task_run(struct sb_task *init)
     }
     while (!init->zombie) {
         sb_thread_reap(k);
-        if (sb_hostsig_take(k)) {
+        bool woke = sb_hostsig_take(k);
+        if (sb_itimer_fire(k) || woke) {
             wake_parked(k);
             continue;
         }

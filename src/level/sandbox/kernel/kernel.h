@@ -13,6 +13,7 @@
  *   exec.c     execve                               fork.c   fork, clone, wait4
  *   process.c  identity, exit, uname, TLS           signal.c sigaction/sigprocmask
  *   time.c     clocks, getrandom                    kernel.c the run loop
+ *   itimer.c   alarm, setitimer                     xattr.c  extended attributes (none)
  *   net.c      sockets (the host's, in the container's network namespace)
  *   epoll.c    epoll, signalfd
  *   thread.c   threads (CLONE_THREAD), futex, robust lists
@@ -152,6 +153,7 @@ struct sb_kernel {
     uint64_t cpus[16]; /* the CPUs the sandbox may use (sched_getaffinity), read at start */
     bool pidns_init;   /* the kernel is PID 1 of a pid namespace: its first process is init */
     int nsignalfd;     /* signalfds made: none, nothing to keep readable */
+    unsigned long long itimer_next; /* itimer.c: the nearest ITIMER_REAL end, 0: none */
 };
 
 struct sb_sigaction {
@@ -211,6 +213,9 @@ struct sb_task {
     char cmdline[4096]; /* the arguments, each ending with its NUL */
     size_t cmdline_len;
     unsigned long long start_ns;
+    /* itimer.c: the process's ITIMER_REAL (in its leader's task): its end
+     * (CLOCK_MONOTONIC ns, 0: disarmed) and interval */
+    unsigned long long itimer_at, itimer_interval;
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -429,6 +434,11 @@ uint32_t *sb_hostsig_word(void);
 int sb_hostsig_fd(void);
 /* Send the ones that came on to the workload; false when none came. */
 bool sb_hostsig_take(struct sb_kernel *k);
+
+/* itimer.c: the nearest end of an interval timer (0: none), for the
+ * loop's wait; send SIGALRM for those that ended (true: some did). */
+unsigned long long sb_itimer_next(const struct sb_kernel *k);
+bool sb_itimer_fire(struct sb_kernel *k);
 
 /* fs.c: the absolute path (lexically normalized) a workload path names
  * relative to dirfd or the cwd, into out (SB_PATH_MAX); 0 or -errno. */

@@ -102,14 +102,10 @@ void sb_signal_unblocked(struct sb_task *t)
 
 long sb_epipe(struct sb_task *t)
 {
-    /* SIGPIPE's default action, the one signal the kernel delivers so far:
-     * a writer to a pipe nobody reads ends, as on Linux, unless it ignores,
-     * catches (not delivered yet: it sees EPIPE) or blocks SIGPIPE. */
-    uint64_t bit = 1ULL << (SIGPIPE - 1);
-    if (t->act[SIGPIPE - 1].handler == 0 /* SIG_DFL */ && !(t->sigmask & bit)) {
-        t->exited = true;
-        t->exit_status = SIGPIPE;
-    }
+    /* SIGPIPE to the writer, as Linux's send_sig: its default action ends
+     * it; a handler runs on the way back (GNU sort's cleans up and raises
+     * it again), after which the write returns EPIPE. */
+    sb_signal_send(t, t, SIGPIPE, SI_USER, t->pid, 0);
     return -EPIPE;
 }
 
