@@ -83,6 +83,11 @@ struct sb_ctx {
      * kernel clears it when the thread ends (CLONE_CHILD_CLEARTID). */
     uint32_t thread_live;
     uint64_t uc; /* the handler's ucontext: a new thread's FPU state is copied from it */
+    /* The descriptor + 1 of a socket the kernel found empty as it answered
+     * (0: none), written with every answer: the stub answers the very next
+     * call itself with -EAGAIN when that is a recvfrom of it that would
+     * find it so (platform_stub.c); any other call clears it. */
+    uint64_t empty_fd;
 };
 
 /* A stub process as the kernel sees it. */

@@ -171,6 +171,7 @@ struct sb_task {
     int pid, tid;
     uint64_t regs[SB_NREGS]; /* of the trapped call, copied from the context page */
     bool set_regs;           /* answer with regs instead of a result */
+    uint64_t empty_fd;       /* for the answer's ctx.empty_fd (net.c): 0 unless this call set it */
     bool exited;
     int exit_status; /* as wait4 reports it, once exited */
     uint64_t fs_base, clear_child_tid, sigmask;
