@@ -1,12 +1,13 @@
 #!/bin/bash
 # The sandbox level's fast paths (docs/sandbox.md, "cella bench"): a recv
-# of a non-blocking socket the kernel found empty as it answered the short
-# recv before is answered by the stub itself with EAGAIN. The static probe
-# (tests/sandbox/recvprobe.c) prints the same lines in the sandbox as on the
-# host's Linux: the empty socket, MSG_DONTWAIT and MSG_PEEK, no bytes, data
-# the process sent itself since, the peer's end of stream, data another
-# thread sent and announced through memory alone; in the sandbox the
-# answer's hint is there after the short recv and gone after the next call.
+# or read of a non-blocking socket the kernel found empty as it answered
+# the short one before is answered by the stub itself with EAGAIN. The
+# static probe (tests/sandbox/recvprobe.c) prints the same lines in the
+# sandbox as on the host's Linux: the empty socket, MSG_DONTWAIT and
+# MSG_PEEK, no bytes, read(), data the process sent itself since, the
+# peer's end of stream, data another thread sent and announced through
+# memory alone; in the sandbox the answer's hint is there after a short
+# recv or read and gone after the next call.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/sandbox_lib.sh"
 
@@ -24,7 +25,8 @@ expect_eq "recv on non-blocking sockets: the same lines as on Linux" "$native" \
     "$(grep -v hint <<< "$out")"
 expect_eq "the short recv's answer carries the hint, the next call clears it" \
     "the answer's hint: this socket
-the hint after that recv: none" "$(grep hint <<< "$out")"
+the hint after that recv: none
+the read's hint: this socket" "$(grep hint <<< "$out")"
 assert_clean "nothing left" "$id"
 
 plan_done

@@ -1,7 +1,7 @@
 /* recvprobe: receives on a non-blocking TCP socket over loopback and prints
  * what each call returns, the same lines on the host and in a sandbox (where
  * a short receive of an empty socket lets the stub answer the next recv with
- * EAGAIN itself: docs/sandbox.md, "cella bench"). Each step is a case where a
+ * EAGAIN itself, and a read the same: docs/sandbox.md, "cella bench"). Each step is a case where a
  * stale "empty" answer would show: data the process itself sent since, the
  * peer's end of stream, data another thread sent and said so in memory. */
 #define _GNU_SOURCE
@@ -38,7 +38,7 @@ static unsigned long long last_hint; /* read right after the last recv, before p
 static void rx(const char *what, size_t len, int flags)
 {
     char buf[64] = {0};
-    ssize_t n = recv(s, buf, len, flags);
+    ssize_t n = flags < 0 ? read(s, buf, len) : recv(s, buf, len, flags);
     int e = errno;
     if (sandbox)
         last_hint = hint();
@@ -112,6 +112,14 @@ int main(int argc, char **argv)
     rx("recv of one byte", 1, 0);
     rx("the rest", 64, 0);
     rx("MSG_PEEK of the empty socket", 64, MSG_PEEK);
+    tx("read");
+    readable();
+    rx("short read()", 64, -1);
+    if (sandbox)
+        printf("the read's hint: %s\n",
+               last_hint == (unsigned long long)s + 1 ? "this socket" : "none");
+    rx("read() of the empty socket", 64, -1);
+    rx("read() of no bytes", 0, -1);
     tx("end");
     if (shutdown(c, SHUT_WR) < 0)
         die("shutdown");

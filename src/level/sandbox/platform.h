@@ -85,8 +85,8 @@ struct sb_ctx {
     uint64_t uc; /* the handler's ucontext: a new thread's FPU state is copied from it */
     /* The descriptor + 1 of a socket the kernel found empty as it answered
      * (0: none), written with every answer: the stub answers the very next
-     * call itself with -EAGAIN when that is a recvfrom of it that would
-     * find it so (platform_stub.c); any other call clears it. */
+     * call itself with -EAGAIN when that is a recvfrom or read of it that
+     * would find it so (platform_stub.c); any other call clears it. */
     uint64_t empty_fd;
 };
 

@@ -12,7 +12,7 @@
  *   on the futex until REPLIED; performs host calls as asked and loops; writes
  *   the result (rax) or the whole register set into uc and returns. The one
  *   call the kernel's last answer said how to answer (ctx.empty_fd: a recv
- *   of a socket found empty) is answered here, without the kernel. A new
+ *   or read of a socket found empty) is answered here, without the kernel. A new
  *   thread (SB_OP_CLONE) is a host clone onto a frame the kernel wrote in the
  *   new slot: the child's rt_sigreturn gives it the workload's registers, its
  *   signal mask (SIGSYS open) and its slot's signal stack.
@@ -192,18 +192,21 @@ __asm__(
     "  syscall\n"
     "  ud2\n"
 
-    "12:\n" /* recvfrom(empty_fd - 1, buf, len > 0, 0 or MSG_DONTWAIT, ...): -EAGAIN */
+    "12:\n" /* read(empty_fd - 1, buf, len > 0) or recvfrom(..., 0 or MSG_DONTWAIT, ...): -EAGAIN */
     "  movq $0, 248(%r12)\n"
-    "  cmp $" S(SYS_recvfrom) ", %rax\n"
-    "  jne 0b\n"
     "  dec %rcx\n"
     "  cmp %rcx, " S(A_UC_RDI) "(%r13)\n"
     "  jne 0b\n"
     "  cmpq $0, " S(A_UC_RDX) "(%r13)\n"
     "  je 0b\n"
+    "  cmp $" S(SYS_read) ", %rax\n"
+    "  je 13f\n"
+    "  cmp $" S(SYS_recvfrom) ", %rax\n"
+    "  jne 0b\n"
     "  mov " S(A_UC_R10) "(%r13), %rcx\n"
     "  and $~" S(A_DONTWAIT) ", %rcx\n"
     "  jnz 0b\n"
+    "13:\n"
     "  movq $-" S(EAGAIN) ", " S(A_UC_RAX) "(%r13)\n"
     "  ret\n"
 

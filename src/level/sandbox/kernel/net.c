@@ -309,10 +309,12 @@ static long transfer(struct sb_task *t, struct sb_file *f, struct msghdr *m, uin
  * learned of data arriving since without making a call the kernel sees —
  * unless another thread of the process told it, hence single-threaded
  * processes only. A peer's data arriving meanwhile still makes its epoll or
- * poll readable (edge-triggered too: the host epoll saw the arrival). */
-static void hint_empty(struct sb_task *t, const struct sb_file *f, uint64_t fd)
+ * poll readable (edge-triggered too: the host epoll saw the arrival).
+ * read() of a socket is the same call (fs.c). */
+void sb_net_hint_empty(struct sb_task *t, const struct sb_file *f, uint64_t fd, long n,
+                       uint64_t len)
 {
-    if (!f->nonblock)
+    if (!f->sock || !f->nonblock || n <= 0 || (uint64_t)n >= len)
         return;
     for (int i = 0; i < t->k->ntask; i++) {
         struct sb_task *x = t->k->task[i];
@@ -353,8 +355,8 @@ static long xfer_to(struct sb_task *t, const uint64_t a[6], bool out)
         m.msg_namelen = sizeof(ss);
     }
     r = transfer(t, f, &m, a[3], out);
-    if (!out && r > 0 && (uint64_t)r < len)
-        hint_empty(t, f, a[0]);
+    if (!out)
+        sb_net_hint_empty(t, f, a[0], r, len);
     if (r >= 0 && !out && a[4] != 0) {
         long e = addr_out(t, a[4], a[5], &ss, m.msg_namelen);
         if (e < 0)
