@@ -113,6 +113,12 @@ struct sb_ctx {
      * kernel clears it when the thread ends (CLONE_CHILD_CLEARTID). A new
      * thread's FPU state is copied from uc. */
     uint32_t thread_live;
+    uint32_t pad2_;
+    /* The descriptor + 1 of a socket the kernel found empty as it answered
+     * (0: none), written with every answer: the stub answers the very next
+     * call itself with -EAGAIN when that is a recvfrom or read of it that
+     * would find it so (platform_stub.c); any other call clears it. */
+    uint64_t empty_fd;
 };
 
 /* A stub process as the kernel sees it. */

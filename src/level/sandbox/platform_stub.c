@@ -11,14 +11,18 @@
  *   call number and registers into the context page, marks it
  *   TRAPPED, wakes the kernel if it sleeps, spins a bounded while, then sleeps
  *   on the futex until REPLIED; performs host calls as asked and loops; writes
- *   the result (rax) or the whole register set into uc and returns. A new
+ *   the result (rax) or the whole register set into uc and returns. The one
+ *   call the kernel's last answer said how to answer (ctx.empty_fd: a recv
+ *   or read of a socket found empty) is answered here, without the kernel. A new
  *   thread (SB_OP_CLONE) is a host clone onto a frame the kernel wrote in the
  *   new slot: the child's rt_sigreturn gives it the workload's registers, its
  *   signal mask (SIGSYS open) and its slot's signal stack.
  * sb_stub_restorer: rt_sigreturn. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -34,6 +38,10 @@
 #define A_SLOT_MASK  -0x10000
 #define A_UC_GREGS   40
 #define A_UC_RAX     144
+#define A_UC_RDI     104
+#define A_UC_R10     56
+#define A_UC_RDX     136
+#define A_DONTWAIT   0x40
 #define A_SI_SYSCALL 24
 _Static_assert(A_STUB_BASE == SB_STUB_BASE, "stub base");
 _Static_assert(A_STUB_END == SB_STUB_END, "stub end");
@@ -41,6 +49,11 @@ _Static_assert(A_TASK_TOP == SB_TASK_TOP, "task top");
 _Static_assert(-(A_SLOT_MASK) == SB_SLOT_SIZE, "slot size");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == A_UC_GREGS, "uc gregs");
 _Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RAX]) == A_UC_RAX, "uc rax");
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs[REG_RDI]) == A_UC_RDI &&
+                   offsetof(ucontext_t, uc_mcontext.gregs[REG_R10]) == A_UC_R10 &&
+                   offsetof(ucontext_t, uc_mcontext.gregs[REG_RDX]) == A_UC_RDX,
+               "uc arguments");
+_Static_assert(A_DONTWAIT == MSG_DONTWAIT, "MSG_DONTWAIT");
 _Static_assert(offsetof(siginfo_t, si_syscall) == A_SI_SYSCALL, "si_syscall");
 _Static_assert((int)REG_R8 == (int)SB_R8 && (int)REG_RAX == (int)SB_RAX &&
                    (int)REG_RIP == (int)SB_RIP && (int)REG_EFL == (int)SB_EFLAGS,
@@ -53,7 +66,8 @@ _Static_assert(offsetof(struct sb_ctx, state) == 0 &&
                    offsetof(struct sb_ctx, ret) == 224 && offsetof(struct sb_ctx, spin) == 232 &&
                    offsetof(struct sb_ctx, sig) == 236 && offsetof(struct sb_ctx, code) == 240 &&
                    offsetof(struct sb_ctx, addr) == 248 && offsetof(struct sb_ctx, uc) == 256 &&
-                   offsetof(struct sb_ctx, thread_live) == 264,
+                   offsetof(struct sb_ctx, thread_live) == 264 &&
+                   offsetof(struct sb_ctx, empty_fd) == 272,
                "context layout");
 _Static_assert(SB_KICK_SIG == SIGUSR2, "kick signal");
 _Static_assert(offsetof(siginfo_t, si_code) == 8 && offsetof(siginfo_t, si_addr) == 16, "siginfo");
@@ -97,6 +111,10 @@ __asm__(
     "  mov %rax, 248(%r12)\n"
     "  mov %r13, 256(%r12)\n"
     "  movslq " S(A_SI_SYSCALL) "(%rsi), %rax\n"
+    "  mov 272(%r12), %rcx\n" /* empty_fd: a hint for this call only */
+    "  test %rcx, %rcx\n"
+    "  jnz 12f\n"
+    "0:\n"
     "  mov %rax, 16(%r12)\n"
     "  lea " S(A_UC_GREGS) "(%r13), %rsi\n"
     "  lea 24(%r12), %rdi\n"
@@ -184,6 +202,26 @@ __asm__(
     "  mov $" S(SYS_rt_sigreturn) ", %eax\n"
     "  syscall\n"
     "  ud2\n"
+
+    "12:\n" /* read(empty_fd - 1, buf, len > 0) or recvfrom(..., 0 or MSG_DONTWAIT, ...): -EAGAIN */
+    "  movq $0, 272(%r12)\n"
+    "  cmpl $" S(SIGSYS) ", 236(%r12)\n" /* a system call: not a kick or a fault */
+    "  jne 0b\n"
+    "  dec %rcx\n"
+    "  cmp %rcx, " S(A_UC_RDI) "(%r13)\n"
+    "  jne 0b\n"
+    "  cmpq $0, " S(A_UC_RDX) "(%r13)\n"
+    "  je 0b\n"
+    "  cmp $" S(SYS_read) ", %rax\n"
+    "  je 13f\n"
+    "  cmp $" S(SYS_recvfrom) ", %rax\n"
+    "  jne 0b\n"
+    "  mov " S(A_UC_R10) "(%r13), %rcx\n"
+    "  and $~" S(A_DONTWAIT) ", %rcx\n"
+    "  jnz 0b\n"
+    "13:\n"
+    "  movq $-" S(EAGAIN) ", " S(A_UC_RAX) "(%r13)\n"
+    "  ret\n"
 
     "sb_stub_restorer:\n"
     "  mov $" S(SYS_rt_sigreturn) ", %eax\n"

@@ -161,7 +161,11 @@ static long io(struct sb_task *t, uint64_t fd, uint64_t buf, uint64_t len, bool 
         r = out ? writev(f->host, iov, n) : readv(f->host, iov, n);
     if (r < 0 && errno == EPIPE)
         return sb_epipe(t);
-    return r < 0 ? sb_would_block(t, f, -errno, out ? POLLOUT : POLLIN) : r;
+    if (r < 0)
+        return sb_would_block(t, f, -errno, out ? POLLOUT : POLLIN);
+    if (!out && off < 0)
+        sb_net_hint_empty(t, f, fd, r, len);
+    return r;
 }
 
 long sb_sys_read(struct sb_task *t, const uint64_t a[6])

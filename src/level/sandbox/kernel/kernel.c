@@ -284,6 +284,9 @@ static void answer(struct sb_task *t, long r, bool restart)
         sb_task_exit(t, t->exit_status);
         return;
     }
+    /* A hint for the next call only, and only after this call's result. */
+    c->empty_fd = t->set_regs ? 0 : t->empty_fd;
+    t->empty_fd = 0;
     if (t->set_regs) {
         memcpy(c->regs, t->regs, sizeof(t->regs));
         t->set_regs = false;

@@ -173,6 +173,7 @@ struct sb_task {
     int pid, tid;
     uint64_t regs[SB_NREGS]; /* of the trapped call, copied from the context page */
     bool set_regs;           /* answer with regs instead of a result */
+    uint64_t empty_fd;       /* for the answer's ctx.empty_fd (net.c): 0 unless this call set it */
     bool exited;
     int exit_status; /* as wait4 reports it, once exited */
     uint64_t fs_base, clear_child_tid, sigmask;
@@ -342,6 +343,10 @@ int sb_iov_in(struct sb_task *t, uint64_t uvec, uint64_t count, int prot, struct
               int max);
 long sb_fd_close(struct sb_files *f, uint64_t fd);
 
+/* net.c: after a short receive of n of len bytes on socket f (workload fd
+ * fd), leave the answer's hint that it is empty when it is (empty_fd). */
+void sb_net_hint_empty(struct sb_task *t, const struct sb_file *f, uint64_t fd, long n,
+                       uint64_t len);
 /* signal.c: a write's EPIPE, with SIGPIPE's default action applied. */
 long sb_epipe(struct sb_task *t);
 /* signal.c: the mask changed: a pending signal now unblocked takes its

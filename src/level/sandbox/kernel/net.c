@@ -300,6 +300,34 @@ static long transfer(struct sb_task *t, struct sb_file *f, struct msghdr *m, uin
     return sb_would_block(t, f, -errno, out ? POLLOUT : POLLIN);
 }
 
+/* A short receive on a non-blocking socket is most often followed by
+ * another that finds nothing (a loop reading until EAGAIN): when the socket
+ * is empty now, the answer tells the stub to answer that next call itself
+ * (ctx.empty_fd), which saves a hand-over to the kernel and back. Its
+ * -EAGAIN is the answer the call would have had at this moment: only the
+ * very next call of this thread may use it, so the workload cannot have
+ * learned of data arriving since without making a call the kernel sees —
+ * unless another thread of the process told it, hence single-threaded
+ * processes only. A peer's data arriving meanwhile still makes its epoll or
+ * poll readable (edge-triggered too: the host epoll saw the arrival).
+ * read() of a socket is the same call (fs.c). */
+void sb_net_hint_empty(struct sb_task *t, const struct sb_file *f, uint64_t fd, long n,
+                       uint64_t len)
+{
+    if (!f->sock || !f->nonblock || n <= 0 || (uint64_t)n >= len)
+        return;
+    for (int i = 0; i < t->k->ntask; i++) {
+        struct sb_task *x = t->k->task[i];
+        if (x != t && sb_leader(x) == sb_leader(t) && !x->zombie && !x->thread_gone)
+            return;
+    }
+    char b;
+    struct iovec iov = {.iov_base = &b, .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (recvmsg(f->host, &m, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+        t->empty_fd = fd + 1;
+}
+
 /* sendto/recvfrom: buffer, flags, address. */
 static long xfer_to(struct sb_task *t, const uint64_t a[6], bool out)
 {
@@ -327,6 +355,8 @@ static long xfer_to(struct sb_task *t, const uint64_t a[6], bool out)
         m.msg_namelen = sizeof(ss);
     }
     r = transfer(t, f, &m, a[3], out);
+    if (!out)
+        sb_net_hint_empty(t, f, a[0], r, len);
     if (r >= 0 && !out && a[4] != 0) {
         long e = addr_out(t, a[4], a[5], &ss, m.msg_namelen);
         if (e < 0)
