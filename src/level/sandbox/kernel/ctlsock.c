@@ -161,7 +161,9 @@ static bool conn_read(struct sb_kernel *k, struct conn *c)
 {
     if (c->pid != 0) { /* answered: nothing more is sent but the hang-up */
         char b;
-        ssize_t r = recv(c->fd, &b, 1, MSG_DONTWAIT);
+        struct iovec iov = {.iov_base = &b, .iov_len = 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1}; /* recvmsg: the filter's */
+        ssize_t r = recvmsg(c->fd, &msg, MSG_DONTWAIT);
         return r < 0 && (errno == EAGAIN || errno == EINTR);
     }
     for (;;) {
