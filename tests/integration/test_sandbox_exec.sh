@@ -107,6 +107,16 @@ x --tty "$sid" /bin/busybox true
 expect_eq "exec --tty is refused (one line)" "255 cella: exec --tty: not supported by the sandbox level yet" \
     "$rc $(cat "$WORK/xerr")"
 
+# The signals the waiting command gets go to the exec'd process (runc's
+# exec passes them on too): a trap's own exit code.
+"$CELLA" --root "$ROOT" exec "$sid" /bin/busybox sh -c 'trap "exit 5" TERM; echo > /tmp/trapped; while :; do sleep 0.1; done' < /dev/null > /dev/null 2>&1 &
+xp=$!
+trapped() { [ -f "$B/rootfs/tmp/trapped" ]; }
+check "an exec'd shell sets its trap" wait_for 100 trapped
+kill -TERM $xp
+wait $xp
+expect_eq "TERM to the exec command reaches the process: its trap exits 5" 5 "$?"
+
 # No leak: after many execs the kernel has its first process only (the
 # sandbox's /proc), the same host children (the zygote and the init's
 # stub) and the same descriptors.

@@ -131,8 +131,9 @@ static int find_exe(struct sb_task *t, const struct request *r, char path[SB_PAT
     const char *name = r->argv[0];
     char joined[SB_PATH_MAX * 2];
     if (strchr(name, '/') != NULL) {
-        snprintf(joined, sizeof(joined), "%s/%s", name[0] == '/' ? "" : t->cwd, name);
-        if (sb_path_normalize(joined, path, SB_PATH_MAX) < 0) {
+        int n = snprintf(joined, sizeof(joined), "%s/%s", name[0] == '/' ? "" : t->cwd, name);
+        if (n < 0 || (size_t)n >= sizeof(joined) ||
+            sb_path_normalize(joined, path, SB_PATH_MAX) < 0) {
             cerr_set(err, ENAMETOOLONG, "exec: `%s`", name);
             (*err)->code = CERR_EXE_MISSING;
             return -1;
@@ -146,9 +147,12 @@ static int find_exe(struct sb_task *t, const struct request *r, char path[SB_PAT
             dirs = r->envp[i] + 5;
     for (const char *d = dirs;; d++) {
         const char *end = strchrnul(d, ':');
-        snprintf(joined, sizeof(joined), "/%.*s/%s", (int)(end - d), d, name);
+        int n = snprintf(joined, sizeof(joined), "/%.*s/%s", (int)(end - d), d, name);
         cerr_t e = NULL;
-        int fd = sb_path_normalize(joined, path, SB_PATH_MAX) < 0 ? -1 : open_exe(t, path, &e);
+        int fd =
+            n < 0 || (size_t)n >= sizeof(joined) || sb_path_normalize(joined, path, SB_PATH_MAX) < 0
+                ? -1
+                : open_exe(t, path, &e);
         if (fd >= 0)
             return fd;
         if (e != NULL && e->code != CERR_EXE_MISSING) {
