@@ -127,8 +127,12 @@ int cmd_exec(const struct globals *g, int argc, char **argv, cerr_t *err)
         goto out;
     }
     r = lc_exec(g, id, &rq, &status, err);
+    /* A level that checks the program first (the sandbox's kernel) exits
+     * as a shell for one missing or that cannot run, as `run` does. */
     if (r < 0)
-        r = -255;
+        r = cerr_code(*err) == CERR_EXE_MISSING      ? -127
+            : cerr_code(*err) == CERR_EXE_CANNOT_RUN ? -126
+                                                     : -255;
 out:
     free(rq.env);
     free(rq.caps);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -75,7 +76,10 @@ int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t l
     if (r <= 0)
         return cerr_set(err, r < 0 ? errno : 0, "the container's monitor ended without an answer");
     if (h.type == CTL_ERROR) {
+        size_t n = strlen((char *)p);
         cerr_set(err, 0, "%s", (char *)p);
+        if (n + 1 < h.len)
+            (*err)->code = p[n + 1];
         free(p);
         return -1;
     }

@@ -23,9 +23,11 @@ enum ctl_type {
     CTL_WAIT = 67,          /* answered by CTL_EXIT once process 0 has exited */
     CTL_EXEC_DETACHED = 68, /* as CTL_EXEC; nobody waits for its CTL_EXIT */
     /* monitor -> command */
-    CTL_OK = 80,    /* payload: u32 guest pid, u32 process id (START, EXEC), or empty */
-    CTL_ERROR = 81, /* payload: one line */
-    CTL_EXIT = 82,  /* payload: i32 exit code (as a shell reports it: 128 + signal) */
+    CTL_OK = 80, /* payload: u32 guest pid, u32 process id (START, EXEC), or empty */
+    /* payload: one line; after its NUL, optionally a byte: the error's kind
+     * (CERR_EXE_MISSING, CERR_EXE_CANNOT_RUN: exec exits 127 / 126) */
+    CTL_ERROR = 81,
+    CTL_EXIT = 82, /* payload: i32 exit code (as a shell reports it: 128 + signal) */
 };
 
 /* One frame: 1 (h filled, *payload malloc'd and NUL-terminated), 0 at the
@@ -44,6 +46,20 @@ int ctl_send(int sock, uint16_t type, uint32_t id, const void *payload, size_t l
  * *reply (when not NULL: the caller frees it). */
 int ctl_call(int sock, uint16_t type, uint32_t id, const void *payload, size_t len,
              const int *stdio, uint8_t **reply, cerr_t *err);
+struct container;
+struct exec_opts;
+/* `cella exec` through a supervisor's control socket sock (connected, the
+ * caller closes it): CTL_EXEC (CTL_EXEC_DETACHED) with the RUN fields
+ * run[0, len) and the caller's stdio, then, in the foreground, the wait
+ * for CTL_EXIT, its code into *status. --pid-file names a host process
+ * that ends as the exec'd one does (it has none of its own on the host):
+ * this command, or for --detach a child left waiting on sock. `who` names
+ * the supervisor in errors. A terminal and --preserve-fds are refused. */
+int ctl_exec(struct container *c, const struct exec_opts *o, int sock, const void *run, size_t len,
+             const char *who, int *status, cerr_t *err);
+/* The refusals of ctl_exec, for a level to make before anything else. */
+int ctl_exec_refuse(const struct container *c, const struct exec_opts *o, cerr_t *err);
+
 /* CTL_KILL of process id (0: the container's process; all: every process). */
 int ctl_kill(int sock, uint32_t id, int sig, bool all, cerr_t *err);
 

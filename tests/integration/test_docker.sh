@@ -228,7 +228,7 @@ fi
 
 # The levels built: "run.cella.levels": "container, sandbox, ... (built); vm (planned)".
 if "$CELLA" features 2> /dev/null | grep -o '"run.cella.levels": "[^(]*(built)' | grep -qw sandbox; then
-    NO_EXEC="exec is not supported at the sandbox level yet" \
+    NO_EXEC="exec --user (another user than the init's) is refused at the sandbox level" \
         NO_TTY="the sandbox level does not give the workload the terminal yet (tty: not a tty)" \
         level_checks sandbox cella-sandbox
 fi

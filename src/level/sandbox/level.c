@@ -16,10 +16,19 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "core/lifecycle.h"
 #include "level/container/container.h"
+#include "level/ctl.h"
 #include "level/fields.h"
 #include "level/rootfs_exe.h"
 #include "level/sandbox/kernel/kernel.h"
+#include "level/supervisor.h"
+#include "level/vmhost/process.h"
+
+/* The control socket's listening descriptor, made by create in the state
+ * directory and inherited by the container's init, which becomes the
+ * kernel (cloned from create: this copy of the variable is its own). */
+static int ctl_listen = -1;
 
 static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
 {
@@ -53,14 +62,17 @@ static int sandbox_oci_run(const struct proc_plan *plan, cerr_t *err)
     sb_procfs_init(&k, res && res->memory.limit.set && res->memory.limit.v > 0
                            ? (unsigned long long)res->memory.limit.v
                            : 0);
-    if (sb_hostsig_install(&k, err) < 0 || sb_kernel_filter_install(err) < 0) {
+    if (sb_hostsig_install(&k, err) < 0 ||
+        (ctl_listen >= 0 && sb_ctl_init(&k, ctl_listen, err) < 0) ||
+        sb_kernel_filter_install(err) < 0) {
         sb_task_free(&t);
         return -1;
     }
     /* The point of no return, where execve would be: the fds it would
      * close are closed (the start connection among them). */
     for (size_t i = 0; i < nbefore; i++)
-        close(before[i]);
+        if (before[i] != ctl_listen)
+            close(before[i]);
     int status = sb_task_run(&t);
     /* To stderr only: log_debug would also open --log's file, a host path
      * and a host call the kernel's filter refuses. */
@@ -115,19 +127,50 @@ static int sandbox_check(const struct spec *s, const struct create_opts *o, cerr
     return 0;
 }
 
+/* The control socket (monitor.sock, as a supervisor's: ctl.h) is bound
+ * here, in the host's view of the state directory, which the kernel inside
+ * the container's mounts cannot name; the kernel serves it from start on.
+ * It holds no supervisor's pid file: the kernel is the container's process
+ * itself, waited for as the container level's. */
 static int sandbox_create(struct container *c, const struct create_opts *o, cerr_t *err)
 {
     static const struct level_hooks hooks = {.run = sandbox_oci_run};
-    return container_create(c, o, &hooks, err);
+    ctl_listen = supervisor_listen(c->dirfd);
+    if (ctl_listen < 0)
+        return cerr_set(err, errno, "sandbox: the control socket " SUPERVISOR_SOCK);
+    int r = container_create(c, o, &hooks, err);
+    close(ctl_listen);
+    ctl_listen = -1;
+    return r;
 }
 
-/* The container level's exec would run a host-native process in the
- * container, beside cella's kernel instead of on it. */
+/* The exec'd process runs in the sandbox, on cella's kernel: the request
+ * goes to the kernel over the control socket with this command's stdio
+ * (the container level's exec would run a host-native process beside the
+ * kernel instead). */
 static int sandbox_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
 {
-    (void)o, (void)status;
-    return cerr_set(err, 0, "container `%s`: exec is not supported at the sandbox level yet",
-                    c->id);
+    if (container_status(c) == ST_CREATED)
+        return cerr_set(err, 0,
+                        "cannot exec in container `%s`: it is created (the sandbox's kernel "
+                        "starts with `start`)",
+                        c->id);
+    struct agent_buf b = {0};
+    int sock = -1, r = -1;
+    cerr_t e = NULL;
+    if (ctl_exec_refuse(c, o, err) < 0 || vm_run_fields(o->process, NULL, &b, err) < 0)
+        goto out;
+    if ((sock = supervisor_connect(c->dirfd, &e)) < 0) {
+        cerr_set(err, 0, "container `%s`: its sandbox's kernel has ended (%s)", c->id, cerr_msg(e));
+        goto out;
+    }
+    r = ctl_exec(c, o, sock, b.data, b.len, "the sandbox's kernel", status, err);
+out:
+    cerr_free(&e);
+    if (sock >= 0)
+        close(sock);
+    agent_buf_free(&b);
+    return r;
 }
 
 /* `kill --all` (runc's -a) signals every process of the workload: the
@@ -163,7 +206,7 @@ const struct level_ops sandbox_level = {
     .summary = "cella's own user-space kernel serves every system call (in progress)",
     .check = sandbox_check,
     .create = sandbox_create,
-    /* Owned here: the container level's would enter the namespaces directly. */
+    /* Owned here: the container level's would run a native process. */
     .exec = sandbox_exec,
     /* CONTAINER_LEVEL_OPS but kill, which is the level's own. */
     .start = container_start,

@@ -123,7 +123,7 @@ long sb_sys_getppid(struct sb_task *t, const uint64_t a[6])
     return l->parent ? l->parent->pid : 0; /* the first process's parent is outside */
 }
 
-static void unlink_task(struct sb_kernel *k, struct sb_task *c)
+void sb_task_unlink(struct sb_kernel *k, struct sb_task *c)
 {
     for (int i = 0; i < k->ntask; i++)
         if (k->task[i] == c) {
@@ -163,7 +163,7 @@ long sb_sys_wait4(struct sb_task *t, const uint64_t a[6])
                 return r;
         }
         long pid = c->pid;
-        unlink_task(k, c);
+        sb_task_unlink(k, c);
         return pid;
     }
     if (!any)

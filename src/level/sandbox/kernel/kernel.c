@@ -92,12 +92,22 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     t->k = k;
     t->pid = t->tid = 1;
     t->pgid = t->sid = 1;
-    t->stub.pid = -1;
     memcpy(t->cwd, k->cwd, sizeof(t->cwd));
     t->umask = k->umask;
     k->task[0] = t;
     k->ntask = 1;
     k->next_pid = 2;
+    cpu_set_t cpus; /* for sched_getaffinity, read while the host call is still allowed */
+    if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+        memcpy(k->cpus, &cpus, sizeof(k->cpus) < sizeof(cpus) ? sizeof(k->cpus) : sizeof(cpus));
+    static const int stdio[3] = {0, 1, 2};
+    return sb_task_new(t, stdio, s, err);
+}
+
+int sb_task_new(struct sb_task *t, const int stdio[3], const struct sb_start *s, cerr_t *err)
+{
+    struct sb_kernel *k = t->k;
+    t->stub.pid = -1;
     t->mm = calloc(1, sizeof(*t->mm));
     t->files = calloc(1, sizeof(*t->files));
     if (t->mm == NULL || t->files == NULL)
@@ -106,18 +116,18 @@ int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start 
     t->mm->memfd = -1;
     if (sb_mm_init(t->mm, err) < 0)
         return -1;
-    sb_rlimit_init(t->mm);
+    if (s->rlim != NULL)
+        memcpy(t->mm->rlim, s->rlim, sizeof(t->mm->rlim));
+    else
+        sb_rlimit_init(t->mm);
     for (int fd = 0; fd < 3; fd++) {
-        int host = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        int host = fcntl(stdio[fd], F_DUPFD_CLOEXEC, 3);
         struct stat st;
         if (host >= 0 && sb_fd_install(t->files, host, false, NULL, fd) == fd)
             t->files->fd[fd].outside = fstat(host, &st) == 0 && !S_ISREG(st.st_mode);
     }
     if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
         return -1;
-    cpu_set_t cpus; /* for sched_getaffinity, read while the host call is still allowed */
-    if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
-        memcpy(k->cpus, &cpus, sizeof(k->cpus) < sizeof(cpus) ? sizeof(k->cpus) : sizeof(cpus));
     if (sb_stub_spawn(&k->zygote, t->mm->memfd, t->mm->kbase, &t->stub, err) < 0)
         return -1;
     return sb_task_load(t, s, err);
@@ -180,7 +190,7 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
     /* At most 100 ms (then check the stubs are alive), less for a sleep's end. */
     unsigned long long at = now_ns() + 100000000ULL;
     bool sleeper = false;
-    static struct pollfd pf[SB_MAX_TASKS * SB_WAIT_FDS + 1];
+    static struct pollfd pf[SB_MAX_TASKS * SB_WAIT_FDS + 1 + SB_CTL_POLLFDS];
     nfds_t npf = 0;
     for (int i = 0; i < k->ntask; i++) {
         struct sb_task *t = k->task[i];
@@ -208,6 +218,8 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
      * to this descriptor: every wait below ends for it. */
     w[n] = (struct futex_waitv){.val = 0, .uaddr = (uintptr_t)sb_hostsig_word(), .flags = FUTEX_32};
     pf[npf] = (struct pollfd){.fd = sb_hostsig_fd(), .events = POLLIN};
+    /* A request of `cella exec` also ends a wait in the host's poll. */
+    nfds_t nctl = (nfds_t)sb_ctl_pollfds(k, pf + npf + 1);
     if (ready == NULL && n > 0) {
         struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ULL),
                               .tv_nsec = (long)(at % 1000000000ULL)};
@@ -216,9 +228,10 @@ static struct sb_task *wait_any(struct sb_kernel *k, long spin_ns)
             poll(pf, npf, 0);
     } else if (ready == NULL && (npf > 0 || sleeper)) {
         unsigned long long now = now_ns(), left = at > now ? at - now : 0;
-        poll(pf, npf + 1, (int)((left + 999999ULL) / 1000000ULL));
+        k->ctl_due = poll(pf, npf + 1 + nctl, (int)((left + 999999ULL) / 1000000ULL)) > 0;
     } else if (ready == NULL) {
-        poll(pf, npf + 1, -1); /* nothing to do until a signal or a stub's end */
+        /* nothing to do until a signal, a stub's end or a request */
+        k->ctl_due = poll(pf, npf + 1 + nctl, -1) > 0;
     }
     for (int i = 0; i < k->ntask; i++)
         if (!k->task[i]->zombie && !k->task[i]->stub.dead)
@@ -254,6 +267,8 @@ void sb_task_exit(struct sb_task *t, int status)
     t->parked = false;
     t->exited = false;
     t->wait_status = status;
+    if (t->execd)
+        k->execd_ended = true;
     if (t->parent != NULL)
         sb_signal_send(NULL, sb_thread_for_signal(t->parent, SIGCHLD), SIGCHLD,
                        WIFSIGNALED(status) ? CLD_KILLED : CLD_EXITED, t->pid,
@@ -362,6 +377,7 @@ int sb_task_run(struct sb_task *init)
     }
     while (!init->zombie) {
         sb_thread_reap(k);
+        sb_ctl_serve(k);
         bool woke = sb_hostsig_take(k);
         if (sb_itimer_fire(k) || woke) {
             wake_parked(k);

@@ -18,6 +18,7 @@
  *   epoll.c    epoll, signalfd
  *   thread.c   threads (CLONE_THREAD), futex, robust lists
  *   filter.c   the kernel process's own seccomp filter
+ *   ctlsock.c  the control socket (`cella exec`)      spawn.c  its new processes
  * Workload memory and the context page are untrusted input: every value is
  * read once into the kernel's own memory and checked there. */
 #ifndef CELLA_SANDBOX_KERNEL_H
@@ -154,6 +155,9 @@ struct sb_kernel {
     bool pidns_init;   /* the kernel is PID 1 of a pid namespace: its first process is init */
     int nsignalfd;     /* signalfds made: none, nothing to keep readable */
     unsigned long long itimer_next; /* itimer.c: the nearest ITIMER_REAL end, 0: none */
+    struct sb_ctl *ctl; /* ctlsock.c: the control socket of `cella exec`; NULL: none */
+    bool execd_ended;   /* a process of `cella exec` ended: ctlsock.c reports and reaps it */
+    bool ctl_due;       /* the loop's poll woke: maybe for the control socket */
 };
 
 struct sb_sigaction {
@@ -217,6 +221,10 @@ struct sb_task {
     /* itimer.c: the process's ITIMER_REAL (in its leader's task): its end
      * (CLOCK_MONOTONIC ns, 0: disarmed) and interval */
     unsigned long long itimer_at, itimer_interval;
+    /* Started by `cella exec` (spawn.c): no parent in the sandbox (getppid
+     * 0, as a process that entered the pid namespace from outside); the
+     * kernel reaps it and reports its end to the command waiting for it. */
+    bool execd;
 };
 
 typedef long (*sb_syscall_fn)(struct sb_task *t, const uint64_t a[6]);
@@ -499,12 +507,35 @@ struct sb_start {
     char *const *argv, *const *envp;
     uid_t uid;
     gid_t gid;
+    const struct sb_rlimit *rlim; /* [16]; NULL: the kernel process's own (the first process's) */
 };
 /* Open an executable beneath the root and check it is one the kernel runs. */
 int sb_open_exe(int rootfd, const char *path, cerr_t *err);
 /* Make the sandbox's first process: its address space, stub process,
  * program and stack; it waits to be run. sb_task_free undoes it. */
 int sb_task_start(struct sb_task *t, struct sb_kernel *k, const struct sb_start *s, cerr_t *err);
+/* The same for any new process t (pid, cwd, umask set) whose stdio are
+ * copies of the host descriptors stdio[0..2]; not yet in k->task. */
+int sb_task_new(struct sb_task *t, const int stdio[3], const struct sb_start *s, cerr_t *err);
+/* fork.c: take an ended process out of k->task and free it. */
+void sb_task_unlink(struct sb_kernel *k, struct sb_task *c);
+
+/* ctlsock.c: serve the control socket listen_fd (bound by create in the
+ * state directory; set up before the filter); its descriptors for the
+ * loop's polls (at most SB_CTL_POLLFDS), and the requests and the ends of
+ * exec'd processes, handled at the loop's top (where no task pointer is
+ * held): after a poll woke (ctl_due), every 10 ms otherwise. */
+#define SB_CTL_POLLFDS 17
+int sb_ctl_init(struct sb_kernel *k, int listen_fd, cerr_t *err);
+int sb_ctl_pollfds(const struct sb_kernel *k, struct pollfd *pf);
+void sb_ctl_serve(struct sb_kernel *k);
+/* spawn.c: a new process of `cella exec` (the RUN fields of the request,
+ * its stdio): its pid, or -1 with *err (code CERR_EXE_MISSING or
+ * CERR_EXE_CANNOT_RUN for the program). */
+int sb_spawn(struct sb_kernel *k, const uint8_t *run, size_t len, const int stdio[3], cerr_t *err);
+/* spawn.c: before the filter, the kernel process's limits, where an exec'd
+ * process's start (the request's own then replace them). */
+void sb_spawn_init(void);
 /* Load the program into t's (empty) address space and set its first registers. */
 int sb_task_load(struct sb_task *t, const struct sb_start *s, cerr_t *err);
 /* What a handler returns to wait: the call is made again, with the same
