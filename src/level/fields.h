@@ -28,8 +28,7 @@ enum level_field {
  * its stubs get the container's setup: only what the workload would see
  * through uname, which the kernel answers itself, is lost. */
 #define LF_VM_LEVELS                                                                               \
-    (LF_NOT_YET | LF_PERSONALITY | LF_SCHEDULER | LF_IOPRIORITY | LF_TIME_OFFSETS | LF_SYSCTL |    \
-     LF_DOMAINNAME)
+    (LF_NOT_YET | LF_PERSONALITY | LF_SCHEDULER | LF_IOPRIORITY | LF_TIME_OFFSETS | LF_DOMAINNAME)
 #define LF_SANDBOX_LEVEL (LF_PERSONALITY32 | LF_DOMAINNAME)
 
 /* The first field of `which` that `s` sets: "FIELD: not supported at the

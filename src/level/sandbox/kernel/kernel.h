@@ -155,9 +155,9 @@ struct sb_kernel {
     bool pidns_init;   /* the kernel is PID 1 of a pid namespace: its first process is init */
     int nsignalfd;     /* signalfds made: none, nothing to keep readable */
     unsigned long long itimer_next; /* itimer.c: the nearest ITIMER_REAL end, 0: none */
-    struct sb_ctl *ctl; /* ctlsock.c: the control socket of `cella exec`; NULL: none */
-    bool execd_ended;   /* a process of `cella exec` ended: ctlsock.c reports and reaps it */
-    bool ctl_due;       /* the loop's poll woke: maybe for the control socket */
+    struct sb_ctl *ctl;             /* ctlsock.c: the control socket of `cella exec`; NULL: none */
+    bool execd_ended; /* a process of `cella exec` ended: ctlsock.c reports and reaps it */
+    bool ctl_due;     /* the loop's poll woke: maybe for the control socket */
 };
 
 struct sb_sigaction {
