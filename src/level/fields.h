@@ -20,6 +20,7 @@ enum level_field {
     LF_SYSCTL = 1u << 6,        /* linux.sysctl */
     LF_DOMAINNAME = 1u << 7,    /* domainname */
     LF_NOT_YET = 1u << 8,       /* what cella applies nowhere yet (spec's `unsupported` lists) */
+    LF_IDMAP_MOUNTS = 1u << 9,  /* mounts[].uidMappings, gidMappings */
 };
 
 /* What each level refuses. A VM's guest agent applies the process's args,
@@ -29,8 +30,8 @@ enum level_field {
  * through uname, which the kernel answers itself, is lost. */
 #define LF_VM_LEVELS                                                                               \
     (LF_NOT_YET | LF_PERSONALITY | LF_SCHEDULER | LF_IOPRIORITY | LF_OOM_SCORE | LF_TIME_OFFSETS | \
-     LF_SYSCTL | LF_DOMAINNAME)
-#define LF_SANDBOX_LEVEL (LF_PERSONALITY32 | LF_DOMAINNAME)
+     LF_SYSCTL | LF_DOMAINNAME | LF_IDMAP_MOUNTS)
+#define LF_SANDBOX_LEVEL (LF_PERSONALITY32 | LF_DOMAINNAME | LF_IDMAP_MOUNTS)
 
 /* The first field of `which` that `s` sets: "FIELD: not supported at the
  * LEVEL level" (the not-yet ones as spec_refuse_unsupported says them). */

@@ -413,21 +413,6 @@ static int parse_process_obj(json_t *o, const char *path, struct spec_process *p
 
 /* ---- mounts, namespaces, devices ------------------------------------------- */
 
-static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
-{
-    (void)i;
-    struct spec_mount *m = out;
-    if (require(o, "destination", path, err) < 0)
-        return -1;
-
-    return jget_string(o, "destination", path, &m->destination, err) < 0 ||
-                   jget_string(o, "type", path, &m->type, err) < 0 ||
-                   jget_string(o, "source", path, &m->source, err) < 0 ||
-                   jget_str_list(o, "options", path, &m->options, err) < 0
-               ? -1
-               : 0;
-}
-
 static int parse_idmap(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
 {
     (void)i;
@@ -440,6 +425,30 @@ static int parse_idmap(json_t *o, const char *path, size_t i, void *out, cerr_t 
     m->container_id = (uint32_t)c;
     m->host_id = (uint32_t)h;
     m->size = (uint32_t)s;
+    return 0;
+}
+
+static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_mount *m = out;
+    if (require(o, "destination", path, err) < 0)
+        return -1;
+
+    if (jget_string(o, "destination", path, &m->destination, err) < 0 ||
+        jget_string(o, "type", path, &m->type, err) < 0 ||
+        jget_string(o, "source", path, &m->source, err) < 0 ||
+        jget_str_list(o, "options", path, &m->options, err) < 0 ||
+        each_object(o, "uidMappings", path, sizeof(struct spec_idmap), (void **)&m->uid_mappings,
+                    &m->n_uid_mappings, parse_idmap, err) < 0 ||
+        each_object(o, "gidMappings", path, sizeof(struct spec_idmap), (void **)&m->gid_mappings,
+                    &m->n_gid_mappings, parse_idmap, err) < 0)
+        return -1;
+    /* One user namespace carries both maps: with one alone the other ids
+     * would show as the overflow id. */
+    if ((m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
+        return cerr_set(err, 0, "%s: uidMappings and gidMappings go together (idmapped mount)",
+                        path);
     return 0;
 }
 
@@ -969,14 +978,6 @@ static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
     if (each_object(root, "mounts", "", sizeof(struct spec_mount), (void **)&s->mounts,
                     &s->n_mounts, parse_mount, err) < 0)
         return -1;
-    static const char *const mount_not_yet[] = {"uidMappings", "gidMappings", NULL};
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        char mp[JPATH_MAX];
-        jpath_idx(mp, "mounts", i);
-        if (note_unsupported(json_array_get(json_object_get(root, "mounts"), i), mp, mount_not_yet,
-                             &s->unsupported, err) < 0)
-            return -1;
-    }
     if (jget_object(root, "process", "", &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_process_obj(sub, "process", &s->process, err) < 0)
@@ -1182,6 +1183,8 @@ void spec_free(struct spec *s)
         free(s->mounts[i].type);
         free(s->mounts[i].source);
         str_list_free(&s->mounts[i].options);
+        free(s->mounts[i].uid_mappings);
+        free(s->mounts[i].gid_mappings);
     }
     free(s->mounts);
     spec_process_clear(&s->process);

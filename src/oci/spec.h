@@ -79,6 +79,9 @@ struct spec_mount {
     char *type;
     char *source;
     struct str_list options;
+    /* An idmapped mount (runtime-spec 1.1): both maps or neither. */
+    struct spec_idmap *uid_mappings, *gid_mappings;
+    size_t n_uid_mappings, n_gid_mappings;
 };
 
 enum ns_type {

@@ -142,7 +142,8 @@ static const char full_config[] =
     "  {'destination': '/sys/fs/cgroup', 'type': 'cgroup', 'source': 'cgroup',"
     "   'options': ['nosuid', 'noexec', 'nodev', 'relatime', 'ro']},"
     "  {'destination': '/data', 'type': 'bind', 'source': '/srv/data', 'options': ['rbind', 'rw'],"
-    "   'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}]}"
+    "   'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}],"
+    "   'gidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}]}"
     " ],"
     " 'hooks': {"
     "  'prestart': [{'path': '/usr/bin/fix-mounts', 'args': ['fix-mounts', 'arg1', 'arg2'],"
@@ -1421,15 +1422,16 @@ static void test_unsupported(void)
     struct spec *s =
         PARSE_OK("{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
                  "   'execCPUAffinity': {'initial': '0'}},"
-                 " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
-                 "   {'destination': '/c', 'gidMappings': []}],"
+                 " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}],"
+                 "   'gidMappings': [{}]}, {'destination': '/c', 'gidMappings': []}],"
                  " 'linux': {'intelRdt': {},"
                  "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
                  "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
     if (s == NULL)
         return;
     CHECK(LIST_IS(s->process.unsupported, "process.execCPUAffinity"));
-    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt"));
+    CHECK(LIST_IS(s->unsupported, "linux.intelRdt")); /* idmapped mounts are applied */
+    CHECK(s->mounts[1].n_uid_mappings == 1 && s->mounts[1].n_gid_mappings == 1);
     CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
                   "linux.resources.cpu.burst", "linux.resources.blockIO.throttleReadBpsDevice"));
     cerr_t err = NULL;

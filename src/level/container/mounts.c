@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "level/container/idmap.h"
 #include "cgroup/cgroup.h"
 
 /* ---- options --------------------------------------------------------------- */
@@ -273,16 +274,153 @@ static bool is_bind(const struct spec_mount *sm)
     return false;
 }
 
-int mounts_open_sources(const struct spec *s, int **fds_out, cerr_t *err)
+/* The file system type of the mount PATH is on (mountinfo's, by mount id),
+ * for the line that says it cannot be idmapped. */
+static char *fs_type_of(const char *path)
 {
-    int *fds = malloc((s->n_mounts ? s->n_mounts : 1) * sizeof(int));
+    struct statx stx;
+    if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+        return xstrdup("unknown");
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return xstrdup("unknown");
+    char *line = NULL, *type = NULL;
+    size_t cap = 0;
+    while (type == NULL && getline(&line, &cap, f) > 0) {
+        char *sep = strstr(line, " - ");
+        if (strtoull(line, NULL, 10) != stx.stx_mnt_id || sep == NULL)
+            continue;
+        type = xstrdup(strtok(sep + 3, " \n") ? sep + 3 : "unknown");
+    }
+    free(line);
+    fclose(f);
+    return type ? type : xstrdup("unknown");
+}
+
+/* mounts[].uidMappings: the detached tree gets MOUNT_ATTR_IDMAP with a user
+ * namespace carrying the maps. */
+static int idmap_tree(int tree, const struct spec_mount *sm, size_t idx, bool rec, cerr_t *err)
+{
+    char field[48];
+    snprintf(field, sizeof(field), "mounts[%zu]", idx);
+    int ns = idmap_userns(sm, field, err);
+    if (ns < 0)
+        return -1;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+    int r = mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof(attr));
+    int e = errno;
+    close(ns);
+    if (r == 0)
+        return 0;
+    if (e == EINVAL || e == EOPNOTSUPP) {
+        autofree char *type = fs_type_of(sm->source);
+        return cerr_set(err, e,
+                        "%s: idmapped mount of `%s` on `%s`: the kernel or the file system (%s) "
+                        "cannot idmap it",
+                        field, sm->source, sm->destination, type);
+    }
+    return cerr_set(err, e, "%s: mount_setattr MOUNT_ATTR_IDMAP on `%s`", field, sm->source);
+}
+
+bool mounts_idmapped(const struct spec *s)
+{
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if (s->mounts[i].n_uid_mappings > 0)
+            return true;
+    return false;
+}
+
+void mounts_unlink_devices(const struct spec *s, int statefd)
+{
+    for (size_t i = 0; i < s->linux_.n_devices; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "device.%zu", i);
+        unlinkat(statefd, name, 0);
+    }
+}
+
+size_t mounts_n_sources(const struct spec *s)
+{
+    return s->n_mounts + s->linux_.n_devices;
+}
+
+static long host_id(const struct spec_idmap *m, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+            return (long)m[i].host_id + (id - m[i].container_id);
+    return -1;
+}
+
+/* A linux.devices node the host has not, for a user namespace, where mknod
+ * is refused and the host's node would be bound: made on the host in the
+ * container's state directory, cloned as a detached mount that may hold
+ * devices (that directory's file system may be nodev); the container binds
+ * the clone, whose node must still be linked then (move_mount says ENOENT
+ * for an unlinked one): mounts_unlink_devices once create is done. -2: the
+ * host has the node, bind it. */
+static int host_made_device(int statefd, const struct spec *s, size_t i, cerr_t *err)
+{
+    const struct spec_device *d = &s->linux_.devices[i];
+    mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+    dev_t rdev = makedev(d->major, d->minor);
+    struct stat st;
+    if (d->type == 'p' ||
+        (stat(d->path, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_rdev == rdev))
+        return -2;
+    char name[32];
+    snprintf(name, sizeof(name), "device.%zu", i);
+    unlinkat(statefd, name, 0);
+    mode_t mode = (d->has_mode ? d->file_mode : 0666) & 07777;
+    long uid = host_id(s->linux_.uid_mappings, s->linux_.n_uid_mappings, d->has_uid ? d->uid : 0);
+    long gid = host_id(s->linux_.gid_mappings, s->linux_.n_gid_mappings, d->has_gid ? d->gid : 0);
+    int fd = -1;
+    if (mknodat(statefd, name, type | mode, rdev) < 0)
+        return cerr_set(err, errno, "linux.devices: mknod `%s` on the host", d->path);
+    if (fchmodat(statefd, name, mode, 0) < 0 ||
+        fchownat(statefd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
+        cerr_set(err, errno, "linux.devices: mode or owner of `%s`", d->path);
+    else if ((fd = open_tree(statefd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+        cerr_set(err, errno, "linux.devices: open_tree of the node for `%s`", d->path);
+    else {
+        struct mount_attr attr = {.attr_clr = MOUNT_ATTR_NODEV};
+        if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+            cerr_set(err, errno, "linux.devices: allow the device `%s` (mount_setattr)", d->path);
+            close(fd);
+            fd = -1;
+        }
+    }
+    return fd;
+}
+
+int mounts_open_sources(const struct spec *s, bool all_binds, int statefd, int **fds_out,
+                        cerr_t *err)
+{
+    size_t n = mounts_n_sources(s);
+    int *fds = malloc((n ? n : 1) * sizeof(int));
     if (fds == NULL)
         abort();
-    for (size_t i = 0; i < s->n_mounts; i++)
+    for (size_t i = 0; i < n; i++)
         fds[i] = -1;
+    for (size_t i = 0; all_binds && i < s->linux_.n_devices; i++) {
+        int fd = host_made_device(statefd, s, i, err);
+        if (fd == -1) {
+            mounts_close_sources(fds, n);
+            return -1;
+        }
+        fds[s->n_mounts + i] = fd < 0 ? -1 : fd;
+    }
     for (size_t i = 0; i < s->n_mounts; i++) {
         const struct spec_mount *sm = &s->mounts[i];
-        if (!is_bind(sm) || sm->source == NULL)
+        bool idmapped = sm->n_uid_mappings > 0;
+        if (idmapped && (!is_bind(sm) || sm->source == NULL)) {
+            mounts_close_sources(fds, s->n_mounts);
+            return cerr_set(err, 0,
+                            "mounts[%zu]: uidMappings: idmapped mounts are bind mounts only "
+                            "in cella (`%s`)",
+                            i, sm->destination);
+        }
+        if (!is_bind(sm) || sm->source == NULL || !(all_binds || idmapped))
             continue;
         bool rec = false;
         for (size_t j = 0; j < sm->options.n; j++)
@@ -291,8 +429,12 @@ int mounts_open_sources(const struct spec *s, int **fds_out, cerr_t *err)
                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
         if (fds[i] < 0) {
             int e = errno;
-            mounts_close_sources(fds, s->n_mounts);
+            mounts_close_sources(fds, n);
             return cerr_set(err, e, "mount `%s`: source `%s`", sm->destination, sm->source);
+        }
+        if (idmapped && idmap_tree(fds[i], sm, i, rec, err) < 0) {
+            mounts_close_sources(fds, n);
+            return -1;
         }
     }
     *fds_out = fds;
@@ -545,7 +687,9 @@ static const struct spec_device default_devices[] = {
     {"/dev/tty", 'c', 5, 0, true, 0666, true, true, 0, 0},
 };
 
-static int make_device(int rootfd, const struct spec_device *d, bool bind_only, cerr_t *err)
+/* made: the node made on the host (host_made_device), or -1. */
+static int make_device(int rootfd, const struct spec_device *d, bool bind_only, int made,
+                       cerr_t *err)
 {
     const char *rel = d->path;
     while (*rel == '/')
@@ -577,7 +721,11 @@ static int make_device(int rootfd, const struct spec_device *d, bool bind_only, 
             close(f);
         int t = openat(pfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
         autofree char *tp = t >= 0 ? fd_path(t) : NULL;
-        if (t < 0 || mount(d->path, tp, NULL, MS_BIND, NULL) < 0)
+        if (t >= 0 && made >= 0)
+            r = move_mount(made, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+                    ? cerr_set(err, errno, "bind the node made for device `%s`", d->path)
+                    : 0;
+        else if (t < 0 || mount(d->path, tp, NULL, MS_BIND, NULL) < 0)
             r = cerr_set(err, errno, "bind device `%s`", d->path);
         if (t >= 0)
             close(t);
@@ -618,7 +766,7 @@ static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
         return 0;
     if (spec_mounts(s, "/dev")) {
         for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
-            if (make_device(rootfd, &default_devices[i], m->userns, err) < 0)
+            if (make_device(rootfd, &default_devices[i], m->userns, -1, err) < 0)
                 return -1;
         static const char *const links[][2] = {
             {"/proc/self/fd", "fd"},
@@ -644,7 +792,8 @@ static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
         close(dev);
     }
     for (size_t i = 0; i < s->linux_.n_devices; i++)
-        if (make_device(rootfd, &s->linux_.devices[i], m->userns, err) < 0)
+        if (make_device(rootfd, &s->linux_.devices[i], m->userns,
+                        m->source_fds ? m->source_fds[s->n_mounts + i] : -1, err) < 0)
             return -1;
     return 0;
 }
