@@ -32,6 +32,10 @@ int level_refuse_fields(const struct spec *s, const char *level, unsigned which,
         return refuse(err, "linux.sysctl", level, "");
     if ((which & LF_DOMAINNAME) && s->domainname != NULL)
         return refuse(err, "domainname", level, "");
+    if ((which & LF_MEMPOLICY) && l->has_mempolicy)
+        return refuse(err, "linux.memoryPolicy", level, "");
+    if ((which & LF_EXEC_AFFINITY) && (p->has_cpu_initial || p->has_cpu_final))
+        return refuse(err, "process.execCPUAffinity", level, "");
     for (size_t i = 0; (which & LF_IDMAP_MOUNTS) && i < s->n_mounts; i++)
         if (s->mounts[i].n_uid_mappings > 0)
             return cerr_set(err, 0, "mounts[%zu].uidMappings: not supported at the %s level", i,

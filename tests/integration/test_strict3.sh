@@ -210,4 +210,71 @@ expect_eq "exec with listenerPath and no agent: the container still runs" runnin
 cella delete --force "$id" > /dev/null 2>&1
 wait "$AGENT_PID" 2>/dev/null
 
+# ---- process.execCPUAffinity: the exec'd process's CPUs once in the cgroup -------------------
+reset
+id=$(newid a)
+cella run -d --bundle "$B" "$id" > /dev/null 2>&1
+last=$(($(nproc) - 1))
+printf '{"args":["grep","Cpus_allowed_list","/proc/self/status"],"cwd":"/","execCPUAffinity":{"initial":"0","final":"%s"}}' \
+    "$last" > "$WORK/proc.json"
+expect_eq "process.execCPUAffinity final $last: the exec'd process runs on CPU $last only" \
+    "$(printf 'Cpus_allowed_list:\t%s' "$last")" "$(cella exec --process "$WORK/proc.json" "$id" 2>&1)"
+printf '{"args":["true"],"cwd":"/","execCPUAffinity":{"final":"1-0"}}' > "$WORK/proc.json"
+fails "process.execCPUAffinity: a list that is none refused, named" - \
+    'process\.execCPUAffinity\.final: `1-0` is not a list' cella exec --process "$WORK/proc.json" "$id"
+cella delete --force "$id" > /dev/null 2>&1
+
+# ---- linux.memoryPolicy: set_mempolicy before execve, seen in numa_maps -----------------------
+expect_eq "features: linux.memoryPolicy lists MPOL_BIND and MPOL_F_STATIC_NODES" "True True" \
+    "$(cella features | python3 -c 'import json,sys; m=json.load(sys.stdin)["linux"]["memoryPolicy"]
+print("MPOL_BIND" in m["modes"], "MPOL_F_STATIC_NODES" in m["flags"])' 2>&1)"
+# runc 1.1 and crun 1.8 have no memoryPolicy (runtime-spec 1.3): nothing to compare with.
+if [ ! -r /proc/self/numa_maps ] || [ ! -d /sys/devices/system/node/node0 ]; then
+    skip "linux.memoryPolicy MPOL_BIND 0: the init's policy is bind:0" "no NUMA support on this host"
+else
+    reset
+    cfg "$B" "c['linux']['memoryPolicy']={'mode':'MPOL_BIND','nodes':'0'}"
+    args "$B" 'grep -m1 -o " bind:0 " /proc/self/numa_maps; exec sleep 100'
+    id=$(newid n)
+    cella run -d --bundle "$B" "$id" > "$WORK/out" 2>&1
+    wait_for 50 grep -q . "$WORK/out"
+    expect_eq "linux.memoryPolicy MPOL_BIND 0: the init's policy is bind:0" " bind:0 " "$(cat "$WORK/out")"
+    expect_eq "linux.memoryPolicy MPOL_BIND 0: the exec'd process's policy is the same" " bind:0 " \
+        "$(cella exec "$id" grep -m1 -o ' bind:0 ' /proc/self/numa_maps 2>&1)"
+    cella delete --force "$id" > /dev/null 2>&1
+    reset
+    cfg "$B" "c['linux']['memoryPolicy']={'mode':'MPOL_INTERLEAVE','nodes':'0','flags':['MPOL_F_STATIC_NODES']}"
+    args "$B" 'grep -m1 -o " interleave=static:0 " /proc/self/numa_maps'
+    id=$(newid n)
+    expect_eq "linux.memoryPolicy MPOL_INTERLEAVE with MPOL_F_STATIC_NODES: interleave=static:0" \
+        " interleave=static:0 " "$(cella run --bundle "$B" "$id" 2>&1)"
+    cella delete --force "$id" > /dev/null 2>&1
+fi
+reset
+cfg "$B" "c['linux']['memoryPolicy']={'mode':'MPOL_RANDOM','nodes':'0'}"
+id=$(newid n)
+fails "linux.memoryPolicy: an unknown mode refused, named" "$id" \
+    'linux\.memoryPolicy\.mode: unknown mode `MPOL_RANDOM`' cella create --bundle "$B" "$id"
+reset
+cfg "$B" "c['linux']['memoryPolicy']={'mode':'MPOL_BIND','nodes':'0','flags':['MPOL_F_SOMETIMES']}"
+id=$(newid n)
+fails "linux.memoryPolicy: an unknown flag refused, named" "$id" \
+    'linux\.memoryPolicy\.flags: unknown flag `MPOL_F_SOMETIMES`' cella create --bundle "$B" "$id"
+
+# The levels that do not run the container's process setup refuse both by name.
+for level in sandbox qemu vm; do
+    reset
+    cfg "$B" "c['linux']['memoryPolicy']={'mode':'MPOL_BIND','nodes':'0'}"
+    id=$(newid l)
+    fails "linux.memoryPolicy at the $level level: refused, named" "$id" \
+        "^cella: linux\\.memoryPolicy: not supported at the $level level\$" \
+        cella --isolation "$level" create --bundle "$B" "$id"
+    reset
+    cfg "$B" "c['process']['execCPUAffinity']={'final':'0'}"
+    id=$(newid l)
+    fails "process.execCPUAffinity at the $level level: refused, named" "$id" \
+        "^cella: process\\.execCPUAffinity: not supported at the $level level\$" \
+        cella --isolation "$level" create --bundle "$B" "$id"
+done
+
 plan_done

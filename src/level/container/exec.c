@@ -60,6 +60,18 @@ static int open_container_ns(struct container *c, int fds[NS_COUNT], cerr_t *err
     return 0;
 }
 
+static int set_affinity(const uint64_t *mask, const char *which, cerr_t *err)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t i = 0; i < SPEC_CPU_WORDS * 64 && i < CPU_SETSIZE; i++)
+        if (mask[i / 64] & (1ULL << (i % 64)))
+            CPU_SET(i, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) < 0)
+        return cerr_set(err, errno, "process.execCPUAffinity.%s: sched_setaffinity", which);
+    return 0;
+}
+
 static __attribute__((noreturn)) void exec_child(struct container *c, const struct exec_opts *o,
                                                  struct exec_fds *f)
 {
@@ -72,8 +84,16 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
     close(f->go[1]);
     close(f->errp[0]);
     close_range_cloexec(2 + o->preserve_fds);
+    /* process.execCPUAffinity: initial while cella moves the process into
+     * the cgroup (which may reset it: cpuset), final once it is there. */
+    int initial =
+        o->process->has_cpu_initial ? set_affinity(o->process->cpu_initial, "initial", &err) : 0;
     if (read(f->go[0], &go, 1) != 1)
         _exit(1);
+    if (initial < 0) /* said once cella is past writing `go` */
+        goto fail;
+    if (o->process->has_cpu_final && set_affinity(o->process->cpu_final, "final", &err) < 0)
+        goto fail;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         if (f->ns[order[i]] < 0)
             continue;
@@ -103,6 +123,7 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
         goto fail;
     plan.listener_sock = f->lsock[1];
     if (proc_apply_personality(&c->spec->linux_, &err) < 0 ||
+        proc_apply_mempolicy(&c->spec->linux_, &err) < 0 ||
         proc_apply_privileged(&plan, &err) < 0 || proc_apply_user(&plan, &err) < 0)
         goto fail;
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
