@@ -78,6 +78,37 @@ id=$(newid m)
 fails "mounts[].uidMappings on procfs: refused naming the mount and the file system" "$id" \
     'mounts\[[0-9]+\]: idmapped mount of `/proc/self` on `/idm`: .*\(proc\) cannot idmap it' \
     cella create --bundle "$B" "$id"
+# The idmap option without maps (runtime-spec 1.2): the container's own maps. With
+# root mapped to host 100000, a host root file shows as 0 inside (65534 without).
+SRC2=$WORK/idsrc2
+mkdir -p "$SRC2"
+chmod 777 "$SRC2"
+touch "$SRC2/rootfile"
+mkdir -p "$B/rootfs/idm" "$B/rootfs/plain" # root of the user namespace cannot make them
+reset
+cfg "$B" "c['linux']['namespaces'].append({'type':'user'})" \
+    "c['linux']['uidMappings']=[{'containerID':0,'hostID':100000,'size':65536}]" \
+    "c['linux']['gidMappings']=[{'containerID':0,'hostID':100000,'size':65536}]" \
+    "c['mounts'].append({'destination':'/idm','type':'bind','source':'$SRC2','options':['bind','idmap']})" \
+    "c['mounts'].append({'destination':'/plain','type':'bind','source':'$SRC2','options':['bind']})"
+args "$B" 'stat -c %u /idm/rootfile /plain/rootfile && touch /idm/made'
+id=$(newid m)
+expect_eq "mounts[].options idmap, no maps: the container's maps (host 0 is 0 inside; 65534 without)" \
+    "$(printf '0\n65534')" "$(cella run --bundle "$B" "$id" 2>&1)"
+expect_eq "mounts[].options idmap, no maps: a file made inside by root is 0 on the host" \
+    "0" "$(stat -c %u "$SRC2/made" 2>&1)"
+cella delete --force "$id" > /dev/null 2>&1
+reset
+cfg "$B" "c['mounts'].append({'destination':'/idm','type':'bind','source':'$SRC2','options':['bind','idmap']})"
+id=$(newid m)
+fails "mounts[].options idmap without maps nor a user namespace: refused, named" "$id" \
+    'mounts\[[0-9]+\]: idmap without uidMappings takes the container.s maps' cella create --bundle "$B" "$id"
+for level in qemu vm; do
+    id=$(newid l)
+    fails "mounts[].options idmap at the $level level: refused, named" "$id" \
+        "^cella: mounts\\[[0-9]+\\]\\.options .idmap.: not supported at the $level level\$" \
+        cella --isolation "$level" create --bundle "$B" "$id"
+done
 # The levels that do not run the container's mount setup refuse the maps by name.
 for level in sandbox qemu vm; do
     idmapped

@@ -62,7 +62,8 @@ int idmap_write(pid_t pid, const char *file, const char *field, const struct spe
 
 /* A child made in a new user namespace only holds it while the maps are
  * written and the namespace opened; closing the pipe ends it. */
-int idmap_userns(const struct spec_mount *sm, const char *field, cerr_t *err)
+int idmap_userns(const struct spec_idmap *u, size_t nu, const struct spec_idmap *g, size_t ng,
+                 const char *field, cerr_t *err)
 {
     int hold[2];
     if (pipe2(hold, O_CLOEXEC) < 0)
@@ -84,8 +85,8 @@ int idmap_userns(const struct spec_mount *sm, const char *field, cerr_t *err)
     autofree char *gf = xasprintf("%s.gidMappings", field);
     autofree char *ns = xasprintf("/proc/%d/ns/user", pid);
     int fd = -1;
-    if (idmap_write(pid, "uid_map", uf, sm->uid_mappings, sm->n_uid_mappings, err) == 0 &&
-        idmap_write(pid, "gid_map", gf, sm->gid_mappings, sm->n_gid_mappings, err) == 0 &&
+    if (idmap_write(pid, "uid_map", uf, u, nu, err) == 0 &&
+        idmap_write(pid, "gid_map", gf, g, ng, err) == 0 &&
         (fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0)
         cerr_set(err, errno, "%s: open `%s`", field, ns);
     close(hold[1]);

@@ -16,8 +16,9 @@ char *idmap_text(const char *field, const struct spec_idmap *m, size_t n, cerr_t
 /* Write /proc/PID/FILE (uid_map or gid_map); nothing when n is 0. */
 int idmap_write(pid_t pid, const char *file, const char *field, const struct spec_idmap *m,
                 size_t n, cerr_t *err);
-/* A user namespace with the mount's maps, as an fd for MOUNT_ATTR_IDMAP.
+/* A user namespace with these maps, as an fd for MOUNT_ATTR_IDMAP.
  * `field` names the mount (mounts[2]). */
-int idmap_userns(const struct spec_mount *sm, const char *field, cerr_t *err);
+int idmap_userns(const struct spec_idmap *u, size_t nu, const struct spec_idmap *g, size_t ng,
+                 const char *field, cerr_t *err);
 
 #endif

@@ -90,7 +90,8 @@ int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cer
             out->bind = out->recursive = true;
             continue;
         }
-        /* crun's extensions and idmapped-mount options that we accept and ignore. */
+        /* crun's extensions that we accept and ignore, and the idmapped-mount
+         * options, applied by mounts_open_sources. */
         if (strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0) {
             out->recursive_ro = strcmp(o, "rro") == 0;
             out->recursive_rw = !out->recursive_ro;
@@ -98,7 +99,8 @@ int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cer
         }
         if (strcmp(o, "defaults") == 0 || strcmp(o, "tmpcopyup") == 0 ||
             strcmp(o, "notmpcopyup") == 0 || strcmp(o, "copy-symlink") == 0 ||
-            strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0)
+            strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0 || strcmp(o, "idmap") == 0 ||
+            strcmp(o, "ridmap") == 0)
             continue;
         for (size_t j = 0; j < ARRAY_SIZE(flag_opts) && !done; j++) {
             if (strcmp(o, flag_opts[j].name) != 0)
@@ -297,17 +299,46 @@ static char *fs_type_of(const char *path)
     return type ? type : xstrdup("unknown");
 }
 
-/* mounts[].uidMappings: the detached tree gets MOUNT_ATTR_IDMAP with a user
- * namespace carrying the maps. */
-static int idmap_tree(int tree, const struct spec_mount *sm, size_t idx, bool rec, cerr_t *err)
+static bool has_option(const struct spec_mount *sm, const char *name)
 {
+    for (size_t i = 0; i < sm->options.n; i++)
+        if (strcmp(sm->options.v[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* mounts[].uidMappings, or the idmap / ridmap option (runtime-spec 1.2) whose
+ * empty maps mean the container's own (linux.uidMappings). */
+static bool is_idmapped(const struct spec_mount *sm)
+{
+    return sm->n_uid_mappings > 0 || has_option(sm, "idmap") || has_option(sm, "ridmap");
+}
+
+/* The detached tree gets MOUNT_ATTR_IDMAP with a user namespace carrying the
+ * maps; recursively with rbind or ridmap. */
+static int idmap_tree(int tree, const struct spec *s, size_t idx, bool rec, cerr_t *err)
+{
+    const struct spec_mount *sm = &s->mounts[idx];
     char field[48];
     snprintf(field, sizeof(field), "mounts[%zu]", idx);
-    int ns = idmap_userns(sm, field, err);
+    const struct spec_linux *l = &s->linux_;
+    bool own = sm->n_uid_mappings > 0;
+    if (!own && !(l->ns[NS_USER].present && l->ns[NS_USER].path == NULL && l->n_uid_mappings > 0 &&
+                  l->n_gid_mappings > 0))
+        return cerr_set(err, 0,
+                        "%s: idmap without uidMappings takes the container's maps: it needs a new "
+                        "user namespace with linux.uidMappings and gidMappings",
+                        field);
+    int ns = own ? idmap_userns(sm->uid_mappings, sm->n_uid_mappings, sm->gid_mappings,
+                                sm->n_gid_mappings, field, err)
+                 : idmap_userns(l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+                                l->n_gid_mappings, field, err);
     if (ns < 0)
         return -1;
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
-    int r = mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof(attr));
+    int r = mount_setattr(tree, "",
+                          AT_EMPTY_PATH | (rec || has_option(sm, "ridmap") ? AT_RECURSIVE : 0),
+                          &attr, sizeof(attr));
     int e = errno;
     close(ns);
     if (r == 0)
@@ -325,7 +356,7 @@ static int idmap_tree(int tree, const struct spec_mount *sm, size_t idx, bool re
 bool mounts_idmapped(const struct spec *s)
 {
     for (size_t i = 0; i < s->n_mounts; i++)
-        if (s->mounts[i].n_uid_mappings > 0)
+        if (is_idmapped(&s->mounts[i]))
             return true;
     return false;
 }
@@ -412,7 +443,7 @@ int mounts_open_sources(const struct spec *s, bool all_binds, int statefd, int *
     }
     for (size_t i = 0; i < s->n_mounts; i++) {
         const struct spec_mount *sm = &s->mounts[i];
-        bool idmapped = sm->n_uid_mappings > 0;
+        bool idmapped = is_idmapped(sm);
         if (idmapped && (!is_bind(sm) || sm->source == NULL)) {
             mounts_close_sources(fds, s->n_mounts);
             return cerr_set(err, 0,
@@ -432,7 +463,7 @@ int mounts_open_sources(const struct spec *s, bool all_binds, int statefd, int *
             mounts_close_sources(fds, n);
             return cerr_set(err, e, "mount `%s`: source `%s`", sm->destination, sm->source);
         }
-        if (idmapped && idmap_tree(fds[i], sm, i, rec, err) < 0) {
+        if (idmapped && idmap_tree(fds[i], s, i, rec, err) < 0) {
             mounts_close_sources(fds, n);
             return -1;
         }
