@@ -1,8 +1,11 @@
 /* `cella features`: the runtime-spec "features" document. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/util.h"
@@ -86,8 +89,19 @@ int cmd_features(const struct globals *g, int argc, char **argv, cerr_t *err)
     json_t *linux_ = json_object_get(f, "linux");
     json_object_set_new(json_object_get(linux_, "cgroup"), "rdma", json_false());
     json_object_set_new(linux_, "intelRdt", json_pack("{s:b}", "enabled", 0));
-    json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", 0));
     json_object_set_new(linux_, "netDevices", json_pack("{s:b}", "enabled", 0));
+    /* features-linux.md (1.3): the set_mempolicy(2) modes and flags cella names. */
+    json_object_set_new(linux_, "memoryPolicy",
+                        json_pack("{s:[sssssss], s:[sss]}", "modes", "MPOL_DEFAULT", "MPOL_BIND",
+                                  "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
+                                  "MPOL_PREFERRED_MANY", "MPOL_LOCAL", "flags",
+                                  "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
+                                  "MPOL_F_STATIC_NODES"));
+    /* Idmapped bind mounts: mount_setattr(MOUNT_ATTR_IDMAP), Linux 5.12+;
+     * whether a file system takes them is known only when it is tried. */
+    bool idmap = syscall(SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno != ENOSYS;
+    json_object_set_new(linux_, "mountExtensions",
+                        json_pack("{s:{s:b}}", "idmap", "enabled", idmap));
     /* Each level's own annotations, from the level. */
     json_t *annotations = json_object_get(f, "annotations");
     for (size_t i = 0; i < nl; i++)

@@ -1,5 +1,6 @@
 #include "level/fields.h"
 
+#include <string.h>
 #include <sys/personality.h>
 
 static int refuse(cerr_t *err, const char *field, const char *level, const char *why)
@@ -32,5 +33,19 @@ int level_refuse_fields(const struct spec *s, const char *level, unsigned which,
         return refuse(err, "linux.sysctl", level, "");
     if ((which & LF_DOMAINNAME) && s->domainname != NULL)
         return refuse(err, "domainname", level, "");
+    if ((which & LF_MEMPOLICY) && l->has_mempolicy)
+        return refuse(err, "linux.memoryPolicy", level, "");
+    if ((which & LF_EXEC_AFFINITY) && (p->has_cpu_initial || p->has_cpu_final))
+        return refuse(err, "process.execCPUAffinity", level, "");
+    for (size_t i = 0; (which & LF_IDMAP_MOUNTS) && i < s->n_mounts; i++) {
+        const struct spec_mount *m = &s->mounts[i];
+        if (m->n_uid_mappings > 0)
+            return cerr_set(err, 0, "mounts[%zu].uidMappings: not supported at the %s level", i,
+                            level);
+        for (size_t j = 0; j < m->options.n; j++)
+            if (strcmp(m->options.v[j], "idmap") == 0 || strcmp(m->options.v[j], "ridmap") == 0)
+                return cerr_set(err, 0, "mounts[%zu].options `%s`: not supported at the %s level",
+                                i, m->options.v[j], level);
+    }
     return 0;
 }

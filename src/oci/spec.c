@@ -344,11 +344,69 @@ out:
     return rc;
 }
 
+/* A CPU or NUMA node list as the kernel writes them ("0-3,7"): bits set in
+ * mask (words of 64), or one line naming the field. */
+static int parse_id_list(const char *text, const char *field, uint64_t *mask, size_t words,
+                         cerr_t *err)
+{
+    memset(mask, 0, words * sizeof(uint64_t));
+    const char *p = text;
+    bool any = false;
+    while (*p) {
+        char *end;
+        errno = 0;
+        unsigned long lo = strtoul(p, &end, 10), hi = lo;
+        if (end == p || *p == '-' || *p == '+' || errno)
+            goto bad;
+        p = end;
+        if (*p == '-') {
+            const char *q = p + 1;
+            hi = strtoul(q, &end, 10);
+            if (end == q || *q == '-' || *q == '+' || errno || hi < lo)
+                goto bad;
+            p = end;
+        }
+        if (hi >= words * 64)
+            return cerr_set(err, 0, "%s: `%s`: %lu is beyond the %zu cella handles", field, text,
+                            hi, words * 64);
+        for (unsigned long i = lo; i <= hi; i++)
+            mask[i / 64] |= 1ULL << (i % 64);
+        any = true;
+        if (*p == ',' && p[1] != '\0')
+            p++;
+        else if (*p != '\0')
+            goto bad;
+    }
+    if (any)
+        return 0;
+bad:
+    return cerr_set(err, 0, "%s: `%s` is not a list such as 0-3,7", field, text);
+}
+
+static int parse_exec_cpu_affinity(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
+{
+    char *initial = NULL, *final = NULL;
+    char fp[JPATH_MAX];
+    int rc = jget_string(o, "initial", path, &initial, err) < 0 ||
+                     jget_string(o, "final", path, &final, err) < 0
+                 ? -1
+                 : 0;
+    if (rc == 0 && initial != NULL)
+        rc = parse_id_list(initial, jpath_key(fp, path, "initial"), p->cpu_initial, SPEC_CPU_WORDS,
+                           err);
+    if (rc == 0 && final != NULL)
+        rc = parse_id_list(final, jpath_key(fp, path, "final"), p->cpu_final, SPEC_CPU_WORDS, err);
+    p->has_cpu_initial = rc == 0 && initial != NULL;
+    p->has_cpu_final = rc == 0 && final != NULL;
+    free(initial);
+    free(final);
+    return rc;
+}
+
 static int parse_process_obj(json_t *o, const char *path, struct spec_process *p, cerr_t *err)
 {
     /* (no LSM: the labels and the profile could only be dropped) */
-    static const char *const not_yet[] = {"execCPUAffinity", "apparmorProfile", "selinuxLabel",
-                                          NULL};
+    static const char *const not_yet[] = {"apparmorProfile", "selinuxLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     int64_t i64;
@@ -386,6 +444,11 @@ static int parse_process_obj(json_t *o, const char *path, struct spec_process *p
         return -1;
     if (sub != NULL && parse_sched(sub, jpath_key(sp, path, "scheduler"), p, err) < 0)
         return -1;
+    if (jget_object(o, "execCPUAffinity", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL &&
+        parse_exec_cpu_affinity(sub, jpath_key(sp, path, "execCPUAffinity"), p, err) < 0)
+        return -1;
     if (jget_object(o, "capabilities", path, &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_caps(sub, jpath_key(sp, path, "capabilities"), &p->caps, err) < 0)
@@ -413,21 +476,6 @@ static int parse_process_obj(json_t *o, const char *path, struct spec_process *p
 
 /* ---- mounts, namespaces, devices ------------------------------------------- */
 
-static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
-{
-    (void)i;
-    struct spec_mount *m = out;
-    if (require(o, "destination", path, err) < 0)
-        return -1;
-
-    return jget_string(o, "destination", path, &m->destination, err) < 0 ||
-                   jget_string(o, "type", path, &m->type, err) < 0 ||
-                   jget_string(o, "source", path, &m->source, err) < 0 ||
-                   jget_str_list(o, "options", path, &m->options, err) < 0
-               ? -1
-               : 0;
-}
-
 static int parse_idmap(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
 {
     (void)i;
@@ -440,6 +488,30 @@ static int parse_idmap(json_t *o, const char *path, size_t i, void *out, cerr_t 
     m->container_id = (uint32_t)c;
     m->host_id = (uint32_t)h;
     m->size = (uint32_t)s;
+    return 0;
+}
+
+static int parse_mount(json_t *o, const char *path, size_t i, void *out, cerr_t *err)
+{
+    (void)i;
+    struct spec_mount *m = out;
+    if (require(o, "destination", path, err) < 0)
+        return -1;
+
+    if (jget_string(o, "destination", path, &m->destination, err) < 0 ||
+        jget_string(o, "type", path, &m->type, err) < 0 ||
+        jget_string(o, "source", path, &m->source, err) < 0 ||
+        jget_str_list(o, "options", path, &m->options, err) < 0 ||
+        each_object(o, "uidMappings", path, sizeof(struct spec_idmap), (void **)&m->uid_mappings,
+                    &m->n_uid_mappings, parse_idmap, err) < 0 ||
+        each_object(o, "gidMappings", path, sizeof(struct spec_idmap), (void **)&m->gid_mappings,
+                    &m->n_gid_mappings, parse_idmap, err) < 0)
+        return -1;
+    /* One user namespace carries both maps: with one alone the other ids
+     * would show as the overflow id. */
+    if ((m->n_uid_mappings == 0) != (m->n_gid_mappings == 0))
+        return cerr_set(err, 0, "%s: uidMappings and gidMappings go together (idmapped mount)",
+                        path);
     return 0;
 }
 
@@ -793,11 +865,60 @@ static int parse_personality(json_t *o, const char *path, struct spec_linux *l, 
     return rc;
 }
 
+/* linux.memoryPolicy: the names of set_mempolicy(2)'s modes and flags. */
+static int parse_memory_policy(json_t *o, const char *path, struct spec_linux *l, cerr_t *err)
+{
+    static const char *const modes[] = {"MPOL_DEFAULT",
+                                        "MPOL_PREFERRED",
+                                        "MPOL_BIND",
+                                        "MPOL_INTERLEAVE",
+                                        "MPOL_LOCAL",
+                                        "MPOL_PREFERRED_MANY",
+                                        "MPOL_WEIGHTED_INTERLEAVE"};
+    static const struct {
+        const char *name;
+        int bit;
+    } flag_names[] = {{"MPOL_F_NUMA_BALANCING", 1 << 13},
+                      {"MPOL_F_RELATIVE_NODES", 1 << 14},
+                      {"MPOL_F_STATIC_NODES", 1 << 15}};
+    char *mode = NULL, *nodes = NULL;
+    char fp[JPATH_MAX];
+    struct str_list flags = {0};
+    int rc = require(o, "mode", path, err) < 0 || jget_string(o, "mode", path, &mode, err) < 0 ||
+                     jget_string(o, "nodes", path, &nodes, err) < 0 ||
+                     jget_str_list(o, "flags", path, &flags, err) < 0
+                 ? -1
+                 : 0;
+    size_t m = 0;
+    while (rc == 0 && m < ARRAY_SIZE(modes) && strcmp(modes[m], mode) != 0)
+        m++;
+    if (rc == 0 && m == ARRAY_SIZE(modes))
+        rc = cerr_set(err, 0, "%s: unknown mode `%s`", jpath_key(fp, path, "mode"), mode);
+    l->mempolicy_mode = (int)m;
+    for (size_t i = 0; rc == 0 && i < flags.n; i++) {
+        size_t f = 0;
+        while (f < ARRAY_SIZE(flag_names) && strcmp(flag_names[f].name, flags.v[i]) != 0)
+            f++;
+        if (f == ARRAY_SIZE(flag_names))
+            rc =
+                cerr_set(err, 0, "%s: unknown flag `%s`", jpath_key(fp, path, "flags"), flags.v[i]);
+        else
+            l->mempolicy_mode |= flag_names[f].bit;
+    }
+    if (rc == 0 && nodes != NULL && nodes[0] != '\0')
+        rc = parse_id_list(nodes, jpath_key(fp, path, "nodes"), l->mempolicy_nodes, SPEC_NODE_WORDS,
+                           err);
+    l->has_mempolicy = rc == 0;
+    free(mode);
+    free(nodes);
+    str_list_free(&flags);
+    return rc;
+}
+
 static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct str_list *unsup,
                        cerr_t *err)
 {
-    static const char *const not_yet[] = {"netDevices", "intelRdt", "memoryPolicy", "mountLabel",
-                                          NULL};
+    static const char *const not_yet[] = {"netDevices", "intelRdt", "mountLabel", NULL};
     json_t *sub;
     char sp[JPATH_MAX];
     if (note_unsupported(o, path, not_yet, unsup, err) < 0 || parse_namespaces(o, path, l, err) < 0)
@@ -818,6 +939,10 @@ static int parse_linux(json_t *o, const char *path, struct spec_linux *l, struct
     if (jget_object(o, "personality", path, &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_personality(sub, jpath_key(sp, path, "personality"), l, err) < 0)
+        return -1;
+    if (jget_object(o, "memoryPolicy", path, &sub, err) < 0)
+        return -1;
+    if (sub != NULL && parse_memory_policy(sub, jpath_key(sp, path, "memoryPolicy"), l, err) < 0)
         return -1;
     if (jget_object(o, "resources", path, &sub, err) < 0)
         return -1;
@@ -969,14 +1094,6 @@ static int parse_spec_obj(json_t *root, struct spec *s, cerr_t *err)
     if (each_object(root, "mounts", "", sizeof(struct spec_mount), (void **)&s->mounts,
                     &s->n_mounts, parse_mount, err) < 0)
         return -1;
-    static const char *const mount_not_yet[] = {"uidMappings", "gidMappings", NULL};
-    for (size_t i = 0; i < s->n_mounts; i++) {
-        char mp[JPATH_MAX];
-        jpath_idx(mp, "mounts", i);
-        if (note_unsupported(json_array_get(json_object_get(root, "mounts"), i), mp, mount_not_yet,
-                             &s->unsupported, err) < 0)
-            return -1;
-    }
     if (jget_object(root, "process", "", &sub, err) < 0)
         return -1;
     if (sub != NULL && parse_process_obj(sub, "process", &s->process, err) < 0)
@@ -1182,6 +1299,8 @@ void spec_free(struct spec *s)
         free(s->mounts[i].type);
         free(s->mounts[i].source);
         str_list_free(&s->mounts[i].options);
+        free(s->mounts[i].uid_mappings);
+        free(s->mounts[i].gid_mappings);
     }
     free(s->mounts);
     spec_process_clear(&s->process);

@@ -47,6 +47,9 @@ struct spec_user {
     char *username;
 };
 
+#define SPEC_CPU_WORDS  16 /* 1024 CPUs, glibc's cpu_set_t */
+#define SPEC_NODE_WORDS 16 /* 1024 NUMA nodes (the kernel's MAX_NUMNODES is at most that) */
+
 struct spec_process {
     bool present;
     bool terminal;
@@ -71,6 +74,10 @@ struct spec_process {
     int sched_nice;
     unsigned sched_priority;
     uint64_t sched_runtime, sched_deadline, sched_period;
+    /* process.execCPUAffinity (exec only): CPU masks, before and after the
+     * process joins the cgroup */
+    bool has_cpu_initial, has_cpu_final;
+    uint64_t cpu_initial[SPEC_CPU_WORDS], cpu_final[SPEC_CPU_WORDS];
     struct str_list unsupported; /* JSON paths of fields set that cella cannot apply yet */
 };
 
@@ -79,6 +86,9 @@ struct spec_mount {
     char *type;
     char *source;
     struct str_list options;
+    /* An idmapped mount (runtime-spec 1.1): both maps or neither. */
+    struct spec_idmap *uid_mappings, *gid_mappings;
+    size_t n_uid_mappings, n_gid_mappings;
 };
 
 enum ns_type {
@@ -241,6 +251,10 @@ struct spec_linux {
     } time_offsets[2];
     bool has_personality;
     unsigned long personality; /* linux.personality's domain: PER_LINUX or PER_LINUX32 */
+    /* linux.memoryPolicy, as set_mempolicy(2) takes it: mode | MPOL_F_* flags */
+    bool has_mempolicy;
+    int mempolicy_mode;
+    uint64_t mempolicy_nodes[SPEC_NODE_WORDS];
 };
 
 struct spec {

@@ -142,7 +142,8 @@ static const char full_config[] =
     "  {'destination': '/sys/fs/cgroup', 'type': 'cgroup', 'source': 'cgroup',"
     "   'options': ['nosuid', 'noexec', 'nodev', 'relatime', 'ro']},"
     "  {'destination': '/data', 'type': 'bind', 'source': '/srv/data', 'options': ['rbind', 'rw'],"
-    "   'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}]}"
+    "   'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}],"
+    "   'gidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}]}"
     " ],"
     " 'hooks': {"
     "  'prestart': [{'path': '/usr/bin/fix-mounts', 'args': ['fix-mounts', 'arg1', 'arg2'],"
@@ -1019,7 +1020,8 @@ static void test_unknown_fields(void)
         "   'rlimits': [{'type': 'RLIMIT_CPU', 'soft': 1, 'hard': 2, 'x': []}]},"
         " 'mounts': [{'destination': '/a', 'gidMappings': [], 'bogus': true}],"
         " 'hooks': {'futureHook': 5, 'prestart': [{'path': '/p', 'extra': {}}]},"
-        " 'linux': {'intelRdt': 'x', 'memoryPolicy': {}, 'netDevices': {'eth0': {}},"
+        " 'linux': {'intelRdt': 'x', 'memoryPolicy': {'mode': 'MPOL_LOCAL', 'x': 1}, 'netDevices': "
+        "{'eth0': {}},"
         "   'namespaces': [{'type': 'uts', 'zzz': 1}],"
         "   'resources': {'rdma': {}, 'hugepageLimits': [], 'network': {},"
         "     'memory': {'limit': 1, 'new': 'x'}},"
@@ -1418,24 +1420,27 @@ static void test_oci_version(void)
  * their JSON path for the level to refuse (never silently dropped). */
 static void test_unsupported(void)
 {
-    struct spec *s =
-        PARSE_OK("{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
-                 "   'execCPUAffinity': {'initial': '0'}},"
-                 " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}]},"
-                 "   {'destination': '/c', 'gidMappings': []}],"
-                 " 'linux': {'intelRdt': {},"
-                 "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
-                 "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
+    struct spec *s = PARSE_OK(
+        "{" OV "'process': {'args': ['x'], 'scheduler': {'policy': 'SCHED_FIFO'},"
+        "   'apparmorProfile': 'p', 'execCPUAffinity': {'initial': '0', 'final': '1-2,5'}},"
+        " 'mounts': [{'destination': '/a'}, {'destination': '/b', 'uidMappings': [{}],"
+        "   'gidMappings': [{}]}, {'destination': '/c', 'gidMappings': []}],"
+        " 'linux': {'intelRdt': {},"
+        "   'resources': {'rdma': {}, 'cpu': {'burst': 1}, 'blockIO': {'weight': 10,"
+        "     'throttleReadBpsDevice': [{'major': 8, 'minor': 0, 'rate': 1}]}}}}");
     if (s == NULL)
         return;
-    CHECK(LIST_IS(s->process.unsupported, "process.execCPUAffinity"));
-    CHECK(LIST_IS(s->unsupported, "mounts[1].uidMappings", "linux.intelRdt"));
+    CHECK(LIST_IS(s->process.unsupported, "process.apparmorProfile"));
+    CHECK(s->process.has_cpu_initial && s->process.cpu_initial[0] == 1 &&
+          s->process.has_cpu_final && s->process.cpu_final[0] == 0x26); /* applied */
+    CHECK(LIST_IS(s->unsupported, "linux.intelRdt")); /* idmapped mounts are applied */
+    CHECK(s->mounts[1].n_uid_mappings == 1 && s->mounts[1].n_gid_mappings == 1);
     CHECK(LIST_IS(s->linux_.resources.unsupported, "linux.resources.rdma",
                   "linux.resources.cpu.burst", "linux.resources.blockIO.throttleReadBpsDevice"));
     cerr_t err = NULL;
     CHECK(spec_refuse_unsupported(&s->process.unsupported, &err) == -1);
     CHECK_STR(cerr_msg(err),
-              "process.execCPUAffinity: not supported by cella yet: refused rather than ignored");
+              "process.apparmorProfile: not supported by cella yet: refused rather than ignored");
     cerr_free(&err);
     spec_free(s);
     s = PARSE_OK("{" OV "'process': {'args': ['x']}}");

@@ -24,6 +24,7 @@
 #include "cgroup/cgroup.h"
 #include "level/container/container.h"
 #include "level/container/hostmounts.h"
+#include "level/container/idmap.h"
 #include "level/container/init.h"
 #include "level/container/mounts.h"
 #include "level/container/notify.h"
@@ -59,63 +60,17 @@ static int exec_listen(int dirfd, cerr_t *err)
     return fd;
 }
 
-/* The kernel takes a map in one write of fewer than PAGE_SIZE bytes, 340
- * lines at most (4.15+); a longer one is refused whole, never cut. */
-#define ID_MAP_MAX_LINES 340
-#define ID_MAP_MAX_BYTES 4096
-
-static char *id_map_text(const char *field, const struct spec_idmap *m, size_t n, cerr_t *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL)
-        abort();
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%u %u %u\n", m[i].container_id, m[i].host_id, m[i].size);
-    fclose(f);
-    if (n > ID_MAP_MAX_LINES || len >= ID_MAP_MAX_BYTES) {
-        cerr_set(err, 0,
-                 "linux.%s: %zu lines in %zu bytes: the kernel takes at most %d lines in fewer "
-                 "than %d",
-                 field, n, len, ID_MAP_MAX_LINES, ID_MAP_MAX_BYTES);
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
 static int check_id_maps(const struct spec *s, cerr_t *err)
 {
-    char *u = id_map_text("uidMappings", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
+    char *u =
+        idmap_text("linux.uidMappings", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err);
     if (u == NULL)
         return -1;
     free(u);
-    char *g = id_map_text("gidMappings", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
+    char *g =
+        idmap_text("linux.gidMappings", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err);
     free(g);
     return g == NULL ? -1 : 0;
-}
-
-static int write_id_map(pid_t pid, const char *file, const struct spec_idmap *m, size_t n,
-                        cerr_t *err)
-{
-    if (n == 0)
-        return 0;
-    const char *field = strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings";
-    autofree char *text = id_map_text(field, m, n, err);
-    if (text == NULL)
-        return -1;
-    /* Not write_knob: its error would quote the whole map, many lines. */
-    autofree char *path = xasprintf("/proc/%d/%s", pid, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cerr_set(err, errno, "linux.%s: open `%s`", field, path);
-    ssize_t w = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    if (w != (ssize_t)strlen(text))
-        return cerr_set(err, w < 0 ? e : EIO, "linux.%s: write `%s`", field, path);
-    return 0;
 }
 
 static int open_ns_paths(const struct spec *s, int fds[NS_COUNT], cerr_t *err)
@@ -317,7 +272,8 @@ static int open_create_fds(struct container *c, const struct create_opts *o, str
         f->tty_recv = pair[0];
         f->console = pair[1];
     }
-    if ((s->linux_.ns[NS_USER].present) && mounts_open_sources(s, &f->sources, err) < 0)
+    if ((s->linux_.ns[NS_USER].present || mounts_idmapped(s)) &&
+        mounts_open_sources(s, s->linux_.ns[NS_USER].present, c->dirfd, &f->sources, err) < 0)
         return -1;
     const char *notify = getenv("NOTIFY_SOCKET");
     if (notify != NULL && notify[0] == '/') {
@@ -411,6 +367,50 @@ static pid_t clone_into_cgroup(int flags, const char *cgroup, bool *in_v2)
     return (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
 }
 
+/* A user namespace joined by path owns the namespaces the clone creates
+ * only when the clone is made from inside it (runc's nsexec joins, then
+ * unshares). cella cannot setns into it and back (no way back to an
+ * ancestor user namespace), so a short-lived helper joins it and clones the
+ * container process as cella's own child (CLONE_PARENT, which reaps and
+ * signals it as any other), reports the pid and exits. Returns 0 in the
+ * container process, its pid in cella, -1 with errno. */
+struct userns_clone {
+    pid_t pid;
+    int err;
+    bool in_v2;
+};
+
+static pid_t clone_in_userns(int userns, int flags, const char *cgroup, bool *in_v2)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t helper = fork();
+    if (helper == 0) {
+        struct userns_clone r = {.pid = -1};
+        close(p[0]);
+        if (setns(userns, CLONE_NEWUSER) < 0)
+            r.err = errno;
+        else if ((r.pid = clone_into_cgroup(flags | CLONE_PARENT, cgroup, &r.in_v2)) == 0) {
+            close(p[1]);
+            return 0;
+        } else if (r.pid < 0)
+            r.err = errno;
+        _exit(write(p[1], &r, sizeof(r)) == (ssize_t)sizeof(r) ? 0 : 1);
+    }
+    close(p[1]);
+    struct userns_clone r = {.pid = -1, .err = EPIPE};
+    if (helper > 0 && read(p[0], &r, sizeof(r)) != (ssize_t)sizeof(r))
+        r = (struct userns_clone){.pid = -1, .err = EPIPE};
+    int e = helper < 0 ? errno : r.err;
+    close(p[0]);
+    while (helper > 0 && waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+    *in_v2 = r.in_v2;
+    errno = e;
+    return r.pid;
+}
+
 static pid_t clone_child(struct container *c, const struct create_opts *o, struct create_fds *f,
                          int flags, const struct level_hooks *hooks, cerr_t *err)
 {
@@ -444,13 +444,19 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
             ns_restore(own[here[i]], ns_clone_flag(here[i]));
         return -1;
     }
-    pid_t pid = clone_into_cgroup(flags, c->st->cgroup, &f->cgroup_v2);
+    bool join_user = f->ns[NS_USER] >= 0;
+    pid_t pid = join_user ? clone_in_userns(f->ns[NS_USER], flags, c->st->cgroup, &f->cgroup_v2)
+                          : clone_into_cgroup(flags, c->st->cgroup, &f->cgroup_v2);
     if (pid != 0) {
         for (size_t i = 0; i < ARRAY_SIZE(here); i++)
             ns_restore(own[here[i]], ns_clone_flag(here[i]));
         if (own_time >= 0)
             ns_restore(own_time, ns_clone_flag(NS_TIME));
     }
+    if (pid < 0 && join_user)
+        return cerr_set(err, errno,
+                        "linux.namespaces: clone the container process in user namespace `%s`",
+                        s->linux_.ns[NS_USER].path);
     if (pid < 0)
         return cerr_set(err, errno, "clone the container process");
     if (pid == 0) {
@@ -475,6 +481,10 @@ static pid_t clone_child(struct container *c, const struct create_opts *o, struc
         memcpy(a.ns_fds, f->ns, sizeof(a.ns_fds));
         for (size_t i = 0; i < ARRAY_SIZE(here); i++)
             a.ns_fds[here[i]] = -1; /* already in them */
+        if (join_user) {
+            a.ns_fds[NS_USER] = -1;
+            a.joined_userns = true;
+        }
         container_init(&a);
     }
     close(f->sync[1]);
@@ -490,8 +500,10 @@ static int drive_child(struct container *c, const struct create_opts *o, struct 
 {
     const struct spec *s = c->spec;
     if ((flags & CLONE_NEWUSER) &&
-        (write_id_map(pid, "uid_map", s->linux_.uid_mappings, s->linux_.n_uid_mappings, err) < 0 ||
-         write_id_map(pid, "gid_map", s->linux_.gid_mappings, s->linux_.n_gid_mappings, err) < 0))
+        (idmap_write(pid, "uid_map", "linux.uidMappings", s->linux_.uid_mappings,
+                     s->linux_.n_uid_mappings, err) < 0 ||
+         idmap_write(pid, "gid_map", "linux.gidMappings", s->linux_.gid_mappings,
+                     s->linux_.n_gid_mappings, err) < 0))
         return -1;
     /* The child moves itself into the v1 hierarchies first thing after
      * SYNC_GO, and was cloned into the v2 one: no grace period on this path
@@ -560,7 +572,8 @@ int container_create(struct container *c, const struct create_opts *o,
     close_fds(&f.tty_recv, 1);
     close_fds(&f.notify, 1);
     close_fds(f.ns, NS_COUNT);
-    mounts_close_sources(f.sources, c->spec->n_mounts);
+    mounts_close_sources(f.sources, mounts_n_sources(c->spec));
+    mounts_unlink_devices(c->spec, c->dirfd);
     return r;
 }
 
@@ -571,7 +584,7 @@ static int ct_create(struct container *c, const struct create_opts *o, cerr_t *e
 
 /* linux.seccomp.listenerPath: connected before the process is told to
  * start, so that a missing agent leaves the container as it was. */
-static int seccomp_agent_connect(const struct spec_seccomp *sc, cerr_t *err)
+int container_seccomp_agent(const struct spec_seccomp *sc, cerr_t *err)
 {
     if (sc->listener_path == NULL)
         return -1;
@@ -582,17 +595,16 @@ static int seccomp_agent_connect(const struct spec_seccomp *sc, cerr_t *err)
     return sock;
 }
 
-/* The "container process state" of the runtime-spec, with the listener fd,
- * as runc and crun send it. */
-static int seccomp_listener_send(struct container *c, int agent, int listener, cerr_t *err)
+int container_seccomp_send(struct container *c, int agent, int listener, pid_t pid,
+                           enum cstatus status, cerr_t *err)
 {
     const struct spec_seccomp *sc = &c->spec->linux_.seccomp;
-    autofree char *state = state_to_oci_json(c->st, ST_CREATING, false);
+    autofree char *state = state_to_oci_json(c->st, status, false);
     json_t *st = json_loads(state, 0, NULL);
     json_t *msg =
         json_pack("{s:s, s:[s], s:i, s:s, s:o}", "ociVersion", "0.2.0", "fds", "seccompFd", "pid",
-                  (int)c->st->pid, "metadata", sc->listener_metadata ? sc->listener_metadata : "",
-                  "state", st ? st : json_object());
+                  (int)pid, "metadata", sc->listener_metadata ? sc->listener_metadata : "", "state",
+                  st ? st : json_object());
     autofree char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
     if (text == NULL)
@@ -626,8 +638,9 @@ static ssize_t read_start_reply(struct container *c, int fd, int *agent, char *b
         if (cm != NULL && cm->cmsg_type == SCM_RIGHTS) {
             int listener;
             memcpy(&listener, CMSG_DATA(cm), sizeof(int));
-            int r = *agent >= 0 ? seccomp_listener_send(c, *agent, listener, err)
-                                : cerr_set(err, 0, "linux.seccomp: unexpected listener");
+            int r = *agent >= 0
+                        ? container_seccomp_send(c, *agent, listener, c->st->pid, ST_CREATING, err)
+                        : cerr_set(err, 0, "linux.seccomp: unexpected listener");
             close(listener);
             close_fds(agent, 1);
             if (r < 0)
@@ -647,7 +660,7 @@ int container_start(struct container *c, cerr_t *err)
     state_sock_addr(c->dirfd, &sa);
     autoclose int agent = -1;
     if (c->spec->linux_.seccomp.listener_path != NULL &&
-        (agent = seccomp_agent_connect(&c->spec->linux_.seccomp, err)) < 0)
+        (agent = container_seccomp_agent(&c->spec->linux_.seccomp, err)) < 0)
         return -1;
     if (c->st->notify_socket != NULL && (notify = notify_listen(c->dirfd, err)) < 0)
         return -1;

@@ -34,4 +34,12 @@ int container_pids(struct container *c, pid_t **pids, size_t *n, cerr_t *err);
  * container whose level has an exec of its own. */
 int container_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err);
 
+/* linux.seccomp.listenerPath: connect to the agent (before anything starts,
+ * so that a missing agent changes nothing), and send it a process's
+ * listener with the "container process state" of the runtime-spec, as runc
+ * and crun do: for the init at start, for each exec'd process. */
+int container_seccomp_agent(const struct spec_seccomp *sc, cerr_t *err);
+int container_seccomp_send(struct container *c, int agent, int listener, pid_t pid,
+                           enum cstatus status, cerr_t *err);
+
 #endif

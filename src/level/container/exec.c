@@ -25,6 +25,8 @@
 struct exec_fds {
     int ns[NS_COUNT];
     int go[2], errp[2];
+    int lsock[2]; /* the seccomp listener, from the child (linux.seccomp.listenerPath) */
+    int agent;
     int console;
     int tty_recv; /* foreground --tty without --console-socket: the master comes here */
 };
@@ -58,6 +60,18 @@ static int open_container_ns(struct container *c, int fds[NS_COUNT], cerr_t *err
     return 0;
 }
 
+static int set_affinity(const uint64_t *mask, const char *which, cerr_t *err)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t i = 0; i < SPEC_CPU_WORDS * 64 && i < CPU_SETSIZE; i++)
+        if (mask[i / 64] & (1ULL << (i % 64)))
+            CPU_SET(i, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) < 0)
+        return cerr_set(err, errno, "process.execCPUAffinity.%s: sched_setaffinity", which);
+    return 0;
+}
+
 static __attribute__((noreturn)) void exec_child(struct container *c, const struct exec_opts *o,
                                                  struct exec_fds *f)
 {
@@ -70,8 +84,16 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
     close(f->go[1]);
     close(f->errp[0]);
     close_range_cloexec(2 + o->preserve_fds);
+    /* process.execCPUAffinity: initial while cella moves the process into
+     * the cgroup (which may reset it: cpuset), final once it is there. */
+    int initial =
+        o->process->has_cpu_initial ? set_affinity(o->process->cpu_initial, "initial", &err) : 0;
     if (read(f->go[0], &go, 1) != 1)
         _exit(1);
+    if (initial < 0) /* said once cella is past writing `go` */
+        goto fail;
+    if (o->process->has_cpu_final && set_affinity(o->process->cpu_final, "final", &err) < 0)
+        goto fail;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         if (f->ns[order[i]] < 0)
             continue;
@@ -97,8 +119,11 @@ static __attribute__((noreturn)) void exec_child(struct container *c, const stru
     }
     if (o->process->terminal && proc_setup_terminal(o->process, f->console, &err) < 0)
         goto fail;
-    if (proc_plan_make(o->process, &c->spec->linux_.seccomp, NULL, &plan, &err) < 0 ||
-        proc_apply_personality(&c->spec->linux_, &err) < 0 ||
+    if (proc_plan_make(o->process, &c->spec->linux_.seccomp, NULL, &plan, &err) < 0)
+        goto fail;
+    plan.listener_sock = f->lsock[1];
+    if (proc_apply_personality(&c->spec->linux_, &err) < 0 ||
+        proc_apply_mempolicy(&c->spec->linux_, &err) < 0 ||
         proc_apply_privileged(&plan, &err) < 0 || proc_apply_user(&plan, &err) < 0)
         goto fail;
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
@@ -116,8 +141,10 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
     bool proxy = o->process->terminal && o->console_socket == NULL;
     if (proxy && o->detach)
         return cerr_set(err, 0, "exec --tty --detach requires --console-socket");
-    if (c->spec->linux_.seccomp.listener_path != NULL)
-        return cerr_set(err, 0, "exec: linux.seccomp.listenerPath is not supported for exec yet");
+    if (c->spec->linux_.seccomp.listener_path != NULL &&
+        ((f->agent = container_seccomp_agent(&c->spec->linux_.seccomp, err)) < 0 ||
+         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->lsock) < 0))
+        return f->agent < 0 ? -1 : cerr_set(err, errno, "socketpair");
     if (open_container_ns(c, f->ns, err) < 0)
         return -1;
     if (o->process->terminal && !proxy && (f->console = unix_connect(o->console_socket, err)) < 0)
@@ -144,6 +171,10 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
     f->go[0] = -1;
     close(f->errp[1]);
     f->errp[1] = -1;
+    if (f->lsock[1] >= 0) {
+        close(f->lsock[1]);
+        f->lsock[1] = -1;
+    }
     if (f->console >= 0) {
         close(f->console); /* the child's copy only: a child that fails ends recv_fd */
         f->console = -1;
@@ -155,6 +186,19 @@ static int run_exec(struct container *c, const struct exec_opts *o, struct exec_
         return -1;
     }
     fault_kill("exec.after-cgroup");
+    /* The listener goes to the agent as soon as it comes: the process may
+     * be waiting for the agent. None: the child failed before its filter,
+     * and says why on errp. */
+    int listener = f->lsock[0] >= 0 ? recv_fd_msg(f->lsock[0]) : -1;
+    if (listener >= 0) {
+        int r = container_seccomp_send(c, f->agent, listener, pid, ST_RUNNING, err);
+        close(listener);
+        if (r < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return -1;
+        }
+    }
     char msg[4096];
     ssize_t n = read_all(f->errp[0], msg, sizeof(msg) - 1);
     if (n > 0) {
@@ -188,14 +232,20 @@ int container_exec(struct container *c, const struct exec_opts *o, int *status, 
     if (c->ops != NULL && c->ops->exec != container_exec)
         return cerr_set(err, 0, "exec: the %s level runs its own exec", c->ops->name);
     caps_warn_unknown(&o->process->caps, "process.capabilities");
-    struct exec_fds f = {.go = {-1, -1}, .errp = {-1, -1}, .console = -1, .tty_recv = -1};
+    struct exec_fds f = {.go = {-1, -1},
+                         .errp = {-1, -1},
+                         .lsock = {-1, -1},
+                         .agent = -1,
+                         .console = -1,
+                         .tty_recv = -1};
     for (int t = 0; t < NS_COUNT; t++)
         f.ns[t] = -1;
     int r = run_exec(c, o, &f, status, err);
     for (int t = 0; t < NS_COUNT; t++)
         if (f.ns[t] >= 0)
             close(f.ns[t]);
-    int *rest[] = {&f.go[0], &f.go[1], &f.errp[0], &f.errp[1], &f.console, &f.tty_recv};
+    int *rest[] = {&f.go[0],    &f.go[1], &f.errp[0], &f.errp[1], &f.lsock[0],
+                   &f.lsock[1], &f.agent, &f.console, &f.tty_recv};
     for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
         if (*rest[i] >= 0)
             close(*rest[i]);

@@ -113,7 +113,7 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
     struct mount_ctx m = {.spec = s,
                           .rootfs = a->rootfs,
                           .cgroup = a->cgroup,
-                          .userns = a->new_userns || a->ns_fds[NS_USER] >= 0,
+                          .userns = a->new_userns || a->joined_userns || a->ns_fds[NS_USER] >= 0,
                           .no_pivot = a->no_pivot,
                           .host_ns = !s->linux_.ns[NS_MOUNT].present,
                           .source_fds = a->source_fds,
@@ -166,8 +166,8 @@ static int setup(const struct init_args *a, struct proc_plan *plan, char **state
      * process's own limits, credentials and capabilities. */
     if (a->hooks && a->hooks->pre_creds && a->hooks->pre_creds(plan, err) < 0)
         return -1;
-    if (proc_apply_personality(&s->linux_, err) < 0 || proc_apply_privileged(plan, err) < 0 ||
-        proc_apply_user(plan, err) < 0)
+    if (proc_apply_personality(&s->linux_, err) < 0 || proc_apply_mempolicy(&s->linux_, err) < 0 ||
+        proc_apply_privileged(plan, err) < 0 || proc_apply_user(plan, err) < 0)
         return -1;
     return 0;
 }

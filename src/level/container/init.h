@@ -17,6 +17,7 @@ struct init_args {
     int console_fd;       /* where the pty master goes, -1 without terminal */
     int ns_fds[NS_COUNT]; /* namespaces to join (-1: none) */
     bool new_userns;
+    bool joined_userns; /* cloned inside a user namespace given by path */
     bool no_pivot;
     bool new_keyring; /* a session keyring of its own (not with --no-new-keyring) */
     const char *id;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "level/container/idmap.h"
 #include "cgroup/cgroup.h"
 
 /* ---- options --------------------------------------------------------------- */
@@ -89,7 +90,8 @@ int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cer
             out->bind = out->recursive = true;
             continue;
         }
-        /* crun's extensions and idmapped-mount options that we accept and ignore. */
+        /* crun's extensions that we accept and ignore, and the idmapped-mount
+         * options, applied by mounts_open_sources. */
         if (strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0) {
             out->recursive_ro = strcmp(o, "rro") == 0;
             out->recursive_rw = !out->recursive_ro;
@@ -97,7 +99,8 @@ int mount_opts_parse(const struct str_list *options, struct mount_opts *out, cer
         }
         if (strcmp(o, "defaults") == 0 || strcmp(o, "tmpcopyup") == 0 ||
             strcmp(o, "notmpcopyup") == 0 || strcmp(o, "copy-symlink") == 0 ||
-            strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0)
+            strcmp(o, "rro") == 0 || strcmp(o, "rrw") == 0 || strcmp(o, "idmap") == 0 ||
+            strcmp(o, "ridmap") == 0)
             continue;
         for (size_t j = 0; j < ARRAY_SIZE(flag_opts) && !done; j++) {
             if (strcmp(o, flag_opts[j].name) != 0)
@@ -273,16 +276,182 @@ static bool is_bind(const struct spec_mount *sm)
     return false;
 }
 
-int mounts_open_sources(const struct spec *s, int **fds_out, cerr_t *err)
+/* The file system type of the mount PATH is on (mountinfo's, by mount id),
+ * for the line that says it cannot be idmapped. */
+static char *fs_type_of(const char *path)
 {
-    int *fds = malloc((s->n_mounts ? s->n_mounts : 1) * sizeof(int));
+    struct statx stx;
+    if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+        return xstrdup("unknown");
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+        return xstrdup("unknown");
+    char *line = NULL, *type = NULL;
+    size_t cap = 0;
+    while (type == NULL && getline(&line, &cap, f) > 0) {
+        char *sep = strstr(line, " - ");
+        if (strtoull(line, NULL, 10) != stx.stx_mnt_id || sep == NULL)
+            continue;
+        type = xstrdup(strtok(sep + 3, " \n") ? sep + 3 : "unknown");
+    }
+    free(line);
+    fclose(f);
+    return type ? type : xstrdup("unknown");
+}
+
+static bool has_option(const struct spec_mount *sm, const char *name)
+{
+    for (size_t i = 0; i < sm->options.n; i++)
+        if (strcmp(sm->options.v[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* mounts[].uidMappings, or the idmap / ridmap option (runtime-spec 1.2) whose
+ * empty maps mean the container's own (linux.uidMappings). */
+static bool is_idmapped(const struct spec_mount *sm)
+{
+    return sm->n_uid_mappings > 0 || has_option(sm, "idmap") || has_option(sm, "ridmap");
+}
+
+/* The detached tree gets MOUNT_ATTR_IDMAP with a user namespace carrying the
+ * maps; recursively with rbind or ridmap. */
+static int idmap_tree(int tree, const struct spec *s, size_t idx, bool rec, cerr_t *err)
+{
+    const struct spec_mount *sm = &s->mounts[idx];
+    char field[48];
+    snprintf(field, sizeof(field), "mounts[%zu]", idx);
+    const struct spec_linux *l = &s->linux_;
+    bool own = sm->n_uid_mappings > 0;
+    if (!own && !(l->ns[NS_USER].present && l->ns[NS_USER].path == NULL && l->n_uid_mappings > 0 &&
+                  l->n_gid_mappings > 0))
+        return cerr_set(err, 0,
+                        "%s: idmap without uidMappings takes the container's maps: it needs a new "
+                        "user namespace with linux.uidMappings and gidMappings",
+                        field);
+    int ns = own ? idmap_userns(sm->uid_mappings, sm->n_uid_mappings, sm->gid_mappings,
+                                sm->n_gid_mappings, field, err)
+                 : idmap_userns(l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
+                                l->n_gid_mappings, field, err);
+    if (ns < 0)
+        return -1;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+    int r = mount_setattr(tree, "",
+                          AT_EMPTY_PATH | (rec || has_option(sm, "ridmap") ? AT_RECURSIVE : 0),
+                          &attr, sizeof(attr));
+    int e = errno;
+    close(ns);
+    if (r == 0)
+        return 0;
+    if (e == EINVAL || e == EOPNOTSUPP) {
+        autofree char *type = fs_type_of(sm->source);
+        return cerr_set(err, e,
+                        "%s: idmapped mount of `%s` on `%s`: the kernel or the file system (%s) "
+                        "cannot idmap it",
+                        field, sm->source, sm->destination, type);
+    }
+    return cerr_set(err, e, "%s: mount_setattr MOUNT_ATTR_IDMAP on `%s`", field, sm->source);
+}
+
+bool mounts_idmapped(const struct spec *s)
+{
+    for (size_t i = 0; i < s->n_mounts; i++)
+        if (is_idmapped(&s->mounts[i]))
+            return true;
+    return false;
+}
+
+void mounts_unlink_devices(const struct spec *s, int statefd)
+{
+    for (size_t i = 0; i < s->linux_.n_devices; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "device.%zu", i);
+        unlinkat(statefd, name, 0);
+    }
+}
+
+size_t mounts_n_sources(const struct spec *s)
+{
+    return s->n_mounts + s->linux_.n_devices;
+}
+
+static long host_id(const struct spec_idmap *m, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+            return (long)m[i].host_id + (id - m[i].container_id);
+    return -1;
+}
+
+/* A linux.devices node the host has not, for a user namespace, where mknod
+ * is refused and the host's node would be bound: made on the host in the
+ * container's state directory, cloned as a detached mount that may hold
+ * devices (that directory's file system may be nodev); the container binds
+ * the clone, whose node must still be linked then (move_mount says ENOENT
+ * for an unlinked one): mounts_unlink_devices once create is done. -2: the
+ * host has the node, bind it. */
+static int host_made_device(int statefd, const struct spec *s, size_t i, cerr_t *err)
+{
+    const struct spec_device *d = &s->linux_.devices[i];
+    mode_t type = d->type == 'b' ? S_IFBLK : S_IFCHR;
+    dev_t rdev = makedev(d->major, d->minor);
+    struct stat st;
+    if (d->type == 'p' ||
+        (stat(d->path, &st) == 0 && (st.st_mode & S_IFMT) == type && st.st_rdev == rdev))
+        return -2;
+    char name[32];
+    snprintf(name, sizeof(name), "device.%zu", i);
+    unlinkat(statefd, name, 0);
+    mode_t mode = (d->has_mode ? d->file_mode : 0666) & 07777;
+    long uid = host_id(s->linux_.uid_mappings, s->linux_.n_uid_mappings, d->has_uid ? d->uid : 0);
+    long gid = host_id(s->linux_.gid_mappings, s->linux_.n_gid_mappings, d->has_gid ? d->gid : 0);
+    int fd = -1;
+    if (mknodat(statefd, name, type | mode, rdev) < 0)
+        return cerr_set(err, errno, "linux.devices: mknod `%s` on the host", d->path);
+    if (fchmodat(statefd, name, mode, 0) < 0 ||
+        fchownat(statefd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0)
+        cerr_set(err, errno, "linux.devices: mode or owner of `%s`", d->path);
+    else if ((fd = open_tree(statefd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+        cerr_set(err, errno, "linux.devices: open_tree of the node for `%s`", d->path);
+    else {
+        struct mount_attr attr = {.attr_clr = MOUNT_ATTR_NODEV};
+        if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+            cerr_set(err, errno, "linux.devices: allow the device `%s` (mount_setattr)", d->path);
+            close(fd);
+            fd = -1;
+        }
+    }
+    return fd;
+}
+
+int mounts_open_sources(const struct spec *s, bool all_binds, int statefd, int **fds_out,
+                        cerr_t *err)
+{
+    size_t n = mounts_n_sources(s);
+    int *fds = malloc((n ? n : 1) * sizeof(int));
     if (fds == NULL)
         abort();
-    for (size_t i = 0; i < s->n_mounts; i++)
+    for (size_t i = 0; i < n; i++)
         fds[i] = -1;
+    for (size_t i = 0; all_binds && i < s->linux_.n_devices; i++) {
+        int fd = host_made_device(statefd, s, i, err);
+        if (fd == -1) {
+            mounts_close_sources(fds, n);
+            return -1;
+        }
+        fds[s->n_mounts + i] = fd < 0 ? -1 : fd;
+    }
     for (size_t i = 0; i < s->n_mounts; i++) {
         const struct spec_mount *sm = &s->mounts[i];
-        if (!is_bind(sm) || sm->source == NULL)
+        bool idmapped = is_idmapped(sm);
+        if (idmapped && (!is_bind(sm) || sm->source == NULL)) {
+            mounts_close_sources(fds, s->n_mounts);
+            return cerr_set(err, 0,
+                            "mounts[%zu]: uidMappings: idmapped mounts are bind mounts only "
+                            "in cella (`%s`)",
+                            i, sm->destination);
+        }
+        if (!is_bind(sm) || sm->source == NULL || !(all_binds || idmapped))
             continue;
         bool rec = false;
         for (size_t j = 0; j < sm->options.n; j++)
@@ -291,8 +460,12 @@ int mounts_open_sources(const struct spec *s, int **fds_out, cerr_t *err)
                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
         if (fds[i] < 0) {
             int e = errno;
-            mounts_close_sources(fds, s->n_mounts);
+            mounts_close_sources(fds, n);
             return cerr_set(err, e, "mount `%s`: source `%s`", sm->destination, sm->source);
+        }
+        if (idmapped && idmap_tree(fds[i], s, i, rec, err) < 0) {
+            mounts_close_sources(fds, n);
+            return -1;
         }
     }
     *fds_out = fds;
@@ -545,7 +718,9 @@ static const struct spec_device default_devices[] = {
     {"/dev/tty", 'c', 5, 0, true, 0666, true, true, 0, 0},
 };
 
-static int make_device(int rootfd, const struct spec_device *d, bool bind_only, cerr_t *err)
+/* made: the node made on the host (host_made_device), or -1. */
+static int make_device(int rootfd, const struct spec_device *d, bool bind_only, int made,
+                       cerr_t *err)
 {
     const char *rel = d->path;
     while (*rel == '/')
@@ -577,7 +752,11 @@ static int make_device(int rootfd, const struct spec_device *d, bool bind_only, 
             close(f);
         int t = openat(pfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
         autofree char *tp = t >= 0 ? fd_path(t) : NULL;
-        if (t < 0 || mount(d->path, tp, NULL, MS_BIND, NULL) < 0)
+        if (t >= 0 && made >= 0)
+            r = move_mount(made, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+                    ? cerr_set(err, errno, "bind the node made for device `%s`", d->path)
+                    : 0;
+        else if (t < 0 || mount(d->path, tp, NULL, MS_BIND, NULL) < 0)
             r = cerr_set(err, errno, "bind device `%s`", d->path);
         if (t >= 0)
             close(t);
@@ -618,7 +797,7 @@ static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
         return 0;
     if (spec_mounts(s, "/dev")) {
         for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
-            if (make_device(rootfd, &default_devices[i], m->userns, err) < 0)
+            if (make_device(rootfd, &default_devices[i], m->userns, -1, err) < 0)
                 return -1;
         static const char *const links[][2] = {
             {"/proc/self/fd", "fd"},
@@ -644,7 +823,8 @@ static int setup_dev(const struct mount_ctx *m, int rootfd, cerr_t *err)
         close(dev);
     }
     for (size_t i = 0; i < s->linux_.n_devices; i++)
-        if (make_device(rootfd, &s->linux_.devices[i], m->userns, err) < 0)
+        if (make_device(rootfd, &s->linux_.devices[i], m->userns,
+                        m->source_fds ? m->source_fds[s->n_mounts + i] : -1, err) < 0)
             return -1;
     return 0;
 }

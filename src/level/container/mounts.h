@@ -16,16 +16,26 @@ struct mount_ctx {
     bool userns;        /* new user namespace: no mknod, no sysfs without netns */
     bool no_pivot;
     bool host_ns;            /* no mount namespace: the host's is shared; chroot, not pivot_root */
-    const int *source_fds;   /* per mount: bind source opened on the host, or -1 */
+    const int *source_fds;   /* mounts_open_sources's, or NULL */
     int notify_fd;           /* sd_notify: detached mount of ROOT/ID/notify, or -1 */
     const char *notify_path; /* where it goes: the host's NOTIFY_SOCKET path */
 };
 
-/* On the host side, before entering a user namespace: open every bind mount
- * source as a detached mount (open_tree), so that the container's user
- * namespace need not be able to reach the path. */
-int mounts_open_sources(const struct spec *s, int **fds, cerr_t *err);
+/* On the host side, before entering a user namespace: open bind mount
+ * sources as detached mounts (open_tree), so that the container's user
+ * namespace need not be able to reach the path; every one with all_binds
+ * (a new user namespace), else only the idmapped ones, which get their
+ * MOUNT_ATTR_IDMAP here. */
+int mounts_open_sources(const struct spec *s, bool all_binds, int statefd, int **fds, cerr_t *err);
+/* After the mounts' (n_mounts), with a new user namespace: one per
+ * linux.devices entry, a node made on the host when the host has none
+ * (bound in, since mknod is refused there), or -1. */
+size_t mounts_n_sources(const struct spec *s);
+/* The nodes made on the host for those, once the container has them. */
+void mounts_unlink_devices(const struct spec *s, int statefd);
 void mounts_close_sources(int *fds, size_t n);
+/* Whether some mount has uidMappings (an idmapped mount). */
+bool mounts_idmapped(const struct spec *s);
 
 /* Everything up to (not including) pivot_root, but cgroup mounts. */
 int mounts_prepare(const struct mount_ctx *m, cerr_t *err);

@@ -230,6 +230,21 @@ int proc_apply_personality(const struct spec_linux *l, cerr_t *err)
     return 0;
 }
 
+int proc_apply_mempolicy(const struct spec_linux *l, cerr_t *err)
+{
+    if (!l->has_mempolicy)
+        return 0;
+    bool any = false;
+    for (size_t i = 0; i < SPEC_NODE_WORDS; i++)
+        any = any || l->mempolicy_nodes[i] != 0;
+    /* the kernel reads maxnode - 1 bits */
+    if (syscall(SYS_set_mempolicy, l->mempolicy_mode, any ? l->mempolicy_nodes : NULL,
+                any ? SPEC_NODE_WORDS * 64 + 1 : 0) < 0)
+        return cerr_set(err, errno, "linux.memoryPolicy: set_mempolicy(mode 0x%x)",
+                        (unsigned)l->mempolicy_mode);
+    return 0;
+}
+
 int proc_apply_user(const struct proc_plan *plan, cerr_t *err)
 {
     const struct spec_user *u = &plan->p->user;

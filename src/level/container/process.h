@@ -66,6 +66,8 @@ void proc_plan_setenv(struct proc_plan *plan, const char *kv);
 int proc_apply_privileged(const struct proc_plan *plan, cerr_t *err);
 /* linux.personality (the execution domain), inherited by what the process
  * execs and by its children. */
+/* linux.memoryPolicy: set_mempolicy(2), kept across execve. */
+int proc_apply_mempolicy(const struct spec_linux *l, cerr_t *err);
 int proc_apply_personality(const struct spec_linux *l, cerr_t *err);
 /* Groups, gid, uid (keeping capabilities), then capability sets and umask. */
 int proc_apply_user(const struct proc_plan *plan, cerr_t *err);
