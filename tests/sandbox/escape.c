@@ -268,6 +268,30 @@ static void attack_paths(void)
     symlink("/proc/self/root/../secret", "/tmp/viaproc");
     try_secret("a symlink through /proc/self/root", "/tmp/viaproc");
 
+    symlink("/tmp/loop", "/tmp/loop");
+    symlink("/tmp/loopb", "/tmp/loopa");
+    symlink("/tmp/loopa/x", "/tmp/loopb");
+    errno = 0;
+    report("a symlink to itself and a loop of two: ELOOP, the kernel goes on",
+           open("/tmp/loop", O_RDONLY) < 0 && errno == ELOOP && open("/tmp/loopa", O_RDONLY) < 0 &&
+               errno == ELOOP,
+           "errno %d", errno);
+    static char deep[3 * 4096];
+    size_t n = 0;
+    while (n + 3 < 2 * 4096) {
+        memcpy(deep + n, "../", 3);
+        n += 3;
+    }
+    strcpy(deep + n, "secret");
+    try_secret("8,000 bytes of ../ (past PATH_MAX)", deep);
+    n = 0;
+    while (n + 3 < 4000) {
+        memcpy(deep + n, "../", 3);
+        n += 3;
+    }
+    strcpy(deep + n, "secret");
+    try_secret("1,333 ../ within PATH_MAX", deep);
+
     /* Another process swaps /tmp/sw between a directory and a symlink up
      * past the root, as fast as it can, while this one opens through it. */
     mkdir("/tmp/swd", 0755);
