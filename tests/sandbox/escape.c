@@ -16,7 +16,8 @@
  *            slots, signals to tids that are not there
  *   forge    a thread's context page forged by another thread (traps it
  *            never made): the kernel serves them as that thread's calls; a
- *            signal frame for a stack pointer in the region
+ *            signal frame for a stack pointer in the region; the pointers
+ *            to a new thread's FPU state forged while threads are made
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -411,6 +412,58 @@ static void attack_threads(void)
     printf("threads made: %d\n", n);
 }
 
+static volatile int scribbling = 1;
+
+/* Rewrites slot 0's `uc` word (where the kernel finds the FPU state a new
+ * thread inherits) and a fake ucontext on slot 0's signal stack, with
+ * pointers at and past the slot's edges, as fast as it can. */
+static void *scribbler(void *arg)
+{
+    (void)arg;
+    uint64_t slot = STUB_BASE + SLOT, lo = slot + 4096, hi = slot + SLOT;
+    volatile uint64_t *uc = (volatile uint64_t *)(slot + 240);
+    const uint64_t ucs[] = {0, 1, lo - 8, lo, lo + 8, hi - 8, hi - 900, hi, ~0ULL, STUB_BASE};
+    const uint64_t fps[] = {0, lo, lo + 16, hi - 512, hi - 496, hi - 8, hi, ~0ULL - 15, STUB_BASE};
+    for (unsigned i = 0; scribbling; i++) {
+        *uc = ucs[i % (sizeof(ucs) / sizeof(ucs[0]))];
+        /* fpregs of a ucontext at lo and at hi - 900: mcontext's fpregs is at 224 */
+        *(volatile uint64_t *)(hi - 900 + 224) = fps[i % (sizeof(fps) / sizeof(fps[0]))];
+    }
+    return NULL;
+}
+
+static void *noop(void *arg)
+{
+    return arg;
+}
+
+/* Threads made while another thread forges what the kernel reads to copy
+ * the creator's FPU state: the kernel reads only inside slot 0. */
+static void attack_fpu_pointer(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_t s, t;
+        pthread_create(&s, NULL, scribbler, NULL);
+        int made = 0;
+        for (int i = 0; i < 50; i++)
+            if (pthread_create(&t, NULL, noop, NULL) == 0 && pthread_join(t, NULL) == 0)
+                made++;
+        scribbling = 0;
+        pthread_join(s, NULL);
+        _exit(made > 0 ? 0 : 3);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    /* The scribbler also tramples slot 0's live SIGSYS frames: the process
+     * may die of its own doing; the kernel must not. */
+    report("the FPU state's pointers forged while threads are made: the kernel goes on",
+           (WIFEXITED(st) && WEXITSTATUS(st) == 0) || (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL),
+           "the child ended with status %#x", st);
+    printf("fpu child: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+
 static void on_usr1(int sig)
 {
     (void)sig;
@@ -517,6 +570,7 @@ int main(int argc, char **argv)
         else if (strcmp(w, "forge") == 0) {
             attack_forge();
             attack_frame_in_region();
+            attack_fpu_pointer();
         } else
             fprintf(stderr, "escape: unknown attack %s\n", w);
     }
