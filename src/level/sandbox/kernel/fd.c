@@ -37,6 +37,7 @@ static long dup_to(struct sb_task *t, uint64_t fd, int min, int at, bool cloexec
         t->files->fd[r].timerfd = copy.timerfd;
         t->files->fd[r].outside = copy.outside;
         t->files->fd[r].synth = copy.synth;
+        t->files->fd[r].outer = copy.outer;
     }
     return r;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -27,9 +28,7 @@ static const char *const allowed[] = {
     /* memory: the kernel's allocator, the address spaces' memfds */
     "mmap", "munmap", "mprotect", "madvise", "brk", "fallocate", "memfd_create", "ftruncate",
     /* the platform: hand-over with the stubs, new ones from the zygote, their end */
-    "futex", "futex_waitv", "wait4", "kill",
-    /* the kick of one stub thread (a workload thread running its own code) */
-    "tgkill",
+    "futex", "futex_waitv", "wait4",
     /* the workload's sockets (net.c; `socket` itself only for IPv4/IPv6,
      * below), epoll (epoll.c) */
     "bind", "listen", "connect", "accept4", "getsockname", "getpeername", "setsockopt",
@@ -89,6 +88,26 @@ int sb_kernel_filter_install(cerr_t *err)
     if (rc == 0) {
         struct scmp_arg_cmp cmp = {.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0};
         rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, &cmp);
+    }
+    /* kill: SIGKILL to a process (a stub's or the zygote's end), never
+     * another signal, nor a negative pid: another process group or -1
+     * (every process the kernel may signal: without a pid namespace, the
+     * host's). The pid is an int: its sign bit, not the register's, says it
+     * is negative. (libseccomp takes one comparison per argument: pid 0,
+     * the kernel's own group, is left to the code.) */
+    if (rc == 0) {
+        struct scmp_arg_cmp cmp[] = {
+            {.arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0x80000000, .datum_b = 0},
+            {.arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = SIGKILL}};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 2, cmp);
+    }
+    /* tgkill: the kick of one stub thread running the workload's own code
+     * (SB_KICK_SIG), never another signal nor a negative thread group. */
+    if (rc == 0) {
+        struct scmp_arg_cmp cmp[] = {
+            {.arg = 0, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0x80000000, .datum_b = 0},
+            {.arg = 2, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = SB_KICK_SIG}};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 2, cmp);
     }
     if (rc == 0)
         rc = seccomp_load(ctx);

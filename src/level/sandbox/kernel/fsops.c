@@ -117,6 +117,40 @@ static int target_at(struct sb_task *t, uint64_t dirfd, const char *path, bool n
     return sb_open_path(t, dirfd, path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0, NULL);
 }
 
+/* A descriptor whose inode is not the sandbox's to change: the stdio and
+ * devices from outside (a host terminal or file, the container's
+ * /dev/null), or an anonymous inode (eventfd, timerfd, epoll: one inode the
+ * whole host shares). The sandbox's files, pipes and sockets are not. */
+static bool foreign(const struct sb_file *f)
+{
+    struct stat st;
+    if (f->outer || fstat(f->host, &st) < 0)
+        return true;
+    switch (st.st_mode & S_IFMT) {
+    case S_IFREG:
+    case S_IFDIR:
+    case S_IFLNK:
+    case S_IFIFO:
+    case S_IFSOCK:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* target_at for a call that changes the file (its mode, owner, times,
+ * links): never a foreign descriptor's (EPERM). */
+static int change_at(struct sb_task *t, uint64_t dirfd, const char *path, bool nofollow,
+                     bool empty_ok)
+{
+    if (path[0] == '\0' && empty_ok && (int)dirfd != AT_FDCWD) {
+        struct sb_file *f = sb_fd_get(t->files, dirfd);
+        if (f != NULL && !f->synth && foreign(f))
+            return -EPERM;
+    }
+    return target_at(t, dirfd, path, nofollow, empty_ok);
+}
+
 static long done(int fd, long r)
 {
     if (fd >= 0)
@@ -236,7 +270,7 @@ static long link_at(struct sb_task *t, uint64_t olddir, uint64_t uold, uint64_t 
     if ((old[0] == '\0' && flags & AT_EMPTY_PATH) || flags & AT_SYMLINK_FOLLOW) {
         /* The file itself, resolved beneath the root; the host decides
          * whether the caller may link a descriptor (CAP_DAC_READ_SEARCH). */
-        int fd = target_at(t, olddir, old, false, flags & AT_EMPTY_PATH);
+        int fd = change_at(t, olddir, old, false, flags & AT_EMPTY_PATH);
         if (fd < 0)
             return done(npfd, fd);
         struct stat st;
@@ -345,7 +379,7 @@ static long chmod_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t
     long r = path_in(t, upath, path);
     if (r < 0)
         return r;
-    int fd = target_at(t, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH);
+    int fd = change_at(t, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH);
     if (fd < 0)
         return fd;
     /* On a symlink the host answers EOPNOTSUPP, as Linux. */
@@ -373,7 +407,7 @@ long sb_sys_fchmod(struct sb_task *t, const uint64_t a[6])
     struct sb_file *f = sb_fd_get(t->files, a[0]);
     if (f == NULL)
         return -EBADF;
-    if (f->synth)
+    if (f->synth || foreign(f))
         return -EPERM;
     return fchmod(f->host, (mode_t)(a[1] & 07777)) < 0 ? -errno : 0;
 }
@@ -387,7 +421,7 @@ static long chown_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, uint64_t
     long r = path_in(t, upath, path);
     if (r < 0)
         return r;
-    int fd = target_at(t, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH);
+    int fd = change_at(t, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH);
     if (fd < 0)
         return fd;
     return done(fd, fchownat(fd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH) < 0 ? -errno : 0);
@@ -413,7 +447,7 @@ long sb_sys_fchown(struct sb_task *t, const uint64_t a[6])
     struct sb_file *f = sb_fd_get(t->files, a[0]);
     if (f == NULL)
         return -EBADF;
-    if (f->synth)
+    if (f->synth || foreign(f))
         return -EPERM;
     return fchown(f->host, (uid_t)a[1], (gid_t)a[2]) < 0 ? -errno : 0;
 }
@@ -505,7 +539,7 @@ static long utimens_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, const 
         struct sb_file *f = sb_fd_get(t->files, dirfd);
         if (f == NULL)
             return -EBADF;
-        if (f->synth)
+        if (f->synth || foreign(f))
             return -EPERM;
         return syscall(SYS_utimensat, f->host, NULL, ts, 0) < 0 ? -errno : 0;
     }
@@ -513,7 +547,7 @@ static long utimens_at(struct sb_task *t, uint64_t dirfd, uint64_t upath, const 
     long r = path_in(t, upath, path);
     if (r < 0)
         return r;
-    int fd = target_at(t, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH);
+    int fd = change_at(t, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags & AT_EMPTY_PATH);
     if (fd < 0)
         return fd;
     return done(fd, syscall(SYS_utimensat, fd, "", ts, AT_EMPTY_PATH) < 0 ? -errno : 0);

@@ -123,8 +123,10 @@ int sb_task_new(struct sb_task *t, const int stdio[3], const struct sb_start *s,
     for (int fd = 0; fd < 3; fd++) {
         int host = fcntl(stdio[fd], F_DUPFD_CLOEXEC, 3);
         struct stat st;
-        if (host >= 0 && sb_fd_install(t->files, host, false, NULL, fd) == fd)
+        if (host >= 0 && sb_fd_install(t->files, host, false, NULL, fd) == fd) {
             t->files->fd[fd].outside = fstat(host, &st) == 0 && !S_ISREG(st.st_mode);
+            t->files->fd[fd].outer = true;
+        }
     }
     if (k->zygote.pid <= 0 && sb_zygote_start(&k->zygote, err) < 0)
         return -1;

@@ -106,6 +106,9 @@ struct sb_file {
      * it; the host fd is a memfd of its contents (a directory's: its
      * linux_dirent64 records). Never written. */
     bool synth;
+    /* Not opened beneath the root: the stdio from outside, the container's
+     * devices of /dev. Its inode is the host's: no metadata change (fsops.c). */
+    bool outer;
 };
 
 struct sb_files {

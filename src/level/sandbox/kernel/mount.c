@@ -310,10 +310,13 @@ int sb_mount_open_exe(const struct sb_kernel *k, const char *path, cerr_t *err)
     return fd;
 }
 
+/* A source that is a path (a bind mount's: the host's directory, absolute
+ * or relative to the bundle) shows as "none": no host path in /proc/mounts. */
 void sb_mounts_list(const struct sb_kernel *k, FILE *f)
 {
     for (int i = 0; i < k->nmounts; i++) {
         const struct sb_mount *m = &k->mounts[i];
-        fprintf(f, "%s %s %s %s 0 0\n", m->source, m->path, m->type, m->ro ? "ro" : "rw");
+        const char *source = strchr(m->source, '/') ? "none" : m->source;
+        fprintf(f, "%s %s %s %s 0 0\n", source, m->path, m->type, m->ro ? "ro" : "rw");
     }
 }

@@ -781,6 +781,8 @@ long sb_vfs_open(struct sb_task *t, uint64_t dirfd, const char *path, int flags,
         }
         char *p = src && src->path ? strdup(src->path) : NULL;
         r = sb_fd_install(t->files, h, flags & O_CLOEXEC, p, 0);
+        if (r >= 0)
+            t->files->fd[r].outer = src == NULL || src->outer; /* V_DEV: the container's device */
         if (r >= 0 && src != NULL) {
             struct sb_file *n = &t->files->fd[r];
             n->kpipe = src->kpipe;
