@@ -310,7 +310,7 @@ if [ "$FAKE_GUEST" = hostile-error ]; then # ERROR before READY, with terminal e
     frame '\x0e\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00boom \x1b[2J\x07 end'
     exec sleep 1000
 fi
-frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 2' # READY
+frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 3' # READY
 case $FAKE_GUEST in
 exit-before-started) # EXIT for exec id 1 (status 0), until there is one to answer
     while sleep 0.1; do frame '\x04\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00'; done ;;
