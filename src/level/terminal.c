@@ -9,6 +9,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 int terminal_open(unsigned rows, unsigned cols, int *slave, cerr_t *err)
 {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -32,6 +34,28 @@ int terminal_open(unsigned rows, unsigned cols, int *slave, cerr_t *err)
         ioctl(*slave, TIOCSWINSZ, &ws);
     }
     return master;
+}
+
+void terminal_raw(int fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(fd, TCSANOW, &t);
+    }
+}
+
+int terminal_send(const char *path, int master, cerr_t *err)
+{
+    int sock = unix_connect(path, err);
+    if (sock < 0)
+        return cerr_wrap(err, "--console-socket");
+    int r = send_fd_msg(sock, master, "F", 1);
+    int e = errno;
+    close(sock);
+    if (r < 0)
+        return cerr_set(err, e, "send terminal to the console socket");
+    return 0;
 }
 
 bool terminal_proxied(const struct spec *s, const struct create_opts *o)

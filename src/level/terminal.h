@@ -15,6 +15,14 @@
  * its peer (close-on-exec, not the controlling terminal), or -1. */
 int terminal_open(unsigned rows, unsigned cols, int *slave, cerr_t *err);
 
+/* Make fd's terminal raw: a relay's end, whose bytes pass unchanged to a
+ * terminal further on that has the line discipline (the guest's pty). */
+void terminal_raw(int fd);
+
+/* Send the master to --console-socket PATH (the OCI contract: one message
+ * with the fd attached). */
+int terminal_send(const char *path, int master, cerr_t *err);
+
 /* A foreground `run` with process.terminal and no --console-socket: cella
  * holds the master and relays its own stdio (o->console_master). */
 bool terminal_proxied(const struct spec *s, const struct create_opts *o);

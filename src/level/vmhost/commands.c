@@ -14,9 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/tty_proxy.h"
 #include "core/util.h"
 #include "level/ctl.h"
 #include "level/supervisor.h"
+#include "level/terminal.h"
 #include "level/vmhost/process.h"
 
 /* The monitor of the container ("its VM has stopped" when it has ended). */
@@ -55,8 +57,9 @@ out:
 
 static int refuse_exec(const struct container *c, const struct exec_opts *o, cerr_t *err)
 {
-    if (o->console_socket != NULL || o->process->terminal)
-        return cerr_set(err, 0, "exec --tty: not supported by the %s level yet", c->ops->name);
+    (void)c;
+    if (o->process->terminal && o->console_socket == NULL && o->detach)
+        return cerr_set(err, 0, "exec --tty --detach requires --console-socket");
     if (o->preserve_fds > 0)
         return cerr_set(err, 0, "exec --preserve-fds: not supported by the %s level", c->ops->name);
     return 0;
@@ -82,10 +85,27 @@ static int exec_stand_in(struct container *c, const struct exec_opts *o, int soc
     return write_pid_file(o->pid_file, pid, err);
 }
 
+/* exec --tty: a host pty of its own, as create's (vmhost.c): the slave is
+ * the process's stdio for the monitor to relay, the master goes to
+ * --console-socket or stays here for tty_proxy (*master). */
+static int exec_terminal(const struct exec_opts *o, int *master, int *slave, cerr_t *err)
+{
+    *master = terminal_open(o->process->console_height, o->process->console_width, slave, err);
+    if (*master < 0)
+        return -1;
+    terminal_raw(*slave);
+    if (o->console_socket == NULL)
+        return 0;
+    int r = terminal_send(o->console_socket, *master, err);
+    close(*master);
+    *master = -1;
+    return r;
+}
+
 int vm_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t *err)
 {
     struct agent_buf b = {0};
-    int sock = -1, r = -1, null_in = -1;
+    int sock = -1, r = -1, null_in = -1, master = -1, slave = -1;
     uint8_t *ok = NULL;
     /* lc_exec has let the lock go; c->dirfd stays open (level.h). */
     if (refuse_exec(c, o, err) < 0 || vm_run_fields(o->process, NULL, &b, err) < 0 ||
@@ -97,8 +117,17 @@ int vm_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t 
     int stdio[3] = {0, 1, 2};
     if (o->detach && isatty(0) && (null_in = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
         stdio[0] = null_in;
+    if (o->process->terminal) {
+        if (exec_terminal(o, &master, &slave, err) < 0)
+            goto out;
+        stdio[0] = stdio[1] = stdio[2] = slave;
+    }
     int type =
         ctl_call(sock, o->detach ? CTL_EXEC_DETACHED : CTL_EXEC, 0, b.data, b.len, stdio, &ok, err);
+    if (slave >= 0) { /* the monitor's now: its close is the end of the terminal */
+        close(slave);
+        slave = -1;
+    }
     if (type < 0)
         goto out;
     if (type != CTL_OK) { /* its payload is not OK's pid and id */
@@ -109,6 +138,8 @@ int vm_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t 
     if (o->pid_file != NULL && exec_stand_in(c, o, sock, id, err) < 0)
         goto out;
     *status = 0;
+    if (master >= 0) /* until the process and all it started left the terminal */
+        tty_proxy(master);
     if (!o->detach) {
         int code = supervisor_await_exit(c->dirfd, sock, id);
         *status = code < 0 ? 128 + SIGKILL : code;
@@ -118,6 +149,10 @@ out:
     free(ok);
     if (null_in >= 0)
         close(null_in);
+    if (master >= 0)
+        close(master);
+    if (slave >= 0)
+        close(slave);
     if (sock >= 0)
         close(sock);
     agent_buf_free(&b);
