@@ -66,7 +66,13 @@ cfg "$B" "c['process']['terminal']=True"
 args "$B" "trap 'stty size; read -r l; echo \"typed: \$l\"; exit 6' WINCH; echo ready; sleep 1000 & wait"
 id=$(newid rsz)
 listen rsz --expect ready --resize 50,132 --send 'hello\r'
-check "create --console-socket with process.terminal" cq create --console-socket "$WORK/rsz.sock" --bundle "$B" "$id"
+# create's output read to its end, as containerd's shim reads it: with a
+# terminal nothing of the VM keeps create's stdout (bounded: a holder is a hang).
+mkfifo "$WORK/create.fifo"
+(cq create --console-socket "$WORK/rsz.sock" --bundle "$B" "$id" > "$WORK/create.fifo" 2>&1; echo $? > "$WORK/create.rc") &
+timeout 60 cat "$WORK/create.fifo" > "$WORK/create.out"
+expect_eq "create --console-socket: its stdout ends when create does (status, create's exit code)" "0 0" \
+    "$? $(wait $!; cat "$WORK/create.rc")"
 check "start" cq start "$id"
 wait $LPID
 expect_eq "console.py saw the end of the terminal" 0 $?

@@ -953,6 +953,15 @@ void monitor_main(const struct monitor_args *a)
     close(a->dirfd);
     setsid(); /* the terminal's signals are for cella's commands, not for us */
     signal(SIGPIPE, SIG_IGN);
+    /* With a terminal, process 0's stdio is that: create's is let go, as
+     * runc's init lets it go, for a caller that reads create's output to
+     * its end (containerd's shim with `docker run -t`). */
+    int null = a->tty >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    if (null >= 0) {
+        for (int fd = 0; fd < 3; fd++)
+            dup2(null, fd);
+        close(null);
+    }
     winch_start(&m.winch0, m.tty0);
     if (m.dir < 0 || (m.listen = supervisor_listen(m.dir)) < 0)
         boot_failed(&m, "cannot listen on the monitor socket");
