@@ -269,7 +269,8 @@ fails "a bad port annotation" "$id" "annotation run.cella.qemu.ports: .tcp:99999
     cq create --bundle "$B" "$id"
 reset
 cfg "$B" "c['process']['terminal']=True"
-fails "process.terminal is refused" "$id" "process.terminal: not supported by the qemu level" \
+fails "a detached terminal without --console-socket is refused (test_vm_tty.sh has the rest)" "$id" \
+    "process.terminal is true: use --console-socket" \
     cq create --bundle "$B" "$id"
 reset
 # The agent cannot mount the container's /proc: it says so on the console
