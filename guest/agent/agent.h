@@ -105,6 +105,7 @@ struct proc {
     int reaped;             /* waitpid returned the status */
     int status;             /* wait status */
     int running;            /* slot in use */
+    int tty;                /* on a pty: out is its master, in a dup of it, err -1 */
 };
 
 /* Decode RUN's payload and start the process in *p (p->id set by the

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MAX_PROCS 256
@@ -106,6 +108,9 @@ static void on_stdin(uint32_t id, const uint8_t *payload, size_t len)
         return;
     }
     if (len == 0) {
+        /* A terminal has no end of input to pass on: the process reads on. */
+        if (p->tty)
+            return;
         p->in_eof = 1;
     } else {
         queue_push(&p->inq, payload, len);
@@ -132,6 +137,19 @@ static void on_signal(uint32_t id, const uint8_t *payload, size_t len)
         alog("SIGNAL %d to process %u (pid %d): %s", sig, id, (int)p->pid, strerror(errno));
 }
 
+/* The host's terminal changed size: so does the process's pty, and the
+ * kernel sends its foreground process group SIGWINCH. */
+static void on_winsize(uint32_t id, const uint8_t *payload, size_t len)
+{
+    struct proc *p = proc_by_id(id);
+    if (p == NULL || !p->tty || p->out < 0 || len != 4)
+        return; /* not (or no longer) a terminal: nothing to resize */
+    struct winsize ws = {.ws_row = (unsigned short)(payload[0] | payload[1] << 8),
+                         .ws_col = (unsigned short)(payload[2] | payload[3] << 8)};
+    if (ioctl(p->out, TIOCSWINSZ, &ws) < 0)
+        alog("WINSIZE for process %u: %s", id, strerror(errno));
+}
+
 static void on_frame(const struct agent_hdr *h, const uint8_t *payload)
 {
     switch (h->type) {
@@ -143,6 +161,9 @@ static void on_frame(const struct agent_hdr *h, const uint8_t *payload)
         break;
     case AGENT_SIGNAL:
         on_signal(h->id, payload, h->len);
+        break;
+    case AGENT_WINSIZE:
+        on_winsize(h->id, payload, h->len);
         break;
     case AGENT_SHUTDOWN:
         vm_end();

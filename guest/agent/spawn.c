@@ -1,6 +1,7 @@
 /* RUN: decode the process's fields, fork, set the child up (session,
  * hostname, rlimits, umask, groups and ids, no_new_privs, cwd) and exec it
- * with stdio on pipes to the agent. A close-on-exec error pipe tells the
+ * with stdio on pipes to the agent, or with a TTY field on a new pty whose
+ * master the agent keeps (the session's controlling terminal). A close-on-exec error pipe tells the
  * parent whether the exec happened, so that the host gets STARTED or one
  * ERROR line naming what failed, never both. */
 #define _GNU_SOURCE
@@ -15,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* What the process gets when its environment has no PATH (runc's). */
@@ -41,6 +44,8 @@ struct run_spec {
     size_t nrlimits;
     long umask; /* -1: 022 */
     int no_new_privs;
+    int tty; /* a TTY field came: rows x cols */
+    uint16_t rows, cols;
 };
 
 static void spec_free(struct run_spec *s)
@@ -101,7 +106,8 @@ static const char *field_name(uint16_t tag)
         [AGENT_F_CWD] = "CWD",       [AGENT_F_UID] = "UID",
         [AGENT_F_GID] = "GID",       [AGENT_F_GROUP] = "GROUP",
         [AGENT_F_RLIMIT] = "RLIMIT", [AGENT_F_HOSTNAME] = "HOSTNAME",
-        [AGENT_F_UMASK] = "UMASK",   [AGENT_F_NO_NEW_PRIVS] = "NO_NEW_PRIVS"};
+        [AGENT_F_UMASK] = "UMASK",   [AGENT_F_NO_NEW_PRIVS] = "NO_NEW_PRIVS",
+        [AGENT_F_TTY] = "TTY"};
     return tag < sizeof(names) / sizeof(names[0]) && names[tag] ? names[tag] : "?";
 }
 
@@ -109,8 +115,8 @@ static int decode_field(struct run_spec *s, uint16_t tag, const uint8_t *p, uint
                         size_t errlen)
 {
     static const uint32_t sizes[] = {
-        [AGENT_F_UID] = 4,     [AGENT_F_GID] = 4,   [AGENT_F_GROUP] = 4,
-        [AGENT_F_RLIMIT] = 24, [AGENT_F_UMASK] = 4, [AGENT_F_NO_NEW_PRIVS] = 0};
+        [AGENT_F_UID] = 4,   [AGENT_F_GID] = 4,          [AGENT_F_GROUP] = 4, [AGENT_F_RLIMIT] = 24,
+        [AGENT_F_UMASK] = 4, [AGENT_F_NO_NEW_PRIVS] = 0, [AGENT_F_TTY] = 4};
     int is_string =
         tag == AGENT_F_ARG || tag == AGENT_F_ENV || tag == AGENT_F_CWD || tag == AGENT_F_HOSTNAME;
     if (is_string && memchr(p, '\0', n))
@@ -155,6 +161,11 @@ static int decode_field(struct run_spec *s, uint16_t tag, const uint8_t *p, uint
         break;
     case AGENT_F_NO_NEW_PRIVS:
         s->no_new_privs = 1;
+        break;
+    case AGENT_F_TTY:
+        s->tty = 1;
+        s->rows = (uint16_t)(p[0] | p[1] << 8);
+        s->cols = (uint16_t)(p[2] | p[3] << 8);
         break;
     default:
         /* A field this agent does not know may be a restriction: refuse
@@ -260,6 +271,9 @@ static _Noreturn void child(const struct run_spec *s, uint32_t id, int errfd, in
         child_fail(errfd, "dup2 stdio: %s", strerror(errno));
     if (setsid() < 0)
         child_fail(errfd, "setsid: %s", strerror(errno));
+    /* A terminal's slave is on 0, 1 and 2: the new session's terminal. */
+    if (s->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+        child_fail(errfd, "make the pty the controlling terminal: %s", strerror(errno));
     if (id == 0 && s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
         child_fail(errfd, "sethostname %s: %s", s->hostname, strerror(errno));
     for (size_t i = 0; i < s->nrlimits; i++)
@@ -315,41 +329,78 @@ static void read_child_error(int fd, char *err, size_t errlen)
     err[got] = '\0';
 }
 
+/* A new pty for a TTY process: fds[0] its master (the agent's), fds[1] the
+ * slave for the child's 0, 1, 2 (fds[2], fds[3] stay -1: no stderr pipe). */
+static int open_pty(const struct run_spec *s, int *fds, char *err, size_t errlen)
+{
+    fds[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fds[0] < 0)
+        return fail(err, errlen, "open /dev/ptmx: %s", strerror(errno));
+    if (unlockpt(fds[0]) < 0)
+        return fail(err, errlen, "unlockpt: %s", strerror(errno));
+    fds[1] = ioctl(fds[0], TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fds[1] < 0)
+        return fail(err, errlen, "open the pty's slave: %s", strerror(errno));
+    if (s->rows || s->cols) {
+        struct winsize ws = {.ws_row = s->rows, .ws_col = s->cols};
+        ioctl(fds[1], TIOCSWINSZ, &ws);
+    }
+    return 0;
+}
+
 int spawn(struct proc *p, const uint8_t *payload, size_t len, char *err, size_t errlen)
 {
     struct run_spec s;
     int rc = decode(&s, payload, len, err, errlen);
-    /* in[0], in[1], out[0], out[1], err[0], err[1], errpipe[0], errpipe[1] */
+    /* in[0], in[1], out[0], out[1], err[0], err[1], errpipe[0], errpipe[1];
+     * a terminal: master, slave, -1, -1, ... */
     int fds[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
-    for (int i = 0; rc == 0 && i < 4; i++)
+    if (rc == 0 && s.tty)
+        rc = open_pty(&s, fds, err, errlen);
+    for (int i = s.tty ? 3 : 0; rc == 0 && i < 4; i++)
         if (pipe2(fds + 2 * i, O_CLOEXEC) < 0)
             rc = fail(err, errlen, "pipe: %s", strerror(errno));
     pid_t pid = rc == 0 ? fork() : -1;
     if (rc == 0 && pid < 0)
         rc = fail(err, errlen, "fork: %s", strerror(errno));
-    if (pid == 0)
+    if (pid == 0) {
+        if (s.tty)
+            child(&s, p->id, fds[7], fds[1], fds[1], fds[1]);
         child(&s, p->id, fds[7], fds[0], fds[3], fds[5]);
+    }
+    int tty = s.tty;
     spec_free(&s);
     if (rc < 0) {
         close_fds(fds, 8);
         return -1;
     }
-    int child_ends[] = {fds[0], fds[3], fds[5], fds[7]};
+    int child_ends[] = {tty ? fds[1] : fds[0], fds[3], fds[5], fds[7]};
     close_fds(child_ends, 4);
     read_child_error(fds[6], err, errlen);
     close(fds[6]);
     if (err[0]) {
         waitpid(pid, NULL, 0);
-        int ours[] = {fds[1], fds[2], fds[4]};
+        int ours[] = {tty ? fds[0] : fds[1], fds[2], fds[4]};
         close_fds(ours, 3);
         return -1;
     }
     p->pid = pid;
-    p->in = fds[1];
-    p->out = fds[2];
-    p->err = fds[4];
-    set_nonblock(p->in);
+    p->tty = tty;
+    if (tty) {
+        /* Input and output are the master: two fds, so that the loop tells
+         * its POLLOUT from its POLLIN by the fd. */
+        p->out = fds[0];
+        p->in = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
+        if (p->in < 0)
+            alog("process %u: dup of its pty: %s (its input is dropped)", p->id, strerror(errno));
+    } else {
+        p->in = fds[1];
+        p->out = fds[2];
+        p->err = fds[4];
+        set_nonblock(p->err);
+    }
+    if (p->in >= 0)
+        set_nonblock(p->in);
     set_nonblock(p->out);
-    set_nonblock(p->err);
     return 0;
 }

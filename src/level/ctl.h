@@ -54,11 +54,14 @@ struct exec_opts;
  * for CTL_EXIT, its code into *status. --pid-file names a host process
  * that ends as the exec'd one does (it has none of its own on the host):
  * this command, or for --detach a child left waiting on sock. `who` names
- * the supervisor in errors. A terminal and --preserve-fds are refused. */
+ * the supervisor in errors. --preserve-fds is refused. */
 int ctl_exec(struct container *c, const struct exec_opts *o, int sock, const void *run, size_t len,
-             const char *who, int *status, cerr_t *err);
-/* The refusals of ctl_exec, for a level to make before anything else. */
-int ctl_exec_refuse(const struct container *c, const struct exec_opts *o, cerr_t *err);
+             const char *who, bool tty, int *status, cerr_t *err);
+/* The refusals of ctl_exec, for a level to make before anything else; tty:
+ * the level's supervisor relays a terminal (exec --tty: a host pty of its
+ * own, its slave the process's stdio, its master sent to --console-socket
+ * or relayed here), else --tty is refused. */
+int ctl_exec_refuse(const struct container *c, const struct exec_opts *o, bool tty, cerr_t *err);
 
 /* CTL_KILL of process id (0: the container's process; all: every process). */
 int ctl_kill(int sock, uint32_t id, int sig, bool all, cerr_t *err);

@@ -96,6 +96,14 @@ void agent_put_rlimit(struct agent_buf *b, uint32_t resource, uint64_t soft, uin
     agent_put_field(b, AGENT_F_RLIMIT, d, sizeof(d));
 }
 
+void agent_set_winsize(uint8_t *d, uint16_t rows, uint16_t cols)
+{
+    d[0] = (uint8_t)rows;
+    d[1] = (uint8_t)(rows >> 8);
+    d[2] = (uint8_t)cols;
+    d[3] = (uint8_t)(cols >> 8);
+}
+
 int agent_queue_push(struct agent_queue *q, const void *p, size_t n)
 {
     if (q->off == q->len)
@@ -265,4 +273,16 @@ int agent_read_hdr(int fd, struct agent_hdr *h)
         return -1;
     }
     return 1;
+}
+
+int agent_run_has_tty(const uint8_t *payload, size_t len)
+{
+    size_t off = 0;
+    uint16_t tag;
+    const uint8_t *p;
+    uint32_t n;
+    while (agent_next_field(payload, len, &off, &tag, &p, &n) == 1)
+        if (tag == AGENT_F_TTY)
+            return 1;
+    return 0;
 }

@@ -34,6 +34,15 @@
  * kills what is left, syncs and ends the VM; SHUTDOWN from the host does the
  * same at once.
  *
+ * A terminal (process.terminal): RUN with a TTY field runs the process on a
+ * new pty of the guest, its session's controlling terminal and its stdin,
+ * stdout and stderr. Its output is one stream, STDOUT frames only; an empty
+ * STDIN does not close anything (a terminal has no end of input: the host's
+ * side types ^D if it wants one). WINSIZE (payload: u16 rows, u16 cols)
+ * resizes that pty, which sends SIGWINCH to its foreground process group;
+ * WINSIZE for a process without a terminal, or of another length, is
+ * ignored.
+ *
  * RUN's payload is a sequence of fields, each
  *   u16 tag, u16 0, u32 len, bytes
  * with the tags AGENT_F_* below (ARG and ENV and GID repeat, in order). */
@@ -44,7 +53,7 @@
 #include <stdint.h>
 
 #define AGENT_PORT_NAME   "cella.agent"
-#define AGENT_VERSION     "cella-agent 2"
+#define AGENT_VERSION     "cella-agent 3"
 #define AGENT_MAX_PAYLOAD (1u << 20)
 #define AGENT_HDR_SIZE    12
 #define AGENT_SIGNAL_ALL  1u
@@ -68,6 +77,7 @@ enum agent_type {
     AGENT_STDIN = 17,
     AGENT_SIGNAL = 18,
     AGENT_SHUTDOWN = 19,
+    AGENT_WINSIZE = 20, /* u16 rows, u16 cols: a terminal process's pty size */
 };
 
 enum agent_field {
@@ -81,6 +91,8 @@ enum agent_field {
     AGENT_F_HOSTNAME = 8,      /* string; id 0 only */
     AGENT_F_UMASK = 9,         /* u32 */
     AGENT_F_NO_NEW_PRIVS = 10, /* empty: set it */
+    AGENT_F_TTY = 11,          /* u16 rows, u16 cols: on a pty of that size (0 x 0: the
+                                  kernel's); repeated: the last one's size */
 };
 
 struct agent_hdr {
@@ -102,6 +114,11 @@ void agent_put_field(struct agent_buf *b, uint16_t tag, const void *p, size_t n)
 void agent_put_str(struct agent_buf *b, uint16_t tag, const char *s);
 void agent_put_u32(struct agent_buf *b, uint16_t tag, uint32_t v);
 void agent_put_rlimit(struct agent_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
+/* A window size, as AGENT_F_TTY's and WINSIZE's payload (4 bytes). */
+void agent_set_winsize(uint8_t *d, uint16_t rows, uint16_t cols);
+/* Whether RUN's payload asks for a terminal (a TTY field; a malformed
+ * payload is the agent's to refuse: false). */
+int agent_run_has_tty(const uint8_t *payload, size_t len);
 
 /* A byte queue: bytes [off, len) of data wait for a non-blocking fd (frames
  * for the other end, a process's stdin). Appends are amortised (the buffer

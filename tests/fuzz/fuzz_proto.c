@@ -1,7 +1,8 @@
 /* libFuzzer harness of the agent protocol's decoding: the input is a byte
  * stream of frames as the host reads it from the guest (agent_frame_in), each
  * payload split into fields (agent_next_field) and decoded as the agent
- * decodes a RUN (guest/agent/spawn.c's decode, included for its statics). */
+ * decodes a RUN (guest/agent/spawn.c's decode, included for its statics) and
+ * as the host looks for its TTY field (agent_run_has_tty). */
 #include "../../guest/agent/spawn.c"
 
 /* The agent's fatal() (console.c) powers off the VM: here it is a finding
@@ -10,6 +11,12 @@ void fatal(const char *fmt, ...)
 {
     (void)fmt;
     abort();
+}
+
+/* Its log line (console.c) goes nowhere here. */
+void alog(const char *fmt, ...)
+{
+    (void)fmt;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,10 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort(); /* a field lies inside its payload, and the walk advances */
             prev = foff;
         }
+        int tty = agent_run_has_tty(payload, h.len);
         struct run_spec s;
         char err[256] = "";
         if (decode(&s, payload, h.len, err, sizeof(err)) < 0 && err[0] == '\0')
             abort();
+        if (err[0] == '\0' && s.tty != tty)
+            abort(); /* host and agent agree on whether a RUN has a terminal */
         spec_free(&s);
         off += AGENT_HDR_SIZE + h.len;
     }

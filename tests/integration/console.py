@@ -2,17 +2,22 @@
 """A --console-socket receiver for the integration tests.
 
     console.py SOCKET [--send TEXT] [--out FILE] [--timeout SECONDS]
+               [--expect TEXT] [--resize ROWS,COLS]
 
 Listens on the unix socket SOCKET, accepts one connection, receives the pty
-master through SCM_RIGHTS, optionally writes TEXT to it (\\n and \\r escapes
-are expanded), then copies everything read from the master to FILE (or
+master through SCM_RIGHTS, optionally resizes the terminal (TIOCSWINSZ on the
+master) and writes TEXT to it (\\n and \\r escapes are expanded) -- at once,
+or with --expect once the output has shown that text -- then copies everything read from the master to FILE (or
 stdout) until the other side closes the terminal (EIO) or the timeout.
 Exit status: 0 when a terminal was received, 2 when none came, 3 on timeout.
 """
 import argparse
 import array
 import errno
+import fcntl
 import os
+import struct
+import termios
 import select
 import socket
 import sys
@@ -34,6 +39,8 @@ def main():
     ap.add_argument("--send", default=None)
     ap.add_argument("--out", default=None)
     ap.add_argument("--timeout", type=float, default=15.0)
+    ap.add_argument("--expect", default=None)
+    ap.add_argument("--resize", default=None)
     a = ap.parse_args()
 
     deadline = time.monotonic() + a.timeout
@@ -57,9 +64,18 @@ def main():
     if master < 0:
         print("console.py: no fd received", file=sys.stderr)
         return 2
-    if a.send is not None:
-        text = a.send.replace("\\n", "\n").replace("\\r", "\r")
-        os.write(master, text.encode())
+    def act():
+        if a.resize is not None:
+            rows, cols = (int(x) for x in a.resize.split(","))
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        if a.send is not None:
+            text = a.send.replace("\\n", "\n").replace("\\r", "\r")
+            os.write(master, text.encode())
+
+    pending = a.expect.encode() if a.expect is not None else None
+    if pending is None:
+        act()
+    seen = b""
     status = 0
     while True:
         left = deadline - time.monotonic()
@@ -79,6 +95,11 @@ def main():
             break
         out.write(data)
         out.flush()
+        if pending is not None:
+            seen += data
+            if pending in seen:
+                pending = None
+                act()
     os.close(master)
     return status
 

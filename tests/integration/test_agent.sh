@@ -170,7 +170,7 @@ if [ $rc -ne 0 ]; then
     not_ok "the client ran its script on the first VM" "exit $rc" "$(tail -n 5 "$WORK/vm1.out")" \
         "console: $(tail -n 5 "$WORK/vm1.console")"
 fi
-expect_eq "READY with the agent's version" "ready cella-agent 2" "$(line vm1 ready)"
+expect_eq "READY with the agent's version" "ready cella-agent 3" "$(line vm1 ready)"
 expect_eq "RUN 0 is STARTED" "started 0" "$(line vm1 'started 0')"
 expect_eq "exit code" "exit 1 code 7" "$(line vm1 'exit 1 ')"
 expect_eq "stdout: env, cwd, uid, gid, groups, umask, rlimit, no_new_privs" \

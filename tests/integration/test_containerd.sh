@@ -220,8 +220,7 @@ level_checks container
 
 if [ -e "$T/vmlinux" ] && [ -e "$T/cella-agent.cpio" ] && command -v qemu-system-x86_64 > /dev/null; then
     LOPTS=(--runc-binary "$T/cella-qemu")
-    NO_TTY="the qemu level refuses process.terminal (not implemented yet)" \
-        NO_NET="a VM has its own network stack: the host network is not the VM's" \
+    NO_NET="a VM has its own network stack: the host network is not the VM's" \
         level_checks qemu
     # The annotation chooses the level whatever the binary's name.
     id=ca-$$

@@ -220,8 +220,7 @@ else
 fi
 
 if [ -e "$T/vmlinux" ] && [ -e "$T/cella-agent.cpio" ] && command -v qemu-system-x86_64 > /dev/null; then
-    NO_TTY="the qemu level refuses process.terminal (not implemented yet)" \
-        level_checks qemu cella-qemu
+    level_checks qemu cella-qemu
 else
     skip "docker qemu: the level's checks" "no guest kernel (make kernel), agent initramfs or qemu-system-x86_64"
 fi

@@ -103,13 +103,10 @@ expect_eq "docker qemu: --network none: exit code 4, the VM on QEMU's user-mode 
 out=$(pty_run 60 'tty; exit 3
 ' "$DOCKER" -H "unix://$SOCK" run -it --rm --runtime=cella-qemu cella-bb:1 sh 2>&1)
 rc=$?
-# Not supported yet: the agent allocates no pty in the guest (docs/engines.md).
-if [ $rc = 3 ] && printf '%s\n' "$out" | grep -q '^/dev/pts/'; then
-    ok "docker qemu: run -it, a shell on a terminal"
-else
-    expect_match "docker qemu: run -it is refused with the level's reason (no terminal in the VM yet)" \
-        "process.terminal: not supported by the qemu level yet" "$rc $out"
-fi
+# The shell on the guest's pty, its master relayed through the host's pty
+# that containerd's shim got over the console socket (docs/vmhost.md, Terminals).
+expect_eq "docker qemu: run -it, a shell on the guest's terminal (tty: /dev/pts/N), exit 3" \
+    "3 /dev/pts/N" "$rc $(printf '%s\n' "$out" | tr -d '\r' | grep -x '/dev/pts/[0-9]*' | sed 's/[0-9]*$/N/')"
 
 # ---- a hooks' namespace the VM cannot take: create's error, nothing left -------------------
 # What Docker's hook does, with an interface that has no IPv4 address.

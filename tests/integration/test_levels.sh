@@ -86,7 +86,7 @@ refused "wasm (by crun's annotation): a missing module" "module ./missing. in th
 # ---- qemu level ---------------------------------------------------------------------------
 reset
 cfg "$B" "c['process']['terminal']=True"
-refused "qemu: process.terminal" "process.terminal: not supported by the qemu level" -- --isolation qemu
+refused "qemu: a detached terminal without --console-socket" "process.terminal is true: use --console-socket" -- --isolation qemu
 reset
 refused "qemu: no QEMU on PATH" "qemu-system-x86_64 not found" PATH=/nonexistent -- --isolation qemu
 if command -v qemu-system-x86_64 > /dev/null; then

@@ -269,7 +269,8 @@ fails "a bad port annotation" "$id" "annotation run.cella.qemu.ports: .tcp:99999
     cq create --bundle "$B" "$id"
 reset
 cfg "$B" "c['process']['terminal']=True"
-fails "process.terminal is refused" "$id" "process.terminal: not supported by the qemu level" \
+fails "a detached terminal without --console-socket is refused (test_vm_tty.sh has the rest)" "$id" \
+    "process.terminal is true: use --console-socket" \
     cq create --bundle "$B" "$id"
 reset
 # The agent cannot mount the container's /proc: it says so on the console
@@ -310,7 +311,7 @@ if [ "$FAKE_GUEST" = hostile-error ]; then # ERROR before READY, with terminal e
     frame '\x0e\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00boom \x1b[2J\x07 end'
     exec sleep 1000
 fi
-frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 2' # READY
+frame '\x0d\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00cella-agent 3' # READY
 case $FAKE_GUEST in
 exit-before-started) # EXIT for exec id 1 (status 0), until there is one to answer
     while sleep 0.1; do frame '\x04\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00'; done ;;
@@ -425,6 +426,20 @@ int rename(const char *from, const char *to)
         }
     }
     return ((int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename"))(from, to);
+}
+/* cella exchanges a state file with its new copy (renameat2 EXCHANGE) and
+ * falls back to rename where that fails: onto the same paths, it fails as on
+ * a file system without exchange, so that the rename above decides. */
+int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+    const char *sfx = getenv("FAIL_RENAME");
+    size_t n = strlen(to), k = sfx ? strlen(sfx) : 0;
+    if (sfx && n >= k && strcmp(to + n - k, sfx) == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return ((int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2"))(
+        fromfd, from, tofd, to, flags);
 }
 EOF2
 if cc -shared -fPIC -o "$WORK/failrename.so" "$WORK/failrename.c" -ldl; then

@@ -31,6 +31,7 @@
 #include "level/container/process.h"
 #include "level/container/sync.h"
 #include "level/level.h"
+#include "level/terminal.h"
 
 #define EXEC_SOCK "exec.sock"
 
@@ -182,13 +183,6 @@ struct create_fds {
     bool cgroup_v2; /* the child was cloned into its v2 cgroup */
 };
 
-/* foreground `run` with a terminal and no console socket: cella holds the pty. */
-static bool wants_tty_proxy(const struct spec *s, const struct create_opts *o)
-{
-    return s->process.terminal && o->console_socket == NULL && o->foreground &&
-           o->console_master != NULL;
-}
-
 /* Without a mount namespace the host's is the container's (runc, crun): what
  * would change the host's view of its own files is refused, as runc refuses
  * masked and read-only paths (it skips a read-only root and the root's
@@ -230,11 +224,7 @@ int container_check(const struct spec *s, const struct create_opts *o, cerr_t *e
     autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
     if (rootfs == NULL)
         return -1;
-    if (s->process.terminal && o->console_socket == NULL && !wants_tty_proxy(s, o))
-        return cerr_set(err, 0,
-                        "process.terminal is true: use --console-socket to receive the "
-                        "terminal of a detached container");
-    return 0;
+    return terminal_check(s, o, err);
 }
 
 /* What create needs before it makes anything (container_check refused the
@@ -265,7 +255,7 @@ static int open_create_fds(struct container *c, const struct create_opts *o, str
     if (o->console_socket != NULL && s->process.terminal &&
         (f->console = unix_connect(o->console_socket, err)) < 0)
         return cerr_wrap(err, "--console-socket");
-    if (wants_tty_proxy(s, o)) {
+    if (terminal_proxied(s, o)) {
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
             return cerr_set(err, errno, "socketpair");

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "level/terminal.h"
 
 static const char *env_get(char **env, const char *name)
 {
@@ -359,24 +360,11 @@ int recv_fd(int sock, cerr_t *err)
 
 int proc_setup_terminal(const struct spec_process *p, int sock, cerr_t *err)
 {
-    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int slave;
+    int master = terminal_open(p->console_height, p->console_width, &slave, err);
     if (master < 0)
-        return cerr_set(err, errno, "process.terminal: open /dev/ptmx in the container");
+        return -1;
     int r = -1;
-    if (unlockpt(master) < 0) {
-        cerr_set(err, errno, "process.terminal: unlockpt");
-        goto out;
-    }
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-    if (slave < 0) {
-        cerr_set(err, errno, "process.terminal: open the pty peer");
-        goto out;
-    }
-    if (p->console_height || p->console_width) {
-        struct winsize ws = {.ws_row = (unsigned short)p->console_height,
-                             .ws_col = (unsigned short)p->console_width};
-        ioctl(slave, TIOCSWINSZ, &ws);
-    }
     if (send_fd(sock, master, err) < 0) {
         close(slave);
         goto out;

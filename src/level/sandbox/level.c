@@ -158,13 +158,13 @@ static int sandbox_exec(struct container *c, const struct exec_opts *o, int *sta
     struct agent_buf b = {0};
     int sock = -1, r = -1;
     cerr_t e = NULL;
-    if (ctl_exec_refuse(c, o, err) < 0 || vm_run_fields(o->process, NULL, &b, err) < 0)
+    if (ctl_exec_refuse(c, o, false, err) < 0 || vm_run_fields(o->process, NULL, &b, err) < 0)
         goto out;
     if ((sock = supervisor_connect(c->dirfd, &e)) < 0) {
         cerr_set(err, 0, "container `%s`: its sandbox's kernel has ended (%s)", c->id, cerr_msg(e));
         goto out;
     }
-    r = ctl_exec(c, o, sock, b.data, b.len, "the sandbox's kernel", status, err);
+    r = ctl_exec(c, o, sock, b.data, b.len, "the sandbox's kernel", false, status, err);
 out:
     cerr_free(&e);
     if (sock >= 0)

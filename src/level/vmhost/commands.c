@@ -14,9 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/tty_proxy.h"
 #include "core/util.h"
 #include "level/ctl.h"
 #include "level/supervisor.h"
+#include "level/terminal.h"
 #include "level/vmhost/process.h"
 
 /* The monitor of the container ("its VM has stopped" when it has ended). */
@@ -58,9 +60,9 @@ int vm_exec(struct container *c, const struct exec_opts *o, int *status, cerr_t 
     struct agent_buf b = {0};
     int sock = -1, r = -1;
     /* lc_exec has let the lock go; c->dirfd stays open (level.h). */
-    if (ctl_exec_refuse(c, o, err) == 0 && vm_run_fields(o->process, NULL, &b, err) == 0 &&
+    if (ctl_exec_refuse(c, o, true, err) == 0 && vm_run_fields(o->process, NULL, &b, err) == 0 &&
         (sock = connect_monitor(c, err)) >= 0)
-        r = ctl_exec(c, o, sock, b.data, b.len, "the VM monitor", status, err);
+        r = ctl_exec(c, o, sock, b.data, b.len, "the VM monitor", true, status, err);
     if (sock >= 0)
         close(sock);
     agent_buf_free(&b);

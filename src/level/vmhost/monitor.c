@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -37,6 +39,15 @@
 
 enum ckind { C_NEW, C_START, C_EXEC, C_WAIT };
 
+/* A terminal process's window-size watcher (winch_start): a child of the
+ * monitor whose session has the host pty as its controlling terminal, so
+ * that a resize on the master (TIOCSWINSZ by the console socket's holder or
+ * `run`'s relay) signals it, and it tells the monitor with a byte. */
+struct winch {
+    pid_t pid; /* 0: none */
+    int fd;    /* its bytes: the size may have changed; -1 when none */
+};
+
 struct client {
     bool used;
     int conn; /* -1 once the command hung up (a detached exec) */
@@ -44,7 +55,8 @@ struct client {
     uint32_t id;
     int io[3]; /* exec: the command's stdio */
     bool started;
-    size_t unacked; /* STDIN bytes sent that the agent has not reported taken */
+    size_t unacked;     /* STDIN bytes sent that the agent has not reported taken */
+    struct winch winch; /* exec --tty: io[] are the host pty's slave */
 };
 
 /* What the agent sent and the monitor has not handled yet: the guest's stream
@@ -64,7 +76,9 @@ struct mon {
     pid_t vm;               /* the VMM's process */
     bool ready;
     unsigned long long spawned, deadline;
-    int stdin0;      /* our fd 0 while relayed to process 0, else -1 */
+    int stdin0; /* our fd 0 (or tty0) while relayed to process 0, else -1 */
+    int tty0;   /* process.terminal: the host pty's slave, process 0's stdio */
+    struct winch winch0;
     size_t unacked0; /* process 0's STDIN bytes the agent has not reported taken */
     bool start_pending, started0, exited0;
     int status0;
@@ -296,6 +310,112 @@ static void spawn_vm(struct mon *m)
     }
 }
 
+/* ---- terminals ------------------------------------------------------------------------ */
+
+/* The kernel signals a pty's resize only to the foreground process group
+ * of the session it is the controlling terminal of; the monitor cannot be
+ * that for more than one terminal (and one that hangs up would SIGHUP it),
+ * so each terminal gets a watcher: a new session with the pty as its
+ * terminal, SIGWINCH and SIGHUP waited for. It holds no fd of the monitor
+ * (not even the pty: its master sees the end when the monitor closes its
+ * slave). A byte once it is the terminal's (a resize before that is then
+ * not missed), then one per SIGWINCH; it ends at SIGHUP (the master was
+ * closed), when the monitor stops reading, or with the monitor. */
+static void winch_start(struct winch *w, int tty)
+{
+    int p[2];
+    *w = (struct winch){0, -1};
+    if (tty < 0 || pipe2(p, O_CLOEXEC) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGWINCH);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        if (dup2(tty, 0) < 0 || dup2(p[1], 1) < 0)
+            _exit(1);
+        close_range(2, ~0u, 0);
+        if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
+            _exit(1);
+        close(0);
+        int sig = SIGWINCH;
+        while (sig == SIGWINCH && write(1, "w", 1) == 1)
+            sig = sigwaitinfo(&set, NULL);
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        return;
+    }
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    *w = (struct winch){pid, p[0]};
+}
+
+static void winch_stop(struct winch *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->pid > 0) {
+        kill(w->pid, SIGKILL);
+        waitpid(w->pid, NULL, 0);
+    }
+    *w = (struct winch){0, -1};
+}
+
+/* The terminal's size, as AGENT_F_TTY's and WINSIZE's payload. */
+static void tty_size(int tty, uint8_t d[4])
+{
+    struct winsize ws = {0};
+    ioctl(tty, TIOCGWINSZ, &ws);
+    agent_set_winsize(d, ws.ws_row, ws.ws_col);
+}
+
+static void to_agent(struct mon *m, uint16_t type, uint32_t id, const void *p, size_t n);
+
+/* The watcher's bytes: the size may have changed, the guest's pty follows.
+ * false once the watcher has ended. */
+static bool winch_read(struct mon *m, struct winch *w, int tty, uint32_t id, bool running)
+{
+    char buf[64];
+    ssize_t n = read(w->fd, buf, sizeof(buf));
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        winch_stop(w);
+        return false;
+    }
+    uint8_t d[4];
+    tty_size(tty, d);
+    if (running)
+        to_agent(m, AGENT_WINSIZE, id, d, sizeof(d));
+    return true;
+}
+
+/* A RUN asking for a terminal gets the host pty's size as of now (the
+ * process may read it before any WINSIZE could come): its payload with a
+ * TTY field added, the last one being the agent's. */
+static void send_run(struct mon *m, uint32_t id, const uint8_t *p, size_t n, int tty)
+{
+    if (tty < 0 || !agent_run_has_tty(p, n)) {
+        to_agent(m, AGENT_RUN, id, p, n);
+        return;
+    }
+    struct agent_buf b = {0};
+    uint8_t d[4];
+    tty_size(tty, d);
+    agent_put_field(&b, AGENT_F_TTY, d, sizeof(d));
+    uint8_t *run = malloc(n + b.len);
+    if (b.oom || run == NULL)
+        abort();
+    memcpy(run, p, n);
+    memcpy(run + n, b.data, b.len);
+    to_agent(m, AGENT_RUN, id, run, n + b.len);
+    free(run);
+    agent_buf_free(&b);
+}
+
 /* ---- talking to the agent and the commands ---------------------------------------- */
 
 static int exit_code(int wstatus)
@@ -340,6 +460,7 @@ static void to_agent(struct mon *m, uint16_t type, uint32_t id, const void *p, s
 
 static void drop_client(struct client *c)
 {
+    winch_stop(&c->winch);
     if (c->conn >= 0)
         close(c->conn);
     for (int k = 0; k < 3; k++)
@@ -379,6 +500,11 @@ static void process0_exited(struct mon *m, int code)
     m->exited0 = true;
     m->status0 = code;
     m->stdin0 = -1;
+    /* Its output is all written: the end of the terminal for its holder. */
+    winch_stop(&m->winch0);
+    if (m->tty0 >= 0)
+        close(m->tty0);
+    m->tty0 = -1;
     save_exit(m);
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         if (m->cl[i].used && m->cl[i].kind == C_WAIT) {
@@ -393,8 +519,9 @@ static void on_started(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
     if (id == 0) {
         m->started0 = true;
         m->start_pending = false;
-        /* create's stdin is process 0's, as runc's container inherits it. */
-        m->stdin0 = m->a->relay_stdin && fcntl(0, F_GETFD) >= 0 ? 0 : -1;
+        /* create's stdin is process 0's, as runc's container inherits it;
+         * with a terminal, what is typed into that. */
+        m->stdin0 = m->tty0 >= 0 ? m->tty0 : m->a->relay_stdin && fcntl(0, F_GETFD) >= 0 ? 0 : -1;
         if (m->stdin0 < 0)
             to_agent(m, AGENT_STDIN, 0, NULL, 0);
     }
@@ -426,7 +553,7 @@ static void on_error(struct mon *m, uint32_t id, const uint8_t *p, size_t n)
 static void on_output(struct mon *m, uint32_t id, int which, const uint8_t *p, size_t n)
 {
     if (id == 0) {
-        write_all(which, p, n);
+        write_all(m->tty0 >= 0 ? m->tty0 : which, p, n);
         return;
     }
     struct client *c = find_proc(m, id);
@@ -588,7 +715,7 @@ static void req_start(struct mon *m, struct client *c, const struct agent_hdr *h
     m->start_pending = true;
     c->kind = C_START;
     c->id = 0;
-    to_agent(m, AGENT_RUN, 0, p, h->len);
+    send_run(m, 0, p, h->len, m->tty0);
 }
 
 static void req_exec(struct mon *m, struct client *c, const struct agent_hdr *h, const uint8_t *p)
@@ -608,7 +735,11 @@ static void req_exec(struct mon *m, struct client *c, const struct agent_hdr *h,
     c->id = ++m->next_id;
     for (int k = 0; k < 3; k++)
         c->io[k] = fds[k];
-    to_agent(m, AGENT_RUN, c->id, p, h->len);
+    /* exec --tty: its stdio is the command's pty (its output io[1], which
+     * stays while io[0] may end first). */
+    int tty = agent_run_has_tty(p, h->len) && isatty(fds[1]) ? fds[1] : -1;
+    winch_start(&c->winch, tty);
+    send_run(m, c->id, p, h->len, tty);
 }
 
 /* A request on a new connection; false when the client is done. */
@@ -649,7 +780,8 @@ static void accept_client(struct mon *m)
         return;
     for (size_t i = 0; i < MAX_CLIENTS; i++)
         if (!m->cl[i].used) {
-            m->cl[i] = (struct client){.used = true, .conn = fd, .kind = C_NEW, .io = {-1, -1, -1}};
+            m->cl[i] = (struct client){
+                .used = true, .conn = fd, .kind = C_NEW, .io = {-1, -1, -1}, .winch = {0, -1}};
             return;
         }
     reply_error(fd, "the VM monitor is busy (too many commands at once)");
@@ -674,7 +806,7 @@ static bool relay_stdin(struct mon *m, int fd, uint32_t id)
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
-enum slot { S_AGENT, S_VM, S_LISTEN, S_STDIN, S_FIXED };
+enum slot { S_AGENT, S_VM, S_LISTEN, S_STDIN, S_WINCH0, S_FIXED };
 
 static void vm_ended(struct mon *m)
 {
@@ -746,8 +878,9 @@ static void serve_clients(struct mon *m, const struct pollfd *pfd, const size_t 
 static void __attribute__((noreturn)) loop(struct mon *m)
 {
     for (;;) {
-        struct pollfd pfd[S_FIXED + 2 * MAX_CLIENTS];
-        size_t slot_conn[MAX_CLIENTS] = {0}, slot_in[MAX_CLIENTS] = {0};
+        struct pollfd pfd[S_FIXED + 3 * MAX_CLIENTS];
+        size_t slot_conn[MAX_CLIENTS] = {0}, slot_in[MAX_CLIENTS] = {0},
+               slot_winch[MAX_CLIENTS] = {0};
         size_t np = S_FIXED;
         bool behind = agent_queue_pending(&m->out) > 0;
         bool relay = agent_queue_pending(&m->out) < OUT_HIGH;
@@ -757,6 +890,7 @@ static void __attribute__((noreturn)) loop(struct mon *m)
         pfd[S_LISTEN] = (struct pollfd){.fd = m->ready ? m->listen : -1, .events = POLLIN};
         pfd[S_STDIN] = (struct pollfd){
             .fd = relay && m->unacked0 < AGENT_STDIN_WINDOW ? m->stdin0 : -1, .events = POLLIN};
+        pfd[S_WINCH0] = (struct pollfd){.fd = m->winch0.fd, .events = POLLIN};
         for (size_t i = 0; i < MAX_CLIENTS; i++) {
             struct client *c = &m->cl[i];
             if (!c->used)
@@ -769,6 +903,10 @@ static void __attribute__((noreturn)) loop(struct mon *m)
                 c->io[0] >= 0) {
                 slot_in[i] = np;
                 pfd[np++] = (struct pollfd){.fd = c->io[0], .events = POLLIN};
+            }
+            if (c->winch.fd >= 0) {
+                slot_winch[i] = np;
+                pfd[np++] = (struct pollfd){.fd = c->winch.fd, .events = POLLIN};
             }
         }
         int r = poll(pfd, np, poll_timeout(m));
@@ -786,6 +924,12 @@ static void __attribute__((noreturn)) loop(struct mon *m)
             vm_ended(m);
         if (pfd[S_STDIN].revents && m->stdin0 >= 0 && !relay_stdin(m, m->stdin0, 0))
             m->stdin0 = -1;
+        if (pfd[S_WINCH0].revents && m->winch0.fd >= 0)
+            winch_read(m, &m->winch0, m->tty0, 0, m->start_pending || m->started0);
+        for (size_t i = 0; i < MAX_CLIENTS; i++)
+            if (slot_winch[i] && pfd[slot_winch[i]].revents && m->cl[i].used &&
+                m->cl[i].winch.fd >= 0)
+                winch_read(m, &m->cl[i].winch, m->cl[i].io[1], m->cl[i].id, true);
         serve_clients(m, pfd, slot_conn, slot_in);
         if (pfd[S_LISTEN].revents)
             accept_client(m);
@@ -794,8 +938,14 @@ static void __attribute__((noreturn)) loop(struct mon *m)
 
 void monitor_main(const struct monitor_args *a)
 {
-    struct mon m = {
-        .a = a, .agent = -1, .listen = -1, .report = a->report, .pidfd = -1, .stdin0 = -1};
+    struct mon m = {.a = a,
+                    .agent = -1,
+                    .listen = -1,
+                    .report = a->report,
+                    .pidfd = -1,
+                    .stdin0 = -1,
+                    .tty0 = a->tty,
+                    .winch0 = {0, -1}};
     /* Our own open file of the state directory: create's holds its lock,
      * which must go with create. */
     autofree char *self = xasprintf("/proc/self/fd/%d", a->dirfd);
@@ -803,6 +953,16 @@ void monitor_main(const struct monitor_args *a)
     close(a->dirfd);
     setsid(); /* the terminal's signals are for cella's commands, not for us */
     signal(SIGPIPE, SIG_IGN);
+    /* With a terminal, process 0's stdio is that: create's is let go, as
+     * runc's init lets it go, for a caller that reads create's output to
+     * its end (containerd's shim with `docker run -t`). */
+    int null = a->tty >= 0 ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+    if (null >= 0) {
+        for (int fd = 0; fd < 3; fd++)
+            dup2(null, fd);
+        close(null);
+    }
+    winch_start(&m.winch0, m.tty0);
     if (m.dir < 0 || (m.listen = supervisor_listen(m.dir)) < 0)
         boot_failed(&m, "cannot listen on the monitor socket");
     m.spawned = now_ns();

@@ -25,6 +25,9 @@ struct monitor_args {
      * before it makes the tap and execs the VMM; EOF instead: create failed.
      * -1 otherwise. */
     int go;
+    /* process.terminal: the host pty's slave, process 0's stdin and output
+     * (instead of create's stdio); -1 otherwise. */
+    int tty;
 };
 
 /* Runs in the forked child of create; never returns. */

@@ -6,8 +6,6 @@ int vm_run_fields(const struct spec_process *p, const char *hostname, struct age
 {
     if (p->args.n == 0)
         return cerr_set(err, 0, "process.args: must not be empty");
-    if (p->terminal)
-        return cerr_set(err, 0, "process.terminal: not supported by the VM levels yet");
     for (size_t i = 0; i < p->args.n; i++)
         agent_put_str(b, AGENT_F_ARG, p->args.v[i]);
     for (size_t i = 0; i < p->env.n; i++)
@@ -24,6 +22,9 @@ int vm_run_fields(const struct spec_process *p, const char *hostname, struct age
                          p->rlimits[i].hard);
     if (p->no_new_privileges)
         agent_put_field(b, AGENT_F_NO_NEW_PRIVS, NULL, 0);
+    /* The size is the monitor's to add: its pty's as the RUN leaves. */
+    if (p->terminal)
+        agent_put_field(b, AGENT_F_TTY, (uint8_t[4]){0}, 4);
     if (hostname != NULL)
         agent_put_str(b, AGENT_F_HOSTNAME, hostname);
     /* One RUN frame carries it all. */

@@ -22,6 +22,7 @@
 #include "level/container/container.h"
 #include "level/fields.h"
 #include "level/supervisor.h"
+#include "level/terminal.h"
 #include "level/vmhost/monitor.h"
 #include "level/vmhost/rootfs.h"
 #include "level/vmhost/tap.h"
@@ -33,8 +34,6 @@ static int refuse(const struct spec *s, const char *level, cerr_t *err)
 {
     if (!s->process.present)
         return cerr_set(err, 0, "process: required to create a container");
-    if (s->process.terminal)
-        return cerr_set(err, 0, "process.terminal: not supported by the %s level yet", level);
     /* These run in the container's namespaces, that is inside the guest,
      * where cella has no hook runner. */
     if (s->hooks[HOOK_CREATE_CONTAINER].n > 0)
@@ -56,7 +55,7 @@ static int refuse(const struct spec *s, const char *level, cerr_t *err)
 int vmhost_check(const struct spec *s, const struct create_opts *o, const struct vm_backend *b,
                  cerr_t *err)
 {
-    if (refuse(s, b->level, err) < 0)
+    if (refuse(s, b->level, err) < 0 || terminal_check(s, o, err) < 0)
         return -1;
     autofree char *rootfs = level_rootfs_path(s, o->bundle, err);
     if (rootfs == NULL)
@@ -188,7 +187,7 @@ static int hooks_before_boot(struct container *c, int rep, int go, cerr_t *err)
 }
 
 static int spawn_monitor(struct container *c, const struct create_opts *o, struct vm_config *cfg,
-                         cerr_t *err)
+                         const int tty[2], cerr_t *err)
 {
     int rep[2], go[2] = {-1, -1};
     if (pipe2(rep, O_CLOEXEC) < 0)
@@ -238,6 +237,8 @@ static int spawn_monitor(struct container *c, const struct create_opts *o, struc
     }
     if (pid == 0) {
         close(rep[0]);
+        if (tty[0] >= 0)
+            close(tty[0]); /* the master is for the console socket, or run */
         if (go[1] >= 0)
             close(go[1]);
         struct monitor_args a = {.cfg = cfg,
@@ -245,7 +246,8 @@ static int spawn_monitor(struct container *c, const struct create_opts *o, struc
                                  .cgroup = c->st->cgroup,
                                  .report = rep[1],
                                  .relay_stdin = relay_stdin(o),
-                                 .go = go[0]};
+                                 .go = go[0],
+                                 .tty = tty[1]};
         monitor_main(&a);
     }
     close(rep[1]);
@@ -301,10 +303,36 @@ static int restore_network(struct container *c, cerr_t *err)
     return vm_tap_remove(text, dev, err);
 }
 
+/* process.terminal: a host pty whose slave the monitor relays to the
+ * guest's pty (docs/vmhost.md, Terminals); the master goes where the
+ * container level's goes: --console-socket, or `run`'s own stdio. */
+static int open_terminal(const struct spec *s, int *master, int *slave, cerr_t *err)
+{
+    if (!s->process.terminal)
+        return 0;
+    *master = terminal_open(s->process.console_height, s->process.console_width, slave, err);
+    if (*master < 0)
+        return -1;
+    terminal_raw(*slave);
+    return 0;
+}
+
+static int deliver_terminal(const struct create_opts *o, int *master, cerr_t *err)
+{
+    if (*master < 0)
+        return 0;
+    if (o->console_socket != NULL)
+        return terminal_send(o->console_socket, *master, err);
+    *o->console_master = *master; /* terminal_check: a foreground run */
+    *master = -1;
+    return 0;
+}
+
 int vmhost_create(struct container *c, const struct create_opts *o, const struct vm_backend *b,
                   cerr_t *err)
 {
     struct vm_config cfg = {.tap_fd = -1};
+    autoclose int master = -1, slave = -1;
     /* The image held in use: the monitor inherits it and keeps it for the
      * VM's life, so that the cache's trim spares it (rootfs.h). */
     autoclose int hold = -1;
@@ -312,11 +340,12 @@ int vmhost_create(struct container *c, const struct create_opts *o, const struct
     if (level_resolve_rootfs(c, o->bundle, err) < 0 || vm_config_make(&cfg, b, c->spec, err) < 0 ||
         save_network(c, &cfg, err) < 0 ||
         vm_rootfs_image_held(c->st->rootfs, &cfg.image, &cfg.fstype, &hold, err) < 0 ||
-        make_cgroup(c, err) < 0)
+        make_cgroup(c, err) < 0 || open_terminal(c->spec, &master, &slave, err) < 0)
         goto out;
     log_debug("%s level: VM configured, image ready, cgroup made", b->level);
     c->st->extra = vm_config_annotations(&cfg);
-    if (spawn_monitor(c, o, &cfg, err) < 0 || (!cfg.hooked_netns && create_hooks(c, err) < 0))
+    if (spawn_monitor(c, o, &cfg, (int[]){master, slave}, err) < 0 ||
+        deliver_terminal(o, &master, err) < 0 || (!cfg.hooked_netns && create_hooks(c, err) < 0))
         goto out;
     r = 0;
 out:
