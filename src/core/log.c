@@ -75,11 +75,15 @@ void log_error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* As runc's: with --log, warnings go to that file only. An engine gives
+ * every runtime call a log file and the container's stdio as its stderr, so
+ * a warning on stderr would land in the container's own output (docker
+ * logs, ctr's terminal). */
 void log_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit("warning", fmt, ap, true);
+    emit("warning", fmt, ap, log_file == NULL);
     va_end(ap);
 }
 

@@ -63,6 +63,17 @@ refused sandbox linux.personality '^cella: linux\.personality: not supported at 
     "c['linux']['personality'] = {'domain': 'LINUX32'}"
 refused sandbox domainname '' "c['domainname'] = 'example.org'"
 
+# With --log (as every engine gives it), the warning goes to that file only, as
+# runc's: the engine hands the runtime the container's stdio as its stderr.
+rm -rf "$WORK/f"
+cp -a "$B" "$WORK/f"
+cfg "$WORK/f" "c['linux']['sysctl'] = {'net.ipv4.ip_unprivileged_port_start': '0'}"
+id=$(newid logw)
+cella --log "$WORK/w.log" --isolation vm create --bundle "$WORK/f" "$id" > /dev/null 2> "$WORK/werr"
+cella delete --force "$id" > /dev/null 2>&1
+expect_eq "--log: the sysctl warning is not on stderr" "" "$(grep -c 'warning' "$WORK/werr" | grep -v '^0$')"
+check "--log: the warning is in the log file" grep -q "linux.sysctl: .net.ipv4.ip_unprivileged_port_start" "$WORK/w.log"
+
 # The VM levels apply process.oomScoreAdj on the host, to the VM's monitor and
 # VMM (what the host's OOM killer sees of the container; Docker sets it on every
 # container): at the qemu level, where it boots here.
