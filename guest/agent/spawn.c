@@ -36,6 +36,8 @@ struct run_spec {
     char **argv, **envp; /* NULL-terminated */
     size_t argc, envc;
     char *cwd, *hostname;
+    char **sysctls; /* "key=value" */
+    size_t nsysctls;
     uid_t uid;
     gid_t gid;
     gid_t *groups;
@@ -58,6 +60,9 @@ static void spec_free(struct run_spec *s)
     free(s->envp);
     free(s->cwd);
     free(s->hostname);
+    for (size_t i = 0; i < s->nsysctls; i++)
+        free(s->sysctls[i]);
+    free(s->sysctls);
     free(s->groups);
     free(s->rlimits);
 }
@@ -107,7 +112,7 @@ static const char *field_name(uint16_t tag)
         [AGENT_F_GID] = "GID",       [AGENT_F_GROUP] = "GROUP",
         [AGENT_F_RLIMIT] = "RLIMIT", [AGENT_F_HOSTNAME] = "HOSTNAME",
         [AGENT_F_UMASK] = "UMASK",   [AGENT_F_NO_NEW_PRIVS] = "NO_NEW_PRIVS",
-        [AGENT_F_TTY] = "TTY"};
+        [AGENT_F_TTY] = "TTY",       [AGENT_F_SYSCTL] = "SYSCTL"};
     return tag < sizeof(names) / sizeof(names[0]) && names[tag] ? names[tag] : "?";
 }
 
@@ -117,8 +122,8 @@ static int decode_field(struct run_spec *s, uint16_t tag, const uint8_t *p, uint
     static const uint32_t sizes[] = {
         [AGENT_F_UID] = 4,   [AGENT_F_GID] = 4,          [AGENT_F_GROUP] = 4, [AGENT_F_RLIMIT] = 24,
         [AGENT_F_UMASK] = 4, [AGENT_F_NO_NEW_PRIVS] = 0, [AGENT_F_TTY] = 4};
-    int is_string =
-        tag == AGENT_F_ARG || tag == AGENT_F_ENV || tag == AGENT_F_CWD || tag == AGENT_F_HOSTNAME;
+    int is_string = tag == AGENT_F_ARG || tag == AGENT_F_ENV || tag == AGENT_F_CWD ||
+                    tag == AGENT_F_HOSTNAME || tag == AGENT_F_SYSCTL;
     if (is_string && memchr(p, '\0', n))
         return fail(err, errlen, "RUN: field %s contains a NUL byte", field_name(tag));
     if (!is_string && tag < sizeof(sizes) / sizeof(sizes[0]) && n != sizes[tag])
@@ -140,6 +145,9 @@ static int decode_field(struct run_spec *s, uint16_t tag, const uint8_t *p, uint
     case AGENT_F_HOSTNAME:
         free(s->hostname);
         s->hostname = field_str(p, n);
+        break;
+    case AGENT_F_SYSCTL:
+        push_str(&s->sysctls, &s->nsysctls, p, n);
         break;
     case AGENT_F_UID:
         s->uid = agent_get_u32(p);
@@ -258,6 +266,27 @@ static void exec_path(int errfd, char **argv, char **envp)
     child_fail(errfd, "exec %s: not found in PATH=%s", name, path);
 }
 
+/* "net.ipv4.ping_group_range=0 0" -> /proc/sys/net/ipv4/ping_group_range
+ * (the host checked the name: no '/', no ".."). */
+static void apply_sysctl(int errfd, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (eq == NULL)
+        child_fail(errfd, "sysctl %s: no value", kv);
+    char path[512];
+    int n = snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - kv), kv);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        child_fail(errfd, "sysctl %.*s: name too long", (int)(eq - kv), kv);
+    for (char *c = path + 10; *c; c++)
+        if (*c == '.')
+            *c = '/';
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    size_t len = strlen(eq + 1);
+    if (fd < 0 || write(fd, eq + 1, len) != (ssize_t)len)
+        child_fail(errfd, "sysctl %.*s: %s", (int)(eq - kv), kv, strerror(errno));
+    close(fd);
+}
+
 static _Noreturn void child(const struct run_spec *s, uint32_t id, int errfd, int in, int out,
                             int err)
 {
@@ -276,6 +305,8 @@ static _Noreturn void child(const struct run_spec *s, uint32_t id, int errfd, in
         child_fail(errfd, "make the pty the controlling terminal: %s", strerror(errno));
     if (id == 0 && s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
         child_fail(errfd, "sethostname %s: %s", s->hostname, strerror(errno));
+    for (size_t i = 0; id == 0 && i < s->nsysctls; i++)
+        apply_sysctl(errfd, s->sysctls[i]);
     for (size_t i = 0; i < s->nrlimits; i++)
         if (setrlimit(s->rlimits[i].resource, &s->rlimits[i].lim) < 0)
             child_fail(errfd, "setrlimit %d (soft %llu, hard %llu): %s", s->rlimits[i].resource,

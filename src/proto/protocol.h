@@ -93,6 +93,7 @@ enum agent_field {
     AGENT_F_NO_NEW_PRIVS = 10, /* empty: set it */
     AGENT_F_TTY = 11,          /* u16 rows, u16 cols: on a pty of that size (0 x 0: the
                                   kernel's); repeated: the last one's size */
+    AGENT_F_SYSCTL = 12,       /* "key=value", repeated; id 0 only: linux.sysctl in the guest */
 };
 
 struct agent_hdr {

@@ -43,7 +43,8 @@ int vm_start(struct container *c, cerr_t *err)
 {
     struct agent_buf b = {0};
     int r = -1;
-    if (vm_run_fields(&c->spec->process, c->spec->hostname, &b, err) < 0)
+    if (vm_run_fields(&c->spec->process, c->spec->hostname, &b, err) < 0 ||
+        vm_run_sysctls(&c->spec->linux_.sysctl, &b, err) < 0)
         goto out;
     int sock = connect_monitor(c, err);
     if (sock < 0)

@@ -1,6 +1,10 @@
 /* The OCI process as RUN fields: what the agent applies in the guest. */
 #include "level/vmhost/process.h"
 
+#include <string.h>
+
+#include "core/util.h"
+
 int vm_run_fields(const struct spec_process *p, const char *hostname, struct agent_buf *b,
                   cerr_t *err)
 {
@@ -32,6 +36,23 @@ int vm_run_fields(const struct spec_process *p, const char *hostname, struct age
         return cerr_set(err, 0,
                         "process: too large for the agent protocol (args, env and the "
                         "rest: at most %u bytes)",
+                        AGENT_MAX_PAYLOAD);
+    return 0;
+}
+
+int vm_run_sysctls(const struct kv_list *sysctl, struct agent_buf *b, cerr_t *err)
+{
+    for (size_t i = 0; i < sysctl->n; i++) {
+        const struct kv *kv = &sysctl->v[i];
+        /* A key names a file below the guest's /proc/sys: no way out of it. */
+        if (kv->key[0] == '\0' || kv->key[0] == '.' || strchr(kv->key, '/') != NULL ||
+            strstr(kv->key, "..") != NULL || strchr(kv->key, '=') != NULL)
+            return cerr_set(err, 0, "linux.sysctl: `%s`: not a sysctl name", kv->key);
+        autofree char *f = xasprintf("%s=%s", kv->key, kv->value);
+        agent_put_str(b, AGENT_F_SYSCTL, f);
+    }
+    if (b->oom || b->len > AGENT_MAX_PAYLOAD)
+        return cerr_set(err, 0, "linux.sysctl: too large for the agent protocol (at most %u bytes)",
                         AGENT_MAX_PAYLOAD);
     return 0;
 }

@@ -10,5 +10,9 @@
  * cannot apply in a VM are refused with an error naming them. */
 int vm_run_fields(const struct spec_process *p, const char *hostname, struct agent_buf *b,
                   cerr_t *err);
+/* linux.sysctl as SYSCTL fields for process 0: the agent writes them below
+ * the guest's /proc/sys before it runs the process (a name that is not one
+ * is refused). */
+int vm_run_sysctls(const struct kv_list *sysctl, struct agent_buf *b, cerr_t *err);
 
 #endif

@@ -24,6 +24,7 @@
 #include "level/supervisor.h"
 #include "level/terminal.h"
 #include "level/vmhost/monitor.h"
+#include "level/vmhost/process.h"
 #include "level/vmhost/rootfs.h"
 #include "level/vmhost/tap.h"
 
@@ -40,13 +41,13 @@ static int refuse(const struct spec *s, const char *level, cerr_t *err)
         return cerr_set(err, 0, "hooks.createContainer: not supported by the %s level", level);
     if (s->hooks[HOOK_START_CONTAINER].n > 0)
         return cerr_set(err, 0, "hooks.startContainer: not supported by the %s level", level);
-    /* Docker sets linux.sysctl on every container with a network of its own
-     * (net.ipv4.ip_unprivileged_port_start): refusing it would refuse every
-     * `docker run`. The guest agent sets none yet: said, not silently
-     * dropped (docs/spec-conformance.md "Per level"). */
-    for (size_t i = 0; i < s->linux_.sysctl.n; i++)
-        log_warn("linux.sysctl: `%s` is not applied in the %s level's guest yet",
-                 s->linux_.sysctl.v[i].key, level);
+    /* linux.sysctl: the agent writes them in the guest (its kernel is the
+     * container's): only their names are checked here. */
+    struct agent_buf sb = {0};
+    int sr = vm_run_sysctls(&s->linux_.sysctl, &sb, err);
+    agent_buf_free(&sb);
+    if (sr < 0)
+        return -1;
     /* Before the host is asked about QEMU, kernels or /dev/kvm: the same
      * refusal on every host. */
     return level_refuse_fields(s, level, LF_VM_LEVELS, err);
