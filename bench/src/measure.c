@@ -420,33 +420,40 @@ static double start_container(const struct driver *d, const char *path,
     return cerr_set(err, 0, "no HTTP 200 within %d ms", o->timeout_ms);
 }
 
+/* Runs argv (argv[0] the program's path), stderr to /dev/null, and reads
+ * its stdout into buf (NUL-terminated, cut at size - 1). */
+static void capture(char *const argv[], char *buf, size_t size)
+{
+    size_t got = 0;
+    int p[2];
+    if (pipe(p) == 0) {
+        pid_t child = fork();
+        if (child == 0) {
+            dup2(p[1], 1);
+            int null = open("/dev/null", O_RDWR);
+            dup2(null, 2);
+            execv(argv[0], argv);
+            _exit(127);
+        }
+        close(p[1]);
+        ssize_t n;
+        while (child > 0 && got < size - 1 && (n = read(p[0], buf + got, size - 1 - got)) > 0)
+            got += (size_t)n;
+        close(p[0]);
+        if (child > 0)
+            waitpid(child, NULL, 0);
+    }
+    buf[got] = '\0';
+}
+
 /* `docker inspect` of an engine's container: its pid, and its full id. */
 static pid_t engine_pid(const char *path, const struct measure_opts *o, const struct ctr *c,
                         char full[65])
 {
-    int p[2];
-    if (pipe(p) < 0)
-        return -1;
-    pid_t child = fork();
-    if (child == 0) {
-        dup2(p[1], 1);
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 2);
-        execl(path, path, "-H", o->engine_host, "inspect", "--format", "{{.State.Pid}} {{.Id}}",
-              c->id, (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
+    const char *argv[] = {
+        path, "-H", o->engine_host, "inspect", "--format", "{{.State.Pid}} {{.Id}}", c->id, NULL};
     char buf[256];
-    size_t got = 0;
-    ssize_t n;
-    while (child > 0 && got < sizeof(buf) - 1 &&
-           (n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-        got += (size_t)n;
-    close(p[0]);
-    if (child > 0)
-        waitpid(child, NULL, 0);
-    buf[got] = '\0';
+    capture((char *const *)argv, buf, sizeof(buf));
     int pid = -1;
     if (sscanf(buf, "%d %64s", &pid, full) != 2)
         full[0] = '\0';
@@ -462,40 +469,20 @@ static pid_t container_pid(const struct driver *d, const char *path, const struc
         return c->bare_pid;
     if (d->engine_runtime != NULL)
         return engine_pid(path, o, c, full);
-    int p[2];
-    if (pipe(p) < 0)
-        return -1;
-    pid_t child = fork();
-    if (child == 0) {
-        dup2(p[1], 1);
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 2);
-        const char *argv[24];
-        size_t n = 0;
-        argv[n++] = path;
-        for (size_t i = 0; i < DRIVER_MAX_ARGS && d->global_args[i]; i++)
-            argv[n++] = d->global_args[i];
-        if (o->root && d->takes_root) {
-            argv[n++] = "--root";
-            argv[n++] = o->root;
-        }
-        argv[n++] = "state";
-        argv[n++] = c->id;
-        argv[n] = NULL;
-        execv(path, (char *const *)argv);
-        _exit(127);
+    const char *argv[24];
+    size_t n = 0;
+    argv[n++] = path;
+    for (size_t i = 0; i < DRIVER_MAX_ARGS && d->global_args[i]; i++)
+        argv[n++] = d->global_args[i];
+    if (o->root && d->takes_root) {
+        argv[n++] = "--root";
+        argv[n++] = o->root;
     }
-    close(p[1]);
+    argv[n++] = "state";
+    argv[n++] = c->id;
+    argv[n] = NULL;
     char buf[8192];
-    size_t got = 0;
-    ssize_t n;
-    while (child > 0 && got < sizeof(buf) - 1 &&
-           (n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-        got += (size_t)n;
-    close(p[0]);
-    if (child > 0)
-        waitpid(child, NULL, 0);
-    buf[got] = '\0';
+    capture((char *const *)argv, buf, sizeof(buf));
     json_t *j = json_loads(buf, 0, NULL);
     pid_t pid = j ? (pid_t)json_integer_value(json_object_get(j, "pid")) : -1;
     json_decref(j);
